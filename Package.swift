@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "qpack",
+    products: [
+        .executable(name: "qpack", targets: ["qpack"]),
+        .library(name: "QPackReaders", targets: ["QPackReaders"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries named by the design (Debian: libzstd-dev, libjson-c-dev).
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+
+        .target(name: "QPackModel", exclude: ["README.md"]),
+        .target(name: "QPackBinary", dependencies: ["QPackModel"], exclude: ["README.md"]),
+        .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
+        .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"]),
+        .target(name: "QPackInspect", dependencies: ["QPackReaders", "QPackBinary", "QPackModel"], exclude: ["README.md"]),
+        .target(name: "CQPackRuntime", dependencies: ["CJSONC", "CZstd"], exclude: ["README.md"]),
+        .target(
+            name: "QPackCommands",
+            dependencies: [
+                "QPackInspect", "QPackReaders", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            exclude: ["README.md"]
+        ),
+        .executableTarget(name: "qpack", dependencies: ["QPackCommands"]),
+
+        .target(name: "QPackTestSupport", dependencies: ["QPackBinary"], path: "Tests/QPackTestSupport"),
+        .testTarget(name: "QPackBinaryTests", dependencies: ["QPackBinary", "QPackModel", "QPackTestSupport"]),
+        .testTarget(name: "QPackCompressionTests", dependencies: ["QPackCompression"]),
+        .testTarget(name: "QPackReadersTests", dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackInspectTests",
+            dependencies: ["QPackInspect", "QPackReaders", "QPackBinary", "QPackTestSupport"]
+        ),
+        .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

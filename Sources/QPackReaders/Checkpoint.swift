@@ -1,0 +1,56 @@
+import QPackBinary
+import QPackModel
+
+/// Any checkpoint qpack reads, opened by path: a safetensors file, a sharded safetensors index,
+/// or a GGUF file.
+public enum Checkpoint: Sendable {
+    case safetensors(SafetensorsFile)
+    case sharded(ShardedSafetensors)
+    case gguf(GGUFFile)
+
+    /// Opens `path`, choosing the reader by extension (`.gguf`, `.json`, `.safetensors`), or
+    /// by the GGUF magic for other names.
+    public static func open(path: String) throws(ReaderError) -> Checkpoint {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".gguf") { return .gguf(try GGUFFile(path: path)) }
+        if lower.hasSuffix(".json") { return .sharded(try ShardedSafetensors(indexPath: path)) }
+        if lower.hasSuffix(".safetensors") { return .safetensors(try SafetensorsFile(path: path)) }
+        let file: MappedFile
+        do { file = try MappedFile(path: path) } catch {
+            throw ReaderError(.io, file: path.baseName, subject: "file", offset: nil, error.description)
+        }
+        if file.size >= 4, Array(file.bytes(offset: 0, count: 4)) == GGUFFile.magic {
+            return .gguf(try GGUFFile(mapped: file))
+        }
+        return .safetensors(try SafetensorsFile(mapped: file))
+    }
+
+    public var formatName: String {
+        switch self {
+        case .safetensors: return "safetensors"
+        case .sharded: return "safetensors (sharded)"
+        case .gguf: return "gguf"
+        }
+    }
+
+    public var records: [TensorRecord] {
+        switch self {
+        case let .safetensors(f): return f.records
+        case let .sharded(s): return s.records
+        case let .gguf(g): return g.records
+        }
+    }
+
+    /// A tensor's values as Float (dequantized for GGUF block types).
+    public func floatValues(of name: String) throws(ReaderError) -> [Float]? {
+        switch self {
+        case let .safetensors(f):
+            return f.tensor(named: name).map { f.floatValues(of: $0) }
+        case let .sharded(s):
+            return s.location(of: name).map { $0.shard.floatValues(of: $0.tensor) }
+        case let .gguf(g):
+            guard let t = g.tensor(named: name) else { return nil }
+            return try g.floatValues(of: t)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+import QPackCommands
+
+@main
+enum Entrypoint {
+    static func main() {
+        QPackCommand.main()
+    }
+}

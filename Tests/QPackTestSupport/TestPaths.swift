@@ -1,0 +1,97 @@
+import Foundation
+import QPackBinary
+
+/// Where tests find committed fixtures, the fetched real models and the built `qpack`.
+public enum TestPaths {
+    public static let repoRoot: String = {
+        // Tests/QPackTestSupport/TestPaths.swift -> repo root
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    public static let fixtures = repoRoot + "/Fixtures"
+
+    public static func fixture(_ relative: String) -> String { fixtures + "/" + relative }
+
+    /// Directory of the real models (scripts/fetch-models.sh), or nil when they are absent and
+    /// not required. With QPACK_REQUIRE_MODELS=1 (set by scripts/test.sh and CI) absence is an
+    /// error the caller reports as a failure.
+    public static var modelsDirectory: String {
+        ProcessInfo.processInfo.environment["QPACK_MODELS_DIR"] ?? repoRoot + "/.cache/models"
+    }
+
+    public static var modelsRequired: Bool {
+        ProcessInfo.processInfo.environment["QPACK_REQUIRE_MODELS"] == "1"
+    }
+
+    public static var miniLMPath: String { modelsDirectory + "/all-MiniLM-L6-v2/model.safetensors" }
+    public static var smolLMPath: String { modelsDirectory + "/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
+
+    public static var modelsPresent: Bool {
+        FileManager.default.fileExists(atPath: miniLMPath) && FileManager.default.fileExists(atPath: smolLMPath)
+    }
+
+    /// True when tests that need the real models should run: present, or required (then they
+    /// run and fail loudly on the missing file instead of skipping).
+    public static var runModelTests: Bool { modelsPresent || modelsRequired }
+
+    /// The `qpack` executable built next to the test bundle (override with QPACK_BIN).
+    public static var qpackBinary: String {
+        if let p = ProcessInfo.processInfo.environment["QPACK_BIN"] { return p }
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [bundleDir.path + "/qpack", repoRoot + "/.build/debug/qpack"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Parses a committed expected-values JSON file with qpack's strict parser (exact integers).
+    public static func json(_ path: String) throws -> JSONNode {
+        try StrictJSONParser.parse(try read(path), maxDepth: 64)
+    }
+}
+
+/// Navigation helpers over parsed expected-values files.
+extension JSONNode {
+    public subscript(key: String) -> JSONNode? {
+        guard case let .object(members) = value else { return nil }
+        return members.first { $0.key == key }?.node
+    }
+
+    public var members: [JSONMember] {
+        if case let .object(m) = value { return m }
+        return []
+    }
+
+    public var items: [JSONNode] {
+        if case let .array(a) = value { return a }
+        return []
+    }
+
+    public var string: String? {
+        if case let .string(s) = value { return s }
+        return nil
+    }
+
+    public var uint64: UInt64? { value.exactUInt64 }
+
+    public var int: Int? {
+        guard case let .number(lexeme) = value else { return nil }
+        return Int(lexeme)
+    }
+
+    public var double: Double? {
+        guard case let .number(lexeme) = value else { return nil }
+        return Double(lexeme)
+    }
+
+    public var bool: Bool? {
+        if case let .bool(b) = value { return b }
+        return nil
+    }
+
+    public var isNull: Bool { value == .null }
+}

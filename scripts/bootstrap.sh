@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what qpack's build, demo and tests need on a fresh Debian 12 machine with Swift:
+# Debian packages (only those missing; apt-get update first), the Python venv with the
+# reference tools (gguf-py, safetensors, numpy), and the real models.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+packages=(pkg-config libzstd-dev libjson-c-dev python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "bootstrap: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+"$root/scripts/make-venv.sh"
+"$root/scripts/fetch-models.sh"

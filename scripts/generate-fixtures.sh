@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Regenerates every fixture from the committed generators with the pinned external tools.
+#   scripts/generate-fixtures.sh [OUTPUT_DIR]   (default: Fixtures/, in place)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="${1:-$root/Fixtures}"
+"$root/scripts/make-venv.sh"
+py="$root/.venv/bin/python"
+mkdir -p "$out/real-models"
+"$py" -W ignore "$root/Fixtures/generate.py" "$out"
+"$root/scripts/fetch-models.sh" >/dev/null
+"$py" "$root/Fixtures/real-models/generate_expected.py" "$root/.cache/models" "$out/real-models/expected.json"

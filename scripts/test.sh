@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine with Swift: installs what is missing,
+# regenerates the fixtures with the external writers and checks they match the committed ones,
+# then runs `swift test` with the real models required (tests that need them fail, not skip).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+scripts/bootstrap.sh
+scripts/check-fixtures.sh
+swift build
+export QPACK_REQUIRE_MODELS=1
+export QPACK_MODELS_DIR="$root/.cache/models"
+swift test 2>&1 | tee .cache/swift-test.log
