@@ -84,8 +84,9 @@ public final class SafetensorsFile: Sendable {
         guard case let .object(members) = root.value else {
             throw fail("header", root.offset, "header must be a JSON object, found \(root.value.kindName)")
         }
-        guard members.count <= limits.maxTensors + 1 else {
-            throw fail("header", root.offset, "\(members.count) entries exceed the limit of \(limits.maxTensors) tensors")
+        let tensorCount = members.count - (members.contains { $0.key == "__metadata__" } ? 1 : 0)
+        guard tensorCount <= limits.maxTensors else {
+            throw fail("header", root.offset, "\(tensorCount) tensors exceed the limit of \(limits.maxTensors) tensors")
         }
 
         var metadata: [(key: String, value: String)] = []
