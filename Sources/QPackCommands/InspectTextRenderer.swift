@@ -8,7 +8,7 @@ struct InspectTextRenderer {
     func render(_ r: InspectReport) -> String {
         var out = ""
         func line(_ s: String = "") { out += s + "\n" }
-        func field(_ label: String, _ value: String) { line("  " + label.padding(14) + value) }
+        func field(_ label: String, _ value: String) { line(fit("  " + label.padding(14) + value)) }
 
         line(r.path)
         field("format", r.format + (r.version.map { " v\($0)" } ?? ""))

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+import QPackBinary
+import QPackTestSupport
+
+/// Runs the built `qpack` executable as a user would and checks exit codes, messages and output.
+enum CLI {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.qpackBinary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes before waiting so a large output cannot block the child.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+@Suite struct CLITests {
+    @Test func binaryIsBuilt() {
+        #expect(FileManager.default.isExecutableFile(atPath: TestPaths.qpackBinary), "run `swift build` before `swift test`")
+    }
+
+    @Test func helpVersionAndCompletion() throws {
+        let help = try CLI.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("inspect"))
+        let sub = try CLI.run(["help", "inspect"])
+        #expect(sub.status == 0)
+        #expect(sub.stdout.contains("--stats"))
+        let version = try CLI.run(["--version"])
+        #expect(version.status == 0 && version.stdout.hasPrefix("0.1.0"))
+        let libs = try CLI.run(["version"])
+        #expect(libs.stdout.contains("libzstd 1.") && libs.stdout.contains("json-c 0."))
+        let completion = try CLI.run(["--generate-completion-script", "bash"])
+        #expect(completion.status == 0 && completion.stdout.contains("_qpack"))
+    }
+
+    @Test(arguments: [
+        ["inspect"],
+        ["inspect", "--bins", "0", "x.gguf"],
+        ["frobnicate"],
+        ["inspect", "--no-such-flag", "x.gguf"],
+    ])
+    func usageErrorsExit64(_ arguments: [String]) throws {
+        let r = try CLI.run(arguments)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(!r.stderr.isEmpty)
+    }
+
+    @Test func unknownTensorNameIsAUsageError() throws {
+        let r = try CLI.run(["inspect", TestPaths.fixture("gguf/types.gguf"), "--tensor", "nope"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("no tensor named 'nope'"))
+    }
+
+    @Test func missingFileIsAnIOError() throws {
+        let r = try CLI.run(["inspect", "/nonexistent/model.safetensors"])
+        #expect(r.status == 74)
+        #expect(r.stderr.hasPrefix("qpack: error: model.safetensors: file: /nonexistent/model.safetensors: cannot open"))
+    }
+
+    static let malformed: [(file: String, kind: String)] = {
+        guard let doc = try? TestPaths.json(TestPaths.fixture("malformed/expected.json")) else { return [] }
+        return doc["cases"]!.items.filter { $0["generated"]?.bool != true }.map { ($0["file"]!.string!, $0["kind"]!.string!) }
+    }()
+
+    /// Every malformed fixture: exit 65 (74 for what cannot be opened), one error line naming the
+    /// file, nothing on stdout, no crash.
+    @Test func malformedInputsExit65() throws {
+        #expect(Self.malformed.count >= 40)
+        for c in Self.malformed {
+            let r = try CLI.run(["inspect", TestPaths.fixture("malformed/" + c.file)])
+            #expect(r.status == (c.kind == "io" ? 74 : 65), "\(c.file): \(r.status) \(r.stderr)")
+            let name = c.file.split(separator: "/").last.map(String.init)!
+            let shown = c.file.hasSuffix(".json") ? "" : name
+            #expect(r.stderr.hasPrefix("qpack: error: " + shown), "\(c.file): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(c.file)")
+            #expect(r.stdout.isEmpty, "\(c.file)")
+        }
+    }
+
+    @Test(arguments: ["safetensors/dtypes.safetensors", "gguf/types.gguf", "gguf/metadata.gguf",
+                      "safetensors/sharded/model.safetensors.index.json"])
+    func textOutputFitsEightyColumns(_ fixture: String) throws {
+        let r = try CLI.run(["inspect", TestPaths.fixture(fixture), "--stats"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for line in r.stdout.split(separator: "\n") where !line.hasPrefix("/") {
+            #expect(line.count <= 80, "\(line.count) columns: \(line)")
+        }
+    }
+
+    @Test func jsonFollowsTheDocumentedSchema() throws {
+        let r = try CLI.run(["inspect", "--json", TestPaths.fixture("safetensors/dtypes.safetensors"), TestPaths.fixture("gguf/types.gguf")])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
+        #expect(doc["schema"]?.string == "qpack-inspect/1")
+        let inputs = doc["inputs"]!.items
+        #expect(inputs.count == 2)
+        #expect(inputs[0]["format"]?.string == "safetensors")
+        #expect(inputs[0]["tensor_count"]?.int == 12)
+        #expect(inputs[1]["format"]?.string == "gguf")
+        #expect(inputs[1]["version"]?.int == 3)
+        let first = inputs[1]["tensors"]!.items[0]
+        for key in ["name", "type", "shape", "parameters", "bytes", "offset", "file"] {
+            #expect(first[key] != nil, "tensor field \(key)")
+        }
+        for key in ["path", "files", "file_bytes", "parameter_count", "tensor_bytes", "types", "metadata", "warnings"] {
+            #expect(inputs[1][key] != nil, "report field \(key)")
+        }
+    }
+
+    @Test func outputIsDeterministic() throws {
+        let args = ["inspect", "--json", "--stats", TestPaths.fixture("gguf/types.gguf")]
+        #expect(try CLI.run(args).stdout == CLI.run(args).stdout)
+    }
+
+    @Test(.enabled(if: TestPaths.runModelTests))
+    func realModelsInspectAndStatsMatchReferences() throws {
+        let mini = try CLI.run(["inspect", TestPaths.miniLMPath])
+        #expect(mini.status == 0, "\(mini.stderr)")
+        #expect(mini.stdout.contains("Tensors (104):"))
+        #expect(mini.stdout.contains("bert (BertModel)"))
+        let smol = try CLI.run(["inspect", TestPaths.smolLMPath, "--filter", "blk.0.*", "--json"])
+        #expect(smol.status == 0, "\(smol.stderr)")
+        let report = try StrictJSONParser.parse(Array(smol.stdout.utf8))["inputs"]!.items[0]
+        #expect(report["tensor_count"]?.int == 272)
+        #expect(report["tensors"]?.items.count == 9)
+        #expect(report["model"]?["architecture"]?.string == "llama")
+        #expect(report["model"]?["block_count"]?.int == 30)
+        #expect(report["model"]?["embedding_length"]?.int == 576)
+        #expect(report["tokenizer"]?["tokens"]?.int == 49152)
+        for path in [TestPaths.miniLMPath, TestPaths.smolLMPath] {
+            for line in try CLI.run(["inspect", path]).stdout.split(separator: "\n") where !line.hasPrefix("/") {
+                #expect(line.count <= 80, "\(line)")
+            }
+        }
+        let stats = try CLI.run(["inspect", TestPaths.smolLMPath, "--tensor", "blk.0.attn_q.weight", "--stats", "--json"])
+        let s = try StrictJSONParser.parse(Array(stats.stdout.utf8))["inputs"]!.items[0]["tensors"]!.items[0]["stats"]!
+        let want = try TestPaths.json(TestPaths.fixture("real-models/expected.json"))["smollm2"]!["stats"]!["blk.0.attn_q.weight"]!
+        #expect(s["min"]?.double == want["min"]!.double)
+        #expect(s["max"]?.double == want["max"]!.double)
+        #expect(s["zeros"]?.int == want["zeros"]!.int)
+        #expect(abs(s["mean"]!.double! - want["mean"]!.double!) < 1e-12)
+        #expect(abs(s["std"]!.double! / want["std"]!.double! - 1) < 1e-9)
+    }
+}
