@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
         Examples:
           qpack inspect model.safetensors
           qpack inspect SmolLM2.gguf --filter 'blk.0.*'
-          qpack inspect model.safetensors --tensor embeddings.word_embeddings.weight --stats
+          qpack inspect model.gguf --tensor token_embd.weight --stats
           qpack inspect model.safetensors.index.json --json
         """
     )
