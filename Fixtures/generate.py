@@ -449,7 +449,18 @@ def malformed_gguf(c, rng):
     c.add("G27", "data-missing.gguf", good[:hend], "tensor 'w'", "truncated")
     c.add("G28", "trailing-bytes.gguf", good + b"PK\x03\x04", "data section", "4 bytes follow the last tensor")
     c.add("G28", "junk-no-tensors.gguf", gguf_build([arch], data=b"", trailing=b"junk" * 16)[0], "data section", "bytes follow the last tensor")
-    c.add("G29", "string-len-past-eof.gguf", gguf_build([("general.name", 8, struct.pack("<Q", 500) + b"abc")])[0], "metadata 'general.name'", "bytes left")
+    c.add("G04", "value-string-past-eof.gguf", gguf_build([("general.name", 8, struct.pack("<Q", 500) + b"abc")])[0], "metadata 'general.name'", "bytes left", 48)
+
+
+def gguf_edge_cases(out):
+    """Legal corner cases the reference writer will not produce, built by hand."""
+    arch = ("general.architecture", 8, gguf_string("llama"))
+    # G20: a zero dimension is an empty tensor; the next tensor starts at the same offset.
+    data, _ = gguf_build([arch], [("empty", [8, 0], 0, 0), ("w", [4], 0, 0)], data=f32_tensor_bytes(4))
+    write(f"{out}/gguf/zero-dim.gguf", data)
+    # G13: opaque string values keep their bytes even when they are not UTF-8.
+    data, _ = gguf_build([arch, ("general.description", 8, gguf_string(b"caf\xe9 \xff"))])
+    write(f"{out}/gguf/opaque-string.gguf", data)
 
 
 def malformed_paths(c, rng, index):
@@ -512,6 +523,7 @@ def main():
     index = safetensors_sharded(out, rng)
     gguf_types(out, rng)
     gguf_metadata(out, rng)
+    gguf_edge_cases(out)
     cases = Cases(out)
     malformed_safetensors(cases, rng)
     malformed_gguf(cases, rng)

@@ -21,8 +21,9 @@ public final class ShardedSafetensors: Sendable {
     public let metadata: [(key: String, value: String)]
     /// Shards in sorted name order.
     public let shards: [SafetensorsFile]
-    /// For each tensor in index order... every tensor in shard order then header order.
+    /// Where each tensor lives: shard index and entry.
     private let locations: [String: (shard: Int, tensor: SafetensorsTensor)]
+    /// Tensor names in shard order, then header order.
     public let tensorOrder: [String]
 
     public static let maxIndexBytes = 64 << 20
@@ -83,6 +84,8 @@ public final class ShardedSafetensors: Sendable {
         var shardOf: [String: String] = [:]
         var order: [String] = []
         var shardNames: Set<String> = []
+        var entryOffset: [String: Int] = [:]
+        var firstMention: [String: Int] = [:]
         for e in weightMap {
             if let problem = TensorNameRules.problem(with: e.key) {
                 throw fail("weight_map", e.keyOffset, problem)
@@ -95,6 +98,8 @@ public final class ShardedSafetensors: Sendable {
             }
             shardNames.insert(shard)
             shardOf[e.key] = shard
+            entryOffset[e.key] = e.keyOffset
+            if firstMention[shard] == nil { firstMention[shard] = e.node.offset }
             order.append(e.key)
         }
 
@@ -104,10 +109,10 @@ public final class ShardedSafetensors: Sendable {
         for shardName in shardNames.sorted() {
             let shardPath = directory + "/" + shardName
             guard let real = Self.realPath(shardPath) else {
-                throw fail("weight_map", nil, "shard '\(shardName)' does not exist next to the index")
+                throw fail("weight_map", firstMention[shardName], "shard '\(shardName)' does not exist next to the index")
             }
             guard real.hasPrefix(realDirectory == "/" ? "/" : realDirectory + "/") else {
-                throw fail("weight_map", nil, "shard '\(shardName)' resolves to '\(real)', outside the model directory")
+                throw fail("weight_map", firstMention[shardName], "shard '\(shardName)' resolves to '\(real)', outside the model directory")
             }
             let shard = try SafetensorsFile(path: shardPath, limits: limits)
             total += shard.tensors.count
@@ -126,7 +131,7 @@ public final class ShardedSafetensors: Sendable {
             shards.append(shard)
         }
         for name in order where locations[name] == nil {
-            throw fail("weight_map '\(name)'", nil, "tensor is missing from shard '\(shardOf[name]!)'")
+            throw fail("weight_map '\(name)'", entryOffset[name], "tensor is missing from shard '\(shardOf[name]!)'")
         }
         self.metadata = metadata
         self.shards = shards

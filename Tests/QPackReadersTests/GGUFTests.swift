@@ -121,6 +121,26 @@ import QPackTestSupport
         #expect(file.tensors.map(\.relativeOffset) == [0, 64])
     }
 
+    /// G20: a zero dimension is an empty tensor, with no division by zero anywhere after it.
+    @Test func zeroDimensionIsAnEmptyTensor() throws {
+        let file = try GGUFFile(path: TestPaths.fixture("gguf/zero-dim.gguf"))
+        let empty = try #require(file.tensor(named: "empty"))
+        #expect(empty.dimensions == [8, 0] && empty.elementCount == 0 && empty.byteCount == 0)
+        #expect(try file.floatValues(of: empty).isEmpty)
+        #expect(try file.floatValues(of: file.tensor(named: "w")!) == [0, 1, 2, 3])
+    }
+
+    /// G13: opaque string values keep their exact bytes; reading them as text is an error.
+    @Test func opaqueStringsKeepTheirBytes() throws {
+        let file = try GGUFFile(path: TestPaths.fixture("gguf/opaque-string.gguf"))
+        guard case let .string(s)? = file.value("general.description") else { Issue.record("missing"); return }
+        #expect(s.bytes == [0x63, 0x61, 0x66, 0xE9, 0x20, 0xFF])
+        #expect(s.text == nil)
+        #expect { try file.string("general.description") } throws: {
+            ($0 as? ReaderError)?.detail == "value is not valid UTF-8"
+        }
+    }
+
     @Test func unsupportedTypesAreNamedWhenDequantizing() throws {
         // IQ4_NL (id 20) is a known ggml type the reader accepts but cannot dequantize.
         var bytes = try TestPaths.read(TestPaths.fixture("gguf/aligned64.gguf"))
