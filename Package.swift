@@ -19,6 +19,7 @@ let package = Package(
         .target(name: "QPackBinary", dependencies: ["QPackModel"], exclude: ["README.md"]),
         .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
         .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"]),
+        .target(name: "QPackQuant", dependencies: ["QPackModel"], exclude: ["README.md"]),
         .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"]),
         .target(name: "QPackInspect", dependencies: ["QPackReaders", "QPackBinary", "QPackModel"], exclude: ["README.md"]),
         .target(name: "CQPackRuntime", dependencies: ["CJSONC", "CZstd"], exclude: ["README.md"]),
@@ -40,7 +41,8 @@ let package = Package(
             name: "QPackInspectTests",
             dependencies: ["QPackInspect", "QPackReaders", "QPackBinary", "QPackTestSupport"]
         ),
-        .testTarget(name: "QPackPackingTests", dependencies: ["QPackPacking", "QPackModel", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(name: "QPackQuantTests", dependencies: ["QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(name: "QPackPackingTests", dependencies: ["QPackPacking", "QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,41 @@
+/// How a block's (or channel's) scale is chosen.
+public enum ScaleSearch: Sendable, Hashable, Codable {
+    /// Round to nearest with scale = absmax / qmax: KleidiAI's reference rule
+    /// (`test/reference/quantize.cpp`), bit for bit.
+    case absmax
+    /// Clip search: for each ratio α of `ratios`, scale = α·absmax/qmax rounded to the stored scale
+    /// type, codes rounded to nearest; keep the α with the least squared error (the first on
+    /// ties, so α = 1 wins when clipping does not help). Never worse than absmax in that error.
+    case mse(ratios: [Float])
+
+    /// The documented default grid: α = 1 − 0.02·i, i = 0…15 (1.00, 0.98, …, 0.70).
+    public static let defaultRatios: [Float] = (0..<16).map { 1 - 0.02 * Float($0) }
+
+    public static let `default` = ScaleSearch.mse(ratios: defaultRatios)
+
+    public var name: String {
+        switch self {
+        case .absmax: return "absmax"
+        case .mse: return "mse"
+        }
+    }
+}
+
+/// What to do with NaN or ±Inf in a weight.
+public enum NonFinitePolicy: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Refuse the tensor, naming the index (the default).
+    case error
+    /// Replace the value by 0 and go on.
+    case zero
+}
+
+public struct QuantizationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Flat index of the offending element (row-major).
+    public let index: Int
+    public let value: Float
+    public var description: String {
+        "non-finite value \(value) at element \(index) (use --nan=zero to replace such values by 0)"
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.index == b.index && a.value.bitPattern == b.value.bitPattern }
+}

@@ -1,0 +1,132 @@
+import Testing
+import QPackBinary
+import QPackModel
+import QPackTestSupport
+@testable import QPackQuant
+
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct WeightQuantizerTests {
+    /// The absmax rule reproduces the codes and scales the oracle generator derived with
+    /// KleidiAI's reference quantizer, for every case in the golden vectors.
+    @Test func absmaxMatchesKleidiAIReferenceCodes() throws {
+        let oracle = Oracle.best
+        var checked = 0
+        for c in oracle.cases(kind: "rhs_pack") {
+            let quantizer = c["quantizer"]?.string ?? ""
+            let p = c["params"]!, inputs = c["inputs"]!
+            let n = p["n"]!.int!, k = p["k"]!.int!
+            guard let wEntry = inputs["weights_f32"], c["function"]!.string!.contains("nxk") else { continue }
+            let w = try oracle.floats(wEntry)
+            let id = c["id"]!.string!
+            switch quantizer {
+            case "kai_ref_symmetric_int4_per_block_bf16":
+                let m = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: n, columns: k, blockLength: p["bl"]!.int!, search: .absmax) }
+                let raw = try oracle.bytes(inputs["codes"]!)
+                let stride = p["rhs_stride"]!.int!
+                let u = (0..<(n * k)).map { i -> UInt8 in let b = raw[(i / k) * stride + (i % k) / 2]; return (i % k) % 2 == 0 ? b & 15 : b >> 4 }
+                #expect(m.codes == u.map { Int8($0) - 8 }, "\(id) codes")
+                #expect(m.scales == (try oracle.uint16s(inputs["scales"]!)), "\(id) scales")
+                checked += 1
+            case "kai_ref_symmetric_int4_per_channel_f32":
+                let m = try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: n, columns: k, bits: 4, search: .absmax) }
+                #expect(m.scales == (try oracle.floats(inputs["scales"]!)), "\(id) scales")
+                let raw = try oracle.bytes(inputs["codes"]!)
+                let stride = p["rhs_stride"]!.int!
+                let zp8 = p["rhs_zero_point"]!.int! == 8
+                let q = (0..<(n * k)).map { i -> Int8 in
+                    let b = raw[(i / k) * stride + (i % k) / 2]
+                    let nib = (i % k) % 2 == 0 ? b & 15 : b >> 4
+                    return zp8 ? Int8(nib) - 8 : Int8(bitPattern: nib << 4) >> 4
+                }
+                #expect(m.codes == q, "\(id) codes")
+                checked += 1
+            case "kai_ref_symmetric_int8_per_channel_f32":
+                let m = try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: n, columns: k, bits: 8, search: .absmax) }
+                #expect(m.scales == (try oracle.floats(inputs["scales"]!)), "\(id) scales")
+                #expect(m.codes == (try oracle.bytes(inputs["codes"]!)).map { Int8(bitPattern: $0) }, "\(id) codes")
+                checked += 1
+            default:
+                continue
+            }
+        }
+        #expect(checked >= 30)
+    }
+
+    static func squaredError(_ w: [Float], _ d: [Float]) -> Double {
+        zip(w, d).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+    }
+
+    @Test(arguments: [32, 64, 128, 256])
+    func mseSearchIsNeverWorseThanRoundedAbsmax(_ bl: Int) throws {
+        var g = SplitMix64(state: UInt64(bl))
+        let rows = 16, cols = 1024
+        var w = (0..<(rows * cols)).map { _ in Float.random(in: -1...1, using: &g) * 0.02 }
+        for i in stride(from: 0, to: w.count, by: 97) { w[i] *= 8 }  // outliers make clipping pay
+        let mse = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: cols, blockLength: bl) }
+        let rtn = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: cols, blockLength: bl, search: .mse(ratios: [1])) }
+        let dm = WeightQuantizer.dequantize(mse), dr = WeightQuantizer.dequantize(rtn)
+        for b in 0..<(rows * cols / bl) {
+            let range = (b * bl)..<((b + 1) * bl)
+            #expect(Self.squaredError(Array(w[range]), Array(dm[range])) <= Self.squaredError(Array(w[range]), Array(dr[range])) * (1 + 1e-6))
+        }
+        #expect(Self.squaredError(w, dm) < 0.97 * Self.squaredError(w, dr))
+    }
+
+    @Test func errorIsWithinHalfAStepPerBlock() throws {
+        var g = SplitMix64(state: 9)
+        let w = (0..<(8 * 256)).map { _ in Float.random(in: -3...3, using: &g) }
+        let m = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: 8, columns: 256, blockLength: 32, search: .absmax) }
+        let d = WeightQuantizer.dequantize(m)
+        for i in 0..<w.count {
+            let s = Float(bitPattern: UInt32(m.scales[i / 32]) << 16)
+            // Half a step, plus the bf16 rounding of the scale applied to up to 7 steps.
+            #expect(abs(w[i] - d[i]) <= 0.5 * s + 7 * s * 0x1p-8 + 1e-6)
+        }
+    }
+
+    @Test func allZeroBlocksQuantizeToExactZeros() throws {
+        var w = [Float](repeating: 0, count: 64)
+        w[40] = 1
+        for search in [ScaleSearch.absmax, .default] {
+            let m = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: 1, columns: 64, blockLength: 32, search: search) }
+            #expect(m.scales[0] == 0)
+            #expect(m.codes[0..<32].allSatisfy { $0 == 0 })
+            #expect(WeightQuantizer.dequantize(m)[0..<32].allSatisfy { $0 == 0 && $0.sign == .plus })
+        }
+    }
+
+    @Test func nonFiniteWeightsAreRefusedWithTheirIndex() {
+        var w = [Float](repeating: 0.5, count: 96)
+        w[70] = .nan
+        #expect(throws: QuantizationError(index: 70, value: .nan)) {
+            try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: 3, columns: 32, blockLength: 32) }
+        }
+        w[70] = -.infinity
+        #expect(throws: QuantizationError(index: 70, value: -.infinity)) {
+            try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: 3, columns: 32, bits: 8) }
+        }
+        let zeroed = try? w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: 3, columns: 32, bits: 8, nonFinite: .zero) }
+        #expect(zeroed?.codes[70] == 0)
+    }
+
+    @Test func bfloat16RoundsToNearestEven() {
+        #expect(BFloat16.fromFloat(1) == 0x3F80)
+        #expect(BFloat16.fromFloat(Float(bitPattern: 0x3F80_8000)) == 0x3F80)  // tie, even stays
+        #expect(BFloat16.fromFloat(Float(bitPattern: 0x3F81_8000)) == 0x3F82)  // tie, odd rounds up
+        #expect(BFloat16.fromFloat(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
+        #expect(BFloat16.fromFloat(-2) == 0xC000)
+        #expect(BFloat16.fromFloat(.infinity) == 0x7F80)
+        #expect(BFloat16.fromFloat(.greatestFiniteMagnitude) == 0x7F80)  // rounds up to infinity
+        #expect(Float(bitPattern: UInt32(BFloat16.fromFloat(.nan)) << 16).isNaN)
+    }
+}
