@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries named by the design (Debian: libzstd-dev, libjson-c-dev).
@@ -21,12 +22,22 @@ let package = Package(
         .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"]),
         .target(name: "QPackQuant", dependencies: ["QPackModel"], exclude: ["README.md"]),
         .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"]),
+        .target(
+            name: "QPackPlanning",
+            dependencies: ["QPackModel", "QPackBinary", "QPackPacking", .product(name: "Yams", package: "Yams")],
+            exclude: ["README.md"]
+        ),
+        .target(
+            name: "QPackConvert",
+            dependencies: ["QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary"],
+            exclude: ["README.md"]
+        ),
         .target(name: "QPackInspect", dependencies: ["QPackReaders", "QPackBinary", "QPackModel"], exclude: ["README.md"]),
         .target(name: "CQPackRuntime", dependencies: ["CJSONC", "CZstd"], exclude: ["README.md"]),
         .target(
             name: "QPackCommands",
             dependencies: [
-                "QPackInspect", "QPackReaders", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
+                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
@@ -40,6 +51,10 @@ let package = Package(
         .testTarget(
             name: "QPackInspectTests",
             dependencies: ["QPackInspect", "QPackReaders", "QPackBinary", "QPackTestSupport"]
+        ),
+        .testTarget(
+            name: "QPackPlanningTests",
+            dependencies: ["QPackPlanning", "QPackConvert", "QPackModel", "QPackReaders", "QPackTestSupport"]
         ),
         .testTarget(name: "QPackQuantTests", dependencies: ["QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackPackingTests", dependencies: ["QPackPacking", "QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),

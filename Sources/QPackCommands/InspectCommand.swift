@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QPackBinary
 import QPackInspect
 import QPackReaders
 

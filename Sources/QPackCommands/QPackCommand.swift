@@ -10,7 +10,7 @@ public struct QPackCommand: ParsableCommand {
         74 I/O error.
         """,
         version: QPackVersion.string,
-        subcommands: [InspectCommand.self, VersionCommand.self]
+        subcommands: [InspectCommand.self, PlanCommand.self, VersionCommand.self]
     )
 
     public init() {}

@@ -1,5 +1,6 @@
 import Testing
 import QPackTestSupport
+import QPackBinary
 @testable import QPackInspect
 @testable import QPackReaders
 

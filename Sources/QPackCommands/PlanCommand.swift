@@ -1,0 +1,186 @@
+import ArgumentParser
+import Foundation
+import QPackConvert
+import QPackModel
+import QPackPlanning
+import QPackReaders
+
+/// Options shared by `plan` and `convert`: which rules, which target.
+struct PlanningOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Rules file (YAML, Formats/qpack-rules.md). Default: the built-in rules (see --print-rules).", valueName: "file"))
+    var rules: String?
+
+    @Option(help: ArgumentHelp("Kernel family to pack for: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "target"))
+    var target: String = KernelTarget.neonI8mm.rawValue
+
+    @Flag(help: "Treat planner warnings (fallbacks, guessed roles) as errors.")
+    var strict = false
+
+    func validate() throws {
+        guard KernelTarget(rawValue: target) != nil else {
+            throw ValidationError("unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    var kernelTarget: KernelTarget { KernelTarget(rawValue: target)! }
+
+    /// Loads the rule set; a bad rules file exits 65 with its line and column.
+    func ruleSet() throws -> RuleSet {
+        guard let rules else { return DefaultRules.ruleSet }
+        guard let data = FileManager.default.contents(atPath: rules) else {
+            printError("\(rules): cannot read the rules file")
+            throw QPackExit.ioError
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            printError("\(rules): the rules file is not UTF-8")
+            throw QPackExit.malformedInput
+        }
+        do { return try RuleSet.parse(text, origin: rules) } catch {
+            printError(error.description)
+            throw QPackExit.malformedInput
+        }
+    }
+
+    /// Plans `path`, printing diagnostics; exits 65 when the plan has errors.
+    func plan(for path: String, checkpoint: Checkpoint, printWarnings: Bool) throws -> QuantPlan {
+        let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget)
+        let failing = plan.diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
+        if printWarnings {
+            for d in plan.diagnostics where d.severity != .note && !failing.contains(d) { printNotice(d.description) }
+        }
+        if !failing.isEmpty {
+            for d in failing { printError("\(path.split(separator: "/").last.map(String.init) ?? path): \(d.description)") }
+            throw QPackExit.malformedInput
+        }
+        return plan
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show which scheme every tensor of a checkpoint would get, which rule chose it, and why.",
+        discussion: """
+        Nothing is converted. The plan recognises the architecture (BERT, Llama with HF or GGUF \
+        names), gives each tensor a role, applies the rules (first match wins), checks that every \
+        shape fits its scheme, and sums up tensors, parameters, bytes and bits per weight per \
+        scheme. A shape that does not fit is an error (exit 65) unless the rule names a fallback.
+        """
+    )
+
+    @Argument(help: "Checkpoint: .safetensors, .safetensors.index.json or .gguf.")
+    var model: String?
+
+    @OptionGroup var planning: PlanningOptions
+
+    @Flag(help: "Print JSON (schema qpack-plan/1) instead of text.")
+    var json = false
+
+    @Flag(help: "Print the built-in default rules and exit.")
+    var printRules = false
+
+    func validate() throws {
+        if model == nil && !printRules { throw ValidationError("give a checkpoint to plan (or --print-rules)") }
+    }
+
+    func run() throws {
+        if printRules {
+            print(DefaultRules.text, terminator: "")
+            return
+        }
+        let path = model!
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.open(path: path) } catch {
+            printError(error.description)
+            throw QPackExit.code(for: error)
+        }
+        let plan = try planning.plan(for: path, checkpoint: checkpoint, printWarnings: !json)
+        if json {
+            print(try PlanJSON.encode(plan))
+        } else {
+            print(PlanTextRenderer(width: 80).render(plan, path: path), terminator: "")
+        }
+    }
+}
+
+enum PlanJSON {
+    struct Document: Encodable {
+        let schema = "qpack-plan/1"
+        let plan: QuantPlan
+    }
+
+    static func encode(_ plan: QuantPlan) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(Document(plan: plan)), as: UTF8.self)
+    }
+}
+
+struct PlanTextRenderer {
+    var width: Int
+
+    func render(_ plan: QuantPlan, path: String) -> String {
+        var out = "\(path)\n"
+        out += "  profile \(plan.profile), target \(plan.target.rawValue), rules: \(plan.rules)\n\n"
+        let rows = plan.entries.map { e -> [String] in
+            var scheme = e.scheme.name
+            if e.requestedScheme != nil { scheme += "*" }
+            return [e.name, Self.shortRole(e.role), scheme, e.rule]
+        }
+        let header = ["TENSOR", "ROLE", "SCHEME", "RULE"]
+        var widths = header.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        widths[0] = min(widths[0], max(16, width - (widths[1...].reduce(0, +) + 2 * 3 + 2)))
+        func line(_ r: [String]) -> String {
+            "  " + Units.elide(r[0], to: widths[0]).padding(widths[0]) + "  " + r[1].padding(widths[1]) + "  "
+                + r[2].padding(widths[2]) + "  " + r[3] + "\n"
+        }
+        out += line(header)
+        rows.forEach { out += line($0) }
+        let fallbacks = plan.entries.filter { $0.requestedScheme != nil }
+        if !fallbacks.isEmpty {
+            out += "\n  * fallback:\n"
+            for e in fallbacks { out += fit("    \(e.name): \(e.fallbackReason ?? "")") + "\n" }
+        }
+        let notes = Set(plan.entries.compactMap(\.note))
+        if !notes.isEmpty {
+            out += "\nNotes:\n"
+            for n in notes.sorted() {
+                let count = plan.entries.filter { $0.note == n }.count
+                out += fit("  \(count) tensors: \(n)") + "\n"
+            }
+        }
+        out += "\nRules used (first match wins):\n"
+        var seen: Set<String> = []
+        for e in plan.entries where seen.insert(e.rule).inserted {
+            let count = plan.entries.filter { $0.rule == e.rule }.count
+            out += fit("  \(e.rule) (\(count)): \(e.why ?? "")") + "\n"
+        }
+        out += "\nCoverage:\n"
+        out += "  " + "SCHEME".padding(12) + "TENSORS".leftPad(8) + "PARAMS".leftPad(14) + "BYTES".leftPad(14) + "BITS/W".leftPad(9) + "\n"
+        for c in plan.coverage {
+            out += "  " + c.scheme.padding(12) + String(c.tensors).leftPad(8) + String(c.parameters).leftPad(14)
+                + String(c.bytes).leftPad(14) + String(format: "%9.2f", c.bitsPerWeight) + "\n"
+        }
+        out += "  " + "total".padding(12) + String(plan.entries.count).leftPad(8) + String(plan.totalParameters).leftPad(14)
+            + String(plan.expectedTensorBytes).leftPad(14) + String(format: "%9.2f", plan.bitsPerWeight) + "\n"
+        out += "\n  \(plan.entries.count) of \(plan.totalTensors) tensors planned; source \(Units.bytes(plan.sourceBytes, exact: false)),"
+            + " expected tensor data \(Units.bytes(plan.expectedTensorBytes, exact: false))\n"
+        return out
+    }
+
+    static func shortRole(_ r: TensorRole) -> String {
+        r == .attentionOutput ? "attn_out" : r.rawValue
+    }
+
+    private func fit(_ s: String) -> String {
+        s.count > width ? String(s.prefix(width - 1)) + "…" : s
+    }
+}
+
+/// A warning line on standard error.
+func printNotice(_ message: String) {
+    var line = "qpack: " + message + "\n"
+    line.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+}

@@ -1,0 +1,62 @@
+/// How one tensor is stored in a `.qpack` file, named in KleidiAI's vocabulary.
+public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Float kept as float32 / float16 / bfloat16.
+    case f32, f16, bf16
+    /// The source bytes unchanged (integer buffers such as `position_ids`).
+    case keep
+    /// Symmetric int4 per block of `blockLength` (32, 64, 128, 256) along K, bf16 scales.
+    case qsi4c32(blockLength: Int)
+    /// Symmetric int4 per output channel, f32 scales.
+    case qsi4cx
+    /// Symmetric int8 per output channel (per row for embeddings), f32 scales.
+    case qsi8cx
+    /// GGUF Q4_0 blocks moved bit for bit into KleidiAI's f16-scale int4 layout (lossless).
+    case q4_0Repack
+
+    public var description: String { name }
+
+    public var name: String {
+        switch self {
+        case .f32: return "f32"
+        case .f16: return "f16"
+        case .bf16: return "bf16"
+        case .keep: return "keep"
+        case let .qsi4c32(bl): return bl == 32 ? "qsi4c32" : "qsi4c32b\(bl)"
+        case .qsi4cx: return "qsi4cx"
+        case .qsi8cx: return "qsi8cx"
+        case .q4_0Repack: return "q4_0-repack"
+        }
+    }
+
+    /// Parses a scheme name: `f32`, `f16`, `bf16`, `keep`, `qsi4c32` (blocks of 32),
+    /// `qsi4c32b64`/`b128`/`b256`, `qsi4cx`, `qsi8cx`, `q4_0-repack`.
+    public init?(name: String) {
+        switch name {
+        case "f32": self = .f32
+        case "f16": self = .f16
+        case "bf16": self = .bf16
+        case "keep": self = .keep
+        case "qsi4c32", "qsi4c32b32": self = .qsi4c32(blockLength: 32)
+        case "qsi4c32b64": self = .qsi4c32(blockLength: 64)
+        case "qsi4c32b128": self = .qsi4c32(blockLength: 128)
+        case "qsi4c32b256": self = .qsi4c32(blockLength: 256)
+        case "qsi4cx": self = .qsi4cx
+        case "qsi8cx": self = .qsi8cx
+        case "q4_0-repack": self = .q4_0Repack
+        default: return nil
+        }
+    }
+
+    public static let allNames = ["f32", "f16", "bf16", "keep", "qsi4c32", "qsi4c32b64", "qsi4c32b128", "qsi4c32b256",
+                                  "qsi4cx", "qsi8cx", "q4_0-repack"]
+
+    public var isQuantized: Bool {
+        switch self {
+        case .qsi4c32, .qsi4cx, .qsi8cx, .q4_0Repack: return true
+        default: return false
+        }
+    }
+
+    /// Needs a matrix (N rows x K columns).
+    public var needsMatrix: Bool { isQuantized }
+}

@@ -1,0 +1,162 @@
+import QPackBinary
+import QPackModel
+import QPackPacking
+
+/// Turns tensor names, shapes and types plus a rule set into a `QuantPlan`. Pure: it never
+/// touches tensor data. Every tensor gets an entry; nothing is skipped silently.
+public enum Planner {
+    public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, architectureHint: String? = nil) -> QuantPlan {
+        let profile = ArchitectureProfile.recognize(inputs.map(\.name))
+        var diagnostics: [Diagnostic] = []
+        if profile == nil {
+            diagnostics.append(Diagnostic(severity: .warning, tensor: nil, rule: nil,
+                                          message: "no built-in profile recognises these tensor names; roles come from naming heuristics"))
+        }
+        let regexes: [String: Regex<AnyRegexOutput>] = Dictionary(uniqueKeysWithValues: rules.rules.compactMap { r in
+            r.match.regex.flatMap { pattern in (try? Regex(pattern)).map { (r.name, $0) } }
+        })
+        var entries: [PlanEntry] = []
+        for input in inputs {
+            var role: TensorRole, layer: Int?
+            if let p = profile, let c = p.classify(input.name) {
+                (role, layer) = c
+            } else {
+                (role, layer) = ArchitectureProfile.heuristicRole(input.name, rank: input.shape.count)
+                if profile != nil {
+                    diagnostics.append(Diagnostic(severity: .note, tensor: input.name, rule: nil,
+                                                  message: "not in the \(profile!.name) profile; role '\(role.rawValue)' guessed from its name"))
+                }
+            }
+            guard let rule = rules.rules.first(where: { matches($0, input.name, role, layer, regexes[$0.name]) }) else {
+                diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: nil,
+                                              message: "no rule matches (role \(role.rawValue)); add a catch-all rule"))
+                continue
+            }
+            let (entry, diag) = decide(input, role: role, layer: layer, rule: rule, target: target)
+            if let entry { entries.append(entry) }
+            diagnostics.append(contentsOf: diag)
+        }
+        return summarize(entries, inputs: inputs, profile: profile, rules: rules, target: target, diagnostics: diagnostics)
+    }
+
+    static func matches(_ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?) -> Bool {
+        let m = rule.match
+        if !m.names.isEmpty && !m.names.contains(where: { NameGlob($0).matches(name) }) { return false }
+        if let regex, (try? regex.wholeMatch(in: name)) == nil { return false }
+        if !m.roles.isEmpty && !m.roles.contains(role) { return false }
+        if !m.layers.isEmpty {
+            guard let layer, m.layers.contains(where: { $0.contains(layer) }) else { return false }
+        }
+        return true
+    }
+
+    /// Why `scheme` cannot hold `input`, or nil if it can.
+    static func misfit(_ input: PlanInput, _ scheme: WeightScheme) -> String? {
+        switch scheme {
+        case .keep:
+            return nil
+        case .f32, .f16, .bf16:
+            return input.decodable ? nil : "\(input.sourceType) values cannot be converted to float"
+        case .qsi4c32(let bl):
+            guard input.decodable else { return "\(input.sourceType) values cannot be quantized" }
+            guard let m = input.matrix else { return "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)" }
+            return m.columns % bl == 0 ? nil : "K = \(m.columns) is not a multiple of the \(scheme.name) block length \(bl)"
+        case .qsi4cx, .qsi8cx:
+            guard input.decodable else { return "\(input.sourceType) values cannot be quantized" }
+            return input.matrix == nil ? "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)" : nil
+        case .q4_0Repack:
+            guard input.sourceType == "Q4_0" else { return "q4_0-repack needs a GGUF Q4_0 source, this one is \(input.sourceType)" }
+            return input.matrix == nil ? "q4_0-repack needs a 2-D tensor" : nil
+        }
+    }
+
+    static func decide(_ input: PlanInput, role: TensorRole, layer: Int?, rule: Rule, target: KernelTarget) -> (PlanEntry?, [Diagnostic]) {
+        var scheme = rule.scheme
+        var requested: WeightScheme?
+        var fallbackReason: String?
+        var diagnostics: [Diagnostic] = []
+        if let problem = misfit(input, scheme) {
+            guard let fallback = rule.fallback else {
+                return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
+                                         message: "\(problem); the rule has no fallback")])
+            }
+            if let second = misfit(input, fallback) {
+                return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
+                                         message: "\(problem), and the fallback \(fallback.name) does not fit either: \(second)")])
+            }
+            requested = scheme
+            fallbackReason = problem
+            scheme = fallback
+            diagnostics.append(Diagnostic(severity: .warning, tensor: input.name, rule: rule.name,
+                                          message: "\(problem); using the fallback \(fallback.name)"))
+        }
+        var tile: KleidiAITileSpec?
+        if scheme.isQuantized {
+            guard let t = target.tile(for: scheme) else {
+                return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
+                                         message: "target \(target.rawValue) has no kernel for \(scheme.name)")])
+            }
+            tile = KleidiAITileSpec(nr: t.nr, kr: t.kr, sr: t.sr, kernels: t.kernels)
+        }
+        let lossless: Bool
+        var note: String?
+        switch scheme {
+        case .keep: lossless = true
+        case .f32: lossless = ["F32", "F16", "BF16"].contains(input.sourceType) || (input.ggmlOrder && input.decodable)
+        case .f16: lossless = input.sourceType == "F16"
+        case .bf16: lossless = input.sourceType == "BF16"
+        case .q4_0Repack:
+            lossless = true
+            note = "lossless: Q4_0 blocks moved bit for bit into the f16-scale layout"
+        default: lossless = false
+        }
+        if input.ggmlOrder && input.decodable && scheme.isQuantized && scheme != .q4_0Repack && !["F32", "F16", "BF16"].contains(input.sourceType) {
+            note = "requantized from \(input.sourceType) (dequantized exactly first); error adds to the source's"
+        }
+        let entry = PlanEntry(
+            name: input.name, role: role, layer: layer, sourceType: input.sourceType, shape: input.shape,
+            matrix: input.matrix.map { [$0.rows, $0.columns] }, parameters: input.elementCount, scheme: scheme,
+            requestedScheme: requested, fallbackReason: fallbackReason, rule: rule.name, why: rule.why,
+            search: rule.search ?? "mse", nonFinite: rule.nonFinite ?? "error",
+            layout: KernelTarget.layoutID(for: scheme), tile: tile,
+            storedBytes: storedBytes(input, scheme, tile), lossless: lossless, note: note)
+        return (entry, diagnostics)
+    }
+
+    static func storedBytes(_ input: PlanInput, _ scheme: WeightScheme, _ tile: KleidiAITileSpec?) -> Int {
+        let t = tile.map { KleidiAITile(nr: $0.nr, kr: $0.kr, sr: $0.sr) }
+        switch scheme {
+        case .keep: return input.byteCount
+        case .f32: return 4 * input.elementCount
+        case .f16, .bf16: return 2 * input.elementCount
+        case .qsi4c32(let bl): return Qsi4c32pPacker.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, blockLength: bl, tile: t!)
+        case .qsi4cx: return Qsi4cxpPacker.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, tile: t!)
+        case .qsi8cx: return Qsi8cxpPacker.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, tile: t!)
+        case .q4_0Repack: return Qsi4c32pScaleF16Packer.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, tile: t!)
+        }
+    }
+
+    static func summarize(_ entries: [PlanEntry], inputs: [PlanInput], profile: ArchitectureProfile?, rules: RuleSet,
+                          target: KernelTarget, diagnostics: [Diagnostic]) -> QuantPlan {
+        var order: [String] = []
+        var byScheme: [String: (t: Int, p: Int, b: Int)] = [:]
+        for e in entries {
+            if byScheme[e.scheme.name] == nil { order.append(e.scheme.name) }
+            let c = byScheme[e.scheme.name] ?? (0, 0, 0)
+            byScheme[e.scheme.name] = (c.t + 1, c.p + e.parameters, c.b + e.storedBytes)
+        }
+        let coverage = order.map { s in
+            let c = byScheme[s]!
+            return SchemeCoverage(scheme: s, tensors: c.t, parameters: c.p, bytes: c.b,
+                                  bitsPerWeight: c.p == 0 ? 0 : Double(c.b * 8) / Double(c.p))
+        }
+        let params = entries.reduce(0) { $0 + $1.parameters }
+        let bytes = entries.reduce(0) { $0 + $1.storedBytes }
+        return QuantPlan(
+            profile: profile.map { "\($0.name) (\($0.naming) names)" } ?? "unrecognised",
+            rules: rules.origin, target: target, entries: entries, diagnostics: diagnostics, coverage: coverage,
+            totalTensors: inputs.count, totalParameters: inputs.reduce(0) { $0 + $1.elementCount },
+            sourceBytes: inputs.reduce(0) { $0 + $1.byteCount }, expectedTensorBytes: bytes,
+            bitsPerWeight: params == 0 ? 0 : Double(bytes * 8) / Double(params))
+    }
+}

@@ -1,0 +1,107 @@
+import QPackModel
+
+/// One tensor of a checkpoint as the planner sees it: names, shapes and types only.
+public struct PlanInput: Sendable, Hashable {
+    public let name: String
+    public let sourceType: String
+    /// Shape in the source format's order.
+    public let shape: [Int]
+    public let elementCount: Int
+    public let byteCount: Int
+    /// GGUF order (`ne[0]` = row length first) rather than row-major outermost first.
+    public let ggmlOrder: Bool
+    /// The reader can decode the values to float (float dtypes, dequantizable GGUF types).
+    public let decodable: Bool
+
+    public init(name: String, sourceType: String, shape: [Int], elementCount: Int, byteCount: Int, ggmlOrder: Bool, decodable: Bool) {
+        self.name = name
+        self.sourceType = sourceType
+        self.shape = shape
+        self.elementCount = elementCount
+        self.byteCount = byteCount
+        self.ggmlOrder = ggmlOrder
+        self.decodable = decodable
+    }
+
+    /// (rows N, columns K) for a 2-D tensor in nxk orientation.
+    public var matrix: (rows: Int, columns: Int)? {
+        guard shape.count == 2 else { return nil }
+        return ggmlOrder ? (shape[1], shape[0]) : (shape[0], shape[1])
+    }
+}
+
+public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Hashable, Codable { case error, warning, note }
+    public let severity: Severity
+    public let tensor: String?
+    public let rule: String?
+    public let message: String
+
+    public var description: String {
+        var s = severity.rawValue + ": "
+        if let tensor { s += "tensor '\(tensor)': " }
+        s += message
+        if let rule { s += " (rule '\(rule)')" }
+        return s
+    }
+}
+
+/// What the planner decided for one tensor, and why.
+public struct PlanEntry: Sendable, Hashable, Codable {
+    public let name: String
+    public let role: TensorRole
+    public let layer: Int?
+    public let sourceType: String
+    public let shape: [Int]
+    /// [N, K] for matrices.
+    public let matrix: [Int]?
+    public let parameters: Int
+    public let scheme: WeightScheme
+    /// The scheme the rule asked for, when a fallback replaced it.
+    public let requestedScheme: WeightScheme?
+    public let fallbackReason: String?
+    public let rule: String
+    public let why: String?
+    public let search: String
+    public let nonFinite: String
+    /// KleidiAI layout and tile, for quantized schemes.
+    public let layout: String?
+    public let tile: KleidiAITileSpec?
+    /// Bytes this tensor will occupy in the container (packed size for quantized schemes).
+    public let storedBytes: Int
+    /// True when the stored values are exactly the source values.
+    public let lossless: Bool
+    public let note: String?
+}
+
+public struct KleidiAITileSpec: Sendable, Hashable, Codable {
+    public let nr: Int
+    public let kr: Int
+    public let sr: Int
+    public let kernels: [String]
+}
+
+public struct SchemeCoverage: Sendable, Hashable, Codable {
+    public let scheme: String
+    public let tensors: Int
+    public let parameters: Int
+    public let bytes: Int
+    public let bitsPerWeight: Double
+}
+
+/// The whole plan: one entry per tensor, in checkpoint order, plus diagnostics and coverage.
+public struct QuantPlan: Sendable, Hashable, Codable {
+    public let profile: String
+    public let rules: String
+    public let target: KernelTarget
+    public let entries: [PlanEntry]
+    public let diagnostics: [Diagnostic]
+    public let coverage: [SchemeCoverage]
+    public let totalTensors: Int
+    public let totalParameters: Int
+    public let sourceBytes: Int
+    public let expectedTensorBytes: Int
+    public let bitsPerWeight: Double
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}

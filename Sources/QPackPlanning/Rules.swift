@@ -1,0 +1,41 @@
+import QPackModel
+
+/// One rule of a rules file: which tensors it matches and what it gives them.
+public struct Rule: Sendable, Hashable, Codable {
+    public struct Match: Sendable, Hashable, Codable {
+        /// Shell-style globs on the tensor name (any may match).
+        public var names: [String] = []
+        /// A regular expression on the whole tensor name.
+        public var regex: String?
+        /// Roles (any may match).
+        public var roles: [TensorRole] = []
+        /// Inclusive layer ranges (any may match); tensors without a layer never match.
+        public var layers: [ClosedRange<Int>] = []
+
+        public init() {}
+
+        public var isEmpty: Bool { names.isEmpty && regex == nil && roles.isEmpty && layers.isEmpty }
+    }
+
+    public var name: String
+    public var match: Match
+    public var scheme: WeightScheme
+    /// Used when the tensor's shape does not fit `scheme` (shown in the plan).
+    public var fallback: WeightScheme?
+    public var search: String?
+    public var nonFinite: String?
+    /// Why the rule exists, shown by `qpack plan`.
+    public var why: String?
+    /// Line of the rule in its file (1-based), for messages.
+    public var line: Int?
+}
+
+/// A parsed rules file (schema in Formats/qpack-rules.md).
+public struct RuleSet: Sendable, Hashable {
+    public static let version = 1
+    public var rules: [Rule]
+    /// The text it was parsed from (recorded in the container's provenance).
+    public var text: String
+    /// Where it came from: a path, or `built-in default`.
+    public var origin: String
+}

@@ -1,0 +1,144 @@
+import Testing
+import QPackModel
+import QPackReaders
+import QPackTestSupport
+@testable import QPackConvert
+@testable import QPackPlanning
+
+@Suite struct RulesParsingTests {
+    @Test func defaultRulesParse() {
+        let rules = DefaultRules.ruleSet
+        #expect(rules.rules.map(\.name) == ["norms-f32", "biases-f32", "attention-output-f16", "embeddings-int8",
+                                            "lm-head-int8", "linear-int4", "everything-else-kept"])
+        #expect(rules.rules[5].scheme == .qsi4c32(blockLength: 32))
+        #expect(rules.rules[5].fallback == .qsi4cx)
+    }
+
+    @Test func matchesByGlobRegexRoleAndLayers() throws {
+        let rules = try RuleSet.parse("""
+        version: 1
+        rules:
+          - name: early-ffn-int8
+            match: {name: "blk.*.ffn_*.weight", layers: "0-1, 29"}
+            scheme: qsi8cx
+          - name: q-regex
+            match: {regex: 'blk\\.[0-9]+\\.attn_q\\.weight'}
+            scheme: qsi4c32b64
+          - name: rest
+            scheme: keep
+        """, origin: "t.yaml")
+        let inputs = ["blk.0.ffn_up.weight", "blk.1.ffn_down.weight", "blk.2.ffn_up.weight", "blk.29.ffn_gate.weight",
+                      "blk.3.attn_q.weight", "blk.3.attn_k.weight"].map {
+            PlanInput(name: $0, sourceType: "F32", shape: [128, 64], elementCount: 8192, byteCount: 32768, ggmlOrder: true, decodable: true)
+        }
+        let plan = Planner.plan(inputs, rules: rules, target: .neonI8mm)
+        #expect(plan.entries.map(\.rule) == ["early-ffn-int8", "early-ffn-int8", "rest", "early-ffn-int8", "q-regex", "rest"])
+        #expect(plan.entries[4].scheme == .qsi4c32(blockLength: 64))
+        #expect(plan.entries[4].matrix == [64, 128])
+    }
+
+    static let badRules: [(String, String)] = [
+        ("version: 2\nrules: [{name: a, scheme: f32}]", "version 2 is not supported"),
+        ("rules: [{name: a, scheme: f32}]", "missing 'version: 1'"),
+        ("version: 1\nrules: [{name: a, scheme: int3}]", "unknown scheme 'int3'"),
+        ("version: 1\nrules: [{name: a, scheme: f32, colour: red}]", "unknown rule key 'colour'"),
+        ("version: 1\nrules: [{name: a, scheme: f32}, {name: a, scheme: f16}]", "duplicate rule name 'a'"),
+        ("version: 1\nrules: [{name: a, match: {role: head}, scheme: f32}]", "unknown role 'head'"),
+        ("version: 1\nrules: [{name: a, match: {layers: 5-2}, scheme: f32}]", "layers '5-2'"),
+        ("version: 1\nrules: [{name: a, match: {regex: '('}, scheme: f32}]", "invalid regex"),
+        ("version: 1\nversion: 1\nrules: []", "duplicated key"),
+        ("version: 1\nrules: []", "'rules' is empty"),
+        ("version: 1\nrules: [{scheme: f32}]", "without a 'name'"),
+        ("version: 1\nrules: [{name: a}]", "has no 'scheme'"),
+        ("[1, 2]", "must be a mapping"),
+    ]
+
+    @Test(arguments: badRules)
+    func badRulesAreRejectedWithAReason(_ text: String, _ message: String) {
+        #expect {
+            try RuleSet.parse(text, origin: "bad.yaml")
+        } throws: { error in
+            let e = error as? RulesError
+            return e?.description.hasPrefix("bad.yaml") == true && e?.description.contains(message) == true
+        }
+    }
+}
+
+@Suite struct PreflightTests {
+    func input(_ name: String, _ shape: [Int], type: String = "F32", decodable: Bool = true) -> PlanInput {
+        PlanInput(name: name, sourceType: type, shape: shape, elementCount: shape.reduce(1, *), byteCount: 4 * shape.reduce(1, *),
+                  ggmlOrder: false, decodable: decodable)
+    }
+
+    @Test func shapeMisfitWithoutFallbackIsAnErrorNamingTheNumbers() throws {
+        let rules = try RuleSet.parse("version: 1\nrules: [{name: int4, scheme: qsi4c32}]", origin: "r")
+        let plan = Planner.plan([input("w", [16, 33])], rules: rules, target: .neonDotprod)
+        #expect(plan.hasErrors)
+        #expect(plan.entries.isEmpty)
+        #expect(plan.diagnostics.first { $0.severity == .error }?.description ==
+                "error: tensor 'w': K = 33 is not a multiple of the qsi4c32 block length 32; the rule has no fallback (rule 'int4')")
+    }
+
+    @Test func fallbackIsUsedAndShown() throws {
+        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [16, 33])], rules: DefaultRules.ruleSet, target: .neonDotprod)
+        #expect(!plan.hasErrors)
+        let e = try #require(plan.entries.first)
+        #expect(e.scheme == .qsi4cx)
+        #expect(e.requestedScheme == .qsi4c32(blockLength: 32))
+        #expect(e.fallbackReason == "K = 33 is not a multiple of the qsi4c32 block length 32")
+        #expect(plan.diagnostics.contains { $0.severity == .warning && $0.tensor == e.name })
+    }
+
+    @Test func integerTensorsCannotBeQuantized() throws {
+        let rules = try RuleSet.parse("version: 1\nrules: [{name: all-int8, scheme: qsi8cx}]", origin: "r")
+        let plan = Planner.plan([input("ids", [1, 512], type: "I64", decodable: false)], rules: rules, target: .neonDotprod)
+        #expect(plan.diagnostics.first { $0.severity == .error }?.message.contains("I64 values cannot be quantized") == true)
+    }
+
+    @Test func sizesFollowTheKleidiAIFormulas() throws {
+        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [1536, 384])], rules: DefaultRules.ruleSet, target: .neonI8mm)
+        // nr 8: 192 panels of 8 * (12 blocks * (16 + 2) + 8) bytes
+        #expect(plan.entries[0].storedBytes == 192 * 8 * (12 * 18 + 8))
+        #expect(plan.entries[0].tile == KleidiAITileSpec(nr: 8, kr: 16, sr: 2, kernels: KernelTarget.neonI8mm.tile(for: .qsi4c32(blockLength: 32))!.kernels))
+    }
+}
+
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct RealModelPlanTests {
+    @Test func miniLMDefaultPlan() throws {
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonI8mm)
+        #expect(!plan.hasErrors)
+        #expect(plan.profile == "bert (hf names)")
+        #expect(plan.entries.count == 104)
+        for e in plan.entries {
+            if e.name.contains("LayerNorm") { #expect(e.scheme == .f32 && e.role == .norm, "\(e.name)") }
+            if e.name.hasSuffix("attention.output.dense.weight") { #expect(e.scheme == .f16 && e.role == .attentionOutput) }
+            if e.name.hasSuffix(".bias") && !e.name.contains("LayerNorm") { #expect(e.scheme == .f32 && e.role == .bias) }
+            if e.name.hasSuffix("query.weight") || e.name.hasSuffix("intermediate.dense.weight") { #expect(e.scheme == .qsi4c32(blockLength: 32)) }
+        }
+        #expect(plan.entries.first { $0.name == "embeddings.word_embeddings.weight" }?.scheme == .qsi8cx)
+        #expect(plan.entries.first { $0.name == "embeddings.position_ids" }?.scheme == .keep)
+        #expect(plan.entries.filter { $0.role == .norm }.count == 26)  // 2 per layer x 6 x (w, b) + embeddings
+        #expect(plan.entries.filter { $0.role == .attentionOutput }.count == 6)
+        #expect(plan.coverage.reduce(0) { $0 + $1.tensors } == 104)
+        #expect(plan.coverage.reduce(0) { $0 + $1.parameters } == plan.totalParameters)
+        #expect(plan.entries.first { $0.name == "encoder.layer.3.output.dense.weight" }?.layer == 3)
+    }
+
+    @Test func smolLMDefaultPlan() throws {
+        let checkpoint = try Checkpoint.open(path: TestPaths.smolLMPath)
+        let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonDotprod)
+        #expect(!plan.hasErrors)
+        #expect(plan.profile == "llama (gguf names)")
+        #expect(plan.entries.count == 272)
+        #expect(plan.entries.filter { $0.role == .norm }.allSatisfy { $0.scheme == .f32 })
+        #expect(plan.entries.filter { $0.role == .norm }.count == 61)
+        #expect(plan.entries.filter { $0.role == .attentionOutput }.count == 30)
+        #expect(plan.entries.filter { $0.role == .attentionOutput }.allSatisfy { $0.scheme == .f16 })
+        let q = try #require(plan.entries.first { $0.name == "blk.0.attn_q.weight" })
+        #expect(q.scheme == .qsi4c32(blockLength: 32) && q.matrix == [576, 576] && q.note?.contains("requantized from Q4_1") == true)
+        #expect(plan.entries.first { $0.name == "token_embd.weight" }?.matrix == [49152, 576])
+        #expect(plan.coverage.reduce(0) { $0 + $1.tensors } == 272)
+    }
+}
