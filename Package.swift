@@ -1,6 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The numeric libraries are compiled optimized even in debug builds: the test suite converts
+// real models, which takes minutes unoptimized and seconds optimized.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "qpack",
     products: [
@@ -17,20 +21,27 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
 
         .target(name: "QPackModel", exclude: ["README.md"]),
-        .target(name: "QPackBinary", dependencies: ["QPackModel"], exclude: ["README.md"]),
+        .target(name: "QPackBinary", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
-        .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"]),
-        .target(name: "QPackQuant", dependencies: ["QPackModel"], exclude: ["README.md"]),
-        .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"]),
+        .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "QPackQuant", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
         .target(
             name: "QPackPlanning",
             dependencies: ["QPackModel", "QPackBinary", "QPackPacking", .product(name: "Yams", package: "Yams")],
             exclude: ["README.md"]
         ),
         .target(
+            name: "QPackContainer",
+            dependencies: ["QPackBinary", "QPackCompression", "QPackModel", "QPackPacking"],
+            exclude: ["README.md"],
+            swiftSettings: optimized
+        ),
+        .target(
             name: "QPackConvert",
-            dependencies: ["QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary"],
-            exclude: ["README.md"]
+            dependencies: ["QPackContainer", "QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary"],
+            exclude: ["README.md"],
+            swiftSettings: optimized
         ),
         .target(name: "QPackInspect", dependencies: ["QPackReaders", "QPackBinary", "QPackModel"], exclude: ["README.md"]),
         .target(name: "CQPackRuntime", dependencies: ["CJSONC", "CZstd"], exclude: ["README.md"]),

@@ -10,7 +10,7 @@ public struct QPackCommand: ParsableCommand {
         74 I/O error.
         """,
         version: QPackVersion.string,
-        subcommands: [InspectCommand.self, PlanCommand.self, VersionCommand.self]
+        subcommands: [ConvertCommand.self, PlanCommand.self, InspectCommand.self, VersionCommand.self]
     )
 
     public init() {}

@@ -33,6 +33,12 @@ public struct QuantizationError: Error, Sendable, Equatable, CustomStringConvert
     /// Flat index of the offending element (row-major).
     public let index: Int
     public let value: Float
+
+    public init(index: Int, value: Float) {
+        self.index = index
+        self.value = value
+    }
+
     public var description: String {
         "non-finite value \(value) at element \(index) (use --nan=zero to replace such values by 0)"
     }

@@ -54,3 +54,23 @@ public enum Checkpoint: Sendable {
         }
     }
 }
+
+extension Checkpoint {
+    /// The tensor's bytes exactly as stored in its file (zero-copy view of the mapping).
+    public func rawBytes(of name: String) -> UnsafeRawBufferPointer? {
+        switch self {
+        case let .safetensors(f): return f.tensor(named: name).map { f.data(of: $0) }
+        case let .sharded(s): return s.location(of: name).map { $0.shard.data(of: $0.tensor) }
+        case let .gguf(g): return g.tensor(named: name).map { g.data(of: $0) }
+        }
+    }
+
+    /// Paths of every file the checkpoint consists of (index first for sharded checkpoints).
+    public var filePaths: [String] {
+        switch self {
+        case let .safetensors(f): return [f.path]
+        case let .sharded(s): return [s.indexPath] + s.shards.map(\.path)
+        case let .gguf(g): return [g.path]
+        }
+    }
+}

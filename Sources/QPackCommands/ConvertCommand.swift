@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import QPackConvert
+import QPackModel
+import QPackPlanning
+import QPackQuant
+import QPackReaders
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Quantize and pack a checkpoint into a .qpack file for Arm CPUs.",
+        discussion: """
+        Plans the conversion (see `qpack plan`), then quantizes and packs every tensor in \
+        KleidiAI's layouts for the target's kernels and writes a .qpack container \
+        (Formats/qpack-container.md). The output appears only when complete: it is written to \
+        an unnamed temporary file beside it, synced, and renamed into place; an existing \
+        output is replaced only with --force. Same inputs and options, same bytes.
+        """
+    )
+
+    @Argument(help: "Checkpoint: .safetensors, .safetensors.index.json or .gguf.")
+    var model: String
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output .qpack file.", valueName: "file"))
+    var output: String
+
+    @OptionGroup var planning: PlanningOptions
+
+    @Option(help: ArgumentHelp("Section compression: none or zstd.", valueName: "method"))
+    var compress: String = "none"
+
+    @Option(help: "Tensors encoded in parallel (default: the number of cores). The output does not depend on it.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))
+    var nan: String?
+
+    @Option(help: ArgumentHelp("Override every rule's scale search: absmax or mse.", valueName: "search"))
+    var search: String?
+
+    @Flag(help: "Replace an existing output file.")
+    var force = false
+
+    @Flag(name: .shortAndLong, help: "No progress and no summary.")
+    var quiet = false
+
+    func validate() throws {
+        guard ["none", "zstd"].contains(compress) else { throw ValidationError("--compress must be none or zstd") }
+        guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
+        if let nan, NonFinitePolicy(rawValue: nan) == nil { throw ValidationError("--nan must be error or zero") }
+        if let search, !["absmax", "mse"].contains(search) { throw ValidationError("--search must be absmax or mse") }
+    }
+
+    func run() throws {
+        // A file-size limit must surface as a write error (EFBIG), not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
+        let started = DispatchTime.now()
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.open(path: model) } catch {
+            printError(error.description)
+            throw QPackExit.code(for: error)
+        }
+        let rules = try planning.ruleSet()
+        let plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
+        var options = ConvertOptions(target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
+        options.nonFinite = nan.flatMap(NonFinitePolicy.init(rawValue:))
+        options.search = search.map { $0 == "absmax" ? .absmax : .default }
+        let bar = ProgressBar(label: "converting", quiet: quiet)
+        let result: ConvertResult
+        do {
+            result = try Converter.convert(checkpoint, path: model, plan: plan, rules: rules, output: output, options: options) { done, total, name in
+                bar.update(done: done, total: total, item: name)
+            }
+        } catch {
+            bar.finish()
+            printError(error.description)
+            switch error.kind {
+            case .usage: throw QPackExit.usage
+            case .malformed: throw QPackExit.malformedInput
+            case .io: throw QPackExit.ioError
+            }
+        }
+        bar.finish()
+        guard !quiet else { return }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        print("wrote \(output)")
+        for c in plan.coverage {
+            print("  " + c.scheme.padding(12) + String(c.tensors).leftPad(5) + " tensors" + String(c.parameters).leftPad(12) + " params"
+                + String(format: "%7.2f bits/weight", c.bitsPerWeight))
+        }
+        let ratio = result.tensorBytes > 0 ? Double(result.storedTensorBytes) / Double(result.tensorBytes) : 1
+        print("  \(plan.entries.count) tensors, \(String(format: "%.2f", plan.bitsPerWeight)) bits per weight; file \(Units.bytes(result.fileBytes, exact: false))"
+            + (options.compress ? String(format: " (zstd: %.1f%% of packed size)", ratio * 100) : "")
+            + String(format: ", %.1f s", seconds))
+        print("  content digest \(result.contentDigest)")
+    }
+}

@@ -1,0 +1,150 @@
+import QPackBinary
+import QPackCompression
+import QPackModel
+import QPackPacking
+
+/// A `.qpack` file opened for reading and validated as Formats/qpack-container.md §6 says:
+/// header, footer, manifest digest, manifest JSON, section table, tensor table and sizes.
+/// Section checksums are verified when a section is read.
+public final class ContainerFile: Sendable {
+    public struct Section: Sendable, Hashable {
+        public let name: String
+        public let offset: Int
+        public let storedLength: Int
+        public let length: Int
+        public let compression: String
+        public let sha256: String
+    }
+
+    public struct Layout: Sendable, Hashable {
+        public let id: String
+        public let nr: Int, kr: Int, sr: Int
+        public let blockLength: Int?
+    }
+
+    public struct Tensor: Sendable, Hashable {
+        public let name: String
+        public let role: String
+        public let layer: Int?
+        public let sourceType: String
+        public let shape: [Int]
+        public let matrix: (rows: Int, columns: Int)?
+        public let scheme: WeightScheme
+        public let rule: String
+        public let section: String
+        public let sourceSHA256: String
+        public let sourceBytes: Int
+        public let layout: Layout?
+
+        public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.section == b.section }
+        public func hash(into h: inout Hasher) { h.combine(name) }
+
+        public var elementCount: Int { shape.reduce(1, *) }
+    }
+
+    public let path: String
+    public let fileName: String
+    public let fileSize: Int
+    public let major: UInt16
+    public let minor: UInt16
+    /// SHA-256 of the manifest: the content digest.
+    public let contentDigest: String
+    public let manifestOffset: Int
+    public let manifestLength: Int
+    public let manifest: JSONNode
+    public let sections: [Section]
+    public let tensors: [Tensor]
+    private let sectionIndex: [String: Int]
+    private let file: MappedFile
+
+    public convenience init(path: String) throws(ContainerError) {
+        let file: MappedFile
+        do { file = try MappedFile(path: path) } catch {
+            throw ContainerError(.io, file: ContainerWriter.baseName(path), subject: "file", error.description)
+        }
+        try self.init(mapped: file)
+    }
+
+    public init(mapped file: MappedFile) throws(ContainerError) {
+        let name = ContainerWriter.baseName(file.path)
+        func fail(_ subject: String, _ offset: Int?, _ detail: String) -> ContainerError {
+            ContainerError(.malformed, file: name, subject: subject, offset: offset, detail)
+        }
+        self.file = file
+        path = file.path
+        fileName = name
+        fileSize = file.size
+        let bytes = file.bytes
+        guard file.size >= ContainerFormat.headerSize + ContainerFormat.footerSize else {
+            throw fail("header", 0, "file of \(file.size) bytes is too small for a header and footer")
+        }
+        guard Array(bytes[0..<8]) == ContainerFormat.magic else { throw fail("magic", 0, "not a .qpack file (bad magic)") }
+        func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+        major = u16(8)
+        minor = u16(10)
+        guard major == ContainerFormat.major else {
+            throw fail("version", 8, "major version \(major) is not supported (this reader reads \(ContainerFormat.major).x)")
+        }
+        let features = u32(12)
+        guard features & ~ContainerFormat.knownFeatures == 0 else {
+            throw fail("required_features", 12, "unknown required feature bits 0x\(String(features, radix: 16))")
+        }
+        let footer = file.size - ContainerFormat.footerSize
+        guard Array(bytes[footer..<(footer + 8)]) == ContainerFormat.footerMagic else {
+            throw fail("footer", footer, "missing commit record: the file is incomplete (interrupted write?)")
+        }
+        guard u64(16) == u64(footer + 8), u64(24) == u64(footer + 16), Array(bytes[32..<64]) == Array(bytes[(footer + 32)..<(footer + 64)]) else {
+            throw fail("footer", footer, "header and footer disagree")
+        }
+        guard u64(footer + 24) == UInt64(file.size) else {
+            throw fail("footer", footer + 24, "records a file length of \(u64(footer + 24)) but the file has \(file.size) bytes")
+        }
+        guard let mOffset = Checked.int(u64(16)), let mLength = Checked.int(u64(24)),
+              mOffset >= ContainerFormat.headerSize, mOffset % ContainerFormat.alignment == 0,
+              mLength >= 1, mLength <= ContainerFormat.maxManifestBytes, Checked.add(mOffset, mLength) == footer
+        else {
+            throw fail("manifest_offset", 16, "manifest range [\(u64(16)), +\(u64(24))) does not end at the footer (\(footer))")
+        }
+        manifestOffset = mOffset
+        manifestLength = mLength
+        let manifestBytes = file.bytes(offset: mOffset, count: mLength)
+        let digest = SHA256.hash(manifestBytes)
+        guard digest == Array(bytes[32..<64]) else { throw fail("manifest_sha256", 32, "manifest checksum mismatch") }
+        contentDigest = SHA256.hex(digest)
+        do { manifest = try StrictJSONParser.parse(manifestBytes, baseOffset: mOffset) } catch {
+            throw fail("manifest", error.offset, error.message)
+        }
+        let parsed = try ManifestParser(manifest: manifest, fail: fail).parse(fileLimit: mOffset, bytes: bytes)
+        sections = parsed.sections
+        tensors = parsed.tensors
+        var index: [String: Int] = [:]
+        for (i, s) in sections.enumerated() { index[s.name] = i }
+        sectionIndex = index
+    }
+
+    public func section(named name: String) -> Section? { sectionIndex[name].map { sections[$0] } }
+
+    /// The section's uncompressed bytes, checksum verified.
+    public func sectionBytes(_ name: String) throws(ContainerError) -> [UInt8] {
+        guard let s = section(named: name) else {
+            throw ContainerError(.malformed, file: fileName, subject: "section '\(name)'", "no such section")
+        }
+        let stored = file.bytes(offset: s.offset, count: s.storedLength)
+        var out: [UInt8]
+        if s.compression == "zstd" {
+            do { out = try Zstd.decompress(stored, declaredSize: s.length) } catch {
+                throw ContainerError(.malformed, file: fileName, subject: "section '\(name)'", offset: s.offset, error.description)
+            }
+        } else {
+            out = Array(stored)
+        }
+        guard SHA256.hex(SHA256.hash(out)) == s.sha256 else {
+            throw ContainerError(.malformed, file: fileName, subject: "section '\(name)'", offset: s.offset, "checksum mismatch")
+        }
+        return out
+    }
+
+    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
+}

@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import QPackBinary
+import QPackCompression
+
+/// Writes a `.qpack` file section by section, then the manifest, footer and header.
+///
+/// The data goes to an unnamed temporary file (`O_TMPFILE`) in the target's directory, so a
+/// killed process leaves nothing behind; `finish` fsyncs it, links it under a temporary name
+/// and renames it over the target in one step. Without `force` an existing target is refused;
+/// a symlink at the target is replaced, never followed.
+public final class ContainerWriter {
+    public let path: String
+    private let directory: String
+    private var fd: Int32
+    /// Set when O_TMPFILE was unavailable and a named temporary file is used instead.
+    private var namedTemp: String?
+    private var offset = 0
+    private var sections: [SectionRecord] = []
+    private var finished = false
+
+    public init(path: String, force: Bool) throws(ContainerError) {
+        self.path = path
+        let name = Self.baseName(path)
+        directory = Self.directory(of: path)
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                throw ContainerError(.usage, file: name, subject: "output", "is a directory")
+            }
+            if !force {
+                throw ContainerError(.usage, file: name, subject: "output", "already exists (use --force to replace it)")
+            }
+        }
+        fd = open(directory, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            // Filesystems without O_TMPFILE: a named temporary file, removed on failure.
+            var template = Array((directory + "/." + name + ".tmp-XXXXXX").utf8CString)
+            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            guard fd >= 0 else {
+                throw ContainerError(.io, file: name, subject: "output", "cannot create a file in '\(directory)': \(Self.errorText())")
+            }
+            namedTemp = String(cString: template)
+            fchmod(fd, 0o644)
+        }
+        try writeAll([UInt8](repeating: 0, count: ContainerFormat.headerSize), what: "header")
+    }
+
+    deinit {
+        if !finished { abandon() }
+    }
+
+    /// Stops writing and removes every trace of the output.
+    public func abandon() {
+        guard !finished else { return }
+        finished = true
+        if fd >= 0 { close(fd) }
+        fd = -1
+        if let namedTemp { unlink(namedTemp) }
+    }
+
+    /// Appends a section at the next 64-byte boundary. With `compress`, the bytes are stored as
+    /// one checksummed zstd frame when that is smaller, else as they are.
+    @discardableResult
+    public func addSection(name: String, bytes: UnsafeRawBufferPointer, compress: Bool) throws(ContainerError) -> SectionRecord {
+        precondition(!finished, "writer already finished")
+        precondition(!sections.contains { $0.name == name }, "duplicate section \(name)")
+        try pad()
+        let digest = SHA256.hex(SHA256.hash(bytes))
+        var stored: [UInt8]?
+        if compress && bytes.count > 0 {
+            do {
+                let frame = try Zstd.compress(Array(bytes))
+                if frame.count < bytes.count { stored = frame }
+            } catch {
+                throw ContainerError(.io, file: Self.baseName(path), subject: "section '\(name)'", error.description)
+            }
+        }
+        let start = offset
+        if let stored {
+            try writeAll(stored, what: "section '\(name)'")
+        } else {
+            try writeAll(bytes, what: "section '\(name)'")
+        }
+        let record = SectionRecord(name: name, offset: start, storedLength: offset - start, length: bytes.count,
+                                   compression: stored == nil ? "none" : "zstd", sha256: digest)
+        sections.append(record)
+        return record
+    }
+
+    public func addSection(name: String, bytes: [UInt8], compress: Bool) throws(ContainerError) -> SectionRecord {
+        let r: Result<SectionRecord, ContainerError> = bytes.withUnsafeBytes { raw in
+            do throws(ContainerError) { return .success(try addSection(name: name, bytes: raw, compress: compress)) } catch { return .failure(error) }
+        }
+        return try r.get()
+    }
+
+    public var writtenSections: [SectionRecord] { sections }
+
+    /// The sections array of the manifest, in file order.
+    public var sectionsJSON: JSONOut {
+        .array(sections.map { s in
+            .object([("name", .string(s.name)), ("offset", .int(s.offset)), ("stored_length", .int(s.storedLength)),
+                     ("length", .int(s.length)), ("compression", .string(s.compression)), ("sha256", .string(s.sha256))])
+        })
+    }
+
+    /// Writes the manifest, footer and header, makes the file durable and puts it at `path`.
+    /// Returns the content digest (the manifest's SHA-256).
+    public func finish(manifest: JSONOut) throws(ContainerError) -> String {
+        precondition(!finished)
+        let name = Self.baseName(path)
+        do throws(ContainerError) {
+            try pad()
+            let text = Array((manifest.text(indent: 1) + "\n").utf8)
+            guard text.count <= ContainerFormat.maxManifestBytes else {
+                throw ContainerError(.io, file: name, subject: "manifest", "\(text.count) bytes exceed the 64 MiB limit")
+            }
+            let manifestOffset = offset
+            let digest = SHA256.hash(text)
+            try writeAll(text, what: "manifest")
+            let fileLength = offset + ContainerFormat.footerSize
+            var footer = ContainerFormat.footerMagic
+            footer += le(UInt64(manifestOffset)) + le(UInt64(text.count)) + le(UInt64(fileLength)) + digest
+            try writeAll(footer, what: "footer")
+            var header = ContainerFormat.magic + le16(ContainerFormat.major) + le16(ContainerFormat.minor) + le32(0)
+            header += le(UInt64(manifestOffset)) + le(UInt64(text.count)) + digest
+            let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            guard written == header.count else { throw ioError("header") }
+            guard fsync(fd) == 0 else { throw ioError("fsync") }
+            try publish()
+            finished = true
+            return SHA256.hex(digest)
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    private func publish() throws(ContainerError) {
+        let name = Self.baseName(path)
+        if let namedTemp {
+            guard rename(namedTemp, path) == 0 else { throw ContainerError(.io, file: name, subject: "output", "cannot rename into place: \(Self.errorText())") }
+            self.namedTemp = nil
+        } else {
+            let temp = directory + "/." + name + ".tmp-\(getpid())"
+            unlink(temp)
+            guard linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, temp, AT_SYMLINK_FOLLOW) == 0 else {
+                throw ContainerError(.io, file: name, subject: "output", "cannot link the finished file: \(Self.errorText())")
+            }
+            guard rename(temp, path) == 0 else {
+                let e = Self.errorText()
+                unlink(temp)
+                throw ContainerError(.io, file: name, subject: "output", "cannot rename into place: \(e)")
+            }
+        }
+        close(fd)
+        fd = -1
+        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
+    }
+
+    private func pad() throws(ContainerError) {
+        let target = ContainerFormat.align(offset)
+        if target > offset { try writeAll([UInt8](repeating: 0, count: target - offset), what: "padding") }
+    }
+
+    private func writeAll(_ bytes: [UInt8], what: String) throws(ContainerError) {
+        let r: Result<Void, ContainerError> = bytes.withUnsafeBytes { raw in
+            do throws(ContainerError) { try writeAll(raw, what: what); return .success(()) } catch { return .failure(error) }
+        }
+        try r.get()
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer, what: String) throws(ContainerError) {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError(what)
+            }
+            done += n
+        }
+        offset += bytes.count
+    }
+
+    private func ioError(_ what: String) -> ContainerError {
+        ContainerError(.io, file: Self.baseName(path), subject: what, offset: offset, "write failed: \(Self.errorText())")
+    }
+
+    static func errorText() -> String {
+        let code = errno
+        return String(cString: strerror(code)) + " (errno \(code))"
+    }
+
+    static func baseName(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
+
+    static func directory(of p: String) -> String {
+        guard let i = p.lastIndex(of: "/") else { return "." }
+        let d = String(p[..<i])
+        return d.isEmpty ? "/" : d
+    }
+}
+
+/// Linux O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`), which Glibc's Swift overlay does not export.
+let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
+
+func le(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
+func le16(_ v: UInt16) -> [UInt8] { [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8)] }

@@ -1,0 +1,176 @@
+import Dispatch
+import QPackBinary
+import QPackContainer
+import QPackModel
+import QPackPlanning
+import QPackQuant
+import QPackReaders
+
+public struct ConvertOptions: Sendable {
+    public var target: KernelTarget
+    public var compress: Bool
+    /// Tensors encoded at once. Never changes the output: sections are written in plan order.
+    public var jobs: Int
+    public var force: Bool
+    /// Overrides every rule's `nan` / `search` when set.
+    public var nonFinite: NonFinitePolicy?
+    public var search: ScaleSearch?
+
+    public init(target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
+                nonFinite: NonFinitePolicy? = nil, search: ScaleSearch? = nil) {
+        self.target = target
+        self.compress = compress
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.nonFinite = nonFinite
+        self.search = search
+    }
+}
+
+public struct ConvertResult: Sendable {
+    public let output: String
+    public let fileBytes: Int
+    public let contentDigest: String
+    public let tensorBytes: Int
+    public let storedTensorBytes: Int
+}
+
+/// The conversion pipeline: plan entries in, a `.qpack` file out.
+public enum Converter {
+    public static let version = "0.1.0"
+
+    public static func convert(_ checkpoint: Checkpoint, path: String, plan: QuantPlan, rules: RuleSet, output: String,
+                               options: ConvertOptions, progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }) throws(ConvertError) -> ConvertResult {
+        guard !plan.hasErrors else { throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them") }
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile)
+        let writer: ContainerWriter
+        do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
+        do throws(ConvertError) {
+            let encoderOptions = TensorEncoder.Options(target: options.target, nonFinite: options.nonFinite, search: options.search)
+            var tensorsJSON: [JSONOut] = []
+            var tensorBytes = 0, storedBytes = 0
+            let entries = plan.entries
+            var start = 0
+            while start < entries.count {
+                let batch = Array(entries[start..<min(entries.count, start + options.jobs)])
+                let encoded = try parallelMap(batch) { e throws(ConvertError) in
+                    let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions)
+                    let sourceSHA = checkpoint.rawBytes(of: e.name).map { SHA256.hex(SHA256.hash($0)) } ?? ""
+                    return (bytes, sourceSHA)
+                }
+                for (e, (bytes, sourceSHA)) in zip(batch, encoded) {
+                    let section: SectionRecord
+                    do { section = try writer.addSection(name: "tensor:" + e.name, bytes: bytes, compress: options.compress) } catch { throw ConvertError(error) }
+                    tensorBytes += section.length
+                    storedBytes += section.storedLength
+                    tensorsJSON.append(tensorJSON(e, section: section.name, sourceSHA: sourceSHA, checkpoint: checkpoint))
+                    progress(tensorsJSON.count, entries.count, e.name)
+                }
+                start += batch.count
+            }
+            for s in metadata.sections {
+                do { try writer.addSection(name: s.name, bytes: s.bytes, compress: options.compress) } catch { throw ConvertError(error) }
+            }
+            let rulesBytes = Array(rules.text.utf8)
+            do { try writer.addSection(name: "provenance.rules", bytes: rulesBytes, compress: options.compress) } catch { throw ConvertError(error) }
+
+            var inputs: [JSONOut] = []
+            for p in checkpoint.filePaths + metadata.extraInputs {
+                inputs.append(try inputJSON(p))
+            }
+            let manifest = JSONOut.object([
+                ("format", .string("qpack")),
+                ("version", .object([("major", .int(Int(ContainerFormat.major))), ("minor", .int(Int(ContainerFormat.minor)))])),
+                ("producer", .object([("name", .string("qpack")), ("version", .string(version))])),
+                ("provenance", .object([
+                    ("inputs", .array(inputs)),
+                    ("rules", .object([("origin", .string(rules.origin.split(separator: "/").last.map(String.init) ?? rules.origin)),
+                                       ("sha256", .string(SHA256.hex(SHA256.hash(rulesBytes)))),
+                                       ("section", .string("provenance.rules"))])),
+                    ("options", .object([("target", .string(options.target.rawValue)),
+                                         ("compression", .string(options.compress ? "zstd" : "none")),
+                                         ("nan", .string(options.nonFinite?.rawValue ?? "per rule")),
+                                         ("search", .string(options.search?.name ?? "per rule"))])),
+                ])),
+                ("target", .object([("name", .string(options.target.rawValue))])),
+                ("model", metadata.model),
+                ("tokenizer", metadata.tokenizer),
+                ("sections", writer.sectionsJSON),
+                ("tensors", .array(tensorsJSON)),
+            ])
+            let digest: String
+            do { digest = try writer.finish(manifest: manifest) } catch { throw ConvertError(error) }
+            let size = (try? MappedFile(path: output).size) ?? 0
+            return ConvertResult(output: output, fileBytes: size, contentDigest: digest, tensorBytes: tensorBytes, storedTensorBytes: storedBytes)
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    static func inputJSON(_ path: String) throws(ConvertError) -> JSONOut {
+        let file: MappedFile
+        do { file = try MappedFile(path: path) } catch { throw ConvertError(.io, error.description) }
+        return .object([("file", .string(path.split(separator: "/").last.map(String.init) ?? path)), ("bytes", .int(file.size)),
+                        ("sha256", .string(SHA256.hex(SHA256.hash(file.bytes))))])
+    }
+
+    static func tensorJSON(_ e: PlanEntry, section: String, sourceSHA: String, checkpoint: Checkpoint) -> JSONOut {
+        var layout = JSONOut.null, quantization = JSONOut.null
+        if let id = e.layout, let t = e.tile {
+            var l: [(String, JSONOut)] = [("id", .string(id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
+            switch e.scheme {
+            case let .qsi4c32(bl): l.append(("bl", .int(bl)))
+            case .q4_0Repack: l.append(("bl", .int(32)))
+            default: break
+            }
+            layout = .object(l)
+            let scaleType: String
+            switch e.scheme {
+            case .qsi4c32: scaleType = "bf16"
+            case .q4_0Repack: scaleType = "f16"
+            default: scaleType = "f32"
+            }
+            quantization = .object([("scale_dtype", .string(scaleType)), ("scale_rounding", .string("nearest-even")),
+                                    ("search", .string(e.scheme == .q4_0Repack ? "none" : e.search)), ("nan", .string(e.nonFinite))])
+        }
+        return .object([
+            ("name", .string(e.name)), ("role", .string(e.role.rawValue)), ("layer", e.layer.map { .int($0) } ?? .null),
+            ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
+            ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
+            ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),
+            ("source_sha256", .string(sourceSHA)), ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
+            ("layout", layout), ("quantization", quantization),
+        ])
+    }
+
+    /// Runs `body` over `items` on up to `items.count` threads; results in input order.
+    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) throws(ConvertError) -> R) throws(ConvertError) -> [R] {
+        if items.count == 1 { return [try body(items[0])] }
+        let box = ResultBox<R>(count: items.count)
+        DispatchQueue.concurrentPerform(iterations: items.count) { i in
+            do throws(ConvertError) { box.set(i, .success(try body(items[i]))) } catch { box.set(i, .failure(error)) }
+        }
+        return try box.values()
+    }
+}
+
+/// Slots written by distinct threads at distinct indices, read after they all finish.
+final class ResultBox<R: Sendable>: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<Result<R, ConvertError>?>
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+    func set(_ i: Int, _ r: Result<R, ConvertError>) { slots[i] = r }
+    func values() throws(ConvertError) -> [R] {
+        var out: [R] = []
+        for s in slots { out.append(try s!.get()) }
+        return out
+    }
+}

@@ -1,0 +1,161 @@
+import QPackBinary
+import QPackModel
+import QPackReaders
+
+/// Everything besides tensors that a `.qpack` file carries about its model: architecture and
+/// hyperparameters, the tokenizer and its data, and the files they came from.
+struct ModelMetadata {
+    var model: JSONOut
+    var tokenizer: JSONOut
+    /// Extra sections (tokenizer data), in the order they are written.
+    var sections: [(name: String, bytes: [UInt8])]
+    /// Files read besides the checkpoint: (path).
+    var extraInputs: [String]
+
+    static let bertHyperparameters = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                                      "max_position_embeddings", "vocab_size", "type_vocab_size", "layer_norm_eps",
+                                      "hidden_act", "pad_token_id"]
+
+    static func collect(_ checkpoint: Checkpoint, path: String, profile: String) throws(ConvertError) -> ModelMetadata {
+        switch checkpoint {
+        case .safetensors, .sharded:
+            return try huggingFace(checkpoint, path: path, profile: profile)
+        case let .gguf(g):
+            return try gguf(g, profile: profile)
+        }
+    }
+
+    static func directory(of path: String) -> String {
+        guard let i = path.lastIndex(of: "/") else { return "." }
+        let d = String(path[..<i])
+        return d.isEmpty ? "/" : d
+    }
+
+    static func readJSON(_ path: String) throws(ConvertError) -> JSONNode? {
+        guard let file = try? MappedFile(path: path) else { return nil }
+        guard file.size <= 16 << 20 else { throw ConvertError(.malformed, "\(path): larger than 16 MiB") }
+        do { return try StrictJSONParser.parse(file.bytes) } catch {
+            throw ConvertError(.malformed, "\(path.split(separator: "/").last.map(String.init) ?? path): \(error.description)")
+        }
+    }
+
+    static func huggingFace(_ checkpoint: Checkpoint, path: String, profile: String) throws(ConvertError) -> ModelMetadata {
+        let dir = directory(of: path)
+        var inputs: [String] = []
+        var architecture = "unknown"
+        var hyper: [(String, JSONOut)] = []
+        if let config = try readJSON(dir + "/config.json") {
+            inputs.append(dir + "/config.json")
+            guard case let .object(members) = config.value else { throw ConvertError(.malformed, "config.json: not a JSON object") }
+            for m in members {
+                if m.key == "model_type", case let .string(t) = m.node.value { architecture = t }
+                guard bertHyperparameters.contains(m.key) else { continue }
+                switch m.node.value {
+                case let .number(n): hyper.append((m.key, .number(n)))
+                case let .string(s): hyper.append((m.key, .string(s)))
+                case let .bool(b): hyper.append((m.key, .bool(b)))
+                default: continue
+                }
+            }
+        }
+        var tokenizer = JSONOut.null
+        var sections: [(String, [UInt8])] = []
+        if let vocab = try? MappedFile(path: dir + "/vocab.txt") {
+            guard vocab.size <= 64 << 20 else { throw ConvertError(.malformed, "vocab.txt: larger than 64 MiB") }
+            inputs.append(dir + "/vocab.txt")
+            let bytes = Array(vocab.bytes)
+            guard String(validating: bytes, as: UTF8.self) != nil else { throw ConvertError(.malformed, "vocab.txt: not valid UTF-8") }
+            let count = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (bytes.last == 0x0A ? 1 : 0)
+            var lowerCase = true
+            if let tc = try readJSON(dir + "/tokenizer_config.json") {
+                inputs.append(dir + "/tokenizer_config.json")
+                if case let .object(ms) = tc.value, let m = ms.first(where: { $0.key == "do_lower_case" }), case let .bool(b) = m.node.value {
+                    lowerCase = b
+                }
+            }
+            sections.append(("tokenizer.vocab", bytes))
+            tokenizer = .object([("type", .string("wordpiece")), ("vocab_section", .string("tokenizer.vocab")),
+                                 ("vocab_size", .int(count)), ("lower_case", .bool(lowerCase))])
+        }
+        let model = JSONOut.object([
+            ("architecture", .string(architecture)), ("profile", .string(profile)),
+            ("source_format", .string(checkpoint.formatName == "safetensors" ? "safetensors" : "safetensors-sharded")),
+            ("hyperparameters", .object(hyper)),
+        ])
+        return ModelMetadata(model: model, tokenizer: tokenizer, sections: sections, extraInputs: inputs)
+    }
+
+    static func gguf(_ g: GGUFFile, profile: String) throws(ConvertError) -> ModelMetadata {
+        let arch: String
+        do { arch = try g.string("general.architecture") ?? "unknown" } catch { throw ConvertError(error) }
+        var hyper: [(String, JSONOut)] = []
+        for kv in g.metadata where kv.key.hasPrefix(arch + ".") {
+            let key = String(kv.key.dropFirst(arch.count + 1))
+            switch kv.value {
+            case let .float32(v) where v.isFinite: hyper.append((key, .float(v)))
+            case let .float64(v) where v.isFinite: hyper.append((key, .double(v)))
+            case let .bool(b): hyper.append((key, .bool(b)))
+            case let .string(s): if let t = s.text { hyper.append((key, .string(t))) }
+            case .array: continue
+            default: if let i = kv.value.integer { hyper.append((key, .int(Int(i)))) }
+            }
+        }
+        var sections: [(String, [UInt8])] = []
+        var tok: [(String, JSONOut)] = []
+        do {
+            if let tokens = try g.array("tokenizer.ggml.tokens", of: .string) {
+                tok.append(("type", .string("bpe")))
+                if let m = try g.string("tokenizer.ggml.model") { tok.append(("model", .string(m))) }
+                if let p = try g.string("tokenizer.ggml.pre") { tok.append(("pre", .string(p))) }
+                sections.append(("tokenizer.tokens", lengthPrefixed(g, tokens)))
+                tok.append(("tokens_section", .string("tokenizer.tokens")))
+                tok.append(("vocab_size", .int(tokens.count)))
+                if let merges = try g.array("tokenizer.ggml.merges", of: .string) {
+                    sections.append(("tokenizer.merges", lengthPrefixed(g, merges)))
+                    tok.append(("merges_section", .string("tokenizer.merges")))
+                }
+                if let types = try g.array("tokenizer.ggml.token_type", of: .int32) {
+                    guard types.count == tokens.count else { throw ConvertError(.malformed, "\(g.fileName): tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens") }
+                    sections.append(("tokenizer.token_types", Array(g.payload(of: types))))
+                    tok.append(("token_types_section", .string("tokenizer.token_types")))
+                }
+                for key in ["bos_token_id", "eos_token_id", "unknown_token_id", "padding_token_id"] {
+                    if let v = try g.integer("tokenizer.ggml." + key) {
+                        // G30: ids index the vocabulary; check the range before recording them.
+                        guard v >= 0, v < tokens.count else {
+                            throw ConvertError(.malformed, "\(g.fileName): tokenizer.ggml.\(key) = \(v) is outside the vocabulary of \(tokens.count)")
+                        }
+                        tok.append((key, .int(Int(v))))
+                    }
+                }
+                for key in ["add_bos_token", "add_eos_token"] {
+                    if case let .bool(b)? = g.value("tokenizer.ggml." + key) { tok.append((key, .bool(b))) }
+                }
+                if case let .string(t)? = g.value("tokenizer.chat_template") {
+                    sections.append(("tokenizer.chat_template", t.bytes))
+                    tok.append(("chat_template_section", .string("tokenizer.chat_template")))
+                    tok.append(("chat_template_sha256", .string(SHA256.hex(SHA256.hash(t.bytes)))))
+                }
+            }
+        } catch let e as ConvertError { throw e } catch let e as ReaderError { throw ConvertError(e) } catch {
+            throw ConvertError(.malformed, "\(g.fileName): \(error)")
+        }
+        let model = JSONOut.object([
+            ("architecture", .string(arch)), ("profile", .string(profile)), ("source_format", .string("gguf")),
+            ("hyperparameters", .object(hyper)),
+        ])
+        return ModelMetadata(model: model, tokenizer: tok.isEmpty ? .null : .object(tok), sections: sections, extraInputs: [])
+    }
+
+    static func lengthPrefixed(_ g: GGUFFile, _ a: GGUFArray) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(a.payloadLength)
+        for i in 0..<a.count {
+            let s = g.string(at: i, of: a).bytes
+            let n = UInt32(s.count)
+            out += [UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 24)]
+            out += s
+        }
+        return out
+    }
+}

@@ -1,0 +1,98 @@
+import QPackBinary
+import QPackModel
+import QPackPacking
+import QPackPlanning
+import QPackQuant
+import QPackReaders
+
+/// Produces the section bytes of one planned tensor: converts, quantizes and packs.
+enum TensorEncoder {
+    struct Options: Sendable {
+        var target: KernelTarget
+        /// Overrides the rules' `nan` and `search` when set.
+        var nonFinite: NonFinitePolicy?
+        var search: ScaleSearch?
+    }
+
+    static func encode(_ e: PlanEntry, from checkpoint: Checkpoint, file: String, options: Options) throws(ConvertError) -> [UInt8] {
+        let subject = "\(file): tensor '\(e.name)'"
+        func values() throws(ConvertError) -> [Float] {
+            do {
+                guard let v = try checkpoint.floatValues(of: e.name) else { throw ConvertError(.malformed, "\(subject): not found") }
+                return v
+            } catch let error as ReaderError { throw ConvertError(error) } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
+        }
+        let policy = options.nonFinite ?? NonFinitePolicy(rawValue: e.nonFinite) ?? .error
+        let search = options.search ?? (e.search == "absmax" ? .absmax : .default)
+        func nonFinite(_ i: Int, _ v: Float) -> ConvertError {
+            ConvertError(.malformed, "\(subject): \(QuantizationError(index: i, value: v))")
+        }
+        switch e.scheme {
+        case .keep:
+            guard let raw = checkpoint.rawBytes(of: e.name) else { throw ConvertError(.malformed, "\(subject): not found") }
+            return Array(raw)
+        case .f32:
+            var v = try values()
+            try sanitize(&v, policy: policy, nonFinite)
+            return v.withUnsafeBytes { Array($0) }
+        case .f16:
+            var v = try values()
+            try sanitize(&v, policy: policy, nonFinite)
+            var out = [UInt8](repeating: 0, count: 2 * v.count)
+            for (i, x) in v.enumerated() {
+                guard abs(x) <= 65504 else {
+                    throw ConvertError(.malformed, "\(subject): value \(x) at element \(i) does not fit in f16 (max 65504); use f32 or bf16 for this tensor")
+                }
+                let h = FloatBits.floatToHalf(x)
+                out[2 * i] = UInt8(truncatingIfNeeded: h)
+                out[2 * i + 1] = UInt8(truncatingIfNeeded: h >> 8)
+            }
+            return out
+        case .bf16:
+            var v = try values()
+            try sanitize(&v, policy: policy, nonFinite)
+            var out = [UInt8](repeating: 0, count: 2 * v.count)
+            for (i, x) in v.enumerated() {
+                let h = BFloat16.fromFloat(x)
+                out[2 * i] = UInt8(truncatingIfNeeded: h)
+                out[2 * i + 1] = UInt8(truncatingIfNeeded: h >> 8)
+            }
+            return out
+        case let .qsi4c32(bl):
+            let m = e.matrix!, tile = tileOf(e)
+            let v = try values()
+            do {
+                let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
+                    try WeightQuantizer.int4Blocks(w, rows: m[0], columns: m[1], blockLength: bl, search: search, nonFinite: policy)
+                }
+                return Qsi4c32pPacker.pack(q, bias: nil, tile: tile)
+            } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
+        case .qsi4cx, .qsi8cx:
+            let m = e.matrix!, tile = tileOf(e)
+            let bits = e.scheme == .qsi4cx ? 4 : 8
+            let v = try values()
+            do {
+                let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
+                    try WeightQuantizer.perChannel(w, rows: m[0], columns: m[1], bits: bits, search: search, nonFinite: policy)
+                }
+                return bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
+            } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
+        case .q4_0Repack:
+            guard let raw = checkpoint.rawBytes(of: e.name) else { throw ConvertError(.malformed, "\(subject): not found") }
+            let m = e.matrix!
+            return Qsi4c32pScaleF16Packer.pack(q4_0: raw, n: m[0], k: m[1], tile: tileOf(e))
+        }
+    }
+
+    static func tileOf(_ e: PlanEntry) -> KleidiAITile {
+        KleidiAITile(nr: e.tile!.nr, kr: e.tile!.kr, sr: e.tile!.sr)
+    }
+
+    /// Applies the non-finite policy to float-kept tensors.
+    static func sanitize(_ v: inout [Float], policy: NonFinitePolicy, _ error: (Int, Float) -> ConvertError) throws(ConvertError) {
+        for i in 0..<v.count where !v[i].isFinite {
+            if policy == .error { throw error(i, v[i]) }
+            v[i] = 0
+        }
+    }
+}
