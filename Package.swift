@@ -43,7 +43,11 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: optimized
         ),
-        .target(name: "QPackInspect", dependencies: ["QPackReaders", "QPackBinary", "QPackModel"], exclude: ["README.md"]),
+        .target(
+            name: "QPackInspect",
+            dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackContainer", "QPackConvert"],
+            exclude: ["README.md"]
+        ),
         .target(name: "CQPackRuntime", dependencies: ["CJSONC", "CZstd"], exclude: ["README.md"]),
         .target(
             name: "QPackCommands",
@@ -61,7 +65,7 @@ let package = Package(
         .testTarget(name: "QPackReadersTests", dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackTestSupport"]),
         .testTarget(
             name: "QPackInspectTests",
-            dependencies: ["QPackInspect", "QPackReaders", "QPackBinary", "QPackTestSupport"]
+            dependencies: ["QPackInspect", "QPackReaders", "QPackBinary", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackTestSupport"]
         ),
         .testTarget(
             name: "QPackPlanningTests",
@@ -69,6 +73,11 @@ let package = Package(
         ),
         .testTarget(name: "QPackQuantTests", dependencies: ["QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackPackingTests", dependencies: ["QPackPacking", "QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackConvertTests",
+            dependencies: ["QPackConvert", "QPackContainer", "QPackPlanning", "QPackReaders", "QPackQuant", "QPackPacking",
+                           "QPackBinary", "QPackModel", "QPackTestSupport"]
+        ),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

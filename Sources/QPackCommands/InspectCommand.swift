@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QPackBinary
 import QPackInspect
+import QPackContainer
 import QPackReaders
 
 struct InspectCommand: ParsableCommand {
@@ -45,14 +46,24 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Do not shorten long tensor names to fit 80 columns.")
     var wide = false
 
+    @Flag(help: "For .qpack files: unpack and dequantize the listed tensors and show their statistics.")
+    var dequant = false
+
+    @Option(help: ArgumentHelp("For .qpack files with --dequant: the source checkpoint to compare with (RMSE, max error, SNR).", valueName: "model"))
+    var source: String?
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one file to inspect") }
         guard (1...1024).contains(bins) else { throw ValidationError("--bins must be between 1 and 1024") }
     }
 
     func run() throws {
-        var reports: [InspectReport] = []
+        var outputs: [InspectOutput] = []
         for path in files {
+            if Self.isContainer(path) {
+                outputs.append(.container(try inspectContainer(path)))
+                continue
+            }
             do {
                 let checkpoint = try Checkpoint.open(path: path)
                 var options = InspectReport.Options()
@@ -68,17 +79,76 @@ struct InspectCommand: ParsableCommand {
                     }
                     report.tensors = report.tensors.filter { tensor.contains($0.name) }
                 }
-                reports.append(report)
+                outputs.append(.checkpoint(report))
             } catch let error as ReaderError {
                 printError(error.description)
                 throw QPackExit.code(for: error)
             }
         }
         if json {
-            print(try InspectJSON.encode(reports))
+            print(try InspectJSON.encode(outputs))
         } else {
             let renderer = InspectTextRenderer(width: wide ? Int.max : 80, showMetadata: !noMetadata)
-            print(reports.map(renderer.render).joined(separator: "\n"), terminator: "")
+            print(outputs.map { o in
+                switch o {
+                case let .checkpoint(r): return renderer.render(r)
+                case let .container(r): return renderer.render(r)
+                }
+            }.joined(separator: "\n"), terminator: "")
+        }
+    }
+
+    /// `.qpack` by name, or by its magic for other names.
+    static func isContainer(_ path: String) -> Bool {
+        if path.lowercased().hasSuffix(".qpack") { return true }
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        return (try? h.read(upToCount: 8)).map { Array($0) == ContainerFormat.magic } ?? false
+    }
+
+    func inspectContainer(_ path: String) throws -> ContainerReport {
+        do {
+            let file = try ContainerFile(path: path)
+            var options = ContainerReport.Options()
+            options.filters = filters.map(NameGlob.init)
+            options.dequantize = dequant || stats
+            options.histogramBins = bins
+            if let source {
+                do { options.source = try Checkpoint.open(path: source) } catch {
+                    printError(error.description)
+                    throw QPackExit.code(for: error)
+                }
+            }
+            if !tensor.isEmpty {
+                let missing = tensor.filter { name in !file.tensors.contains { $0.name == name } }
+                if !missing.isEmpty {
+                    printError("\(path): no tensor named \(missing.map { "'\($0)'" }.joined(separator: ", "))")
+                    throw QPackExit.usage
+                }
+                // Exact names: escape glob characters so only these tensors are decoded.
+                options.filters = tensor.map { NameGlob($0.replacingOccurrences(of: "[", with: "[[]").replacingOccurrences(of: "*", with: "[*]").replacingOccurrences(of: "?", with: "[?]")) }
+            }
+            let report = try ContainerReport.build(path: path, file: file, options: options)
+            return report
+        } catch let error as ContainerError {
+            printError(error.description)
+            switch error.kind {
+            case .usage: throw QPackExit.usage
+            case .io: throw QPackExit.ioError
+            case .malformed: throw QPackExit.malformedInput
+            }
+        }
+    }
+}
+
+enum InspectOutput: Encodable {
+    case checkpoint(InspectReport)
+    case container(ContainerReport)
+
+    func encode(to encoder: Encoder) throws {
+        switch self {
+        case let .checkpoint(r): try r.encode(to: encoder)
+        case let .container(r): try r.encode(to: encoder)
         }
     }
 }
@@ -87,11 +157,12 @@ struct InspectCommand: ParsableCommand {
 enum InspectJSON {
     struct Document: Encodable {
         let schema = "qpack-inspect/1"
-        let inputs: [InspectReport]
+        let inputs: [InspectOutput]
     }
 
-    static func encode(_ reports: [InspectReport]) throws -> String {
+    static func encode(_ reports: [InspectOutput]) throws -> String {
         let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(Document(inputs: reports))

@@ -87,7 +87,7 @@ struct InspectTextRenderer {
         return out
     }
 
-    private func statsBlock(_ name: String, _ s: TensorStatistics) -> String {
+    func statsBlock(_ name: String, _ s: TensorStatistics) -> String {
         var out = "Statistics of \(name):\n"
         func f(_ v: Double?) -> String { v.map { Units.number($0) } ?? "n/a" }
         out += "  count \(s.count)   zeros \(s.zeros)   NaN \(s.nans)   Inf \(s.infinities)\n"
@@ -175,4 +175,58 @@ extension Double {
 extension String {
     func padding(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+extension InspectTextRenderer {
+    func render(_ r: ContainerReport) -> String {
+        var out = ""
+        func line(_ s: String = "") { out += s + "\n" }
+        func field(_ label: String, _ value: String) {
+            let s = "  " + label.padding(14) + value
+            line(s.count > width ? String(s.prefix(width - 1)) + "…" : s)
+        }
+        line(r.path)
+        field("format", "qpack v\(r.version), \(r.producer), target \(r.target)")
+        field("file size", Units.bytes(r.fileBytes))
+        field("digest", r.contentDigest)
+        field("tensors", "\(r.tensorCount), \(Units.count(r.parameterCount)) parameters")
+        field("sections", "\(r.sections), \(Units.bytes(r.sectionBytes, exact: false))"
+            + (r.storedSectionBytes != r.sectionBytes ? String(format: ", stored %.1f%%", r.compressionRatio * 100) : ""))
+        for (i, s) in r.schemes.enumerated() {
+            let bits = s.parameters > 0 ? Double(s.bytes * 8) / Double(s.parameters) : 0
+            field(i == 0 ? "schemes" : "", "\(s.type.padding(11)) \(String(s.tensors).leftPad(4)) tensors \(Units.count(s.parameters).leftPad(8)) params "
+                + String(format: "%6.2f bits/w", bits))
+        }
+        if let a = r.architecture { field("architecture", a) }
+        for key in r.hyperparameters.keys.sorted() {
+            let s = "    \(key) = \(r.hyperparameters[key]!)"
+            line(s.count > width ? String(s.prefix(width - 1)) + "…" : s)
+        }
+        if let t = r.tokenizer { field("tokenizer", t) }
+        line()
+        line("Tensors (\(r.tensors.count)\(r.tensors.count == r.tensorCount ? "" : " of \(r.tensorCount)")):")
+        let rows = r.tensors.map { t in
+            [t.name, t.scheme, t.matrix.map { "\($0[0])x\($0[1])" } ?? "[" + t.shape.map(String.init).joined(separator: ",") + "]", String(t.bytes)]
+        }
+        let header = ["NAME", "SCHEME", "SHAPE", "BYTES"]
+        var widths = header.map(\.count)
+        for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
+        if width != Int.max { widths[0] = min(widths[0], max(width - (widths[1...].reduce(0, +) + 2 * 3 + 2), 16)) }
+        for row in [header] + rows {
+            line("  " + Units.elide(row[0], to: widths[0]).padding(widths[0]) + "  " + row[1].padding(widths[1]) + "  "
+                + row[2].padding(widths[2]) + "  " + row[3].leftPad(widths[3]))
+        }
+        for t in r.tensors {
+            if let l = t.layout, t.stats != nil { line(); line("\(t.name): \(t.scheme), \(l), rule \(t.rule)") }
+            if let e = t.error {
+                line("  vs source: rmse \(Units.number(e.rmse))   max error \(Units.number(e.maxAbsError))   relative rmse \(Units.number(e.relativeRMSE))")
+                line("             SNR \(e.snrDB.isFinite ? String(format: "%.2f dB", e.snrDB) : "exact")   cosine \(String(format: "%.6f", e.cosine))")
+            }
+            if let s = t.stats {
+                if t.layout == nil { line(); line("\(t.name): \(t.scheme)") }
+                out += statsBlock(t.name, s).split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+            }
+        }
+        return out
+    }
 }

@@ -39,6 +39,7 @@ struct ManifestParser {
         var sections: [ContainerFile.Section] = []
         var names: Set<String> = []
         var expectedMin = ContainerFormat.headerSize
+        var paddingStart = ContainerFormat.headerSize
         for item in items {
             let name = try string(item, "name", "section")
             let subject = "section '\(name)'"
@@ -58,7 +59,7 @@ struct ManifestParser {
                 throw fail(subject, item.offset, "range [\(offset), +\(stored)) runs past the manifest at \(fileLimit)")
             }
             // Padding between sections must be zero.
-            if let gap = bytes[expectedMin..<offset].firstIndex(where: { $0 != 0 }) {
+            if let gap = bytes[paddingStart..<offset].firstIndex(where: { $0 != 0 }) {
                 throw fail(subject, gap, "non-zero padding before the section")
             }
             switch compression {
@@ -71,8 +72,9 @@ struct ManifestParser {
             }
             sections.append(ContainerFile.Section(name: name, offset: offset, storedLength: stored, length: length, compression: compression, sha256: sha))
             expectedMin = ContainerFormat.align(end)
+            paddingStart = end
         }
-        if expectedMin < fileLimit, let gap = bytes[expectedMin..<fileLimit].firstIndex(where: { $0 != 0 }) {
+        if paddingStart < fileLimit, let gap = bytes[paddingStart..<fileLimit].firstIndex(where: { $0 != 0 }) {
             throw fail("manifest", gap, "non-zero bytes between the last section and the manifest")
         }
         let byName = Dictionary(uniqueKeysWithValues: sections.map { ($0.name, $0) })

@@ -1,0 +1,84 @@
+import QPackBinary
+import QPackContainer
+import QPackModel
+import QPackPacking
+import QPackQuant
+
+/// Reads a tensor of a `.qpack` file back to float32: unpacks the KleidiAI layout into codes
+/// and scales and dequantizes them (Formats/qpack-container.md §5). Used by `inspect --dequant`
+/// and by the tests that check every packed tensor against its source.
+public enum ContainerTensorDecoder {
+    /// Values in the source's element order; for matrices, row-major N x K.
+    public static func floats(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float] {
+        let bytes = try file.sectionBytes(t.section)
+        func f32(_ i: Int) -> Float {
+            Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
+        }
+        func u16(_ i: Int) -> UInt16 { UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8 }
+        switch t.scheme {
+        case .f32: return (0..<(bytes.count / 4)).map(f32)
+        case .f16: return (0..<(bytes.count / 2)).map { FloatBits.halfToFloat(u16($0)) }
+        case .bf16: return (0..<(bytes.count / 2)).map { FloatBits.bfloat16ToFloat(u16($0)) }
+        case .keep:
+            guard t.sourceType == "F32" else {
+                throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "kept as \(t.sourceType); no float view")
+            }
+            return (0..<(bytes.count / 4)).map(f32)
+        case let .qsi4c32(bl):
+            let (m, l) = (t.matrix!, t.layout!)
+            let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
+            return WeightQuantizer.dequantize(Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix)
+        case .qsi4cx:
+            let (m, l) = (t.matrix!, t.layout!)
+            return WeightQuantizer.dequantize(Qsi4cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)).matrix)
+        case .qsi8cx:
+            let (m, l) = (t.matrix!, t.layout!)
+            return WeightQuantizer.dequantize(Qsi8cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)).matrix)
+        case .q4_0Repack:
+            let (m, l) = (t.matrix!, t.layout!)
+            let blocks = Qsi4c32pScaleF16Packer.unpack(bytes, n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
+            var out = [Float](repeating: 0, count: m.rows * m.columns)
+            for b in 0..<(blocks.count / 18) {
+                let d = FloatBits.halfToFloat(UInt16(blocks[18 * b]) | UInt16(blocks[18 * b + 1]) << 8)
+                for j in 0..<32 {
+                    let byte = blocks[18 * b + 2 + j % 16]
+                    let q = Int(j < 16 ? byte & 0x0F : byte >> 4) - 8
+                    out[32 * b + j] = d * Float(q)
+                }
+            }
+            return out
+        }
+    }
+}
+
+/// How far decoded values are from reference values.
+public struct ErrorMetrics: Sendable, Codable, Equatable {
+    public let rmse: Double
+    public let maxAbsError: Double
+    /// Root-mean-square error relative to the reference's root-mean-square.
+    public let relativeRMSE: Double
+    /// 10·log10(signal power / error power); infinite when exact.
+    public let snrDB: Double
+    public let cosine: Double
+
+    public init(reference: [Float], values: [Float]) {
+        precondition(reference.count == values.count)
+        var err2 = 0.0, sig2 = 0.0, dot = 0.0, val2 = 0.0, maxErr = 0.0
+        for (r, v) in zip(reference, values) {
+            let d = Double(v) - Double(r)
+            err2 += d * d
+            sig2 += Double(r) * Double(r)
+            val2 += Double(v) * Double(v)
+            dot += Double(r) * Double(v)
+            maxErr = max(maxErr, abs(d))
+        }
+        let n = Double(max(reference.count, 1))
+        rmse = (err2 / n).squareRoot()
+        maxAbsError = maxErr
+        relativeRMSE = sig2 > 0 ? (err2 / sig2).squareRoot() : (err2 == 0 ? 0 : .infinity)
+        snrDB = err2 == 0 ? .infinity : 10 * log10(sig2 / err2)
+        cosine = (sig2 > 0 && val2 > 0) ? dot / (sig2.squareRoot() * val2.squareRoot()) : (sig2 == val2 ? 1 : 0)
+    }
+}
+
+import Foundation

@@ -1,0 +1,120 @@
+import QPackBinary
+import QPackContainer
+import QPackConvert
+import QPackReaders
+
+/// What `qpack inspect` shows about a `.qpack` file (JSON: schema `qpack-inspect/1`, format
+/// `qpack`; see Formats/qpack-inspect-json.md).
+public struct ContainerReport: Sendable, Codable, Equatable {
+    public struct Tensor: Sendable, Codable, Equatable {
+        public var name: String
+        public var role: String
+        public var scheme: String
+        public var layout: String?
+        public var shape: [Int]
+        public var matrix: [Int]?
+        public var parameters: Int
+        public var bytes: Int
+        public var storedBytes: Int
+        public var rule: String
+        public var stats: TensorStatistics?
+        /// Decoded values against the source tensor (`--dequant --source`).
+        public var error: ErrorMetrics?
+    }
+
+    public var path: String
+    public var format = "qpack"
+    public var version: String
+    public var fileBytes: Int
+    public var contentDigest: String
+    public var producer: String
+    public var target: String
+    public var architecture: String?
+    public var hyperparameters: [String: String]
+    public var tokenizer: String?
+    public var sections: Int
+    public var sectionBytes: Int
+    public var storedSectionBytes: Int
+    public var compressionRatio: Double
+    public var tensorCount: Int
+    public var parameterCount: Int
+    public var schemes: [InspectReport.TypeSummary]
+    public var tensors: [Tensor]
+
+    public struct Options: Sendable {
+        public var filters: [NameGlob] = []
+        /// Unpack and dequantize the listed tensors and compute statistics.
+        public var dequantize = false
+        /// Source checkpoint to compare dequantized values with.
+        public var source: Checkpoint?
+        public var histogramBins = TensorStatistics.defaultBins
+        public init() {}
+    }
+
+    public static func build(path: String, file: ContainerFile, options: Options = Options()) throws(ContainerError) -> ContainerReport {
+        let m = file.manifest
+        func text(_ n: JSONNode?) -> String? {
+            guard let n else { return nil }
+            switch n.value {
+            case let .string(s): return s
+            case let .number(x): return x
+            case let .bool(b): return b ? "true" : "false"
+            default: return nil
+            }
+        }
+        func member(_ n: JSONNode?, _ k: String) -> JSONNode? {
+            guard let n, case let .object(ms) = n.value else { return nil }
+            return ms.first { $0.key == k }?.node
+        }
+        var hyper: [String: String] = [:]
+        if let h = member(member(m, "model"), "hyperparameters"), case let .object(ms) = h.value {
+            for x in ms { hyper[x.key] = text(x.node) }
+        }
+        var tokenizer: String?
+        if let t = member(m, "tokenizer"), t.value != .null {
+            tokenizer = [text(member(t, "type")), text(member(t, "model")), text(member(t, "vocab_size")).map { "\($0) tokens" }]
+                .compactMap { $0 }.joined(separator: ", ")
+        }
+        var schemes: [String: InspectReport.TypeSummary] = [:]
+        var order: [String] = []
+        var tensors: [Tensor] = []
+        for t in file.tensors {
+            let section = file.section(named: t.section)!
+            let name = t.scheme.name
+            if schemes[name] == nil { order.append(name) }
+            var s = schemes[name] ?? InspectReport.TypeSummary(type: name, tensors: 0, parameters: 0, bytes: 0)
+            s.tensors += 1
+            s.parameters += t.elementCount
+            s.bytes += section.length
+            schemes[name] = s
+            guard NameGlob.any(options.filters, match: t.name) else { continue }
+            var entry = Tensor(name: t.name, role: t.role, scheme: name,
+                               layout: t.layout.map { "\($0.id) nr=\($0.nr) kr=\($0.kr) sr=\($0.sr)" + ($0.blockLength.map { " bl=\($0)" } ?? "") },
+                               shape: t.shape, matrix: t.matrix.map { [$0.rows, $0.columns] }, parameters: t.elementCount,
+                               bytes: section.length, storedBytes: section.storedLength, rule: t.rule)
+            if options.dequantize && !(t.scheme == .keep && t.sourceType != "F32") {
+                let values = try ContainerTensorDecoder.floats(t, in: file)
+                entry.stats = TensorStatistics(values: values, bins: options.histogramBins)
+                if let source = options.source {
+                    let reference: [Float]?
+                    do { reference = try source.floatValues(of: t.name) } catch {
+                        throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "source: \(error.description)")
+                    }
+                    guard let reference, reference.count == values.count else {
+                        throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "the source has no tensor of this name and size")
+                    }
+                    entry.error = ErrorMetrics(reference: reference, values: values)
+                }
+            }
+            tensors.append(entry)
+        }
+        let total = file.sections.reduce(0) { $0 + $1.length }, stored = file.sections.reduce(0) { $0 + $1.storedLength }
+        return ContainerReport(
+            path: path, version: "\(file.major).\(file.minor)", fileBytes: file.fileSize, contentDigest: file.contentDigest,
+            producer: [text(member(member(m, "producer"), "name")), text(member(member(m, "producer"), "version"))].compactMap { $0 }.joined(separator: " "),
+            target: text(member(member(m, "target"), "name")) ?? "?", architecture: text(member(member(m, "model"), "architecture")),
+            hyperparameters: hyper, tokenizer: tokenizer, sections: file.sections.count, sectionBytes: total, storedSectionBytes: stored,
+            compressionRatio: total == 0 ? 1 : Double(stored) / Double(total), tensorCount: file.tensors.count,
+            parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, schemes: order.map { schemes[$0]! }, tensors: tensors)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Testing
+import QPackBinary
+import QPackModel
+import QPackTestSupport
+@testable import QPackContainer
+@testable import QPackConvert
+@testable import QPackPlanning
+@testable import QPackReaders
+
+func convert(_ modelPath: String, rules: RuleSet = DefaultRules.ruleSet, target: KernelTarget = .neonI8mm,
+             to output: String, jobs: Int = 2, compress: Bool = false) throws -> (QuantPlan, ConvertResult) {
+    let checkpoint = try Checkpoint.open(path: modelPath)
+    let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target)
+    let result = try Converter.convert(checkpoint, path: modelPath, plan: plan, rules: rules, output: output,
+                                       options: ConvertOptions(target: target, compress: compress, jobs: jobs))
+    return (plan, result)
+}
+
+func littleEndianFloats(_ b: [UInt8]) -> [Float] {
+    (0..<(b.count / 4)).map { Float(bitPattern: UInt32(b[4 * $0]) | UInt32(b[4 * $0 + 1]) << 8 | UInt32(b[4 * $0 + 2]) << 16 | UInt32(b[4 * $0 + 3]) << 24) }
+}
+
+/// Checks a decoded tensor against its source within the scheme's bound, element by element.
+func checkBound(_ t: ContainerFile.Tensor, decoded: [Float], source: [Float], file: ContainerFile) throws {
+    #expect(decoded.count == source.count, "\(t.name)")
+    switch t.scheme {
+    case .f32, .keep:
+        #expect(decoded.map(\.bitPattern) == source.map(\.bitPattern), "\(t.name)")
+    case .f16:
+        for (d, s) in zip(decoded, source) {
+            // Half an ulp of binary16 at s's binade (subnormals: 2^-25).
+            let ulp = max(Float(0x1p-24), Float(sign: .plus, exponent: max(s.exponent, -14) - 10, significand: 1))
+            #expect(abs(d - s) <= ulp / 2, "\(t.name): \(s) -> \(d)")
+        }
+    case let .qsi4c32(bl):
+        // Per block: |w - q·s| ≤ max(s/2, absmax - 7s) (rounding inside the clip range, clipping outside).
+        let k = t.matrix!.columns
+        for start in stride(from: 0, to: source.count, by: bl) {
+            let block = start..<(start + bl)
+            let absmax = source[block].map { abs($0) }.max()!
+            let s = try blockScale(t, file: file, row: start / k, block: (start % k) / bl)
+            // Float rounding of w / s and q · s adds a few ulps of the block's largest value.
+            let bound = max(s / 2, absmax - 7 * s) + 4 * absmax * Float.ulpOfOne
+            for i in block where abs(decoded[i] - source[i]) > bound {
+                Issue.record("\(t.name)[\(i)]: \(source[i]) -> \(decoded[i]) exceeds \(bound)")
+                return
+            }
+        }
+    case .qsi4cx, .qsi8cx:
+        let k = t.matrix!.columns, qmax: Float = t.scheme == .qsi4cx ? 7 : 127
+        for r in 0..<t.matrix!.rows {
+            let row = (r * k)..<((r + 1) * k)
+            let absmax = source[row].map { abs($0) }.max()!
+            let step = decoded[row].map { abs($0) }.max()!
+            let s = step > 0 ? try rowScale(t, file: file, row: r) : 0
+            let bound = max(s / 2, absmax - qmax * s) + 4 * absmax * Float.ulpOfOne
+            for i in row where abs(decoded[i] - source[i]) > bound {
+                Issue.record("\(t.name)[\(i)]: \(source[i]) -> \(decoded[i]) exceeds \(bound)")
+                return
+            }
+        }
+    default:
+        break
+    }
+}
+
+import QPackPacking
+
+func blockScale(_ t: ContainerFile.Tensor, file: ContainerFile, row: Int, block: Int) throws -> Float {
+    let cache = ScaleCache.shared
+    let scales = try cache.scales(t, file: file)
+    return scales[row * (t.matrix!.columns / t.layout!.blockLength!) + block]
+}
+
+func rowScale(_ t: ContainerFile.Tensor, file: ContainerFile, row: Int) throws -> Float {
+    try ScaleCache.shared.scales(t, file: file)[row]
+}
+
+/// Scales read straight from the packed bytes through the unpackers.
+final class ScaleCache: @unchecked Sendable {
+    static let shared = ScaleCache()
+    private var cache: [String: [Float]] = [:]
+    private let lock = NSLock()
+
+    func scales(_ t: ContainerFile.Tensor, file: ContainerFile) throws -> [Float] {
+        let key = file.path + "|" + t.name
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = cache[key] { return s }
+        let bytes = try file.sectionBytes(t.section)
+        let m = t.matrix!, l = t.layout!
+        let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
+        let s: [Float]
+        switch t.scheme {
+        case let .qsi4c32(bl): s = Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix.scales.map { Float(bitPattern: UInt32($0) << 16) }
+        case .qsi4cx: s = Qsi4cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
+        default: s = Qsi8cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
+        }
+        cache[key] = s
+        return s
+    }
+}
+
+@Suite struct FixtureConvertTests {
+    /// Q4_0 blocks repacked into KleidiAI's f16-scale layout decode to exactly gguf-py's values.
+    @Test func q4_0RepackIsBitExact() throws {
+        let dir = try temporaryDirectory("repack")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rules = try RuleSet.parse("""
+        version: 1
+        rules:
+          - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
+          - {name: float, match: {name: ["t.f16", "t.bf16", "t.q8_0"]}, scheme: f32}
+          - {name: rest, scheme: keep}
+        """, origin: "test")
+        let (plan, _) = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/t.qpack")
+        #expect(plan.entries.first { $0.name == "t.q4_0" }?.lossless == true)
+        let file = try ContainerFile(path: dir + "/t.qpack")
+        for name in ["t.q4_0", "t.f16", "t.bf16", "t.q8_0"] {
+            let t = try #require(file.tensor(named: name))
+            let decoded = try ContainerTensorDecoder.floats(t, in: file)
+            let want = littleEndianFloats(try TestPaths.read(TestPaths.fixture("gguf/types.expected/\(name).f32")))
+            #expect(decoded.map(\.bitPattern) == want.map(\.bitPattern), "\(name)")
+        }
+        #expect(file.tensor(named: "t.q4_0")?.layout?.id == "qsi4c32pscalef16")
+        #expect(file.tensors.count == 14)
+    }
+
+    @Test func nonFiniteWeightsStopTheConversionAndLeaveNothing() throws {
+        let dir = try temporaryDirectory("nan")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rules = try RuleSet.parse("version: 1\nrules: [{name: all, match: {name: t.f32}, scheme: f32}, {name: rest, scheme: keep}]", origin: "t")
+        // dtypes.safetensors' t.f32 holds NaN at element 20.
+        #expect {
+            _ = try convert(TestPaths.fixture("safetensors/dtypes.safetensors"), rules: rules, to: dir + "/x.qpack")
+        } throws: { error in
+            (error as? ConvertError)?.description.contains("tensor 't.f32': non-finite value nan at element 20") == true
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+}
+
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"), .serialized)
+struct RealModelConvertTests {
+    @Test func miniLMConvertsAndEveryTensorDecodesWithinItsBound() throws {
+        let dir = try temporaryDirectory("minilm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (plan, result) = try convert(TestPaths.miniLMPath, to: dir + "/m.qpack")
+        let file = try ContainerFile(path: dir + "/m.qpack")
+        #expect(file.contentDigest == result.contentDigest)
+        #expect(file.tensors.count == 104)
+        #expect(file.tensors.map(\.name) == plan.entries.map(\.name))
+        let source = try Checkpoint.open(path: TestPaths.miniLMPath)
+        for t in file.tensors {
+            let raw = try #require(source.rawBytes(of: t.name))
+            #expect(t.sourceSHA256 == SHA256.hex(SHA256.hash(raw)))
+            guard t.sourceType == "F32" else { continue }
+            let decoded = try ContainerTensorDecoder.floats(t, in: file)
+            try checkBound(t, decoded: decoded, source: try source.floatValues(of: t.name)!, file: file)
+        }
+        #expect(file.tensors.filter { $0.name.contains("LayerNorm") }.allSatisfy { $0.scheme == .f32 })
+        #expect(file.tensors.filter { $0.name.hasSuffix("attention.output.dense.weight") }.allSatisfy { $0.scheme == .f16 })
+        // The WordPiece vocabulary travels verbatim.
+        #expect(try file.sectionBytes("tokenizer.vocab") == TestPaths.read(TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt"))
+        #expect(file.manifest["model"]?["hyperparameters"]?["num_hidden_layers"]?.int == 6)
+        #expect(file.manifest["model"]?["hyperparameters"]?["layer_norm_eps"]?.double == 1e-12)
+        #expect(file.manifest["tokenizer"]?["vocab_size"]?.int == 30522)
+    }
+
+    @Test func conversionIsDeterministicAcrossJobsAndCompression() throws {
+        let dir = try temporaryDirectory("determinism")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try convert(TestPaths.miniLMPath, to: dir + "/a.qpack", jobs: 1)
+        _ = try convert(TestPaths.miniLMPath, to: dir + "/b.qpack", jobs: 2)
+        #expect(try TestPaths.read(dir + "/a.qpack") == TestPaths.read(dir + "/b.qpack"))
+        _ = try convert(TestPaths.miniLMPath, to: dir + "/c.qpack", jobs: 2, compress: true)
+        _ = try convert(TestPaths.miniLMPath, to: dir + "/d.qpack", jobs: 1, compress: true)
+        #expect(try TestPaths.read(dir + "/c.qpack") == TestPaths.read(dir + "/d.qpack"))
+        let plain = try ContainerFile(path: dir + "/a.qpack"), packed = try ContainerFile(path: dir + "/c.qpack")
+        #expect(packed.fileSize < plain.fileSize)
+        for s in plain.sections { #expect(try packed.sectionBytes(s.name) == plain.sectionBytes(s.name)) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["a.qpack", "b.qpack", "c.qpack", "d.qpack"])
+    }
+
+    @Test func smolLMConvertsWithItsTokenizer() throws {
+        let dir = try temporaryDirectory("smollm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try convert(TestPaths.smolLMPath, target: .neonDotprod, to: dir + "/s.qpack")
+        let file = try ContainerFile(path: dir + "/s.qpack")
+        #expect(file.tensors.count == 272)
+        #expect(file.manifest["model"]?["architecture"]?.string == "llama")
+        #expect(file.manifest["model"]?["hyperparameters"]?["block_count"]?.int == 30)
+        #expect(file.manifest["tokenizer"]?["vocab_size"]?.int == 49152)
+        let tokens = try file.sectionBytes("tokenizer.tokens")
+        var count = 0, at = 0
+        while at < tokens.count {
+            at += 4 + Int(UInt32(tokens[at]) | UInt32(tokens[at + 1]) << 8 | UInt32(tokens[at + 2]) << 16 | UInt32(tokens[at + 3]) << 24)
+            count += 1
+        }
+        #expect(count == 49152 && at == tokens.count)
+        let source = try Checkpoint.open(path: TestPaths.smolLMPath)
+        for name in ["blk.0.attn_q.weight", "blk.29.ffn_down.weight", "blk.0.attn_output.weight", "output_norm.weight"] {
+            let t = try #require(file.tensor(named: name))
+            try checkBound(t, decoded: try ContainerTensorDecoder.floats(t, in: file), source: try source.floatValues(of: name)!, file: file)
+        }
+        #expect(file.tensor(named: "blk.0.attn_q.weight")?.layout?.nr == 8 && file.tensor(named: "blk.0.attn_q.weight")?.layout?.kr == 8)
+    }
+}
