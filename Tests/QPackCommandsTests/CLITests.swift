@@ -11,10 +11,17 @@ enum CLI {
         let stderr: String
     }
 
+    /// Runs qpack with `arguments`. A leading `--sh-ulimit-f N` runs it under `ulimit -f N`
+    /// (a file-size limit in KiB), which makes writes fail with EFBIG like a full disk.
     static func run(_ arguments: [String]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.qpackBinary)
-        process.arguments = arguments
+        if arguments.first == "--sh-ulimit-f" {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -f \(arguments[1]); exec \"$0\" \"$@\"", TestPaths.qpackBinary] + arguments.dropFirst(2)
+        } else {
+            process.executableURL = URL(fileURLWithPath: TestPaths.qpackBinary)
+            process.arguments = arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

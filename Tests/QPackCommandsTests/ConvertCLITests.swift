@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import QPackBinary
+import QPackTestSupport
+
+func scratchDirectory(_ label: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-cli-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// `qpack plan` and `qpack convert` as a user runs them.
+@Suite struct ConvertCLITests {
+    @Test func planJSONAndPrintRules() throws {
+        let rules = try CLI.run(["plan", "--print-rules"])
+        #expect(rules.status == 0 && rules.stdout.contains("name: linear-int4"))
+        let r = try CLI.run(["plan", TestPaths.fixture("gguf/types.gguf"), "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
+        #expect(doc["schema"]?.string == "qpack-plan/1")
+        #expect(doc["plan"]?["entries"]?.items.count == 14)
+    }
+
+    @Test func badRulesFileExits65WithItsLine() throws {
+        let dir = try scratchDirectory("rules")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "version: 1\nrules:\n  - name: a\n    scheme: int3\n".write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["plan", TestPaths.fixture("gguf/types.gguf"), "--rules", dir + "/r.yaml"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("r.yaml:4:") && r.stderr.contains("unknown scheme 'int3'"))
+    }
+
+    @Test func misfitWithoutFallbackExits65NamingTheTensor() throws {
+        let dir = try scratchDirectory("misfit")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "version: 1\nrules: [{name: b256, scheme: qsi4c32b256}]\n".write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["convert", TestPaths.fixture("safetensors/sharded/model.safetensors.index.json"), "-o", dir + "/x.qpack", "--rules", dir + "/r.yaml"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("tensor 'layer.0.weight'") && r.stderr.contains("K = 8 is not a multiple of the qsi4c32b256 block length 256"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["r.yaml"])
+    }
+
+    @Test func existingOutputNeedsForce() throws {
+        let dir = try scratchDirectory("force")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/t.qpack"
+        try "previous".write(toFile: out, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("already exists (use --force"))
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "previous")
+        let forced = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--force", "--quiet"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.stdout.isEmpty)
+        let inspected = try CLI.run(["inspect", out, "--json"])
+        let doc = try StrictJSONParser.parse(Array(inspected.stdout.utf8))["inputs"]!.items[0]
+        #expect(doc["format"]?.string == "qpack")
+        #expect(doc["tensor_count"]?.int == 14)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["t.qpack"])
+    }
+
+    /// A full disk (simulated with a file-size limit: writes fail with EFBIG) gives a clear
+    /// error, exit 74, and leaves no partial output and no temporary file.
+    @Test func fullDiskIsAClearErrorAndLeavesNothing() throws {
+        let dir = try scratchDirectory("full")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/t.qpack"
+        let r = try CLI.run(["--sh-ulimit-f", "8", "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out])
+        #expect(r.status == 74, "\(r.stderr)")
+        #expect(r.stderr.contains("t.qpack") && r.stderr.contains("write failed") && r.stderr.contains("File too large"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    /// Killing the process in the middle of a write leaves the previous output intact and no
+    /// stray file.
+    @Test(.enabled(if: TestPaths.runModelTests, "real models absent"))
+    func killedMidWriteLeavesThePreviousOutput() throws {
+        let dir = try scratchDirectory("kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/s.qpack"
+        try "previous".write(toFile: out, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.qpackBinary)
+        process.arguments = ["convert", TestPaths.smolLMPath, "-o", out, "--force", "--quiet", "--jobs", "1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until the unnamed temporary file has grown, then kill without warning.
+        var written = 0
+        for _ in 0..<200 where written < 4 << 20 {
+            usleep(50_000)
+            written = Self.largestOpenFile(pid: process.processIdentifier)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(written >= 4 << 20, "the conversion never got going")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "previous")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["s.qpack"])
+    }
+
+    /// Size of the biggest file the process has open for writing (its output in progress).
+    static func largestOpenFile(pid: Int32) -> Int {
+        let fdDir = "/proc/\(pid)/fd"
+        guard let fds = try? FileManager.default.contentsOfDirectory(atPath: fdDir) else { return 0 }
+        var largest = 0
+        for fd in fds {
+            var st = stat()
+            if stat(fdDir + "/" + fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
+               let target = try? FileManager.default.destinationOfSymbolicLink(atPath: fdDir + "/" + fd), target.contains("(deleted)") || target.hasSuffix(".qpack") == false {
+                if !target.hasSuffix(".gguf") { largest = max(largest, Int(st.st_size)) }
+            }
+        }
+        return largest
+    }
+}
