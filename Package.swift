@@ -21,10 +21,12 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
 
         .target(name: "QPackModel", exclude: ["README.md"]),
-        .target(name: "QPackBinary", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "CQPackHash"),
+        .target(name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
         .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
-        .target(name: "QPackQuant", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "CQPackQuantKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "QPackQuant", dependencies: ["QPackModel", "CQPackQuantKernels"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
         .target(
             name: "QPackPlanning",

@@ -43,7 +43,7 @@ public final class ContainerWriter {
             guard fd >= 0 else {
                 throw ContainerError(.io, file: name, subject: "output", "cannot create a file in '\(directory)': \(Self.errorText())")
             }
-            namedTemp = String(cString: template)
+            namedTemp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
             fchmod(fd, 0o644)
         }
         try writeAll([UInt8](repeating: 0, count: ContainerFormat.headerSize), what: "header")
@@ -62,40 +62,56 @@ public final class ContainerWriter {
         if let namedTemp { unlink(namedTemp) }
     }
 
-    /// Appends a section at the next 64-byte boundary. With `compress`, the bytes are stored as
-    /// one checksummed zstd frame when that is smaller, else as they are.
+    /// A section's bytes made ready to write: checksummed and, if asked and smaller, compressed.
+    /// Pure, so worker threads prepare sections while the writer writes others.
+    public struct PreparedSection: Sendable {
+        public let stored: [UInt8]
+        public let length: Int
+        public let compression: String
+        public let sha256: String
+
+        public init(_ bytes: [UInt8], compress: Bool) throws(ContainerError) {
+            sha256 = SHA256.hex(SHA256.hash(bytes))
+            length = bytes.count
+            if compress && !bytes.isEmpty {
+                let frame: [UInt8]
+                do { frame = try Zstd.compress(bytes) } catch {
+                    throw ContainerError(.io, file: "", subject: "compression", error.description)
+                }
+                if frame.count < bytes.count {
+                    stored = frame
+                    compression = "zstd"
+                    return
+                }
+            }
+            stored = bytes
+            compression = "none"
+        }
+    }
+
+    /// Appends a prepared section at the next 64-byte boundary.
     @discardableResult
-    public func addSection(name: String, bytes: UnsafeRawBufferPointer, compress: Bool) throws(ContainerError) -> SectionRecord {
+    public func addSection(name: String, prepared: PreparedSection) throws(ContainerError) -> SectionRecord {
         precondition(!finished, "writer already finished")
         precondition(!sections.contains { $0.name == name }, "duplicate section \(name)")
         try pad()
-        let digest = SHA256.hex(SHA256.hash(bytes))
-        var stored: [UInt8]?
-        if compress && bytes.count > 0 {
-            do {
-                let frame = try Zstd.compress(Array(bytes))
-                if frame.count < bytes.count { stored = frame }
-            } catch {
-                throw ContainerError(.io, file: Self.baseName(path), subject: "section '\(name)'", error.description)
-            }
-        }
         let start = offset
-        if let stored {
-            try writeAll(stored, what: "section '\(name)'")
-        } else {
-            try writeAll(bytes, what: "section '\(name)'")
-        }
-        let record = SectionRecord(name: name, offset: start, storedLength: offset - start, length: bytes.count,
-                                   compression: stored == nil ? "none" : "zstd", sha256: digest)
+        try writeAll(prepared.stored, what: "section '\(name)'")
+        let record = SectionRecord(name: name, offset: start, storedLength: prepared.stored.count, length: prepared.length,
+                                   compression: prepared.compression, sha256: prepared.sha256)
         sections.append(record)
         return record
     }
 
+    /// Appends a section at the next 64-byte boundary. With `compress`, the bytes are stored as
+    /// one checksummed zstd frame when that is smaller, else as they are.
+    @discardableResult
     public func addSection(name: String, bytes: [UInt8], compress: Bool) throws(ContainerError) -> SectionRecord {
-        let r: Result<SectionRecord, ContainerError> = bytes.withUnsafeBytes { raw in
-            do throws(ContainerError) { return .success(try addSection(name: name, bytes: raw, compress: compress)) } catch { return .failure(error) }
+        let prepared: PreparedSection
+        do { prepared = try PreparedSection(bytes, compress: compress) } catch {
+            throw ContainerError(.io, file: Self.baseName(path), subject: "section '\(name)'", error.detail)
         }
-        return try r.get()
+        return try addSection(name: name, prepared: prepared)
     }
 
     public var writtenSections: [SectionRecord] { sections }

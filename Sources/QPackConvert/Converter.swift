@@ -47,21 +47,34 @@ public enum Converter {
         let writer: ContainerWriter
         do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
         do throws(ConvertError) {
-            let encoderOptions = TensorEncoder.Options(target: options.target, nonFinite: options.nonFinite, search: options.search)
+            let encoderOptions = TensorEncoder.Options(target: options.target, nonFinite: options.nonFinite, search: options.search,
+                                                       threads: options.jobs)
+            // Input digests are computed in the background while tensors are converted.
+            let inputPaths = checkpoint.filePaths + metadata.extraInputs
+            let digests = ResultBox<JSONOut>(count: inputPaths.count)
+            let hashing = DispatchGroup()
+            for (i, p) in inputPaths.enumerated() {
+                DispatchQueue.global().async(group: hashing) {
+                    do throws(ConvertError) { digests.set(i, .success(try inputJSON(p))) } catch { digests.set(i, .failure(error)) }
+                }
+            }
             var tensorsJSON: [JSONOut] = []
             var tensorBytes = 0, storedBytes = 0
             let entries = plan.entries
             var start = 0
             while start < entries.count {
                 let batch = Array(entries[start..<min(entries.count, start + options.jobs)])
+                let compress = options.compress
                 let encoded = try parallelMap(batch) { e throws(ConvertError) in
                     let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions)
                     let sourceSHA = checkpoint.rawBytes(of: e.name).map { SHA256.hex(SHA256.hash($0)) } ?? ""
-                    return (bytes, sourceSHA)
+                    do throws(ContainerError) { return (try ContainerWriter.PreparedSection(bytes, compress: compress), sourceSHA) } catch {
+                        throw ConvertError(.io, "\(fileName): tensor '\(e.name)': \(error.detail)")
+                    }
                 }
-                for (e, (bytes, sourceSHA)) in zip(batch, encoded) {
+                for (e, (prepared, sourceSHA)) in zip(batch, encoded) {
                     let section: SectionRecord
-                    do { section = try writer.addSection(name: "tensor:" + e.name, bytes: bytes, compress: options.compress) } catch { throw ConvertError(error) }
+                    do throws(ContainerError) { section = try writer.addSection(name: "tensor:" + e.name, prepared: prepared) } catch { throw ConvertError(error) }
                     tensorBytes += section.length
                     storedBytes += section.storedLength
                     tensorsJSON.append(tensorJSON(e, section: section.name, sourceSHA: sourceSHA, checkpoint: checkpoint))
@@ -75,10 +88,8 @@ public enum Converter {
             let rulesBytes = Array(rules.text.utf8)
             do { try writer.addSection(name: "provenance.rules", bytes: rulesBytes, compress: options.compress) } catch { throw ConvertError(error) }
 
-            var inputs: [JSONOut] = []
-            for p in checkpoint.filePaths + metadata.extraInputs {
-                inputs.append(try inputJSON(p))
-            }
+            hashing.wait()
+            let inputs = try digests.values()
             let manifest = JSONOut.object([
                 ("format", .string("qpack")),
                 ("version", .object([("major", .int(Int(ContainerFormat.major))), ("minor", .int(Int(ContainerFormat.minor)))])),

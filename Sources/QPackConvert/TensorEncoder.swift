@@ -12,6 +12,8 @@ enum TensorEncoder {
         /// Overrides the rules' `nan` and `search` when set.
         var nonFinite: NonFinitePolicy?
         var search: ScaleSearch?
+        /// Threads that share the rows of one tensor (never changes the result).
+        var threads: Int = 1
     }
 
     static func encode(_ e: PlanEntry, from checkpoint: Checkpoint, file: String, options: Options) throws(ConvertError) -> [UInt8] {
@@ -63,7 +65,8 @@ enum TensorEncoder {
             let v = try values()
             do {
                 let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
-                    try WeightQuantizer.int4Blocks(w, rows: m[0], columns: m[1], blockLength: bl, search: search, nonFinite: policy)
+                    try WeightQuantizer.int4Blocks(w, rows: m[0], columns: m[1], blockLength: bl, search: search, nonFinite: policy,
+                                                   threads: options.threads)
                 }
                 return Qsi4c32pPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
@@ -73,7 +76,8 @@ enum TensorEncoder {
             let v = try values()
             do {
                 let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
-                    try WeightQuantizer.perChannel(w, rows: m[0], columns: m[1], bits: bits, search: search, nonFinite: policy)
+                    try WeightQuantizer.perChannel(w, rows: m[0], columns: m[1], bits: bits, search: search, nonFinite: policy,
+                                                   threads: options.threads)
                 }
                 return bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }

@@ -36,13 +36,57 @@ public enum Qsi4c32pPacker {
     /// Packs nxk weights. `bias` nil packs zeros, as KleidiAI does for a NULL bias. `fill` is the
     /// buffer's initial byte; every byte is overwritten (tests pass sentinels to prove it).
     public static func pack(_ m: Int4BlockMatrix, bias: [Float]?, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8] {
-        let n = m.rows, k = m.columns
-        return m.codes.withUnsafeBufferPointer { codes in
-            pack(n: n, k: k, blockLength: m.blockLength, tile: tile, fill: fill,
-                 code: { row, col in codes[Swift.min(row, n - 1) * k + col] },
-                 scale: { row, b in m.scales[Swift.min(row, n - 1) * m.blocksPerRow + b] },
-                 bias: { row in bias?[Swift.min(row, n - 1)] ?? 0 })
+        let n = m.rows, k = m.columns, bl = m.blockLength, nr = tile.nr, L = tile.depth
+        let blocks = k / bl
+        let stride = panelStride(k: k, blockLength: bl, tile: tile)
+        let panels = ceilDiv(n, nr)
+        var out = [UInt8](repeating: fill, count: panels * stride)
+        m.codes.withUnsafeBufferPointer { codes in
+            m.scales.withUnsafeBufferPointer { scales in
+                out.withUnsafeMutableBufferPointer { o in
+                    let base = o.baseAddress!
+                    var rowSums = [Float](repeating: 0, count: nr)
+                    for g in 0..<panels {
+                        let panel = base + g * stride
+                        for r in 0..<nr { rowSums[r] = 0 }
+                        for b in 0..<blocks {
+                            let blockBase = panel + b * nr * (bl / 2 + 2)
+                            var i = 0
+                            for c in 0..<(bl / 32) {
+                                for s in 0..<(16 / L) {
+                                    for r in 0..<nr {
+                                        let row = Swift.min(g * nr + r, n - 1)
+                                        let d = FloatBitsLite.bfloat16ToFloat(scales[row * blocks + b])
+                                        let src = codes.baseAddress! + row * k + b * bl + 32 * c + s * L
+                                        var partial: Int32 = 0
+                                        for j in 0..<L {
+                                            let lo = src[j], hi = src[j + 16]
+                                            partial &+= Int32(lo) &+ Int32(hi)
+                                            blockBase[i] = UInt8(bitPattern: lo) & 0x0F | (UInt8(bitPattern: hi) & 0x0F) << 4
+                                            i += 1
+                                        }
+                                        // KleidiAI's scalar packer accumulates per segment in storage order.
+                                        rowSums[r] += Float(partial) * d
+                                    }
+                                }
+                            }
+                            let sc = blockBase + nr * bl / 2
+                            for r in 0..<nr {
+                                let bits = scales[Swift.min(g * nr + r, n - 1) * blocks + b]
+                                sc[2 * r] = UInt8(truncatingIfNeeded: bits)
+                                sc[2 * r + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                            }
+                        }
+                        let tail = panel + blocks * nr * (bl / 2 + 2)
+                        for r in 0..<nr {
+                            storeFloat(rowSums[r], tail + 4 * r)
+                            storeFloat(bias?[Swift.min(g * nr + r, n - 1)] ?? 0, tail + 4 * nr + 4 * r)
+                        }
+                    }
+                }
+            }
         }
+        return out
     }
 
     /// Packs kxn codes (K rows of ceil(N/2) bytes, low nibble = even n, zero point 8) exactly as

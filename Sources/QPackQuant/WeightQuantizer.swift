@@ -1,30 +1,40 @@
+import CQPackQuantKernels
+import Dispatch
 import QPackModel
 
 /// Symmetric weight quantizers for the KleidiAI schemes. Float32 arithmetic without fused
-/// multiply-add, so results do not depend on the machine.
+/// multiply-add and in a fixed order, so results do not depend on the machine or on how many
+/// threads share the rows.
 public enum WeightQuantizer {
     /// `qsi4c32`: int4 per block of `blockLength` along each row, bf16 scales.
     public static func int4Blocks(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, blockLength: Int,
-                                  search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error) throws(QuantizationError) -> Int4BlockMatrix {
+                                  search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
+                                  threads: Int = 1) throws(QuantizationError) -> Int4BlockMatrix {
         precondition(columns % blockLength == 0 && w.count == rows * columns)
         if nonFinite == .error { try checkFinite(w) }
         let blocks = columns / blockLength
         var codes = [Int8](repeating: 0, count: rows * columns)
         var scales = [UInt16](repeating: 0, count: rows * blocks)
         codes.withUnsafeMutableBufferPointer { q in
-            var buffer = [Float](repeating: 0, count: blockLength)
-            for r in 0..<rows {
-                for b in 0..<blocks {
-                    let start = r * columns + b * blockLength
-                    for j in 0..<blockLength {
-                        let v = w[start + j]
-                        buffer[j] = v.isFinite ? v : 0
+            scales.withUnsafeMutableBufferPointer { sc in
+                let (qp, sp) = (SendablePointer(q.baseAddress!), SendablePointer(sc.baseAddress!))
+                let wp = SendablePointer(UnsafeMutablePointer(mutating: w.baseAddress!))
+                forEachRowChunk(rows: rows, columns: columns, threads: threads) { rowRange in
+                    var buffer = [Float](repeating: 0, count: blockLength)
+                    buffer.withUnsafeMutableBufferPointer { x in
+                        for r in rowRange {
+                            for b in 0..<blocks {
+                                let start = r * columns + b * blockLength
+                                for j in 0..<blockLength {
+                                    let v = wp.p[start + j]
+                                    x[j] = v.isFinite ? v : 0
+                                }
+                                let s = quantizeGroup(UnsafeBufferPointer(x), qmax: 7, qmin: -8, search: search,
+                                                      out: qp.p + start, storeScale: roundToBFloat16)
+                                sp.p[r * blocks + b] = BFloat16.fromFloat(s)
+                            }
+                        }
                     }
-                    let bits = buffer.withUnsafeBufferPointer { x in
-                        quantizeGroup(x, qmax: 7, qmin: -8, search: search, out: UnsafeMutableBufferPointer(rebasing: q[start..<(start + blockLength)]),
-                                      storeScale: { Float(bitPattern: UInt32(BFloat16.fromFloat($0)) << 16) })
-                    }
-                    scales[r * blocks + b] = BFloat16.fromFloat(bits)
                 }
             }
         }
@@ -33,26 +43,46 @@ public enum WeightQuantizer {
 
     /// `qsi4cx` (bits 4) or `qsi8cx` (bits 8): one f32 scale per row.
     public static func perChannel(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, bits: Int,
-                                  search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error) throws(QuantizationError) -> ChannelQuantizedMatrix {
+                                  search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
+                                  threads: Int = 1) throws(QuantizationError) -> ChannelQuantizedMatrix {
         precondition(w.count == rows * columns && (bits == 4 || bits == 8))
         if nonFinite == .error { try checkFinite(w) }
         let qmax: Float = bits == 4 ? 7 : 127, qmin: Float = bits == 4 ? -8 : -128
         var codes = [Int8](repeating: 0, count: rows * columns)
         var scales = [Float](repeating: 0, count: rows)
         codes.withUnsafeMutableBufferPointer { q in
-            var buffer = [Float](repeating: 0, count: columns)
-            for r in 0..<rows {
-                for j in 0..<columns {
-                    let v = w[r * columns + j]
-                    buffer[j] = v.isFinite ? v : 0
-                }
-                scales[r] = buffer.withUnsafeBufferPointer { x in
-                    quantizeGroup(x, qmax: qmax, qmin: qmin, search: search,
-                                  out: UnsafeMutableBufferPointer(rebasing: q[(r * columns)..<((r + 1) * columns)]), storeScale: { $0 })
+            scales.withUnsafeMutableBufferPointer { sc in
+                let (qp, sp) = (SendablePointer(q.baseAddress!), SendablePointer(sc.baseAddress!))
+                let wp = SendablePointer(UnsafeMutablePointer(mutating: w.baseAddress!))
+                forEachRowChunk(rows: rows, columns: columns, threads: threads) { rowRange in
+                    var buffer = [Float](repeating: 0, count: columns)
+                    buffer.withUnsafeMutableBufferPointer { x in
+                        for r in rowRange {
+                            for j in 0..<columns {
+                                let v = wp.p[r * columns + j]
+                                x[j] = v.isFinite ? v : 0
+                            }
+                            sp.p[r] = quantizeGroup(UnsafeBufferPointer(x), qmax: qmax, qmin: qmin, search: search,
+                                                    out: qp.p + r * columns, storeScale: { $0 })
+                        }
+                    }
                 }
             }
         }
         return ChannelQuantizedMatrix(rows: rows, columns: columns, bits: bits, codes: codes, scales: scales)
+    }
+
+    /// Splits rows into contiguous chunks processed on up to `threads` threads. Each row is
+    /// quantized independently, so the split never changes the result.
+    static func forEachRowChunk(rows: Int, columns: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let chunks = max(1, min(threads, rows, rows * columns / 65_536))
+        if chunks == 1 {
+            body(0..<rows)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((c * rows / chunks)..<((c + 1) * rows / chunks))
+        }
     }
 
     static func checkFinite(_ w: UnsafeBufferPointer<Float>) throws(QuantizationError) {
@@ -61,49 +91,62 @@ public enum WeightQuantizer {
         }
     }
 
-    /// Quantizes one group in place into `out`; returns the f32 scale to store (before any
-    /// storage rounding the caller applies). `storeScale` rounds a scale the way it will be stored.
+    static func roundToBFloat16(_ s: Float) -> Float { Float(bitPattern: UInt32(BFloat16.fromFloat(s)) << 16) }
+
+    /// Quantizes one group into `out`; returns the scale to store (the caller rounds it to the
+    /// storage type; `storeScale` does the same rounding for the search). Blocks whose largest
+    /// magnitude is subnormal are flushed to zero: 1/scale would overflow (BAD-INPUTS N05).
     @inline(__always)
     static func quantizeGroup(_ x: UnsafeBufferPointer<Float>, qmax: Float, qmin: Float, search: ScaleSearch,
-                              out: UnsafeMutableBufferPointer<Int8>, storeScale: (Float) -> Float) -> Float {
-        var absmax: Float = 0
-        for v in x { absmax = Swift.max(absmax, abs(v)) }
-        if absmax == 0 {
-            for i in 0..<out.count { out[i] = 0 }
+                              out: UnsafeMutablePointer<Int8>, storeScale: (Float) -> Float) -> Float {
+        let absmax = absoluteMaximum(x)
+        if absmax < Float.leastNormalMagnitude {
+            for i in 0..<x.count { out[i] = 0 }
             return 0
         }
         switch search {
         case .absmax:
             // KleidiAI's reference: codes from the f32 scale; the stored scale is rounded after.
             let scale = absmax / qmax
-            let inv: Float = scale != 0 ? 1 / scale : 0
-            for i in 0..<x.count { out[i] = code(x[i] * inv, qmin, qmax) }
+            encode(x, inv: 1 / scale, qmin: qmin, qmax: qmax, out: out)
             return scale
         case let .mse(ratios):
             var bestScale: Float = 0, bestError = Float.infinity
             for alpha in ratios {
                 let s = storeScale(alpha * absmax / qmax)
                 guard s > 0, s.isFinite else { continue }
-                let inv = 1 / s
-                var err: Float = 0
-                for v in x {
-                    let d = v - Float(code(v * inv, qmin, qmax)) * s
-                    err += d * d
-                }
+                let err = squaredError(x, scale: s, inv: 1 / s, qmin: qmin, qmax: qmax)
                 if err < bestError {
                     bestError = err
                     bestScale = s
                 }
             }
             if bestScale == 0 { bestScale = storeScale(absmax / qmax) }
-            let inv = 1 / bestScale
-            for i in 0..<x.count { out[i] = code(x[i] * inv, qmin, qmax) }
+            encode(x, inv: 1 / bestScale, qmin: qmin, qmax: qmax, out: out)
             return bestScale
         }
     }
 
-    @inline(__always) static func code(_ v: Float, _ qmin: Float, _ qmax: Float) -> Int8 {
-        Int8(Swift.max(qmin, Swift.min(qmax, v.rounded(.toNearestOrEven))))
+    /// Round to nearest, ties to even, for |v| ≤ 2^22: adding and subtracting 1.5·2^23 leaves
+    /// exactly the rounded value (IEEE addition rounds to nearest even). The C kernels use the
+    /// same trick; this Swift form is the scalar definition the tests compare them with.
+    @inline(__always) static func roundEven(_ v: Float) -> Float {
+        (v + 12_582_912) - 12_582_912
+    }
+
+    @inline(__always)
+    static func absoluteMaximum(_ x: UnsafeBufferPointer<Float>) -> Float {
+        qp_absmax_f32(x.baseAddress!, x.count)
+    }
+
+    @inline(__always)
+    static func squaredError(_ x: UnsafeBufferPointer<Float>, scale: Float, inv: Float, qmin: Float, qmax: Float) -> Float {
+        qp_sq_error_f32(x.baseAddress!, x.count, scale, inv, qmin, qmax)
+    }
+
+    @inline(__always)
+    static func encode(_ x: UnsafeBufferPointer<Float>, inv: Float, qmin: Float, qmax: Float, out: UnsafeMutablePointer<Int8>) {
+        qp_encode_f32(x.baseAddress!, x.count, inv, qmin, qmax, out)
     }
 
     /// Dequantized values of a `qsi4c32` matrix (q · bf16 scale).
@@ -128,6 +171,12 @@ public enum WeightQuantizer {
         }
         return out
     }
+}
+
+/// A pointer handed to worker threads that write disjoint ranges of it.
+struct SendablePointer<T>: @unchecked Sendable {
+    let p: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
 }
 
 /// bfloat16 rounding (round to nearest even; NaN stays NaN), as PyTorch's `to(bfloat16)` and

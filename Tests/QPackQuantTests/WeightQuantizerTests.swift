@@ -130,3 +130,44 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(Float(bitPattern: UInt32(BFloat16.fromFloat(.nan)) << 16).isNaN)
     }
 }
+
+@Suite struct QuantizerEdgeTests {
+    /// N05: a block of subnormals is flushed to zero instead of overflowing 1/scale.
+    @Test func subnormalBlocksFlushToZero() throws {
+        var w = [Float](repeating: 1e-40, count: 64)
+        w[33] = 0.5
+        for search in [ScaleSearch.absmax, .default] {
+            let m = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: 1, columns: 64, blockLength: 32, search: search) }
+            #expect(m.scales[0] == 0 && m.codes[0..<32].allSatisfy { $0 == 0 })
+            #expect(m.scales[1] != 0)
+            let c = try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: 2, columns: 32, bits: 8, search: search) }
+            #expect(c.scales[0] == 0 && c.codes[0..<32].allSatisfy { $0 == 0 })
+        }
+    }
+
+    /// Splitting rows across threads never changes a bit.
+    @Test func threadCountDoesNotChangeTheResult() throws {
+        var g = SplitMix64(state: 77)
+        let rows = 64, cols = 2048
+        let w = (0..<(rows * cols)).map { _ in Float.random(in: -1...1, using: &g) }
+        let one = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: cols, blockLength: 32, threads: 1) }
+        let four = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: cols, blockLength: 32, threads: 4) }
+        #expect(one == four)
+        let c1 = try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: rows, columns: cols, bits: 4, threads: 1) }
+        let c3 = try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: rows, columns: cols, bits: 4, threads: 3) }
+        #expect(c1 == c3)
+    }
+
+    /// The vectorised rounding is round-half-to-even, like the scalar definition.
+    @Test func roundingIsHalfToEven() {
+        let v: [Float] = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.4999998, -7.5, 126.5, -127.5]
+        for x in v {
+            #expect(WeightQuantizer.roundEven(x) == x.rounded(.toNearestOrEven), "\(x)")
+        }
+        // The C kernel rounds the same way (codes of x·1 clamped to ±128).
+        let xs: [Float] = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 7.5, -8.5, 3.49, 100.5, -127.5, 126.5]
+        var out = [Int8](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { x in out.withUnsafeMutableBufferPointer { WeightQuantizer.encode(x, inv: 1, qmin: -128, qmax: 127, out: $0.baseAddress!) } }
+        #expect(out == xs.map { Int8($0.rounded(.toNearestOrEven)) })
+    }
+}

@@ -1,0 +1,29 @@
+#ifndef QP_QUANT_KERNELS_H
+#define QP_QUANT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Inner loops of the weight quantizer, in C so the compiler vectorises them. Every function
+ * uses separate float multiplies and adds (no contraction into fused multiply-add) and a fixed
+ * summation order, so results are the same on every machine. */
+
+/* max |x[i]| over n values. */
+float qp_absmax_f32(const float *x, size_t n);
+
+/* Σ (x - q·scale)², q = round_half_even(clamp(x·inv, qmin, qmax)), summed in 8 interleaved
+ * partial sums (lane i mod 8) then added lane 0..7, then the tail in order. */
+float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qmin, float qmax);
+
+/* out[i] = round_half_even(clamp(x[i]·inv, qmin, qmax)). */
+void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
