@@ -514,9 +514,21 @@ def malformed_paths(c, rng, index):
     c.add("F04", "directory.safetensors", None, "file", "not a regular file", path="F04-directory.safetensors", kind="io")
 
 
+def checksum_vectors(out):
+    """XXH64 of a fixed byte pattern at many lengths and seeds, by the PyPI xxhash package."""
+    import xxhash
+    data = bytes((i * 131 + 7) % 251 for i in range(4096))
+    cases = []
+    for n in list(range(0, 70)) + [127, 128, 1000, 4095, 4096]:
+        for seed in (0, 1, 2**64 - 1):
+            cases.append({"length": n, "seed": str(seed), "xxh64": xxhash.xxh64(data[:n], seed=seed).hexdigest()})
+    doc = {"source": "PyPI xxhash 3.5.0; data[i] = (i * 131 + 7) % 251", "cases": cases}
+    write(f"{out}/hash/xxh64.json", (json.dumps(doc, indent=1) + "\n").encode())
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for sub in ("safetensors", "gguf", "malformed"):
+    for sub in ("safetensors", "gguf", "malformed", "hash"):
         shutil.rmtree(f"{out}/{sub}", ignore_errors=True)
     rng = np.random.default_rng(SEED)
     safetensors_dtypes(out, rng)
@@ -524,6 +536,7 @@ def main():
     gguf_types(out, rng)
     gguf_metadata(out, rng)
     gguf_edge_cases(out)
+    checksum_vectors(out)
     cases = Cases(out)
     malformed_safetensors(cases, rng)
     malformed_gguf(cases, rng)

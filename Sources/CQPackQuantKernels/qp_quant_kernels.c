@@ -55,3 +55,23 @@ float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qm
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out) {
     for (size_t i = 0; i < n; i++) out[i] = (int8_t)round_even(clampf(x[i] * inv, qmin, qmax));
 }
+
+size_t qp_first_nonfinite_f32(const float *x, size_t n) {
+    size_t i = 0;
+    /* A float is non-finite when its exponent bits are all ones; test 64 values at a time. */
+    for (; i + 64 <= n; i += 64) {
+        int bad = 0;
+        for (int l = 0; l < 64; l++) {
+            uint32_t b;
+            __builtin_memcpy(&b, &x[i + l], 4);
+            bad |= (b & 0x7F800000u) == 0x7F800000u;
+        }
+        if (bad) break;
+    }
+    for (; i < n; i++) {
+        uint32_t b;
+        __builtin_memcpy(&b, &x[i], 4);
+        if ((b & 0x7F800000u) == 0x7F800000u) return i;
+    }
+    return n;
+}

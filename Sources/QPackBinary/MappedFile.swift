@@ -72,6 +72,18 @@ public final class MappedFile: @unchecked Sendable {
         UnsafeRawBufferPointer(start: base, count: size)
     }
 
+    /// Tells the kernel the pages wholly inside this range are no longer needed, so a long
+    /// conversion's resident memory does not grow with the input (the data can be read again
+    /// later; it is reloaded from the file).
+    public func release(offset: Int, count: Int) {
+        guard isMapped, let base, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page
+        let end = (offset + count) / page * page
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base) + start, end - start, Int32(MADV_DONTNEED))
+    }
+
     /// A sub-range of the file, which the caller has already bounds-checked.
     public func bytes(offset: Int, count: Int) -> UnsafeRawBufferPointer {
         precondition(offset >= 0 && count >= 0 && offset <= size && count <= size - offset, "range outside the mapping")

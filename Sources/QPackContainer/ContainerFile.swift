@@ -32,7 +32,7 @@ public final class ContainerFile: Sendable {
         public let scheme: WeightScheme
         public let rule: String
         public let section: String
-        public let sourceSHA256: String
+        public let sourceXXH64: String
         public let sourceBytes: Int
         public let layout: Layout?
 

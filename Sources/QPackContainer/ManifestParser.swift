@@ -122,7 +122,7 @@ struct ManifestParser {
             let t = ContainerFile.Tensor(
                 name: name, role: try string(item, "role", subject), layer: layer, sourceType: try string(item, "source_type", subject),
                 shape: shape, matrix: matrix, scheme: scheme, rule: try string(item, "rule", subject), section: sectionName,
-                sourceSHA256: try string(item, "source_sha256", subject), sourceBytes: sourceBytes, layout: layout)
+                sourceXXH64: try string(item, "source_xxh64", subject), sourceBytes: sourceBytes, layout: layout)
             let expected = try Self.expectedLength(t, elements: elements, subject: subject, offset: item.offset, fail: fail)
             guard expected == section.length else {
                 throw fail(subject, item.offset, "section '\(sectionName)' holds \(section.length) bytes, the scheme \(scheme.name) needs \(expected)")

@@ -61,26 +61,29 @@ public enum Converter {
             var tensorsJSON: [JSONOut] = []
             var tensorBytes = 0, storedBytes = 0
             let entries = plan.entries
-            var start = 0
-            while start < entries.count {
-                let batch = Array(entries[start..<min(entries.count, start + options.jobs)])
-                let compress = options.compress
-                let encoded = try parallelMap(batch) { e throws(ConvertError) in
-                    let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions)
-                    let sourceSHA = checkpoint.rawBytes(of: e.name).map { SHA256.hex(SHA256.hash($0)) } ?? ""
-                    do throws(ContainerError) { return (try ContainerWriter.PreparedSection(bytes, compress: compress), sourceSHA) } catch {
-                        throw ConvertError(.io, "\(fileName): tensor '\(e.name)': \(error.detail)")
-                    }
+            let compress = options.compress
+            // Up to `jobs` tensors are encoded at once; sections are written strictly in plan
+            // order as they complete, so the file never depends on scheduling.
+            let pipeline = OrderedPipeline<(ContainerWriter.PreparedSection, String)>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
+                let e = entries[i]
+                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions)
+                let sourceChecksum = checkpoint.rawBytes(of: e.name).map { XXH64.hex(XXH64.hash($0)) } ?? ""
+                checkpoint.release(e.name)
+                do throws(ContainerError) { return (try ContainerWriter.PreparedSection(bytes, compress: compress), sourceChecksum) } catch {
+                    throw ConvertError(.io, "\(fileName): tensor '\(e.name)': \(error.detail)")
                 }
-                for (e, (prepared, sourceSHA)) in zip(batch, encoded) {
-                    let section: SectionRecord
-                    do throws(ContainerError) { section = try writer.addSection(name: "tensor:" + e.name, prepared: prepared) } catch { throw ConvertError(error) }
-                    tensorBytes += section.length
-                    storedBytes += section.storedLength
-                    tensorsJSON.append(tensorJSON(e, section: section.name, sourceSHA: sourceSHA, checkpoint: checkpoint))
-                    progress(tensorsJSON.count, entries.count, e.name)
+            }
+            for (i, e) in entries.enumerated() {
+                let (prepared, sourceChecksum) = try pipeline.result(i)
+                let section: SectionRecord
+                do throws(ContainerError) { section = try writer.addSection(name: "tensor:" + e.name, prepared: prepared) } catch {
+                    pipeline.cancel()
+                    throw ConvertError(error)
                 }
-                start += batch.count
+                tensorBytes += section.length
+                storedBytes += section.storedLength
+                tensorsJSON.append(tensorJSON(e, section: section.name, sourceChecksum: sourceChecksum, checkpoint: checkpoint))
+                progress(i + 1, entries.count, e.name)
             }
             for s in metadata.sections {
                 do { try writer.addSection(name: s.name, bytes: s.bytes, compress: options.compress) } catch { throw ConvertError(error) }
@@ -120,14 +123,25 @@ public enum Converter {
         }
     }
 
+    /// Name, size and SHA-256 of an input file, read in 4 MiB chunks whose pages are dropped
+    /// right after, so hashing a large checkpoint does not hold it in memory.
     static func inputJSON(_ path: String) throws(ConvertError) -> JSONOut {
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch { throw ConvertError(.io, error.description) }
+        var h = SHA256()
+        let chunk = 4 << 20
+        var at = 0
+        while at < file.size {
+            let n = min(chunk, file.size - at)
+            h.update(file.bytes(offset: at, count: n))
+            file.release(offset: at, count: n)
+            at += n
+        }
         return .object([("file", .string(path.split(separator: "/").last.map(String.init) ?? path)), ("bytes", .int(file.size)),
-                        ("sha256", .string(SHA256.hex(SHA256.hash(file.bytes))))])
+                        ("sha256", .string(SHA256.hex(h.finalize())))])
     }
 
-    static func tensorJSON(_ e: PlanEntry, section: String, sourceSHA: String, checkpoint: Checkpoint) -> JSONOut {
+    static func tensorJSON(_ e: PlanEntry, section: String, sourceChecksum: String, checkpoint: Checkpoint) -> JSONOut {
         var layout = JSONOut.null, quantization = JSONOut.null
         if let id = e.layout, let t = e.tile {
             var l: [(String, JSONOut)] = [("id", .string(id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
@@ -151,19 +165,9 @@ public enum Converter {
             ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
             ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
             ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),
-            ("source_sha256", .string(sourceSHA)), ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
+            ("source_xxh64", .string(sourceChecksum)), ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
             ("layout", layout), ("quantization", quantization),
         ])
-    }
-
-    /// Runs `body` over `items` on up to `items.count` threads; results in input order.
-    static func parallelMap<T: Sendable, R: Sendable>(_ items: [T], _ body: @Sendable (T) throws(ConvertError) -> R) throws(ConvertError) -> [R] {
-        if items.count == 1 { return [try body(items[0])] }
-        let box = ResultBox<R>(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: items.count) { i in
-            do throws(ConvertError) { box.set(i, .success(try body(items[i]))) } catch { box.set(i, .failure(error)) }
-        }
-        return try box.values()
     }
 }
 

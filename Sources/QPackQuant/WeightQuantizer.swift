@@ -86,9 +86,9 @@ public enum WeightQuantizer {
     }
 
     static func checkFinite(_ w: UnsafeBufferPointer<Float>) throws(QuantizationError) {
-        for i in 0..<w.count where !w[i].isFinite {
-            throw QuantizationError(index: i, value: w[i])
-        }
+        guard let base = w.baseAddress else { return }
+        let i = qp_first_nonfinite_f32(base, w.count)
+        if i < w.count { throw QuantizationError(index: i, value: w[i]) }
     }
 
     static func roundToBFloat16(_ s: Float) -> Float { Float(bitPattern: UInt32(BFloat16.fromFloat(s)) << 16) }

@@ -65,6 +65,18 @@ extension Checkpoint {
         }
     }
 
+    /// Drops the tensor's pages from memory after use (see `MappedFile.release`).
+    public func release(_ name: String) {
+        switch self {
+        case let .safetensors(f):
+            if let t = f.tensor(named: name) { f.releasePages(of: t) }
+        case let .sharded(s):
+            if let l = s.location(of: name) { l.shard.releasePages(of: l.tensor) }
+        case let .gguf(g):
+            if let t = g.tensor(named: name) { g.releasePages(of: t) }
+        }
+    }
+
     /// Paths of every file the checkpoint consists of (index first for sharded checkpoints).
     public var filePaths: [String] {
         switch self {

@@ -8,7 +8,11 @@ enum ElementDecoder {
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             switch dtype {
             case .f32:
+                #if _endian(little)
+                if count > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: 4 * count) }
+                #else
                 for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+                #endif
             case .f16:
                 for i in 0..<count { out[i] = FloatBits.halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
             case .bf16:

@@ -130,6 +130,10 @@ public final class GGUFFile: Sendable {
         file.bytes(offset: dataStart + t.relativeOffset, count: t.byteCount)
     }
 
+    public func releasePages(of t: GGUFTensorInfo) {
+        file.release(offset: dataStart + t.relativeOffset, count: t.byteCount)
+    }
+
     /// The tensor dequantized to Float, bit-identical to gguf-py's `dequantize`.
     public func floatValues(of t: GGUFTensorInfo) throws(ReaderError) -> [Float] {
         guard t.type.isDequantizable else {

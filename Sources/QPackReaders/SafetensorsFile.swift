@@ -231,6 +231,10 @@ public final class SafetensorsFile: Sendable {
         file.bytes(offset: dataStart + tensor.begin, count: tensor.byteCount)
     }
 
+    public func releasePages(of tensor: SafetensorsTensor) {
+        file.release(offset: dataStart + tensor.begin, count: tensor.byteCount)
+    }
+
     /// The tensor's values as Float. F16 and BF16 convert exactly; F64 rounds to nearest even;
     /// integers convert as `Float(Int)` does; BOOL gives 0 and 1.
     public func floatValues(of tensor: SafetensorsTensor) -> [Float] {

@@ -22,6 +22,9 @@ float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qm
 /* out[i] = round_half_even(clamp(x[i]·inv, qmin, qmax)). */
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out);
 
+/* Index of the first NaN or ±Inf in x, or n when all values are finite. */
+size_t qp_first_nonfinite_f32(const float *x, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

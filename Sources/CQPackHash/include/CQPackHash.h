@@ -1,0 +1,2 @@
+#include "qp_sha256.h"
+#include "qp_xxh64.h"

@@ -1,0 +1,18 @@
+import CQPackHash
+
+/// XXH64, a fast non-cryptographic checksum (per-tensor source checksums).
+public enum XXH64 {
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
+        qp_xxh64(bytes.baseAddress, bytes.count, seed)
+    }
+
+    public static func hash(_ bytes: [UInt8], seed: UInt64 = 0) -> UInt64 {
+        bytes.withUnsafeBytes { hash($0, seed: seed) }
+    }
+
+    /// 16 lower-case hex digits, most significant first (as `xxhsum` prints it).
+    public static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

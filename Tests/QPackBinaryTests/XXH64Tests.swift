@@ -1,0 +1,22 @@
+import Testing
+import QPackTestSupport
+@testable import QPackBinary
+
+@Suite struct XXH64Tests {
+    @Test func knownVector() {
+        #expect(XXH64.hash([UInt8]()) == 0xEF46_DB37_51D8_E999)  // xxHash's documented empty-input value
+    }
+
+    /// Every length up to 69 and a few larger ones, three seeds, against the PyPI xxhash package.
+    @Test func matchesTheReferenceImplementation() throws {
+        let doc = try TestPaths.json(TestPaths.fixture("hash/xxh64.json"))
+        let data = (0..<4096).map { UInt8(($0 * 131 + 7) % 251) }
+        var checked = 0
+        for c in doc["cases"]!.items {
+            let n = c["length"]!.int!, seed = UInt64(c["seed"]!.string!)!
+            #expect(XXH64.hex(XXH64.hash(Array(data.prefix(n)), seed: seed)) == c["xxh64"]!.string!, "length \(n) seed \(seed)")
+            checked += 1
+        }
+        #expect(checked == 225)
+    }
+}
