@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled default, from a fresh Debian 12 machine with Swift: installs what
-# is missing, builds qpack in release mode and inspects both real models.
+# is missing, builds qpack in release mode, converts the real MiniLM model with the default
+# rules, inspects the result (and one packed tensor against its source), then plans and
+# converts SmolLM2. Outputs go to .cache/out.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -8,8 +10,27 @@ scripts/bootstrap.sh
 swift build -c release --product qpack
 qpack="$(swift build -c release --show-bin-path)/qpack"
 models="$root/.cache/models"
-"$qpack" inspect "$models/all-MiniLM-L6-v2/model.safetensors"
+out="$root/.cache/out"
+mkdir -p "$out"
+minilm="$models/all-MiniLM-L6-v2/model.safetensors"
+smollm="$models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+echo "== qpack inspect (source checkpoint)"
+"$qpack" inspect "$minilm" --no-metadata --filter 'encoder.layer.0.*'
 echo
-"$qpack" inspect "$models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf" --filter 'blk.0.*' --filter 'token_embd.weight'
+echo "== qpack convert MiniLM (default rules, target neon-i8mm)"
+"$qpack" convert "$minilm" -o "$out/all-MiniLM-L6-v2.qpack" --force
 echo
-"$qpack" inspect "$models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf" --tensor blk.0.attn_q.weight --stats --no-metadata
+echo "== qpack inspect (packed)"
+"$qpack" inspect "$out/all-MiniLM-L6-v2.qpack" --filter 'encoder.layer.0.*'
+echo
+echo "== one packed tensor, unpacked and compared with the source"
+"$qpack" inspect "$out/all-MiniLM-L6-v2.qpack" --tensor encoder.layer.0.attention.self.query.weight --dequant --source "$minilm" --bins 8
+echo
+echo "== qpack plan SmolLM2 (coverage)"
+"$qpack" plan "$smollm" --target neon-dotprod | sed -n '/^Coverage:/,$p'
+echo
+echo "== qpack convert SmolLM2"
+"$qpack" convert "$smollm" -o "$out/SmolLM2-135M-Instruct.qpack" --target neon-dotprod --force
+echo
+echo "Not yet: qpack verify --run-sample (issue #5) runs the packed model through the C runtime."

@@ -60,3 +60,20 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Needs a matrix (N rows x K columns).
     public var needsMatrix: Bool { isQuantized }
 }
+
+extension WeightScheme {
+    /// Encoded as its name (`"qsi4c32"`, `"f16"`...).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(name)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let v = WeightScheme(name: s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "unknown scheme '\(s)'")
+        }
+        self = v
+    }
+}
