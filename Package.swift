@@ -50,7 +50,12 @@ let package = Package(
             dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackContainer", "QPackConvert"],
             exclude: ["README.md"]
         ),
-        .target(name: "CQPackRuntime", dependencies: ["CJSONC", "CZstd"], exclude: ["README.md"]),
+        .target(
+            name: "CQPackRuntime",
+            dependencies: ["CJSONC", "CZstd"],
+            exclude: ["README.md"],
+            cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]
+        ),
         .target(
             name: "QPackCommands",
             dependencies: [
@@ -80,6 +85,7 @@ let package = Package(
             dependencies: ["QPackConvert", "QPackContainer", "QPackPlanning", "QPackReaders", "QPackQuant", "QPackPacking",
                            "QPackBinary", "QPackModel", "QPackTestSupport"]
         ),
+        .testTarget(name: "QPackRuntimeTests", dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,8 +1,11 @@
 #ifndef QP_RUNTIME_H
 #define QP_RUNTIME_H
 
-/* qpack's bundled C runtime. So far it reports the versions of the system libraries it links;
- * the container loader and kernels build on this. */
+/* qpack's bundled C runtime: packed-layout kernels (bit-exact with Arm KleidiAI's micro-kernels)
+ * and, later, the .qpack loader. All symbols start with qp_. */
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -13,6 +16,52 @@ const char *qp_zstd_version(void);
 
 /* Version of json-c in use, e.g. "0.16". */
 const char *qp_json_c_version(void);
+
+/* ---- LHS: qai8dxp (activations quantized per row at run time, asymmetric int8) ---------------
+ * Layout (per panel of mr rows, panel stride mr*(Kp+8), Kp = K rounded up to 32):
+ *   int8 data[Kp/L][mr][L] (L = kr/sr; K padding repeats the row's last value),
+ *   int32 -zero_point[mr], float scale[mr]. Rows past m in the last panel are not written. */
+size_t qp_lhs_packed_size_qai8dxp(size_t m, size_t k, size_t mr);
+size_t qp_lhs_packed_offset_qai8dxp(size_t m_idx, size_t k, size_t mr);
+void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
+                                   const float *lhs, size_t lhs_stride_bytes, void *lhs_packed);
+
+/* ---- Matmul: dst[m][n] = clamp(LHS x RHS^T + bias) -------------------------------------------
+ * The LHS must be packed with the kernel's mr, kr, sr; the RHS with its nr, kr, sr (and bl).
+ * The scalar variants define the bits (Formats/qpack-container.md §5, KleidiAI's epilogue):
+ * every other variant of a family gives identical outputs. */
+typedef struct qp_matmul_tile {
+    size_t mr, nr, kr, sr;
+} qp_matmul_tile;
+
+void qp_matmul_f32_qai8dxp_qsi4c32p_scalar(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                          const void *lhs_packed, const void *rhs_packed,
+                                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi4cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                         const void *lhs_packed, const void *rhs_packed,
+                                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                         const void *lhs_packed, const void *rhs_packed,
+                                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
+/* NEON dotprod GEMV (m == 1 per call; loops over rows for m > 1) for qsi4c32p with L = kr/sr = 4
+ * or 8 and nr a multiple of 4. Compiled with SIMDe on non-Arm hosts. */
+void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                                const void *lhs_packed, const void *rhs_packed,
+                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
+/* ---- Dispatch ------------------------------------------------------------------------------ */
+typedef enum qp_variant { QP_VARIANT_AUTO = 0, QP_VARIANT_SCALAR = 1, QP_VARIANT_NEON_DOTPROD = 2 } qp_variant;
+
+/* 1 when the CPU has the Armv8.2 dot product instructions (getauxval on Linux/AArch64). */
+int qp_cpu_has_dotprod(void);
+/* Forces a variant for tests; QP_VARIANT_AUTO restores the CPU-based choice. */
+void qp_force_variant(qp_variant v);
+qp_variant qp_selected_variant(void);
+/* The best available variant for this CPU (bit-identical results whichever runs). */
+void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                   const void *lhs_packed, const void *rhs_packed,
+                                   float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,96 @@
+/* f32 <- qai8dxp x qsi4c32p, NEON dotprod GEMV: one LHS row at a time against panels of nr
+ * output columns. Integer block sums with sdot (exact), then the float epilogue in the scalar
+ * reference's order with fused multiply-adds where it fuses, so outputs are bit-identical. */
+#include "qp_neon.h"
+#include "qp_runtime.h"
+
+#include <string.h>
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+QP_TARGET_DOTPROD
+static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int32_t neg_zp, float lhs_scale,
+                      const uint8_t *panel, size_t k, size_t bl, size_t nr, size_t L,
+                      float *out, size_t columns, float clamp_min, float clamp_max) {
+    const size_t blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    for (size_t r0 = 0; r0 < nr; r0 += 4) {
+        float32x4_t acc = vdupq_n_f32(0.0f);
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *blk = panel + b * block_bytes;
+            int32x4_t isum = vdupq_n_s32(0);
+            for (size_t c = 0; c < bl / 32; c++) {
+                for (size_t s = 0; s < 16 / L; s++) {
+                    const int8_t *lo = lhs_row_codes + b * bl + 32 * c + s * L;
+                    const uint8_t *seg = blk + ((c * (16 / L) + s) * nr + r0) * L;
+                    if (L == 4) {
+                        /* 16 bytes = 4 rows x 4 values; the LHS word repeats in every lane. */
+                        int32_t wlo, whi;
+                        memcpy(&wlo, lo, 4);
+                        memcpy(&whi, lo + 16, 4);
+                        const uint8x16_t bytes = vld1q_u8(seg);
+                        const int8x16_t vlo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4));
+                        const int8x16_t vhi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask));
+                        isum = vdotq_s32(isum, vlo, vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
+                        isum = vdotq_s32(isum, vhi, vreinterpretq_s8_s32(vdupq_n_s32(whi)));
+                    } else {
+                        /* L == 8: two loads of 16 bytes = rows r0,r0+1 and r0+2,r0+3, 8 values each. */
+                        const int8x16_t alo = vcombine_s8(vld1_s8(lo), vld1_s8(lo));
+                        const int8x16_t ahi = vcombine_s8(vld1_s8(lo + 16), vld1_s8(lo + 16));
+                        const uint8x16_t b01 = vld1q_u8(seg), b23 = vld1q_u8(seg + 16);
+                        int32x4_t p01 = vdupq_n_s32(0), p23 = vdupq_n_s32(0);
+                        p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)), alo);
+                        p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b01, high_mask)), ahi);
+                        p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)), alo);
+                        p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b23, high_mask)), ahi);
+                        isum = vaddq_s32(isum, vpaddq_s32(p01, p23));
+                    }
+                }
+            }
+            /* bf16 scales of rows r0..r0+3: widen to the top half of f32. */
+            const uint16x4_t sbits = vld1_u16((const uint16_t *)(blk + nr * bl / 2 + 2 * r0));
+            const float32x4_t d = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(sbits), 16));
+            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(isum), 0.0625f), d);
+        }
+        const uint8_t *tail = panel + blocks * block_bytes;
+        float32x4_t rsum, bias;
+        memcpy(&rsum, tail + 4 * r0, 16);
+        memcpy(&bias, tail + 4 * nr + 4 * r0, 16);
+        acc = vfmaq_f32(acc, rsum, vdupq_n_f32((float)neg_zp));
+        float32x4_t v = vaddq_f32(vmulq_n_f32(acc, lhs_scale), bias);
+        v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+        float lanes[4];
+        vst1q_f32(lanes, v);
+        for (size_t i = 0; i < 4 && r0 + i < columns; i++) out[r0 + i] = lanes[i];
+    }
+}
+
+void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
+                                                const void *lhs_packed, const void *rhs_packed,
+                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    const size_t L_rhs = t.kr / t.sr;
+    /* Shapes this variant does not cover (and rows too long for its stack buffer) take the
+     * scalar path, which gives the same bits. */
+    if ((L_rhs != 4 && L_rhs != 8) || t.nr % 4 != 0 || bl % 32 != 0 || k % bl != 0 || k > 65536) {
+        qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+    const size_t kp = round_up(k, 32), L_lhs = t.kr / t.sr;
+    const size_t panel_stride = t.nr * ((k / bl) * (bl / 2 + 2) + 8);
+    int8_t codes[kp];
+    for (size_t row = 0; row < m; row++) {
+        /* Gather the row's codes out of its LHS panel (contiguous when mr == 1). */
+        const uint8_t *lp = (const uint8_t *)lhs_packed + row / t.mr * t.mr * (kp + 8);
+        const size_t r = row % t.mr;
+        for (size_t i = 0; i < kp; i++) codes[i] = (int8_t)lp[(i / L_lhs * t.mr + r) * L_lhs + i % L_lhs];
+        int32_t neg_zp;
+        float lhs_scale;
+        memcpy(&neg_zp, lp + t.mr * kp + 4 * r, 4);
+        memcpy(&lhs_scale, lp + t.mr * kp + 4 * t.mr + 4 * r, 4);
+        float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
+        for (size_t col = 0; col < n; col += t.nr) {
+            row_panel(codes, neg_zp, lhs_scale, (const uint8_t *)rhs_packed + col / t.nr * panel_stride, k, bl, t.nr, L_rhs,
+                      out + col, n - col < t.nr ? n - col : t.nr, clamp_min, clamp_max);
+        }
+    }
+}

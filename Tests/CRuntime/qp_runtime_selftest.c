@@ -1,0 +1,117 @@
+/* Self-test of the runtime kernels, built natively and cross-compiled for AArch64 (run under
+ * qemu-aarch64 with -cpu max and -cpu cortex-a53) by scripts/test-runtime-aarch64.sh.
+ *
+ *   qp_runtime_selftest CASES_FILE ORACLE_DIR
+ *
+ * CASES_FILE lists the KleidiAI matmul cases, one per line:
+ *   family m n k bl mr nr kr sr clamp_min_bits clamp_max_bits lhs_packed rhs_packed output
+ * Checks: every case bit-exact through the dispatched kernel and the scalar reference; scalar
+ * and NEON agree on random shapes (odd M, N not a multiple of nr). Exit 0 on success. */
+#include "qp_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned char *read_file(const char *dir, const char *name, size_t *size) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "cannot open %s\n", path); exit(2); }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    if (fread(b, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "short read %s\n", path); exit(2); }
+    fclose(f);
+    *size = (size_t)n;
+    return b;
+}
+
+static float from_bits(unsigned long b) { unsigned int u = (unsigned int)b; float f; memcpy(&f, &u, 4); return f; }
+
+typedef void (*kernel_fn)(size_t, size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t, float, float);
+
+static void run(const char *family, size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs,
+                float *dst, float lo, float hi, int scalar_only) {
+    if (!strcmp(family, "qsi4c32p")) {
+        if (scalar_only) qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
+        else qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
+    } else if (!strcmp(family, "qsi4cxp")) {
+        qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+    } else {
+        qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+    }
+}
+
+static unsigned long long rng = 88172645463325252ULL;
+static unsigned int next_u32(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (unsigned int)(rng >> 11); }
+
+/* Random qsi4c32p panels (valid bf16 scales) and a packed LHS: scalar vs dispatched variant. */
+static int random_cross_check(void) {
+    int failures = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        const size_t Ls[2] = {4, 8};
+        const size_t L = Ls[iter % 2], nr = (iter / 2) % 2 ? 8 : 4, bl = 32 * (1 + next_u32() % 4);
+        const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = bl * (1 + next_u32() % 4);
+        qp_matmul_tile t = {m % 2 ? 1 : 4, nr, 2 * L, 2};
+        const size_t panels = (n + nr - 1) / nr, stride = nr * ((k / bl) * (bl / 2 + 2) + 8);
+        unsigned char *rhs = malloc(panels * stride);
+        for (size_t i = 0; i < panels * stride; i++) rhs[i] = (unsigned char)next_u32();
+        for (size_t g = 0; g < panels; g++) {          /* make scales and sums finite */
+            unsigned char *p = rhs + g * stride;
+            for (size_t b = 0; b < k / bl; b++) {
+                unsigned char *s = p + b * nr * (bl / 2 + 2) + nr * bl / 2;
+                for (size_t r = 0; r < nr; r++) { s[2 * r] = (unsigned char)next_u32(); s[2 * r + 1] = (unsigned char)(0x3A + next_u32() % 8); }
+            }
+            float *tail = (float *)(p + (k / bl) * nr * (bl / 2 + 2));
+            for (size_t r = 0; r < 2 * nr; r++) tail[r] = (float)((int)(next_u32() % 2001) - 1000) / 64.0f;
+        }
+        float *x = malloc(m * k * sizeof(float));
+        for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+        unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
+        qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, 4 * k, lhs);
+        float *a = malloc(m * n * 4), *b = malloc(m * n * 4);
+        qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs, rhs, a, 4 * n, -1e30f, 1e30f);
+        qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, b, 4 * n, -1e30f, 1e30f);
+        if (memcmp(a, b, m * n * 4)) {
+            fprintf(stderr, "random case %d (m %zu n %zu k %zu bl %zu nr %zu L %zu): variants differ\n", iter, m, n, k, bl, nr, L);
+            failures++;
+        }
+        free(rhs); free(x); free(lhs); free(a); free(b);
+    }
+    return failures;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]); return 64; }
+    FILE *cases = fopen(argv[1], "r");
+    if (!cases) { perror(argv[1]); return 2; }
+    printf("variant: %s (dotprod %s)\n", qp_selected_variant() == QP_VARIANT_NEON_DOTPROD ? "neon_dotprod" : "scalar",
+           qp_cpu_has_dotprod() ? "yes" : "no");
+    char family[32], lhsn[512], rhsn[512], outn[512];
+    size_t m, n, k, bl, mr, nr, kr, sr;
+    unsigned long lo_bits, hi_bits;
+    int total = 0, failures = 0;
+    while (fscanf(cases, "%31s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s", family, &m, &n, &k, &bl, &mr, &nr, &kr, &sr,
+                  &lo_bits, &hi_bits, lhsn, rhsn, outn) == 14) {
+        size_t ls, rs, os;
+        unsigned char *lhs = read_file(argv[2], lhsn, &ls), *rhs = read_file(argv[2], rhsn, &rs), *want = read_file(argv[2], outn, &os);
+        qp_matmul_tile t = {mr, nr, kr, sr};
+        float *dst = malloc(os);
+        for (int scalar_only = 0; scalar_only < 2; scalar_only++) {
+            memset(dst, 0xFF, os);
+            run(family, m, n, k, bl, t, lhs, rhs, dst, from_bits(lo_bits), from_bits(hi_bits), scalar_only);
+            if (memcmp(dst, want, os)) {
+                fprintf(stderr, "case %s %s (m %zu n %zu k %zu, %s): output differs from KleidiAI\n", family, outn, m, n, k, scalar_only ? "scalar" : "dispatched");
+                failures++;
+            }
+        }
+        total++;
+        free(lhs); free(rhs); free(want); free(dst);
+    }
+    fclose(cases);
+    int random_failures = random_cross_check();
+    printf("%d KleidiAI matmul cases, %d failures; 200 random scalar-vs-variant checks, %d failures\n", total, failures, random_failures);
+    return (failures || random_failures || total == 0) ? 1 : 0;
+}
