@@ -17,7 +17,8 @@ for c in json.load(open(sys.argv[1]))["cases"]:
     p, k = c["params"], c["kernel"]
     fam = "qsi4c32p" if "qsi4c32p" in k else "qsi4cxp" if "qsi4cxp" in k else "qsi8cxp"
     print(fam, p["m"], p["n"], p["k"], p.get("bl", 0), p["mr"], p["nr"], p["kr"], p["sr"],
-          p["clamp_min_bits"], p["clamp_max_bits"], c["inputs"]["lhs_packed"]["file"], c["inputs"]["rhs_packed"]["file"], c["output"]["file"])
+          p["clamp_min_bits"], p["clamp_max_bits"], c["inputs"]["lhs_packed"]["file"], c["inputs"]["rhs_packed"]["file"], c["output"]["file"],
+          c["inputs"]["lhs_f32"]["file"])
 PY
 src="$root/Sources/CQPackRuntime"
 files=("$src/qp_lhs_quant_pack_qai8dxp_f32.c" "$src/qp_matmul_f32_qai8dxp_scalar.c"

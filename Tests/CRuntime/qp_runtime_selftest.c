@@ -4,7 +4,8 @@
  *   qp_runtime_selftest CASES_FILE ORACLE_DIR
  *
  * CASES_FILE lists the KleidiAI matmul cases, one per line:
- *   family m n k bl mr nr kr sr clamp_min_bits clamp_max_bits lhs_packed rhs_packed output
+ *   family m n k bl mr nr kr sr clamp_min_bits clamp_max_bits lhs_packed rhs_packed output lhs_f32
+ * The LHS is packed here from the float activations and must equal KleidiAI's packed LHS.
  * Checks: every case bit-exact through the dispatched kernel and the scalar reference; scalar
  * and NEON agree on random shapes (odd M, N not a multiple of nr). Exit 0 on success. */
 #include "qp_runtime.h"
@@ -89,15 +90,24 @@ int main(int argc, char **argv) {
     if (!cases) { perror(argv[1]); return 2; }
     printf("variant: %s (dotprod %s)\n", qp_selected_variant() == QP_VARIANT_NEON_DOTPROD ? "neon_dotprod" : "scalar",
            qp_cpu_has_dotprod() ? "yes" : "no");
-    char family[32], lhsn[512], rhsn[512], outn[512];
+    char family[32], lhsn[512], rhsn[512], outn[512], xn[512];
     size_t m, n, k, bl, mr, nr, kr, sr;
     unsigned long lo_bits, hi_bits;
     int total = 0, failures = 0;
-    while (fscanf(cases, "%31s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s", family, &m, &n, &k, &bl, &mr, &nr, &kr, &sr,
-                  &lo_bits, &hi_bits, lhsn, rhsn, outn) == 14) {
-        size_t ls, rs, os;
-        unsigned char *lhs = read_file(argv[2], lhsn, &ls), *rhs = read_file(argv[2], rhsn, &rs), *want = read_file(argv[2], outn, &os);
+    while (fscanf(cases, "%31s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s %511s", family, &m, &n, &k, &bl, &mr, &nr, &kr, &sr,
+                  &lo_bits, &hi_bits, lhsn, rhsn, outn, xn) == 15) {
+        size_t ls, rs, os, xs;
+        unsigned char *oracle_lhs = read_file(argv[2], lhsn, &ls), *rhs = read_file(argv[2], rhsn, &rs), *want = read_file(argv[2], outn, &os);
+        float *x = (float *)read_file(argv[2], xn, &xs);
         qp_matmul_tile t = {mr, nr, kr, sr};
+        unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, mr));
+        qp_lhs_quant_pack_qai8dxp_f32(m, k, mr, kr, sr, x, 4 * k, lhs);
+        if (ls != qp_lhs_packed_size_qai8dxp(m, k, mr) || memcmp(lhs, oracle_lhs, ls)) {
+            fprintf(stderr, "case %s: LHS packing differs from KleidiAI\n", outn);
+            failures++;
+        }
+        free(oracle_lhs);
+        free(x);
         float *dst = malloc(os);
         for (int scalar_only = 0; scalar_only < 2; scalar_only++) {
             memset(dst, 0xFF, os);

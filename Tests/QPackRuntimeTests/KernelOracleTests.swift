@@ -61,7 +61,15 @@ typealias MatmulKernel = (Int, Int, Int, Int, qp_matmul_tile, UnsafeRawPointer, 
             let p = c["params"]!
             let m = p["m"]!.int!, n = p["n"]!.int!, k = p["k"]!.int!
             let tile = qp_matmul_tile(mr: p["mr"]!.int!, nr: p["nr"]!.int!, kr: p["kr"]!.int!, sr: p["sr"]!.int!)
-            let lhs = try Self.oracle.bytes(c["inputs"]!["lhs_packed"]!)
+            // The LHS is packed here from the case's float activations with the runtime's own
+            // packer, and must equal the LHS KleidiAI packed inside the run (rows past M are
+            // unwritten by both and zero here).
+            let x = try Self.oracle.floats(c["inputs"]!["lhs_f32"]!)
+            var lhs = [UInt8](repeating: 0, count: qp_lhs_packed_size_qai8dxp(m, k, tile.mr))
+            x.withUnsafeBufferPointer { xp in
+                lhs.withUnsafeMutableBytes { qp_lhs_quant_pack_qai8dxp_f32(m, k, tile.mr, tile.kr, tile.sr, xp.baseAddress, 4 * k, $0.baseAddress) }
+            }
+            #expect(lhs == (try Self.oracle.bytes(c["inputs"]!["lhs_packed"]!)), "\(c["id"]!.string!): LHS packing")
             let rhs = try Self.oracle.bytes(c["inputs"]!["rhs_packed"]!)
             let clampMin = Float(bitPattern: UInt32(p["clamp_min_bits"]!.string!.dropFirst(2), radix: 16)!)
             let clampMax = Float(bitPattern: UInt32(p["clamp_max_bits"]!.string!.dropFirst(2), radix: 16)!)
