@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "CQPackRuntime",
-            dependencies: ["CJSONC", "CZstd"],
+            dependencies: ["CJSONC", "CZstd", "CQPackHash"],
             exclude: ["README.md"],
             cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]
         ),
@@ -85,7 +85,11 @@ let package = Package(
             dependencies: ["QPackConvert", "QPackContainer", "QPackPlanning", "QPackReaders", "QPackQuant", "QPackPacking",
                            "QPackBinary", "QPackModel", "QPackTestSupport"]
         ),
-        .testTarget(name: "QPackRuntimeTests", dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackRuntimeTests",
+            dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
+                           "QPackPlanning", "QPackReaders", "QPackTestSupport"]
+        ),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -11,5 +11,6 @@ swift build
 export QPACK_REQUIRE_MODELS=1
 export QPACK_MODELS_DIR="$root/.cache/models"
 swift test 2>&1 | tee .cache/swift-test.log
-# The C runtime's kernels: native (NEON through SIMDe) and AArch64 under qemu (max, cortex-a53).
-scripts/test-runtime-aarch64.sh
+# The C runtime: kernels natively (NEON through SIMDe) and AArch64 under qemu (max, cortex-a53),
+# the loader under ASan/UBSan and its fuzzer.
+scripts/test-runtime.sh

@@ -1,5 +1,5 @@
 /* Self-test of the runtime kernels, built natively and cross-compiled for AArch64 (run under
- * qemu-aarch64 with -cpu max and -cpu cortex-a53) by scripts/test-runtime-aarch64.sh.
+ * qemu-aarch64 with -cpu max and -cpu cortex-a53) by scripts/test-runtime.sh.
  *
  *   qp_runtime_selftest CASES_FILE ORACLE_DIR
  *

@@ -1,0 +1,2 @@
+#include "qp_runtime.h"
+#include "qp_container.h"

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The C runtime's own tests:
+# 1. kernels and self-test natively (x86: NEON through SIMDe) and for AArch64
+#    (aarch64-linux-gnu-gcc -static) under qemu-aarch64 -cpu max (dotprod: the NEON variant runs)
+#    and -cpu cortex-a53 (no dotprod: the dispatcher falls back to scalar). Every KleidiAI matmul
+#    case must be bit-exact in every run.
+# 2. the .qpack loader under AddressSanitizer and UBSan: every truncation and byte flip of the
+#    container fixtures.
+# 3. the loader's libFuzzer target (the Swift toolchain's clang) for QPACK_FUZZ_SECONDS (20).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+oracle="${QPACK_ORACLE_DIR:-$root/../shared/oracle/kleidiai}"
+[ -f "$oracle/index.json" ] || oracle="$root/Fixtures/kleidiai"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+python3 - "$oracle/index.json" > "$work/cases.txt" <<'PY'
+import json, sys
+for c in json.load(open(sys.argv[1]))["cases"]:
+    if c["kind"] != "matmul":
+        continue
+    p, k = c["params"], c["kernel"]
+    fam = "qsi4c32p" if "qsi4c32p" in k else "qsi4cxp" if "qsi4cxp" in k else "qsi8cxp"
+    print(fam, p["m"], p["n"], p["k"], p.get("bl", 0), p["mr"], p["nr"], p["kr"], p["sr"],
+          p["clamp_min_bits"], p["clamp_max_bits"], c["inputs"]["lhs_packed"]["file"], c["inputs"]["rhs_packed"]["file"], c["output"]["file"],
+          c["inputs"]["lhs_f32"]["file"])
+PY
+src="$root/Sources/CQPackRuntime"
+files=("$src/qp_lhs_quant_pack_qai8dxp_f32.c" "$src/qp_matmul_f32_qai8dxp_scalar.c"
+       "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod.c" "$src/qp_dispatch.c" "$root/Tests/CRuntime/qp_runtime_selftest.c")
+flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
+echo "== native ($(uname -m), NEON via SIMDe)"
+cc "${flags[@]}" "${files[@]}" -lm -o "$work/selftest-native"
+"$work/selftest-native" "$work/cases.txt" "$oracle"
+echo "== aarch64, qemu -cpu max"
+aarch64-linux-gnu-gcc "${flags[@]}" -march=armv8-a -static "${files[@]}" -lm -o "$work/selftest-aarch64"
+qemu-aarch64 -cpu max "$work/selftest-aarch64" "$work/cases.txt" "$oracle"
+echo "== aarch64, qemu -cpu cortex-a53 (no dotprod)"
+qemu-aarch64 -cpu cortex-a53 "$work/selftest-aarch64" "$work/cases.txt" "$oracle"
+
+echo "== loader walk under ASan + UBSan"
+rt="$root/Sources/CQPackRuntime"
+hash="$root/Sources/CQPackHash"
+loader=("$rt/qp_container.c" "$hash/qp_sha256.c")
+cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$rt/include" -I"$hash/include" \
+  "${loader[@]}" "$root/Tests/CRuntime/qp_loader_walk.c" -ljson-c -lzstd -o "$work/walk"
+"$work/walk" "$root/Fixtures/qpack/tiny.qpack"
+"$work/walk" "$root/Fixtures/qpack/types.qpack" 7
+"$work/walk" "$root/Fixtures/qpack/types-zstd.qpack" 7
+echo "== loader fuzzing (libFuzzer, ${QPACK_FUZZ_SECONDS:-20} s)"
+clang="$(dirname "$(command -v swift)")/clang"
+"$clang" -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -I"$rt/include" -I"$hash/include" \
+  "${loader[@]}" "$root/Tests/CRuntime/qp_loader_fuzz.c" -ljson-c -lzstd -o "$work/fuzz" 2>/dev/null
+mkdir -p "$work/corpus"
+cp "$root"/Fixtures/qpack/*.qpack "$work/corpus/"
+( cd "$work" && "$work/fuzz" -max_total_time="${QPACK_FUZZ_SECONDS:-20}" -max_len=65536 -print_final_stats=1 "$work/corpus" > "$work/fuzz.log" 2>&1 ) || { tail -30 "$work/fuzz.log" >&2; echo "the fuzzer found a failing input" >&2; exit 1; }
+grep -E "^(Done|stat::number_of_executed_units)" "$work/fuzz.log" || true
+echo "== docs/examples/linear.c against the installed runtime (pkg-config)"
+"$root/scripts/install-runtime.sh" "$work/prefix" >/dev/null
+cc "$root/docs/examples/linear.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs --static qpack-runtime) -o "$work/linear"
+"$work/linear" "$root/Fixtures/qpack/types.qpack" t.f32
