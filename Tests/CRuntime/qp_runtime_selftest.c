@@ -39,9 +39,11 @@ static void run(const char *family, size_t m, size_t n, size_t k, size_t bl, qp_
         if (scalar_only) qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
         else qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
     } else if (!strcmp(family, "qsi4cxp")) {
-        qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        if (scalar_only) qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        else qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
     } else {
-        qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        if (scalar_only) qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        else qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
     }
 }
 
@@ -77,6 +79,48 @@ static int random_cross_check(void) {
         qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, b, 4 * n, -1e30f, 1e30f);
         if (memcmp(a, b, m * n * 4)) {
             fprintf(stderr, "random case %d (m %zu n %zu k %zu bl %zu nr %zu L %zu): variants differ\n", iter, m, n, k, bl, nr, L);
+            failures++;
+        }
+        free(rhs); free(x); free(lhs); free(a); free(b);
+    }
+    return failures;
+}
+
+/* Random qsi4cxp / qsi8cxp panels (K tails included): scalar vs dispatched variant. */
+static int random_cross_check_cx(void) {
+    int failures = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        const int int8 = iter % 2;
+        const size_t nr = (iter / 2) % 2 ? 8 : 4, L = (iter / 4) % 2 ? 8 : 4;
+        const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = 1 + next_u32() % 300, kp = (k + 31) / 32 * 32;
+        qp_matmul_tile t = int8 ? (qp_matmul_tile){m % 2 ? 1 : 4, 4, L, 1} : (qp_matmul_tile){m % 2 ? 1 : 4, nr, 2 * L, 2};
+        const size_t data = int8 ? t.nr * kp : t.nr * kp / 2, panels = (n + t.nr - 1) / t.nr, stride = data + 12 * t.nr;
+        unsigned char *rhs = malloc(panels * stride);
+        for (size_t g = 0; g < panels; g++) {
+            unsigned char *p = rhs + g * stride;
+            for (size_t i = 0; i < data; i++) p[i] = (unsigned char)next_u32();
+            int32_t *rsum = (int32_t *)(p + data);
+            float *scale = (float *)(p + data + 4 * t.nr), *bias = (float *)(p + data + 8 * t.nr);
+            for (size_t r = 0; r < t.nr; r++) {
+                rsum[r] = (int32_t)(next_u32() % 20001) - 10000;
+                scale[r] = (float)(1 + next_u32() % 1000) / 65536.0f;
+                bias[r] = (float)((int)(next_u32() % 2001) - 1000) / 64.0f;
+            }
+        }
+        float *x = malloc(m * k * sizeof(float));
+        for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+        unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
+        qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, 4 * k, lhs);
+        float *a = malloc(m * n * 4), *b = malloc(m * n * 4);
+        if (int8) {
+            qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, a, 4 * n, -1e30f, 1e30f);
+            qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, rhs, b, 4 * n, -1e30f, 1e30f);
+        } else {
+            qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, a, 4 * n, -1e30f, 1e30f);
+            qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, rhs, b, 4 * n, -1e30f, 1e30f);
+        }
+        if (memcmp(a, b, m * n * 4)) {
+            fprintf(stderr, "random %s case %d (m %zu n %zu k %zu): variants differ\n", int8 ? "qsi8cxp" : "qsi4cxp", iter, m, n, k);
             failures++;
         }
         free(rhs); free(x); free(lhs); free(a); free(b);
@@ -121,7 +165,8 @@ int main(int argc, char **argv) {
         free(lhs); free(rhs); free(want); free(dst);
     }
     fclose(cases);
-    int random_failures = random_cross_check();
-    printf("%d KleidiAI matmul cases, %d failures; 200 random scalar-vs-variant checks, %d failures\n", total, failures, random_failures);
+    int random_failures = random_cross_check() + random_cross_check_cx();
+    printf("%d KleidiAI matmul cases, %d failures; 400 random scalar-vs-variant checks (odd M, N not a multiple of nr, K tails), %d failures\n",
+           total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
 }

@@ -50,6 +50,14 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
                                                 const void *lhs_packed, const void *rhs_packed,
                                                 float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
+/* NEON dotprod GEMVs for the per-channel families (L = 4 or 8, nr a multiple of 4). */
+void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                               const void *lhs_packed, const void *rhs_packed,
+                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                               const void *lhs_packed, const void *rhs_packed,
+                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
 /* ---- Dispatch ------------------------------------------------------------------------------ */
 typedef enum qp_variant { QP_VARIANT_AUTO = 0, QP_VARIANT_SCALAR = 1, QP_VARIANT_NEON_DOTPROD = 2 } qp_variant;
 
@@ -62,6 +70,13 @@ qp_variant qp_selected_variant(void);
 void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
                                    const void *lhs_packed, const void *rhs_packed,
                                    float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
+void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                  const void *lhs_packed, const void *rhs_packed,
+                                  float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                  const void *lhs_packed, const void *rhs_packed,
+                                  float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
 #ifdef __cplusplus
 }
