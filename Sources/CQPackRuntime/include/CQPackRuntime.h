@@ -1,2 +1,3 @@
 #include "qp_runtime.h"
 #include "qp_container.h"
+#include "qp_ukernel.h"
