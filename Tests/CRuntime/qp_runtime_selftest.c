@@ -128,6 +128,27 @@ static int random_cross_check_cx(void) {
     return failures;
 }
 
+/* Float linear kernels: scalar vs NEON, bit for bit, on random shapes with K tails. */
+static int random_linear_check(void) {
+    int failures = 0;
+    for (int iter = 0; iter < 100; iter++) {
+        const size_t m = 1 + next_u32() % 4, n = 1 + next_u32() % 20, k = 1 + next_u32() % 200;
+        float *x = malloc(m * k * 4), *w = malloc(n * k * 4), *bias = malloc(n * 4), *a = malloc(m * n * 4), *b = malloc(m * n * 4);
+        uint16_t *h = malloc(n * k * 2);
+        for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 2001) - 1000) / 997.0f;
+        for (size_t i = 0; i < n * k; i++) { w[i] = (float)((int)(next_u32() % 2001) - 1000) / 991.0f; h[i] = (uint16_t)(next_u32() & 0x7BFF); }
+        for (size_t i = 0; i < n; i++) bias[i] = (float)((int)(next_u32() % 2001) - 1000) / 983.0f;
+        qp_linear_f32_scalar(m, n, k, x, w, bias, a, -1e30f, 1e30f);
+        qp_linear_f32_neon(m, n, k, x, w, bias, b, -1e30f, 1e30f);
+        if (memcmp(a, b, m * n * 4)) { fprintf(stderr, "linear f32 m %zu n %zu k %zu: variants differ\n", m, n, k); failures++; }
+        qp_linear_f16_scalar(m, n, k, x, h, bias, a, -1e30f, 1e30f);
+        qp_linear_f16_neon(m, n, k, x, h, bias, b, -1e30f, 1e30f);
+        if (memcmp(a, b, m * n * 4)) { fprintf(stderr, "linear f16 m %zu n %zu k %zu: variants differ\n", m, n, k); failures++; }
+        free(x); free(w); free(bias); free(a); free(b); free(h);
+    }
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) { fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]); return 64; }
     FILE *cases = fopen(argv[1], "r");
@@ -165,8 +186,8 @@ int main(int argc, char **argv) {
         free(lhs); free(rhs); free(want); free(dst);
     }
     fclose(cases);
-    int random_failures = random_cross_check() + random_cross_check_cx();
-    printf("%d KleidiAI matmul cases, %d failures; 400 random scalar-vs-variant checks (odd M, N not a multiple of nr, K tails), %d failures\n",
+    int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check();
+    printf("%d KleidiAI matmul cases, %d failures; 500 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails; f32/f16 linears), %d failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
 }

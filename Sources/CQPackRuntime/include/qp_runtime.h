@@ -58,6 +58,20 @@ void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp
                                                const void *lhs_packed, const void *rhs_packed,
                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
+/* ---- Float linear layers (tensors kept in f32 or f16): y = clamp(x·W^T + bias) --------------
+ * x is m x k (row-major), W is n x k (f32 or binary16 bits), bias n floats or NULL, y m x n.
+ * Bits: 4 fused partial sums (lane l: k = 4i + l), reduced (s0 + s1) + (s2 + s3), the tail
+ * fused in order, then + bias; the NEON variants give identical results. */
+float qp_f16_to_f32(uint16_t h);
+void qp_linear_f32_scalar(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
+                          float *y, float clamp_min, float clamp_max);
+void qp_linear_f16_scalar(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
+                          float *y, float clamp_min, float clamp_max);
+void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
+                        float *y, float clamp_min, float clamp_max);
+void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
+                        float *y, float clamp_min, float clamp_max);
+
 /* ---- Dispatch ------------------------------------------------------------------------------ */
 typedef enum qp_variant { QP_VARIANT_AUTO = 0, QP_VARIANT_SCALAR = 1, QP_VARIANT_NEON_DOTPROD = 2 } qp_variant;
 

@@ -1,0 +1,105 @@
+/* Float linear layers for tensors kept in float: y[m][n] = clamp(bias[n] + Σ_k x[m][k]·w[n][k]).
+ * The bits are defined by the scalar code: four partial sums with fused multiply-adds (lane
+ * l takes k = 4i + l), reduced as (s0 + s1) + (s2 + s3), then the K % 4 tail fused in order,
+ * then the bias added. The NEON variants do exactly that with one vfmaq_f32 per 4 values. */
+#include "qp_neon.h"
+#include "qp_runtime.h"
+
+#include <math.h>
+#include <string.h>
+
+float qp_f16_to_f32(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
+    uint32_t bits;
+    if (exp == 0) {
+        if (mant == 0) bits = sign;
+        else {
+            float v = (float)mant * 0x1p-24f; /* subnormal: exact */
+            memcpy(&bits, &v, 4);
+            bits |= sign;
+        }
+    } else if (exp == 0x1F) {
+        bits = sign | 0x7F800000u | (mant << 13);
+    } else {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static inline float clampf(float v, float lo, float hi) { return fminf(fmaxf(v, lo), hi); }
+
+static float dot_scalar_f32(const float *x, const float *w, size_t k) {
+    float s[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= k; i += 4)
+        for (int l = 0; l < 4; l++) s[l] = fmaf(x[i + l], w[i + l], s[l]);
+    float sum = (s[0] + s[1]) + (s[2] + s[3]);
+    for (; i < k; i++) sum = fmaf(x[i], w[i], sum);
+    return sum;
+}
+
+static float dot_scalar_f16(const float *x, const uint16_t *w, size_t k) {
+    float s[4] = {0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 4 <= k; i += 4)
+        for (int l = 0; l < 4; l++) s[l] = fmaf(x[i + l], qp_f16_to_f32(w[i + l]), s[l]);
+    float sum = (s[0] + s[1]) + (s[2] + s[3]);
+    for (; i < k; i++) sum = fmaf(x[i], qp_f16_to_f32(w[i]), sum);
+    return sum;
+}
+
+void qp_linear_f32_scalar(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
+                          float *y, float clamp_min, float clamp_max) {
+    for (size_t r = 0; r < m; r++)
+        for (size_t c = 0; c < n; c++)
+            y[r * n + c] = clampf(dot_scalar_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+}
+
+void qp_linear_f16_scalar(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
+                          float *y, float clamp_min, float clamp_max) {
+    for (size_t r = 0; r < m; r++)
+        for (size_t c = 0; c < n; c++)
+            y[r * n + c] = clampf(dot_scalar_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+}
+
+static inline float reduce4(float32x4_t a) {
+    return (vgetq_lane_f32(a, 0) + vgetq_lane_f32(a, 1)) + (vgetq_lane_f32(a, 2) + vgetq_lane_f32(a, 3));
+}
+
+void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
+                        float *y, float clamp_min, float clamp_max) {
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * k;
+        for (size_t c = 0; c < n; c++) {
+            const float *wc = w + c * k;
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            size_t i = 0;
+            for (; i + 4 <= k; i += 4) acc = vfmaq_f32(acc, vld1q_f32(xr + i), vld1q_f32(wc + i));
+            float sum = reduce4(acc);
+            for (; i < k; i++) sum = fmaf(xr[i], wc[i], sum);
+            y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+        }
+    }
+}
+
+void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
+                        float *y, float clamp_min, float clamp_max) {
+    for (size_t r = 0; r < m; r++) {
+        const float *xr = x + r * k;
+        for (size_t c = 0; c < n; c++) {
+            const uint16_t *wc = w + c * k;
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            size_t i = 0;
+            for (; i + 4 <= k; i += 4) {
+                /* Widen binary16 to binary32 exactly (vcvt_f32_f16 on Arm). */
+                const float32x4_t wf = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(wc + i)));
+                acc = vfmaq_f32(acc, vld1q_f32(xr + i), wf);
+            }
+            float sum = reduce4(acc);
+            for (; i < k; i++) sum = fmaf(xr[i], qp_f16_to_f32(wc[i]), sum);
+            y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+        }
+    }
+}
