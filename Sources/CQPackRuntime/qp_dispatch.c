@@ -6,6 +6,9 @@
 #ifndef HWCAP_ASIMDDP
 #define HWCAP_ASIMDDP (1UL << 20)
 #endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)
+#endif
 #endif
 
 static qp_variant forced = QP_VARIANT_AUTO;
@@ -22,15 +25,29 @@ int qp_cpu_has_dotprod(void) {
 #endif
 }
 
+int qp_cpu_has_i8mm(void) {
+#if defined(__aarch64__) && defined(__linux__)
+    return (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0 && qp_cpu_has_dotprod();
+#elif defined(__aarch64__)
+    return 0;
+#else
+    return 1; /* portable SMMLA on other hosts */
+#endif
+}
+
 qp_variant qp_selected_variant(void) {
     if (forced != QP_VARIANT_AUTO) return forced;
+    if (qp_cpu_has_i8mm()) return QP_VARIANT_NEON_I8MM;
     return qp_cpu_has_dotprod() ? QP_VARIANT_NEON_DOTPROD : QP_VARIANT_SCALAR;
 }
 
 void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
                                    const void *lhs_packed, const void *rhs_packed,
                                    float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (qp_selected_variant() == QP_VARIANT_NEON_DOTPROD) {
+    const qp_variant v = qp_selected_variant();
+    if (v == QP_VARIANT_NEON_I8MM) {
+        qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(m, n, k, bl, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+    } else if (v == QP_VARIANT_NEON_DOTPROD) {
         qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(m, n, k, bl, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
     } else {
         qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
@@ -40,7 +57,7 @@ void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_
 void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
                                   const void *lhs_packed, const void *rhs_packed,
                                   float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (qp_selected_variant() == QP_VARIANT_NEON_DOTPROD) {
+    if (qp_selected_variant() >= QP_VARIANT_NEON_DOTPROD) {
         qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
     } else {
         qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
@@ -50,7 +67,7 @@ void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile 
 void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
                                   const void *lhs_packed, const void *rhs_packed,
                                   float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (qp_selected_variant() == QP_VARIANT_NEON_DOTPROD) {
+    if (qp_selected_variant() >= QP_VARIANT_NEON_DOTPROD) {
         qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
     } else {
         qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);

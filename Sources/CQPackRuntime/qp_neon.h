@@ -5,6 +5,7 @@
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #define QP_TARGET_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
+#define QP_TARGET_I8MM __attribute__((target("arch=armv8.2-a+dotprod+i8mm")))
 #else
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <math.h>
@@ -24,6 +25,21 @@ static inline simde_float32x4_t qp_vfmaq_f32(simde_float32x4_t a, simde_float32x
 }
 #undef vfmaq_f32
 #define vfmaq_f32(a, b, c) qp_vfmaq_f32(a, b, c)
+
+/* SIMDe has no i8mm: SMMLA adds the 2x2 product of two 2x8 int8 matrices (a rows, b rows as
+ * columns) to r, row-major. Exact integer arithmetic, as the instruction. */
+#define QP_TARGET_I8MM
+static inline simde_int32x4_t vmmlaq_s32(simde_int32x4_t r, simde_int8x16_t a, simde_int8x16_t b) {
+    int8_t x[16], y[16];
+    int32_t z[4];
+    simde_vst1q_s8(x, a);
+    simde_vst1q_s8(y, b);
+    simde_vst1q_s32(z, r);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++)
+            for (int k = 0; k < 8; k++) z[2 * i + j] += (int32_t)x[8 * i + k] * (int32_t)y[8 * j + k];
+    return simde_vld1q_s32(z);
+}
 #endif
 
 #endif

@@ -57,7 +57,7 @@ static int random_cross_check(void) {
         const size_t Ls[2] = {4, 8};
         const size_t L = Ls[iter % 2], nr = (iter / 2) % 2 ? 8 : 4, bl = 32 * (1 + next_u32() % 4);
         const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = bl * (1 + next_u32() % 4);
-        qp_matmul_tile t = {m % 2 ? 1 : 4, nr, 2 * L, 2};
+        qp_matmul_tile t = {iter % 3 ? 4 : 1, nr, 2 * L, 2};
         const size_t panels = (n + nr - 1) / nr, stride = nr * ((k / bl) * (bl / 2 + 2) + 8);
         unsigned char *rhs = malloc(panels * stride);
         for (size_t i = 0; i < panels * stride; i++) rhs[i] = (unsigned char)next_u32();
@@ -153,8 +153,9 @@ int main(int argc, char **argv) {
     if (argc != 3) { fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]); return 64; }
     FILE *cases = fopen(argv[1], "r");
     if (!cases) { perror(argv[1]); return 2; }
-    printf("variant: %s (dotprod %s)\n", qp_selected_variant() == QP_VARIANT_NEON_DOTPROD ? "neon_dotprod" : "scalar",
-           qp_cpu_has_dotprod() ? "yes" : "no");
+    static const char *names[] = {"auto", "scalar", "neon_dotprod", "neon_i8mm"};
+    printf("variant: %s (dotprod %s, i8mm %s)\n", names[qp_selected_variant()], qp_cpu_has_dotprod() ? "yes" : "no",
+           qp_cpu_has_i8mm() ? "yes" : "no");
     char family[32], lhsn[512], rhsn[512], outn[512], xn[512];
     size_t m, n, k, bl, mr, nr, kr, sr;
     unsigned long lo_bits, hi_bits;

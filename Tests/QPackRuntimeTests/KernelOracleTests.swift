@@ -23,6 +23,8 @@ typealias MatmulKernel = (Int, Int, Int, Int, qp_matmul_tile, UnsafeRawPointer, 
                     switch (family, variant) {
                     case ("qsi4c32p", "scalar"):
                         qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
+                    case ("qsi4c32p", "neon_i8mm"):
+                        qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(m, n, k, bl, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
                     case ("qsi4c32p", "neon_dotprod"):
                         qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(m, n, k, bl, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
                     case ("qsi4cxp", "scalar"):
@@ -55,7 +57,7 @@ typealias MatmulKernel = (Int, Int, Int, Int, qp_matmul_tile, UnsafeRawPointer, 
         }
     }
 
-    @Test(arguments: ["scalar", "neon_dotprod"])
+    @Test(arguments: ["scalar", "neon_dotprod", "neon_i8mm"])
     func everyMatmulCaseIsBitExact(_ variant: String) throws {
         var checked = 0
         for c in Self.oracle.cases(kind: "matmul") {

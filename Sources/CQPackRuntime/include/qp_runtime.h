@@ -50,6 +50,12 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
                                                 const void *lhs_packed, const void *rhs_packed,
                                                 float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
+/* NEON i8mm GEMM for qsi4c32p: LHS packed with mr = 4, kr = 16, sr = 2 (the neon-i8mm target's
+ * tile); other tiles take the dotprod path. Needs FEAT_I8MM (SMMLA); portable code elsewhere. */
+void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                             const void *lhs_packed, const void *rhs_packed,
+                                             float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
 /* NEON dotprod GEMVs for the per-channel families (L = 4 or 8, nr a multiple of 4). */
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile tile,
                                                const void *lhs_packed, const void *rhs_packed,
@@ -73,10 +79,17 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
                         float *y, float clamp_min, float clamp_max);
 
 /* ---- Dispatch ------------------------------------------------------------------------------ */
-typedef enum qp_variant { QP_VARIANT_AUTO = 0, QP_VARIANT_SCALAR = 1, QP_VARIANT_NEON_DOTPROD = 2 } qp_variant;
+typedef enum qp_variant {
+    QP_VARIANT_AUTO = 0,
+    QP_VARIANT_SCALAR = 1,
+    QP_VARIANT_NEON_DOTPROD = 2,
+    QP_VARIANT_NEON_I8MM = 3 /* i8mm GEMM where the tile allows it, dotprod elsewhere */
+} qp_variant;
 
 /* 1 when the CPU has the Armv8.2 dot product instructions (getauxval on Linux/AArch64). */
 int qp_cpu_has_dotprod(void);
+/* 1 when the CPU has the Armv8.6 int8 matrix multiply instructions (HWCAP2_I8MM). */
+int qp_cpu_has_i8mm(void);
 /* Forces a variant for tests; QP_VARIANT_AUTO restores the CPU-based choice. */
 void qp_force_variant(qp_variant v);
 qp_variant qp_selected_variant(void);
