@@ -20,6 +20,9 @@ int qp_cpu_has_dotprod(void) {
     return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
 #elif defined(__aarch64__)
     return 0;
+#elif defined(__x86_64__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2"); /* the x86 build of the NEON source uses AVX2 */
 #else
     return 1; /* SIMDe implements dotprod on other hosts */
 #endif

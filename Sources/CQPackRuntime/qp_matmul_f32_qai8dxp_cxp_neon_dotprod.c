@@ -54,10 +54,34 @@ static void lhs_row(const void *lhs_packed, size_t row, size_t kp, qp_matmul_til
     memcpy(scale, lp + t.mr * kp + 4 * t.mr + 4 * r, 4);
 }
 
-QP_TARGET_DOTPROD
+static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
+                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
+                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
                                                const void *lhs_packed, const void *rhs_packed,
                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!qp_cpu_has_dotprod()) {
+        qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+    qsi4cxp_neon(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
+                                               const void *lhs_packed, const void *rhs_packed,
+                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!qp_cpu_has_dotprod()) {
+        qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+    qsi8cxp_neon(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
+QP_TARGET_DOTPROD
+static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
+                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t L = t.kr / t.sr, kp = round_up(k, 32), nr = t.nr;
     if ((L != 4 && L != 8) || nr % 4 != 0 || kp > 65536) {
         qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
@@ -87,9 +111,8 @@ void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp
 }
 
 QP_TARGET_DOTPROD
-void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                               const void *lhs_packed, const void *rhs_packed,
-                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
+                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t kr = t.kr, kp = round_up(k, 32), nr = t.nr;
     if ((kr != 4 && kr != 8) || t.sr != 1 || nr % 4 != 0 || kp > 65536) {
         qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);

@@ -71,7 +71,7 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
     const size_t L_rhs = t.kr / t.sr;
     /* Shapes this variant does not cover (and rows too long for its stack buffer) take the
      * scalar path, which gives the same bits. */
-    if ((L_rhs != 4 && L_rhs != 8) || t.nr % 4 != 0 || bl % 32 != 0 || k % bl != 0 || k > 65536) {
+    if ((L_rhs != 4 && L_rhs != 8) || t.nr % 4 != 0 || bl % 32 != 0 || k % bl != 0 || k > 65536 || !qp_cpu_has_dotprod()) {
         qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
         return;
     }

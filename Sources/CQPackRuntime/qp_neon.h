@@ -10,7 +10,29 @@
 #define SIMDE_ENABLE_NATIVE_ALIASES
 #include <math.h>
 #include <simde/arm/neon.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* On x86 the "dotprod" kernels are compiled for AVX2 and use the native SDOT below; their entry
+ * points fall back to the scalar reference (same bits) on CPUs without AVX2. */
+#define QP_TARGET_DOTPROD __attribute__((target("avx2")))
+#define QP_X86_FAST_DOT 1
+
+/* SDOT: each 32-bit lane adds the dot product of its four int8 pairs. Widening to int16,
+ * VPMADDWD (pairs) and a horizontal add of neighbouring pairs give the same exact sums. */
+QP_TARGET_DOTPROD static inline simde_int32x4_t qp_vdotq_s32(simde_int32x4_t r, simde_int8x16_t a, simde_int8x16_t b) {
+    const __m256i a16 = _mm256_cvtepi8_epi16(simde_int8x16_to_m128i(a));
+    const __m256i b16 = _mm256_cvtepi8_epi16(simde_int8x16_to_m128i(b));
+    const __m256i pairs = _mm256_madd_epi16(a16, b16);                       /* 8 sums of 2 */
+    const __m256i quads = _mm256_hadd_epi32(pairs, pairs);                   /* per 128-bit half */
+    const __m128i sums = _mm256_castsi256_si128(_mm256_permute4x64_epi64(quads, 0x08)); /* halves' low 64 */
+    return simde_int32x4_from_m128i(_mm_add_epi32(simde_int32x4_to_m128i(r), sums));
+}
+#undef vdotq_s32
+#define vdotq_s32(r, a, b) qp_vdotq_s32(r, a, b)
+#else
 #define QP_TARGET_DOTPROD
+#endif
 
 /* NEON's FMLA rounds once. Without an FMA instruction SIMDe computes a*b + c with two
  * roundings, which changes results; keep NEON's semantics with a correctly rounded fmaf per
