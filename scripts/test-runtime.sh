@@ -26,7 +26,7 @@ for c in json.load(open(sys.argv[1]))["cases"]:
 PY
 src="$root/Sources/CQPackRuntime"
 files=("$src/qp_lhs_quant_pack_qai8dxp_f32.c" "$src/qp_matmul_f32_qai8dxp_scalar.c"
-       "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_cxp_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm.c" "$src/qp_dispatch.c" "$src/qp_linear_f32.c" "$root/Tests/CRuntime/qp_runtime_selftest.c")
+       "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_cxp_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm.c" "$src/qp_matmul_f32_qai8dxp_cxp_neon_i8mm.c" "$src/qp_dispatch.c" "$src/qp_linear_f32.c" "$root/Tests/CRuntime/qp_runtime_selftest.c")
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
 echo "== native ($(uname -m), NEON via SIMDe)"
 cc "${flags[@]}" "${files[@]}" -lm -o "$work/selftest-native"

@@ -60,7 +60,9 @@ void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_
 void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
                                   const void *lhs_packed, const void *rhs_packed,
                                   float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (qp_selected_variant() >= QP_VARIANT_NEON_DOTPROD) {
+    if (qp_selected_variant() == QP_VARIANT_NEON_I8MM) {
+        qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+    } else if (qp_selected_variant() == QP_VARIANT_NEON_DOTPROD) {
         qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
     } else {
         qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
@@ -70,7 +72,9 @@ void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile 
 void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
                                   const void *lhs_packed, const void *rhs_packed,
                                   float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (qp_selected_variant() >= QP_VARIANT_NEON_DOTPROD) {
+    if (qp_selected_variant() == QP_VARIANT_NEON_I8MM) {
+        qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+    } else if (qp_selected_variant() == QP_VARIANT_NEON_DOTPROD) {
         qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
     } else {
         qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);

@@ -58,7 +58,18 @@ UKERNEL(qp_matmul_f32_qai8dxp4x8_qsi4c32p8x8_4x8_scalar, "qsi4c32p", "scalar", 4
 UKERNEL(qp_matmul_f32_qai8dxp4x8_qsi4c32p8x8_4x8_neon_i8mm, "qsi4c32p", "neon_i8mm", 4, 8, 16, 2, C32_PANEL(8),
         qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(m, n, k, bl, t, lhs, rhs, dst, stride_row, lo, hi))
 
+UKERNEL(qp_matmul_f32_qai8dxp4x8_qsi4cxp8x8_4x8_scalar, "qsi4cxp", "scalar", 4, 8, 16, 2, CX4_PANEL(8),
+        qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, dst, stride_row, lo, hi))
+UKERNEL(qp_matmul_f32_qai8dxp4x8_qsi4cxp8x8_4x8_neon_i8mm, "qsi4cxp", "neon_i8mm", 4, 8, 16, 2, CX4_PANEL(8),
+        qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(m, n, k, t, lhs, rhs, dst, stride_row, lo, hi))
+UKERNEL(qp_matmul_f32_qai8dxp4x8_qsi8cxp4x8_4x4_scalar, "qsi8cxp", "scalar", 4, 4, 8, 1, CX8_PANEL(4),
+        qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, dst, stride_row, lo, hi))
+UKERNEL(qp_matmul_f32_qai8dxp4x8_qsi8cxp4x8_4x4_neon_i8mm, "qsi8cxp", "neon_i8mm", 4, 4, 8, 1, CX8_PANEL(4),
+        qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(m, n, k, t, lhs, rhs, dst, stride_row, lo, hi))
+
 static const qp_matmul_ukernel *const table[] = {
+    &qp_matmul_f32_qai8dxp4x8_qsi4cxp8x8_4x8_scalar, &qp_matmul_f32_qai8dxp4x8_qsi4cxp8x8_4x8_neon_i8mm,
+    &qp_matmul_f32_qai8dxp4x8_qsi8cxp4x8_4x4_scalar, &qp_matmul_f32_qai8dxp4x8_qsi8cxp4x8_4x4_neon_i8mm,
     &qp_matmul_f32_qai8dxp4x8_qsi4c32p8x8_4x8_scalar, &qp_matmul_f32_qai8dxp4x8_qsi4c32p8x8_4x8_neon_i8mm,
     &qp_matmul_f32_qai8dxp1x4_qsi4c32p8x4_1x8_scalar, &qp_matmul_f32_qai8dxp1x4_qsi4c32p8x4_1x8_neon_dotprod,
     &qp_matmul_f32_qai8dxp1x8_qsi4c32p8x8_1x8_scalar, &qp_matmul_f32_qai8dxp1x8_qsi4c32p8x8_1x8_neon_dotprod,

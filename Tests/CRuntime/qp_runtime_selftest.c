@@ -93,7 +93,7 @@ static int random_cross_check_cx(void) {
         const int int8 = iter % 2;
         const size_t nr = (iter / 2) % 2 ? 8 : 4, L = (iter / 4) % 2 ? 8 : 4;
         const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = 1 + next_u32() % 300, kp = (k + 31) / 32 * 32;
-        qp_matmul_tile t = int8 ? (qp_matmul_tile){m % 2 ? 1 : 4, 4, L, 1} : (qp_matmul_tile){m % 2 ? 1 : 4, nr, 2 * L, 2};
+        qp_matmul_tile t = int8 ? (qp_matmul_tile){iter % 3 ? 4 : 1, 4, L, 1} : (qp_matmul_tile){iter % 3 ? 4 : 1, nr, 2 * L, 2};
         const size_t data = int8 ? t.nr * kp : t.nr * kp / 2, panels = (n + t.nr - 1) / t.nr, stride = data + 12 * t.nr;
         unsigned char *rhs = malloc(panels * stride);
         for (size_t g = 0; g < panels; g++) {

@@ -29,6 +29,10 @@ typealias MatmulKernel = (Int, Int, Int, Int, qp_matmul_tile, UnsafeRawPointer, 
                         qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(m, n, k, bl, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
                     case ("qsi4cxp", "scalar"):
                         qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
+                    case ("qsi4cxp", "neon_i8mm"):
+                        qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(m, n, k, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
+                    case ("qsi8cxp", "neon_i8mm"):
+                        qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(m, n, k, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
                     case ("qsi4cxp", _):
                         qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(m, n, k, tile, l.baseAddress, r.baseAddress, d.baseAddress, 4 * n, clampMin, clampMax)
                     case ("qsi8cxp", "scalar"):

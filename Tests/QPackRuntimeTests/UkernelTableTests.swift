@@ -37,7 +37,7 @@ import QPackTestSupport
             #expect(cases > 0, "\(name): no oracle case for its tile")
             covered += cases
         }
-        #expect(qp_matmul_ukernel_count() == 14)
+        #expect(qp_matmul_ukernel_count() == 18)
         #expect(covered >= 24)
     }
 }

@@ -56,6 +56,15 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size
                                              const void *lhs_packed, const void *rhs_packed,
                                              float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
+/* NEON i8mm GEMMs for the per-channel families (LHS mr 4, L 8; qsi8cxp kr 8): the neon-i8mm
+ * target's tiles. Other tiles and CPUs without i8mm take the dotprod path. */
+void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                            const void *lhs_packed, const void *rhs_packed,
+                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile tile,
+                                            const void *lhs_packed, const void *rhs_packed,
+                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+
 /* NEON dotprod GEMVs for the per-channel families (L = 4 or 8, nr a multiple of 4). */
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile tile,
                                                const void *lhs_packed, const void *rhs_packed,

@@ -32,7 +32,7 @@ typedef struct qp_matmul_ukernel {
 /* Every micro-kernel the runtime has, for the tiles qpack's targets emit:
  * neon-dotprod: qsi4c32p (nr 8, kr 8, sr 2), qsi4cxp (4, 8, 2), qsi8cxp (4, 4, 1);
  * neon-i8mm:    qsi4c32p (8, 16, 2), qsi4cxp (8, 16, 2), qsi8cxp (4, 8, 1); GEMV (m_step 1) for
- * all, and the i8mm GEMM (m_step 4) for qsi4c32p. */
+ * all, and the i8mm GEMMs (m_step 4) for the neon-i8mm tiles. */
 size_t qp_matmul_ukernel_count(void);
 const qp_matmul_ukernel *qp_matmul_ukernel_at(size_t index);
 

@@ -1,0 +1,108 @@
+/* f32 <- qai8dxp x qsi4cxp and x qsi8cxp, NEON i8mm GEMMs for the neon-i8mm target's tiles:
+ * LHS packed with mr = 4 and L = 8 (qsi4cxp: kr 16, sr 2; qsi8cxp: kr 8, sr 1), RHS nr a
+ * multiple of 4 (qsi8cxp: its kr 8). SMMLA tiles of 2 LHS rows x 2 RHS rows; integer sums are
+ * exact and the epilogue is the scalar reference's, so outputs are bit-identical to it. */
+#include "qp_neon.h"
+#include "qp_runtime.h"
+
+#include <string.h>
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+/* isum[2 row pairs][nr/2 column pairs] for one 4-row LHS panel against one RHS panel. */
+QP_TARGET_I8MM
+static void epilogue_4xnr(int32x4_t t[2][32], const uint8_t *lp, size_t kp, const uint8_t *tail, size_t nr, size_t rows,
+                          size_t columns, float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    for (size_t i = 0; i < rows; i++) {
+        int32_t neg_zp;
+        float lhs_scale;
+        memcpy(&neg_zp, lp + 4 * kp + 4 * i, 4);
+        memcpy(&lhs_scale, lp + 4 * kp + 16 + 4 * i, 4);
+        float *out = (float *)((uint8_t *)dst + i * dst_stride_row);
+        for (size_t q = 0; q < nr / 4; q++) {
+            const int32x4_t x = t[i / 2][2 * q], y = t[i / 2][2 * q + 1];
+            const int32x4_t isum = i % 2 ? vcombine_s32(vget_high_s32(x), vget_high_s32(y)) : vcombine_s32(vget_low_s32(x), vget_low_s32(y));
+            int32x4_t rsum;
+            float32x4_t scale, bias;
+            memcpy(&rsum, tail + 16 * q, 16);
+            memcpy(&scale, tail + 4 * nr + 16 * q, 16);
+            memcpy(&bias, tail + 8 * nr + 16 * q, 16);
+            const int32x4_t acc = vmlaq_s32(isum, rsum, vdupq_n_s32(neg_zp));
+            float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale)), bias);
+            v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+            float lanes[4];
+            vst1q_f32(lanes, v);
+            for (size_t l = 0; l < 4 && 4 * q + l < columns; l++) out[4 * q + l] = lanes[l];
+        }
+    }
+}
+
+QP_TARGET_I8MM
+static void qsi4cxp_tile(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t nr, size_t rows, size_t columns,
+                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    int32x4_t t[2][32];
+    for (size_t p = 0; p < nr / 2; p++) t[0][p] = t[1][p] = vdupq_n_s32(0);
+    for (size_t s = 0; s < kp / 16; s++) {
+        /* segment s holds kl = 8s..8s+7: low nibbles k0 = 32(kl/16) + kl%16, high k0 + 16 */
+        const size_t kl = 8 * s, k0 = 32 * (kl / 16) + kl % 16;
+        const int8_t *alo = (const int8_t *)lp + (k0 / 8) * 32, *ahi = (const int8_t *)lp + (k0 / 8 + 2) * 32;
+        const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi), a23hi = vld1q_s8(ahi + 16);
+        const uint8_t *seg = panel + s * nr * 8;
+        for (size_t p = 0; p < nr / 2; p++) {
+            const uint8x16_t bytes = vld1q_u8(seg + 16 * p);
+            const int8x16_t blo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), bhi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask));
+            t[0][p] = vmmlaq_s32(vmmlaq_s32(t[0][p], a01lo, blo), a01hi, bhi);
+            t[1][p] = vmmlaq_s32(vmmlaq_s32(t[1][p], a23lo, blo), a23hi, bhi);
+        }
+    }
+    epilogue_4xnr(t, lp, kp, panel + nr * kp / 2, nr, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
+QP_TARGET_I8MM
+static void qsi8cxp_tile(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t nr, size_t rows, size_t columns,
+                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    int32x4_t t[2][32];
+    for (size_t p = 0; p < nr / 2; p++) t[0][p] = t[1][p] = vdupq_n_s32(0);
+    for (size_t s = 0; s < kp / 8; s++) {
+        const int8_t *a = (const int8_t *)lp + s * 32;
+        const int8x16_t a01 = vld1q_s8(a), a23 = vld1q_s8(a + 16);
+        const int8_t *seg = (const int8_t *)panel + s * nr * 8;
+        for (size_t p = 0; p < nr / 2; p++) {
+            const int8x16_t b = vld1q_s8(seg + 16 * p);
+            t[0][p] = vmmlaq_s32(t[0][p], a01, b);
+            t[1][p] = vmmlaq_s32(t[1][p], a23, b);
+        }
+    }
+    epilogue_4xnr(t, lp, kp, panel + nr * kp, nr, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
+void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t,
+                                            const void *lhs_packed, const void *rhs_packed,
+                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (t.mr != 4 || t.kr / t.sr != 8 || t.nr % 4 != 0 || t.nr > 64 || !qp_cpu_has_i8mm()) {
+        qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+    const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp / 2 + 12);
+    for (size_t row = 0; row < m; row += 4)
+        for (size_t col = 0; col < n; col += t.nr)
+            qsi4cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, t.nr,
+                         m - row < 4 ? m - row : 4, n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+                         dst_stride_row, clamp_min, clamp_max);
+}
+
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t,
+                                            const void *lhs_packed, const void *rhs_packed,
+                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (t.mr != 4 || t.kr != 8 || t.sr != 1 || t.nr % 4 != 0 || t.nr > 64 || !qp_cpu_has_i8mm()) {
+        qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+    const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp + 12);
+    for (size_t row = 0; row < m; row += 4)
+        for (size_t col = 0; col < n; col += t.nr)
+            qsi8cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, t.nr,
+                         m - row < 4 ? m - row : 4, n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+                         dst_stride_row, clamp_min, clamp_max);
+}
