@@ -46,8 +46,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < k; i++) x[i] = sinf((float)i);
     qp_lhs_quant_pack_qai8dxp_f32(m, k, tile.mr, tile.kr, tile.sr, x, k * sizeof *x, lhs);
     qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, t.bl, tile, lhs, packed, y, n * sizeof *y, -INFINITY, INFINITY);
-    printf("%s: %zu x %zu, %s, variant %s\n", t.name, n, k, t.scheme,
-           qp_selected_variant() == QP_VARIANT_NEON_DOTPROD ? "neon_dotprod" : "scalar");
+    static const char *variants[] = {"auto", "scalar", "neon_dotprod", "neon_i8mm"};
+    printf("%s: %zu x %zu, %s, variant %s\n", t.name, n, k, t.scheme, variants[qp_selected_variant()]);
     for (size_t i = 0; i < n && i < 4; i++) printf("y[%zu] = %.6f\n", i, y[i]);
     free(x); free(y); free(lhs);
     qp_container_close(model);
