@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
 
         .target(name: "QPackModel", exclude: ["README.md"]),
+        .target(name: "QPackTokenizers", exclude: ["README.md"]),
         .target(name: "CQPackHash"),
         .target(name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
@@ -90,6 +91,7 @@ let package = Package(
             dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
                            "QPackPlanning", "QPackReaders", "QPackTestSupport"]
         ),
+        .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,3 +10,5 @@ mkdir -p "$out/real-models"
 "$py" -W ignore "$root/Fixtures/generate.py" "$out"
 "$root/scripts/fetch-models.sh" >/dev/null
 "$py" "$root/Fixtures/real-models/generate_expected.py" "$root/.cache/models" "$out/real-models/expected.json"
+mkdir -p "$out/tokenizers"
+"$py" "$root/Fixtures/tokenizers/generate_expected.py" "$root/.cache/models" "$out/tokenizers/expected.json"

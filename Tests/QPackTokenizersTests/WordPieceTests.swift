@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import QPackBinary
+import QPackTestSupport
+@testable import QPackTokenizers
+
+/// WordPiece ids equal the PyPI `tokenizers` package's on every committed sentence
+/// (Fixtures/tokenizers: punctuation, digits, accents, CJK, emoji, control characters...).
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct WordPieceTests {
+    @Test func matchesHuggingFaceTokenizers() throws {
+        let vocab = try String(contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
+        let tokenizer = try WordPieceTokenizer(vocab: vocab)
+        #expect(tokenizer.vocabulary.count == 30522)
+        let expected = try TestPaths.json(TestPaths.fixture("tokenizers/expected.json"))["wordpiece"]!.items
+        #expect(expected.count >= 15)
+        for e in expected {
+            let text = e["text"]!.string!
+            #expect(tokenizer.encode(text) == e["ids"]!.items.map { $0.int! }, "\(text)")
+        }
+    }
+}
+
+@Suite struct WordPieceUnitTests {
+    let tokenizer = try! WordPieceTokenizer(vocab: "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nhello\n,\n!\n")
+
+    @Test func greedyLongestMatchWithContinuations() {
+        #expect(tokenizer.encode("unaffable") == [2, 4, 5, 6, 3])
+        #expect(tokenizer.encode("Hello, HELLO!") == [2, 7, 8, 7, 9, 3])
+        #expect(tokenizer.encode("unknownword") == [2, 1, 3])
+        #expect(tokenizer.encode("") == [2, 3])
+    }
+
+    @Test func missingSpecialTokensAreAnError() {
+        #expect(throws: WordPieceTokenizer.VocabularyError.self) { try WordPieceTokenizer(vocab: "a\nb\n") }
+    }
+}
