@@ -91,7 +91,7 @@ let package = Package(
             dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
                            "QPackPlanning", "QPackReaders", "QPackTestSupport"]
         ),
-        .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackReaders", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -35,3 +35,19 @@ struct WordPieceTests {
         #expect(throws: WordPieceTokenizer.VocabularyError.self) { try WordPieceTokenizer(vocab: "a\nb\n") }
     }
 }
+
+/// Byte-level BPE over SmolLM2's GGUF vocabulary and merges gives the ids of the PyPI
+/// `tokenizers` package on every committed sentence.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct ByteLevelBPETests {
+    @Test func matchesHuggingFaceTokenizers() throws {
+        let file = try GGUFTokenizerData.load(TestPaths.smolLMPath)
+        let tokenizer = ByteLevelBPETokenizer(tokens: file.tokens, merges: file.merges)
+        let expected = try TestPaths.json(TestPaths.fixture("tokenizers/expected.json"))["bpe"]!.items
+        #expect(expected.count >= 15)
+        for e in expected {
+            let text = e["text"]!.string!
+            #expect(tokenizer.encode(text) == e["ids"]!.items.map { $0.int! }, "\(text)")
+        }
+    }
+}
