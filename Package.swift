@@ -47,6 +47,11 @@ let package = Package(
             swiftSettings: optimized
         ),
         .target(
+            name: "QPackVerify",
+            dependencies: ["CQPackRuntime", "QPackContainer", "QPackConvert", "QPackReaders", "QPackTokenizers", "QPackBinary"],
+            exclude: ["README.md"]
+        ),
+        .target(
             name: "QPackInspect",
             dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackContainer", "QPackConvert"],
             exclude: ["README.md"]
@@ -60,7 +65,7 @@ let package = Package(
         .target(
             name: "QPackCommands",
             dependencies: [
-                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
+                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackVerify", "QPackTokenizers", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
@@ -92,6 +97,11 @@ let package = Package(
                            "QPackPlanning", "QPackReaders", "QPackTestSupport"]
         ),
         .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackReaders", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackVerifyTests",
+            dependencies: ["QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackReaders", "QPackTokenizers",
+                           "QPackBinary", "QPackTestSupport", "CQPackRuntime"]
+        ),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,62 @@
+#ifndef QP_MODEL_H
+#define QP_MODEL_H
+
+/* Model graphs over float or packed weights. The same graph code runs the float reference and
+ * the packed model; an observer sees every linear layer's input and output. */
+
+#include "qp_runtime.h"
+#include "qp_container.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum qp_weight_kind {
+    QP_WEIGHT_F32 = 0,      /* float [n][k] */
+    QP_WEIGHT_F16 = 1,      /* binary16 bits [n][k] */
+    QP_WEIGHT_QSI4C32P = 2, /* KleidiAI packed, with tile and bl */
+    QP_WEIGHT_QSI4CXP = 3,
+    QP_WEIGHT_QSI8CXP = 4,
+} qp_weight_kind;
+
+typedef struct qp_linear {
+    qp_weight_kind kind;
+    size_t n, k, bl;
+    qp_matmul_tile tile;
+    const void *weights;
+    const float *bias; /* n floats or NULL */
+} qp_linear;
+
+/* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x per row (qai8dxp) at run time. */
+qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y);
+
+/* Row `row` of an embedding table stored as f32 [rows][k] or as qsi8cxp (int8 per row). */
+qp_status qp_embedding_row(const qp_linear *table, size_t row, float *out);
+
+typedef struct qp_bert_layer {
+    qp_linear query, key, value, attention_output, intermediate, output;
+    const float *attention_norm_weight, *attention_norm_bias, *output_norm_weight, *output_norm_bias;
+} qp_bert_layer;
+
+typedef struct qp_bert {
+    size_t hidden, heads, intermediate, layers, max_positions;
+    float norm_eps;
+    qp_linear word_embeddings, position_embeddings, token_type_embeddings; /* used as row tables */
+    const float *embedding_norm_weight, *embedding_norm_bias;
+    const qp_bert_layer *layer;
+} qp_bert;
+
+/* Called after every linear layer: layer index, which linear (0 query ... 5 output), rows m,
+ * the input (m x k) and the output (m x n) as the graph used them. */
+typedef void (*qp_linear_observer)(void *context, size_t layer, int which, size_t m, const float *input, const float *output);
+
+/* Sentence embedding as sentence-transformers computes it for BERT: token ids -> encoder ->
+ * mean over tokens -> L2 normalisation. `pooled` receives `hidden` floats. */
+qp_status qp_bert_embed(const qp_bert *model, const int32_t *ids, size_t count, float *pooled,
+                        qp_linear_observer observer, void *context);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

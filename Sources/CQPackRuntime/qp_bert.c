@@ -1,0 +1,143 @@
+/* BERT encoder (sentence-transformers style pooling) over float or packed weights. */
+#include "qp_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y) {
+    if (!l || !l->weights || !x || !y) return QP_ERR_ARGUMENT;
+    const size_t n = l->n, k = l->k;
+    switch (l->kind) {
+    case QP_WEIGHT_F32: qp_linear_f32_neon(m, n, k, x, l->weights, l->bias, y, -INFINITY, INFINITY); return QP_OK;
+    case QP_WEIGHT_F16: qp_linear_f16_neon(m, n, k, x, l->weights, l->bias, y, -INFINITY, INFINITY); return QP_OK;
+    default: break;
+    }
+    const qp_matmul_tile t = l->tile;
+    void *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
+    if (!lhs) return QP_ERR_NOMEM;
+    qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
+    if (l->kind == QP_WEIGHT_QSI4C32P) qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
+    else if (l->kind == QP_WEIGHT_QSI4CXP) qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
+    else qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
+    free(lhs);
+    /* The packed layouts carry zero biases; the layer's bias is added here. */
+    if (l->bias)
+        for (size_t r = 0; r < m; r++)
+            for (size_t c = 0; c < n; c++) y[r * n + c] += l->bias[c];
+    return QP_OK;
+}
+
+qp_status qp_embedding_row(const qp_linear *table, size_t row, float *out) {
+    const size_t k = table->k;
+    if (row >= table->n) return QP_ERR_ARGUMENT;
+    if (table->kind == QP_WEIGHT_F32) {
+        memcpy(out, (const float *)table->weights + row * k, k * sizeof(float));
+        return QP_OK;
+    }
+    if (table->kind == QP_WEIGHT_F16) {
+        const uint16_t *h = (const uint16_t *)table->weights + row * k;
+        for (size_t i = 0; i < k; i++) out[i] = qp_f16_to_f32(h[i]);
+        return QP_OK;
+    }
+    if (table->kind != QP_WEIGHT_QSI8CXP) return QP_ERR_UNSUPPORTED;
+    /* qsi8cxp panel: for each group of kr values, kr bytes per row; then sums, scales, biases. */
+    const size_t nr = table->tile.nr, kr = table->tile.kr, kp = round_up(k, 32);
+    const uint8_t *panel = (const uint8_t *)table->weights + row / nr * nr * (kp + 12);
+    const size_t r = row % nr;
+    float scale;
+    memcpy(&scale, panel + nr * kp + 4 * nr + 4 * r, 4);
+    for (size_t i = 0; i < k; i++) out[i] = (float)(int8_t)panel[(i / kr * nr + r) * kr + i % kr] * scale;
+    return QP_OK;
+}
+
+static void layer_norm(float *x, size_t rows, size_t d, const float *g, const float *b, float eps) {
+    for (size_t r = 0; r < rows; r++) {
+        float *v = x + r * d;
+        double mean = 0, var = 0;
+        for (size_t i = 0; i < d; i++) mean += v[i];
+        mean /= (double)d;
+        for (size_t i = 0; i < d; i++) var += (v[i] - mean) * (v[i] - mean);
+        var /= (double)d;
+        const float inv = (float)(1.0 / sqrt(var + eps));
+        for (size_t i = 0; i < d; i++) v[i] = (float)((v[i] - mean) * inv) * g[i] + b[i];
+    }
+}
+
+static float gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+
+qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, float *pooled,
+                        qp_linear_observer observer, void *context) {
+    if (!mdl || !ids || !pooled || count == 0 || count > mdl->max_positions || mdl->hidden % mdl->heads) return QP_ERR_ARGUMENT;
+    const size_t n = count, d = mdl->hidden, f = mdl->intermediate, h = mdl->heads, hd = d / h;
+    /* One arena for the whole run: x, q, k, v, context, scores, ffn, tmp. */
+    const size_t floats = n * d * 6 + n * n + n * f + d;
+    float *arena = malloc(floats * sizeof(float));
+    if (!arena) return QP_ERR_NOMEM;
+    float *x = arena, *q = x + n * d, *kk = q + n * d, *v = kk + n * d, *ctx = v + n * d, *tmp = ctx + n * d;
+    float *scores = tmp + n * d, *ffn = scores + n * n, *row = ffn + n * f;
+    qp_status st = QP_OK;
+    for (size_t t = 0; t < n; t++) {
+        if (ids[t] < 0 || (size_t)ids[t] >= mdl->word_embeddings.n) { st = QP_ERR_ARGUMENT; goto done; }
+        float *xt = x + t * d;
+        if ((st = qp_embedding_row(&mdl->word_embeddings, (size_t)ids[t], xt))) goto done;
+        if ((st = qp_embedding_row(&mdl->position_embeddings, t, row))) goto done;
+        for (size_t i = 0; i < d; i++) xt[i] += row[i];
+        if ((st = qp_embedding_row(&mdl->token_type_embeddings, 0, row))) goto done;
+        for (size_t i = 0; i < d; i++) xt[i] += row[i];
+    }
+    layer_norm(x, n, d, mdl->embedding_norm_weight, mdl->embedding_norm_bias, mdl->norm_eps);
+    for (size_t li = 0; li < mdl->layers; li++) {
+        const qp_bert_layer *L = &mdl->layer[li];
+        const qp_linear *proj[3] = {&L->query, &L->key, &L->value};
+        float *outs[3] = {q, kk, v};
+        for (int j = 0; j < 3; j++) {
+            if ((st = qp_linear_forward(proj[j], n, x, outs[j]))) goto done;
+            if (observer) observer(context, li, j, n, x, outs[j]);
+        }
+        const float scale = 1.0f / sqrtf((float)hd);
+        for (size_t head = 0; head < h; head++) {
+            for (size_t i = 0; i < n; i++) {
+                float mx = -INFINITY;
+                for (size_t j = 0; j < n; j++) {
+                    float s = 0;
+                    for (size_t e = 0; e < hd; e++) s += q[i * d + head * hd + e] * kk[j * d + head * hd + e];
+                    scores[i * n + j] = s * scale;
+                    mx = fmaxf(mx, scores[i * n + j]);
+                }
+                float sum = 0;
+                for (size_t j = 0; j < n; j++) { scores[i * n + j] = expf(scores[i * n + j] - mx); sum += scores[i * n + j]; }
+                for (size_t e = 0; e < hd; e++) {
+                    float acc = 0;
+                    for (size_t j = 0; j < n; j++) acc += scores[i * n + j] * v[j * d + head * hd + e];
+                    ctx[i * d + head * hd + e] = acc / sum;
+                }
+            }
+        }
+        if ((st = qp_linear_forward(&L->attention_output, n, ctx, tmp))) goto done;
+        if (observer) observer(context, li, 3, n, ctx, tmp);
+        for (size_t i = 0; i < n * d; i++) x[i] += tmp[i];
+        layer_norm(x, n, d, L->attention_norm_weight, L->attention_norm_bias, mdl->norm_eps);
+        if ((st = qp_linear_forward(&L->intermediate, n, x, ffn))) goto done;
+        if (observer) observer(context, li, 4, n, x, ffn);
+        for (size_t i = 0; i < n * f; i++) ffn[i] = gelu(ffn[i]);
+        if ((st = qp_linear_forward(&L->output, n, ffn, tmp))) goto done;
+        if (observer) observer(context, li, 5, n, ffn, tmp);
+        for (size_t i = 0; i < n * d; i++) x[i] += tmp[i];
+        layer_norm(x, n, d, L->output_norm_weight, L->output_norm_bias, mdl->norm_eps);
+    }
+    double norm = 0;
+    for (size_t i = 0; i < d; i++) {
+        double s = 0;
+        for (size_t t = 0; t < n; t++) s += x[t * d + i];
+        pooled[i] = (float)(s / (double)n);
+        norm += (double)pooled[i] * pooled[i];
+    }
+    norm = sqrt(norm);
+    for (size_t i = 0; i < d; i++) pooled[i] = (float)(pooled[i] / fmax(norm, 1e-12));
+done:
+    free(arena);
+    return st;
+}

@@ -1,0 +1,189 @@
+import CQPackRuntime
+import QPackBinary
+import QPackContainer
+import QPackConvert
+import QPackReaders
+
+/// A BERT encoder ready for the C runtime: weights either decoded to float from the source
+/// checkpoint (the reference) or taken packed from a `.qpack` file. Owns every buffer the C
+/// structs point into.
+public final class BERTModel {
+    public struct Config: Sendable {
+        public let hidden, heads, intermediate, layers, maxPositions: Int
+        public let normEps: Float
+    }
+
+    public let config: Config
+    private var buffers: [UnsafeMutableRawBufferPointer] = []
+    private let layers: UnsafeMutablePointer<qp_bert_layer>
+    private(set) var model = qp_bert()
+    /// Rule that chose each linear's scheme, by (layer, which), for reports.
+    public private(set) var rules: [String: String] = [:]
+    public private(set) var schemes: [String: String] = [:]
+
+    public static let linearNames = ["attention.self.query", "attention.self.key", "attention.self.value",
+                                     "attention.output.dense", "intermediate.dense", "output.dense"]
+
+    public struct LoadError: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Hyperparameters from the container manifest (as written from config.json).
+    public static func config(from file: ContainerFile) throws(LoadError) -> Config {
+        func int(_ k: String) throws(LoadError) -> Int {
+            guard let v = file.manifest["model"]?["hyperparameters"]?[k]?.value.exactUInt64 else {
+                throw LoadError(description: "\(file.fileName): model hyperparameter '\(k)' missing")
+            }
+            return Int(v)
+        }
+        guard file.manifest["model"]?["architecture"]?.value == .string("bert") else {
+            throw LoadError(description: "\(file.fileName): verify runs BERT encoders so far; this model is \(file.manifest["model"]?["architecture"]?.value.kindName ?? "unknown")")
+        }
+        var eps: Float = 1e-12
+        if case let .number(n)? = file.manifest["model"]?["hyperparameters"]?["layer_norm_eps"]?.value, let e = Float(n) { eps = e }
+        return Config(hidden: try int("hidden_size"), heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"),
+                      layers: try int("num_hidden_layers"), maxPositions: try int("max_position_embeddings"), normEps: eps)
+    }
+
+    private init(config: Config) {
+        self.config = config
+        layers = .allocate(capacity: config.layers)
+        layers.initialize(repeating: qp_bert_layer(), count: config.layers)
+    }
+
+    deinit {
+        for b in buffers { b.deallocate() }
+        layers.deinitialize(count: config.layers)
+        layers.deallocate()
+    }
+
+    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        if bytes.count > 0 { b.copyMemory(from: bytes) }
+        buffers.append(b)
+        return UnsafeRawPointer(b.baseAddress!)
+    }
+
+    private func keep(_ floats: [Float]) -> UnsafePointer<Float> {
+        floats.withUnsafeBytes { keep($0) }.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Float reference from the source checkpoint (F32/F16/BF16 decoded to float32).
+    public static func float(from checkpoint: Checkpoint, config: Config) throws(LoadError) -> BERTModel {
+        let m = BERTModel(config: config)
+        func values(_ name: String) throws(LoadError) -> [Float] {
+            let v: [Float]?
+            do { v = try checkpoint.floatValues(of: name) } catch { throw LoadError(description: error.description) }
+            guard let v else { throw LoadError(description: "source checkpoint has no tensor '\(name)'") }
+            return v
+        }
+        func linear(_ prefix: String, n wanted: Int, k: Int) throws(LoadError) -> qp_linear {
+            let w = try values(prefix + ".weight")
+            // n < 0: a table whose row count comes from the tensor.
+            let n = wanted < 0 ? w.count / k : wanted
+            guard w.count == n * k else { throw LoadError(description: "'\(prefix).weight' has \(w.count) values, expected \(n)x\(k)") }
+            let bias = try? values(prefix + ".bias")
+            return qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)),
+                             bias: bias.map { m.keep($0) })
+        }
+        try m.assemble(linear: linear, vector: { name throws(LoadError) in m.keep(try values(name)) })
+        return m
+    }
+
+    /// The packed model from a `.qpack` file.
+    public static func packed(from file: ContainerFile, config: Config) throws(LoadError) -> BERTModel {
+        let m = BERTModel(config: config)
+        func tensor(_ name: String) throws(LoadError) -> ContainerFile.Tensor {
+            guard let t = file.tensor(named: name) else { throw LoadError(description: "\(file.fileName): no tensor '\(name)'") }
+            return t
+        }
+        func vector(_ name: String) throws(LoadError) -> UnsafePointer<Float> {
+            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e as LoadError { throw e } catch {
+                throw LoadError(description: "\(error)")
+            }
+        }
+        func linear(_ prefix: String, n wanted: Int, k: Int) throws(LoadError) -> qp_linear {
+            let t = try tensor(prefix + ".weight")
+            let n = wanted < 0 ? (t.matrix?.rows ?? t.elementCount / k) : wanted
+            guard n * k == t.elementCount else { throw LoadError(description: "'\(prefix).weight' is not \(n)x\(k)") }
+            let bytes: [UInt8]
+            do { bytes = try file.sectionBytes(t.section) } catch { throw LoadError(description: error.description) }
+            let weights = bytes.withUnsafeBytes { m.keep($0) }
+            var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil)
+            if let layout = t.layout {
+                l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
+                l.bl = layout.blockLength ?? 0
+            }
+            switch t.scheme {
+            case .f32: l.kind = QP_WEIGHT_F32
+            case .f16: l.kind = QP_WEIGHT_F16
+            case .qsi4c32: l.kind = QP_WEIGHT_QSI4C32P
+            case .qsi4cx: l.kind = QP_WEIGHT_QSI4CXP
+            case .qsi8cx: l.kind = QP_WEIGHT_QSI8CXP
+            default:
+                // bf16, keep and q4_0-repack: decode to float (exact) and run in f32.
+                let v: [Float]
+                do { v = try ContainerTensorDecoder.floats(t, in: file) } catch { throw LoadError(description: error.description) }
+                l.kind = QP_WEIGHT_F32
+                l.weights = UnsafeRawPointer(m.keep(v))
+            }
+            if file.tensor(named: prefix + ".bias") != nil { l.bias = try vector(prefix + ".bias") }
+            m.rules[prefix] = t.rule
+            m.schemes[prefix] = t.scheme.name
+            return l
+        }
+        try m.assemble(linear: linear, vector: vector)
+        return m
+    }
+
+    private func assemble(linear: (String, Int, Int) throws(LoadError) -> qp_linear,
+                          vector: (String) throws(LoadError) -> UnsafePointer<Float>) throws(LoadError) {
+        let c = config
+        model.hidden = c.hidden
+        model.heads = c.heads
+        model.intermediate = c.intermediate
+        model.layers = c.layers
+        model.max_positions = c.maxPositions
+        model.norm_eps = c.normEps
+        // Embedding tables are row lookups: n = rows, k = hidden.
+        model.word_embeddings = try table("embeddings.word_embeddings.weight", linear)
+        model.position_embeddings = try table("embeddings.position_embeddings.weight", linear)
+        model.token_type_embeddings = try table("embeddings.token_type_embeddings.weight", linear)
+        model.embedding_norm_weight = try vector("embeddings.LayerNorm.weight")
+        model.embedding_norm_bias = try vector("embeddings.LayerNorm.bias")
+        for i in 0..<c.layers {
+            let p = "encoder.layer.\(i)."
+            var L = qp_bert_layer()
+            L.query = try linear(p + "attention.self.query", c.hidden, c.hidden)
+            L.key = try linear(p + "attention.self.key", c.hidden, c.hidden)
+            L.value = try linear(p + "attention.self.value", c.hidden, c.hidden)
+            L.attention_output = try linear(p + "attention.output.dense", c.hidden, c.hidden)
+            L.intermediate = try linear(p + "intermediate.dense", c.intermediate, c.hidden)
+            L.output = try linear(p + "output.dense", c.hidden, c.intermediate)
+            L.attention_norm_weight = try vector(p + "attention.output.LayerNorm.weight")
+            L.attention_norm_bias = try vector(p + "attention.output.LayerNorm.bias")
+            L.output_norm_weight = try vector(p + "output.LayerNorm.weight")
+            L.output_norm_bias = try vector(p + "output.LayerNorm.bias")
+            layers[i] = L
+        }
+        model.layer = UnsafePointer(layers)
+    }
+
+    /// An embedding table: rows from the tensor itself, `hidden` columns.
+    private func table(_ name: String, _ linear: (String, Int, Int) throws(LoadError) -> qp_linear) throws(LoadError) -> qp_linear {
+        try linear(String(name.dropLast(".weight".count)), -1, config.hidden)
+    }
+
+    /// The layer's linear `which` (0 query ... 5 output).
+    func linear(layer: Int, which: Int) -> qp_linear {
+        let L = layers[layer]
+        switch which {
+        case 0: return L.query
+        case 1: return L.key
+        case 2: return L.value
+        case 3: return L.attention_output
+        case 4: return L.intermediate
+        default: return L.output
+        }
+    }
+}

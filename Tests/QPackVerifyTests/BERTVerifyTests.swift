@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import QPackBinary
+import QPackModel
+import QPackTestSupport
+@testable import QPackContainer
+@testable import QPackConvert
+@testable import QPackPlanning
+@testable import QPackReaders
+@testable import QPackTokenizers
+@testable import QPackVerify
+
+/// MiniLM through the C runtime: the float path reproduces an independent numpy implementation
+/// of sentence-transformers' embeddings; the default int4 conversion stays close to it, and
+/// per-layer errors rank the int4 layers above the f16 attention output.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"), .serialized)
+struct BERTVerifyTests {
+    static func converted() throws -> (ContainerFile, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-verify-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let out = dir + "/minilm.qpack"
+        if !FileManager.default.fileExists(atPath: out) {
+            let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+            let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonI8mm)
+            _ = try Converter.convert(checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: DefaultRules.ruleSet, output: out,
+                                      options: ConvertOptions(target: .neonI8mm, jobs: 2, force: true))
+        }
+        return (try ContainerFile(path: out), dir)
+    }
+
+    static func samples() throws -> [(text: String, ids: [Int32], embedding: [Float])] {
+        try TestPaths.json(TestPaths.fixture("verify/minilm.expected.json"))["sentences"]!.items.map {
+            ($0["text"]!.string!, $0["ids"]!.items.map { Int32($0.int!) }, $0["embedding"]!.items.map { Float($0.double!) })
+        }
+    }
+
+    @Test func floatPathReproducesTheNumpyReference() throws {
+        let (file, _) = try Self.converted()
+        let config = try BERTModel.config(from: file)
+        let reference = try BERTModel.float(from: Checkpoint.open(path: TestPaths.miniLMPath), config: config)
+        let vocab = try String(contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
+        let tokenizer = try WordPieceTokenizer(vocab: vocab)
+        let samples = try Self.samples()
+        #expect(samples.count >= 15)
+        for s in samples {
+            #expect(tokenizer.encode(s.text).map(Int32.init) == s.ids, "\(s.text)")
+            var model = reference.model
+            var out = [Float](repeating: 0, count: config.hidden)
+            let status = s.ids.withUnsafeBufferPointer { qp_bert_embed_swift(&model, $0, &out) }
+            #expect(status)
+            let cos = ErrorMetrics(reference: s.embedding, values: out).cosine
+            #expect(cos > 0.99999, "\(s.text): cosine \(cos)")
+        }
+    }
+
+    @Test func defaultConversionStaysCloseAndNamesTheWorstLayer() throws {
+        let (file, _) = try Self.converted()
+        let config = try BERTModel.config(from: file)
+        let reference = try BERTModel.float(from: Checkpoint.open(path: TestPaths.miniLMPath), config: config)
+        let packed = try BERTModel.packed(from: file, config: config)
+        let report = try Verifier.verifyBERT(container: file, reference: reference, packed: packed,
+                                             samples: Self.samples().map { ($0.text, $0.ids) })
+        // Measured 0.96-0.98 per sentence with the default int4 rules (docs/accuracy.md); the
+        // issue's 0.99 target is not reached yet, so this guards the level reached.
+        for s in report.samples { #expect(s.cosine >= 0.95, "\(s.text): \(s.cosine)") }
+        #expect(report.layers.count == 36)
+        let worst = try #require(report.layers.first)
+        #expect(worst.relativeRMSE >= report.layers.last!.relativeRMSE)
+        #expect(worst.rule == "linear-int4" || worst.rule == "attention-output-f16")
+        // int4 layers are measurably worse than the f16 attention output.
+        let f16 = report.layers.filter { $0.scheme == "f16" }, int4 = report.layers.filter { $0.scheme == "qsi4c32" }
+        #expect(f16.count == 6 && int4.count == 30)
+        #expect(f16.map(\.relativeRMSE).max()! < int4.map(\.relativeRMSE).min()!)
+    }
+}
+
+import CQPackRuntime
+
+func qp_bert_embed_swift(_ model: inout qp_bert, _ ids: UnsafeBufferPointer<Int32>, _ out: inout [Float]) -> Bool {
+    out.withUnsafeMutableBufferPointer { qp_bert_embed(&model, ids.baseAddress, ids.count, $0.baseAddress, nil, nil) } == QP_OK
+}
