@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the bundled default, from a fresh Debian 12 machine with Swift: installs what
 # is missing, builds qpack in release mode, converts the real MiniLM model with the default
-# rules, inspects the result (and one packed tensor against its source), then plans and
-# converts SmolLM2. Outputs go to .cache/out.
+# rules, inspects the result (and one packed tensor against its source), verifies it against
+# the float model on sample sentences, then plans and converts SmolLM2. Outputs go to .cache/out.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -27,10 +27,14 @@ echo
 echo "== one packed tensor, unpacked and compared with the source"
 "$qpack" inspect "$out/all-MiniLM-L6-v2.qpack" --tensor encoder.layer.0.attention.self.query.weight --dequant --source "$minilm" --bins 8
 echo
+echo "== qpack verify: the packed model against the float model in qpack's runtime"
+"$qpack" verify "$out/all-MiniLM-L6-v2.qpack" --source "$minilm" --run-sample "A man is eating food." \
+  --run-sample "The capital of France is Paris." | head -16
+echo
 echo "== qpack plan SmolLM2 (coverage)"
 "$qpack" plan "$smollm" --target neon-dotprod | sed -n '/^Coverage:/,$p'
 echo
 echo "== qpack convert SmolLM2"
 "$qpack" convert "$smollm" -o "$out/SmolLM2-135M-Instruct.qpack" --target neon-dotprod --force
 echo
-echo "Not yet: qpack verify --run-sample (issue #5) runs the packed model through the C runtime."
+echo "Not yet: qpack verify for Llama decoders such as SmolLM2 (issue #5)."

@@ -113,3 +113,29 @@ func scratchDirectory(_ label: String) throws -> String {
         return largest
     }
 }
+
+/// `qpack verify` on the real MiniLM model: report, JSON, and the threshold exit code.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct VerifyCLITests {
+    @Test func verifyReportsAndFailsBelowTheThreshold() throws {
+        let dir = try scratchDirectory("verify")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/m.qpack"
+        let convert = try CLI.run(["convert", TestPaths.miniLMPath, "-o", out, "--quiet"])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        let text = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food."])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("Layers, worst first") && text.stdout.contains("linear-int4"))
+        let json = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--json"])
+        let doc = try StrictJSONParser.parse(Array(json.stdout.utf8))
+        #expect(doc["samples"]?.items.count == 1)
+        #expect(doc["layers"]?.items.count == 36)
+        let cos = try #require(doc["samples"]?.items.first?["cosine"]?.double)
+        #expect(cos > 0.9 && cos < 1)
+        let strict = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--min-cosine", "0.999"])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("below --min-cosine 0.999") && strict.stderr.contains("worst layer: encoder.layer."))
+        let usage = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath])
+        #expect(usage.status == 64)
+    }
+}

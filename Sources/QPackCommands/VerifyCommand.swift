@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import QPackContainer
+import QPackReaders
+import QPackTokenizers
+import QPackVerify
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Run real samples through the packed model and the float model and show how far apart they are.",
+        discussion: """
+        The bundled C runtime runs the packed .qpack model and the float model (weights from \
+        --source) on each sample and reports the end-to-end cosine of the sentence embeddings, \
+        and for every linear layer its output error against the float layer on the same input \
+        (relative RMSE, SNR, cosine), worst first, with the rule that chose its scheme. \
+        BERT encoders so far; Llama decoders come later.
+        """
+    )
+
+    @Argument(help: "The .qpack file.")
+    var file: String
+
+    @Option(help: ArgumentHelp("Source checkpoint for the float reference.", valueName: "model"))
+    var source: String
+
+    @Option(help: ArgumentHelp("A sample text (repeatable).", valueName: "text"))
+    var runSample: [String] = []
+
+    @Option(help: ArgumentHelp("A file with one sample per line.", valueName: "file"))
+    var sampleFile: String?
+
+    @Option(help: ArgumentHelp("Fail (exit 1) when a sample's cosine is below this.", valueName: "x"))
+    var minCosine: Double?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        if runSample.isEmpty && sampleFile == nil { throw ValidationError("give --run-sample TEXT or --sample-file FILE") }
+        if let m = minCosine, !(m >= -1 && m <= 1) { throw ValidationError("--min-cosine must be in [-1, 1]") }
+    }
+
+    func run() throws {
+        var texts = runSample
+        if let sampleFile {
+            guard let text = try? String(contentsOfFile: sampleFile, encoding: .utf8) else {
+                printError("\(sampleFile): cannot read the samples")
+                throw QPackExit.ioError
+            }
+            texts += text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+        }
+        let container: ContainerFile
+        do { container = try ContainerFile(path: file) } catch {
+            printError(error.description)
+            throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+        }
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.open(path: source) } catch {
+            printError(error.description)
+            throw QPackExit.code(for: error)
+        }
+        let report: VerifyReport
+        do {
+            let config = try BERTModel.config(from: container)
+            let vocab: [UInt8]
+            do { vocab = try container.sectionBytes("tokenizer.vocab") } catch {
+                printError("\(container.fileName): no WordPiece vocabulary in the container: \(error.description)")
+                throw QPackExit.malformedInput
+            }
+            let tokenizer: WordPieceTokenizer
+            do { tokenizer = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self)) } catch {
+                printError("\(container.fileName): \(error.description)")
+                throw QPackExit.malformedInput
+            }
+            let reference = try BERTModel.float(from: checkpoint, config: config)
+            let packed = try BERTModel.packed(from: container, config: config)
+            let samples = texts.map { t in (text: t, ids: tokenizer.encode(t).prefix(config.maxPositions).map(Int32.init)) }
+            report = try Verifier.verifyBERT(container: container, reference: reference, packed: packed, samples: samples)
+        } catch let e as BERTModel.LoadError {
+            printError(e.description)
+            throw QPackExit.malformedInput
+        } catch let e as Verifier.Failure {
+            printError(e.description)
+            throw QPackExit.malformedInput
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(Self.render(report, file: file))
+        }
+        if let minCosine, report.minimumCosine < minCosine {
+            let worst = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
+            printError("\(file): cosine \(String(format: "%.4f", report.minimumCosine)) is below --min-cosine \(minCosine)\(worst)")
+            throw QPackExit.verificationFailed
+        }
+    }
+
+    static func render(_ r: VerifyReport, file: String) -> String {
+        var out = "\(file): \(r.architecture), \(r.samples.count) samples\n"
+        out += "  mean cosine \(String(format: "%.5f", r.meanCosine)), min \(String(format: "%.5f", r.minimumCosine))\n\n"
+        out += "Samples (cosine of pooled embeddings, packed vs float):\n"
+        for s in r.samples {
+            var text = s.text.replacingOccurrences(of: "\t", with: " ")
+            if text.count > 56 { text = String(text.prefix(55)) + "…" }
+            out += "  " + String(format: "%.5f", s.cosine) + "  " + String(s.tokens).leftPad(4) + " tok  " + text + "\n"
+        }
+        out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
+        out += "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
+        for l in r.layers {
+            out += "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9) + String(format: "%9.5f", l.relativeRMSE)
+                + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
+        }
+        return out
+    }
+}
