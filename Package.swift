@@ -48,7 +48,8 @@ let package = Package(
         ),
         .target(
             name: "QPackVerify",
-            dependencies: ["CQPackRuntime", "QPackContainer", "QPackConvert", "QPackReaders", "QPackTokenizers", "QPackBinary"],
+            dependencies: ["CQPackRuntime", "QPackContainer", "QPackConvert", "QPackReaders", "QPackTokenizers", "QPackBinary",
+                           "QPackPacking", "QPackModel"],
             exclude: ["README.md"]
         ),
         .target(

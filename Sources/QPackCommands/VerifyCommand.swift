@@ -76,7 +76,12 @@ struct VerifyCommand: ParsableCommand {
             let reference = try BERTModel.float(from: checkpoint, config: config)
             let packed = try BERTModel.packed(from: container, config: config)
             let samples = texts.map { t in (text: t, ids: tokenizer.encode(t).prefix(config.maxPositions).map(Int32.init)) }
-            report = try Verifier.verifyBERT(container: container, reference: reference, packed: packed, samples: samples)
+            var r = try Verifier.verifyBERT(container: container, reference: reference, packed: packed, samples: samples)
+            do { r.layoutChecks = try LayoutCheck.run(container, source: checkpoint) } catch {
+                printError("layout check: \(error)")
+                throw QPackExit.malformedInput
+            }
+            report = r
         } catch let e as BERTModel.LoadError {
             printError(e.description)
             throw QPackExit.malformedInput
@@ -91,6 +96,13 @@ struct VerifyCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(Self.render(report, file: file))
+        }
+        let failedLayouts = report.layoutChecks.filter { $0.violations > 0 }
+        if !failedLayouts.isEmpty {
+            for f in failedLayouts {
+                printError("\(file): tensor '\(f.tensor)' (\(f.scheme)): \(f.violations) values outside the scheme's bound of the source")
+            }
+            throw QPackExit.verificationFailed
         }
         if let minCosine, report.minimumCosine < minCosine {
             let worst = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
@@ -108,6 +120,9 @@ struct VerifyCommand: ParsableCommand {
             if text.count > 56 { text = String(text.prefix(55)) + "…" }
             out += "  " + String(format: "%.5f", s.cosine) + "  " + String(s.tokens).leftPad(4) + " tok  " + text + "\n"
         }
+        let failed = r.layoutChecks.filter { $0.violations > 0 }.count
+        out += "  layout checks: \(r.layoutChecks.count) tensors unpacked and compared with the source, "
+            + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
         out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
         out += "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
         for l in r.layers {

@@ -24,6 +24,8 @@ public struct VerifyReport: Sendable, Codable {
 
     public let architecture: String
     public let samples: [Sample]
+    /// Every tensor checked against its source within its scheme's bound.
+    public var layoutChecks: [LayoutCheck.Result] = []
     public let minimumCosine: Double
     public let meanCosine: Double
     /// Sorted worst first (largest relative RMSE).

@@ -1,0 +1,87 @@
+import QPackContainer
+import QPackConvert
+import QPackModel
+import QPackPacking
+import QPackReaders
+
+/// Checks that every tensor of a `.qpack` file unpacks to codes and scales that dequantize
+/// within its scheme's bound of the source tensor: exact for f32 and keep, half a binary16 ulp
+/// for f16, and for quantized schemes max(scale/2, absmax − qmax·scale) per block or row plus a
+/// few float ulps (rounding inside the clip range, clipping outside it).
+public enum LayoutCheck {
+    public struct Result: Sendable, Codable {
+        public let tensor: String
+        public let scheme: String
+        /// Elements outside the bound (0 when the tensor passes).
+        public let violations: Int
+        /// Largest |decoded − source| / bound (≤ 1 passes).
+        public let worstRatio: Double
+    }
+
+    public static func run(_ file: ContainerFile, source: Checkpoint) throws -> [Result] {
+        var results: [Result] = []
+        for t in file.tensors {
+            guard t.scheme != .keep || t.sourceType == "F32", let reference = try source.floatValues(of: t.name) else { continue }
+            let decoded = try ContainerTensorDecoder.floats(t, in: file)
+            guard decoded.count == reference.count else {
+                results.append(Result(tensor: t.name, scheme: t.scheme.name, violations: reference.count, worstRatio: .infinity))
+                continue
+            }
+            let bounds = try elementBounds(t, file: file, reference: reference)
+            var violations = 0
+            var worst = 0.0
+            for i in 0..<decoded.count {
+                let err = Double(abs(decoded[i] - reference[i]))
+                let ratio = bounds[i] > 0 ? err / Double(bounds[i]) : (err == 0 ? 0 : .infinity)
+                if ratio > 1 { violations += 1 }
+                worst = max(worst, ratio)
+            }
+            results.append(Result(tensor: t.name, scheme: t.scheme.name, violations: violations, worstRatio: worst))
+        }
+        return results
+    }
+
+    static func elementBounds(_ t: ContainerFile.Tensor, file: ContainerFile, reference: [Float]) throws -> [Float] {
+        switch t.scheme {
+        case .f32, .keep:
+            return [Float](repeating: 0, count: reference.count)
+        case .f16:
+            return reference.map { s in max(Float(0x1p-25), Float(sign: .plus, exponent: max(s.exponent, -14) - 11, significand: 1)) }
+        case .bf16:
+            return reference.map { s in Float(sign: .plus, exponent: s.exponent - 8, significand: 1) }
+        case .qsi4c32, .qsi4cx, .qsi8cx:
+            let m = t.matrix!, l = t.layout!
+            let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
+            let bytes = try file.sectionBytes(t.section)
+            let group: Int, scales: [Float], qmax: Float
+            switch t.scheme {
+            case let .qsi4c32(bl):
+                group = bl
+                scales = Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix.scales
+                    .map { Float(bitPattern: UInt32($0) << 16) }
+                qmax = 7
+            case .qsi4cx:
+                group = m.columns
+                scales = Qsi4cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
+                qmax = 7
+            default:
+                group = m.columns
+                scales = Qsi8cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
+                qmax = 127
+            }
+            var bounds = [Float](repeating: 0, count: reference.count)
+            for (gi, start) in stride(from: 0, to: reference.count, by: group).enumerated() {
+                let range = start..<min(start + group, reference.count)
+                let absmax = reference[range].map { abs($0) }.max() ?? 0
+                let s = scales[gi]
+                let b = max(s / 2, absmax - qmax * s) + 4 * absmax * Float.ulpOfOne
+                for i in range { bounds[i] = b }
+            }
+            return bounds
+        case .q4_0Repack:
+            return [Float](repeating: 0, count: reference.count)  // lossless
+        default:
+            return [Float](repeating: 0, count: reference.count)
+        }
+    }
+}
