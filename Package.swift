@@ -72,6 +72,10 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .executableTarget(name: "qpack", dependencies: ["QPackCommands"]),
+        .executableTarget(
+            name: "qpack-bench",
+            dependencies: ["QPackVerify", "QPackContainer", "QPackReaders", "QPackTokenizers", "CQPackRuntime"]
+        ),
 
         .target(name: "QPackTestSupport", dependencies: ["QPackBinary"], path: "Tests/QPackTestSupport"),
         .testTarget(name: "QPackBinaryTests", dependencies: ["QPackBinary", "QPackModel", "QPackTestSupport"]),

@@ -16,7 +16,7 @@ public final class BERTModel {
     public let config: Config
     private var buffers: [UnsafeMutableRawBufferPointer] = []
     private let layers: UnsafeMutablePointer<qp_bert_layer>
-    private(set) var model = qp_bert()
+    public private(set) var model = qp_bert()
     /// Rule that chose each linear's scheme, by (layer, which), for reports.
     public private(set) var rules: [String: String] = [:]
     public private(set) var schemes: [String: String] = [:]
