@@ -14,3 +14,4 @@ mkdir -p "$out/tokenizers"
 "$py" "$root/Fixtures/tokenizers/generate_expected.py" "$root/.cache/models" "$out/tokenizers/expected.json"
 mkdir -p "$out/verify"
 "$py" "$root/Fixtures/verify/minilm_reference.py" "$root/.cache/models" "$root/Fixtures/tokenizers/sentences.txt" "$out/verify/minilm.expected.json"
+"$py" "$root/Fixtures/verify/smollm2_reference.py" "$root/.cache/models" "$out/verify/smollm2.expected.json" "$out/verify/smollm2.logits.f32" >/dev/null

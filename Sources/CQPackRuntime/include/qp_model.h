@@ -55,6 +55,27 @@ typedef void (*qp_linear_observer)(void *context, size_t layer, int which, size_
 qp_status qp_bert_embed(const qp_bert *model, const int32_t *ids, size_t count, float *pooled,
                         qp_linear_observer observer, void *context);
 
+typedef struct qp_llama_layer {
+    qp_linear query, key, value, attention_output, gate, up, down;
+    const float *attention_norm, *ffn_norm;
+} qp_llama_layer;
+
+typedef struct qp_llama {
+    size_t hidden, heads, kv_heads, layers, vocab, max_positions;
+    float norm_eps, rope_base;
+    qp_linear token_embeddings; /* row table */
+    qp_linear output;           /* logits head (the embeddings when tied) */
+    const float *output_norm;
+    const qp_llama_layer *layer;
+} qp_llama;
+
+/* Llama decoder over `count` token ids (causal), as llama.cpp runs a GGUF llama: RMSNorm,
+ * rotary embeddings on adjacent pairs, grouped-query attention, SwiGLU. Writes the logits of
+ * every position (count x vocab) to `logits`. The observer sees every linear (which: 0 q,
+ * 1 k, 2 v, 3 attention output, 4 gate, 5 up, 6 down, 7 head with layer = layers). */
+qp_status qp_llama_logits(const qp_llama *model, const int32_t *ids, size_t count, float *logits,
+                          qp_linear_observer observer, void *context);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,163 @@
+import CQPackRuntime
+import QPackBinary
+import QPackContainer
+import QPackConvert
+import QPackReaders
+
+/// A Llama decoder (GGUF tensor names) ready for the C runtime, with float weights from the
+/// source checkpoint or packed weights from a `.qpack` file. Owns every buffer it points into.
+public final class LlamaModel {
+    public struct Config: Sendable {
+        public let hidden, heads, kvHeads, layers, vocab, maxPositions: Int
+        public let normEps, ropeBase: Float
+    }
+
+    public let config: Config
+    private var buffers: [UnsafeMutableRawBufferPointer] = []
+    private let layers: UnsafeMutablePointer<qp_llama_layer>
+    public private(set) var model = qp_llama()
+
+    public static func config(from file: ContainerFile) throws(BERTModel.LoadError) -> Config {
+        let h = file.manifest["model"]?["hyperparameters"]
+        func int(_ k: String) throws(BERTModel.LoadError) -> Int {
+            guard let v = h?[k]?.value.exactUInt64 else { throw BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' missing") }
+            return Int(v)
+        }
+        func float(_ k: String) throws(BERTModel.LoadError) -> Float {
+            guard case let .number(n)? = h?[k]?.value, let v = Float(n) else { throw BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' missing") }
+            return v
+        }
+        guard file.manifest["model"]?["architecture"]?.value == .string("llama") else {
+            throw BERTModel.LoadError(description: "\(file.fileName): not a llama model")
+        }
+        return Config(hidden: try int("embedding_length"), heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
+                      layers: try int("block_count"), vocab: try int("vocab_size"), maxPositions: try int("context_length"),
+                      normEps: try float("attention.layer_norm_rms_epsilon"), ropeBase: try float("rope.freq_base"))
+    }
+
+    private init(config: Config) {
+        self.config = config
+        layers = .allocate(capacity: config.layers)
+        layers.initialize(repeating: qp_llama_layer(), count: config.layers)
+    }
+
+    deinit {
+        for b in buffers { b.deallocate() }
+        layers.deinitialize(count: config.layers)
+        layers.deallocate()
+    }
+
+    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer {
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        if bytes.count > 0 { b.copyMemory(from: bytes) }
+        buffers.append(b)
+        return UnsafeRawPointer(b.baseAddress!)
+    }
+
+    private func keep(_ floats: [Float]) -> UnsafePointer<Float> {
+        floats.withUnsafeBytes { keep($0) }.assumingMemoryBound(to: Float.self)
+    }
+
+    public static func float(from checkpoint: Checkpoint, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
+        let m = LlamaModel(config: config)
+        func values(_ name: String) throws(BERTModel.LoadError) -> [Float] {
+            let v: [Float]?
+            do { v = try checkpoint.floatValues(of: name) } catch { throw BERTModel.LoadError(description: error.description) }
+            guard let v else { throw BERTModel.LoadError(description: "source has no tensor '\(name)'") }
+            return v
+        }
+        func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
+            let w = try values(name)
+            return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil)
+        }
+        try m.assemble(linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) }, has: { checkpoint.rawBytes(of: $0) != nil })
+        return m
+    }
+
+    public static func packed(from file: ContainerFile, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
+        let m = LlamaModel(config: config)
+        func tensor(_ name: String) throws(BERTModel.LoadError) -> ContainerFile.Tensor {
+            guard let t = file.tensor(named: name) else { throw BERTModel.LoadError(description: "\(file.fileName): no tensor '\(name)'") }
+            return t
+        }
+        func vector(_ name: String) throws(BERTModel.LoadError) -> UnsafePointer<Float> {
+            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e as BERTModel.LoadError { throw e } catch {
+                throw BERTModel.LoadError(description: "\(error)")
+            }
+        }
+        func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
+            let t = try tensor(name)
+            var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil)
+            do {
+                switch t.scheme {
+                case .f16, .qsi4c32, .qsi4cx, .qsi8cx:
+                    let bytes = try file.sectionBytes(t.section)
+                    l.weights = bytes.withUnsafeBytes { m.keep($0) }
+                    l.kind = t.scheme == .f16 ? QP_WEIGHT_F16 : t.scheme == .qsi8cx ? QP_WEIGHT_QSI8CXP : t.scheme == .qsi4cx ? QP_WEIGHT_QSI4CXP : QP_WEIGHT_QSI4C32P
+                    if let layout = t.layout {
+                        l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
+                        l.bl = layout.blockLength ?? 0
+                    }
+                default:
+                    l.weights = UnsafeRawPointer(m.keep(try ContainerTensorDecoder.floats(t, in: file)))
+                }
+            } catch { throw BERTModel.LoadError(description: "\(error)") }
+            return l
+        }
+        try m.assemble(linear: linear, vector: vector, has: { file.tensor(named: $0) != nil })
+        return m
+    }
+
+    private func assemble(linear: (String, Int) throws(BERTModel.LoadError) -> qp_linear,
+                          vector: (String) throws(BERTModel.LoadError) -> UnsafePointer<Float>,
+                          has: (String) -> Bool) throws(BERTModel.LoadError) {
+        let c = config
+        model.hidden = c.hidden
+        model.heads = c.heads
+        model.kv_heads = c.kvHeads
+        model.layers = c.layers
+        model.vocab = c.vocab
+        model.max_positions = c.maxPositions
+        model.norm_eps = c.normEps
+        model.rope_base = c.ropeBase
+        model.token_embeddings = try linear("token_embd.weight", c.hidden)
+        // A tied head reuses the embedding table as the output linear.
+        model.output = has("output.weight") ? try linear("output.weight", c.hidden) : model.token_embeddings
+        model.output_norm = try vector("output_norm.weight")
+        for i in 0..<c.layers {
+            let p = "blk.\(i)."
+            var L = qp_llama_layer()
+            L.query = try linear(p + "attn_q.weight", c.hidden)
+            L.key = try linear(p + "attn_k.weight", c.hidden)
+            L.value = try linear(p + "attn_v.weight", c.hidden)
+            L.attention_output = try linear(p + "attn_output.weight", c.hidden)
+            L.gate = try linear(p + "ffn_gate.weight", c.hidden)
+            L.up = try linear(p + "ffn_up.weight", c.hidden)
+            L.down = try linear(p + "ffn_down.weight", L.gate.n)
+            L.attention_norm = try vector(p + "attn_norm.weight")
+            L.ffn_norm = try vector(p + "ffn_norm.weight")
+            layers[i] = L
+        }
+        model.layer = UnsafePointer(layers)
+    }
+
+    /// Logits of every position (count x vocab).
+    public func logits(_ ids: [Int32]) -> [Float]? {
+        var out = [Float](repeating: 0, count: ids.count * config.vocab)
+        var m = model
+        let st = ids.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { qp_llama_logits(&m, i.baseAddress, i.count, $0.baseAddress, nil, nil) } }
+        return st == QP_OK ? out : nil
+    }
+
+    /// Greedy continuation of `ids` by `steps` tokens (the whole sequence recomputed per step).
+    public func greedy(_ ids: [Int32], steps: Int) -> [Int32] {
+        var seq = ids
+        for _ in 0..<steps {
+            guard let l = logits(seq) else { break }
+            let last = l[((seq.count - 1) * config.vocab)...]
+            let best = last.indices.max { last[$0] < last[$1] }!
+            seq.append(Int32(best - (seq.count - 1) * config.vocab))
+        }
+        return Array(seq.dropFirst(ids.count))
+    }
+}
