@@ -37,4 +37,5 @@ echo
 echo "== qpack convert SmolLM2"
 "$qpack" convert "$smollm" -o "$out/SmolLM2-135M-Instruct.qpack" --target neon-dotprod --force
 echo
-echo "Not yet: qpack verify for Llama decoders such as SmolLM2 (issue #5)."
+echo "== qpack verify SmolLM2"
+"$qpack" verify "$out/SmolLM2-135M-Instruct.qpack" --source "$smollm" --run-sample "The capital of France is" | head -16

@@ -14,7 +14,8 @@ struct VerifyCommand: ParsableCommand {
         --source) on each sample and reports the end-to-end cosine of the sentence embeddings, \
         and for every linear layer its output error against the float layer on the same input \
         (relative RMSE, SNR, cosine), worst first, with the rule that chose its scheme. \
-        BERT encoders so far; Llama decoders come later.
+        For Llama decoders: per-position KL divergence of the next-token distributions, top-1 \
+        agreement, perplexity of each sample under both models, and greedy continuations.
         """
     )
 
@@ -30,8 +31,14 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A file with one sample per line.", valueName: "file"))
     var sampleFile: String?
 
-    @Option(help: ArgumentHelp("Fail (exit 1) when a sample's cosine is below this.", valueName: "x"))
+    @Option(help: ArgumentHelp("Encoders: fail (exit 1) when a sample's cosine is below this.", valueName: "x"))
     var minCosine: Double?
+
+    @Option(help: ArgumentHelp("Decoders: fail (exit 1) when a sample's mean KL divergence is above this.", valueName: "x"))
+    var maxKl: Double?
+
+    @Option(help: "Decoders: tokens of greedy continuation to show.")
+    var continuation: Int = 8
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -59,6 +66,10 @@ struct VerifyCommand: ParsableCommand {
         do { checkpoint = try Checkpoint.open(path: source) } catch {
             printError(error.description)
             throw QPackExit.code(for: error)
+        }
+        if container.manifest["model"]?["architecture"]?.string == "llama" {
+            try verifyDecoder(container, checkpoint, texts)
+            return
         }
         let report: VerifyReport
         do {
@@ -107,6 +118,57 @@ struct VerifyCommand: ParsableCommand {
         if let minCosine, report.minimumCosine < minCosine {
             let worst = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
             printError("\(file): cosine \(String(format: "%.4f", report.minimumCosine)) is below --min-cosine \(minCosine)\(worst)")
+            throw QPackExit.verificationFailed
+        }
+    }
+
+    func verifyDecoder(_ container: ContainerFile, _ checkpoint: Checkpoint, _ texts: [String]) throws {
+        var report: DecoderReport
+        do {
+            let config = try LlamaModel.config(from: container)
+            let tokenizer = try DecoderVerifier.tokenizer(from: container)
+            let reference = try LlamaModel.float(from: checkpoint, config: config)
+            let packed = try LlamaModel.packed(from: container, config: config)
+            var bos: [Int32] = []
+            if container.manifest["tokenizer"]?["add_bos_token"]?.bool == true, let b = container.manifest["tokenizer"]?["bos_token_id"]?.int { bos = [Int32(b)] }
+            let samples = texts.map { t in (text: t, ids: Array((bos + tokenizer.encode(t).map(Int32.init)).prefix(config.maxPositions))) }
+            report = try DecoderVerifier.verify(container: container, reference: reference, packed: packed, tokenizer: tokenizer,
+                                                samples: samples, continuation: max(0, min(continuation, 64)))
+            report.layoutChecks = try LayoutCheck.run(container, source: checkpoint)
+        } catch {
+            printError("\(error)")
+            throw QPackExit.malformedInput
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            var out = "\(file): llama, \(report.samples.count) samples\n"
+            out += "  mean KL \(String(format: "%.4f", report.meanKL)), top-1 agreement \(String(format: "%.1f%%", 100 * report.top1Agreement))\n"
+            let failed = report.layoutChecks.filter { $0.violations > 0 }.count
+            out += "  layout checks: \(report.layoutChecks.count) tensors, " + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
+            for s in report.samples {
+                out += "\nSample (\(s.tokens) tokens): \(s.text)\n"
+                out += "  KL mean \(String(format: "%.4f", s.meanKL)) max \(String(format: "%.4f", s.maxKL)), top-1 \(String(format: "%.0f%%", 100 * s.top1Agreement)), "
+                out += "perplexity float \(String(format: "%.2f", s.perplexityFloat)) packed \(String(format: "%.2f", s.perplexityPacked))\n"
+                out += "  float:  \(s.continuationFloat.debugDescription)\n  packed: \(s.continuationPacked.debugDescription)\n"
+            }
+            out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
+            out += "  " + "LAYER".padding(24) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
+            for l in report.layers {
+                out += "  " + l.name.padding(24) + l.scheme.padding(9) + String(format: "%9.5f", l.relativeRMSE) + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
+            }
+            print(out)
+        }
+        if let f = report.layoutChecks.first(where: { $0.violations > 0 }) {
+            printError("\(file): tensor '\(f.tensor)' (\(f.scheme)): \(f.violations) values outside the scheme's bound of the source")
+            throw QPackExit.verificationFailed
+        }
+        if let maxKl, let worst = report.samples.max(by: { $0.meanKL < $1.meanKL }), worst.meanKL > maxKl {
+            let layer = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
+            printError("\(file): mean KL \(String(format: "%.4f", worst.meanKL)) on \"\(worst.text)\" is above --max-kl \(maxKl)\(layer)")
             throw QPackExit.verificationFailed
         }
     }

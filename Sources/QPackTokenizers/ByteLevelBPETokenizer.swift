@@ -41,6 +41,20 @@ public struct ByteLevelBPETokenizer: Sendable {
         return out
     }
 
+    /// Text of token ids: byte-level characters mapped back to bytes, decoded as UTF-8
+    /// (invalid sequences replaced).
+    public func decode(_ ids: [Int]) -> String {
+        var inverse: [Character: UInt8] = [:]
+        for (b, c) in Self.byteCharacters.enumerated() { inverse[c] = UInt8(b) }
+        var bytes: [UInt8] = []
+        for id in ids where id >= 0 && id < tokens.count {
+            for ch in tokens[id] {
+                if let b = inverse[ch] { bytes.append(b) } else { bytes += Array(String(ch).utf8) }
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Pre-tokenizer `Digits(individual_digits: true)`: every numeric character alone.
     static func splitDigits(_ text: String) -> [String] {
         var pieces: [String] = []

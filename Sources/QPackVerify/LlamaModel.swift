@@ -141,6 +141,15 @@ public final class LlamaModel {
         model.layer = UnsafePointer(layers)
     }
 
+    public static let linearNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output"]
+
+    /// Linear `which` of a layer (7: the head).
+    func linear(layer: Int, which: Int) -> qp_linear {
+        if which == 7 { return model.output }
+        let L = layers[layer]
+        return [L.query, L.key, L.value, L.attention_output, L.gate, L.up, L.down][which]
+    }
+
     /// Logits of every position (count x vocab).
     public func logits(_ ids: [Int32]) -> [Float]? {
         var out = [Float](repeating: 0, count: ids.count * config.vocab)

@@ -139,3 +139,24 @@ struct VerifyCLITests {
         #expect(usage.status == 64)
     }
 }
+
+/// `qpack verify` on SmolLM2: decoder report, continuations, and the --max-kl exit code.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct DecoderVerifyCLITests {
+    @Test func decoderVerifyReportsKLAndFailsAboveTheThreshold() throws {
+        let dir = try scratchDirectory("verify-llama")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/s.qpack"
+        #expect(try CLI.run(["convert", TestPaths.smolLMPath, "-o", out, "--quiet", "--target", "neon-dotprod"]).status == 0)
+        let r = try CLI.run(["verify", out, "--source", TestPaths.smolLMPath, "--run-sample", "The capital of France is",
+                             "--continuation", "1", "--max-kl", "0.01", "--json"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("above --max-kl 0.01") && r.stderr.contains("worst layer: blk."))
+        let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
+        let sample = try #require(doc["samples"]?.items.first)
+        #expect(sample["tokens"]?.int == 5)
+        #expect(sample["continuation_float"]?.string == " Paris")
+        #expect((sample["mean_kl"]?.double ?? 0) > 0.01)
+        #expect(doc["layout_checks"]?.items.count == 272)
+    }
+}

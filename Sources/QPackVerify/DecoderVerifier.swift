@@ -1,0 +1,122 @@
+import CQPackRuntime
+import Foundation
+import QPackContainer
+import QPackConvert
+import QPackTokenizers
+
+/// Packed vs float Llama decoder on text samples: per-position KL divergence of next-token
+/// distributions, top-1 agreement, perplexity of each sample under both, greedy continuations,
+/// and per-linear errors on the same inputs.
+public struct DecoderReport: Sendable, Codable {
+    public struct Sample: Sendable, Codable {
+        public let text: String
+        public let tokens: Int
+        public let meanKL: Double
+        public let maxKL: Double
+        public let top1Agreement: Double
+        public let perplexityFloat: Double
+        public let perplexityPacked: Double
+        public let continuationFloat: String
+        public let continuationPacked: String
+    }
+
+    public let architecture: String
+    public let samples: [Sample]
+    public let meanKL: Double
+    public let top1Agreement: Double
+    public let layers: [VerifyReport.Layer]
+    public var layoutChecks: [LayoutCheck.Result] = []
+}
+
+public enum DecoderVerifier {
+    final class Accumulator {
+        let reference: LlamaModel
+        var sums: [String: (err: Double, sig: Double, dot: Double, val: Double)] = [:]
+        init(reference: LlamaModel) { self.reference = reference }
+
+        func observe(layer: Int, which: Int, m: Int, input: UnsafePointer<Float>, output: UnsafePointer<Float>) {
+            var l = reference.linear(layer: layer, which: which)
+            var ref = [Float](repeating: 0, count: m * l.n)
+            _ = ref.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
+            let key = which == 7 ? "output" : "blk.\(layer).\(LlamaModel.linearNames[which])"
+            var s = sums[key] ?? (0, 0, 0, 0)
+            for i in 0..<(m * l.n) {
+                let r = Double(ref[i]), v = Double(output[i])
+                s.err += (v - r) * (v - r); s.sig += r * r; s.dot += r * v; s.val += v * v
+            }
+            sums[key] = s
+        }
+    }
+
+    static func logSoftmax(_ x: ArraySlice<Float>) -> [Double] {
+        let m = Double(x.max()!)
+        let lse = m + log(x.reduce(0.0) { $0 + exp(Double($1) - m) })
+        return x.map { Double($0) - lse }
+    }
+
+    public static func verify(container: ContainerFile, reference: LlamaModel, packed: LlamaModel, tokenizer: ByteLevelBPETokenizer,
+                              samples: [(text: String, ids: [Int32])], continuation: Int = 8) throws(Verifier.Failure) -> DecoderReport {
+        let acc = Accumulator(reference: reference)
+        let v = reference.config.vocab
+        var results: [DecoderReport.Sample] = []
+        var allKL: [Double] = [], agreeAll = 0, positions = 0
+        for s in samples {
+            guard !s.ids.isEmpty else { continue }
+            guard let a = reference.logits(s.ids) else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
+            var b = [Float](repeating: 0, count: s.ids.count * v)
+            var pm = packed.model
+            let ctx = Unmanaged.passUnretained(acc).toOpaque()
+            let st = s.ids.withUnsafeBufferPointer { ids in b.withUnsafeMutableBufferPointer { out in
+                qp_llama_logits(&pm, ids.baseAddress, ids.count, out.baseAddress, { c, layer, which, m, input, output in
+                    Unmanaged<Accumulator>.fromOpaque(c!).takeUnretainedValue().observe(layer: layer, which: Int(which), m: m, input: input!, output: output!)
+                }, ctx)
+            } }
+            guard st == QP_OK else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
+            var kls: [Double] = [], agree = 0, nllA = 0.0, nllB = 0.0
+            for t in 0..<s.ids.count {
+                let la = logSoftmax(a[(t * v)..<((t + 1) * v)]), lb = logSoftmax(b[(t * v)..<((t + 1) * v)])
+                var kl = 0.0
+                for i in 0..<v { let p = exp(la[i]); if p > 0 { kl += p * (la[i] - lb[i]) } }
+                kls.append(kl)
+                if la.indices.max(by: { la[$0] < la[$1] }) == lb.indices.max(by: { lb[$0] < lb[$1] }) { agree += 1 }
+                if t + 1 < s.ids.count {
+                    nllA -= la[Int(s.ids[t + 1])]
+                    nllB -= lb[Int(s.ids[t + 1])]
+                }
+            }
+            let predicted = Double(max(s.ids.count - 1, 1))
+            results.append(.init(text: s.text, tokens: s.ids.count, meanKL: kls.reduce(0, +) / Double(kls.count), maxKL: kls.max()!,
+                                 top1Agreement: Double(agree) / Double(kls.count), perplexityFloat: exp(nllA / predicted),
+                                 perplexityPacked: exp(nllB / predicted),
+                                 continuationFloat: tokenizer.decode(reference.greedy(s.ids, steps: continuation).map(Int.init)),
+                                 continuationPacked: tokenizer.decode(packed.greedy(s.ids, steps: continuation).map(Int.init))))
+            allKL += kls
+            agreeAll += agree
+            positions += kls.count
+        }
+        let layers = acc.sums.map { name, s in
+            VerifyReport.Layer(name: name, scheme: container.tensor(named: name + ".weight")?.scheme.name ?? container.tensor(named: "token_embd.weight")?.scheme.name ?? "?",
+                               rule: container.tensor(named: name + ".weight")?.rule ?? container.tensor(named: "token_embd.weight")?.rule ?? "?",
+                               relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0, snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
+                               cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
+        }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
+        return DecoderReport(architecture: "llama", samples: results, meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
+                             top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
+    }
+
+    /// The BPE tokenizer a container carries (length-prefixed token and merge strings).
+    public static func tokenizer(from file: ContainerFile) throws -> ByteLevelBPETokenizer {
+        func strings(_ section: String) throws -> [String] {
+            let b = try file.sectionBytes(section)
+            var out: [String] = [], at = 0
+            while at + 4 <= b.count {
+                let n = Int(UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24)
+                guard n <= b.count - at - 4 else { throw Verifier.Failure(description: "\(file.fileName): section '\(section)' is truncated") }
+                out.append(String(decoding: b[(at + 4)..<(at + 4 + n)], as: UTF8.self))
+                at += 4 + n
+            }
+            return out
+        }
+        return ByteLevelBPETokenizer(tokens: try strings("tokenizer.tokens"), merges: try strings("tokenizer.merges"))
+    }
+}
