@@ -31,6 +31,12 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A file with one sample per line.", valueName: "file"))
     var sampleFile: String?
 
+    @Option(help: ArgumentHelp("A sample given as token ids, comma-separated (repeatable).", valueName: "ids"))
+    var ids: [String] = []
+
+    @Option(help: ArgumentHelp("Write the packed and float outputs (pooled embeddings or logits per position) to this safetensors file.", valueName: "file"))
+    var output: String?
+
     @Option(help: ArgumentHelp("Encoders: fail (exit 1) when a sample's cosine is below this.", valueName: "x"))
     var minCosine: Double?
 
@@ -44,7 +50,12 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if runSample.isEmpty && sampleFile == nil { throw ValidationError("give --run-sample TEXT or --sample-file FILE") }
+        if runSample.isEmpty && sampleFile == nil && ids.isEmpty { throw ValidationError("give --run-sample TEXT, --sample-file FILE or --ids IDS") }
+        for list in ids {
+            guard !list.isEmpty, list.split(separator: ",").allSatisfy({ Int32($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false }) else {
+                throw ValidationError("--ids takes non-negative integers separated by commas, got '\(list)'")
+            }
+        }
         if let m = minCosine, !(m >= -1 && m <= 1) { throw ValidationError("--min-cosine must be in [-1, 1]") }
     }
 
@@ -87,6 +98,11 @@ struct VerifyCommand: ParsableCommand {
             let reference = try BERTModel.float(from: checkpoint, config: config)
             let packed = try BERTModel.packed(from: container, config: config)
             let samples = texts.map { t in (text: t, ids: tokenizer.encode(t).prefix(config.maxPositions).map(Int32.init)) }
+                + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
+            for s in samples where s.ids.contains(where: { Int($0) >= tokenizer.vocabulary.count }) {
+                printError("\(s.text): token id outside the vocabulary of \(tokenizer.vocabulary.count)")
+                throw QPackExit.usage
+            }
             var r = try Verifier.verifyBERT(container: container, reference: reference, packed: packed, samples: samples)
             do { r.layoutChecks = try LayoutCheck.run(container, source: checkpoint) } catch {
                 printError("layout check: \(error)")
@@ -100,6 +116,7 @@ struct VerifyCommand: ParsableCommand {
             printError(e.description)
             throw QPackExit.malformedInput
         }
+        try writeOutput(report.outputs)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -122,6 +139,19 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
+    /// Samples given as ids, shown as "ids: 1,2,3".
+    var idSamples: [(text: String, ids: [Int32])] {
+        ids.map { list in ("ids: " + list, list.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces))! }) }
+    }
+
+    func writeOutput(_ tensors: [OutputTensor]) throws {
+        guard let output else { return }
+        do { try SafetensorsWriter.data(tensors).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
+            printError("\(output): cannot write: \(error.localizedDescription)")
+            throw QPackExit.ioError
+        }
+    }
+
     func verifyDecoder(_ container: ContainerFile, _ checkpoint: Checkpoint, _ texts: [String]) throws {
         var report: DecoderReport
         do {
@@ -132,6 +162,11 @@ struct VerifyCommand: ParsableCommand {
             var bos: [Int32] = []
             if container.manifest["tokenizer"]?["add_bos_token"]?.bool == true, let b = container.manifest["tokenizer"]?["bos_token_id"]?.int { bos = [Int32(b)] }
             let samples = texts.map { t in (text: t, ids: Array((bos + tokenizer.encode(t).map(Int32.init)).prefix(config.maxPositions))) }
+                + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
+            for s in samples where s.ids.contains(where: { Int($0) >= config.vocab }) {
+                printError("\(s.text): token id outside the vocabulary of \(config.vocab)")
+                throw QPackExit.usage
+            }
             report = try DecoderVerifier.verify(container: container, reference: reference, packed: packed, tokenizer: tokenizer,
                                                 samples: samples, continuation: max(0, min(continuation, 64)))
             report.layoutChecks = try LayoutCheck.run(container, source: checkpoint)
@@ -139,6 +174,7 @@ struct VerifyCommand: ParsableCommand {
             printError("\(error)")
             throw QPackExit.malformedInput
         }
+        try writeOutput(report.outputs)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

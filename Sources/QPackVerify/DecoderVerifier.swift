@@ -26,6 +26,12 @@ public struct DecoderReport: Sendable, Codable {
     public let top1Agreement: Double
     public let layers: [VerifyReport.Layer]
     public var layoutChecks: [LayoutCheck.Result] = []
+    /// Logits per position of every sample, packed and float (for `--output`; not in JSON).
+    public var outputs: [OutputTensor] = []
+
+    enum CodingKeys: String, CodingKey {
+        case architecture, samples, meanKL, top1Agreement, layers, layoutChecks
+    }
 }
 
 public enum DecoderVerifier {
@@ -60,7 +66,8 @@ public enum DecoderVerifier {
         let v = reference.config.vocab
         var results: [DecoderReport.Sample] = []
         var allKL: [Double] = [], agreeAll = 0, positions = 0
-        for s in samples {
+        var outputs: [OutputTensor] = []
+        for (index, s) in samples.enumerated() {
             guard !s.ids.isEmpty else { continue }
             guard let a = reference.logits(s.ids) else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
             var b = [Float](repeating: 0, count: s.ids.count * v)
@@ -90,6 +97,8 @@ public enum DecoderVerifier {
                                  perplexityPacked: exp(nllB / predicted),
                                  continuationFloat: tokenizer.decode(reference.greedy(s.ids, steps: continuation).map(Int.init)),
                                  continuationPacked: tokenizer.decode(packed.greedy(s.ids, steps: continuation).map(Int.init))))
+            outputs.append(OutputTensor(name: "float.logits.\(index)", shape: [s.ids.count, v], values: a))
+            outputs.append(OutputTensor(name: "packed.logits.\(index)", shape: [s.ids.count, v], values: b))
             allKL += kls
             agreeAll += agree
             positions += kls.count
@@ -100,8 +109,10 @@ public enum DecoderVerifier {
                                relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0, snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
                                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
-        return DecoderReport(architecture: "llama", samples: results, meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
-                             top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
+        var report = DecoderReport(architecture: "llama", samples: results, meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
+                                   top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
+        report.outputs = outputs
+        return report
     }
 
     /// The BPE tokenizer a container carries (length-prefixed token and merge strings).

@@ -26,6 +26,12 @@ public struct VerifyReport: Sendable, Codable {
     public let samples: [Sample]
     /// Every tensor checked against its source within its scheme's bound.
     public var layoutChecks: [LayoutCheck.Result] = []
+    /// Pooled embeddings of every sample, packed and float (for `--output`; not in JSON).
+    public var outputs: [OutputTensor] = []
+
+    enum CodingKeys: String, CodingKey {
+        case architecture, samples, minimumCosine, meanCosine, layers, layoutChecks
+    }
     public let minimumCosine: Double
     public let meanCosine: Double
     /// Sorted worst first (largest relative RMSE).
@@ -64,6 +70,7 @@ public enum Verifier {
                                   samples: [(text: String, ids: [Int32])]) throws(Failure) -> VerifyReport {
         let acc = Accumulator(reference: reference)
         var results: [VerifyReport.Sample] = []
+        var floatRows: [Float] = [], packedRows: [Float] = []
         for s in samples {
             var a = [Float](repeating: 0, count: reference.config.hidden), b = a
             var rm = reference.model, pm = packed.model
@@ -79,6 +86,8 @@ public enum Verifier {
                 throw Failure(description: "runtime error on sample \"\(s.text)\": \(String(cString: qp_status_string(st1 == QP_OK ? st2 : st1)))")
             }
             results.append(.init(text: s.text, tokens: s.ids.count, cosine: ErrorMetrics(reference: a, values: b).cosine))
+            floatRows += a
+            packedRows += b
         }
         let layers = acc.sums.map { name, s in
             VerifyReport.Layer(name: name, scheme: packed.schemes[name] ?? "?", rule: packed.rules[name] ?? "?",
@@ -87,7 +96,11 @@ public enum Verifier {
                                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
         let cosines = results.map(\.cosine)
-        return VerifyReport(architecture: "bert", samples: results, minimumCosine: cosines.min() ?? 1,
-                            meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: layers)
+        var report = VerifyReport(architecture: "bert", samples: results, minimumCosine: cosines.min() ?? 1,
+                                  meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: layers)
+        let shape = [results.count, reference.config.hidden]
+        report.outputs = [OutputTensor(name: "float.embeddings", shape: shape, values: floatRows),
+                          OutputTensor(name: "packed.embeddings", shape: shape, values: packedRows)]
+        return report
     }
 }

@@ -138,6 +138,44 @@ struct VerifyCLITests {
         let usage = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath])
         #expect(usage.status == 64)
     }
+
+    /// `--output` writes the raw embeddings; read back from the safetensors spec alone, the float
+    /// rows must match the numpy float64 reference and `--ids` must give the same row as the text.
+    @Test func outputWritesEmbeddingsThatMatchTheNumpyReference() throws {
+        let dir = try scratchDirectory("verify-output")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/m.qpack", tensors = dir + "/out.safetensors"
+        #expect(try CLI.run(["convert", TestPaths.miniLMPath, "-o", out, "--quiet"]).status == 0)
+        let reference = try TestPaths.json(TestPaths.fixture("verify/minilm.expected.json"))["sentences"]!.items[0]
+        let text = try #require(reference["text"]?.string)
+        let ids = reference["ids"]!.items.compactMap { $0.int }.map(String.init).joined(separator: ",")
+        let r = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", text, "--ids", ids,
+                             "--output", tensors, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let bytes = try TestPaths.read(tensors)
+        let headerLength = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        let header = try StrictJSONParser.parse(Array(bytes[8..<(8 + headerLength)]))
+        func rows(_ name: String) throws -> [[Float]] {
+            let entry = try #require(header[name])
+            #expect(entry["dtype"]?.string == "F32")
+            let shape = entry["shape"]!.items.compactMap { $0.int }
+            let start = 8 + headerLength + entry["data_offsets"]!.items[0].int!
+            let values = (0..<(shape[0] * shape[1])).map { i in
+                Float(bitPattern: (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[start + 4 * i + $1]) << (8 * $1) })
+            }
+            return (0..<shape[0]).map { Array(values[($0 * shape[1])..<(($0 + 1) * shape[1])]) }
+        }
+        let float = try rows("float.embeddings"), packed = try rows("packed.embeddings")
+        #expect(float.count == 2 && packed.count == 2 && float[0].count == 384)
+        let want = reference["embedding"]!.items.compactMap { $0.double }
+        #expect(zip(float[0], want).allSatisfy { abs(Double($0) - $1) < 1e-4 })
+        #expect(float[1] == float[0] && packed[1] == packed[0])
+        // The packed rows are the ones the reported cosine was computed from.
+        let cos = try #require(StrictJSONParser.parse(Array(r.stdout.utf8))["samples"]?.items[0]["cosine"]?.double)
+        let dot = zip(float[0], packed[0]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let norms = (float[0].reduce(0.0) { $0 + Double($1 * $1) } * packed[0].reduce(0.0) { $0 + Double($1 * $1) }).squareRoot()
+        #expect(abs(dot / norms - cos) < 1e-5)
+    }
 }
 
 /// `qpack verify` on SmolLM2: decoder report, continuations, and the --max-kl exit code.
