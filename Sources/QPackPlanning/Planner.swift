@@ -27,7 +27,7 @@ public enum Planner {
                                                   message: "not in the \(profile!.name) profile; role '\(role.rawValue)' guessed from its name"))
                 }
             }
-            guard let rule = rules.rules.first(where: { matches($0, input.name, role, layer, regexes[$0.name]) }) else {
+            guard let rule = rules.rules.first(where: { matches($0, input.name, role, layer, regexes[$0.name], architecture: profile?.name) }) else {
                 diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: nil,
                                               message: "no rule matches (role \(role.rawValue)); add a catch-all rule"))
                 continue
@@ -39,8 +39,12 @@ public enum Planner {
         return summarize(entries, inputs: inputs, profile: profile, rules: rules, target: target, diagnostics: diagnostics)
     }
 
-    static func matches(_ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?) -> Bool {
+    static func matches(_ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?,
+                        architecture: String?) -> Bool {
         let m = rule.match
+        if !m.architectures.isEmpty {
+            guard let architecture, m.architectures.contains(architecture) else { return false }
+        }
         if !m.names.isEmpty && !m.names.contains(where: { NameGlob($0).matches(name) }) { return false }
         if let regex, (try? regex.wholeMatch(in: name)) == nil { return false }
         if !m.roles.isEmpty && !m.roles.contains(role) { return false }

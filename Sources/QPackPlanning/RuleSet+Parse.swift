@@ -126,7 +126,13 @@ extension RuleSet {
                     }
                     match.layers.append(lo...hi)
                 }
-            default: throw fail(k, "unknown match key '\(key)' (allowed: name, regex, role, layers)")
+            case "architecture":
+                let known = Set(ArchitectureProfile.builtIn.map(\.name))
+                for s in strings where !known.contains(s) {
+                    throw fail(v, "unknown architecture '\(s)' (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                match.architectures = strings
+            default: throw fail(k, "unknown match key '\(key)' (allowed: name, regex, role, layers, architecture)")
             }
         }
         return match

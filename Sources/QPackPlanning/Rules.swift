@@ -11,10 +11,12 @@ public struct Rule: Sendable, Hashable, Codable {
         public var roles: [TensorRole] = []
         /// Inclusive layer ranges (any may match); tensors without a layer never match.
         public var layers: [ClosedRange<Int>] = []
+        /// Built-in architecture profiles (any may match); an unrecognised checkpoint never matches.
+        public var architectures: [String] = []
 
         public init() {}
 
-        public var isEmpty: Bool { names.isEmpty && regex == nil && roles.isEmpty && layers.isEmpty }
+        public var isEmpty: Bool { names.isEmpty && regex == nil && roles.isEmpty && layers.isEmpty && architectures.isEmpty }
     }
 
     public var name: String

@@ -125,7 +125,7 @@ struct VerifyCLITests {
         #expect(convert.status == 0, "\(convert.stderr)")
         let text = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food."])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("Layers, worst first") && text.stdout.contains("linear-int4"))
+        #expect(text.stdout.contains("Layers, worst first") && text.stdout.contains("encoder-linear-int8"))
         let json = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--json"])
         let doc = try StrictJSONParser.parse(Array(json.stdout.utf8))
         #expect(doc["samples"]?.items.count == 1)

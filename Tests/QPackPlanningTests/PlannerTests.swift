@@ -9,9 +9,10 @@ import QPackTestSupport
     @Test func defaultRulesParse() {
         let rules = DefaultRules.ruleSet
         #expect(rules.rules.map(\.name) == ["norms-f32", "biases-f32", "attention-output-f16", "embeddings-int8",
-                                            "lm-head-int8", "linear-int4", "everything-else-kept"])
-        #expect(rules.rules[5].scheme == .qsi4c32(blockLength: 32))
-        #expect(rules.rules[5].fallback == .qsi4cx)
+                                            "lm-head-int8", "encoder-linear-int8", "linear-int4", "everything-else-kept"])
+        #expect(rules.rules[5].match.architectures == ["bert"] && rules.rules[5].scheme == .qsi8cx)
+        #expect(rules.rules[6].scheme == .qsi4c32(blockLength: 32))
+        #expect(rules.rules[6].fallback == .qsi4cx)
     }
 
     @Test func matchesByGlobRegexRoleAndLayers() throws {
@@ -37,7 +38,29 @@ import QPackTestSupport
         #expect(plan.entries[4].matrix == [64, 128])
     }
 
+    /// `architecture` matches the recognised profile only; unrecognised names never match it.
+    @Test func matchesByArchitecture() throws {
+        let rules = try RuleSet.parse("""
+        version: 1
+        rules:
+          - {name: llama-only, match: {architecture: llama, role: linear}, scheme: qsi8cx}
+          - {name: bert-only, match: {architecture: [bert], role: linear}, scheme: qsi4cx}
+          - {name: rest, scheme: keep}
+        """, origin: "t.yaml")
+        func input(_ name: String) -> PlanInput {
+            PlanInput(name: name, sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true)
+        }
+        let llama = Planner.plan(["blk.0.attn_q.weight", "blk.0.ffn_up.weight", "token_embd.weight"].map(input), rules: rules, target: .neonI8mm)
+        #expect(llama.entries.map(\.rule) == ["llama-only", "llama-only", "rest"])
+        let bert = Planner.plan(["encoder.layer.0.attention.self.query.weight", "encoder.layer.0.intermediate.dense.weight"].map(input),
+                                rules: rules, target: .neonI8mm)
+        #expect(bert.entries.map(\.rule) == ["bert-only", "bert-only"])
+        let unknown = Planner.plan(["foo.0.proj.weight", "foo.1.proj.weight"].map(input), rules: rules, target: .neonI8mm)
+        #expect(unknown.entries.map(\.rule) == ["rest", "rest"])
+    }
+
     static let badRules: [(String, String)] = [
+        ("version: 1\nrules: [{name: a, match: {architecture: gpt2}, scheme: f32}]", "unknown architecture 'gpt2'"),
         ("version: 2\nrules: [{name: a, scheme: f32}]", "version 2 is not supported"),
         ("rules: [{name: a, scheme: f32}]", "missing 'version: 1'"),
         ("version: 1\nrules: [{name: a, scheme: int3}]", "unknown scheme 'int3'"),
@@ -115,7 +138,9 @@ struct RealModelPlanTests {
             if e.name.contains("LayerNorm") { #expect(e.scheme == .f32 && e.role == .norm, "\(e.name)") }
             if e.name.hasSuffix("attention.output.dense.weight") { #expect(e.scheme == .f16 && e.role == .attentionOutput) }
             if e.name.hasSuffix(".bias") && !e.name.contains("LayerNorm") { #expect(e.scheme == .f32 && e.role == .bias) }
-            if e.name.hasSuffix("query.weight") || e.name.hasSuffix("intermediate.dense.weight") { #expect(e.scheme == .qsi4c32(blockLength: 32)) }
+            if e.name.hasSuffix("query.weight") || e.name.hasSuffix("intermediate.dense.weight") {
+                #expect(e.scheme == .qsi8cx && e.rule == "encoder-linear-int8")
+            }
         }
         #expect(plan.entries.first { $0.name == "embeddings.word_embeddings.weight" }?.scheme == .qsi8cx)
         #expect(plan.entries.first { $0.name == "embeddings.position_ids" }?.scheme == .keep)
