@@ -7,7 +7,21 @@
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
+size_t qp_linear_scratch_size(const qp_linear *l, size_t m) {
+    if (!l || l->kind == QP_WEIGHT_F32 || l->kind == QP_WEIGHT_F16) return 0;
+    return qp_lhs_packed_size_qai8dxp(m, l->k, l->tile.mr);
+}
+
 qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y) {
+    const size_t size = qp_linear_scratch_size(l, m);
+    void *scratch = size ? malloc(size) : NULL;
+    if (size && !scratch) return QP_ERR_NOMEM;
+    const qp_status st = qp_linear_forward_scratch(l, m, x, y, scratch, size);
+    free(scratch);
+    return st;
+}
+
+qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *lhs, size_t scratch_size) {
     if (!l || !l->weights || !x || !y) return QP_ERR_ARGUMENT;
     const size_t n = l->n, k = l->k;
     switch (l->kind) {
@@ -16,13 +30,13 @@ qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float 
     default: break;
     }
     const qp_matmul_tile t = l->tile;
-    void *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
-    if (!lhs) return QP_ERR_NOMEM;
+    const size_t lhs_size = qp_lhs_packed_size_qai8dxp(m, k, t.mr);
+    if (!lhs || scratch_size < lhs_size) return QP_ERR_ARGUMENT;
+    memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
     qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
     if (l->kind == QP_WEIGHT_QSI4C32P) qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
     else if (l->kind == QP_WEIGHT_QSI4CXP) qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
     else qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
-    free(lhs);
     /* The packed layouts carry zero biases; the layer's bias is added here. */
     if (l->bias)
         for (size_t r = 0; r < m; r++)
@@ -73,9 +87,19 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
     if (!mdl || !ids || !pooled || count == 0 || count > mdl->max_positions || mdl->hidden % mdl->heads) return QP_ERR_ARGUMENT;
     const size_t n = count, d = mdl->hidden, f = mdl->intermediate, h = mdl->heads, hd = d / h;
     /* One arena for the whole run: x, q, k, v, context, scores, ffn, tmp. */
-    const size_t floats = n * d * 6 + n * n + n * f + d;
-    float *arena = malloc(floats * sizeof(float));
+    const size_t floats = round_up(n * d * 6 + n * n + n * f + d, 16); /* scratch 64-byte aligned in the arena */
+    size_t scratch_size = 0;
+    for (size_t li = 0; li < mdl->layers; li++) {
+        const qp_bert_layer *L = &mdl->layer[li];
+        const qp_linear *all[6] = {&L->query, &L->key, &L->value, &L->attention_output, &L->intermediate, &L->output};
+        for (int j = 0; j < 6; j++) {
+            const size_t s = qp_linear_scratch_size(all[j], n);
+            if (s > scratch_size) scratch_size = s;
+        }
+    }
+    float *arena = malloc(floats * sizeof(float) + scratch_size);
     if (!arena) return QP_ERR_NOMEM;
+    void *scratch = arena + floats;
     float *x = arena, *q = x + n * d, *kk = q + n * d, *v = kk + n * d, *ctx = v + n * d, *tmp = ctx + n * d;
     float *scores = tmp + n * d, *ffn = scores + n * n, *row = ffn + n * f;
     qp_status st = QP_OK;
@@ -94,7 +118,7 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
         const qp_linear *proj[3] = {&L->query, &L->key, &L->value};
         float *outs[3] = {q, kk, v};
         for (int j = 0; j < 3; j++) {
-            if ((st = qp_linear_forward(proj[j], n, x, outs[j]))) goto done;
+            if ((st = qp_linear_forward_scratch(proj[j], n, x, outs[j], scratch, scratch_size))) goto done;
             if (observer) observer(context, li, j, n, x, outs[j]);
         }
         const float scale = 1.0f / sqrtf((float)hd);
@@ -116,14 +140,14 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
                 }
             }
         }
-        if ((st = qp_linear_forward(&L->attention_output, n, ctx, tmp))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->attention_output, n, ctx, tmp, scratch, scratch_size))) goto done;
         if (observer) observer(context, li, 3, n, ctx, tmp);
         for (size_t i = 0; i < n * d; i++) x[i] += tmp[i];
         layer_norm(x, n, d, L->attention_norm_weight, L->attention_norm_bias, mdl->norm_eps);
-        if ((st = qp_linear_forward(&L->intermediate, n, x, ffn))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->intermediate, n, x, ffn, scratch, scratch_size))) goto done;
         if (observer) observer(context, li, 4, n, x, ffn);
         for (size_t i = 0; i < n * f; i++) ffn[i] = gelu(ffn[i]);
-        if ((st = qp_linear_forward(&L->output, n, ffn, tmp))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->output, n, ffn, tmp, scratch, scratch_size))) goto done;
         if (observer) observer(context, li, 5, n, ffn, tmp);
         for (size_t i = 0; i < n * d; i++) x[i] += tmp[i];
         layer_norm(x, n, d, L->output_norm_weight, L->output_norm_bias, mdl->norm_eps);

@@ -1,11 +1,15 @@
-/* Llama decoder (prefill over the whole sequence) over float or packed weights. */
+/* Llama decoder over float or packed weights: a session holds the KV cache and every
+ * activation buffer, sized once; steps append tokens (a whole prompt, or one at a time). */
 #include "qp_model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void rms_norm(float *x, size_t rows, size_t d, const float *w, float eps, float *out) {
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+static void rms_norm(const float *x, size_t rows, size_t d, const float *w, float eps, float *out) {
     for (size_t r = 0; r < rows; r++) {
         const float *v = x + r * d;
         double ss = 0;
@@ -15,13 +19,13 @@ static void rms_norm(float *x, size_t rows, size_t d, const float *w, float eps,
     }
 }
 
-/* Rotates adjacent pairs (x[2i], x[2i+1]) of each head by pos · base^(-2i/hd). */
-static void rope(float *x, size_t n, size_t heads, size_t hd, float base) {
+/* Rotates adjacent pairs (x[2i], x[2i+1]) of each head by pos · base^(-2i/hd), pos = first + t. */
+static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, float base) {
     for (size_t t = 0; t < n; t++)
         for (size_t h = 0; h < heads; h++) {
             float *v = x + (t * heads + h) * hd;
             for (size_t i = 0; i < hd / 2; i++) {
-                const double theta = (double)t * pow((double)base, -2.0 * (double)i / (double)hd);
+                const double theta = (double)(first + t) * pow((double)base, -2.0 * (double)i / (double)hd);
                 const float c = (float)cos(theta), s = (float)sin(theta);
                 const float a = v[2 * i], b = v[2 * i + 1];
                 v[2 * i] = a * c - b * s;
@@ -30,71 +34,140 @@ static void rope(float *x, size_t n, size_t heads, size_t hd, float base) {
         }
 }
 
-qp_status qp_llama_logits(const qp_llama *m, const int32_t *ids, size_t n, float *logits,
-                          qp_linear_observer observer, void *context) {
-    if (!m || !ids || !logits || n == 0 || n > m->max_positions || m->hidden % m->heads || m->heads % m->kv_heads) return QP_ERR_ARGUMENT;
-    const size_t d = m->hidden, hd = d / m->heads, kvd = m->kv_heads * hd, group = m->heads / m->kv_heads;
+static size_t ffn_width(const qp_llama *m) {
     size_t ffn = 0;
     for (size_t l = 0; l < m->layers; l++) if (m->layer[l].gate.n > ffn) ffn = m->layer[l].gate.n;
-    const size_t floats = n * d * 4 + n * kvd * 2 + n * ffn * 2 + n;
-    float *arena = malloc(floats * sizeof(float));
-    if (!arena) return QP_ERR_NOMEM;
-    float *x = arena, *h = x + n * d, *q = h + n * d, *att = q + n * d, *k = att + n * d, *v = k + n * kvd;
+    return ffn;
+}
+
+/* Floats of activations for `chunk` tokens: x, h, q, att (d each), k, v (kvd each), g, u (ffn
+ * each), and attention scores over the whole cache. */
+static size_t arena_floats(const qp_llama *m, size_t capacity, size_t chunk) {
+    const size_t d = m->hidden, kvd = m->kv_heads * (d / m->heads);
+    return round_up(chunk * d * 4 + chunk * kvd * 2 + chunk * ffn_width(m) * 2 + capacity, 16);
+}
+
+qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t capacity, size_t chunk) {
+    if (!s) return QP_ERR_ARGUMENT;
+    memset(s, 0, sizeof *s);
+    if (!m || capacity == 0 || chunk == 0 || chunk > capacity || capacity > m->max_positions || m->heads == 0 ||
+        m->kv_heads == 0 || m->hidden % m->heads || m->heads % m->kv_heads)
+        return QP_ERR_ARGUMENT;
+    const size_t kvd = m->kv_heads * (m->hidden / m->heads);
+    if (m->layers == 0 || kvd == 0 || capacity > SIZE_MAX / sizeof(float) / kvd / m->layers) return QP_ERR_ARGUMENT;
+    size_t scratch = 0;
+    for (size_t l = 0; l <= m->layers; l++) {
+        const qp_linear *all[7];
+        size_t count = 0;
+        if (l == m->layers) all[count++] = &m->output;
+        else {
+            const qp_llama_layer *L = &m->layer[l];
+            const qp_linear *each[7] = {&L->query, &L->key, &L->value, &L->attention_output, &L->gate, &L->up, &L->down};
+            for (; count < 7; count++) all[count] = each[count];
+        }
+        for (size_t j = 0; j < count; j++) {
+            const size_t z = qp_linear_scratch_size(all[j], chunk);
+            if (z > scratch) scratch = z;
+        }
+    }
+    const size_t floats = arena_floats(m, capacity, chunk);
+    s->keys = malloc(m->layers * capacity * kvd * sizeof(float));
+    s->values = malloc(m->layers * capacity * kvd * sizeof(float));
+    s->arena = malloc(floats * sizeof(float) + scratch);
+    if (!s->keys || !s->values || !s->arena) { qp_llama_session_free(s); return QP_ERR_NOMEM; }
+    s->model = m;
+    s->capacity = capacity;
+    s->chunk = chunk;
+    s->scratch = s->arena + floats;
+    s->scratch_size = scratch;
+    return QP_OK;
+}
+
+void qp_llama_session_free(qp_llama_session *s) {
+    if (!s) return;
+    free(s->keys);
+    free(s->values);
+    free(s->arena);
+    memset(s, 0, sizeof *s);
+}
+
+qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t n, float *logits,
+                                qp_linear_observer observer, void *context) {
+    if (!s || !s->model || !ids || !logits || n == 0 || n > s->chunk || n > s->capacity - s->length) return QP_ERR_ARGUMENT;
+    const qp_llama *m = s->model;
+    const size_t d = m->hidden, hd = d / m->heads, kvd = m->kv_heads * hd, group = m->heads / m->kv_heads;
+    const size_t ffn = ffn_width(m), first = s->length, cap = s->capacity;
+    float *x = s->arena, *h = x + n * d, *q = h + n * d, *att = q + n * d, *k = att + n * d, *v = k + n * kvd;
     float *g = v + n * kvd, *u = g + n * ffn, *scores = u + n * ffn;
-    qp_status st = QP_OK;
+    void *scratch = s->scratch;
+    const size_t ss = s->scratch_size;
+    qp_status st;
     for (size_t t = 0; t < n; t++) {
-        if (ids[t] < 0 || (size_t)ids[t] >= m->token_embeddings.n) { st = QP_ERR_ARGUMENT; goto done; }
-        if ((st = qp_embedding_row(&m->token_embeddings, (size_t)ids[t], x + t * d))) goto done;
+        if (ids[t] < 0 || (size_t)ids[t] >= m->token_embeddings.n) return QP_ERR_ARGUMENT;
+        if ((st = qp_embedding_row(&m->token_embeddings, (size_t)ids[t], x + t * d))) return st;
     }
     for (size_t li = 0; li < m->layers; li++) {
         const qp_llama_layer *L = &m->layer[li];
+        float *kc = s->keys + li * cap * kvd, *vc = s->values + li * cap * kvd;
         rms_norm(x, n, d, L->attention_norm, m->norm_eps, h);
-        if ((st = qp_linear_forward(&L->query, n, h, q))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->query, n, h, q, scratch, ss))) return st;
         if (observer) observer(context, li, 0, n, h, q);
-        if ((st = qp_linear_forward(&L->key, n, h, k))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->key, n, h, k, scratch, ss))) return st;
         if (observer) observer(context, li, 1, n, h, k);
-        if ((st = qp_linear_forward(&L->value, n, h, v))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->value, n, h, v, scratch, ss))) return st;
         if (observer) observer(context, li, 2, n, h, v);
-        rope(q, n, m->heads, hd, m->rope_base);
-        rope(k, n, m->kv_heads, hd, m->rope_base);
+        rope(q, n, first, m->heads, hd, m->rope_base);
+        rope(k, n, first, m->kv_heads, hd, m->rope_base);
+        memcpy(kc + first * kvd, k, n * kvd * sizeof(float));
+        memcpy(vc + first * kvd, v, n * kvd * sizeof(float));
         const float scale = 1.0f / sqrtf((float)hd);
         for (size_t head = 0; head < m->heads; head++) {
             const size_t kh = head / group;
             for (size_t i = 0; i < n; i++) {
+                const size_t pos = first + i; /* causal: attends to positions 0 ... pos */
                 float mx = -INFINITY;
-                for (size_t j = 0; j <= i; j++) {
-                    float s = 0;
-                    for (size_t e = 0; e < hd; e++) s += q[(i * m->heads + head) * hd + e] * k[(j * m->kv_heads + kh) * hd + e];
-                    scores[j] = s * scale;
+                for (size_t j = 0; j <= pos; j++) {
+                    float sc = 0;
+                    for (size_t e = 0; e < hd; e++) sc += q[(i * m->heads + head) * hd + e] * kc[(j * m->kv_heads + kh) * hd + e];
+                    scores[j] = sc * scale;
                     mx = fmaxf(mx, scores[j]);
                 }
                 float sum = 0;
-                for (size_t j = 0; j <= i; j++) { scores[j] = expf(scores[j] - mx); sum += scores[j]; }
+                for (size_t j = 0; j <= pos; j++) { scores[j] = expf(scores[j] - mx); sum += scores[j]; }
                 for (size_t e = 0; e < hd; e++) {
                     float acc = 0;
-                    for (size_t j = 0; j <= i; j++) acc += scores[j] * v[(j * m->kv_heads + kh) * hd + e];
+                    for (size_t j = 0; j <= pos; j++) acc += scores[j] * vc[(j * m->kv_heads + kh) * hd + e];
                     att[(i * m->heads + head) * hd + e] = acc / sum;
                 }
             }
         }
-        if ((st = qp_linear_forward(&L->attention_output, n, att, h))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->attention_output, n, att, h, scratch, ss))) return st;
         if (observer) observer(context, li, 3, n, att, h);
         for (size_t i = 0; i < n * d; i++) x[i] += h[i];
         rms_norm(x, n, d, L->ffn_norm, m->norm_eps, h);
-        if ((st = qp_linear_forward(&L->gate, n, h, g))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->gate, n, h, g, scratch, ss))) return st;
         if (observer) observer(context, li, 4, n, h, g);
-        if ((st = qp_linear_forward(&L->up, n, h, u))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->up, n, h, u, scratch, ss))) return st;
         if (observer) observer(context, li, 5, n, h, u);
         const size_t f = L->gate.n;
         for (size_t i = 0; i < n * f; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
-        if ((st = qp_linear_forward(&L->down, n, g, h))) goto done;
+        if ((st = qp_linear_forward_scratch(&L->down, n, g, h, scratch, ss))) return st;
         if (observer) observer(context, li, 6, n, g, h);
         for (size_t i = 0; i < n * d; i++) x[i] += h[i];
     }
     rms_norm(x, n, d, m->output_norm, m->norm_eps, h);
-    if ((st = qp_linear_forward(&m->output, n, h, logits))) goto done;
+    if ((st = qp_linear_forward_scratch(&m->output, n, h, logits, scratch, ss))) return st;
     if (observer) observer(context, m->layers, 7, n, h, logits);
-done:
-    free(arena);
+    s->length += n;
+    return QP_OK;
+}
+
+qp_status qp_llama_logits(const qp_llama *m, const int32_t *ids, size_t n, float *logits,
+                          qp_linear_observer observer, void *context) {
+    if (!m || n == 0) return QP_ERR_ARGUMENT;
+    qp_llama_session s;
+    qp_status st = qp_llama_session_init(&s, m, n, n);
+    if (st == QP_OK) st = qp_llama_session_step(&s, ids, n, logits, observer, context);
+    qp_llama_session_free(&s);
     return st;
 }

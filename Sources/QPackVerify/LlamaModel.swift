@@ -158,10 +158,58 @@ public final class LlamaModel {
         return st == QP_OK ? out : nil
     }
 
-    /// Greedy continuation of `ids` by `steps` tokens (the whole sequence recomputed per step).
+    /// Logits of every position, fed to one session `chunk` tokens per step (through the KV cache).
+    public func logitsThroughCache(_ ids: [Int32], chunk: Int) -> [Float]? {
+        guard !ids.isEmpty, chunk > 0 else { return nil }
+        var m = model
+        var session = qp_llama_session()
+        guard qp_llama_session_init(&session, &m, ids.count, min(chunk, ids.count)) == QP_OK else { return nil }
+        defer { qp_llama_session_free(&session) }
+        var out = [Float](repeating: 0, count: ids.count * config.vocab)
+        for start in stride(from: 0, to: ids.count, by: chunk) {
+            let part = Array(ids[start..<min(start + chunk, ids.count)])
+            let st = part.withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer {
+                    qp_llama_session_step(&session, i.baseAddress, i.count, $0.baseAddress! + start * config.vocab, nil, nil)
+                }
+            }
+            guard st == QP_OK else { return nil }
+        }
+        return out
+    }
+
+    /// Greedy continuation of `ids` by `steps` tokens: the prompt in one step, then one token per
+    /// step over the session's KV cache (stops early at the model's context length).
     public func greedy(_ ids: [Int32], steps: Int) -> [Int32] {
+        guard !ids.isEmpty, steps > 0 else { return [] }
+        var m = model
+        let capacity = min(ids.count + steps, config.maxPositions)
+        guard ids.count < capacity else { return [] }
+        var session = qp_llama_session()
+        guard qp_llama_session_init(&session, &m, capacity, ids.count) == QP_OK else { return [] }
+        defer { qp_llama_session_free(&session) }
+        var out: [Int32] = []
+        var logits = [Float](repeating: 0, count: ids.count * config.vocab)
+        var input = ids
+        while session.length < capacity {
+            let st = input.withUnsafeBufferPointer { i in
+                logits.withUnsafeMutableBufferPointer { qp_llama_session_step(&session, i.baseAddress, i.count, $0.baseAddress, nil, nil) }
+            }
+            guard st == QP_OK else { break }
+            let last = logits[((input.count - 1) * config.vocab)..<(input.count * config.vocab)]
+            let best = Int32(last.indices.max { last[$0] < last[$1] }! - (input.count - 1) * config.vocab)
+            out.append(best)
+            if out.count == steps { break }
+            input = [best]
+        }
+        return out
+    }
+
+    /// Greedy continuation recomputing the whole sequence per token, without the cache: the
+    /// independent path the cached one is tested against.
+    public func greedyWithoutCache(_ ids: [Int32], steps: Int) -> [Int32] {
         var seq = ids
-        for _ in 0..<steps {
+        for _ in 0..<steps where seq.count < config.maxPositions {
             guard let l = logits(seq) else { break }
             let last = l[((seq.count - 1) * config.vocab)...]
             let best = last.indices.max { last[$0] < last[$1] }!

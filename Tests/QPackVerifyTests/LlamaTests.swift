@@ -1,4 +1,5 @@
 import Foundation
+import CQPackRuntime
 import Testing
 import QPackBinary
 import QPackModel
@@ -79,6 +80,34 @@ struct LlamaTests {
         #expect(kl < 2.0, "mean KL \(kl)")
         #expect(agree >= 2)
         #expect(packed.greedy(ids, steps: 1) == [7042])
+    }
+
+    /// The KV cache: feeding the prompt one token (or two) per step gives the logits of the
+    /// whole-sequence pass, the cached greedy decoder picks the same tokens as recomputing the
+    /// sequence per token, and a session refuses to run past its capacity.
+    @Test func kvCacheMatchesTheWholeSequencePass() throws {
+        let file = try Self.container()
+        let config = try LlamaModel.config(from: file)
+        let packed = try LlamaModel.packed(from: file, config: config)
+        let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map { Int32($0.int!) }
+        let whole = try #require(packed.logits(ids))
+        let scale = whole.map(abs).max()!
+        for chunk in [1, 2] {
+            let cached = try #require(packed.logitsThroughCache(ids, chunk: chunk))
+            let worst = zip(whole, cached).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-4 * scale, "chunk \(chunk): max difference \(worst) of \(scale)")
+        }
+        #expect(packed.greedy(ids, steps: 6) == packed.greedyWithoutCache(ids, steps: 6))
+        var m = packed.model
+        var session = qp_llama_session()
+        #expect(qp_llama_session_init(&session, &m, 2, 2) == QP_OK)
+        defer { qp_llama_session_free(&session) }
+        var logits = [Float](repeating: 0, count: 3 * config.vocab)
+        let three: [Int32] = [1, 2, 3]
+        #expect(qp_llama_session_step(&session, three, 3, &logits, nil, nil) == QP_ERR_ARGUMENT)  // more than the chunk
+        #expect(qp_llama_session_step(&session, three, 2, &logits, nil, nil) == QP_OK)
+        #expect(qp_llama_session_step(&session, three, 1, &logits, nil, nil) == QP_ERR_ARGUMENT)  // cache full
+        #expect(session.length == 2)
     }
 
     func softmax(_ x: [Float]) -> [Double] {

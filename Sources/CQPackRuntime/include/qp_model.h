@@ -27,8 +27,15 @@ typedef struct qp_linear {
     const float *bias; /* n floats or NULL */
 } qp_linear;
 
-/* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x per row (qai8dxp) at run time. */
+/* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x per row (qai8dxp) at run time into a
+ * buffer allocated per call; graphs use qp_linear_forward_scratch with a buffer sized once. */
 qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y);
+
+/* Bytes of scratch qp_linear_forward_scratch needs for m rows (0 for float kinds). */
+size_t qp_linear_scratch_size(const qp_linear *l, size_t m);
+
+/* qp_linear_forward with caller-owned scratch of at least qp_linear_scratch_size bytes. */
+qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *scratch, size_t scratch_size);
 
 /* Row `row` of an embedding table stored as f32 [rows][k] or as qsi8cxp (int8 per row). */
 qp_status qp_embedding_row(const qp_linear *table, size_t row, float *out);
@@ -75,6 +82,27 @@ typedef struct qp_llama {
  * 1 k, 2 v, 3 attention output, 4 gate, 5 up, 6 down, 7 head with layer = layers). */
 qp_status qp_llama_logits(const qp_llama *model, const int32_t *ids, size_t count, float *logits,
                           qp_linear_observer observer, void *context);
+
+/* A decoding session: a KV cache for `capacity` positions and every activation buffer for up
+ * to `chunk` tokens per step, allocated once in qp_llama_session_init. Each step appends
+ * tokens at the next positions and attends over the cache, so greedy decoding costs one
+ * token's work per new token. */
+typedef struct qp_llama_session {
+    const qp_llama *model;
+    size_t capacity, chunk, length;
+    float *keys, *values; /* [layers][capacity][kv_heads * head_dim], keys after RoPE */
+    float *arena;         /* activations for `chunk` tokens */
+    void *scratch;        /* LHS packing for the largest linear at `chunk` rows */
+    size_t scratch_size;
+} qp_llama_session;
+
+qp_status qp_llama_session_init(qp_llama_session *session, const qp_llama *model, size_t capacity, size_t chunk);
+void qp_llama_session_free(qp_llama_session *session);
+
+/* Runs `count` (<= chunk) new tokens at positions length .. length+count-1 and writes their
+ * logits (count x vocab); QP_ERR_ARGUMENT when the cache would overflow or an id is out of range. */
+qp_status qp_llama_session_step(qp_llama_session *session, const int32_t *ids, size_t count, float *logits,
+                                qp_linear_observer observer, void *context);
 
 #ifdef __cplusplus
 }
