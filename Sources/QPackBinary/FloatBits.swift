@@ -59,4 +59,15 @@ public enum FloatBits {
         if rem > 0x1000 || (rem == 0x1000 && (h & 1) == 1) { h += 1 }
         return sign | UInt16(h)
     }
+
+    /// IEEE binary32 values as little-endian bytes.
+    public static func littleEndianBytes(_ values: [Float]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: values.count * 4)
+        for (i, v) in values.enumerated() {
+            let b = v.bitPattern
+            out[4 * i] = UInt8(truncatingIfNeeded: b); out[4 * i + 1] = UInt8(truncatingIfNeeded: b >> 8)
+            out[4 * i + 2] = UInt8(truncatingIfNeeded: b >> 16); out[4 * i + 3] = UInt8(truncatingIfNeeded: b >> 24)
+        }
+        return out
+    }
 }

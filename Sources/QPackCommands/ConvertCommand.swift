@@ -39,6 +39,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Override every rule's scale search: absmax or mse.", valueName: "search"))
     var search: String?
 
+    @Flag(help: "Also store the source's float values of every tensor not kept as f32, so `qpack verify` runs without --source.")
+    var withReference = false
+
     @Flag(help: "Replace an existing output file.")
     var force = false
 
@@ -66,6 +69,7 @@ struct ConvertCommand: ParsableCommand {
         var options = ConvertOptions(target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
         options.nonFinite = nan.flatMap(NonFinitePolicy.init(rawValue:))
         options.search = search.map { $0 == "absmax" ? .absmax : .default }
+        options.withReference = withReference
         let bar = ProgressBar(label: "converting", quiet: quiet)
         let result: ConvertResult
         do {

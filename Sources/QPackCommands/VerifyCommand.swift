@@ -11,7 +11,7 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Run real samples through the packed model and the float model and show how far apart they are.",
         discussion: """
         The bundled C runtime runs the packed .qpack model and the float model (weights from \
-        --source) on each sample and reports the end-to-end cosine of the sentence embeddings, \
+        --source, or from the float copy a file converted with --with-reference carries) on each sample and reports the end-to-end cosine of the sentence embeddings, \
         and for every linear layer its output error against the float layer on the same input \
         (relative RMSE, SNR, cosine), worst first, with the rule that chose its scheme. \
         For Llama decoders: per-position KL divergence of the next-token distributions, top-1 \
@@ -22,8 +22,8 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The .qpack file.")
     var file: String
 
-    @Option(help: ArgumentHelp("Source checkpoint for the float reference.", valueName: "model"))
-    var source: String
+    @Option(help: ArgumentHelp("Source checkpoint for the float reference (optional when the file carries a float copy).", valueName: "model"))
+    var source: String?
 
     @Option(help: ArgumentHelp("A sample text (repeatable).", valueName: "text"))
     var runSample: [String] = []
@@ -73,10 +73,18 @@ struct VerifyCommand: ParsableCommand {
             printError(error.description)
             throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
         }
-        let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.open(path: source) } catch {
-            printError(error.description)
-            throw QPackExit.code(for: error)
+        let checkpoint: FloatReference
+        if let source {
+            do { checkpoint = FloatReference(checkpoint: try Checkpoint.open(path: source), path: source) } catch {
+                printError(error.description)
+                throw QPackExit.code(for: error)
+            }
+        } else {
+            guard FloatReference.containerCarriesReference(container) else {
+                printError("\(container.fileName): no --source given and the file carries no float copy (convert with --with-reference)")
+                throw QPackExit.usage
+            }
+            checkpoint = FloatReference(container: container)
         }
         if container.manifest["model"]?["architecture"]?.string == "llama" {
             try verifyDecoder(container, checkpoint, texts)
@@ -104,7 +112,7 @@ struct VerifyCommand: ParsableCommand {
                 throw QPackExit.usage
             }
             var r = try Verifier.verifyBERT(container: container, reference: reference, packed: packed, samples: samples)
-            do { r.layoutChecks = try LayoutCheck.run(container, source: checkpoint) } catch {
+            do { r.layoutChecks = try LayoutCheck.run(container, reference: checkpoint) } catch {
                 printError("layout check: \(error)")
                 throw QPackExit.malformedInput
             }
@@ -152,7 +160,7 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    func verifyDecoder(_ container: ContainerFile, _ checkpoint: Checkpoint, _ texts: [String]) throws {
+    func verifyDecoder(_ container: ContainerFile, _ checkpoint: FloatReference, _ texts: [String]) throws {
         var report: DecoderReport
         do {
             let config = try LlamaModel.config(from: container)
@@ -169,7 +177,7 @@ struct VerifyCommand: ParsableCommand {
             }
             report = try DecoderVerifier.verify(container: container, reference: reference, packed: packed, tokenizer: tokenizer,
                                                 samples: samples, continuation: max(0, min(continuation, 64)))
-            report.layoutChecks = try LayoutCheck.run(container, source: checkpoint)
+            report.layoutChecks = try LayoutCheck.run(container, reference: checkpoint)
         } catch {
             printError("\(error)")
             throw QPackExit.malformedInput

@@ -35,6 +35,9 @@ public final class ContainerFile: Sendable {
         public let sourceXXH64: String
         public let sourceBytes: Int
         public let layout: Layout?
+        /// Section holding the source's float values (F32, source order), written by
+        /// `qpack convert --with-reference` for tensors stored in any scheme but f32 and keep.
+        public var referenceSection: String? = nil
 
         public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.section == b.section }
         public func hash(into h: inout Hasher) { h.combine(name) }

@@ -119,13 +119,23 @@ struct ManifestParser {
             let sourceBytes = try int(item, "source_bytes", subject)
             var layer: Int?
             if let l = optional(item, "layer"), let u = l.value.exactUInt64 { layer = Checked.int(u) }
-            let t = ContainerFile.Tensor(
+            var t = ContainerFile.Tensor(
                 name: name, role: try string(item, "role", subject), layer: layer, sourceType: try string(item, "source_type", subject),
                 shape: shape, matrix: matrix, scheme: scheme, rule: try string(item, "rule", subject), section: sectionName,
                 sourceXXH64: try string(item, "source_xxh64", subject), sourceBytes: sourceBytes, layout: layout)
             let expected = try Self.expectedLength(t, elements: elements, subject: subject, offset: item.offset, fail: fail)
             guard expected == section.length else {
                 throw fail(subject, item.offset, "section '\(sectionName)' holds \(section.length) bytes, the scheme \(scheme.name) needs \(expected)")
+            }
+            if let r = optional(item, "reference_section") {
+                guard case let .string(refName) = r.value, let ref = byName[refName] else {
+                    throw fail(subject, r.offset, "reference_section must name an existing section")
+                }
+                guard usedSections.insert(refName).inserted else { throw fail(subject, r.offset, "shares section '\(refName)' with another tensor") }
+                guard Checked.mul(elements, 4) == ref.length else {
+                    throw fail(subject, r.offset, "reference section '\(refName)' holds \(ref.length) bytes, \(elements) F32 values need \(elements * 4)")
+                }
+                t.referenceSection = refName
             }
             tensors.append(t)
         }

@@ -18,6 +18,9 @@ public struct ConvertOptions: Sendable {
     /// Overrides every rule's `nan` / `search` when set.
     public var nonFinite: NonFinitePolicy?
     public var search: ScaleSearch?
+    /// Also store the source's float values of every tensor not kept as f32, for `qpack verify`
+    /// without the source checkpoint.
+    public var withReference = false
 
     public init(target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
                 nonFinite: NonFinitePolicy? = nil, search: ScaleSearch? = nil) {
@@ -67,25 +70,46 @@ public enum Converter {
             let compress = options.compress
             // Up to `jobs` tensors are encoded at once; sections are written strictly in plan
             // order as they complete, so the file never depends on scheduling.
-            let pipeline = OrderedPipeline<(ContainerWriter.PreparedSection, String)>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
+            let withReference = options.withReference
+            typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?, sourceChecksum: String)
+            let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
                 let e = entries[i]
                 let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions)
+                var reference: [UInt8]?
+                if withReference && e.scheme != .f32 && e.scheme != .keep {
+                    do {
+                        guard let values = try checkpoint.floatValues(of: e.name) else {
+                            throw ConvertError(.malformed, "\(fileName): tensor '\(e.name)' has no float values for --with-reference")
+                        }
+                        reference = FloatBits.littleEndianBytes(values)
+                    } catch let error as ConvertError { throw error } catch {
+                        throw ConvertError(.malformed, "\(fileName): tensor '\(e.name)': \(error)")
+                    }
+                }
                 let sourceChecksum = checkpoint.rawBytes(of: e.name).map { XXH64.hex(XXH64.hash($0)) } ?? ""
                 checkpoint.release(e.name)
-                do throws(ContainerError) { return (try ContainerWriter.PreparedSection(bytes, compress: compress), sourceChecksum) } catch {
+                do throws(ContainerError) {
+                    return (try ContainerWriter.PreparedSection(bytes, compress: compress),
+                            try reference.map { r throws(ContainerError) in try ContainerWriter.PreparedSection(r, compress: compress) }, sourceChecksum)
+                } catch {
                     throw ConvertError(.io, "\(fileName): tensor '\(e.name)': \(error.detail)")
                 }
             }
             for (i, e) in entries.enumerated() {
-                let (prepared, sourceChecksum) = try pipeline.result(i)
+                let encoded = try pipeline.result(i)
                 let section: SectionRecord
-                do throws(ContainerError) { section = try writer.addSection(name: "tensor:" + e.name, prepared: prepared) } catch {
+                var referenceSection: SectionRecord?
+                do throws(ContainerError) {
+                    section = try writer.addSection(name: "tensor:" + e.name, prepared: encoded.tensor)
+                    if let r = encoded.reference { referenceSection = try writer.addSection(name: "reference:" + e.name, prepared: r) }
+                } catch {
                     pipeline.cancel()
                     throw ConvertError(error)
                 }
                 tensorBytes += section.length
                 storedBytes += section.storedLength
-                tensorsJSON.append(tensorJSON(e, section: section.name, sourceChecksum: sourceChecksum, checkpoint: checkpoint))
+                tensorsJSON.append(tensorJSON(e, section: section.name, reference: referenceSection?.name, sourceChecksum: encoded.sourceChecksum,
+                                              checkpoint: checkpoint))
                 progress(i + 1, entries.count, e.name)
             }
             for s in metadata.sections {
@@ -151,7 +175,7 @@ public enum Converter {
         return .object([("file", .string(name)), ("bytes", .int(total)), ("sha256", .string(SHA256.hex(h.finalize())))])
     }
 
-    static func tensorJSON(_ e: PlanEntry, section: String, sourceChecksum: String, checkpoint: Checkpoint) -> JSONOut {
+    static func tensorJSON(_ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint) -> JSONOut {
         var layout = JSONOut.null, quantization = JSONOut.null
         if let id = e.layout, let t = e.tile {
             var l: [(String, JSONOut)] = [("id", .string(id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
@@ -170,14 +194,17 @@ public enum Converter {
             quantization = .object([("scale_dtype", .string(scaleType)), ("scale_rounding", .string("nearest-even")),
                                     ("search", .string(e.scheme == .q4_0Repack ? "none" : e.search)), ("nan", .string(e.nonFinite))])
         }
-        return .object([
+        var members: [(String, JSONOut)] = [
             ("name", .string(e.name)), ("role", .string(e.role.rawValue)), ("layer", e.layer.map { .int($0) } ?? .null),
             ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
             ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
             ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),
             ("source_xxh64", .string(sourceChecksum)), ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
             ("layout", layout), ("quantization", quantization),
-        ])
+        ]
+        // Present only with --with-reference, so files without it are unchanged.
+        if let reference { members.append(("reference_section", .string(reference))) }
+        return .object(members)
     }
 }
 

@@ -70,10 +70,14 @@ public final class BERTModel {
 
     /// Float reference from the source checkpoint (F32/F16/BF16 decoded to float32).
     public static func float(from checkpoint: Checkpoint, config: Config) throws(LoadError) -> BERTModel {
+        try float(from: FloatReference(checkpoint: checkpoint, path: ""), config: config)
+    }
+
+    public static func float(from reference: FloatReference, config: Config) throws(LoadError) -> BERTModel {
         let m = BERTModel(config: config)
         func values(_ name: String) throws(LoadError) -> [Float] {
             let v: [Float]?
-            do { v = try checkpoint.floatValues(of: name) } catch { throw LoadError(description: error.description) }
+            do { v = try reference.floatValues(of: name) } catch { throw LoadError(description: "\(error)") }
             guard let v else { throw LoadError(description: "source checkpoint has no tensor '\(name)'") }
             return v
         }

@@ -19,6 +19,10 @@ public enum LayoutCheck {
     }
 
     public static func run(_ file: ContainerFile, source: Checkpoint) throws -> [Result] {
+        try run(file, reference: FloatReference(checkpoint: source, path: ""))
+    }
+
+    public static func run(_ file: ContainerFile, reference source: FloatReference) throws -> [Result] {
         var results: [Result] = []
         for t in file.tensors {
             guard t.scheme != .keep || t.sourceType == "F32", let reference = try source.floatValues(of: t.name) else { continue }

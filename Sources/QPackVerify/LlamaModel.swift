@@ -59,10 +59,14 @@ public final class LlamaModel {
     }
 
     public static func float(from checkpoint: Checkpoint, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
+        try float(from: FloatReference(checkpoint: checkpoint, path: ""), config: config)
+    }
+
+    public static func float(from reference: FloatReference, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
         let m = LlamaModel(config: config)
         func values(_ name: String) throws(BERTModel.LoadError) -> [Float] {
             let v: [Float]?
-            do { v = try checkpoint.floatValues(of: name) } catch { throw BERTModel.LoadError(description: error.description) }
+            do { v = try reference.floatValues(of: name) } catch { throw BERTModel.LoadError(description: "\(error)") }
             guard let v else { throw BERTModel.LoadError(description: "source has no tensor '\(name)'") }
             return v
         }
@@ -70,7 +74,7 @@ public final class LlamaModel {
             let w = try values(name)
             return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil)
         }
-        try m.assemble(linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) }, has: { checkpoint.rawBytes(of: $0) != nil })
+        try m.assemble(linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) }, has: { reference.has($0) })
         return m
     }
 

@@ -139,6 +139,23 @@ struct VerifyCLITests {
         #expect(usage.status == 64)
     }
 
+    /// With `--with-reference`, verify without --source reports exactly what it reports with it
+    /// (the sections themselves are checked in ConvertTests). A file without the copy needs --source (64).
+    @Test func withReferenceVerifiesWithoutTheSource() throws {
+        let dir = try scratchDirectory("verify-reference")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/r.qpack", plain = dir + "/p.qpack"
+        #expect(try CLI.run(["convert", TestPaths.miniLMPath, "-o", out, "--quiet", "--with-reference"]).status == 0)
+        #expect(try CLI.run(["convert", TestPaths.miniLMPath, "-o", plain, "--quiet"]).status == 0)
+        let sample = ["--run-sample", "A man is eating food.", "--json"]
+        let withSource = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath] + sample)
+        let withoutSource = try CLI.run(["verify", out] + sample)
+        #expect(withSource.status == 0 && withoutSource.status == 0, "\(withoutSource.stderr)")
+        #expect(withSource.stdout == withoutSource.stdout)
+        let refused = try CLI.run(["verify", plain] + sample)
+        #expect(refused.status == 64 && refused.stderr.contains("no float copy"))
+    }
+
     /// `--output` writes the raw embeddings; read back from the safetensors spec alone, the float
     /// rows must match the numpy float64 reference and `--ids` must give the same row as the text.
     @Test func outputWritesEmbeddingsThatMatchTheNumpyReference() throws {

@@ -9,11 +9,12 @@ import QPackTestSupport
 @testable import QPackReaders
 
 func convert(_ modelPath: String, rules: RuleSet = DefaultRules.ruleSet, target: KernelTarget = .neonI8mm,
-             to output: String, jobs: Int = 2, compress: Bool = false) throws -> (QuantPlan, ConvertResult) {
+             to output: String, jobs: Int = 2, compress: Bool = false, withReference: Bool = false) throws -> (QuantPlan, ConvertResult) {
     let checkpoint = try Checkpoint.open(path: modelPath)
     let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target)
-    let result = try Converter.convert(checkpoint, path: modelPath, plan: plan, rules: rules, output: output,
-                                       options: ConvertOptions(target: target, compress: compress, jobs: jobs))
+    var options = ConvertOptions(target: target, compress: compress, jobs: jobs)
+    options.withReference = withReference
+    let result = try Converter.convert(checkpoint, path: modelPath, plan: plan, rules: rules, output: output, options: options)
     return (plan, result)
 }
 
@@ -125,6 +126,34 @@ final class ScaleCache: @unchecked Sendable {
         }
         #expect(file.tensor(named: "t.q4_0")?.layout?.id == "qsi4c32pscalef16")
         #expect(file.tensors.count == 14)
+    }
+
+    /// `--with-reference`: every tensor stored below f32 gets a section of its source values as
+    /// F32, equal bit for bit to gguf-py's dequantization; f32 and kept tensors get none; the
+    /// file without the option is unchanged (no key, no section).
+    @Test func referenceSectionsHoldGGUFPyValues() throws {
+        let dir = try temporaryDirectory("reference")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rules = try RuleSet.parse("""
+        version: 1
+        rules:
+          - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
+          - {name: half, match: {name: t.q8_0}, scheme: f16}
+          - {name: float, match: {name: ["t.f16", "t.bf16"]}, scheme: f32}
+          - {name: rest, scheme: keep}
+        """, origin: "test")
+        _ = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/r.qpack", compress: true, withReference: true)
+        _ = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/p.qpack", compress: true)
+        let file = try ContainerFile(path: dir + "/r.qpack"), plain = try ContainerFile(path: dir + "/p.qpack")
+        for name in ["t.q4_0", "t.q8_0"] {
+            let t = try #require(file.tensor(named: name))
+            let section = try #require(t.referenceSection)
+            let want = littleEndianFloats(try TestPaths.read(TestPaths.fixture("gguf/types.expected/\(name).f32")))
+            #expect(littleEndianFloats(try file.sectionBytes(section)).map(\.bitPattern) == want.map(\.bitPattern), "\(name)")
+        }
+        for name in ["t.f16", "t.bf16", "t.q4_1"] { #expect(file.tensor(named: name)?.referenceSection == nil, "\(name)") }
+        #expect(plain.tensors.allSatisfy { $0.referenceSection == nil })
+        #expect(file.sections.count == plain.sections.count + 2)
     }
 
     @Test func nonFiniteWeightsStopTheConversionAndLeaveNothing() throws {

@@ -1,0 +1,43 @@
+import QPackBinary
+import QPackContainer
+import QPackReaders
+
+/// Where the float reference's weights come from: the source checkpoint (`--source`), or the
+/// float copy a container carries when converted with `--with-reference`.
+public struct FloatReference {
+    /// Shown in reports: the checkpoint's path or "the container's float copy".
+    public let origin: String
+    private let lookup: (String) throws -> [Float]?
+
+    public init(checkpoint: Checkpoint, path: String) {
+        origin = path
+        lookup = { name in try checkpoint.floatValues(of: name) }
+    }
+
+    /// The container's `reference_section`s, and its f32 tensors (stored exactly). Tensors in a
+    /// lossy scheme without a reference have no float values here.
+    public init(container: ContainerFile) {
+        origin = "the float copy in \(container.fileName)"
+        let byName = Dictionary(container.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        lookup = { name in
+            guard let t = byName[name] else { return nil }
+            if let r = t.referenceSection { return Self.floats(try container.sectionBytes(r)) }
+            if t.scheme == .f32 { return Self.floats(try container.sectionBytes(t.section)) }
+            return nil
+        }
+    }
+
+    /// True when every tensor of `container` quantized or stored below f32 has a float copy.
+    public static func containerCarriesReference(_ container: ContainerFile) -> Bool {
+        container.tensors.allSatisfy { $0.scheme == .f32 || $0.scheme == .keep || $0.referenceSection != nil }
+    }
+
+    public func floatValues(of name: String) throws -> [Float]? { try lookup(name) }
+    public func has(_ name: String) -> Bool { ((try? lookup(name)) ?? nil) != nil }
+
+    static func floats(_ bytes: [UInt8]) -> [Float] {
+        (0..<(bytes.count / 4)).map { i in
+            Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
+        }
+    }
+}
