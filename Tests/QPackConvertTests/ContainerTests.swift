@@ -45,6 +45,32 @@ func temporaryDirectory(_ label: String) throws -> String {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.qpack"])
     }
 
+    /// `reference_section` must name an unused section of exactly 4 bytes per element.
+    @Test(arguments: [("r", nil), ("nope", "must name an existing section"), ("short", "12 F32 values need 48"),
+                      ("t", "shares section 't'")] as [(String, String?)])
+    func referenceSectionIsChecked(_ reference: String, _ message: String?) throws {
+        let dir = try temporaryDirectory("reference")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let w = try ContainerWriter(path: dir + "/x.qpack", force: true)
+        try w.addSection(name: "t", bytes: [UInt8](repeating: 1, count: 48), compress: false)
+        try w.addSection(name: "r", bytes: [UInt8](repeating: 2, count: 48), compress: false)
+        try w.addSection(name: "short", bytes: [UInt8](repeating: 3, count: 8), compress: false)
+        let tensor = JSONOut.object([("name", .string("w")), ("role", .string("linear")), ("layer", .null), ("source_type", .string("F32")),
+                                     ("shape", .array([.int(12)])), ("scheme", .string("keep")), ("rule", .string("x")),
+                                     ("section", .string("t")), ("source_xxh64", .string("0000000000000000")), ("source_bytes", .int(48)),
+                                     ("reference_section", .string(reference))])
+        _ = try w.finish(manifest: .object([("format", .string("qpack")), ("version", .object([("major", .int(1)), ("minor", .int(0))])),
+                                            ("sections", w.sectionsJSON), ("tensors", .array([tensor]))]))
+        if let message {
+            #expect { try ContainerFile(path: dir + "/x.qpack") } throws: { e in
+                let d = (e as? ContainerError)?.description ?? ""
+                return d.contains("tensor 'w'") && d.contains(message)
+            }
+        } else {
+            #expect(try ContainerFile(path: dir + "/x.qpack").tensor(named: "w")?.referenceSection == "r")
+        }
+    }
+
     @Test func refusesToOverwriteWithoutForce() throws {
         let dir = try temporaryDirectory("force")
         defer { try? FileManager.default.removeItem(atPath: dir) }
