@@ -29,7 +29,7 @@ echo "== one packed tensor, unpacked and compared with the source"
 echo
 echo "== qpack verify: the packed model against the float model in qpack's runtime"
 "$qpack" verify "$out/all-MiniLM-L6-v2.qpack" --source "$minilm" --run-sample "A man is eating food." \
-  --run-sample "The capital of France is Paris." | head -16
+  --run-sample "The capital of France is Paris." | sed -n '1,16p'  # sed reads everything: no SIGPIPE under pipefail
 echo
 echo "== qpack plan SmolLM2 (coverage)"
 "$qpack" plan "$smollm" --target neon-dotprod | sed -n '/^Coverage:/,$p'
@@ -38,4 +38,4 @@ echo "== qpack convert SmolLM2"
 "$qpack" convert "$smollm" -o "$out/SmolLM2-135M-Instruct.qpack" --target neon-dotprod --force
 echo
 echo "== qpack verify SmolLM2"
-"$qpack" verify "$out/SmolLM2-135M-Instruct.qpack" --source "$smollm" --run-sample "The capital of France is" | head -16
+"$qpack" verify "$out/SmolLM2-135M-Instruct.qpack" --source "$smollm" --run-sample "The capital of France is" | sed -n '1,16p'  # sed reads everything: no SIGPIPE under pipefail
