@@ -14,7 +14,7 @@ public final class BERTModel {
     }
 
     public let config: Config
-    private var buffers: [UnsafeMutableRawBufferPointer] = []
+    private let pinned = PinnedBuffers()
     private let layers: UnsafeMutablePointer<qp_bert_layer>
     public private(set) var model = qp_bert()
     /// Rule that chose each linear's scheme, by (layer, which), for reports.
@@ -52,21 +52,12 @@ public final class BERTModel {
     }
 
     deinit {
-        for b in buffers { b.deallocate() }
         layers.deinitialize(count: config.layers)
         layers.deallocate()
     }
 
-    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer {
-        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
-        if bytes.count > 0 { b.copyMemory(from: bytes) }
-        buffers.append(b)
-        return UnsafeRawPointer(b.baseAddress!)
-    }
-
-    private func keep(_ floats: [Float]) -> UnsafePointer<Float> {
-        floats.withUnsafeBytes { keep($0) }.assumingMemoryBound(to: Float.self)
-    }
+    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer { pinned.keep(bytes) }
+    private func keep(_ floats: [Float]) -> UnsafePointer<Float> { pinned.keep(floats) }
 
     /// Float reference from the source checkpoint (F32/F16/BF16 decoded to float32).
     public static func float(from checkpoint: Checkpoint, config: Config) throws(LoadError) -> BERTModel {

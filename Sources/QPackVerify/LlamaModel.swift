@@ -13,7 +13,7 @@ public final class LlamaModel {
     }
 
     public let config: Config
-    private var buffers: [UnsafeMutableRawBufferPointer] = []
+    private let pinned = PinnedBuffers()
     private let layers: UnsafeMutablePointer<qp_llama_layer>
     public private(set) var model = qp_llama()
 
@@ -42,21 +42,12 @@ public final class LlamaModel {
     }
 
     deinit {
-        for b in buffers { b.deallocate() }
         layers.deinitialize(count: config.layers)
         layers.deallocate()
     }
 
-    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer {
-        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
-        if bytes.count > 0 { b.copyMemory(from: bytes) }
-        buffers.append(b)
-        return UnsafeRawPointer(b.baseAddress!)
-    }
-
-    private func keep(_ floats: [Float]) -> UnsafePointer<Float> {
-        floats.withUnsafeBytes { keep($0) }.assumingMemoryBound(to: Float.self)
-    }
+    private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer { pinned.keep(bytes) }
+    private func keep(_ floats: [Float]) -> UnsafePointer<Float> { pinned.keep(floats) }
 
     public static func float(from checkpoint: Checkpoint, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
         try float(from: FloatReference(checkpoint: checkpoint, path: ""), config: config)
