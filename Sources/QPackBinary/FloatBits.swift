@@ -60,6 +60,15 @@ public enum FloatBits {
         return sign | UInt16(h)
     }
 
+    /// Little-endian bytes (a multiple of 4) as IEEE binary32 values.
+    public static func littleEndianFloats(_ bytes: [UInt8]) -> [Float] {
+        (0..<(bytes.count / 4)).map { (i: Int) -> Float in
+            let b0 = UInt32(bytes[4 * i]), b1 = UInt32(bytes[4 * i + 1]) << 8
+            let b2 = UInt32(bytes[4 * i + 2]) << 16, b3 = UInt32(bytes[4 * i + 3]) << 24
+            return Float(bitPattern: b0 | b1 | b2 | b3)
+        }
+    }
+
     /// IEEE binary32 values as little-endian bytes.
     public static func littleEndianBytes(_ values: [Float]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: values.count * 4)

@@ -11,19 +11,16 @@ public enum ContainerTensorDecoder {
     /// Values in the source's element order; for matrices, row-major N x K.
     public static func floats(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float] {
         let bytes = try file.sectionBytes(t.section)
-        func f32(_ i: Int) -> Float {
-            Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
-        }
         func u16(_ i: Int) -> UInt16 { UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8 }
         switch t.scheme {
-        case .f32: return (0..<(bytes.count / 4)).map(f32)
+        case .f32: return FloatBits.littleEndianFloats(bytes)
         case .f16: return (0..<(bytes.count / 2)).map { FloatBits.halfToFloat(u16($0)) }
         case .bf16: return (0..<(bytes.count / 2)).map { FloatBits.bfloat16ToFloat(u16($0)) }
         case .keep:
             guard t.sourceType == "F32" else {
                 throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "kept as \(t.sourceType); no float view")
             }
-            return (0..<(bytes.count / 4)).map(f32)
+            return FloatBits.littleEndianFloats(bytes)
         case let .qsi4c32(bl):
             let (m, l) = (t.matrix!, t.layout!)
             let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)

@@ -1,17 +1,21 @@
 import QPackBinary
 import QPackContainer
+import QPackConvert
 import QPackReaders
 
 /// Where the float reference's weights come from: the source checkpoint (`--source`), or the
 /// float copy a container carries when converted with `--with-reference`.
 public struct FloatReference {
-    /// Shown in reports: the checkpoint's path or "the container's float copy".
+    /// Shown in reports: the checkpoint's path or "the float copy in FILE".
     public let origin: String
     private let lookup: (String) throws -> [Float]?
+    /// Whether `lookup` would find the tensor, without decoding it.
+    private let contains: (String) -> Bool
 
     public init(checkpoint: Checkpoint, path: String) {
         origin = path
         lookup = { name in try checkpoint.floatValues(of: name) }
+        contains = { checkpoint.rawBytes(of: $0) != nil }
     }
 
     /// The container's `reference_section`s, and its f32 tensors (stored exactly). Tensors in a
@@ -21,10 +25,11 @@ public struct FloatReference {
         let byName = Dictionary(container.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         lookup = { name in
             guard let t = byName[name] else { return nil }
-            if let r = t.referenceSection { return Self.floats(try container.sectionBytes(r)) }
-            if t.scheme == .f32 { return Self.floats(try container.sectionBytes(t.section)) }
+            if let r = t.referenceSection { return FloatBits.littleEndianFloats(try container.sectionBytes(r)) }
+            if t.scheme == .f32 { return try ContainerTensorDecoder.floats(t, in: container) }
             return nil
         }
+        contains = { name in byName[name].map { $0.referenceSection != nil || $0.scheme == .f32 } ?? false }
     }
 
     /// True when every tensor of `container` quantized or stored below f32 has a float copy.
@@ -33,11 +38,5 @@ public struct FloatReference {
     }
 
     public func floatValues(of name: String) throws -> [Float]? { try lookup(name) }
-    public func has(_ name: String) -> Bool { ((try? lookup(name)) ?? nil) != nil }
-
-    static func floats(_ bytes: [UInt8]) -> [Float] {
-        (0..<(bytes.count / 4)).map { i in
-            Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
-        }
-    }
+    public func has(_ name: String) -> Bool { contains(name) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import QPackBinary
 
 /// Raw outputs of a verify run (pooled embeddings, or logits per position), for `--output`.
 public struct OutputTensor: Sendable {
@@ -24,9 +25,7 @@ public enum SafetensorsWriter {
         var out = Data()
         withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: Array(header.utf8))
-        for t in tensors {
-            for v in t.values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-        }
+        for t in tensors { out.append(contentsOf: FloatBits.littleEndianBytes(t.values)) }
         return out
     }
 }
