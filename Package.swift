@@ -52,6 +52,7 @@ let package = Package(
                            "QPackPacking", "QPackModel"],
             exclude: ["README.md"]
         ),
+        .target(name: "QPackCalibration", dependencies: ["QPackBinary"], exclude: ["README.md"], swiftSettings: optimized),
         .target(
             name: "QPackInspect",
             dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackContainer", "QPackConvert"],
@@ -107,6 +108,7 @@ let package = Package(
             dependencies: ["QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackReaders", "QPackTokenizers",
                            "QPackBinary", "QPackTestSupport", "CQPackRuntime"]
         ),
+        .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
