@@ -42,7 +42,8 @@ let package = Package(
         ),
         .target(
             name: "QPackConvert",
-            dependencies: ["QPackContainer", "QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary"],
+            dependencies: ["QPackContainer", "QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary",
+                           "QPackCalibration"],
             exclude: ["README.md"],
             swiftSettings: optimized
         ),
@@ -53,6 +54,13 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(name: "QPackCalibration", dependencies: ["QPackBinary"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(
+            name: "QPackCalibrate",
+            dependencies: ["QPackCalibration", "QPackVerify", "QPackConvert", "QPackContainer", "QPackReaders", "QPackTokenizers",
+                           "QPackPlanning", "QPackBinary", "CQPackRuntime"],
+            exclude: ["README.md"],
+            swiftSettings: optimized
+        ),
         .target(
             name: "QPackInspect",
             dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackContainer", "QPackConvert"],
@@ -67,7 +75,7 @@ let package = Package(
         .target(
             name: "QPackCommands",
             dependencies: [
-                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackVerify", "QPackTokenizers", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
+                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackVerify", "QPackCalibrate", "QPackCalibration", "QPackTokenizers", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]

@@ -52,6 +52,26 @@ float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qm
     return err;
 }
 
+float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin, float qmax) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int l = 0; l < 8; l++) {
+            float q = round_even(clampf(x[i + l] * inv, qmin, qmax));
+            float d = x[i + l] - q * scale;
+            acc[l] = acc[l] + w[i + l] * (d * d);
+        }
+    }
+    float err = 0;
+    for (int l = 0; l < 8; l++) err = err + acc[l];
+    for (; i < n; i++) {
+        float q = round_even(clampf(x[i] * inv, qmin, qmax));
+        float d = x[i] - q * scale;
+        err = err + w[i] * (d * d);
+    }
+    return err;
+}
+
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out) {
     for (size_t i = 0; i < n; i++) out[i] = (int8_t)round_even(clampf(x[i] * inv, qmin, qmax));
 }

@@ -33,7 +33,10 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     const size_t lhs_size = qp_lhs_packed_size_qai8dxp(m, k, t.mr);
     if (!lhs || scratch_size < lhs_size) return QP_ERR_ARGUMENT;
     memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
-    qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
+    if (l->activation == QP_ACTIVATION_STATIC)
+        qp_lhs_quant_pack_qai8dxp_f32_range(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min, l->activation_max);
+    else
+        qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
     if (l->kind == QP_WEIGHT_QSI4C32P) qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
     else if (l->kind == QP_WEIGHT_QSI4CXP) qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
     else qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);

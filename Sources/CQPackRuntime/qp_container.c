@@ -39,6 +39,8 @@ typedef struct {
 typedef struct {
     char *name, *scheme, *layout, *section;
     size_t rows, columns, nr, kr, sr, bl, length;
+    int activation_static;
+    float activation_min, activation_max;
 } tensor;
 
 struct qp_container {
@@ -179,6 +181,17 @@ static int get_uint(struct json_object *o, const char *key, uint64_t *out) {
     int64_t x = json_object_get_int64(v);
     if (x < 0 || x == INT64_MAX) return 0; /* INT64_MAX: saturated or absurd either way */
     *out = (uint64_t)x;
+    return 1;
+}
+
+/* A finite JSON number (int or double) that fits a float. */
+static int get_float(struct json_object *o, const char *key, float *out) {
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v)) return 0;
+    if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) return 0;
+    const double d = json_object_get_double(v);
+    if (!isfinite(d) || fabs(d) > 3.4e38) return 0;
+    *out = (float)d;
     return 1;
 }
 
@@ -372,6 +385,21 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
             t->layout = dup_string(id);
             t->nr = (size_t)nr; t->kr = (size_t)kr; t->sr = (size_t)sr; t->bl = (size_t)bl;
         }
+        if (json_object_object_get_ex(o, "activation", &v) && !json_object_is_type(v, json_type_null)) {
+            const char *mode = json_object_is_type(v, json_type_object) ? get_string(v, "mode", 1) : NULL;
+            if (!mode || (strcmp(mode, "static") && strcmp(mode, "dynamic"))) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': activation.mode must be \"static\" or \"dynamic\"", name);
+                goto done;
+            }
+            if (!strcmp(mode, "static")) {
+                if (!t->layout || !get_float(v, "min", &t->activation_min) || !get_float(v, "max", &t->activation_max) ||
+                    t->activation_min > 0 || t->activation_max < 0 || !get_string(v, "observer", 1)) {
+                    st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': static activation needs a packed tensor, an observer and a finite range containing 0", name);
+                    goto done;
+                }
+                t->activation_static = 1;
+            }
+        }
         t->name = dup_string(name);
         t->scheme = dup_string(scheme);
         t->section = dup_string(sec);
@@ -475,6 +503,9 @@ static void fill_info(const tensor *t, qp_tensor_info *info) {
     info->name = t->name; info->scheme = t->scheme; info->layout = t->layout; info->section = t->section;
     info->rows = t->rows; info->columns = t->columns; info->nr = t->nr; info->kr = t->kr; info->sr = t->sr; info->bl = t->bl;
     info->length = t->length;
+    info->activation_static = t->activation_static;
+    info->activation_min = t->activation_min;
+    info->activation_max = t->activation_max;
 }
 
 qp_status qp_container_tensor(const qp_container *c, size_t index, qp_tensor_info *info) {

@@ -24,6 +24,7 @@ public enum CalibrationData {
 
     public struct LoadError: Error, Sendable, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     public static let maximumFileSize = 256 << 20

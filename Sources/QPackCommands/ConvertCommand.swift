@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import QPackCalibrate
+import QPackCalibration
 import QPackConvert
 import QPackModel
 import QPackPlanning
@@ -36,8 +38,16 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))
     var nan: String?
 
-    @Option(help: ArgumentHelp("Override every rule's scale search: absmax or mse.", valueName: "search"))
+    @Option(help: ArgumentHelp("Override every rule's scale search: absmax, mse, or importance (mse weighted by calibration's mean x² per input channel).", valueName: "search"))
     var search: String?
+
+    @Option(help: ArgumentHelp("Calibrate on this data first (a file or licenses:calibration; see `qpack calibrate`).", valueName: "data"))
+    var calibration: String?
+
+    @Option(help: ArgumentHelp("Use these .qcal statistics (repeatable: merged).", valueName: "file"))
+    var calibrationStats: [String] = []
+
+    @OptionGroup var samples: SampleOptions
 
     @Flag(help: "Also store the source's float values of every tensor not kept as f32, so `qpack verify` runs without --source.")
     var withReference = false
@@ -52,7 +62,11 @@ struct ConvertCommand: ParsableCommand {
         guard ["none", "zstd"].contains(compress) else { throw ValidationError("--compress must be none or zstd") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
         if let nan, NonFinitePolicy(rawValue: nan) == nil { throw ValidationError("--nan must be error or zero") }
-        if let search, !["absmax", "mse"].contains(search) { throw ValidationError("--search must be absmax or mse") }
+        if let search, !["absmax", "mse", "importance"].contains(search) { throw ValidationError("--search must be absmax, mse or importance") }
+        if calibration != nil && !calibrationStats.isEmpty { throw ValidationError("give --calibration or --calibration-stats, not both") }
+        if search == "importance" && calibration == nil && calibrationStats.isEmpty {
+            throw ValidationError("--search importance needs calibration: --calibration DATA or --calibration-stats FILE")
+        }
     }
 
     func run() throws {
@@ -65,11 +79,24 @@ struct ConvertCommand: ParsableCommand {
             throw QPackExit.code(for: error)
         }
         let rules = try planning.ruleSet()
-        let plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
+        var plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
         var options = ConvertOptions(target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
         options.nonFinite = nan.flatMap(NonFinitePolicy.init(rawValue:))
-        options.search = search.map { $0 == "absmax" ? .absmax : .default }
+        options.search = search.map { $0 == "absmax" ? .absmax : $0 == "importance" ? .importance(ratios: ScaleSearch.importanceRatios) : .default }
+        if !calibrationStats.isEmpty {
+            options.calibration = try readCalibrationStats(calibrationStats)
+        } else if let calibration {
+            options.calibration = try runCalibration(try floatRunner(source: model), spec: calibration, samples: samples, quiet: quiet)
+        }
         options.withReference = withReference
+        do {
+            let (p, notes) = try Converter.applyCalibration(plan, options.calibration, file: model.split(separator: "/").last.map(String.init) ?? model)
+            plan = p
+            if !quiet { for n in notes { printNotice(n) } }
+        } catch {
+            printError(error.description)
+            throw QPackExit.malformedInput
+        }
         let bar = ProgressBar(label: "converting", quiet: quiet)
         let result: ConvertResult
         do {

@@ -16,7 +16,19 @@ struct PlanningOptions: ParsableArguments {
     @Flag(help: "Treat planner warnings (fallbacks, guessed roles) as errors.")
     var strict = false
 
+    @Option(help: ArgumentHelp("Activation quantization of quantized linears whose rule does not say: dynamic (per row at run time) or static (ranges from calibration).", valueName: "mode"))
+    var mode: String = "dynamic"
+
+    @Option(help: ArgumentHelp("Static range observer for rules without one: minmax, percentile, entropy or mse.", valueName: "observer"))
+    var observer: String = "percentile"
+
+    @Option(help: ArgumentHelp("Percentile of the percentile observer (default 99.99).", valueName: "p"))
+    var percentile: Double?
+
     func validate() throws {
+        guard mode == "dynamic" || mode == "static" else { throw ValidationError("--mode must be dynamic or static") }
+        guard ["minmax", "percentile", "entropy", "mse"].contains(observer) else { throw ValidationError("--observer must be minmax, percentile, entropy or mse") }
+        if let p = percentile, !(p > 50 && p <= 100) || observer != "percentile" { throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile") }
         guard KernelTarget(rawValue: target) != nil else {
             throw ValidationError("unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -43,7 +55,8 @@ struct PlanningOptions: ParsableArguments {
 
     /// Plans `path`, printing diagnostics; exits 65 when the plan has errors.
     func plan(for path: String, checkpoint: Checkpoint, printWarnings: Bool) throws -> QuantPlan {
-        let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget)
+        let plannedObserver = observer == "percentile" && percentile != nil ? "percentile(\(percentile!))" : observer
+        let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget, activations: mode, observer: plannedObserver)
         let failing = plan.diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
         if printWarnings {
             for d in plan.diagnostics where d.severity != .note && !failing.contains(d) { printNotice(d.description) }

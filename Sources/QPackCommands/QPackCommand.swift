@@ -10,7 +10,8 @@ public struct QPackCommand: ParsableCommand {
         74 I/O error.
         """,
         version: QPackVersion.string,
-        subcommands: [ConvertCommand.self, PlanCommand.self, InspectCommand.self, VerifyCommand.self, VersionCommand.self]
+        subcommands: [ConvertCommand.self, PlanCommand.self, InspectCommand.self, VerifyCommand.self, CalibrateCommand.self, EvalCommand.self,
+                      VersionCommand.self]
     )
 
     public init() {}

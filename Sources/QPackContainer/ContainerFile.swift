@@ -22,6 +22,18 @@ public final class ContainerFile: Sendable {
         public let blockLength: Int?
     }
 
+    /// A static int8 activation range chosen by calibration (§ activation in the spec).
+    public struct StaticActivation: Sendable, Hashable {
+        public let observer: String
+        public let min: Float
+        public let max: Float
+        public init(observer: String, min: Float, max: Float) {
+            self.observer = observer
+            self.min = min
+            self.max = max
+        }
+    }
+
     public struct Tensor: Sendable, Hashable {
         public let name: String
         public let role: String
@@ -38,6 +50,8 @@ public final class ContainerFile: Sendable {
         /// Section holding the source's float values (F32, source order), written by
         /// `qpack convert --with-reference` for tensors stored in any scheme but f32 and keep.
         public var referenceSection: String? = nil
+        /// Static activation quantization (nil: dynamic, per row at run time).
+        public var activation: StaticActivation? = nil
 
         public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.section == b.section }
         public func hash(into h: inout Hasher) { h.combine(name) }

@@ -137,6 +137,24 @@ struct ManifestParser {
                 }
                 t.referenceSection = refName
             }
+            if let a = optional(item, "activation"), a.value != .null {
+                guard case .object = a.value else { throw fail(subject, a.offset, "activation must be an object") }
+                let mode = try string(a, "mode", subject)
+                if mode == "static" {
+                    guard layout != nil else { throw fail(subject, a.offset, "static activations need a packed (quantized) tensor") }
+                    func bound(_ key: String) throws(ContainerError) -> Float {
+                        guard let n = optional(a, key), case let .number(lexeme) = n.value, let d = Double(lexeme), case let f = Float(d), f.isFinite else {
+                            throw fail(subject, a.offset, "activation.\(key) must be a finite number")
+                        }
+                        return f
+                    }
+                    let lo = try bound("min"), hi = try bound("max")
+                    guard lo <= 0, hi >= 0 else { throw fail(subject, a.offset, "activation range [\(lo), \(hi)] must contain 0") }
+                    t.activation = ContainerFile.StaticActivation(observer: try string(a, "observer", subject), min: lo, max: hi)
+                } else if mode != "dynamic" {
+                    throw fail(subject, a.offset, "activation.mode must be 'dynamic' or 'static', not '\(mode)'")
+                }
+            }
             tensors.append(t)
         }
         return (sections, tensors)

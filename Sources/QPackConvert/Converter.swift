@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import QPackBinary
+import QPackCalibration
 import QPackContainer
 import QPackModel
 import QPackPlanning
@@ -21,6 +22,8 @@ public struct ConvertOptions: Sendable {
     /// Also store the source's float values of every tensor not kept as f32, for `qpack verify`
     /// without the source checkpoint.
     public var withReference = false
+    /// Calibration statistics: static activation ranges and importance-weighted scale search.
+    public var calibration: CalibrationStats?
 
     public init(target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
                 nonFinite: NonFinitePolicy? = nil, search: ScaleSearch? = nil) {
@@ -50,6 +53,9 @@ public enum Converter {
         guard !plan.hasErrors else { throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them") }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile)
+        let activations = try staticActivations(plan, options.calibration, file: fileName)
+        let calibration = options.calibration
+        let importanceWanted = options.search.map { if case .importance = $0 { return true } else { return false } } ?? false
         let writer: ContainerWriter
         do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
         do throws(ConvertError) {
@@ -74,7 +80,8 @@ public enum Converter {
             typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?, sourceChecksum: String)
             let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
                 let e = entries[i]
-                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions)
+                let importance = (importanceWanted || e.search == "importance") ? calibration?.stats(for: e.name)?.importance : nil
+                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importance)
                 var reference: [UInt8]?
                 if withReference && e.scheme != .f32 && e.scheme != .keep {
                     do {
@@ -108,8 +115,11 @@ public enum Converter {
                 }
                 tensorBytes += section.length
                 storedBytes += section.storedLength
+                let searched = e.scheme.isQuantized && e.scheme != .q4_0Repack
+                    ? ((importanceWanted || e.search == "importance") ? (calibration?.stats(for: e.name) != nil ? "importance" : "mse")
+                        : (options.search?.name ?? e.search)) : e.search
                 tensorsJSON.append(tensorJSON(e, section: section.name, reference: referenceSection?.name, sourceChecksum: encoded.sourceChecksum,
-                                              checkpoint: checkpoint))
+                                              checkpoint: checkpoint, search: searched, activation: activations[e.name]))
                 progress(i + 1, entries.count, e.name)
             }
             for s in metadata.sections {
@@ -133,7 +143,12 @@ public enum Converter {
                                          ("compression", .string(options.compress ? "zstd" : "none")),
                                          ("nan", .string(options.nonFinite?.rawValue ?? "per rule")),
                                          ("search", .string(options.search?.name ?? "per rule"))])),
-                ])),
+                ] + (calibration.map { c in [("calibration", JSONOut.object([
+                    ("architecture", .string(c.architecture)),
+                    ("data", .array(c.data.map { d in .object([("sha256", .string(d.sha256)), ("source", .string(d.source)),
+                                                              ("samples", .int(d.samples)), ("tokens", .int(d.tokens))]) })),
+                    ("sha256", .string(SHA256.hex(SHA256.hash(c.bytes())))),
+                ]))] } ?? []))),
                 ("target", .object([("name", .string(options.target.rawValue))])),
                 ("model", metadata.model),
                 ("tokenizer", metadata.tokenizer),
@@ -175,7 +190,50 @@ public enum Converter {
         return .object([("file", .string(name)), ("bytes", .int(total)), ("sha256", .string(SHA256.hex(h.finalize())))])
     }
 
-    static func tensorJSON(_ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint) -> JSONOut {
+    /// The plan with static activations turned dynamic for linears calibration never saw run (BERT's
+    /// pooler under mean pooling has no inputs to observe), and a notice for each. Fails when the
+    /// statistics name none of the plan's tensors (another model).
+    public static func applyCalibration(_ plan: QuantPlan, _ stats: CalibrationStats?, file: String) throws(ConvertError) -> (QuantPlan, [String]) {
+        guard let stats else { return (plan, []) }
+        guard plan.entries.contains(where: { stats.stats(for: $0.name) != nil }) else {
+            throw ConvertError(.malformed, "\(file): the calibration statistics name none of this model's tensors (another model?)")
+        }
+        var p = plan, notes: [String] = []
+        p.entries = plan.entries.map { e in
+            guard e.activations.hasPrefix("static:"), stats.stats(for: e.name) == nil else { return e }
+            var d = e
+            d.activations = "dynamic"
+            notes.append("tensor '\(e.name)': calibration never saw it run (not in the runtime graph); its activations stay dynamic")
+            return d
+        }
+        return (p, notes)
+    }
+
+    /// Static activation ranges of the plan's static tensors, chosen by their observers from the
+    /// calibration statistics; an error names a tensor calibration did not see.
+    static func staticActivations(_ plan: QuantPlan, _ stats: CalibrationStats?, file: String) throws(ConvertError) -> [String: ContainerStaticActivation] {
+        var out: [String: ContainerStaticActivation] = [:]
+        for e in plan.entries where e.activations.hasPrefix("static:") {
+            guard let stats else {
+                throw ConvertError(.usage, "\(file): tensor '\(e.name)' has static activations (rule '\(e.rule)'); give --calibration or --calibration-stats")
+            }
+            guard let s = stats.stats(for: e.name) else {
+                throw ConvertError(.malformed, "\(file): tensor '\(e.name)': the calibration statistics have no entry for it (another model?)")
+            }
+            guard s.channels == e.matrix?[1] else {
+                throw ConvertError(.malformed, "\(file): tensor '\(e.name)': calibration saw \(s.channels) input channels, the tensor has \(e.matrix?[1] ?? 0)")
+            }
+            guard let observer = RangeObserver(planned: e.activations) else {
+                throw ConvertError(.malformed, "\(file): tensor '\(e.name)': unknown activation setting '\(e.activations)'")
+            }
+            let r = observer.range(s)
+            out[e.name] = ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi))
+        }
+        return out
+    }
+
+    static func tensorJSON(_ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint,
+                           search: String, activation: ContainerStaticActivation?) -> JSONOut {
         var layout = JSONOut.null, quantization = JSONOut.null
         if let id = e.layout, let t = e.tile {
             var l: [(String, JSONOut)] = [("id", .string(id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
@@ -192,7 +250,7 @@ public enum Converter {
             default: scaleType = "f32"
             }
             quantization = .object([("scale_dtype", .string(scaleType)), ("scale_rounding", .string("nearest-even")),
-                                    ("search", .string(e.scheme == .q4_0Repack ? "none" : e.search)), ("nan", .string(e.nonFinite))])
+                                    ("search", .string(e.scheme == .q4_0Repack ? "none" : search)), ("nan", .string(e.nonFinite))])
         }
         var members: [(String, JSONOut)] = [
             ("name", .string(e.name)), ("role", .string(e.role.rawValue)), ("layer", e.layer.map { .int($0) } ?? .null),
@@ -204,6 +262,14 @@ public enum Converter {
         ]
         // Present only with --with-reference, so files without it are unchanged.
         if let reference { members.append(("reference_section", .string(reference))) }
+        if let a = activation {
+            members.append(("activation", .object([("mode", .string("static")), ("observer", .string(a.observer)),
+                                                   ("min", .float(a.min)), ("max", .float(a.max))])))
+        }
+        if let p = e.promotion {
+            members.append(("promotion", .object([("from", .string(p.from)), ("to", .string(p.to)), ("step", .int(p.step)),
+                                                  ("sensitivity", .double(p.sensitivity)), ("metric_after", .double(p.metricAfter))])))
+        }
         return .object(members)
     }
 }
@@ -224,5 +290,21 @@ final class ResultBox<R: Sendable>: @unchecked Sendable {
         var out: [R] = []
         for s in slots { out.append(try s!.get()) }
         return out
+    }
+}
+
+public typealias ContainerStaticActivation = ContainerFile.StaticActivation
+
+extension RangeObserver {
+    /// From a plan entry's "static:<observer>" (percentile as "percentile(p)").
+    init?(planned: String) {
+        guard planned.hasPrefix("static:") else { return nil }
+        let o = planned.dropFirst("static:".count)
+        if o.hasPrefix("percentile(") && o.hasSuffix(")") {
+            guard let p = Double(o.dropFirst("percentile(".count).dropLast()) else { return nil }
+            self = .percentile(p)
+            return
+        }
+        self.init(name: String(o))
     }
 }

@@ -16,7 +16,9 @@ enum TensorEncoder {
         var threads: Int = 1
     }
 
-    static func encode(_ e: PlanEntry, from checkpoint: Checkpoint, file: String, options: Options) throws(ConvertError) -> [UInt8] {
+    /// `importance`: mean x² per input channel from calibration, for the importance search.
+    static func encode(_ e: PlanEntry, from checkpoint: Checkpoint, file: String, options: Options,
+                       importance: [Float]? = nil) throws(ConvertError) -> [UInt8] {
         let subject = "\(file): tensor '\(e.name)'"
         func values() throws(ConvertError) -> [Float] {
             do {
@@ -25,7 +27,9 @@ enum TensorEncoder {
             } catch let error as ReaderError { throw ConvertError(error) } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
         }
         let policy = options.nonFinite ?? NonFinitePolicy(rawValue: e.nonFinite) ?? .error
-        let search = options.search ?? (e.search == "absmax" ? .absmax : .default)
+        var search = options.search ?? (e.search == "absmax" ? .absmax : .default)
+        if let importance, let k = e.matrix?[1], importance.count == k { search = .importance(ratios: ScaleSearch.importanceRatios) } else if case .importance = search { search = .default }
+        let weights = search == .importance(ratios: ScaleSearch.importanceRatios) ? importance : nil
         func nonFinite(_ i: Int, _ v: Float) -> ConvertError {
             ConvertError(.malformed, "\(subject): \(QuantizationError(index: i, value: v))")
         }
@@ -66,7 +70,7 @@ enum TensorEncoder {
             do {
                 let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
                     try WeightQuantizer.int4Blocks(w, rows: m[0], columns: m[1], blockLength: bl, search: search, nonFinite: policy,
-                                                   threads: options.threads)
+                                                   threads: options.threads, importance: weights)
                 }
                 return Qsi4c32pPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
@@ -77,7 +81,7 @@ enum TensorEncoder {
             do {
                 let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
                     try WeightQuantizer.perChannel(w, rows: m[0], columns: m[1], bits: bits, search: search, nonFinite: policy,
-                                                   threads: options.threads)
+                                                   threads: options.threads, importance: weights)
                 }
                 return bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }

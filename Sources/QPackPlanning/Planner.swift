@@ -5,7 +5,10 @@ import QPackPacking
 /// Turns tensor names, shapes and types plus a rule set into a `QuantPlan`. Pure: it never
 /// touches tensor data. Every tensor gets an entry; nothing is skipped silently.
 public enum Planner {
-    public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, architectureHint: String? = nil) -> QuantPlan {
+    /// `activations` ("dynamic" or "static") applies to quantized linears whose rule does not
+    /// say; `observer` is the static observer for rules without one.
+    public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, architectureHint: String? = nil,
+                            activations: String = "dynamic", observer: String = "percentile") -> QuantPlan {
         let profile = ArchitectureProfile.recognize(inputs.map(\.name))
         var diagnostics: [Diagnostic] = []
         if profile == nil {
@@ -32,7 +35,16 @@ public enum Planner {
                                               message: "no rule matches (role \(role.rawValue)); add a catch-all rule"))
                 continue
             }
-            let (entry, diag) = decide(input, role: role, layer: layer, rule: rule, target: target)
+            var (entry, diag) = decide(input, role: role, layer: layer, rule: rule, target: target)
+            if entry?.scheme.isQuantized == true, entry?.matrix != nil, role != .embedding {
+                let mode = rule.activations ?? activations
+                if mode == "static" {
+                    let o = rule.observer ?? observer
+                    entry!.activations = "static:" + (o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
+                } else {
+                    entry!.activations = "dynamic"
+                }
+            }
             if let entry { entries.append(entry) }
             diagnostics.append(contentsOf: diag)
         }

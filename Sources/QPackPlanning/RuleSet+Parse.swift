@@ -61,6 +61,7 @@ extension RuleSet {
         guard case let .mapping(m) = node else { throw fail(node, "each rule must be a mapping") }
         var name: String?, scheme: WeightScheme?, fallback: WeightScheme?
         var search: String?, nan: String?, why: String?
+        var activations: String?, observer: String?, percentile: Double?
         var match = Rule.Match()
         for (k, v) in m {
             let key = k.string ?? ""
@@ -78,19 +79,34 @@ extension RuleSet {
                 if key == "scheme" { scheme = parsed } else { fallback = parsed }
             case "search":
                 search = try text()
-                guard search == "absmax" || search == "mse" else { throw fail(v, "search must be 'absmax' or 'mse'") }
+                guard search == "absmax" || search == "mse" || search == "importance" else { throw fail(v, "search must be 'absmax', 'mse' or 'importance'") }
+            case "activations":
+                activations = try text()
+                guard activations == "dynamic" || activations == "static" else { throw fail(v, "activations must be 'dynamic' or 'static'") }
+            case "observer":
+                observer = try text()
+                guard ActivationObserverName.allowed.contains(observer!) else {
+                    throw fail(v, "observer must be one of \(ActivationObserverName.allowed.sorted().joined(separator: ", "))")
+                }
+            case "percentile":
+                guard let p = Double(try text()), p > 50, p <= 100 else { throw fail(v, "percentile must be a number in (50, 100]") }
+                percentile = p
             case "nan":
                 nan = try text()
                 guard NonFinitePolicyName.allowed.contains(nan!) else { throw fail(v, "nan must be 'error' or 'zero'") }
             case "why": why = try text()
             case "match": match = try parseMatch(v, fail: fail)
-            default: throw fail(k, "unknown rule key '\(key)' (allowed: name, match, scheme, fallback, search, nan, why)")
+            default: throw fail(k, "unknown rule key '\(key)' (allowed: name, match, scheme, fallback, search, nan, activations, observer, percentile, why)")
             }
         }
         guard let name, !name.isEmpty else { throw fail(node, "rule without a 'name'") }
         guard let scheme else { throw fail(node, "rule '\(name)' has no 'scheme'") }
-        return Rule(name: name, match: match, scheme: scheme, fallback: fallback, search: search, nonFinite: nan, why: why,
-                    line: node.mark?.line)
+        if (observer != nil || percentile != nil) && activations == "dynamic" {
+            throw fail(node, "rule '\(name)': observer and percentile apply to static activations only")
+        }
+        if percentile != nil && observer != "percentile" { throw fail(node, "rule '\(name)': percentile needs observer: percentile") }
+        return Rule(name: name, match: match, scheme: scheme, fallback: fallback, search: search, nonFinite: nan,
+                    activations: activations, observer: observer, percentile: percentile, why: why, line: node.mark?.line)
     }
 
     static func parseMatch(_ node: Node, fail: (Node?, String) -> RulesError) throws(RulesError) -> Rule.Match {
@@ -137,6 +153,10 @@ extension RuleSet {
         }
         return match
     }
+}
+
+enum ActivationObserverName {
+    static let allowed: Set<String> = ["minmax", "percentile", "entropy", "mse"]
 }
 
 enum NonFinitePolicyName {

@@ -26,6 +26,12 @@ public struct Rule: Sendable, Hashable, Codable {
     public var fallback: WeightScheme?
     public var search: String?
     public var nonFinite: String?
+    /// Activation quantization of a quantized linear: "dynamic" (per row at run time) or
+    /// "static" (one range from calibration); nil leaves it to `convert --mode`.
+    public var activations: String?
+    /// Static range observer (minmax, percentile, entropy, mse) and its percentile.
+    public var observer: String?
+    public var percentile: Double?
     /// Why the rule exists, shown by `qpack plan`.
     public var why: String?
     /// Line of the rule in its file (1-based), for messages.

@@ -7,6 +7,14 @@ public enum ScaleSearch: Sendable, Hashable, Codable {
     /// type, codes rounded to nearest; keep the α with the least squared error (the first on
     /// ties, so α = 1 wins when clipping does not help). Never worse than absmax in that error.
     case mse(ratios: [Float])
+    /// The clip search with each element's squared error weighted by the importance of its
+    /// input channel (mean x² from calibration), over `importanceRatios`; the weights come with
+    /// the call. Where the weights of a group are all zero it falls back to `mse`.
+    case importance(ratios: [Float])
+
+    /// α = 1.14 − 0.015·i, i = 0…39 (1.14 … 0.555): wider than the plain grid, since a weighted
+    /// error can prefer more clipping, and above 1 where the −8 code serves the largest value.
+    public static let importanceRatios: [Float] = (0..<40).map { 1.14 - 0.015 * Float($0) }
 
     /// The documented default grid: α = 1 − 0.02·i, i = 0…15 (1.00, 0.98, …, 0.70).
     public static let defaultRatios: [Float] = (0..<16).map { 1 - 0.02 * Float($0) }
@@ -17,6 +25,7 @@ public enum ScaleSearch: Sendable, Hashable, Codable {
         switch self {
         case .absmax: return "absmax"
         case .mse: return "mse"
+        case .importance: return "importance"
         }
     }
 }

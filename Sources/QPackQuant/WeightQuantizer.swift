@@ -9,7 +9,8 @@ public enum WeightQuantizer {
     /// `qsi4c32`: int4 per block of `blockLength` along each row, bf16 scales.
     public static func int4Blocks(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, blockLength: Int,
                                   search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
-                                  threads: Int = 1) throws(QuantizationError) -> Int4BlockMatrix {
+                                  threads: Int = 1, importance: [Float]? = nil) throws(QuantizationError) -> Int4BlockMatrix {
+        precondition(importance == nil || importance!.count == columns)
         precondition(columns % blockLength == 0 && w.count == rows * columns)
         if nonFinite == .error { try checkFinite(w) }
         let blocks = columns / blockLength
@@ -29,8 +30,10 @@ public enum WeightQuantizer {
                                     let v = wp.p[start + j]
                                     x[j] = v.isFinite ? v : 0
                                 }
-                                let s = quantizeGroup(UnsafeBufferPointer(x), qmax: 7, qmin: -8, search: search,
-                                                      out: qp.p + start, storeScale: roundToBFloat16)
+                                let s = importance.withOptionalPointer(offset: b * blockLength) { wt in
+                                    quantizeGroup(UnsafeBufferPointer(x), qmax: 7, qmin: -8, search: search,
+                                                  out: qp.p + start, storeScale: roundToBFloat16, weights: wt)
+                                }
                                 sp.p[r * blocks + b] = BFloat16.fromFloat(s)
                             }
                         }
@@ -44,7 +47,8 @@ public enum WeightQuantizer {
     /// `qsi4cx` (bits 4) or `qsi8cx` (bits 8): one f32 scale per row.
     public static func perChannel(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, bits: Int,
                                   search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
-                                  threads: Int = 1) throws(QuantizationError) -> ChannelQuantizedMatrix {
+                                  threads: Int = 1, importance: [Float]? = nil) throws(QuantizationError) -> ChannelQuantizedMatrix {
+        precondition(importance == nil || importance!.count == columns)
         precondition(w.count == rows * columns && (bits == 4 || bits == 8))
         if nonFinite == .error { try checkFinite(w) }
         let qmax: Float = bits == 4 ? 7 : 127, qmin: Float = bits == 4 ? -8 : -128
@@ -62,8 +66,10 @@ public enum WeightQuantizer {
                                 let v = wp.p[r * columns + j]
                                 x[j] = v.isFinite ? v : 0
                             }
-                            sp.p[r] = quantizeGroup(UnsafeBufferPointer(x), qmax: qmax, qmin: qmin, search: search,
-                                                    out: qp.p + r * columns, storeScale: { $0 })
+                            sp.p[r] = importance.withOptionalPointer(offset: 0) { wt in
+                                quantizeGroup(UnsafeBufferPointer(x), qmax: qmax, qmin: qmin, search: search,
+                                              out: qp.p + r * columns, storeScale: { $0 }, weights: wt)
+                            }
                         }
                     }
                 }
@@ -98,7 +104,8 @@ public enum WeightQuantizer {
     /// magnitude is subnormal are flushed to zero: 1/scale would overflow (BAD-INPUTS N05).
     @inline(__always)
     static func quantizeGroup(_ x: UnsafeBufferPointer<Float>, qmax: Float, qmin: Float, search: ScaleSearch,
-                              out: UnsafeMutablePointer<Int8>, storeScale: (Float) -> Float) -> Float {
+                              out: UnsafeMutablePointer<Int8>, storeScale: (Float) -> Float,
+                              weights: UnsafePointer<Float>? = nil) -> Float {
         let absmax = absoluteMaximum(x)
         if absmax < Float.leastNormalMagnitude {
             for i in 0..<x.count { out[i] = 0 }
@@ -110,12 +117,17 @@ public enum WeightQuantizer {
             let scale = absmax / qmax
             encode(x, inv: 1 / scale, qmin: qmin, qmax: qmax, out: out)
             return scale
-        case let .mse(ratios):
+        case .mse(let ratios), .importance(let ratios):
+            var weighted: UnsafePointer<Float>?
+            if case .importance = search, let weights, (0..<x.count).contains(where: { weights[$0] > 0 }) { weighted = weights }
+            var grid = ratios
+            if case .importance = search, weighted == nil { grid = ScaleSearch.defaultRatios }
             var bestScale: Float = 0, bestError = Float.infinity
-            for alpha in ratios {
+            for alpha in grid {
                 let s = storeScale(alpha * absmax / qmax)
                 guard s > 0, s.isFinite else { continue }
-                let err = squaredError(x, scale: s, inv: 1 / s, qmin: qmin, qmax: qmax)
+                let err = weighted.map { qp_weighted_sq_error_f32(x.baseAddress!, $0, x.count, s, 1 / s, qmin, qmax) }
+                    ?? squaredError(x, scale: s, inv: 1 / s, qmin: qmin, qmax: qmax)
                 if err < bestError {
                     bestError = err
                     bestScale = s
@@ -170,6 +182,15 @@ public enum WeightQuantizer {
             for j in 0..<m.columns { out[r * m.columns + j] = Float(m.codes[r * m.columns + j]) * m.scales[r] }
         }
         return out
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with a pointer to element `offset` of the array, or nil.
+    @inline(__always)
+    func withOptionalPointer<R>(offset: Int, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let a = self else { return body(nil) }
+        return a.withUnsafeBufferPointer { body($0.baseAddress! + offset) }
     }
 }
 

@@ -20,6 +20,31 @@ public final class BERTModel {
     /// Rule that chose each linear's scheme, by (layer, which), for reports.
     public private(set) var rules: [String: String] = [:]
     public private(set) var schemes: [String: String] = [:]
+    /// Models whose buffers a mixed model points into.
+    private var retained: [AnyObject] = []
+
+    public func weightName(layer: Int, which: Int) -> String { "encoder.layer.\(layer).\(Self.linearNames[which]).weight" }
+
+    public var linearWeightNames: [String] {
+        (0..<config.layers).flatMap { l in (0..<6).map { weightName(layer: l, which: $0) } }
+    }
+
+    /// A model that takes linear `name` from `variants[choose(name)]`, everything else from this one.
+    public func mixing(_ variants: [BERTModel], choose: (String) -> Int?) -> BERTModel {
+        let m = BERTModel(config: config)
+        m.retained = [self] + variants
+        m.model = model
+        for i in 0..<config.layers {
+            var L = layers[i]
+            func pick(_ which: Int, _ l: inout qp_linear) {
+                if let v = choose(weightName(layer: i, which: which)) { l = variants[v].linear(layer: i, which: which) }
+            }
+            pick(0, &L.query); pick(1, &L.key); pick(2, &L.value); pick(3, &L.attention_output); pick(4, &L.intermediate); pick(5, &L.output)
+            m.layers[i] = L
+        }
+        m.model.layer = UnsafePointer(m.layers)
+        return m
+    }
 
     public static let linearNames = ["attention.self.query", "attention.self.key", "attention.self.value",
                                      "attention.output.dense", "intermediate.dense", "output.dense"]
@@ -30,17 +55,21 @@ public final class BERTModel {
 
     /// Hyperparameters from the container manifest (as written from config.json).
     public static func config(from file: ContainerFile) throws(LoadError) -> Config {
+        try config(from: ModelDescription(container: file))
+    }
+
+    public static func config(from file: ModelDescription) throws(LoadError) -> Config {
         func int(_ k: String) throws(LoadError) -> Int {
-            guard let v = file.manifest["model"]?["hyperparameters"]?[k]?.value.exactUInt64 else {
+            guard let v = file.hyperparameters?[k]?.value.exactUInt64 else {
                 throw LoadError(description: "\(file.fileName): model hyperparameter '\(k)' missing")
             }
             return Int(v)
         }
-        guard file.manifest["model"]?["architecture"]?.value == .string("bert") else {
-            throw LoadError(description: "\(file.fileName): verify runs BERT encoders so far; this model is \(file.manifest["model"]?["architecture"]?.value.kindName ?? "unknown")")
+        guard file.architecture == "bert" else {
+            throw LoadError(description: "\(file.fileName): not a BERT encoder (architecture \(file.architecture ?? "unknown"))")
         }
         var eps: Float = 1e-12
-        if case let .number(n)? = file.manifest["model"]?["hyperparameters"]?["layer_norm_eps"]?.value, let e = Float(n) { eps = e }
+        if case let .number(n)? = file.hyperparameters?["layer_norm_eps"]?.value, let e = Float(n) { eps = e }
         return Config(hidden: try int("hidden_size"), heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"),
                       layers: try int("num_hidden_layers"), maxPositions: try int("max_position_embeddings"), normEps: eps)
     }
@@ -79,7 +108,7 @@ public final class BERTModel {
             guard w.count == n * k else { throw LoadError(description: "'\(prefix).weight' has \(w.count) values, expected \(n)x\(k)") }
             let bias = try? values(prefix + ".bias")
             return qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)),
-                             bias: bias.map { m.keep($0) })
+                             bias: bias.map { m.keep($0) }, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
         }
         try m.assemble(linear: linear, vector: { name throws(LoadError) in m.keep(try values(name)) })
         return m
@@ -104,11 +133,12 @@ public final class BERTModel {
             let bytes: [UInt8]
             do { bytes = try file.sectionBytes(t.section) } catch { throw LoadError(description: error.description) }
             let weights = bytes.withUnsafeBytes { m.keep($0) }
-            var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil)
+            var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
             if let layout = t.layout {
                 l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
                 l.bl = layout.blockLength ?? 0
             }
+            l.applyActivation(t.activation)
             switch t.scheme {
             case .f32: l.kind = QP_WEIGHT_F32
             case .f16: l.kind = QP_WEIGHT_F16
@@ -170,7 +200,7 @@ public final class BERTModel {
     }
 
     /// The layer's linear `which` (0 query ... 5 output).
-    func linear(layer: Int, which: Int) -> qp_linear {
+    public func linear(layer: Int, which: Int) -> qp_linear {
         let L = layers[layer]
         switch which {
         case 0: return L.query

@@ -117,8 +117,12 @@ public enum DecoderVerifier {
 
     /// The BPE tokenizer a container carries (length-prefixed token and merge strings).
     public static func tokenizer(from file: ContainerFile) throws -> ByteLevelBPETokenizer {
+        try tokenizer(from: ModelDescription(container: file))
+    }
+
+    public static func tokenizer(from file: ModelDescription) throws -> ByteLevelBPETokenizer {
         func strings(_ section: String) throws -> [String] {
-            let b = try file.sectionBytes(section)
+            let b = try file.section(section)
             var out: [String] = [], at = 0
             while at + 4 <= b.count {
                 let n = Int(UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24)

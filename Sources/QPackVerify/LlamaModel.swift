@@ -16,9 +16,15 @@ public final class LlamaModel {
     private let pinned = PinnedBuffers()
     private let layers: UnsafeMutablePointer<qp_llama_layer>
     public private(set) var model = qp_llama()
+    /// Models whose buffers a mixed model points into.
+    private var retained: [AnyObject] = []
 
     public static func config(from file: ContainerFile) throws(BERTModel.LoadError) -> Config {
-        let h = file.manifest["model"]?["hyperparameters"]
+        try config(from: ModelDescription(container: file))
+    }
+
+    public static func config(from file: ModelDescription) throws(BERTModel.LoadError) -> Config {
+        let h = file.hyperparameters
         func int(_ k: String) throws(BERTModel.LoadError) -> Int {
             guard let v = h?[k]?.value.exactUInt64 else { throw BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' missing") }
             return Int(v)
@@ -27,7 +33,7 @@ public final class LlamaModel {
             guard case let .number(n)? = h?[k]?.value, let v = Float(n) else { throw BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' missing") }
             return v
         }
-        guard file.manifest["model"]?["architecture"]?.value == .string("llama") else {
+        guard file.architecture == "llama" else {
             throw BERTModel.LoadError(description: "\(file.fileName): not a llama model")
         }
         return Config(hidden: try int("embedding_length"), heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
@@ -63,7 +69,7 @@ public final class LlamaModel {
         }
         func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
             let w = try values(name)
-            return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil)
+            return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
         }
         try m.assemble(linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) }, has: { reference.has($0) })
         return m
@@ -82,7 +88,7 @@ public final class LlamaModel {
         }
         func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
             let t = try tensor(name)
-            var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil)
+            var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
             do {
                 switch t.scheme {
                 case .f16, .qsi4c32, .qsi4cx, .qsi8cx:
@@ -93,6 +99,7 @@ public final class LlamaModel {
                         l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
                         l.bl = layout.blockLength ?? 0
                     }
+                    l.applyActivation(t.activation)
                 default:
                     l.weights = UnsafeRawPointer(m.keep(try ContainerTensorDecoder.floats(t, in: file)))
                 }
@@ -136,10 +143,46 @@ public final class LlamaModel {
         model.layer = UnsafePointer(layers)
     }
 
+    /// Weight tensor name of linear `which` of `layer` (7: the head, the embeddings when tied).
+    public func weightName(layer: Int, which: Int) -> String {
+        if which == 7 { return tiedHead ? "token_embd.weight" : "output.weight" }
+        return "blk.\(layer).\(Self.linearNames[which]).weight"
+    }
+
+    public var tiedHead: Bool { model.output.weights == model.token_embeddings.weights }
+
+    /// Every linear's weight name, layer by layer, then the head.
+    public var linearWeightNames: [String] {
+        (0..<config.layers).flatMap { l in (0..<7).map { weightName(layer: l, which: $0) } } + [weightName(layer: config.layers, which: 7)]
+    }
+
+    /// A model that takes linear `name` from `variants[choose(name)]` (the same architecture and
+    /// configuration), and everything else from this one. It keeps the models alive.
+    public func mixing(_ variants: [LlamaModel], choose: (String) -> Int?) -> LlamaModel {
+        let m = LlamaModel(config: config)
+        m.retained = [self] + variants
+        m.model = model
+        for i in 0..<config.layers {
+            var L = layers[i]
+            func pick(_ which: Int, _ l: inout qp_linear) {
+                if let v = choose(weightName(layer: i, which: which)) { l = variants[v].linear(layer: i, which: which) }
+            }
+            pick(0, &L.query); pick(1, &L.key); pick(2, &L.value); pick(3, &L.attention_output)
+            pick(4, &L.gate); pick(5, &L.up); pick(6, &L.down)
+            m.layers[i] = L
+        }
+        m.model.layer = UnsafePointer(m.layers)
+        if let v = choose(weightName(layer: config.layers, which: 7)) {
+            m.model.output = variants[v].model.output
+            if tiedHead { m.model.token_embeddings = variants[v].model.token_embeddings }
+        }
+        return m
+    }
+
     public static let linearNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output"]
 
     /// Linear `which` of a layer (7: the head).
-    func linear(layer: Int, which: Int) -> qp_linear {
+    public func linear(layer: Int, which: Int) -> qp_linear {
         if which == 7 { return model.output }
         let L = layers[layer]
         return [L.query, L.key, L.value, L.attention_output, L.gate, L.up, L.down][which]

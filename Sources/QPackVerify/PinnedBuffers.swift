@@ -1,3 +1,5 @@
+import CQPackRuntime
+import QPackContainer
 /// Weight copies the C graphs point into: 64-byte aligned, alive as long as their model.
 final class PinnedBuffers {
     private var buffers: [UnsafeMutableRawBufferPointer] = []
@@ -13,5 +15,15 @@ final class PinnedBuffers {
 
     func keep(_ floats: [Float]) -> UnsafePointer<Float> {
         floats.withUnsafeBytes { keep($0) }.assumingMemoryBound(to: Float.self)
+    }
+}
+
+extension qp_linear {
+    /// Static activation range from the container, when the tensor has one.
+    mutating func applyActivation(_ a: ContainerFile.StaticActivation?) {
+        guard let a else { return }
+        activation = QP_ACTIVATION_STATIC
+        activation_min = a.min
+        activation_max = a.max
     }
 }

@@ -19,6 +19,9 @@ float qp_absmax_f32(const float *x, size_t n);
  * partial sums (lane i mod 8) then added lane 0..7, then the tail in order. */
 float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qmin, float qmax);
 
+/* Σ w[i]·(x - q·scale)², the same order as qp_sq_error_f32 (importance-weighted search). */
+float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin, float qmax);
+
 /* out[i] = round_half_even(clamp(x[i]·inv, qmin, qmax)). */
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out);
 

@@ -36,6 +36,8 @@ typedef struct qp_tensor_info {
     size_t rows, columns; /* matrix N x K, 0 when not a matrix */
     size_t nr, kr, sr, bl;
     size_t length;        /* uncompressed section bytes */
+    int activation_static; /* 1: quantize inputs with [activation_min, activation_max] */
+    float activation_min, activation_max;
 } qp_tensor_info;
 
 /* Opens and validates `path`. On failure *out is NULL and `message` (if given) says why. */

@@ -19,15 +19,23 @@ typedef enum qp_weight_kind {
     QP_WEIGHT_QSI8CXP = 4,
 } qp_weight_kind;
 
+typedef enum qp_activation_mode {
+    QP_ACTIVATION_DYNAMIC = 0, /* each row's own range, at run time */
+    QP_ACTIVATION_STATIC = 1,  /* one range from calibration (activation_min, activation_max) */
+} qp_activation_mode;
+
 typedef struct qp_linear {
     qp_weight_kind kind;
     size_t n, k, bl;
     qp_matmul_tile tile;
     const void *weights;
     const float *bias; /* n floats or NULL */
+    qp_activation_mode activation;
+    float activation_min, activation_max;
 } qp_linear;
 
-/* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x per row (qai8dxp) at run time into a
+/* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x (qai8dxp, per row or with the static
+ * range) into a
  * buffer allocated per call; graphs use qp_linear_forward_scratch with a buffer sized once. */
 qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y);
 

@@ -25,6 +25,12 @@ size_t qp_lhs_packed_size_qai8dxp(size_t m, size_t k, size_t mr);
 size_t qp_lhs_packed_offset_qai8dxp(size_t m_idx, size_t k, size_t mr);
 void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
                                    const float *lhs, size_t lhs_stride_bytes, void *lhs_packed);
+/* Static activation quantization: the same layout and arithmetic with one range for every row
+ * ([min(0, range_min), max(0, range_max)], from calibration) instead of each row's own; values
+ * outside it saturate. With a row's own min and max it gives the dynamic packer's bytes. */
+void qp_lhs_quant_pack_qai8dxp_f32_range(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
+                                         const float *lhs, size_t lhs_stride_bytes, void *lhs_packed,
+                                         float range_min, float range_max);
 
 /* ---- Matmul: dst[m][n] = clamp(LHS x RHS^T + bias) -------------------------------------------
  * The LHS must be packed with the kernel's mr, kr, sr; the RHS with its nr, kr, sr (and bl).

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import QPackCalibrate
+import QPackCalibration
+import QPackContainer
+import QPackConvert
+import QPackReaders
+import QPackVerify
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a packed model against its float model over a data set.",
+        discussion: """
+        Decoders: perplexity of the data under the float and the packed model, mean KL divergence \
+        of the next-token distributions (float ‖ packed) over every position, and top-1 agreement. \
+        Encoders: mean and minimum cosine of the pooled embeddings. The default data is \
+        licenses:evaluation, the evaluation half of the license texts Debian's base-files \
+        installs (never overlapping licenses:calibration).
+        """
+    )
+
+    @Argument(help: "The .qpack file.")
+    var file: String
+
+    @Option(help: ArgumentHelp("Source checkpoint for the float model (optional when the file carries a float copy).", valueName: "model"))
+    var source: String?
+
+    @Option(help: ArgumentHelp("Evaluation data: a file or licenses:evaluation.", valueName: "data"))
+    var dataset: String = "licenses:evaluation"
+
+    @OptionGroup var samples: SampleOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No progress.")
+    var quiet = false
+
+    func run() throws {
+        let container: ContainerFile
+        do { container = try ContainerFile(path: file) } catch {
+            printError(error.description)
+            throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+        }
+        let float: ModelRunner
+        if let source {
+            float = try floatRunner(source: source)
+        } else {
+            guard FloatReference.containerCarriesReference(container) else {
+                printError("\(container.fileName): no --source given and the file carries no float copy (convert with --with-reference)")
+                throw QPackExit.usage
+            }
+            do { float = try ModelRunner.float(description: ModelDescription(container: container), reference: FloatReference(container: container)) } catch {
+                printError(error.description)
+                throw QPackExit.malformedInput
+            }
+        }
+        let packed: ModelRunner
+        do { packed = try ModelRunner.packed(container) } catch {
+            printError(error.description)
+            throw QPackExit.malformedInput
+        }
+        guard packed.architecture == float.architecture else {
+            printError("\(file): a \(packed.architecture) model, but the source is \(float.architecture)")
+            throw QPackExit.usage
+        }
+        let data = try samples.load(dataset)
+        let report: EvaluationReport
+        let bar = ProgressBar(label: "float model", quiet: quiet)
+        do {
+            let sequences = try Calibrator.sequences(data, runner: float, options: samples.calibratorOptions)
+            let reference = try Evaluator.reference(float, sequences: sequences) { bar.update(done: $0, total: $1, item: "sample \($0)") }
+            bar.finish()
+            let bar2 = ProgressBar(label: "packed model", quiet: quiet)
+            report = try Evaluator.evaluate(packed, against: reference) { bar2.update(done: $0, total: $1, item: "sample \($0)") }
+            bar2.finish()
+        } catch {
+            bar.finish()
+            printError("\(error)")
+            throw QPackExit.malformedInput
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        let bpw = Self.bitsPerWeight(container)
+        var out = "\(file): \(report.architecture), \(String(format: "%.2f", bpw)) bits per weight; \(report.samples) samples of \(dataset), \(report.positions) positions\n"
+        if let kl = report.meanKL {
+            out += String(format: "  mean KL %.4f (worst sample %.4f), top-1 agreement %.1f%%\n", kl, report.maxSampleKL ?? 0, 100 * (report.top1Agreement ?? 0))
+            out += String(format: "  perplexity: float %.3f, packed %.3f\n", report.perplexityFloat ?? 0, report.perplexityPacked ?? 0)
+        } else {
+            out += String(format: "  cosine of pooled embeddings: mean %.5f, min %.5f\n", report.meanCosine ?? 0, report.minimumCosine ?? 0)
+        }
+        print(out, terminator: "")
+    }
+
+    /// Stored tensor bits over all parameters of the file.
+    static func bitsPerWeight(_ c: ContainerFile) -> Double {
+        var bits = 0, params = 0
+        for t in c.tensors {
+            bits += 8 * (c.sections.first { $0.name == t.section }?.length ?? 0)
+            params += t.elementCount
+        }
+        return params == 0 ? 0 : Double(bits) / Double(params)
+    }
+}
