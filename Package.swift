@@ -108,13 +108,18 @@ let package = Package(
         .testTarget(
             name: "QPackRuntimeTests",
             dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
-                           "QPackPlanning", "QPackReaders", "QPackTestSupport"]
+                           "QPackPlanning", "QPackReaders", "QPackTestSupport", "QPackCalibration"]
         ),
         .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackReaders", "QPackBinary", "QPackTestSupport"]),
         .testTarget(
             name: "QPackVerifyTests",
             dependencies: ["QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackReaders", "QPackTokenizers",
                            "QPackBinary", "QPackTestSupport", "CQPackRuntime"]
+        ),
+        .testTarget(
+            name: "QPackCalibrateTests",
+            dependencies: ["QPackCalibrate", "QPackCalibration", "QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning",
+                           "QPackReaders", "QPackBinary", "QPackTestSupport", "CQPackRuntime"]
         ),
         .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),

@@ -99,6 +99,9 @@ static int has_fma(void) {
 }
 #endif
 
+/* Weight rows per block of the loop over input rows (16 rows of K = 1536 floats: 96 KiB). */
+#define QP_COLUMN_BLOCK 16
+
 static inline float reduce4(float32x4_t a) {
     return (vgetq_lane_f32(a, 0) + vgetq_lane_f32(a, 1)) + (vgetq_lane_f32(a, 2) + vgetq_lane_f32(a, 3));
 }
@@ -107,15 +110,20 @@ void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const floa
                         float *y, float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
     if (has_fma()) {
-        for (size_t r = 0; r < m; r++)
-            for (size_t c = 0; c < n; c++)
-                y[r * n + c] = clampf(dot_fma_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+        /* Column blocks outermost: a block of weight rows stays in cache while every input row
+         * passes over it, instead of streaming all weights once per row. Each output is the same
+         * dot product either way, so the bits do not change. */
+        for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
+            for (size_t r = 0; r < m; r++)
+                for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++)
+                    y[r * n + c] = clampf(dot_fma_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
         return;
     }
 #endif
+    for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * k;
-        for (size_t c = 0; c < n; c++) {
+        for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
             const float *wc = w + c * k;
             float32x4_t acc = vdupq_n_f32(0.0f);
             size_t i = 0;
@@ -131,15 +139,17 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
                         float *y, float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
     if (has_fma()) {
-        for (size_t r = 0; r < m; r++)
-            for (size_t c = 0; c < n; c++)
-                y[r * n + c] = clampf(dot_fma_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+        for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
+            for (size_t r = 0; r < m; r++)
+                for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++)
+                    y[r * n + c] = clampf(dot_fma_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
         return;
     }
 #endif
+    for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
     for (size_t r = 0; r < m; r++) {
         const float *xr = x + r * k;
-        for (size_t c = 0; c < n; c++) {
+        for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
             const uint16_t *wc = w + c * k;
             float32x4_t acc = vdupq_n_f32(0.0f);
             size_t i = 0;

@@ -171,3 +171,47 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(out == xs.map { Int8($0.rounded(.toNearestOrEven)) })
     }
 }
+
+@Suite struct ImportanceSearchTests {
+    /// Σ importance[col]·(w − dequantized)², in double, written out here independently.
+    static func weightedError(_ w: [Float], _ d: [Float], importance: [Float], columns: Int) -> Double {
+        var e = 0.0
+        for i in 0..<w.count { let x = Double(w[i] - d[i]); e += Double(importance[i % columns]) * x * x }
+        return e
+    }
+
+    static func data(rows: Int, columns: Int, seed: UInt64) -> (w: [Float], importance: [Float]) {
+        var g = SplitMix64(state: seed)
+        let w = (0..<(rows * columns)).map { _ in Float.random(in: -1...1, using: &g) * (Bool.random(using: &g) ? 1 : 0.1) }
+        // Heavy-tailed importance: a few input channels matter much more, as in real activations.
+        let importance = (0..<columns).map { c in c % 7 == 0 ? Float.random(in: 20...50, using: &g) : Float.random(in: 0.01...1, using: &g) }
+        return (w, importance)
+    }
+
+    @Test func neverWorseInWeightedErrorThanPlainSearches() throws {
+        let rows = 16, columns = 128
+        let (w, imp) = Self.data(rows: rows, columns: columns, seed: 11)
+        func blocks(_ s: ScaleSearch, _ i: [Float]?) throws -> [Float] {
+            try WeightQuantizer.dequantize(w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: columns, blockLength: 32, search: s, importance: i) })
+        }
+        let weighted = try blocks(.importance(ratios: ScaleSearch.importanceRatios), imp)
+        let plain = try blocks(.default, nil), absmax = try blocks(.absmax, nil)
+        let ew = Self.weightedError(w, weighted, importance: imp, columns: columns)
+        #expect(ew < Self.weightedError(w, plain, importance: imp, columns: columns))
+        #expect(ew < Self.weightedError(w, absmax, importance: imp, columns: columns))
+        func channels(_ s: ScaleSearch, _ i: [Float]?) throws -> [Float] {
+            try WeightQuantizer.dequantize(w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: rows, columns: columns, bits: 4, search: s, importance: i) })
+        }
+        let cw = try channels(.importance(ratios: ScaleSearch.importanceRatios), imp)
+        #expect(Self.weightedError(w, cw, importance: imp, columns: columns) <= Self.weightedError(w, try channels(.default, nil), importance: imp, columns: columns))
+    }
+
+    @Test func zeroImportanceFallsBackToThePlainSearch() throws {
+        let rows = 4, columns = 64
+        let (w, _) = Self.data(rows: rows, columns: columns, seed: 5)
+        let zeros = [Float](repeating: 0, count: columns)
+        let a = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: columns, blockLength: 32, search: .importance(ratios: ScaleSearch.importanceRatios), importance: zeros) }
+        let b = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: columns, blockLength: 32, search: .default) }
+        #expect(a.codes == b.codes && a.scales == b.scales)
+    }
+}

@@ -1,0 +1,123 @@
+import CQPackRuntime
+import Foundation
+import QPackBinary
+import QPackCalibration
+import QPackTestSupport
+import Testing
+@testable import QPackCalibrate
+@testable import QPackContainer
+@testable import QPackConvert
+@testable import QPackPlanning
+@testable import QPackReaders
+@testable import QPackVerify
+
+/// Calibration, static activations and evaluation on the real MiniLM model.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"), .serialized)
+struct MiniLMCalibrationTests {
+    static let dir: String = {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-calibrate-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    static func floatRunner() throws -> ModelRunner {
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        return try ModelRunner.float(description: try ModelDescription.source(checkpoint, path: TestPaths.miniLMPath),
+                                     reference: FloatReference(checkpoint: checkpoint, path: TestPaths.miniLMPath))
+    }
+
+    static let options = Calibrator.Options(samples: 6, sequenceLength: 48, seed: 3)
+
+    static func calibrate(_ runner: ModelRunner) throws -> CalibrationStats {
+        let sequences = try Calibrator.sequences(try LicenseCorpus.paragraphs(.calibration).map { .text($0) }, runner: runner, options: options)
+        return try Calibrator.calibrate(runner, sequences: sequences, source: "licenses:calibration", options: options)
+    }
+
+    static func convert(_ rules: RuleSet, stats: CalibrationStats?, activations: String, observer: String, name: String) throws -> ContainerFile {
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        var plan = Planner.plan(checkpoint.planInputs, rules: rules, target: .neonI8mm, activations: activations, observer: observer)
+        plan = try Converter.applyCalibration(plan, stats, file: "model.safetensors").0
+        var options = ConvertOptions(target: .neonI8mm, jobs: 2, force: true)
+        options.calibration = stats
+        let out = dir + "/" + name
+        _ = try Converter.convert(checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: rules, output: out, options: options)
+        return try ContainerFile(path: out)
+    }
+
+    static var allInt8: RuleSet { get throws { try RuleSet.parse(String(contentsOfFile: TestPaths.fixture("rules/all-int8.yaml"), encoding: .utf8), origin: "all-int8.yaml") } }
+
+    /// The statistics are what the linear layers saw: q, k and v share one input, so their
+    /// statistics are identical; one layer's min, max and Σx² recomputed here from the inputs
+    /// the observer hands over match; calibrating twice gives the same bytes.
+    @Test func statisticsAreWhatTheLayersSaw() throws {
+        let runner = try Self.floatRunner()
+        let stats = try Self.calibrate(runner)
+        #expect(stats.linears.count == 36)
+        let q = stats.stats(for: "encoder.layer.2.attention.self.query.weight")!
+        let k = stats.stats(for: "encoder.layer.2.attention.self.key.weight")!
+        #expect(q.histogram == k.histogram && q.sumSquares == k.sumSquares && q.minimum == k.minimum && q.rows == k.rows)
+        // Recompute one layer's statistics from the raw inputs.
+        let name = "encoder.layer.4.output.dense.weight"
+        var lo = Float.infinity, hi = -Float.infinity, rows = 0
+        var sums = [Double](repeating: 0, count: 1536)
+        let sequences = try Calibrator.sequences(try LicenseCorpus.paragraphs(.calibration).map { .text($0) }, runner: runner, options: Self.options)
+        for s in sequences {
+            _ = try runner.run(s) { n, m, kk, _, input, _ in
+                guard n == name else { return }
+                for i in 0..<(m * kk) { lo = min(lo, input[i]); hi = max(hi, input[i]); sums[i % kk] += Double(input[i]) * Double(input[i]) }
+                rows += m
+            }
+        }
+        let o = stats.stats(for: name)!
+        #expect(o.minimum == lo && o.maximum == hi && Int(o.rows) == rows && o.channels == 1536)
+        for c in 0..<1536 { #expect(abs(o.sumSquares[c] - sums[c]) <= 1e-9 * max(1, sums[c])) }
+        #expect(o.histogram.total == UInt64(rows * 1536))
+        #expect(try Self.calibrate(runner).bytes() == stats.bytes())
+        try Data(stats.bytes()).write(to: URL(fileURLWithPath: Self.dir + "/minilm.qcal"))
+    }
+
+    /// Static int8: every linear the graph runs carries the range its observer picks from the
+    /// statistics, the C loader reads the same range, the packed model uses it (its output
+    /// differs from the dynamic model's) and stays close to the float model.
+    @Test func staticModelCarriesAndUsesItsRanges() throws {
+        let runner = try Self.floatRunner()
+        let stats = try Self.calibrate(runner)
+        let file = try Self.convert(try Self.allInt8, stats: stats, activations: "static", observer: "minmax", name: "static.qpack")
+        var staticCount = 0
+        for t in file.tensors where t.layout != nil && t.role != "embedding" {
+            guard let s = stats.stats(for: t.name) else {
+                #expect(t.activation == nil, "\(t.name): not run by the graph, stays dynamic")
+                continue
+            }
+            let r = RangeObserver.minmax.range(s)
+            #expect(t.activation == ContainerFile.StaticActivation(observer: "minmax", min: r.lo, max: r.hi), "\(t.name)")
+            var c: OpaquePointer?
+            #expect(qp_container_open(file.path, &c, nil, 0) == QP_OK)
+            var info = qp_tensor_info()
+            #expect(qp_container_find_tensor(c, t.name, &info) == QP_OK)
+            #expect(info.activation_static == 1 && info.activation_min == r.lo && info.activation_max == r.hi)
+            qp_container_close(c)
+            staticCount += 1
+        }
+        #expect(staticCount == 36)
+        let dynamicFile = try Self.convert(try Self.allInt8, stats: nil, activations: "dynamic", observer: "minmax", name: "dynamic.qpack")
+        let staticRunner = try ModelRunner.packed(file), dynamicRunner = try ModelRunner.packed(dynamicFile)
+        let ids = runner.encode("Static ranges come from calibration, not from each row.")
+        #expect(try staticRunner.run(ids) != (try dynamicRunner.run(ids)))
+        let eval = try LicenseCorpus.paragraphs(.evaluation).map { CalibrationSample.text($0) }
+        let sequences = try Calibrator.sequences(eval, runner: runner, options: .init(samples: 8, sequenceLength: 64, seed: 1))
+        let reference = try Evaluator.reference(runner, sequences: sequences)
+        let s = try Evaluator.evaluate(staticRunner, against: reference), d = try Evaluator.evaluate(dynamicRunner, against: reference)
+        #expect(s.meanCosine! > 0.985 && d.meanCosine! > 0.995, "static \(s.meanCosine!), dynamic \(d.meanCosine!)")
+        // The evaluator's cosine is the verifier's: the float model against itself is exact.
+        #expect(try Evaluator.evaluate(runner, against: reference).meanCosine! > 0.9999999)
+    }
+
+    /// A static plan without statistics is refused naming the tensor; statistics of another
+    /// model are refused.
+    @Test func staticNeedsMatchingStatistics() throws {
+        #expect(throws: ConvertError.self) { try Self.convert(try Self.allInt8, stats: nil, activations: "static", observer: "minmax", name: "x.qpack") }
+        let other = CalibrationStats(architecture: "bert", data: [], linears: [ActivationStats(tensor: "nothing.weight", channels: 4)])
+        #expect(throws: ConvertError.self) { try Self.convert(try Self.allInt8, stats: other, activations: "static", observer: "minmax", name: "y.qpack") }
+    }
+}

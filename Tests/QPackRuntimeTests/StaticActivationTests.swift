@@ -1,0 +1,76 @@
+import CQPackRuntime
+import QPackCalibration
+import QPackTestSupport
+import Testing
+
+/// Static activation quantization: the LHS packer with a stored range.
+@Suite struct StaticActivationTests {
+    static let oracle = Oracle.best
+
+    /// Row r of a packed LHS (mr rows per panel): its kp codes, -zero point and scale bytes.
+    static func row(_ packed: [UInt8], r: Int, kp: Int, mr: Int, L: Int) -> [UInt8] {
+        let panel: Int = r / mr * mr * (kp + 8)
+        let i: Int = r % mr
+        var out: [UInt8] = []
+        for c in 0..<kp {
+            let at: Int = panel + (c / L * mr + i) * L + c % L
+            out.append(packed[at])
+        }
+        let zp: Int = panel + mr * kp + 4 * i
+        let scale: Int = panel + mr * kp + 4 * mr + 4 * i
+        out += packed[zp..<(zp + 4)]
+        out += packed[scale..<(scale + 4)]
+        return out
+    }
+
+    /// With a row's own min and max as the static range, the static packer gives the bytes
+    /// KleidiAI's dynamic packer gave for that row: every row of every lhs_pack oracle case.
+    @Test func ownRangeGivesKleidiAIBytes() throws {
+        var rowsChecked = 0
+        for c in Self.oracle.cases(kind: "lhs_pack") {
+            let p = c["params"]!
+            let m = p["m"]!.int!, k = p["k"]!.int!, mr = p["mr"]!.int!, kr = p["kr"]!.int!, sr = p["sr"]!.int!
+            let kp = (k + 31) / 32 * 32, L = kr / sr
+            let x = try Self.oracle.floats(c["inputs"]!["lhs_f32"]!)
+            let want = try Self.oracle.bytes(c["output"]!)
+            for r in 0..<m {
+                let own = x[(r * k)..<((r + 1) * k)]
+                var one = [UInt8](repeating: 0, count: qp_lhs_packed_size_qai8dxp(1, k, mr))
+                x.withUnsafeBufferPointer { xp in
+                    one.withUnsafeMutableBytes {
+                        qp_lhs_quant_pack_qai8dxp_f32_range(1, k, mr, kr, sr, xp.baseAddress! + r * k, 4 * k, $0.baseAddress, own.min()!, own.max()!)
+                    }
+                }
+                #expect(Self.row(one, r: 0, kp: kp, mr: mr, L: L) == Self.row(want, r: r, kp: kp, mr: mr, L: L), "\(c["id"]!.string!) row \(r)")
+                rowsChecked += 1
+            }
+        }
+        #expect(rowsChecked > 0)
+    }
+
+    /// Codes of the static packer equal the Swift quantizer the observers use (the same float32
+    /// arithmetic written independently), including saturation outside the range.
+    @Test func codesMatchTheSwiftQuantizerAndSaturate() {
+        let k = 64, mr = 1, kr = 4, sr = 1
+        var rows: [Float] = []
+        for i in 0..<(3 * k) { rows.append(Float(i % 29) * 0.37 - 4.1 + (i == 5 ? 100 : 0) + (i == 70 ? -50 : 0)) }
+        let lo: Float = -3, hi: Float = 2.5
+        var packed = [UInt8](repeating: 0, count: qp_lhs_packed_size_qai8dxp(3, k, mr))
+        rows.withUnsafeBufferPointer { xp in
+            packed.withUnsafeMutableBytes { qp_lhs_quant_pack_qai8dxp_f32_range(3, k, mr, kr, sr, xp.baseAddress, 4 * k, $0.baseAddress, lo, hi) }
+        }
+        let q = ActivationQuantizer(lo: lo, hi: hi)
+        let kp = 64, L = kr / sr
+        for r in 0..<3 {
+            let panel = r * (kp + 8)
+            for c in 0..<k {
+                let byte = packed[panel + (c / L * mr) * L + c % L]
+                #expect(Int8(bitPattern: byte) == q.code(rows[r * k + c]), "row \(r) col \(c)")
+            }
+            let negZP = packed[(panel + kp)..<(panel + kp + 4)].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            let step = packed[(panel + kp + 4)..<(panel + kp + 8)].withUnsafeBytes { $0.loadUnaligned(as: Float.self) }
+            #expect(negZP == -q.zeroPoint && step == q.step)
+        }
+        #expect(q.code(100) == 127 && q.code(-50) == -128)
+    }
+}
