@@ -36,6 +36,9 @@ struct PlanningOptions: ParsableArguments {
 
     var kernelTarget: KernelTarget { KernelTarget(rawValue: target)! }
 
+    /// The observer as the planner takes it ("percentile(p)" with --percentile).
+    var plannedObserver: String { observer == "percentile" && percentile != nil ? "percentile(\(percentile!))" : observer }
+
     /// Loads the rule set; a bad rules file exits 65 with its line and column.
     func ruleSet() throws -> RuleSet {
         guard let rules else { return DefaultRules.ruleSet }
@@ -55,7 +58,6 @@ struct PlanningOptions: ParsableArguments {
 
     /// Plans `path`, printing diagnostics; exits 65 when the plan has errors.
     func plan(for path: String, checkpoint: Checkpoint, printWarnings: Bool) throws -> QuantPlan {
-        let plannedObserver = observer == "percentile" && percentile != nil ? "percentile(\(percentile!))" : observer
         let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget, activations: mode, observer: plannedObserver)
         let failing = plan.diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
         if printWarnings {

@@ -24,6 +24,8 @@ public struct ConvertOptions: Sendable {
     public var withReference = false
     /// Calibration statistics: static activation ranges and importance-weighted scale search.
     public var calibration: CalibrationStats?
+    /// The budget search's record (provenance.budget), when one chose the schemes.
+    public var budget: JSONOut?
 
     public init(target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
                 nonFinite: NonFinitePolicy? = nil, search: ScaleSearch? = nil) {
@@ -148,7 +150,7 @@ public enum Converter {
                     ("data", .array(c.data.map { d in .object([("sha256", .string(d.sha256)), ("source", .string(d.source)),
                                                               ("samples", .int(d.samples)), ("tokens", .int(d.tokens))]) })),
                     ("sha256", .string(SHA256.hex(SHA256.hash(c.bytes())))),
-                ]))] } ?? []))),
+                ]))] } ?? []) + (options.budget.map { [("budget", $0)] } ?? []))),
                 ("target", .object([("name", .string(options.target.rawValue))])),
                 ("model", metadata.model),
                 ("tokenizer", metadata.tokenizer),

@@ -36,6 +36,22 @@ public struct Rule: Sendable, Hashable, Codable {
     public var why: String?
     /// Line of the rule in its file (1-based), for messages.
     public var line: Int?
+
+    public init(name: String, match: Match, scheme: WeightScheme, fallback: WeightScheme? = nil, search: String? = nil,
+                nonFinite: String? = nil, activations: String? = nil, observer: String? = nil, percentile: Double? = nil,
+                why: String? = nil, line: Int? = nil) {
+        self.name = name
+        self.match = match
+        self.scheme = scheme
+        self.fallback = fallback
+        self.search = search
+        self.nonFinite = nonFinite
+        self.activations = activations
+        self.observer = observer
+        self.percentile = percentile
+        self.why = why
+        self.line = line
+    }
 }
 
 /// A parsed rules file (schema in Formats/qpack-rules.md).
@@ -46,4 +62,10 @@ public struct RuleSet: Sendable, Hashable {
     public var text: String
     /// Where it came from: a path, or `built-in default`.
     public var origin: String
+
+    public init(rules: [Rule], text: String, origin: String) {
+        self.rules = rules
+        self.text = text
+        self.origin = origin
+    }
 }

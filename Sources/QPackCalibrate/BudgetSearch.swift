@@ -1,0 +1,297 @@
+import CQPackRuntime
+import Foundation
+import QPackCalibration
+import QPackContainer
+import QPackConvert
+import QPackModel
+import QPackPlanning
+import QPackReaders
+
+/// Automatic precision under a budget. Every quantizable linear climbs a ladder
+/// (int4 → int8 → f16); the search
+/// 1. converts the model three times with the real packers: as the rules say, with every linear
+///    one rung up, and two rungs up (temporary files);
+/// 2. measures each linear's harm on the calibration data with the real packed kernels: its
+///    packed output against the float layer's output on the same input (relative MSE), at its
+///    rung and one rung up;
+/// 3. orders promotions by harm removed per added bit (a linear promoted once re-enters with
+///    its new rung's harm), ties by name;
+/// 4. finds the shortest prefix of that order whose mixed model (packed tensors taken from the
+///    three conversions) meets the budget end to end on the calibration data (KL for decoders,
+///    1 − cosine for encoders; a binary search over the prefix length, each step a full run of
+///    the packed kernels), or the longest prefix within a bits-per-weight target.
+/// Deterministic: single-threaded kernels, fixed data, fixed tie-breaking.
+public enum BudgetSearch {
+    public enum Budget: Sendable, Equatable, CustomStringConvertible {
+        case maxKL(Double)
+        case minCosine(Double)
+        case targetBPW(Double)
+
+        public var description: String {
+            switch self {
+            case let .maxKL(x): return "max KL \(x)"
+            case let .minCosine(x): return "min cosine \(x)"
+            case let .targetBPW(x): return "target \(x) bits per weight"
+            }
+        }
+    }
+
+    public struct Evaluation: Sendable, Codable, Equatable {
+        /// Promotions applied (a prefix of the order).
+        public let promotions: Int
+        /// KL (decoders) or 1 − cosine (encoders) on the calibration data.
+        public let harm: Double
+        public let bitsPerWeight: Double
+    }
+
+    public struct Step: Sendable, Codable, Equatable {
+        public let tensor: String
+        public let from: String
+        public let to: String
+        /// Relative MSE of the linear's packed output at `from` and at `to`.
+        public let harmFrom: Double
+        public let harmTo: Double
+    }
+
+    public struct Result: Sendable {
+        public let budget: Budget
+        /// The final plan: promoted entries carry `promotion`.
+        public let plan: QuantPlan
+        public let rules: RuleSet
+        /// The whole promotion order, and how many of it were applied.
+        public let order: [Step]
+        public let chosen: Int
+        public let evaluations: [Evaluation]
+        public let met: Bool
+        public let harm: Double
+        public let bitsPerWeight: Double
+    }
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The next rung up, or nil at the top.
+    static func promoted(_ s: WeightScheme) -> WeightScheme? {
+        switch s {
+        case .qsi4c32, .qsi4cx, .q4_0Repack: return .qsi8cx
+        case .qsi8cx: return .f16
+        default: return nil
+        }
+    }
+
+    /// `planner` plans with a rule set exactly as the caller planned `base` (same target,
+    /// activation mode and calibration).
+    public static func run(checkpoint: Checkpoint, path: String, plan base: QuantPlan, rules: RuleSet, options: ConvertOptions,
+                           planner: (RuleSet) throws -> QuantPlan,
+                           float: ModelRunner, sequences: [[Int32]], budget: Budget, workDirectory: String,
+                           log: (String) -> Void = { _ in }) throws(Failure) -> Result {
+        func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], options: ConvertOptions, tag: String) throws(Failure) -> (QuantPlan, RuleSet) {
+            let set = forcing(schemes, base: base, rules: rules, tag: tag)
+            do { return (try planner(set), set) } catch { throw Failure(description: "\(error)") }
+        }
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        let graphNames = Set(float.linearWeightNames)
+        let candidates = base.entries.filter { graphNames.contains($0.name) && promoted($0.scheme) != nil && $0.matrix != nil }.map(\.name)
+        guard !candidates.isEmpty else { throw Failure(description: "\(fileName): no linear can be promoted (none is int4 or int8)") }
+
+        // 1. The rules' conversion and everything one and two rungs up.
+        var schemesByRung: [[String: WeightScheme]] = [[:], [:], [:]]
+        for e in base.entries where candidates.contains(e.name) {
+            schemesByRung[0][e.name] = e.scheme
+            let one = promoted(e.scheme)!
+            schemesByRung[1][e.name] = one
+            schemesByRung[2][e.name] = promoted(one) ?? one
+        }
+        var plans: [QuantPlan] = []
+        var runners: [ModelRunner] = []
+        for rung in 0..<3 {
+            let (p, r) = try replan(base, rules: rules, schemes: schemesByRung[rung], options: options, tag: "rung \(rung)")
+            let out = workDirectory + "/budget-rung\(rung).qpack"
+            log("converting with every candidate linear \(rung) rung(s) up")
+            do {
+                var o = options
+                o.force = true
+                o.withReference = false
+                _ = try Converter.convert(checkpoint, path: path, plan: p, rules: r, output: out, options: o)
+                runners.append(try ModelRunner.packed(try ContainerFile(path: out)))
+            } catch { throw Failure(description: "\(fileName): budget search, rung \(rung): \(error)") }
+            try? FileManager.default.removeItem(atPath: out) // the runner holds its own copy of the bytes
+            plans.append(p)
+        }
+
+        // 2. Local harm of each candidate at rungs 0 and 1, on the float model's own inputs.
+        log("measuring each linear's error with the packed kernels")
+        var harm: [[String: (err: Double, sig: Double)]] = [[:], [:]]
+        let linearsByRung: [[String: qp_linear]] = (0..<2).map { rung in runners[rung].linearsByName() }
+        do {
+            for s in sequences {
+                _ = try float.run(s) { name, m, _, n, input, output in
+                    guard schemesByRung[0][name] != nil else { return }
+                    var y = [Float](repeating: 0, count: m * n)
+                    for rung in 0..<2 {
+                        var l = linearsByRung[rung][name]!
+                        _ = y.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
+                        var a = harm[rung][name] ?? (0, 0)
+                        for i in 0..<(m * n) {
+                            let d = Double(y[i]) - Double(output[i])
+                            a.err += d * d
+                            a.sig += Double(output[i]) * Double(output[i])
+                        }
+                        harm[rung][name] = a
+                    }
+                }
+            }
+        } catch { throw Failure(description: "\(fileName): \(error)") }
+        func relative(_ rung: Int, _ name: String) -> Double {
+            guard rung < 2 else { return 0 }
+            let a = harm[rung][name] ?? (0, 0)
+            return a.sig > 0 ? a.err / a.sig : 0
+        }
+
+        // 3. The order: harm removed per added bit, one rung at a time.
+        let entryByName = Dictionary(uniqueKeysWithValues: base.entries.map { ($0.name, $0) })
+        func bytes(_ name: String, _ rung: Int) -> Int { plans[rung].entries.first { $0.name == name }!.storedBytes }
+        var rung = Dictionary(uniqueKeysWithValues: candidates.map { ($0, 0) })
+        var order: [Step] = []
+        while true {
+            var best: (score: Double, name: String)?
+            for name in candidates where rung[name]! < 2 && schemesByRung[rung[name]! + 1][name] != schemesByRung[rung[name]!][name] {
+                let r = rung[name]!
+                let gain = relative(r, name) - relative(r + 1, name)
+                let addedBits = Double(8 * (bytes(name, r + 1) - bytes(name, r)))
+                let score = addedBits > 0 ? gain / addedBits : gain
+                if best == nil || score > best!.score || (score == best!.score && name < best!.name) { best = (score, name) }
+            }
+            guard let pick = best else { break }
+            let r = rung[pick.name]!
+            order.append(Step(tensor: pick.name, from: schemesByRung[r][pick.name]!.name, to: schemesByRung[r + 1][pick.name]!.name,
+                              harmFrom: relative(r, pick.name), harmTo: relative(r + 1, pick.name)))
+            rung[pick.name] = r + 1
+        }
+
+        // Rungs after the first k promotions.
+        func rungs(_ k: Int) -> [String: Int] {
+            var out: [String: Int] = [:]
+            for s in order.prefix(k) { out[s.tensor, default: 0] += 1 }
+            return out
+        }
+        let totalParams = base.entries.reduce(0) { $0 + $1.parameters }
+        let baseBytes = base.entries.reduce(0) { $0 + $1.storedBytes }
+        func bitsPerWeight(_ k: Int) -> Double {
+            var b = baseBytes
+            for (name, r) in rungs(k) { b += bytes(name, r) - bytes(name, 0) }
+            return Double(8 * b) / Double(max(1, totalParams))
+        }
+
+        // 4. End-to-end measurement of a prefix with the packed kernels.
+        log("running the float model on \(sequences.count) calibration samples")
+        let reference: Evaluator.Reference
+        do { reference = try Evaluator.reference(float, sequences: sequences) } catch { throw Failure(description: "\(error)") }
+        var evaluations: [Evaluation] = []
+        func measure(_ k: Int) throws(Failure) -> Double {
+            if let e = evaluations.first(where: { $0.promotions == k }) { return e.harm }
+            let r = rungs(k)
+            do {
+                let mixed = try runners[0].mixing(runners, choose: { r[$0].map { $0 } })
+                let report = try Evaluator.evaluate(mixed, against: reference)
+                let e = Evaluation(promotions: k, harm: report.harm, bitsPerWeight: bitsPerWeight(k))
+                evaluations.append(e)
+                log(String(format: "  %4d promotions: %@ %.5f at %.3f bits per weight", k, float.architecture == "llama" ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
+                return e.harm
+            } catch { throw Failure(description: "\(error)") }
+        }
+        var chosen: Int
+        var met: Bool
+        switch budget {
+        case let .targetBPW(target):
+            chosen = 0
+            while chosen < order.count && bitsPerWeight(chosen + 1) <= target { chosen += 1 }
+            _ = try measure(chosen)
+            met = bitsPerWeight(chosen) <= target
+        case .maxKL, .minCosine:
+            let limit: Double
+            if case let .maxKL(x) = budget { limit = x } else if case let .minCosine(x) = budget { limit = 1 - x } else { limit = 0 }
+            if try measure(0) <= limit {
+                chosen = 0
+                met = true
+            } else if try measure(order.count) > limit {
+                chosen = order.count
+                met = false
+            } else {
+                // Smallest k meeting the budget, assuming harm falls as promotions are added; the
+                // chosen prefix itself is always measured and meets it.
+                var lo = 0, hi = order.count
+                while hi - lo > 1 {
+                    let mid = (lo + hi) / 2
+                    if try measure(mid) <= limit { hi = mid } else { lo = mid }
+                }
+                chosen = hi
+                met = true
+            }
+        }
+        let finalHarm = try measure(chosen)
+
+        // The final plan: promoted entries get their rung's scheme and the numbers behind it.
+        let final = rungs(chosen)
+        var finalSchemes: [String: WeightScheme] = [:]
+        for (name, r) in final where r > 0 { finalSchemes[name] = schemesByRung[r][name]! }
+        var (plan, finalRules) = try replan(base, rules: rules, schemes: finalSchemes, options: options, tag: "promotions")
+        var stepOf: [String: (Int, Step)] = [:]
+        for (i, s) in order.prefix(chosen).enumerated() { stepOf[s.tensor] = (i + 1, s) } // the last step of each tensor
+        plan.entries = plan.entries.map { e in
+            guard let (step, s) = stepOf[e.name] else { return e }
+            var d = e
+            d.promotion = Promotion(from: entryByName[e.name]!.scheme.name, to: e.scheme.name, step: step, sensitivity: s.harmFrom, metricAfter: finalHarm)
+            return d
+        }
+        return Result(budget: budget, plan: plan, rules: finalRules, order: order, chosen: chosen,
+                      evaluations: evaluations.sorted { $0.promotions < $1.promotions }, met: met, harm: finalHarm, bitsPerWeight: bitsPerWeight(chosen))
+    }
+
+    /// `rules` with rules named `budget:<tensor>` in front forcing some tensors' schemes (keeping
+    /// their search, NaN policy and activations), so every other decision is the planner's own.
+    static func forcing(_ schemes: [String: WeightScheme], base: QuantPlan, rules: RuleSet, tag: String) -> RuleSet {
+        guard !schemes.isEmpty else { return rules }
+        let byName = Dictionary(uniqueKeysWithValues: base.entries.map { ($0.name, $0) })
+        var forced: [Rule] = []
+        for (name, scheme) in schemes.sorted(by: { $0.key < $1.key }) {
+            var match = Rule.Match()
+            // The exact name as a regex, its metacharacters escaped.
+            match.regex = name.map { ".^$*+?()[]{}|\\/-#&~".contains($0) ? "\\" + String($0) : String($0) }.joined()
+            let e = byName[name]!
+            var r = Rule(name: "budget:" + name, match: match, scheme: scheme, fallback: nil, search: e.search,
+                         nonFinite: e.nonFinite, activations: nil, observer: nil, percentile: nil, why: "promoted by the budget search", line: nil)
+            if e.activations.hasPrefix("static:") {
+                r.activations = "static"
+                let o = String(e.activations.dropFirst("static:".count))
+                if o.hasPrefix("percentile(") {
+                    r.observer = "percentile"
+                    r.percentile = Double(o.dropFirst("percentile(".count).dropLast())
+                } else {
+                    r.observer = o
+                }
+            } else if e.activations == "dynamic" {
+                r.activations = "dynamic"
+            }
+            forced.append(r)
+        }
+        let text = rules.text + "\n# budget search (\(tag)): " + schemes.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value.name)" }.joined(separator: ", ") + "\n"
+        return RuleSet(rules: forced + rules.rules, text: text, origin: rules.origin)
+    }
+}
+
+extension ModelRunner {
+    /// Every linear of the graph by weight name.
+    func linearsByName() -> [String: qp_linear] {
+        var out: [String: qp_linear] = [:]
+        switch graph {
+        case let .bert(b):
+            for l in 0..<b.config.layers { for w in 0..<6 { out[b.weightName(layer: l, which: w)] = b.linear(layer: l, which: w) } }
+        case let .llama(m):
+            for l in 0..<m.config.layers { for w in 0..<7 { out[m.weightName(layer: l, which: w)] = m.linear(layer: l, which: w) } }
+            out[m.weightName(layer: m.config.layers, which: 7)] = m.model.output
+        }
+        return out
+    }
+}
