@@ -13,9 +13,11 @@ import QPackReaders
 ///    one rung up, and two rungs up (temporary files);
 /// 2. measures each linear's harm on the calibration data with the real packed kernels: its
 ///    packed output against the float layer's output on the same input (relative MSE), at its
-///    rung and one rung up;
+///    rung and one rung up; and (by default) end to end: the float model with only that linear
+///    packed, on the first four samples cut to 64 tokens;
 /// 3. orders promotions by harm removed per added bit (a linear promoted once re-enters with
-///    its new rung's harm), ties by name;
+///    its new rung's harm: end-to-end harm scaled by the local error ratio for int8, zero for
+///    f16), ties by name;
 /// 4. finds the shortest prefix of that order whose mixed model (packed tensors taken from the
 ///    three conversions) meets the budget end to end on the calibration data (KL for decoders,
 ///    1 − cosine for encoders; a binary search over the prefix length, each step a full run of
@@ -48,9 +50,20 @@ public enum BudgetSearch {
         public let tensor: String
         public let from: String
         public let to: String
-        /// Relative MSE of the linear's packed output at `from` and at `to`.
+        /// The harm that ranked the step at `from` and `to`: end-to-end (the metric with only
+        /// this linear quantized) or, with local sensitivity, the local error.
         public let harmFrom: Double
         public let harmTo: Double
+        /// Relative MSE of the linear's packed output at `from` and at `to`.
+        public let localFrom: Double
+        public let localTo: Double
+    }
+
+    public enum Sensitivity: String, Sendable, CaseIterable {
+        /// Each linear alone in the float model, measured end to end (one run per linear).
+        case endToEnd = "end-to-end"
+        /// Each linear's own output error (one run in all).
+        case local
     }
 
     public struct Result: Sendable {
@@ -85,6 +98,7 @@ public enum BudgetSearch {
     public static func run(checkpoint: Checkpoint, path: String, plan base: QuantPlan, rules: RuleSet, options: ConvertOptions,
                            planner: (RuleSet) throws -> QuantPlan,
                            float: ModelRunner, sequences: [[Int32]], budget: Budget, workDirectory: String,
+                           sensitivity sensitivityMode: Sensitivity = .endToEnd,
                            log: (String) -> Void = { _ in }) throws(Failure) -> Result {
         func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], options: ConvertOptions, tag: String) throws(Failure) -> (QuantPlan, RuleSet) {
             let set = forcing(schemes, base: base, rules: rules, tag: tag)
@@ -149,6 +163,30 @@ public enum BudgetSearch {
             return a.sig > 0 ? a.err / a.sig : 0
         }
 
+        // 2b. End-to-end sensitivity: the float model with only this linear packed as the rules
+        // say, on the first samples (cut to 64 tokens). One rung up is estimated by scaling
+        // with the local error ratio; two rungs up (f16) counts as harmless.
+        var sensitivity: [String: Double] = [:]
+        if sensitivityMode == .endToEnd {
+            let probe = Array(sequences.prefix(4)).map { Array($0.prefix(64)) }
+            log("measuring the end-to-end harm of each of \(candidates.count) linears alone on \(probe.count) samples")
+            do {
+                let probeReference = try Evaluator.reference(float, sequences: probe)
+                for name in candidates {
+                    let alone = try float.mixing([runners[0]], choose: { $0 == name ? 0 : nil })
+                    sensitivity[name] = try Evaluator.evaluate(alone, against: probeReference).harm
+                }
+            } catch { throw Failure(description: "\(fileName): \(error)") }
+        }
+        func harmAt(_ rung: Int, _ name: String) -> Double {
+            guard let s0 = sensitivity[name] else { return relative(rung, name) }
+            switch rung {
+            case 0: return s0
+            case 1: return relative(0, name) > 0 ? s0 * relative(1, name) / relative(0, name) : 0
+            default: return 0
+            }
+        }
+
         // 3. The order: harm removed per added bit, one rung at a time.
         let entryByName = Dictionary(uniqueKeysWithValues: base.entries.map { ($0.name, $0) })
         func bytes(_ name: String, _ rung: Int) -> Int { plans[rung].entries.first { $0.name == name }!.storedBytes }
@@ -158,7 +196,7 @@ public enum BudgetSearch {
             var best: (score: Double, name: String)?
             for name in candidates where rung[name]! < 2 && schemesByRung[rung[name]! + 1][name] != schemesByRung[rung[name]!][name] {
                 let r = rung[name]!
-                let gain = relative(r, name) - relative(r + 1, name)
+                let gain = harmAt(r, name) - harmAt(r + 1, name)
                 let addedBits = Double(8 * (bytes(name, r + 1) - bytes(name, r)))
                 let score = addedBits > 0 ? gain / addedBits : gain
                 if best == nil || score > best!.score || (score == best!.score && name < best!.name) { best = (score, name) }
@@ -166,7 +204,8 @@ public enum BudgetSearch {
             guard let pick = best else { break }
             let r = rung[pick.name]!
             order.append(Step(tensor: pick.name, from: schemesByRung[r][pick.name]!.name, to: schemesByRung[r + 1][pick.name]!.name,
-                              harmFrom: relative(r, pick.name), harmTo: relative(r + 1, pick.name)))
+                              harmFrom: harmAt(r, pick.name), harmTo: harmAt(r + 1, pick.name),
+                              localFrom: relative(r, pick.name), localTo: relative(r + 1, pick.name)))
             rung[pick.name] = r + 1
         }
 

@@ -59,6 +59,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Promote the most harmful linears while the model stays within this many bits per weight. Needs --calibration.", valueName: "bits"))
     var targetBpw: Double?
 
+    @Option(help: ArgumentHelp("How the budget search ranks linears: end-to-end (each linear alone in the float model, measured on the output) or local (each linear's own output error; faster).", valueName: "how"))
+    var sensitivity: String = "end-to-end"
+
     @Flag(help: "Also store the source's float values of every tensor not kept as f32, so `qpack verify` runs without --source.")
     var withReference = false
 
@@ -73,6 +76,7 @@ struct ConvertCommand: ParsableCommand {
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
         if let nan, NonFinitePolicy(rawValue: nan) == nil { throw ValidationError("--nan must be error or zero") }
         if let search, !["absmax", "mse", "importance"].contains(search) { throw ValidationError("--search must be absmax, mse or importance") }
+        guard BudgetSearch.Sensitivity(rawValue: sensitivity) != nil else { throw ValidationError("--sensitivity must be end-to-end or local") }
         let budgets = [maxKl, minCosine, targetBpw].compactMap { $0 }
         if budgets.count > 1 { throw ValidationError("give one of --max-kl, --min-cosine, --target-bpw") }
         if !budgets.isEmpty && calibration == nil { throw ValidationError("a budget (--max-kl, --min-cosine, --target-bpw) needs --calibration DATA to measure on") }
@@ -176,19 +180,21 @@ struct ConvertCommand: ParsableCommand {
                 let p = Planner.plan(checkpoint.planInputs, rules: set, target: planning.kernelTarget, activations: planning.mode,
                                      observer: planning.plannedObserver)
                 return try Converter.applyCalibration(p, stats, file: fileName).0
-            }, float: float, sequences: sequences, budget: budget, workDirectory: work, log: { if !quiet { printNotice($0) } })
+            }, float: float, sequences: sequences, budget: budget, workDirectory: work,
+               sensitivity: BudgetSearch.Sensitivity(rawValue: sensitivity)!, log: { if !quiet { printNotice($0) } })
         } catch {
             printError("\(error)")
             throw QPackExit.malformedInput
         }
         let metric = float.architecture == "llama" ? "kl" : "one_minus_cosine"
         let record = JSONOut.object([
-            ("budget", .string(budget.description)), ("metric", .string(metric)), ("met", .bool(result.met)),
+            ("budget", .string(budget.description)), ("metric", .string(metric)), ("sensitivity", .string(sensitivity)), ("met", .bool(result.met)),
             ("measured", .double(result.harm)), ("bits_per_weight", .double(result.bitsPerWeight)),
             ("calibration_sha256", .string(CalibrationData.digest(sequences))), ("promotions", .int(result.chosen)),
             ("order", .array(result.order.map { s in
                 .object([("tensor", .string(s.tensor)), ("from", .string(s.from)), ("to", .string(s.to)),
-                         ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo))])
+                         ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo)),
+                         ("local_from", .double(s.localFrom)), ("local_to", .double(s.localTo))])
             })),
             ("evaluations", .array(result.evaluations.map { e in
                 .object([("promotions", .int(e.promotions)), ("measured", .double(e.harm)), ("bits_per_weight", .double(e.bitsPerWeight))])

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QPackContainer
 import QPackConvert
 import QPackModel
 import QPackPlanning
@@ -94,6 +95,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the built-in default rules and exit.")
     var printRules = false
 
+    @Flag(help: "With a .qpack file: show the budget search behind its schemes (every promotion, the measurements, the end-to-end evaluations) and its static activation ranges.")
+    var explain = false
+
     func validate() throws {
         if model == nil && !printRules { throw ValidationError("give a checkpoint to plan (or --print-rules)") }
     }
@@ -104,6 +108,19 @@ struct PlanCommand: ParsableCommand {
             return
         }
         let path = model!
+        if explain || path.hasSuffix(".qpack") {
+            guard path.hasSuffix(".qpack") else {
+                printError("--explain takes a .qpack file (the plan of a checkpoint is explained by the rules column and the 'Rules used' list)")
+                throw QPackExit.usage
+            }
+            let container: ContainerFile
+            do { container = try ContainerFile(path: path) } catch {
+                printError(error.description)
+                throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+            }
+            print(PlanExplanation.render(container), terminator: "")
+            return
+        }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.open(path: path) } catch {
             printError(error.description)
@@ -198,4 +215,50 @@ struct PlanTextRenderer {
 func printNotice(_ message: String) {
     var line = "qpack: " + message + "\n"
     line.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
+}
+
+/// What a budget search and calibration decided for a `.qpack` file, from its manifest.
+enum PlanExplanation {
+    static func render(_ c: ContainerFile) -> String {
+        var out = "\(c.fileName)\n"
+        let budget = c.manifest["provenance"]?["budget"]
+        if let b = budget {
+            let metric = b["metric"]?.string == "kl" ? "KL" : "1 - cosine"
+            out += "  budget: \(b["budget"]?.string ?? "?"), ranked by \(b["sensitivity"]?.string ?? "?") sensitivity; "
+            out += (b["met"]?.bool == true ? "met" : "NOT met")
+            out += String(format: ": %@ %.5f at %.3f bits per weight, %d of %d promotions\n", metric, b["measured"]?.double ?? 0,
+                          b["bits_per_weight"]?.double ?? 0, b["promotions"]?.int ?? 0, b["order"]?.items.count ?? 0)
+            out += "  measured on the calibration data (token ids sha256 \(b["calibration_sha256"]?.string?.prefix(16) ?? "?")…)\n\n"
+            out += "End-to-end evaluations of the search (promotions applied → \(metric), bits per weight):\n"
+            for e in b["evaluations"]?.items ?? [] {
+                out += String(format: "  %5d  %.5f  %.3f\n", e["promotions"]?.int ?? 0, e["measured"]?.double ?? 0, e["bits_per_weight"]?.double ?? 0)
+            }
+            let applied = b["promotions"]?.int ?? 0
+            out += "\nPromotion order (applied above the line; harm = \(metric) with the linear alone quantized, local = relative MSE of its output):\n"
+            out += "  " + "STEP".leftPad(4) + "  " + "TENSOR".padding(28) + "FROM".padding(9) + "TO".padding(8) + "HARM".leftPad(10) + "LOCAL".leftPad(10) + "\n"
+            for (i, s) in (b["order"]?.items ?? []).enumerated() {
+                if i == applied { out += "  " + String(repeating: "-", count: 69) + "\n" }
+                out += "  " + String(i + 1).leftPad(4) + "  " + Units.elide(s["tensor"]?.string ?? "", to: 27).padding(28)
+                    + (s["from"]?.string ?? "").padding(9) + (s["to"]?.string ?? "").padding(8)
+                    + String(format: "%10.5f%10.5f", s["harm_from"]?.double ?? 0, s["local_from"]?.double ?? 0) + "\n"
+            }
+        } else {
+            out += "  no budget search: every scheme is the rules' choice (see the rule of each tensor with `qpack inspect`)\n"
+        }
+        let statics = c.tensors.filter { $0.activation != nil }
+        if !statics.isEmpty {
+            out += "\nStatic activation ranges (\(statics.count) linears):\n"
+            for t in statics {
+                let a = t.activation!
+                out += "  " + Units.elide(t.name, to: 40).padding(42) + a.observer.padding(18) + "[\(a.min), \(a.max)]\n"
+            }
+        }
+        if let cal = c.manifest["provenance"]?["calibration"] {
+            out += "\nCalibration data:\n"
+            for d in cal["data"]?.items ?? [] {
+                out += "  \(d["sha256"]?.string?.prefix(16) ?? "?")…  \(d["samples"]?.int ?? 0) samples, \(d["tokens"]?.int ?? 0) tokens  \(d["source"]?.string ?? "")\n"
+            }
+        }
+        return out
+    }
 }

@@ -121,3 +121,58 @@ struct MiniLMCalibrationTests {
         #expect(throws: ConvertError.self) { try Self.convert(try Self.allInt8, stats: other, activations: "static", observer: "minmax", name: "y.qpack") }
     }
 }
+
+/// The budget search on MiniLM from all-int4 rules: deterministic decisions and bytes, and the
+/// harm it measured on its mixed model is exactly the harm of the file it writes.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"), .serialized)
+struct BudgetSearchTests {
+    static func search(_ budget: BudgetSearch.Budget, work: String) throws -> (BudgetSearch.Result, [[Int32]], ModelRunner) {
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        let rules = try RuleSet.parse(String(contentsOfFile: TestPaths.fixture("rules/all-int4.yaml"), encoding: .utf8), origin: "all-int4.yaml")
+        let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: .neonI8mm)
+        let float = try MiniLMCalibrationTests.floatRunner()
+        let sequences = try Calibrator.sequences(try LicenseCorpus.paragraphs(.calibration).map { .text($0) }, runner: float,
+                                                 options: .init(samples: 6, sequenceLength: 40, seed: 9))
+        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let result = try BudgetSearch.run(checkpoint: checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: rules,
+                                          options: ConvertOptions(target: .neonI8mm, jobs: 2, force: true),
+                                          planner: { Planner.plan(checkpoint.planInputs, rules: $0, target: .neonI8mm) },
+                                          float: float, sequences: sequences, budget: budget, workDirectory: work)
+        return (result, sequences, float)
+    }
+
+    @Test func decisionsAreDeterministicAndTheFileMeasuresWhatTheSearchMeasured() throws {
+        let dir = MiniLMCalibrationTests.dir
+        let (a, sequences, float) = try Self.search(.minCosine(0.99), work: dir + "/w1")
+        let (b, _, _) = try Self.search(.minCosine(0.99), work: dir + "/w2")
+        #expect(a.met && a.harm <= 0.01)
+        #expect(a.chosen > 0 && a.chosen < a.order.count)
+        #expect(a.order == b.order && a.chosen == b.chosen && a.evaluations == b.evaluations)
+        #expect(a.plan.entries.map(\.scheme) == b.plan.entries.map(\.scheme))
+        // Every promoted entry records its step; the rest are the rules' schemes.
+        let promoted = a.plan.entries.filter { $0.promotion != nil }
+        #expect(!promoted.isEmpty && promoted.allSatisfy { $0.rule.hasPrefix("budget:") && $0.promotion!.from != $0.scheme.name })
+        // The prefix before the chosen one misses the budget (the search picks the shortest).
+        if let before = a.evaluations.first(where: { $0.promotions == a.chosen - 1 }) { #expect(before.harm > 0.01) }
+        // Write the chosen plan twice: identical bytes; run it: the harm the search measured.
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        var files: [[UInt8]] = []
+        for i in 0..<2 {
+            let out = dir + "/budget\(i).qpack"
+            _ = try Converter.convert(checkpoint, path: TestPaths.miniLMPath, plan: a.plan, rules: a.rules, output: out,
+                                      options: ConvertOptions(target: .neonI8mm, jobs: 1 + i, force: true))
+            files.append(try TestPaths.read(out))
+        }
+        #expect(files[0] == files[1])
+        let packed = try ModelRunner.packed(try ContainerFile(path: dir + "/budget0.qpack"))
+        let report = try Evaluator.evaluate(packed, against: try Evaluator.reference(float, sequences: sequences))
+        #expect(report.harm == a.harm, "file \(report.harm), search \(a.harm)")
+    }
+
+    @Test func bitsTargetTakesTheLongestPrefixWithinIt() throws {
+        let (r, _, _) = try Self.search(.targetBPW(7.0), work: MiniLMCalibrationTests.dir + "/w3")
+        #expect(r.bitsPerWeight <= 7.0 && r.chosen > 0)
+        let bits = Double(8 * r.plan.expectedTensorBytes) / Double(r.plan.entries.reduce(0) { $0 + $1.parameters })
+        #expect(abs(bits - r.bitsPerWeight) < 1e-9)
+    }
+}
