@@ -99,7 +99,8 @@ public enum BudgetSearch {
                            planner: (RuleSet) throws -> QuantPlan,
                            float: ModelRunner, sequences: [[Int32]], budget: Budget, workDirectory: String,
                            sensitivity sensitivityMode: Sensitivity = .endToEnd,
-                           log: (String) -> Void = { _ in }) throws(Failure) -> Result {
+                           log: (String) -> Void = { _ in },
+                           progress: (_ done: Int, _ total: Int, _ item: String) -> Void = { _, _, _ in }) throws(Failure) -> Result {
         func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], options: ConvertOptions, tag: String) throws(Failure) -> (QuantPlan, RuleSet) {
             let set = forcing(schemes, base: base, rules: rules, tag: tag)
             do { return (try planner(set), set) } catch { throw Failure(description: "\(error)") }
@@ -172,9 +173,10 @@ public enum BudgetSearch {
             log("measuring the end-to-end harm of each of \(candidates.count) linears alone on \(probe.count) samples")
             do {
                 let probeReference = try Evaluator.reference(float, sequences: probe)
-                for name in candidates {
+                for (i, name) in candidates.enumerated() {
                     let alone = try float.mixing([runners[0]], choose: { $0 == name ? 0 : nil })
                     sensitivity[name] = try Evaluator.evaluate(alone, against: probeReference).harm
+                    progress(i + 1, candidates.count, name)
                 }
             } catch { throw Failure(description: "\(fileName): \(error)") }
         }

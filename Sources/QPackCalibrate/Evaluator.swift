@@ -15,6 +15,8 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
     public let perplexityPacked: Double?
     public let meanCosine: Double?
     public let minimumCosine: Double?
+    /// Stored tensor bits over parameters of the evaluated file (set by the caller).
+    public var bitsPerWeight: Double?
 
     /// The budget metric: mean KL for decoders, 1 − mean cosine for encoders.
     public var harm: Double { meanKL ?? (1 - (meanCosine ?? 1)) }

@@ -175,13 +175,16 @@ struct ConvertCommand: ParsableCommand {
         let stats = options.calibration
         let fileName = model.split(separator: "/").last.map(String.init) ?? model
         let result: BudgetSearch.Result
+        let bar = ProgressBar(label: "sensitivity", quiet: quiet)
+        defer { bar.finish() }
         do {
             result = try BudgetSearch.run(checkpoint: checkpoint, path: model, plan: plan, rules: rules, options: options, planner: { set in
                 let p = Planner.plan(checkpoint.planInputs, rules: set, target: planning.kernelTarget, activations: planning.mode,
                                      observer: planning.plannedObserver)
                 return try Converter.applyCalibration(p, stats, file: fileName).0
             }, float: float, sequences: sequences, budget: budget, workDirectory: work,
-               sensitivity: BudgetSearch.Sensitivity(rawValue: sensitivity)!, log: { if !quiet { printNotice($0) } })
+               sensitivity: BudgetSearch.Sensitivity(rawValue: sensitivity)!, log: { if !quiet { bar.finish(); printNotice($0) } },
+               progress: { bar.update(done: $0, total: $1, item: $2) })
         } catch {
             printError("\(error)")
             throw QPackExit.malformedInput

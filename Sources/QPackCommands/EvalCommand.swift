@@ -66,7 +66,7 @@ struct EvalCommand: ParsableCommand {
             throw QPackExit.usage
         }
         let data = try samples.load(dataset)
-        let report: EvaluationReport
+        var report: EvaluationReport
         let bar = ProgressBar(label: "float model", quiet: quiet)
         do {
             let sequences = try Calibrator.sequences(data, runner: float, options: samples.calibratorOptions)
@@ -80,6 +80,7 @@ struct EvalCommand: ParsableCommand {
             printError("\(error)")
             throw QPackExit.malformedInput
         }
+        report.bitsPerWeight = Self.bitsPerWeight(container)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
