@@ -169,16 +169,26 @@ public enum BudgetSearch {
         // with the local error ratio; two rungs up (f16) counts as harmless.
         var sensitivity: [String: Double] = [:]
         if sensitivityMode == .endToEnd {
-            let probe = Array(sequences.prefix(4)).map { Array($0.prefix(64)) }
+            let probe = Array(sequences.prefix(4)).map { Array($0.prefix(48)) }
             log("measuring the end-to-end harm of each of \(candidates.count) linears alone on \(probe.count) samples")
-            do {
-                let probeReference = try Evaluator.reference(float, sequences: probe)
-                for (i, name) in candidates.enumerated() {
-                    let alone = try float.mixing([runners[0]], choose: { $0 == name ? 0 : nil })
-                    sensitivity[name] = try Evaluator.evaluate(alone, against: probeReference).harm
-                    progress(i + 1, candidates.count, name)
+            let probeReference: Evaluator.Reference
+            do { probeReference = try Evaluator.reference(float, sequences: probe) } catch { throw Failure(description: "\(fileName): \(error)") }
+            // Candidates are independent: measured on every core, each result in its own slot.
+            let results = SensitivitySlots(count: candidates.count)
+            let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, candidates.count))
+            let lowest = runners[0]
+            for start in stride(from: 0, to: candidates.count, by: workers) {
+                let batch = Array(start..<min(start + workers, candidates.count))
+                DispatchQueue.concurrentPerform(iterations: batch.count) { j in
+                    let i = batch[j], name = candidates[i]
+                    do {
+                        let alone = try float.mixing([lowest], choose: { $0 == name ? 0 : nil })
+                        results.set(i, .success(try Evaluator.evaluate(alone, against: probeReference).harm))
+                    } catch { results.set(i, .failure(Failure(description: "\(fileName): \(name): \(error)"))) }
                 }
-            } catch { throw Failure(description: "\(fileName): \(error)") }
+                progress(batch.last! + 1, candidates.count, candidates[batch.last!])
+            }
+            for (i, name) in candidates.enumerated() { sensitivity[name] = try results.get(i) }
         }
         func harmAt(_ rung: Int, _ name: String) -> Double {
             guard let s0 = sensitivity[name] else { return relative(rung, name) }
@@ -335,4 +345,13 @@ extension ModelRunner {
         }
         return out
     }
+}
+
+/// Result slots written by distinct threads at distinct indices, read after they all finish.
+final class SensitivitySlots: @unchecked Sendable {
+    private var slots: [Result<Double, BudgetSearch.Failure>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: Result<Double, BudgetSearch.Failure>) { lock.lock(); slots[i] = r; lock.unlock() }
+    func get(_ i: Int) throws(BudgetSearch.Failure) -> Double { try slots[i]!.get() }
 }

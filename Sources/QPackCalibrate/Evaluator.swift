@@ -44,25 +44,45 @@ public enum Evaluator {
     }
 
     public static func evaluate(_ model: ModelRunner, against ref: Reference, progress: (Int, Int) -> Void = { _, _ in }) throws(ModelRunner.Failure) -> EvaluationReport {
-        let v = ref.width
-        if ref.architecture != "llama" {
-            var cosines: [Double] = []
-            for (i, s) in ref.sequences.enumerated() {
-                let b = try model.run(s), a = ref.outputs[i]
+        var acc = Accumulator()
+        for (i, s) in ref.sequences.enumerated() {
+            acc.add(sequence: s, reference: ref.outputs[i], packed: try model.run(s), architecture: ref.architecture, width: ref.width)
+            progress(i + 1, ref.sequences.count)
+        }
+        return acc.report(architecture: ref.architecture)
+    }
+
+    /// `evaluate` one sample at a time, so only one sample's float outputs are held (a decoder's
+    /// logits for many long samples would not fit).
+    public static func compare(float: ModelRunner, packed: ModelRunner, sequences: [[Int32]],
+                               progress: (Int, Int) -> Void = { _, _ in }) throws(ModelRunner.Failure) -> EvaluationReport {
+        var acc = Accumulator()
+        for (i, s) in sequences.enumerated() {
+            var a = try float.run(s)
+            if float.architecture == "llama" { logSoftmaxRows(&a, width: float.outputWidth) }
+            acc.add(sequence: s, reference: a, packed: try packed.run(s), architecture: float.architecture, width: float.outputWidth)
+            progress(i + 1, sequences.count)
+        }
+        return acc.report(architecture: float.architecture)
+    }
+
+    /// Sums over samples; the report divides.
+    struct Accumulator {
+        var cosines: [Double] = []
+        var klSum = 0.0, positions = 0, agree = 0, nllA = 0.0, nllB = 0.0, predicted = 0, maxSample = 0.0, samples = 0
+
+        /// `reference`: log-probabilities (decoders) or the embedding (encoders); `packed`: raw outputs.
+        mutating func add(sequence s: [Int32], reference a: [Float], packed raw: [Float], architecture: String, width v: Int) {
+            samples += 1
+            if architecture != "llama" {
+                let b = raw
                 var dot = 0.0, na = 0.0, nb = 0.0
                 for j in 0..<a.count { dot += Double(a[j]) * Double(b[j]); na += Double(a[j]) * Double(a[j]); nb += Double(b[j]) * Double(b[j]) }
                 cosines.append(na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0)
-                progress(i + 1, ref.sequences.count)
+                return
             }
-            return EvaluationReport(architecture: ref.architecture, samples: cosines.count, positions: cosines.count, meanKL: nil, maxSampleKL: nil,
-                                    top1Agreement: nil, perplexityFloat: nil, perplexityPacked: nil,
-                                    meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min())
-        }
-        var klSum = 0.0, positions = 0, agree = 0, nllA = 0.0, nllB = 0.0, predicted = 0, maxSample = 0.0
-        for (i, s) in ref.sequences.enumerated() {
-            var b = try model.run(s)
+            var b = raw
             logSoftmaxRows(&b, width: v)
-            let a = ref.outputs[i]
             var sampleKL = 0.0
             for t in 0..<s.count {
                 let base = t * v
@@ -85,12 +105,19 @@ public enum Evaluator {
             klSum += sampleKL
             positions += s.count
             maxSample = max(maxSample, sampleKL / Double(s.count))
-            progress(i + 1, ref.sequences.count)
         }
-        return EvaluationReport(architecture: "llama", samples: ref.sequences.count, positions: positions, meanKL: klSum / Double(max(1, positions)),
-                                maxSampleKL: maxSample, top1Agreement: Double(agree) / Double(max(1, positions)),
-                                perplexityFloat: exp(nllA / Double(max(1, predicted))), perplexityPacked: exp(nllB / Double(max(1, predicted))),
-                                meanCosine: nil, minimumCosine: nil)
+
+        func report(architecture: String) -> EvaluationReport {
+            if architecture != "llama" {
+                return EvaluationReport(architecture: architecture, samples: cosines.count, positions: cosines.count, meanKL: nil, maxSampleKL: nil,
+                                        top1Agreement: nil, perplexityFloat: nil, perplexityPacked: nil,
+                                        meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min())
+            }
+            return EvaluationReport(architecture: "llama", samples: samples, positions: positions, meanKL: klSum / Double(max(1, positions)),
+                                    maxSampleKL: maxSample, top1Agreement: Double(agree) / Double(max(1, positions)),
+                                    perplexityFloat: exp(nllA / Double(max(1, predicted))), perplexityPacked: exp(nllB / Double(max(1, predicted))),
+                                    meanCosine: nil, minimumCosine: nil)
+        }
     }
 
     /// Rows of `width` logits to log-probabilities (in double, stored as float).

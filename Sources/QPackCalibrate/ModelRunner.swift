@@ -8,7 +8,9 @@ import QPackVerify
 /// One model graph behind one interface, whatever its architecture: text to token ids, ids to
 /// outputs (the pooled embedding of an encoder, the logits of every position of a decoder),
 /// with an observer on every linear layer named by its weight tensor.
-public final class ModelRunner {
+/// Immutable once built (the graphs only read their weights; every run allocates its own
+/// activations), so one runner may run on several threads at once.
+public final class ModelRunner: @unchecked Sendable {
     public enum Graph {
         case bert(BERTModel)
         case llama(LlamaModel)

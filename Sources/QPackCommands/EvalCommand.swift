@@ -67,14 +67,11 @@ struct EvalCommand: ParsableCommand {
         }
         let data = try samples.load(dataset)
         var report: EvaluationReport
-        let bar = ProgressBar(label: "float model", quiet: quiet)
+        let bar = ProgressBar(label: "evaluating", quiet: quiet)
         do {
             let sequences = try Calibrator.sequences(data, runner: float, options: samples.calibratorOptions)
-            let reference = try Evaluator.reference(float, sequences: sequences) { bar.update(done: $0, total: $1, item: "sample \($0)") }
+            report = try Evaluator.compare(float: float, packed: packed, sequences: sequences) { bar.update(done: $0, total: $1, item: "sample \($0)") }
             bar.finish()
-            let bar2 = ProgressBar(label: "packed model", quiet: quiet)
-            report = try Evaluator.evaluate(packed, against: reference) { bar2.update(done: $0, total: $1, item: "sample \($0)") }
-            bar2.finish()
         } catch {
             bar.finish()
             printError("\(error)")
