@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import QPackBinary
+import QPackTestSupport
+
+/// calibrate, eval, convert with static activations and budgets, plan --explain: as a user runs them.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"), .serialized)
+struct CalibrationCLITests {
+    let dir = (try? scratchDirectory("calibration")) ?? NSTemporaryDirectory()
+    var model: String { TestPaths.miniLMPath }
+    let small = ["--samples", "4", "--seq-len", "32"]
+
+    @Test func calibrateMergeAndRefusals() throws {
+        let a = dir + "/a.qcal", b = dir + "/b.qcal", m = dir + "/m.qcal", m2 = dir + "/m2.qcal"
+        #expect(try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", a, "--seed", "1"] + small).status == 0)
+        let second = try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", b, "--seed", "2"] + small)
+        #expect(second.status == 0 && second.stdout.contains("36 linear inputs"))
+        // The same options twice give the same bytes; an existing output needs --force.
+        let again = try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", a, "--seed", "1"] + small)
+        #expect(again.status == 64 && again.stderr.contains("--force"))
+        #expect(try CLI.run(["calibrate", "--merge", a, b, "-o", m]).status == 0)
+        #expect(try CLI.run(["calibrate", "--merge", b, a, "-o", m2]).status == 0)
+        #expect(try TestPaths.read(m) == (try TestPaths.read(m2)))
+        // Merging a file with itself would count its data twice.
+        let twice = try CLI.run(["calibrate", "--merge", a, m, "-o", dir + "/x.qcal"])
+        #expect(twice.status == 65 && twice.stderr.contains("already in the merge"))
+        // A broken file names itself and the field.
+        var bytes = try TestPaths.read(a)
+        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"histogram_bins\":2048", with: "\"histogram_bins\":2047")
+        bytes = Array(text.utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/bad.qcal"))
+        let bad = try CLI.run(["convert", model, "-o", dir + "/bad.qpack", "--calibration-stats", dir + "/bad.qcal", "--mode", "static", "-q"])
+        #expect(bad.status == 65 && bad.stderr.contains("bad.qcal") && bad.stderr.contains("histogram_bins"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bad.qpack"))
+        // Calibration data that is not there, or malformed.
+        #expect(try CLI.run(["calibrate", model, "--calibration", dir + "/none.txt", "-o", dir + "/n.qcal"]).status == 74)
+        try "{\"text\": 3}\n".write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
+        let jsonl = try CLI.run(["calibrate", model, "--calibration", dir + "/bad.jsonl", "-o", dir + "/n.qcal"])
+        #expect(jsonl.status == 65 && jsonl.stderr.contains("line 1"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/n.qcal"))
+    }
+
+    @Test func staticModelConvertsVerifiesAndEvaluates() throws {
+        let out = dir + "/static.qpack"
+        // Static without calibration is a usage error naming the tensor; nothing is written.
+        let refused = try CLI.run(["convert", model, "-o", out, "--mode", "static", "-q"])
+        #expect(refused.status == 64 && refused.stderr.contains("give --calibration"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let convert = try CLI.run(["convert", model, "-o", out, "--rules", TestPaths.fixture("rules/all-int8.yaml"), "--mode", "static",
+                                   "--observer", "minmax", "--calibration", "licenses:calibration"] + small)
+        #expect(convert.status == 0, "\(convert.stderr)")
+        #expect(convert.stderr.contains("pooler.dense.weight") && convert.stderr.contains("stay dynamic"))
+        let verify = try CLI.run(["verify", out, "--source", model, "--run-sample", "A man is eating food.", "--min-cosine", "0.97"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let explain = try CLI.run(["plan", "--explain", out])
+        #expect(explain.status == 0 && explain.stdout.contains("Static activation ranges (36 linears)") && explain.stdout.contains("licenses:calibration"))
+        let eval = try CLI.run(["eval", out, "--source", model, "--samples", "6", "--seq-len", "48", "--json"])
+        #expect(eval.status == 0)
+        let j = try StrictJSONParser.parse(Array(eval.stdout.utf8))
+        #expect(j["samples"]?.int == 6 && (j["mean_cosine"]?.double ?? 0) > 0.97 && j["mean_kl"] == nil)
+        #expect((j["bits_per_weight"]?.double ?? 0) > 8)
+    }
+
+    @Test func budgetIsRecordedAndExplained() throws {
+        let out = dir + "/budget.qpack"
+        let convert = try CLI.run(["convert", model, "-o", out, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
+                                   "--calibration", "licenses:calibration", "--min-cosine", "0.99", "--sensitivity", "local"] + small)
+        #expect(convert.status == 0, "\(convert.stderr)")
+        #expect(convert.stdout.contains("budget (min cosine 0.99)"))
+        let explain = try CLI.run(["plan", "--explain", out])
+        #expect(explain.stdout.contains("ranked by local sensitivity; met") && explain.stdout.contains("Promotion order"))
+        // An unreachable budget exits 1 and writes nothing.
+        let none = dir + "/none.qpack"
+        let impossible = try CLI.run(["convert", model, "-o", none, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
+                                      "--calibration", "licenses:calibration", "--min-cosine", "1", "--sensitivity", "local", "-q"] + small)
+        #expect(impossible.status == 1 && impossible.stderr.contains("cannot be met"))
+        #expect(!FileManager.default.fileExists(atPath: none))
+        // Budgets need calibration data.
+        #expect(try CLI.run(["convert", model, "-o", none, "--max-kl", "0.1"]).status == 64)
+    }
+}
