@@ -37,7 +37,8 @@ public enum Planner {
             }
             var (entry, diag) = decide(input, role: role, layer: layer, rule: rule, target: target)
             if entry?.scheme.isQuantized == true, entry?.matrix != nil, role != .embedding {
-                let mode = rule.activations ?? activations
+                // A rule naming an observer asks for static ranges.
+                let mode = rule.activations ?? (rule.observer != nil ? "static" : activations)
                 if mode == "static" {
                     let o = rule.observer ?? observer
                     entry!.activations = "static:" + (o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)

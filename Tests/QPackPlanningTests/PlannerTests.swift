@@ -167,3 +167,28 @@ struct RealModelPlanTests {
         #expect(plan.coverage.reduce(0) { $0 + $1.tensors } == 272)
     }
 }
+
+@Suite struct ActivationRuleTests {
+    static let inputs = [PlanInput(name: "blk.0.attn_q.weight", sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true),
+                         PlanInput(name: "blk.0.ffn_down.weight", sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true),
+                         PlanInput(name: "blk.0.attn_norm.weight", sourceType: "F32", shape: [64], elementCount: 64, byteCount: 256, ggmlOrder: true, decodable: true)]
+
+    @Test func modeObserverAndPerRuleChoices() throws {
+        let rules = try RuleSet.parse("""
+        version: 1
+        rules:
+          - {name: down, match: {name: "*.ffn_down.weight"}, scheme: qsi8cx, observer: entropy}
+          - {name: norms, match: {role: norm}, scheme: f32}
+          - {name: rest, scheme: qsi8cx}
+        """, origin: "t.yaml")
+        let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm)
+        #expect(dynamic.entries.map(\.activations) == ["dynamic", "static:entropy", "none"])
+        let stat = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "percentile(99.9)")
+        #expect(stat.entries.map(\.activations) == ["static:percentile(99.9)", "static:entropy", "none"])
+        for bad in ["{name: x, scheme: qsi8cx, activations: sometimes}", "{name: x, scheme: qsi8cx, observer: max}",
+                    "{name: x, scheme: qsi8cx, activations: dynamic, observer: minmax}", "{name: x, scheme: qsi8cx, percentile: 99}",
+                    "{name: x, scheme: qsi8cx, observer: percentile, percentile: 20}"] {
+            #expect(throws: RulesError.self) { try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml") }
+        }
+    }
+}
