@@ -526,9 +526,40 @@ def checksum_vectors(out):
     write(f"{out}/hash/xxh64.json", (json.dumps(doc, indent=1) + "\n").encode())
 
 
+def calibration_stats(out):
+    """A .qcal file for the quantized tensors of gguf/types.gguf (3 x 512 each), written from
+    Formats/qpack-calibration.md alone: qpack's reader must accept it, and `convert --mode static`
+    on it makes Fixtures/qpack/static.qpack. Values are chosen so their shortest text is exact."""
+    names = ["t.f32", "t.q2_k", "t.q4_0", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0"]
+    linears = []
+    for i, name in enumerate(sorted(names)):
+        channels, rows = 512, 3
+        lo, hi = -0.5 - 0.25 * i, 1.5 + 0.5 * i  # exact in binary
+        exponent = 0
+        while max(abs(lo), abs(hi)) >= 2.0 ** exponent:
+            exponent += 1
+        counts = [0] * 2048
+        width = 2.0 ** exponent / 1024
+        # rows x channels values: the minimum once, the maximum once, the rest at 0.25.
+        for v, n in ((lo, 1), (hi, 1), (0.25, rows * channels - 2)):
+            counts[int(np.floor(v / width)) + 1024] += n
+        linears.append({
+            "tensor": name, "channels": channels, "rows": rows, "min": lo, "max": hi,
+            "histogram_exponent": exponent, "histogram": counts,
+            "sum_squares": [float(rows) * 0.0625 + (c % 5) for c in range(channels)],
+            "channel_absmax": [0.25 + 0.5 * (c % 3) for c in range(channels)],
+        })
+    doc = {
+        "format": "qpack-calibration", "version": 1, "architecture": "none", "histogram_bins": 2048,
+        "data": [{"sha256": "ab" * 32, "source": "generate.py", "samples": 1, "tokens": 3, "sequence_length": 3, "seed": 0}],
+        "linears": linears,
+    }
+    write(f"{out}/calibration/types.qcal", (json.dumps(doc, separators=(",", ":")) + "\n").encode())
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for sub in ("safetensors", "gguf", "malformed", "hash"):
+    for sub in ("safetensors", "gguf", "malformed", "hash", "calibration"):
         shutil.rmtree(f"{out}/{sub}", ignore_errors=True)
     rng = np.random.default_rng(SEED)
     safetensors_dtypes(out, rng)
@@ -537,6 +568,7 @@ def main():
     gguf_metadata(out, rng)
     gguf_edge_cases(out)
     checksum_vectors(out)
+    calibration_stats(out)
     cases = Cases(out)
     malformed_safetensors(cases, rng)
     malformed_gguf(cases, rng)

@@ -1,5 +1,6 @@
 import CQPackRuntime
 import Foundation
+import QPackCalibration
 import Testing
 import QPackBinary
 import QPackModel
@@ -11,7 +12,7 @@ import QPackTestSupport
 
 /// The C loader reads the containers qpack writes exactly as the Swift reader does.
 @Suite struct ContainerLoaderTests {
-    static let fixtures = ["qpack/types.qpack", "qpack/types-zstd.qpack", "qpack/tiny.qpack"]
+    static let fixtures = ["qpack/types.qpack", "qpack/types-zstd.qpack", "qpack/tiny.qpack", "qpack/static.qpack"]
 
     @Test(arguments: fixtures)
     func cLoaderAgreesWithTheSwiftReader(_ fixture: String) throws {
@@ -71,6 +72,36 @@ import QPackTestSupport
                                       options: ConvertOptions(target: target, compress: compress, jobs: 2))
             #expect(try TestPaths.read(dir + "/" + name) == TestPaths.read(TestPaths.fixture("qpack/" + name)), "\(name)")
         }
+        // Static activations from a .qcal file that generate.py wrote from the spec alone.
+        let stats = try CalibrationStats.read(path: TestPaths.fixture("calibration/types.qcal"))
+        let checkpoint = try Checkpoint.open(path: TestPaths.fixture("gguf/types.gguf"))
+        let plan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, activations: "static", observer: "minmax")
+        var options = ConvertOptions(target: .neonI8mm, jobs: 2)
+        options.calibration = stats
+        _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: plan, rules: fixtureRules, output: dir + "/static.qpack", options: options)
+        #expect(try TestPaths.read(dir + "/static.qpack") == TestPaths.read(TestPaths.fixture("qpack/static.qpack")), "static.qpack")
+    }
+
+    /// The ranges in static.qpack are the minmax of the generator's statistics, as both readers see them.
+    @Test func staticFixtureCarriesTheGeneratorsRanges() throws {
+        let stats = try CalibrationStats.read(path: TestPaths.fixture("calibration/types.qcal"))
+        #expect(stats.linears.count == 7 && stats.data.first?.source == "generate.py")
+        let path = TestPaths.fixture("qpack/static.qpack")
+        let file = try ContainerFile(path: path)
+        var c: OpaquePointer?
+        #expect(qp_container_open(path, &c, nil, 0) == QP_OK)
+        defer { qp_container_close(c) }
+        for (i, name) in ["t.f32", "t.q2_k", "t.q4_0", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0"].enumerated() {
+            // generate.py: min = -0.5 - 0.25 i, max = 1.5 + 0.5 i over the sorted names.
+            let lo = Float(-0.5 - 0.25 * Double(i)), hi = Float(1.5 + 0.5 * Double(i))
+            #expect(stats.stats(for: name)?.minimum == lo && stats.stats(for: name)?.maximum == hi)
+            #expect(file.tensor(named: name)?.activation == ContainerFile.StaticActivation(observer: "minmax", min: lo, max: hi), "\(name)")
+            var info = qp_tensor_info()
+            #expect(qp_container_find_tensor(c, name, &info) == QP_OK)
+            #expect(info.activation_static == 1 && info.activation_min == lo && info.activation_max == hi)
+        }
+        var info = qp_tensor_info()
+        #expect(qp_container_find_tensor(c, "t.f16", &info) == QP_OK && info.activation_static == 0)
     }
 }
 
