@@ -47,6 +47,32 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     return QP_OK;
 }
 
+/* Row `row` of a qsi4c32p table (Formats/qpack-container.md §5.1): per panel of nr rows and per
+ * block of bl values, the nibbles of 16/L groups of L values for each row (low nibble value
+ * 32c + sL + j, high nibble the value 16 further), then nr bf16 scales; signed nibbles. */
+static qp_status embedding_row_qsi4c32p(const qp_linear *table, size_t row, float *out) {
+    const size_t k = table->k, bl = table->bl, nr = table->tile.nr, kr = table->tile.kr, sr = table->tile.sr;
+    if (bl == 0 || bl % 32 || k % bl || nr == 0 || sr == 0 || kr % sr || 16 % (kr / sr)) return QP_ERR_ARGUMENT;
+    const size_t L = kr / sr, blocks = k / bl, r = row % nr;
+    const uint8_t *panel = (const uint8_t *)table->weights + row / nr * nr * (blocks * (bl / 2 + 2) + 8);
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *block = panel + b * nr * (bl / 2 + 2);
+        const uint16_t sbits = (uint16_t)(block[nr * bl / 2 + 2 * r] | block[nr * bl / 2 + 2 * r + 1] << 8);
+        const uint32_t fbits = (uint32_t)sbits << 16;
+        float scale;
+        memcpy(&scale, &fbits, 4);
+        for (size_t c = 0; c < bl / 32; c++)
+            for (size_t s = 0; s < 16 / L; s++)
+                for (size_t j = 0; j < L; j++) {
+                    const uint8_t byte = block[((c * (16 / L) + s) * nr + r) * L + j];
+                    const size_t kk = b * bl + 32 * c + s * L + j;
+                    out[kk] = (float)((int8_t)(uint8_t)(byte << 4) >> 4) * scale;
+                    out[kk + 16] = (float)((int8_t)(byte & 0xF0) >> 4) * scale;
+                }
+    }
+    return QP_OK;
+}
+
 qp_status qp_embedding_row(const qp_linear *table, size_t row, float *out) {
     const size_t k = table->k;
     if (row >= table->n) return QP_ERR_ARGUMENT;
@@ -59,6 +85,7 @@ qp_status qp_embedding_row(const qp_linear *table, size_t row, float *out) {
         for (size_t i = 0; i < k; i++) out[i] = qp_f16_to_f32(h[i]);
         return QP_OK;
     }
+    if (table->kind == QP_WEIGHT_QSI4C32P) return embedding_row_qsi4c32p(table, row, out);
     if (table->kind != QP_WEIGHT_QSI8CXP) return QP_ERR_UNSUPPORTED;
     /* qsi8cxp panel: for each group of kr values, kr bytes per row; then sums, scales, biases. */
     const size_t nr = table->tile.nr, kr = table->tile.kr, kp = round_up(k, 32);

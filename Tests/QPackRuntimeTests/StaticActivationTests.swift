@@ -1,5 +1,7 @@
 import CQPackRuntime
 import QPackCalibration
+import QPackModel
+import QPackPacking
 import QPackTestSupport
 import Testing
 
@@ -72,5 +74,38 @@ import Testing
             #expect(negZP == -q.zeroPoint && step == q.step)
         }
         #expect(q.code(100) == 127 && q.code(-50) == -128)
+    }
+}
+
+/// Embedding rows straight from packed int4 tables, against the Swift packer's own input.
+@Suite struct EmbeddingRowTests {
+    @Test(arguments: [(8, 8, 2, 32), (8, 16, 2, 32), (8, 16, 2, 64), (4, 8, 2, 128)])
+    func qsi4c32pRowsDequantizeToTheCodesTimesScales(_ tile: (Int, Int, Int, Int)) throws {
+        let (nr, kr, sr, bl) = tile
+        let n = 13, k = 256
+        var state: UInt64 = 7
+        let codes: [Int8] = (0..<(n * k)).map { _ in state = state &* 6364136223846793005 &+ 1; return Int8(Int(state >> 60) - 8) }
+        let scales: [UInt16] = (0..<(n * k / bl)).map { i in UInt16(0x3C00 + (i * 37) % 900) } // bf16 bits near 0.008 ... 1.5
+        let m = Int4BlockMatrix(rows: n, columns: k, blockLength: bl, codes: codes, scales: scales)
+        let packed = Qsi4c32pPacker.pack(m, bias: nil, tile: KleidiAITile(nr: nr, kr: kr, sr: sr))
+        try packed.withUnsafeBytes { p in
+            var table = qp_linear()
+            table.kind = QP_WEIGHT_QSI4C32P
+            table.n = n
+            table.k = k
+            table.bl = bl
+            table.tile = qp_matmul_tile(mr: 1, nr: nr, kr: kr, sr: sr)
+            table.weights = p.baseAddress
+            for row in 0..<n {
+                var out = [Float](repeating: .nan, count: k)
+                #expect(qp_embedding_row(&table, row, &out) == QP_OK)
+                for c in 0..<k {
+                    let s = Float(bitPattern: UInt32(scales[row * (k / bl) + c / bl]) << 16)
+                    #expect(out[c] == Float(codes[row * k + c]) * s, "row \(row) col \(c)")
+                }
+            }
+            var out = [Float](repeating: 0, count: k)
+            #expect(qp_embedding_row(&table, n, &out) == QP_ERR_ARGUMENT)
+        }
     }
 }

@@ -45,7 +45,8 @@ size_t qp_linear_scratch_size(const qp_linear *l, size_t m);
 /* qp_linear_forward with caller-owned scratch of at least qp_linear_scratch_size bytes. */
 qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *scratch, size_t scratch_size);
 
-/* Row `row` of an embedding table stored as f32 [rows][k] or as qsi8cxp (int8 per row). */
+/* Row `row` of an embedding table stored as f32 or f16 [rows][k], qsi8cxp (int8 per row) or
+ * qsi4c32p (int4 in blocks along the row, bf16 scales). */
 qp_status qp_embedding_row(const qp_linear *table, size_t row, float *out);
 
 typedef struct qp_bert_layer {
