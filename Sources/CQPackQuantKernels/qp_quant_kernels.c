@@ -72,6 +72,16 @@ float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float s
     return err;
 }
 
+float qp_weighted_refit_scale_f32(const float *x, const float *w, size_t n, float inv, float qmin, float qmax) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float q = round_even(clampf(x[i] * inv, qmin, qmax));
+        num += (double)w[i] * (double)x[i] * (double)q;
+        den += (double)w[i] * (double)q * (double)q;
+    }
+    return den > 0 ? (float)(num / den) : 0.0f;
+}
+
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out) {
     for (size_t i = 0; i < n; i++) out[i] = (int8_t)round_even(clampf(x[i] * inv, qmin, qmax));
 }

@@ -8,8 +8,9 @@ public enum ScaleSearch: Sendable, Hashable, Codable {
     /// ties, so α = 1 wins when clipping does not help). Never worse than absmax in that error.
     case mse(ratios: [Float])
     /// The clip search with each element's squared error weighted by the importance of its
-    /// input channel (mean x² from calibration), over `importanceRatios`; the weights come with
-    /// the call. Where the weights of a group are all zero it falls back to `mse`.
+    /// input channel (mean x² from calibration), over `importanceRatios`, each candidate also
+    /// refitted by weighted least squares for its codes; the weights come with the call. Where
+    /// the weights of a group are all zero it falls back to `mse`.
     case importance(ratios: [Float])
 
     /// α = 1.14 − 0.015·i, i = 0…39 (1.14 … 0.555): wider than the plain grid, since a weighted

@@ -132,6 +132,17 @@ public enum WeightQuantizer {
                     bestError = err
                     bestScale = s
                 }
+                // The importance search also tries the weighted least-squares scale for the codes
+                // this candidate gives (Σ w·x·q / Σ w·q²), as llama.cpp's importance quantizers do.
+                if let w = weighted {
+                    let refit = storeScale(qp_weighted_refit_scale_f32(x.baseAddress!, w, x.count, 1 / s, qmin, qmax))
+                    guard refit > 0, refit.isFinite, refit != s else { continue }
+                    let e2 = qp_weighted_sq_error_f32(x.baseAddress!, w, x.count, refit, 1 / refit, qmin, qmax)
+                    if e2 < bestError {
+                        bestError = e2
+                        bestScale = refit
+                    }
+                }
             }
             if bestScale == 0 { bestScale = storeScale(absmax / qmax) }
             encode(x, inv: 1 / bestScale, qmin: qmin, qmax: qmax, out: out)

@@ -22,6 +22,10 @@ float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qm
 /* Σ w[i]·(x - q·scale)², the same order as qp_sq_error_f32 (importance-weighted search). */
 float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin, float qmax);
 
+/* The scale minimising Σ w·(x − q·s)² for the codes q = round_half_even(clamp(x·inv)):
+ * Σ w·x·q / Σ w·q² (in double, in order), or 0 when every weighted code is 0. */
+float qp_weighted_refit_scale_f32(const float *x, const float *w, size_t n, float inv, float qmin, float qmax);
+
 /* out[i] = round_half_even(clamp(x[i]·inv, qmin, qmax)). */
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out);
 
