@@ -123,37 +123,28 @@ public final class ModelRunner: @unchecked Sendable {
 
     /// The float model of a source checkpoint, or of the float copy a container carries.
     public static func float(description: ModelDescription, reference: FloatReference) throws(Failure) -> ModelRunner {
-        do {
-            switch description.architecture {
-            case "bert":
-                let config = try BERTModel.config(from: description)
-                return ModelRunner(graph: .bert(try BERTModel.float(from: reference, config: config)), tokenize: try wordPiece(description),
-                                   maxPositions: config.maxPositions)
-            case "llama":
-                let config = try LlamaModel.config(from: description)
-                return ModelRunner(graph: .llama(try LlamaModel.float(from: reference, config: config)), tokenize: try bpe(description),
-                                   maxPositions: config.maxPositions)
-            default:
-                throw Failure(description: "\(description.fileName): architecture '\(description.architecture ?? "unknown")' has no runtime graph (bert and llama do)")
-            }
-        } catch let e as Failure { throw e } catch { throw Failure(description: "\(error)") }
+        try build(description, bert: { try BERTModel.float(from: reference, config: $0) }, llama: { try LlamaModel.float(from: reference, config: $0) })
     }
 
     /// The packed model of a `.qpack` file.
     public static func packed(_ file: ContainerFile) throws(Failure) -> ModelRunner {
-        let description = ModelDescription(container: file)
+        try build(ModelDescription(container: file), bert: { try BERTModel.packed(from: file, config: $0) },
+                  llama: { try LlamaModel.packed(from: file, config: $0) })
+    }
+
+    /// The graph the description's architecture names, with its tokenizer.
+    static func build(_ d: ModelDescription, bert: (BERTModel.Config) throws -> BERTModel,
+                      llama: (LlamaModel.Config) throws -> LlamaModel) throws(Failure) -> ModelRunner {
         do {
-            switch description.architecture {
+            switch d.architecture {
             case "bert":
-                let config = try BERTModel.config(from: description)
-                return ModelRunner(graph: .bert(try BERTModel.packed(from: file, config: config)), tokenize: try wordPiece(description),
-                                   maxPositions: config.maxPositions)
+                let config = try BERTModel.config(from: d)
+                return ModelRunner(graph: .bert(try bert(config)), tokenize: try wordPiece(d), maxPositions: config.maxPositions)
             case "llama":
-                let config = try LlamaModel.config(from: description)
-                return ModelRunner(graph: .llama(try LlamaModel.packed(from: file, config: config)), tokenize: try bpe(description),
-                                   maxPositions: config.maxPositions)
+                let config = try LlamaModel.config(from: d)
+                return ModelRunner(graph: .llama(try llama(config)), tokenize: try bpe(d), maxPositions: config.maxPositions)
             default:
-                throw Failure(description: "\(file.fileName): architecture '\(description.architecture ?? "unknown")' has no runtime graph")
+                throw Failure(description: "\(d.fileName): architecture '\(d.architecture ?? "unknown")' has no runtime graph (bert and llama do)")
             }
         } catch let e as Failure { throw e } catch { throw Failure(description: "\(error)") }
     }
