@@ -11,7 +11,7 @@ out="$root/.cache/accuracy"
 mkdir -p "$out"
 minilm="$root/.cache/models/all-MiniLM-L6-v2/model.safetensors"
 smollm="$root/.cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
-cal=(--calibration licenses:calibration --samples 32 --seq-len 128)
+cal=(--calibration licenses:calibration --samples 16 --seq-len 96)
 evalopts=(--dataset licenses:evaluation --samples 32 --seq-len 128 --json -q)
 
 row() { # name model file -- convert options...
@@ -38,12 +38,14 @@ if [[ "$which" == minilm || "$which" == all ]]; then
     row "default (int8 linears, f16 attention output)" "$minilm" "$out/m-default.qpack"
     row "all-int4 (dynamic)" "$minilm" "$out/m-int4.qpack" --rules Fixtures/rules/all-int4.yaml
     row "all-int4, importance search" "$minilm" "$out/m-int4-imp.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance
+    row "all-int4 incl. embeddings, importance search" "$minilm" "$out/m-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
     row "static int8 (minmax)" "$minilm" "$out/m-static-minmax.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
     row "static int8 (mse)" "$minilm" "$out/m-static-mse.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer mse
     row "static int8 (percentile 99.99)" "$minilm" "$out/m-static-pct.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer percentile
     row "static int8 (entropy)" "$minilm" "$out/m-static-ent.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer entropy
     row "static int8 (minmax) but FFN down projection dynamic" "$minilm" "$out/m-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax
-    row "budget: min cosine 0.995 from all-int4" "$minilm" "$out/m-budget.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --min-cosine 0.995
+    row "budget: min cosine 0.995 from all-int4, importance" "$minilm" "$out/m-budget.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance --min-cosine 0.995
+    row "budget: 6 bits per weight from all-int4 incl. embeddings, importance" "$minilm" "$out/m-budget-bpw.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --target-bpw 6
     echo
 fi
 if [[ "$which" == smollm2 || "$which" == all ]]; then
@@ -52,9 +54,10 @@ if [[ "$which" == smollm2 || "$which" == all ]]; then
     row "all-int8 (dynamic)" "$smollm" "$out/s-int8.qpack" --rules Fixtures/rules/all-int8.yaml
     row "default (int4 linears, f16 attention output)" "$smollm" "$out/s-default.qpack"
     row "default, importance search" "$smollm" "$out/s-default-imp.qpack" "${cal[@]}" --search importance
-    row "all-int4 (dynamic)" "$smollm" "$out/s-int4.qpack" --rules Fixtures/rules/all-int4.yaml
-    row "all-int4, importance search" "$smollm" "$out/s-int4-imp.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance
+    row "all-int4 incl. embeddings/head" "$smollm" "$out/s-int4e.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml
+    row "all-int4 incl. embeddings/head, importance search" "$smollm" "$out/s-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
     row "static int8 (minmax)" "$smollm" "$out/s-static.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
-    row "budget: max KL 0.05 from all-int4, importance" "$smollm" "$out/s-budget-kl.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance --max-kl 0.05
-    row "budget: 5.5 bits per weight from all-int4, importance" "$smollm" "$out/s-budget-bpw.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance --target-bpw 5.5
+    row "static int8, FFN down dynamic" "$smollm" "$out/s-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax
+    row "budget: 5.5 bits per weight from all-int4 incl. embeddings, importance" "$smollm" "$out/s-budget-bpw.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --target-bpw 5.5
+    row "budget: max KL 0.05 from all-int4 incl. embeddings, importance" "$smollm" "$out/s-budget-kl.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --max-kl 0.05
 fi
