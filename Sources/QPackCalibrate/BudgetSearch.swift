@@ -21,7 +21,8 @@ import QPackReaders
 /// 4. finds the shortest prefix of that order whose mixed model (packed tensors taken from the
 ///    three conversions) meets the budget end to end on the calibration data (KL for decoders,
 ///    1 − cosine for encoders; a binary search over the prefix length, each step a full run of
-///    the packed kernels), or the longest prefix within a bits-per-weight target.
+///    the packed kernels), or, for a bits-per-weight target, applies every step in order that
+///    still fits (and measures the result).
 /// Deterministic: single-threaded kernels, fixed data, fixed tie-breaking.
 public enum BudgetSearch {
     public enum Budget: Sendable, Equatable, CustomStringConvertible {
@@ -71,9 +72,11 @@ public enum BudgetSearch {
         /// The final plan: promoted entries carry `promotion`.
         public let plan: QuantPlan
         public let rules: RuleSet
-        /// The whole promotion order, and how many of it were applied.
+        /// The whole promotion order, and the steps applied (indices into it, ascending): a
+        /// prefix for error budgets, every step that fits for a bits target.
         public let order: [Step]
-        public let chosen: Int
+        public let applied: [Int]
+        public var chosen: Int { applied.count }
         public let evaluations: [Evaluation]
         public let met: Bool
         public let harm: Double
@@ -221,53 +224,65 @@ public enum BudgetSearch {
             rung[pick.name] = r + 1
         }
 
-        // Rungs after the first k promotions.
-        func rungs(_ k: Int) -> [String: Int] {
+        // Rungs after applying the steps `applied` (indices into the order).
+        func rungs(_ applied: [Int]) -> [String: Int] {
             var out: [String: Int] = [:]
-            for s in order.prefix(k) { out[s.tensor, default: 0] += 1 }
+            for i in applied { out[order[i].tensor, default: 0] += 1 }
             return out
         }
         let totalParams = base.entries.reduce(0) { $0 + $1.parameters }
         let baseBytes = base.entries.reduce(0) { $0 + $1.storedBytes }
-        func bitsPerWeight(_ k: Int) -> Double {
+        func bitsPerWeight(_ applied: [Int]) -> Double {
             var b = baseBytes
-            for (name, r) in rungs(k) { b += bytes(name, r) - bytes(name, 0) }
+            for (name, r) in rungs(applied) { b += bytes(name, r) - bytes(name, 0) }
             return Double(8 * b) / Double(max(1, totalParams))
         }
+        func prefix(_ k: Int) -> [Int] { Array(0..<k) }
 
         // 4. End-to-end measurement of a prefix with the packed kernels.
         log("running the float model on \(sequences.count) calibration samples")
         let reference: Evaluator.Reference
         do { reference = try Evaluator.reference(float, sequences: sequences) } catch { throw Failure(description: "\(error)") }
         var evaluations: [Evaluation] = []
-        func measure(_ k: Int) throws(Failure) -> Double {
-            if let e = evaluations.first(where: { $0.promotions == k }) { return e.harm }
-            let r = rungs(k)
+        var measured: [[Int]: Double] = [:]
+        func measure(_ applied: [Int]) throws(Failure) -> Double {
+            if let h = measured[applied] { return h }
+            let r = rungs(applied)
             do {
                 let mixed = try runners[0].mixing(runners, choose: { r[$0].map { $0 } })
                 let report = try Evaluator.evaluate(mixed, against: reference)
-                let e = Evaluation(promotions: k, harm: report.harm, bitsPerWeight: bitsPerWeight(k))
+                let e = Evaluation(promotions: applied.count, harm: report.harm, bitsPerWeight: bitsPerWeight(applied))
                 evaluations.append(e)
-                log(String(format: "  %4d promotions: %@ %.5f at %.3f bits per weight", k, float.architecture == "llama" ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
+                measured[applied] = e.harm
+                log(String(format: "  %4d promotions: %@ %.5f at %.3f bits per weight", applied.count, float.architecture == "llama" ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
                 return e.harm
             } catch { throw Failure(description: "\(error)") }
         }
-        var chosen: Int
+        var chosen: [Int]
         var met: Bool
         switch budget {
         case let .targetBPW(target):
-            chosen = 0
-            while chosen < order.count && bitsPerWeight(chosen + 1) <= target { chosen += 1 }
+            // Every step that still fits, in order (a step whose earlier rung was skipped is
+            // skipped too): a step too large for the rest of the budget does not stop smaller ones.
+            chosen = []
+            var skipped: Set<String> = []
+            for i in order.indices {
+                guard !skipped.contains(order[i].tensor), bitsPerWeight(chosen + [i]) <= target else {
+                    skipped.insert(order[i].tensor)
+                    continue
+                }
+                chosen.append(i)
+            }
             _ = try measure(chosen)
             met = bitsPerWeight(chosen) <= target
         case .maxKL, .minCosine:
             let limit: Double
             if case let .maxKL(x) = budget { limit = x } else if case let .minCosine(x) = budget { limit = 1 - x } else { limit = 0 }
-            if try measure(0) <= limit {
-                chosen = 0
+            if try measure(prefix(0)) <= limit {
+                chosen = []
                 met = true
-            } else if try measure(order.count) > limit {
-                chosen = order.count
+            } else if try measure(prefix(order.count)) > limit {
+                chosen = prefix(order.count)
                 met = false
             } else {
                 // Smallest k meeting the budget, assuming harm falls as promotions are added; the
@@ -275,9 +290,9 @@ public enum BudgetSearch {
                 var lo = 0, hi = order.count
                 while hi - lo > 1 {
                     let mid = (lo + hi) / 2
-                    if try measure(mid) <= limit { hi = mid } else { lo = mid }
+                    if try measure(prefix(mid)) <= limit { hi = mid } else { lo = mid }
                 }
-                chosen = hi
+                chosen = prefix(hi)
                 met = true
             }
         }
@@ -289,15 +304,15 @@ public enum BudgetSearch {
         for (name, r) in final where r > 0 { finalSchemes[name] = schemesByRung[r][name]! }
         var (plan, finalRules) = try replan(base, rules: rules, schemes: finalSchemes, options: options, tag: "promotions")
         var stepOf: [String: (Int, Step)] = [:]
-        for (i, s) in order.prefix(chosen).enumerated() { stepOf[s.tensor] = (i + 1, s) } // the last step of each tensor
+        for i in chosen { stepOf[order[i].tensor] = (i + 1, order[i]) } // the last step of each tensor
         plan.entries = plan.entries.map { e in
             guard let (step, s) = stepOf[e.name] else { return e }
             var d = e
             d.promotion = Promotion(from: entryByName[e.name]!.scheme.name, to: e.scheme.name, step: step, sensitivity: s.harmFrom, metricAfter: finalHarm)
             return d
         }
-        return Result(budget: budget, plan: plan, rules: finalRules, order: order, chosen: chosen,
-                      evaluations: evaluations.sorted { $0.promotions < $1.promotions }, met: met, harm: finalHarm, bitsPerWeight: bitsPerWeight(chosen))
+        return Result(budget: budget, plan: plan, rules: finalRules, order: order, applied: chosen,
+                      evaluations: evaluations, met: met, harm: finalHarm, bitsPerWeight: bitsPerWeight(chosen))
     }
 
     /// `rules` with rules named `budget:<tensor>` in front forcing some tensors' schemes (keeping

@@ -194,6 +194,7 @@ struct ConvertCommand: ParsableCommand {
             ("budget", .string(budget.description)), ("metric", .string(metric)), ("sensitivity", .string(sensitivity)), ("met", .bool(result.met)),
             ("measured", .double(result.harm)), ("bits_per_weight", .double(result.bitsPerWeight)),
             ("calibration_sha256", .string(CalibrationData.digest(sequences))), ("promotions", .int(result.chosen)),
+            ("applied", .array(result.applied.map { .int($0 + 1) })),
             ("order", .array(result.order.map { s in
                 .object([("tensor", .string(s.tensor)), ("from", .string(s.from)), ("to", .string(s.to)),
                          ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo)),

@@ -233,12 +233,11 @@ enum PlanExplanation {
             for e in b["evaluations"]?.items ?? [] {
                 out += String(format: "  %5d  %.5f  %.3f\n", e["promotions"]?.int ?? 0, e["measured"]?.double ?? 0, e["bits_per_weight"]?.double ?? 0)
             }
-            let applied = b["promotions"]?.int ?? 0
-            out += "\nPromotion order (applied above the line; harm = \(metric) with the linear alone quantized, local = relative MSE of its output):\n"
-            out += "  " + "STEP".leftPad(4) + "  " + "TENSOR".padding(28) + "FROM".padding(9) + "TO".padding(8) + "HARM".leftPad(10) + "LOCAL".leftPad(10) + "\n"
+            let applied = Set((b["applied"]?.items ?? []).compactMap(\.int))
+            out += "\nPromotion order (* applied; harm = \(metric) with the linear alone quantized, local = relative MSE of its output):\n"
+            out += "  " + "STEP".leftPad(5) + "  " + "TENSOR".padding(28) + "FROM".padding(9) + "TO".padding(8) + "HARM".leftPad(10) + "LOCAL".leftPad(10) + "\n"
             for (i, s) in (b["order"]?.items ?? []).enumerated() {
-                if i == applied { out += "  " + String(repeating: "-", count: 69) + "\n" }
-                out += "  " + String(i + 1).leftPad(4) + "  " + Units.elide(s["tensor"]?.string ?? "", to: 27).padding(28)
+                out += "  " + ((applied.contains(i + 1) ? "*" : " ") + String(i + 1)).leftPad(5) + "  " + Units.elide(s["tensor"]?.string ?? "", to: 27).padding(28)
                     + (s["from"]?.string ?? "").padding(9) + (s["to"]?.string ?? "").padding(8)
                     + String(format: "%10.5f%10.5f", s["harm_from"]?.double ?? 0, s["local_from"]?.double ?? 0) + "\n"
             }

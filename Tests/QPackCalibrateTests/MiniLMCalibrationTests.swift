@@ -171,7 +171,7 @@ struct BudgetSearchTests {
 
     @Test func bitsTargetTakesTheLongestPrefixWithinIt() throws {
         let (r, _, _) = try Self.search(.targetBPW(7.0), work: MiniLMCalibrationTests.dir + "/w3")
-        #expect(r.bitsPerWeight <= 7.0 && r.chosen > 0)
+        #expect(r.bitsPerWeight <= 7.0 && r.chosen > 0 && r.applied == r.applied.sorted())
         let bits = Double(8 * r.plan.expectedTensorBytes) / Double(r.plan.entries.reduce(0) { $0 + $1.parameters })
         #expect(abs(bits - r.bitsPerWeight) < 1e-9)
     }
