@@ -169,7 +169,7 @@ struct BudgetSearchTests {
         #expect(report.harm == a.harm, "file \(report.harm), search \(a.harm)")
     }
 
-    @Test func bitsTargetTakesTheLongestPrefixWithinIt() throws {
+    @Test func bitsTargetAppliesEveryStepThatFits() throws {
         let (r, _, _) = try Self.search(.targetBPW(7.0), work: MiniLMCalibrationTests.dir + "/w3")
         #expect(r.bitsPerWeight <= 7.0 && r.chosen > 0 && r.applied == r.applied.sorted())
         let bits = Double(8 * r.plan.expectedTensorBytes) / Double(r.plan.entries.reduce(0) { $0 + $1.parameters })
