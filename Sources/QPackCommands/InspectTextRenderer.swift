@@ -206,7 +206,7 @@ extension InspectTextRenderer {
         line()
         line("Tensors (\(r.tensors.count)\(r.tensors.count == r.tensorCount ? "" : " of \(r.tensorCount)")):")
         let rows = r.tensors.map { t in
-            [t.name, t.scheme, t.matrix.map { "\($0[0])x\($0[1])" } ?? "[" + t.shape.map(String.init).joined(separator: ",") + "]", String(t.bytes)]
+            [t.name, t.scheme + (t.activation != nil ? "/static" : ""), t.matrix.map { "\($0[0])x\($0[1])" } ?? "[" + t.shape.map(String.init).joined(separator: ",") + "]", String(t.bytes)]
         }
         let header = ["NAME", "SCHEME", "SHAPE", "BYTES"]
         var widths = header.map(\.count)
@@ -218,6 +218,7 @@ extension InspectTextRenderer {
         }
         for t in r.tensors {
             if let l = t.layout, t.stats != nil { line(); line("\(t.name): \(t.scheme), \(l), rule \(t.rule)") }
+            if let a = t.activation, t.stats != nil { line("  static activations: \(a.observer) range [\(a.min), \(a.max)]") }
             if let e = t.error {
                 line("  vs source: rmse \(Units.number(e.rmse))   max error \(Units.number(e.maxAbsError))   relative rmse \(Units.number(e.relativeRMSE))")
                 line("             SNR \(e.snrDB.isFinite ? String(format: "%.2f dB", e.snrDB) : "exact")   cosine \(String(format: "%.6f", e.cosine))")

@@ -6,6 +6,12 @@ import QPackReaders
 /// What `qpack inspect` shows about a `.qpack` file (JSON: schema `qpack-inspect/1`, format
 /// `qpack`; see Formats/qpack-inspect-json.md).
 public struct ContainerReport: Sendable, Codable, Equatable {
+    public struct Activation: Sendable, Codable, Equatable {
+        public var observer: String
+        public var min: Float
+        public var max: Float
+    }
+
     public struct Tensor: Sendable, Codable, Equatable {
         public var name: String
         public var role: String
@@ -17,6 +23,10 @@ public struct ContainerReport: Sendable, Codable, Equatable {
         public var bytes: Int
         public var storedBytes: Int
         public var rule: String
+        /// Static activation range (absent: dynamic).
+        public var activation: Activation?
+        /// The section holding the source's float copy (`convert --with-reference`).
+        public var referenceSection: String?
         public var stats: TensorStatistics?
         /// Decoded values against the source tensor (`--dequant --source`).
         public var error: ErrorMetrics?
@@ -91,7 +101,9 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             var entry = Tensor(name: t.name, role: t.role, scheme: name,
                                layout: t.layout.map { "\($0.id) nr=\($0.nr) kr=\($0.kr) sr=\($0.sr)" + ($0.blockLength.map { " bl=\($0)" } ?? "") },
                                shape: t.shape, matrix: t.matrix.map { [$0.rows, $0.columns] }, parameters: t.elementCount,
-                               bytes: section.length, storedBytes: section.storedLength, rule: t.rule)
+                               bytes: section.length, storedBytes: section.storedLength, rule: t.rule,
+                               activation: t.activation.map { Activation(observer: $0.observer, min: $0.min, max: $0.max) },
+                               referenceSection: t.referenceSection)
             if options.dequantize && !(t.scheme == .keep && t.sourceType != "F32") {
                 let values = try ContainerTensorDecoder.floats(t, in: file)
                 entry.stats = TensorStatistics(values: values, bins: options.histogramBins)

@@ -79,3 +79,18 @@ struct CalibrationCLITests {
         #expect(try CLI.run(["convert", model, "-o", none, "--max-kl", "0.1"]).status == 64)
     }
 }
+
+/// inspect shows static activation ranges (no real model needed: the committed static fixture).
+@Suite struct InspectStaticCLITests {
+    @Test func staticRangesInTextAndJSON() throws {
+        let path = TestPaths.fixture("qpack/static.qpack")
+        let text = try CLI.run(["inspect", path])
+        #expect(text.status == 0 && text.stdout.contains("qsi4c32/static") && text.stdout.contains("f16   "))
+        let json = try CLI.run(["inspect", path, "--json"])
+        let root = try #require(try StrictJSONParser.parse(Array(json.stdout.utf8))["inputs"]?.items.first)
+        let f32 = root["tensors"]?.items.first { $0["name"]?.string == "t.f32" }
+        #expect(f32?["activation"]?["observer"]?.string == "minmax")
+        #expect(f32?["activation"]?["min"]?.double == -0.5 && f32?["activation"]?["max"]?.double == 1.5)
+        #expect(root["tensors"]?.items.first { $0["name"]?.string == "t.f16" }?["activation"] == nil)
+    }
+}
