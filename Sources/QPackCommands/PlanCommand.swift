@@ -158,6 +158,8 @@ struct PlanTextRenderer {
         let rows = plan.entries.map { e -> [String] in
             var scheme = e.scheme.name
             if e.requestedScheme != nil { scheme += "*" }
+            // Static activations show after the scheme (the observer is in the JSON).
+            if e.activations.hasPrefix("static:") { scheme += "/static" }
             return [e.name, Self.shortRole(e.role), scheme, e.rule]
         }
         let header = ["TENSOR", "ROLE", "SCHEME", "RULE"]
@@ -174,6 +176,12 @@ struct PlanTextRenderer {
         if !fallbacks.isEmpty {
             out += "\n  * fallback:\n"
             for e in fallbacks { out += fit("    \(e.name): \(e.fallbackReason ?? "")") + "\n" }
+        }
+        let statics = plan.entries.filter { $0.activations.hasPrefix("static:") }
+        if !statics.isEmpty {
+            var observers: [String: Int] = [:]
+            for e in statics { observers[String(e.activations.dropFirst("static:".count)), default: 0] += 1 }
+            out += "\n  /static: activations quantized with calibrated ranges (" + observers.keys.sorted().map { "\(observers[$0]!) by \($0)" }.joined(separator: ", ") + ")\n"
         }
         let notes = Set(plan.entries.compactMap(\.note))
         if !notes.isEmpty {
