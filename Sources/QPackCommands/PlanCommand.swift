@@ -1,4 +1,5 @@
 import ArgumentParser
+import QPackBinary
 import Foundation
 import QPackContainer
 import QPackConvert
@@ -95,8 +96,10 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the built-in default rules and exit.")
     var printRules = false
 
-    @Flag(help: "With a .qpack file: show the budget search behind its schemes (every promotion, the measurements, the end-to-end evaluations) and its static activation ranges.")
+    @Flag(help: "Show the budget search behind the schemes (every promotion, the measurements, the end-to-end evaluations) and the static activation ranges: of a .qpack file, or of this plan with a budget option.")
     var explain = false
+
+    @OptionGroup var calibrationUse: CalibrationUse
 
     func validate() throws {
         if model == nil && !printRules { throw ValidationError("give a checkpoint to plan (or --print-rules)") }
@@ -108,11 +111,7 @@ struct PlanCommand: ParsableCommand {
             return
         }
         let path = model!
-        if explain || path.hasSuffix(".qpack") {
-            guard path.hasSuffix(".qpack") else {
-                printError("--explain takes a .qpack file (the plan of a checkpoint is explained by the rules column and the 'Rules used' list)")
-                throw QPackExit.usage
-            }
+        if path.hasSuffix(".qpack") {
             let container: ContainerFile
             do { container = try ContainerFile(path: path) } catch {
                 printError(error.description)
@@ -121,12 +120,27 @@ struct PlanCommand: ParsableCommand {
             print(PlanExplanation.render(container), terminator: "")
             return
         }
+        let usesCalibration = calibrationUse.calibration != nil || !calibrationUse.calibrationStats.isEmpty
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.open(path: path) } catch {
             printError(error.description)
             throw QPackExit.code(for: error)
         }
-        let plan = try planning.plan(for: path, checkpoint: checkpoint, printWarnings: !json)
+        var plan = try planning.plan(for: path, checkpoint: checkpoint, printWarnings: !json)
+        var budget: JSONOut?
+        if usesCalibration {
+            // The same preparation as convert (calibration, static ranges, budget search), no file written.
+            let (p, _, options) = try calibrationUse.prepare(model: path, checkpoint: checkpoint, planning: planning,
+                                                             options: ConvertOptions(target: planning.kernelTarget, jobs: 2), quiet: json)
+            plan = p
+            budget = options.budget
+        }
+        if explain {
+            let node = try budget.map { try StrictJSONParser.parse(Array($0.text().utf8)) }
+            print(PlanExplanation.render(name: path, budget: node, statics: [], calibration: nil), terminator: "")
+            if budget == nil { print("  (give --calibration DATA with --max-kl, --min-cosine or --target-bpw to run a budget search)") }
+            return
+        }
         if json {
             print(try PlanJSON.encode(plan))
         } else {
@@ -228,8 +242,12 @@ func printNotice(_ message: String) {
 /// What a budget search and calibration decided for a `.qpack` file, from its manifest.
 enum PlanExplanation {
     static func render(_ c: ContainerFile) -> String {
-        var out = "\(c.fileName)\n"
-        let budget = c.manifest["provenance"]?["budget"]
+        render(name: c.fileName, budget: c.manifest["provenance"]?["budget"],
+               statics: c.tensors.compactMap { t in t.activation.map { (t.name, $0) } }, calibration: c.manifest["provenance"]?["calibration"])
+    }
+
+    static func render(name: String, budget: JSONNode?, statics: [(String, ContainerFile.StaticActivation)], calibration: JSONNode?) -> String {
+        var out = "\(name)\n"
         if let b = budget {
             let metric = b["metric"]?.string == "kl" ? "KL" : "1 - cosine"
             out += "  budget: \(b["budget"]?.string ?? "?"), ranked by \(b["sensitivity"]?.string ?? "?") sensitivity; "
@@ -250,17 +268,15 @@ enum PlanExplanation {
                     + String(format: "%10.5f%10.5f", s["harm_from"]?.double ?? 0, s["local_from"]?.double ?? 0) + "\n"
             }
         } else {
-            out += "  no budget search: every scheme is the rules' choice (see the rule of each tensor with `qpack inspect`)\n"
+            out += "  no budget search: every scheme is the rules' choice\n"
         }
-        let statics = c.tensors.filter { $0.activation != nil }
         if !statics.isEmpty {
             out += "\nStatic activation ranges (\(statics.count) linears):\n"
-            for t in statics {
-                let a = t.activation!
-                out += "  " + Units.elide(t.name, to: 40).padding(42) + a.observer.padding(18) + "[\(a.min), \(a.max)]\n"
+            for (name, a) in statics {
+                out += "  " + Units.elide(name, to: 40).padding(42) + a.observer.padding(18) + "[\(a.min), \(a.max)]\n"
             }
         }
-        if let cal = c.manifest["provenance"]?["calibration"] {
+        if let cal = calibration {
             out += "\nCalibration data:\n"
             for d in cal["data"]?.items ?? [] {
                 out += "  \(d["sha256"]?.string?.prefix(16) ?? "?")…  \(d["samples"]?.int ?? 0) samples, \(d["tokens"]?.int ?? 0) tokens  \(d["source"]?.string ?? "")\n"

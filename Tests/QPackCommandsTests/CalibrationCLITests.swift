@@ -69,6 +69,14 @@ struct CalibrationCLITests {
         #expect(convert.stdout.contains("budget (min cosine 0.99)"))
         let explain = try CLI.run(["plan", "--explain", out])
         #expect(explain.stdout.contains("ranked by local sensitivity; met") && explain.stdout.contains("Promotion order"))
+        // `plan` with the same options runs the same search and shows the same promotions, writing nothing.
+        let file = try StrictJSONParser.parse(Array(try CLI.run(["inspect", out, "--json"]).stdout.utf8))
+        let promotedInFile = (file["inputs"]?.items.first?["tensors"]?.items ?? []).filter { $0["rule"]?.string?.hasPrefix("budget:") == true }.count
+        let plan = try CLI.run(["plan", model, "--rules", TestPaths.fixture("rules/all-int4.yaml"), "--calibration", "licenses:calibration",
+                                "--min-cosine", "0.99", "--sensitivity", "local", "--json"] + small)
+        #expect(plan.status == 0)
+        let entries = try StrictJSONParser.parse(Array(plan.stdout.utf8))["plan"]?["entries"]?.items ?? []
+        #expect(promotedInFile > 0 && entries.filter { $0["promotion"] != nil }.count == promotedInFile)
         // An unreachable budget exits 1 and writes nothing.
         let none = dir + "/none.qpack"
         let impossible = try CLI.run(["convert", model, "-o", none, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
