@@ -104,7 +104,7 @@ public enum BudgetSearch {
                            sensitivity sensitivityMode: Sensitivity = .endToEnd,
                            log: (String) -> Void = { _ in },
                            progress: (_ done: Int, _ total: Int, _ item: String) -> Void = { _, _, _ in }) throws(Failure) -> Result {
-        func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], options: ConvertOptions, tag: String) throws(Failure) -> (QuantPlan, RuleSet) {
+        func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], tag: String) throws(Failure) -> (QuantPlan, RuleSet) {
             let set = forcing(schemes, base: base, rules: rules, tag: tag)
             do { return (try planner(set), set) } catch { throw Failure(description: "\(error)") }
         }
@@ -124,7 +124,7 @@ public enum BudgetSearch {
         var plans: [QuantPlan] = []
         var runners: [ModelRunner] = []
         for rung in 0..<3 {
-            let (p, r) = try replan(base, rules: rules, schemes: schemesByRung[rung], options: options, tag: "rung \(rung)")
+            let (p, r) = try replan(base, rules: rules, schemes: schemesByRung[rung], tag: "rung \(rung)")
             let out = workDirectory + "/budget-rung\(rung).qpack"
             log("converting with every candidate linear \(rung) rung(s) up")
             do {
@@ -168,7 +168,7 @@ public enum BudgetSearch {
         }
 
         // 2b. End-to-end sensitivity: the float model with only this linear packed as the rules
-        // say, on the first samples (cut to 64 tokens). One rung up is estimated by scaling
+        // say, on the first four samples (cut to 48 tokens). One rung up is estimated by scaling
         // with the local error ratio; two rungs up (f16) counts as harmless.
         var sensitivity: [String: Double] = [:]
         if sensitivityMode == .endToEnd {
@@ -302,7 +302,7 @@ public enum BudgetSearch {
         let final = rungs(chosen)
         var finalSchemes: [String: WeightScheme] = [:]
         for (name, r) in final where r > 0 { finalSchemes[name] = schemesByRung[r][name]! }
-        var (plan, finalRules) = try replan(base, rules: rules, schemes: finalSchemes, options: options, tag: "promotions")
+        var (plan, finalRules) = try replan(base, rules: rules, schemes: finalSchemes, tag: "promotions")
         var stepOf: [String: (Int, Step)] = [:]
         for i in chosen { stepOf[order[i].tensor] = (i + 1, order[i]) } // the last step of each tensor
         plan.entries = plan.entries.map { e in
