@@ -39,7 +39,7 @@ public struct CalibrationStats: Sendable, Equatable {
     public init(architecture: String, data: [DataSet], linears: [ActivationStats]) {
         self.architecture = architecture
         self.data = data.sorted { $0.sha256 < $1.sha256 }
-        self.linears = linears.sorted { $0.tensor < $1.tensor }
+        self.linears = linears.sorted { Self.byteOrder($0.tensor, $1.tensor) }
     }
 
     public func stats(for tensor: String) -> ActivationStats? {
@@ -47,10 +47,14 @@ public struct CalibrationStats: Sendable, Equatable {
         var lo = 0, hi = linears.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if linears[mid].tensor < tensor { lo = mid + 1 } else { hi = mid }
+            if Self.byteOrder(linears[mid].tensor, tensor) { lo = mid + 1 } else { hi = mid }
         }
         return lo < linears.count && linears[lo].tensor == tensor ? linears[lo] : nil
     }
+
+    /// The order the spec sorts tensor names in: their UTF-8 bytes (Swift's `<` on strings
+    /// compares normalized Unicode, which differs for some non-ASCII names).
+    static func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
     public struct MergeError: Error, Sendable, CustomStringConvertible {
         public let description: String
@@ -220,7 +224,7 @@ public struct CalibrationStats: Sendable, Equatable {
             guard !overflow, values <= expected else {
                 throw fail(l["histogram"], p + "histogram", "holds \(values) values, more than rows × channels = \(overflow ? "too large" : String(expected))")
             }
-            if let last = linears.last, last.tensor >= tensor { throw fail(l["tensor"], p + "tensor", "linears must be sorted by tensor name without repeats") }
+            if let last = linears.last, !byteOrder(last.tensor, tensor) { throw fail(l["tensor"], p + "tensor", "linears must be sorted by tensor name without repeats") }
             linears.append(ActivationStats(tensor: tensor, channels: channels, rows: rows, minimum: rows > 0 ? lo : .infinity,
                                            maximum: rows > 0 ? hi : -.infinity, sumSquares: sums, channelAbsMax: absmax, histogram: histogram))
         }

@@ -29,6 +29,15 @@ func dataSet(_ c: Character) -> CalibrationStats.DataSet {
         #expect(back.linears.map(\.tensor) == ["blk.0.attn_q.weight", "blk.0.ffn_down.weight"]) // sorted
     }
 
+    @Test func tensorsSortByUTF8Bytes() throws {
+        // "a" + combining acute (61 CC 81) < "b" (62) < "z" (7A) < precomposed "á" (C3 A1).
+        let names = ["z", "\u{E1}", "b", "a\u{301}"]
+        let s = CalibrationStats(architecture: "bert", data: [], linears: names.map { ActivationStats(tensor: $0, channels: 1) })
+        #expect(s.linears.map { Array($0.tensor.utf8) } == [[0x61, 0xCC, 0x81], [0x62], [0x7A], [0xC3, 0xA1]])
+        let back = try CalibrationStats.parse(s.bytes(), name: "u.qcal")
+        #expect(back.stats(for: "\u{E1}")?.tensor.utf8.count == 2 && back.stats(for: "z") != nil)
+    }
+
     @Test func mergeEqualsObservingEverythingAndIgnoresOrder() throws {
         let a = CalibrationStats(architecture: "bert", data: [dataSet("a")], linears: [randomStats("w", channels: 6, rows: 20, seed: 3, scale: 1)])
         let b = CalibrationStats(architecture: "bert", data: [dataSet("b")], linears: [randomStats("w", channels: 6, rows: 30, seed: 4, scale: 50)])
