@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "QPackCalibrateTests",
             dependencies: ["QPackCalibrate", "QPackCalibration", "QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning",
-                           "QPackReaders", "QPackBinary", "QPackTestSupport", "CQPackRuntime"]
+                           "QPackReaders", "QPackBinary", "QPackTestSupport", "CQPackRuntime", "QPackQuant"]
         ),
         .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),

@@ -204,7 +204,8 @@ public enum BudgetSearch {
 
         // 3. The order: harm removed per added bit, one rung at a time.
         let entryByName = Dictionary(uniqueKeysWithValues: base.entries.map { ($0.name, $0) })
-        func bytes(_ name: String, _ rung: Int) -> Int { plans[rung].entries.first { $0.name == name }!.storedBytes }
+        let storedBytes = plans.map { p in Dictionary(p.entries.map { ($0.name, $0.storedBytes) }, uniquingKeysWith: { a, _ in a }) }
+        func bytes(_ name: String, _ rung: Int) -> Int { storedBytes[rung][name]! }
         var rung = Dictionary(uniqueKeysWithValues: candidates.map { ($0, 0) })
         var order: [Step] = []
         while true {
@@ -328,15 +329,10 @@ public enum BudgetSearch {
             let e = byName[name]!
             var r = Rule(name: "budget:" + name, match: match, scheme: scheme, fallback: nil, search: e.search,
                          nonFinite: e.nonFinite, activations: nil, observer: nil, percentile: nil, why: "promoted by the budget search", line: nil)
-            if e.activations.hasPrefix("static:") {
+            if let observer = RangeObserver(planned: e.activations) {
                 r.activations = "static"
-                let o = String(e.activations.dropFirst("static:".count))
-                if o.hasPrefix("percentile(") {
-                    r.observer = "percentile"
-                    r.percentile = Double(o.dropFirst("percentile(".count).dropLast())
-                } else {
-                    r.observer = o
-                }
+                r.observer = observer.name
+                if case let .percentile(p) = observer { r.percentile = p }
             } else if e.activations == "dynamic" {
                 r.activations = "dynamic"
             }

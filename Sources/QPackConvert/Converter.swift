@@ -58,6 +58,13 @@ public enum Converter {
         let activations = try staticActivations(plan, options.calibration, file: fileName)
         let calibration = options.calibration
         let importanceWanted = options.search.map { if case .importance = $0 { return true } else { return false } } ?? false
+        // The importance weights a quantized tensor's search uses: asked for (option or rule),
+        // seen by calibration, one per input channel. Decided once, for the encoder and the manifest.
+        let importanceOf: @Sendable (PlanEntry) -> [Float]? = { e in
+            guard e.scheme.isQuantized, e.scheme != .q4_0Repack, importanceWanted || e.search == "importance",
+                  let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1] else { return nil }
+            return w
+        }
         let writer: ContainerWriter
         do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
         do throws(ConvertError) {
@@ -82,8 +89,7 @@ public enum Converter {
             typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?, sourceChecksum: String)
             let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
                 let e = entries[i]
-                let importance = (importanceWanted || e.search == "importance") ? calibration?.stats(for: e.name)?.importance : nil
-                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importance)
+                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e))
                 var reference: [UInt8]?
                 if withReference && e.scheme != .f32 && e.scheme != .keep {
                     do {
@@ -117,9 +123,9 @@ public enum Converter {
                 }
                 tensorBytes += section.length
                 storedBytes += section.storedLength
-                let searched = e.scheme.isQuantized && e.scheme != .q4_0Repack
-                    ? ((importanceWanted || e.search == "importance") ? (calibration?.stats(for: e.name) != nil ? "importance" : "mse")
-                        : (options.search?.name ?? e.search)) : e.search
+                // What the encoder did: importance with weights; otherwise the plain search it fell back to.
+                let asked = options.search?.name ?? e.search
+                let searched = importanceOf(e) != nil ? "importance" : (asked == "importance" ? "mse" : asked)
                 tensorsJSON.append(tensorJSON(e, section: section.name, reference: referenceSection?.name, sourceChecksum: encoded.sourceChecksum,
                                               checkpoint: checkpoint, search: searched, activation: activations[e.name]))
                 progress(i + 1, entries.count, e.name)
@@ -299,7 +305,7 @@ public typealias ContainerStaticActivation = ContainerFile.StaticActivation
 
 extension RangeObserver {
     /// From a plan entry's "static:<observer>" (percentile as "percentile(p)").
-    init?(planned: String) {
+    public init?(planned: String) {
         guard planned.hasPrefix("static:") else { return nil }
         let o = planned.dropFirst("static:".count)
         if o.hasPrefix("percentile(") && o.hasSuffix(")") {

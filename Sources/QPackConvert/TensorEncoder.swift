@@ -28,8 +28,10 @@ enum TensorEncoder {
         }
         let policy = options.nonFinite ?? NonFinitePolicy(rawValue: e.nonFinite) ?? .error
         var search = options.search ?? (e.search == "absmax" ? .absmax : .default)
-        if let importance, let k = e.matrix?[1], importance.count == k { search = .importance(ratios: ScaleSearch.importanceRatios) } else if case .importance = search { search = .default }
-        let weights = search == .importance(ratios: ScaleSearch.importanceRatios) ? importance : nil
+        // Importance weights come only for tensors that use them (Converter decides); without
+        // them an importance request falls back to the plain search.
+        if importance != nil { search = .importance(ratios: ScaleSearch.importanceRatios) } else if case .importance = search { search = .default }
+        let weights = importance
         func nonFinite(_ i: Int, _ v: Float) -> ConvertError {
             ConvertError(.malformed, "\(subject): \(QuantizationError(index: i, value: v))")
         }

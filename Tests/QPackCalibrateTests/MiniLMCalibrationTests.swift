@@ -2,6 +2,7 @@ import CQPackRuntime
 import Foundation
 import QPackBinary
 import QPackCalibration
+import QPackQuant
 import QPackTestSupport
 import Testing
 @testable import QPackCalibrate
@@ -111,6 +112,27 @@ struct MiniLMCalibrationTests {
         #expect(s.meanCosine! > 0.985 && d.meanCosine! > 0.995, "static \(s.meanCosine!), dynamic \(d.meanCosine!)")
         // The evaluator's cosine is the verifier's: the float model against itself is exact.
         #expect(try Evaluator.evaluate(runner, against: reference).meanCosine! > 0.9999999)
+    }
+
+    /// The manifest names the search each tensor really got: importance where calibration saw the
+    /// linear, mse for quantized tensors it did not see (embeddings, the pooler).
+    @Test func manifestRecordsTheSearchUsed() throws {
+        let stats = try Self.calibrate(try Self.floatRunner())
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonI8mm)
+        var options = ConvertOptions(target: .neonI8mm, jobs: 2, force: true, search: .importance(ratios: ScaleSearch.importanceRatios))
+        options.calibration = stats
+        let out = Self.dir + "/importance.qpack"
+        _ = try Converter.convert(checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: DefaultRules.ruleSet, output: out, options: options)
+        let file = try ContainerFile(path: out)
+        let items = file.manifest["tensors"]!.items
+        var seen = 0
+        for t in file.tensors where t.layout != nil {
+            let search = items.first { $0["name"]?.string == t.name }?["quantization"]?["search"]?.string
+            #expect(search == (stats.stats(for: t.name) != nil ? "importance" : "mse"), "\(t.name)")
+            if search == "importance" { seen += 1 }
+        }
+        #expect(seen == 30) // 36 linears less the six f16 attention outputs of the default rules
     }
 
     /// A static plan without statistics is refused naming the tensor; statistics of another
