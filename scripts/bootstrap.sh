@@ -20,3 +20,4 @@ fi
 
 "$root/scripts/make-venv.sh"
 "$root/scripts/fetch-models.sh"
+"$root/scripts/make-hf-llama.sh"

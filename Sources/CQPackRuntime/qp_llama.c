@@ -19,17 +19,21 @@ static void rms_norm(const float *x, size_t rows, size_t d, const float *w, floa
     }
 }
 
-/* Rotates adjacent pairs (x[2i], x[2i+1]) of each head by pos · base^(-2i/hd), pos = first + t. */
-static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, float base) {
+/* Rotates pairs of each head by angle pos · inv_freq[i], pos = first + t: adjacent pairs
+ * (x[2i], x[2i+1]) or, half split, (x[i], x[i + hd/2]). */
+static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, const qp_llama *m) {
+    const size_t half = hd / 2;
     for (size_t t = 0; t < n; t++)
         for (size_t h = 0; h < heads; h++) {
             float *v = x + (t * heads + h) * hd;
-            for (size_t i = 0; i < hd / 2; i++) {
-                const double theta = (double)(first + t) * pow((double)base, -2.0 * (double)i / (double)hd);
+            for (size_t i = 0; i < half; i++) {
+                const double inv = m->rope_inv_freq ? m->rope_inv_freq[i] : pow((double)m->rope_base, -2.0 * (double)i / (double)hd);
+                const double theta = (double)(first + t) * inv;
                 const float c = (float)cos(theta), s = (float)sin(theta);
-                const float a = v[2 * i], b = v[2 * i + 1];
-                v[2 * i] = a * c - b * s;
-                v[2 * i + 1] = a * s + b * c;
+                const size_t ia = m->rope_half_split ? i : 2 * i, ib = m->rope_half_split ? i + half : 2 * i + 1;
+                const float a = v[ia], b = v[ib];
+                v[ia] = a * c - b * s;
+                v[ib] = a * s + b * c;
             }
         }
 }
@@ -51,7 +55,7 @@ qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t c
     if (!s) return QP_ERR_ARGUMENT;
     memset(s, 0, sizeof *s);
     if (!m || capacity == 0 || chunk == 0 || chunk > capacity || capacity > m->max_positions || m->heads == 0 ||
-        m->kv_heads == 0 || m->hidden % m->heads || m->heads % m->kv_heads)
+        m->kv_heads == 0 || m->hidden % m->heads || m->heads % m->kv_heads || (m->hidden / m->heads) % 2)
         return QP_ERR_ARGUMENT;
     const size_t kvd = m->kv_heads * (m->hidden / m->heads);
     if (m->layers == 0 || kvd == 0 || capacity > SIZE_MAX / sizeof(float) / kvd / m->layers) return QP_ERR_ARGUMENT;
@@ -116,8 +120,8 @@ qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t 
         if (observer) observer(context, li, 1, n, h, k);
         if ((st = qp_linear_forward_scratch(&L->value, n, h, v, scratch, ss))) return st;
         if (observer) observer(context, li, 2, n, h, v);
-        rope(q, n, first, m->heads, hd, m->rope_base);
-        rope(k, n, first, m->kv_heads, hd, m->rope_base);
+        rope(q, n, first, m->heads, hd, m);
+        rope(k, n, first, m->kv_heads, hd, m);
         memcpy(kc + first * kvd, k, n * kvd * sizeof(float));
         memcpy(vc + first * kvd, v, n * kvd * sizeof(float));
         const float scale = 1.0f / sqrtf((float)hd);

@@ -157,6 +157,7 @@ public final class ModelRunner: @unchecked Sendable {
 
     static func bpe(_ d: ModelDescription) throws -> (String) -> [Int32] {
         let t = try DecoderVerifier.tokenizer(from: d)
+        try DecoderVerifier.checkEncodesText(d)
         var bos: [Int32] = []
         if d.tokenizer?["add_bos_token"]?.bool == true, let b = d.tokenizer?["bos_token_id"]?.int { bos = [Int32(b)] }
         return { bos + t.encode($0).map(Int32.init) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import QPackConvert
 import QPackContainer
 import QPackReaders
 import QPackTokenizers
@@ -165,6 +166,7 @@ struct VerifyCommand: ParsableCommand {
         do {
             let config = try LlamaModel.config(from: container)
             let tokenizer = try DecoderVerifier.tokenizer(from: container)
+            if !texts.isEmpty { try DecoderVerifier.checkEncodesText(ModelDescription(container: container)) }
             let reference = try LlamaModel.float(from: checkpoint, config: config)
             let packed = try LlamaModel.packed(from: container, config: config)
             var bos: [Int32] = []

@@ -15,6 +15,24 @@ struct ModelMetadata {
     static let bertHyperparameters = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
                                       "max_position_embeddings", "vocab_size", "type_vocab_size", "layer_norm_eps",
                                       "hidden_act", "pad_token_id"]
+    /// What a Llama-family config.json says that the decoder graph needs (`rope_scaling` is an
+    /// object and is copied whole).
+    static let llamaHyperparameters = ["hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                                       "intermediate_size", "max_position_embeddings", "vocab_size", "rms_norm_eps",
+                                       "rope_theta", "rope_scaling", "head_dim", "hidden_act", "tie_word_embeddings",
+                                       "attention_bias", "mlp_bias", "bos_token_id", "eos_token_id", "pad_token_id"]
+
+    /// A parsed JSON value written back out unchanged (numbers keep their lexemes).
+    static func copy(_ node: JSONNode) -> JSONOut {
+        switch node.value {
+        case let .object(ms): return .object(ms.map { ($0.key, copy($0.node)) })
+        case let .array(a): return .array(a.map(copy))
+        case let .string(s): return .string(s)
+        case let .number(n): return .number(n)
+        case let .bool(b): return .bool(b)
+        case .null: return .null
+        }
+    }
 
     static func collect(_ checkpoint: Checkpoint, path: String, profile: String) throws(ConvertError) -> ModelMetadata {
         switch checkpoint {
@@ -31,9 +49,9 @@ struct ModelMetadata {
         return d.isEmpty ? "/" : d
     }
 
-    static func readJSON(_ path: String) throws(ConvertError) -> JSONNode? {
+    static func readJSON(_ path: String, limit: Int = 16 << 20) throws(ConvertError) -> JSONNode? {
         guard let file = try? MappedFile(path: path) else { return nil }
-        guard file.size <= 16 << 20 else { throw ConvertError(.malformed, "\(path): larger than 16 MiB") }
+        guard file.size <= limit else { throw ConvertError(.malformed, "\(path): larger than \(limit >> 20) MiB") }
         do { return try StrictJSONParser.parse(file.bytes) } catch {
             throw ConvertError(.malformed, "\(path.split(separator: "/").last.map(String.init) ?? path): \(error.description)")
         }
@@ -47,13 +65,12 @@ struct ModelMetadata {
         if let config = try readJSON(dir + "/config.json") {
             inputs.append(dir + "/config.json")
             guard case let .object(members) = config.value else { throw ConvertError(.malformed, "config.json: not a JSON object") }
-            for m in members {
-                if m.key == "model_type", case let .string(t) = m.node.value { architecture = t }
-                guard bertHyperparameters.contains(m.key) else { continue }
+            if let m = members.first(where: { $0.key == "model_type" }), case let .string(t) = m.node.value { architecture = t }
+            let wanted = architecture == "llama" ? llamaHyperparameters : bertHyperparameters
+            for m in members where wanted.contains(m.key) {
                 switch m.node.value {
-                case let .number(n): hyper.append((m.key, .number(n)))
-                case let .string(s): hyper.append((m.key, .string(s)))
-                case let .bool(b): hyper.append((m.key, .bool(b)))
+                case .number, .string, .bool: hyper.append((m.key, copy(m.node)))
+                case .object where m.key == "rope_scaling": hyper.append((m.key, copy(m.node)))
                 default: continue
                 }
             }
@@ -76,6 +93,15 @@ struct ModelMetadata {
             sections.append(("tokenizer.vocab", bytes))
             tokenizer = .object([("type", .string("wordpiece")), ("vocab_section", .string("tokenizer.vocab")),
                                  ("vocab_size", .int(count)), ("lower_case", .bool(lowerCase))])
+        }
+        if tokenizer == .null, architecture == "llama", let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20) {
+            inputs.append(dir + "/tokenizer.json")
+            let hf = try HuggingFaceTokenizer.read(tj, file: "tokenizer.json")
+            let tc = try readJSON(dir + "/tokenizer_config.json")
+            if tc != nil { inputs.append(dir + "/tokenizer_config.json") }
+            let (t, s) = hf.metadata(config: tc)
+            tokenizer = t
+            sections += s
         }
         let model = JSONOut.object([
             ("architecture", .string(architecture)), ("profile", .string(profile)),

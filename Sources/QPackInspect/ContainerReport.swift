@@ -69,7 +69,10 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             case let .string(s): return s
             case let .number(x): return x
             case let .bool(b): return b ? "true" : "false"
-            default: return nil
+            case .null: return "null"
+            // rope_scaling and the like: shown compactly, members in file order.
+            case let .object(ms): return "{" + ms.map { "\($0.key): \(text($0.node) ?? "?")" }.joined(separator: ", ") + "}"
+            case let .array(a): return "[" + a.map { text($0) ?? "?" }.joined(separator: ", ") + "]"
             }
         }
         func member(_ n: JSONNode?, _ k: String) -> JSONNode? {

@@ -20,7 +20,15 @@ public struct ByteLevelBPETokenizer: Sendable {
         return table
     }()
 
-    public init(tokens: [String], merges: [String]) {
+    /// Whether digits are split one by one before the GPT-2 regex (llama.cpp's `smollm`
+    /// pre-tokenizer; `gpt2` does not).
+    public let splitsDigits: Bool
+
+    /// The pre-tokenizers this type runs exactly, by llama.cpp's name (`tokenizer.ggml.pre`).
+    public static let supportedPreTokenizers = ["smollm", "gpt2"]
+
+    public init(tokens: [String], merges: [String], splitsDigits: Bool = true) {
+        self.splitsDigits = splitsDigits
         self.tokens = tokens
         var ids: [String: Int] = [:]
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = i }
@@ -32,7 +40,7 @@ public struct ByteLevelBPETokenizer: Sendable {
 
     public func encode(_ text: String) -> [Int] {
         var out: [Int] = []
-        for piece in Self.splitDigits(text) {
+        for piece in splitsDigits ? Self.splitDigits(text) : [text] {
             for word in Self.gpt2Split(piece) {
                 let mapped = word.utf8.map { Self.byteCharacters[Int($0)] }
                 out += bpe(mapped.map { String($0) })

@@ -44,7 +44,7 @@ public enum DecoderVerifier {
             var l = reference.linear(layer: layer, which: which)
             var ref = [Float](repeating: 0, count: m * l.n)
             _ = ref.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
-            let key = which == 7 ? "output" : "blk.\(layer).\(LlamaModel.linearNames[which])"
+            let key = reference.reportName(layer: layer, which: which)
             var s = sums[key] ?? (0, 0, 0, 0)
             for i in 0..<(m * l.n) {
                 let r = Double(ref[i]), v = Double(output[i])
@@ -103,9 +103,10 @@ public enum DecoderVerifier {
             agreeAll += agree
             positions += kls.count
         }
+        let headWeight = container.tensor(named: reference.weightName(layer: reference.config.layers, which: 7))
         let layers = acc.sums.map { name, s in
-            VerifyReport.Layer(name: name, scheme: container.tensor(named: name + ".weight")?.scheme.name ?? container.tensor(named: "token_embd.weight")?.scheme.name ?? "?",
-                               rule: container.tensor(named: name + ".weight")?.rule ?? container.tensor(named: "token_embd.weight")?.rule ?? "?",
+            VerifyReport.Layer(name: name, scheme: container.tensor(named: name + ".weight")?.scheme.name ?? headWeight?.scheme.name ?? "?",
+                               rule: container.tensor(named: name + ".weight")?.rule ?? headWeight?.rule ?? "?",
                                relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0, snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
                                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
@@ -132,6 +133,16 @@ public enum DecoderVerifier {
             }
             return out
         }
-        return ByteLevelBPETokenizer(tokens: try strings("tokenizer.tokens"), merges: try strings("tokenizer.merges"))
+        return ByteLevelBPETokenizer(tokens: try strings("tokenizer.tokens"), merges: try strings("tokenizer.merges"),
+                                     splitsDigits: file.tokenizer?["pre"]?.string != "gpt2")
+    }
+
+    /// Refuses to turn text into ids when the container's pre-tokenizer is not one qpack runs
+    /// exactly (token ids still work).
+    public static func checkEncodesText(_ file: ModelDescription) throws(Verifier.Failure) {
+        let pre = file.tokenizer?["pre"]?.string ?? "(none)"
+        guard ByteLevelBPETokenizer.supportedPreTokenizers.contains(pre) else {
+            throw Verifier.Failure(description: "\(file.fileName): tokenizer pre-tokenizer '\(pre)' is not supported (\(ByteLevelBPETokenizer.supportedPreTokenizers.joined(separator: ", ")) are); give token ids instead of text")
+        }
     }
 }

@@ -4,17 +4,46 @@ import QPackContainer
 import QPackConvert
 import QPackReaders
 
-/// A Llama decoder (GGUF tensor names) ready for the C runtime, with float weights from the
+/// A Llama decoder (GGUF or Hugging Face tensor names) ready for the C runtime, with float weights from the
 /// source checkpoint or packed weights from a `.qpack` file. Owns every buffer it points into.
 public final class LlamaModel {
     public struct Config: Sendable {
         public let hidden, heads, kvHeads, layers, vocab, maxPositions: Int
         public let normEps, ropeBase: Float
+        public let naming: Naming
+        /// Inverse RoPE frequencies after the config's rope scaling; nil: base^(-2i/head_dim).
+        public let ropeInvFreq: [Double]?
+        /// The config ties the head to the embeddings (a head tensor, if any, is then unused).
+        public let tiedByConfig: Bool
+        public var headDim: Int { hidden / heads }
+    }
+
+    /// Tensor names of one naming scheme, and how its q/k rows pair up for RoPE.
+    public struct Naming: Sendable, Equatable {
+        public let embeddings, head, outputNorm, layerPrefix: String
+        /// q, k, v, attention output, gate, up, down (without `.weight`).
+        public let linears: [String]
+        public let attentionNorm, ffnNorm: String
+        /// GGUF permutes q/k rows so pairs are adjacent; Hugging Face pairs the two halves.
+        public let ropeHalfSplit: Bool
+
+        public static let gguf = Naming(embeddings: "token_embd.weight", head: "output.weight", outputNorm: "output_norm.weight",
+                                        layerPrefix: "blk.", linears: ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"],
+                                        attentionNorm: "attn_norm.weight", ffnNorm: "ffn_norm.weight", ropeHalfSplit: false)
+        public static let huggingFace = Naming(embeddings: "model.embed_tokens.weight", head: "lm_head.weight", outputNorm: "model.norm.weight",
+                                               layerPrefix: "model.layers.",
+                                               linears: ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                                         "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"],
+                                               attentionNorm: "input_layernorm.weight", ffnNorm: "post_attention_layernorm.weight", ropeHalfSplit: true)
+
+        /// The head's short name in reports (`output` or `lm_head`).
+        public var headName: String { String(head.dropLast(".weight".count)) }
     }
 
     public let config: Config
     private let pinned = PinnedBuffers()
     private let layers: UnsafeMutablePointer<qp_llama_layer>
+    private var ropeInvFreq: UnsafeMutablePointer<Double>?
     public private(set) var model = qp_llama()
     /// Models whose buffers a mixed model points into.
     private var retained: [AnyObject] = []
@@ -24,21 +53,65 @@ public final class LlamaModel {
     }
 
     public static func config(from file: ModelDescription) throws(BERTModel.LoadError) -> Config {
-        let h = file.hyperparameters
-        func int(_ k: String) throws(BERTModel.LoadError) -> Int {
-            guard let v = h?[k]?.value.exactUInt64 else { throw BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' missing") }
-            return Int(v)
-        }
-        func float(_ k: String) throws(BERTModel.LoadError) -> Float {
-            guard case let .number(n)? = h?[k]?.value, let v = Float(n) else { throw BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' missing") }
-            return v
-        }
         guard file.architecture == "llama" else {
             throw BERTModel.LoadError(description: "\(file.fileName): not a llama model")
         }
-        return Config(hidden: try int("embedding_length"), heads: try int("attention.head_count"), kvHeads: try int("attention.head_count_kv"),
-                      layers: try int("block_count"), vocab: try int("vocab_size"), maxPositions: try int("context_length"),
-                      normEps: try float("attention.layer_norm_rms_epsilon"), ropeBase: try float("rope.freq_base"))
+        let h = file.hyperparameters
+        func fail(_ k: String, _ why: String) -> BERTModel.LoadError { BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' \(why)") }
+        func int(_ k: String) throws(BERTModel.LoadError) -> Int {
+            guard let v = h?[k]?.value.exactUInt64, v <= 1 << 31 else { throw fail(k, "missing or not a count") }
+            return Int(v)
+        }
+        func float(_ k: String, default d: Float? = nil) throws(BERTModel.LoadError) -> Float {
+            guard let n = h?[k] else {
+                if let d { return d }
+                throw fail(k, "missing")
+            }
+            guard let v = n.double.map(Float.init), v.isFinite else { throw fail(k, "not a finite number") }
+            return v
+        }
+        if file.model?["source_format"]?.string == "gguf" {
+            let c = Config(hidden: try int("embedding_length"), heads: try int("attention.head_count"),
+                           kvHeads: h?["attention.head_count_kv"] == nil ? try int("attention.head_count") : try int("attention.head_count_kv"),
+                           layers: try int("block_count"), vocab: try int("vocab_size"), maxPositions: try int("context_length"),
+                           normEps: try float("attention.layer_norm_rms_epsilon"), ropeBase: try float("rope.freq_base", default: 10000),
+                           naming: .gguf, ropeInvFreq: nil, tiedByConfig: false)
+            try checkHeads(c, file.fileName)
+            if h?["attention.key_length"] != nil, try int("attention.key_length") != c.headDim { throw fail("attention.key_length", "differs from embedding_length / head_count (not supported)") }
+            switch h?["rope.scaling.type"]?.string {
+            case nil, "none": return c
+            case "linear":
+                let factor = try float("rope.scaling.factor")
+                guard factor > 0 else { throw fail("rope.scaling.factor", "must be positive") }
+                return Config(hidden: c.hidden, heads: c.heads, kvHeads: c.kvHeads, layers: c.layers, vocab: c.vocab, maxPositions: c.maxPositions,
+                              normEps: c.normEps, ropeBase: c.ropeBase, naming: .gguf,
+                              ropeInvFreq: RopeFrequencies.linear(base: Double(c.ropeBase), headDim: c.headDim, factor: Double(factor)), tiedByConfig: false)
+            case let t?: throw fail("rope.scaling.type", "'\(t)' is not supported (none and linear are)")
+            }
+        }
+        // Hugging Face config.json members.
+        let heads = try int("num_attention_heads")
+        let c0 = Config(hidden: try int("hidden_size"), heads: heads,
+                        kvHeads: h?["num_key_value_heads"] == nil ? heads : try int("num_key_value_heads"),
+                        layers: try int("num_hidden_layers"), vocab: try int("vocab_size"), maxPositions: try int("max_position_embeddings"),
+                        normEps: try float("rms_norm_eps"), ropeBase: try float("rope_theta", default: 10000), naming: .huggingFace,
+                        ropeInvFreq: nil, tiedByConfig: h?["tie_word_embeddings"]?.bool ?? false)
+        try checkHeads(c0, file.fileName)
+        if h?["head_dim"] != nil, try int("head_dim") != c0.headDim { throw fail("head_dim", "differs from hidden_size / num_attention_heads (not supported)") }
+        if let act = h?["hidden_act"]?.string, act != "silu" { throw fail("hidden_act", "'\(act)' is not supported (silu is)") }
+        for k in ["attention_bias", "mlp_bias"] where h?[k]?.bool == true { throw fail(k, "true is not supported (no biases in the llama graph)") }
+        let inv: [Double]?
+        do {
+            inv = try RopeFrequencies.huggingFace(base: Double(c0.ropeBase), headDim: c0.headDim, scaling: h?["rope_scaling"])
+        } catch { throw fail("rope_scaling", error.description) }
+        return Config(hidden: c0.hidden, heads: c0.heads, kvHeads: c0.kvHeads, layers: c0.layers, vocab: c0.vocab, maxPositions: c0.maxPositions,
+                      normEps: c0.normEps, ropeBase: c0.ropeBase, naming: .huggingFace, ropeInvFreq: inv, tiedByConfig: c0.tiedByConfig)
+    }
+
+    static func checkHeads(_ c: Config, _ file: String) throws(BERTModel.LoadError) {
+        guard c.heads > 0, c.kvHeads > 0, c.hidden % c.heads == 0, c.heads % c.kvHeads == 0, c.headDim % 2 == 0 else {
+            throw BERTModel.LoadError(description: "\(file): \(c.heads) heads and \(c.kvHeads) key/value heads do not divide a hidden size of \(c.hidden) into even head sizes")
+        }
     }
 
     private init(config: Config) {
@@ -50,6 +123,7 @@ public final class LlamaModel {
     deinit {
         layers.deinitialize(count: config.layers)
         layers.deallocate()
+        ropeInvFreq?.deallocate()
     }
 
     private func keep(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawPointer { pinned.keep(bytes) }
@@ -122,22 +196,40 @@ public final class LlamaModel {
         model.max_positions = c.maxPositions
         model.norm_eps = c.normEps
         model.rope_base = c.ropeBase
-        model.token_embeddings = try linear("token_embd.weight", c.hidden)
+        let names = c.naming
+        model.rope_half_split = names.ropeHalfSplit ? 1 : 0
+        var inv = c.ropeInvFreq
+        // GGUF llama3-style scaling stores one divisor per frequency as a tensor.
+        if names == .gguf, has("rope_freqs.weight") {
+            let factors = try vector("rope_freqs.weight")
+            inv = (0..<(c.headDim / 2)).map { i in (inv?[i] ?? RopeFrequencies.plain(base: Double(c.ropeBase), headDim: c.headDim)[i]) / Double(factors[i]) }
+        }
+        if let inv {
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: inv.count)
+            p.initialize(from: inv, count: inv.count)
+            ropeInvFreq = p
+            model.rope_inv_freq = UnsafePointer(p)
+        }
+        model.token_embeddings = try linear(names.embeddings, c.hidden)
         // A tied head reuses the embedding table as the output linear.
-        model.output = has("output.weight") ? try linear("output.weight", c.hidden) : model.token_embeddings
-        model.output_norm = try vector("output_norm.weight")
+        model.output = !c.tiedByConfig && has(names.head) ? try linear(names.head, c.hidden) : model.token_embeddings
+        model.output_norm = try vector(names.outputNorm)
         for i in 0..<c.layers {
-            let p = "blk.\(i)."
+            let p = names.layerPrefix + "\(i)."
+            // The graph has no biases; refuse a checkpoint that has them rather than drop them.
+            for l in names.linears where has(p + l + ".bias") {
+                throw BERTModel.LoadError(description: "tensor '\(p + l).bias': linear biases are not supported in the llama graph")
+            }
             var L = qp_llama_layer()
-            L.query = try linear(p + "attn_q.weight", c.hidden)
-            L.key = try linear(p + "attn_k.weight", c.hidden)
-            L.value = try linear(p + "attn_v.weight", c.hidden)
-            L.attention_output = try linear(p + "attn_output.weight", c.hidden)
-            L.gate = try linear(p + "ffn_gate.weight", c.hidden)
-            L.up = try linear(p + "ffn_up.weight", c.hidden)
-            L.down = try linear(p + "ffn_down.weight", L.gate.n)
-            L.attention_norm = try vector(p + "attn_norm.weight")
-            L.ffn_norm = try vector(p + "ffn_norm.weight")
+            L.query = try linear(p + names.linears[0] + ".weight", c.hidden)
+            L.key = try linear(p + names.linears[1] + ".weight", c.hidden)
+            L.value = try linear(p + names.linears[2] + ".weight", c.hidden)
+            L.attention_output = try linear(p + names.linears[3] + ".weight", c.hidden)
+            L.gate = try linear(p + names.linears[4] + ".weight", c.hidden)
+            L.up = try linear(p + names.linears[5] + ".weight", c.hidden)
+            L.down = try linear(p + names.linears[6] + ".weight", L.gate.n)
+            L.attention_norm = try vector(p + names.attentionNorm)
+            L.ffn_norm = try vector(p + names.ffnNorm)
             layers[i] = L
         }
         model.layer = UnsafePointer(layers)
@@ -145,8 +237,14 @@ public final class LlamaModel {
 
     /// Weight tensor name of linear `which` of `layer` (7: the head, the embeddings when tied).
     public func weightName(layer: Int, which: Int) -> String {
-        if which == 7 { return tiedHead ? "token_embd.weight" : "output.weight" }
-        return "blk.\(layer).\(Self.linearNames[which]).weight"
+        let names = config.naming
+        if which == 7 { return tiedHead ? names.embeddings : names.head }
+        return names.layerPrefix + "\(layer).\(names.linears[which]).weight"
+    }
+
+    /// Linear `which` of `layer` as reports name it (the head: `output` or `lm_head`).
+    public func reportName(layer: Int, which: Int) -> String {
+        which == 7 ? config.naming.headName : String(weightName(layer: layer, which: which).dropLast(".weight".count))
     }
 
     public var tiedHead: Bool { model.output.weights == model.token_embeddings.weights }
@@ -178,8 +276,6 @@ public final class LlamaModel {
         }
         return m
     }
-
-    public static let linearNames = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down", "output"]
 
     /// Linear `which` of a layer (7: the head).
     public func linear(layer: Int, which: Int) -> qp_linear {

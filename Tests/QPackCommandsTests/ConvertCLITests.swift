@@ -214,4 +214,44 @@ struct DecoderVerifyCLITests {
         #expect((sample["mean_kl"]?.double ?? 0) > 0.01)
         #expect(doc["layout_checks"]?.items.count == 272)
     }
+
+    /// A Hugging Face Llama directory (config.json, tokenizer.json, model.safetensors): convert
+    /// and verify text end to end with Hugging Face tensor names in the report.
+    @Test(.enabled(if: TestPaths.runHFLlamaTests)) func huggingFaceLlamaConvertsAndVerifies() throws {
+        let dir = try scratchDirectory("verify-hf-llama")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = TestPaths.hfLlamaDirectory + "/model.safetensors", out = dir + "/hf.qpack"
+        let c = try CLI.run(["convert", source, "-o", out, "--quiet", "--target", "neon-dotprod"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let r = try CLI.run(["verify", out, "--source", source, "--run-sample", "The capital of France is", "--continuation", "1", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
+        let sample = try #require(doc["samples"]?.items.first)
+        #expect(sample["tokens"]?.int == 5)
+        #expect(sample["continuation_float"]?.string == " Paris")
+        let names = doc["layers"]?.items.compactMap { $0["name"]?.string } ?? []
+        #expect(names.count == 30 * 7 + 1)
+        #expect(names.contains("model.layers.0.self_attn.q_proj") && names.contains("lm_head"))
+        #expect(doc["layers"]?.items.first { $0["name"]?.string == "model.layers.0.self_attn.o_proj" }?["rule"]?.string == "attention-output-f16")
+        #expect(doc["layout_checks"]?.items.count == 272)
+        #expect(doc["layout_checks"]?.items.allSatisfy { $0["violations"]?.int == 0 } == true)
+    }
+
+    /// A tokenizer.json whose normalizer qpack does not run: text is refused with a message
+    /// that says why, rather than tokenized differently.
+    @Test(.enabled(if: TestPaths.runHFLlamaTests)) func unsupportedTokenizerRefusesText() throws {
+        let dir = try scratchDirectory("hf-llama-nfc")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: dir + "/model.safetensors", withDestinationPath: TestPaths.hfLlamaDirectory + "/model.safetensors")
+        try fm.copyItem(atPath: TestPaths.hfLlamaDirectory + "/config.json", toPath: dir + "/config.json")
+        let tokenizer = try String(contentsOfFile: TestPaths.hfLlamaDirectory + "/tokenizer.json", encoding: .utf8)
+        let changed = tokenizer.replacingOccurrences(of: #""normalizer": null"#, with: #""normalizer": {"type": "NFC"}"#)
+        #expect(changed != tokenizer)
+        try changed.write(toFile: dir + "/tokenizer.json", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["calibrate", dir + "/model.safetensors", "--calibration", "licenses:calibration", "--samples", "1", "-o", dir + "/x.qcal"])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains("pre-tokenizer 'unsupported: normalizer NFC' is not supported"), "\(r.stderr)")
+        #expect(!fm.fileExists(atPath: dir + "/x.qcal"))
+    }
 }

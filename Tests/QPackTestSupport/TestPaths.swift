@@ -28,6 +28,14 @@ public enum TestPaths {
     public static var miniLMPath: String { modelsDirectory + "/all-MiniLM-L6-v2/model.safetensors" }
     public static var smolLMPath: String { modelsDirectory + "/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf" }
 
+    /// Hugging Face Llama checkpoints derived from the SmolLM2 GGUF by scripts/make-hf-llama.sh
+    /// (plain, and with a Llama 3.1 rope_scaling block), each with its numpy reference.
+    public static var hfLlamaDirectory: String { modelsDirectory + "/SmolLM2-135M-Instruct-hf" }
+    public static var hfLlama3Directory: String { modelsDirectory + "/SmolLM2-135M-Instruct-hf-llama3" }
+    public static var runHFLlamaTests: Bool {
+        modelsRequired || FileManager.default.fileExists(atPath: hfLlama3Directory + "/reference.json")
+    }
+
     public static var modelsPresent: Bool {
         FileManager.default.fileExists(atPath: miniLMPath) && FileManager.default.fileExists(atPath: smolLMPath)
     }

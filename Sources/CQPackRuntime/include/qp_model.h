@@ -83,10 +83,16 @@ typedef struct qp_llama {
     qp_linear output;           /* logits head (the embeddings when tied) */
     const float *output_norm;
     const qp_llama_layer *layer;
+    /* RoPE pairs: 0 adjacent (x[2i], x[2i+1]), as GGUF's permuted q/k rows need; 1 the two
+     * halves (x[i], x[i + head_dim/2]), as Hugging Face's rotate_half does. */
+    int rope_half_split;
+    /* head_dim/2 inverse frequencies (after any rope scaling); NULL: base^(-2i/head_dim). */
+    const double *rope_inv_freq;
 } qp_llama;
 
-/* Llama decoder over `count` token ids (causal), as llama.cpp runs a GGUF llama: RMSNorm,
- * rotary embeddings on adjacent pairs, grouped-query attention, SwiGLU. Writes the logits of
+/* Llama decoder over `count` token ids (causal), as llama.cpp runs a GGUF llama (and as
+ * transformers runs a Hugging Face one, with rope_half_split): RMSNorm,
+ * rotary embeddings, grouped-query attention, SwiGLU. Writes the logits of
  * every position (count x vocab) to `logits`. The observer sees every linear (which: 0 q,
  * 1 k, 2 v, 3 attention output, 4 gate, 5 up, 6 down, 7 head with layer = layers). */
 qp_status qp_llama_logits(const qp_llama *model, const int32_t *ids, size_t count, float *logits,
