@@ -548,9 +548,11 @@ def calibration_stats(out):
             "histogram_exponent": exponent, "histogram": counts,
             "sum_squares": [float(rows) * 0.0625 + (c % 5) for c in range(channels)],
             "channel_absmax": [0.25 + 0.5 * (c % 3) for c in range(channels)],
+            "channel_min": [-0.25 if c % 2 else 0.0 for c in range(channels)],
+            "channel_max": [0.25 + 0.5 * (c % 3) for c in range(channels)],
         })
     doc = {
-        "format": "qpack-calibration", "version": 1, "architecture": "none", "histogram_bins": 2048,
+        "format": "qpack-calibration", "version": 2, "architecture": "none", "histogram_bins": 2048,
         "data": [{"sha256": "ab" * 32, "source": "generate.py", "samples": 1, "tokens": 3, "sequence_length": 3, "seed": 0}],
         "linears": linears,
     }

@@ -47,6 +47,7 @@ cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$rt
 "$work/walk" "$root/Fixtures/qpack/types.qpack" 7
 "$work/walk" "$root/Fixtures/qpack/types-zstd.qpack" 7
 "$work/walk" "$root/Fixtures/qpack/static.qpack" 7
+"$work/walk" "$root/Fixtures/qpack/smoothed.qpack" 7
 echo "== loader fuzzing (libFuzzer, ${QPACK_FUZZ_SECONDS:-20} s)"
 clang="$(dirname "$(command -v swift)")/clang"
 "$clang" -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -I"$rt/include" -I"$hash/include" \

@@ -2,14 +2,19 @@
 #include "qp_model.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
+static int smooths(const qp_linear *l) { return l->activation == QP_ACTIVATION_STATIC && l->activation_divisor; }
+
 size_t qp_linear_scratch_size(const qp_linear *l, size_t m) {
     if (!l || l->kind == QP_WEIGHT_F32 || l->kind == QP_WEIGHT_F16) return 0;
-    return qp_lhs_packed_size_qai8dxp(m, l->k, l->tile.mr);
+    const size_t lhs = round_up(qp_lhs_packed_size_qai8dxp(m, l->k, l->tile.mr), 64);
+    /* Smoothing divides the input into a copy after the packed LHS. */
+    return smooths(l) ? lhs + m * l->k * sizeof(float) : lhs;
 }
 
 qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y) {
@@ -31,8 +36,14 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     }
     const qp_matmul_tile t = l->tile;
     const size_t lhs_size = qp_lhs_packed_size_qai8dxp(m, k, t.mr);
-    if (!lhs || scratch_size < lhs_size) return QP_ERR_ARGUMENT;
+    if (!lhs || scratch_size < qp_linear_scratch_size(l, m)) return QP_ERR_ARGUMENT;
     memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
+    if (smooths(l)) {
+        float *divided = (float *)((uint8_t *)lhs + round_up(lhs_size, 64));
+        for (size_t r = 0; r < m; r++)
+            for (size_t j = 0; j < k; j++) divided[r * k + j] = x[r * k + j] / l->activation_divisor[j];
+        x = divided;
+    }
     if (l->activation == QP_ACTIVATION_STATIC)
         qp_lhs_quant_pack_qai8dxp_f32_range(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min, l->activation_max);
     else

@@ -41,6 +41,7 @@ typedef struct {
     size_t rows, columns, nr, kr, sr, bl, length;
     int activation_static;
     float activation_min, activation_max;
+    char *divisor_section; /* smoothing: k float32 divisors, or NULL */
 } tensor;
 
 struct qp_container {
@@ -236,7 +237,7 @@ void qp_container_close(qp_container *c) {
     if (!c) return;
     for (size_t i = 0; i < c->section_count; i++) { free(c->sections[i].name); free(c->sections[i].decoded); }
     for (size_t i = 0; i < c->tensor_count; i++) {
-        free(c->tensors[i].name); free(c->tensors[i].scheme); free(c->tensors[i].layout); free(c->tensors[i].section);
+        free(c->tensors[i].name); free(c->tensors[i].scheme); free(c->tensors[i].layout); free(c->tensors[i].section); free(c->tensors[i].divisor_section);
     }
     free(c->sections);
     free(c->tensors);
@@ -398,6 +399,20 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
                     goto done;
                 }
                 t->activation_static = 1;
+                struct json_object *sm;
+                if (json_object_object_get_ex(v, "smoothing", &sm) && !json_object_is_type(sm, json_type_null)) {
+                    const char *dsec = json_object_is_type(sm, json_type_object) ? get_string(sm, "section", 1) : NULL;
+                    float alpha = 0;
+                    const section *ds = NULL;
+                    for (size_t j = 0; dsec && j < c->section_count; j++) if (!strcmp(c->sections[j].name, dsec)) ds = &c->sections[j];
+                    if (!dsec || !get_float(sm, "alpha", &alpha) || !(alpha > 0 && alpha <= 1) || !ds || t->columns == 0 ||
+                        ds->length != (uint64_t)t->columns * 4) {
+                        st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': activation.smoothing needs alpha in (0, 1] and a section of K float32 divisors", name);
+                        goto done;
+                    }
+                    t->divisor_section = dup_string(dsec);
+                    if (!t->divisor_section) { st = fail(msg, cap, QP_ERR_NOMEM, "out of memory"); goto done; }
+                }
             }
         }
         t->name = dup_string(name);
@@ -506,6 +521,7 @@ static void fill_info(const tensor *t, qp_tensor_info *info) {
     info->activation_static = t->activation_static;
     info->activation_min = t->activation_min;
     info->activation_max = t->activation_max;
+    info->activation_divisor_section = t->divisor_section;
 }
 
 qp_status qp_container_tensor(const qp_container *c, size_t index, qp_tensor_info *info) {

@@ -1,5 +1,6 @@
 /// What calibration observed at the input of one linear layer: per-tensor range and histogram,
-/// per input channel the sum of squares (the importance matrix) and largest magnitude.
+/// per input channel the sum of squares (the importance matrix), largest magnitude, smallest and
+/// largest value (what smoothing needs to know the range after dividing channels apart).
 public struct ActivationStats: Sendable, Equatable {
     /// The linear's weight tensor name, as in the checkpoint.
     public let tensor: String
@@ -12,6 +13,9 @@ public struct ActivationStats: Sendable, Equatable {
     /// Σ x² per input channel, accumulated in double per row in channel order.
     public private(set) var sumSquares: [Double]
     public private(set) var channelAbsMax: [Float]
+    /// Smallest and largest value per input channel (+inf / -inf before any row).
+    public private(set) var channelMin: [Float]
+    public private(set) var channelMax: [Float]
     public private(set) var histogram = ActivationHistogram()
 
     public init(tensor: String, channels: Int) {
@@ -19,11 +23,13 @@ public struct ActivationStats: Sendable, Equatable {
         self.channels = channels
         sumSquares = [Double](repeating: 0, count: channels)
         channelAbsMax = [Float](repeating: 0, count: channels)
+        channelMin = [Float](repeating: .infinity, count: channels)
+        channelMax = [Float](repeating: -.infinity, count: channels)
     }
 
     /// Restores statistics read from a file (validated by the reader).
     public init(tensor: String, channels: Int, rows: UInt64, minimum: Float, maximum: Float, sumSquares: [Double],
-                channelAbsMax: [Float], histogram: ActivationHistogram) {
+                channelAbsMax: [Float], channelMin: [Float], channelMax: [Float], histogram: ActivationHistogram) {
         self.tensor = tensor
         self.channels = channels
         self.rows = rows
@@ -31,6 +37,8 @@ public struct ActivationStats: Sendable, Equatable {
         self.maximum = maximum
         self.sumSquares = sumSquares
         self.channelAbsMax = channelAbsMax
+        self.channelMin = channelMin
+        self.channelMax = channelMax
         self.histogram = histogram
     }
 
@@ -42,15 +50,21 @@ public struct ActivationStats: Sendable, Equatable {
         var finite = true
         sumSquares.withUnsafeMutableBufferPointer { ss in
             channelAbsMax.withUnsafeMutableBufferPointer { am in
-                for r in 0..<m {
-                    let row = x + r * k
-                    for c in 0..<k {
-                        let v = row[c]
-                        guard v.isFinite else { finite = false; continue }
-                        lo = min(lo, v)
-                        hi = max(hi, v)
-                        ss[c] += Double(v) * Double(v)
-                        am[c] = max(am[c], abs(v))
+                channelMin.withUnsafeMutableBufferPointer { cl in
+                    channelMax.withUnsafeMutableBufferPointer { ch in
+                        for r in 0..<m {
+                            let row = x + r * k
+                            for c in 0..<k {
+                                let v = row[c]
+                                guard v.isFinite else { finite = false; continue }
+                                lo = min(lo, v)
+                                hi = max(hi, v)
+                                ss[c] += Double(v) * Double(v)
+                                am[c] = max(am[c], abs(v))
+                                cl[c] = min(cl[c], v)
+                                ch[c] = max(ch[c], v)
+                            }
+                        }
                     }
                 }
             }
@@ -84,6 +98,8 @@ public struct ActivationStats: Sendable, Equatable {
         for c in 0..<channels {
             sumSquares[c] += o.sumSquares[c]
             channelAbsMax[c] = max(channelAbsMax[c], o.channelAbsMax[c])
+            channelMin[c] = min(channelMin[c], o.channelMin[c])
+            channelMax[c] = max(channelMax[c], o.channelMax[c])
         }
         histogram.merge(o.histogram)
     }

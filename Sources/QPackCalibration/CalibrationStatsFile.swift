@@ -5,7 +5,8 @@ import QPackBinary
 /// float model over calibration data (Formats/qpack-calibration.md).
 public struct CalibrationStats: Sendable, Equatable {
     public static let format = "qpack-calibration"
-    public static let version = 1
+    /// 2: per-channel `channel_min` and `channel_max` (for smoothing).
+    public static let version = 2
     /// Largest file the reader accepts.
     public static let maximumFileSize = 512 << 20
 
@@ -109,6 +110,9 @@ public struct CalibrationStats: Sendable, Equatable {
                     ("histogram", .array(l.histogram.counts.map { .uint64($0) })),
                     ("sum_squares", .array(l.sumSquares.map { .double($0) })),
                     ("channel_absmax", .array(l.channelAbsMax.map { .float($0) })),
+                    // A channel that saw no finite value is written as 0, like min/max of no rows.
+                    ("channel_min", .array(l.channelMin.map { .float($0.isFinite ? $0 : 0) })),
+                    ("channel_max", .array(l.channelMax.map { .float($0.isFinite ? $0 : 0) })),
                 ])
             })),
         ])
@@ -217,6 +221,19 @@ public struct CalibrationStats: Sendable, Equatable {
                 guard f >= 0 else { throw fail(c, p + "channel_absmax[\(j)]", "expected a number >= 0") }
                 absmax.append(f)
             }
+            var channelMin: [Float] = [], channelMax: [Float] = []
+            channelMin.reserveCapacity(channels)
+            channelMax.reserveCapacity(channels)
+            let mins = try array("channel_min", channels), maxs = try array("channel_max", channels)
+            for j in 0..<channels {
+                let a = try float(mins[j], p + "channel_min[\(j)]"), b = try float(maxs[j], p + "channel_max[\(j)]")
+                guard a <= b else { throw fail(mins[j], p + "channel_min[\(j)]", "\(a) is above channel_max \(b)") }
+                guard max(abs(a), abs(b)) <= absmax[j] else {
+                    throw fail(mins[j], p + "channel_min[\(j)]", "channel \(j)'s range [\(a), \(b)] exceeds its channel_absmax \(absmax[j])")
+                }
+                channelMin.append(rows > 0 ? a : .infinity)
+                channelMax.append(rows > 0 ? b : -.infinity)
+            }
             guard let histogram = ActivationHistogram(exponent: e, counts: counts) else { throw fail(l, p + "histogram", "invalid histogram") }
             let values = counts.reduce(UInt64(0)) { $0 &+ $1 }
             let (expected, overflow) = rows.multipliedReportingOverflow(by: UInt64(channels))
@@ -226,7 +243,8 @@ public struct CalibrationStats: Sendable, Equatable {
             }
             if let last = linears.last, !byteOrder(last.tensor, tensor) { throw fail(l["tensor"], p + "tensor", "linears must be sorted by tensor name without repeats") }
             linears.append(ActivationStats(tensor: tensor, channels: channels, rows: rows, minimum: rows > 0 ? lo : .infinity,
-                                           maximum: rows > 0 ? hi : -.infinity, sumSquares: sums, channelAbsMax: absmax, histogram: histogram))
+                                           maximum: rows > 0 ? hi : -.infinity, sumSquares: sums, channelAbsMax: absmax,
+                                           channelMin: channelMin, channelMax: channelMax, histogram: histogram))
         }
         return CalibrationStats(architecture: architecture, data: data, linears: linears)
     }

@@ -103,7 +103,7 @@ struct CalibrationUse: ParsableArguments {
         do {
             result = try BudgetSearch.run(checkpoint: checkpoint, path: model, plan: plan, rules: rules, options: options, planner: { set in
                 let p = Planner.plan(checkpoint.planInputs, rules: set, target: planning.kernelTarget, activations: planning.mode,
-                                     observer: planning.plannedObserver)
+                                     observer: planning.plannedObserver, smoothing: planning.smooth)
                 return try Converter.applyCalibration(p, stats, file: fileName).0
             }, float: float, sequences: sequences, budget: budget, workDirectory: work,
                sensitivity: BudgetSearch.Sensitivity(rawValue: sensitivity)!, log: { if !quiet { bar.finish(); printNotice($0) } },

@@ -27,10 +27,14 @@ struct PlanningOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Percentile of the percentile observer (default 99.99).", valueName: "p"))
     var percentile: Double?
 
+    @Option(help: ArgumentHelp("Smooth static linears whose rule does not say, with strength alpha in (0, 1] (SmoothQuant: input channels divided, weight columns multiplied; needs --observer minmax).", valueName: "alpha"))
+    var smooth: Double?
+
     func validate() throws {
         guard mode == "dynamic" || mode == "static" else { throw ValidationError("--mode must be dynamic or static") }
         guard ["minmax", "percentile", "entropy", "mse"].contains(observer) else { throw ValidationError("--observer must be minmax, percentile, entropy or mse") }
         if let p = percentile, !(p > 50 && p <= 100) || observer != "percentile" { throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile") }
+        if let a = smooth, !(a > 0 && a <= 1) { throw ValidationError("--smooth takes a number in (0, 1]") }
         guard KernelTarget(rawValue: target) != nil else {
             throw ValidationError("unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -60,7 +64,7 @@ struct PlanningOptions: ParsableArguments {
 
     /// Plans `path`, printing diagnostics; exits 65 when the plan has errors.
     func plan(for path: String, checkpoint: Checkpoint, printWarnings: Bool) throws -> QuantPlan {
-        let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget, activations: mode, observer: plannedObserver)
+        let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget, activations: mode, observer: plannedObserver, smoothing: smooth)
         let failing = plan.diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
         if printWarnings {
             for d in plan.diagnostics where d.severity != .note && !failing.contains(d) { printNotice(d.description) }

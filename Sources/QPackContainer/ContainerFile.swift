@@ -27,10 +27,23 @@ public final class ContainerFile: Sendable {
         public let observer: String
         public let min: Float
         public let max: Float
-        public init(observer: String, min: Float, max: Float) {
+        /// Smoothing (spec §4.5.2): the strength it was chosen with and the section of K
+        /// float32 divisors; the range is then of the divided inputs.
+        public var smoothing: Smoothing?
+        public init(observer: String, min: Float, max: Float, smoothing: Smoothing? = nil) {
             self.observer = observer
             self.min = min
             self.max = max
+            self.smoothing = smoothing
+        }
+    }
+
+    public struct Smoothing: Sendable, Hashable {
+        public let alpha: Double
+        public let section: String
+        public init(alpha: Double, section: String) {
+            self.alpha = alpha
+            self.section = section
         }
     }
 

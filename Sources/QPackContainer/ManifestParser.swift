@@ -151,6 +151,18 @@ struct ManifestParser {
                     let lo = try bound("min"), hi = try bound("max")
                     guard lo <= 0, hi >= 0 else { throw fail(subject, a.offset, "activation range [\(lo), \(hi)] must contain 0") }
                     t.activation = ContainerFile.StaticActivation(observer: try string(a, "observer", subject), min: lo, max: hi)
+                    if let sm = optional(a, "smoothing"), sm.value != .null {
+                        guard case .object = sm.value, let an = optional(sm, "alpha"), case let .number(lexeme) = an.value,
+                              let alpha = Double(lexeme), alpha > 0, alpha <= 1 else {
+                            throw fail(subject, sm.offset, "activation.smoothing must be an object with alpha in (0, 1]")
+                        }
+                        let divisors = try string(sm, "section", subject)
+                        guard let d = byName[divisors], let k = matrix?.1, Checked.mul(k, 4) == d.length else {
+                            throw fail(subject, sm.offset, "activation.smoothing.section must name a section of K float32 divisors")
+                        }
+                        guard usedSections.insert(divisors).inserted else { throw fail(subject, sm.offset, "shares section '\(divisors)' with another tensor") }
+                        t.activation?.smoothing = ContainerFile.Smoothing(alpha: alpha, section: divisors)
+                    }
                 } else if mode != "dynamic" {
                     throw fail(subject, a.offset, "activation.mode must be 'dynamic' or 'static', not '\(mode)'")
                 }

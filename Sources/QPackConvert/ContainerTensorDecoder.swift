@@ -8,8 +8,29 @@ import QPackQuant
 /// and scales and dequantizes them (Formats/qpack-container.md §5). Used by `inspect --dequant`
 /// and by the tests that check every packed tensor against its source.
 public enum ContainerTensorDecoder {
-    /// Values in the source's element order; for matrices, row-major N x K.
+    /// Values in the source's element order; for matrices, row-major N x K. A smoothed tensor's
+    /// stored values are divided back by its divisors (spec §4.5.2), into the source's space.
     public static func floats(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float] {
+        var v = try storedFloats(t, in: file)
+        if let d = try divisors(t, in: file) {
+            for i in v.indices { v[i] /= d[i % d.count] }
+        }
+        return v
+    }
+
+    /// The smoothing divisors of a tensor (K positive finite float32 values), or nil.
+    public static func divisors(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float]? {
+        guard let sm = t.activation?.smoothing else { return nil }
+        let d = FloatBits.littleEndianFloats(try file.sectionBytes(sm.section))
+        if let bad = d.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
+            throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'",
+                                 "smoothing divisor \(bad) in section '\(sm.section)' is \(d[bad]), not a positive finite number")
+        }
+        return d
+    }
+
+    /// The values as stored: for a smoothed tensor, the weights times the divisors.
+    public static func storedFloats(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float] {
         let bytes = try file.sectionBytes(t.section)
         func u16(_ i: Int) -> UInt16 { UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8 }
         switch t.scheme {

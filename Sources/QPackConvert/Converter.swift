@@ -55,7 +55,8 @@ public enum Converter {
         guard !plan.hasErrors else { throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them") }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile)
-        let activations = try staticActivations(plan, options.calibration, file: fileName)
+        let activations = try staticActivations(plan, options.calibration, checkpoint: checkpoint, file: fileName)
+        let divisorsOf = activations.compactMapValues(\.divisors)
         let calibration = options.calibration
         let importanceWanted = options.search.map { if case .importance = $0 { return true } else { return false } } ?? false
         // The importance weights a quantized tensor's search uses: asked for (option or rule),
@@ -63,7 +64,9 @@ public enum Converter {
         let importanceOf: @Sendable (PlanEntry) -> [Float]? = { e in
             guard e.scheme.isQuantized, e.scheme != .q4_0Repack, importanceWanted || e.search == "importance",
                   let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1] else { return nil }
-            return w
+            // A smoothed column meets inputs divided by its divisor: E[(x/s)²] = E[x²]/s².
+            guard let d = divisorsOf[e.name] else { return w }
+            return zip(w, d).map { $0 / ($1 * $1) }
         }
         let writer: ContainerWriter
         do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
@@ -89,7 +92,8 @@ public enum Converter {
             typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?, sourceChecksum: String)
             let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
                 let e = entries[i]
-                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e))
+                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e),
+                                                     columnScale: divisorsOf[e.name])
                 var reference: [UInt8]?
                 if withReference && e.scheme != .f32 && e.scheme != .keep {
                     do {
@@ -117,6 +121,9 @@ public enum Converter {
                 do throws(ContainerError) {
                     section = try writer.addSection(name: "tensor:" + e.name, prepared: encoded.tensor)
                     if let r = encoded.reference { referenceSection = try writer.addSection(name: "reference:" + e.name, prepared: r) }
+                    if let a = activations[e.name]?.activation.smoothing, let d = divisorsOf[e.name] {
+                        try writer.addSection(name: a.section, bytes: FloatBits.littleEndianBytes(d), compress: compress)
+                    }
                 } catch {
                     pipeline.cancel()
                     throw ConvertError(error)
@@ -127,7 +134,7 @@ public enum Converter {
                 let asked = options.search?.name ?? e.search
                 let searched = importanceOf(e) != nil ? "importance" : (asked == "importance" ? "mse" : asked)
                 tensorsJSON.append(tensorJSON(e, section: section.name, reference: referenceSection?.name, sourceChecksum: encoded.sourceChecksum,
-                                              checkpoint: checkpoint, search: searched, activation: activations[e.name]))
+                                              checkpoint: checkpoint, search: searched, activation: activations[e.name]?.activation))
                 progress(i + 1, entries.count, e.name)
             }
             for s in metadata.sections {
@@ -211,6 +218,7 @@ public enum Converter {
             guard e.activations.hasPrefix("static:"), stats.stats(for: e.name) == nil else { return e }
             var d = e
             d.activations = "dynamic"
+            d.smoothing = nil
             notes.append("tensor '\(e.name)': calibration never saw it run (not in the runtime graph); its activations stay dynamic")
             return d
         }
@@ -218,9 +226,11 @@ public enum Converter {
     }
 
     /// Static activation ranges of the plan's static tensors, chosen by their observers from the
-    /// calibration statistics; an error names a tensor calibration did not see.
-    static func staticActivations(_ plan: QuantPlan, _ stats: CalibrationStats?, file: String) throws(ConvertError) -> [String: ContainerStaticActivation] {
-        var out: [String: ContainerStaticActivation] = [:]
+    /// calibration statistics, with smoothing divisors where the plan asks for them; an error
+    /// names a tensor calibration did not see.
+    static func staticActivations(_ plan: QuantPlan, _ stats: CalibrationStats?, checkpoint: Checkpoint,
+                                  file: String) throws(ConvertError) -> [String: (activation: ContainerStaticActivation, divisors: [Float]?)] {
+        var out: [String: (activation: ContainerStaticActivation, divisors: [Float]?)] = [:]
         for e in plan.entries where e.activations.hasPrefix("static:") {
             guard let stats else {
                 throw ConvertError(.usage, "\(file): tensor '\(e.name)' has static activations (rule '\(e.rule)'); give --calibration or --calibration-stats")
@@ -234,8 +244,22 @@ public enum Converter {
             guard let observer = RangeObserver(planned: e.activations) else {
                 throw ConvertError(.malformed, "\(file): tensor '\(e.name)': unknown activation setting '\(e.activations)'")
             }
-            let r = observer.range(s)
-            out[e.name] = ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi))
+            if let alpha = e.smoothing {
+                guard case .minmax = observer else { throw ConvertError(.usage, "\(file): tensor '\(e.name)': smoothing needs the minmax observer") }
+                let weights: [Float]
+                do {
+                    guard let w = try checkpoint.floatValues(of: e.name) else { throw ConvertError(.malformed, "\(file): tensor '\(e.name)': not found") }
+                    weights = w
+                } catch let error as ConvertError { throw error } catch { throw ConvertError(.malformed, "\(file): tensor '\(e.name)': \(error)") }
+                let d = Smoothing.divisors(inputAbsMax: s.channelAbsMax, weights: weights, alpha: alpha)
+                let r = Smoothing.range(channelMin: s.channelMin, channelMax: s.channelMax, divisors: d)
+                let a = ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi),
+                                                  smoothing: .init(alpha: alpha, section: "smooth:" + e.name))
+                out[e.name] = (a, d)
+            } else {
+                let r = observer.range(s)
+                out[e.name] = (ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi)), nil)
+            }
         }
         return out
     }
@@ -271,8 +295,9 @@ public enum Converter {
         // Present only with --with-reference, so files without it are unchanged.
         if let reference { members.append(("reference_section", .string(reference))) }
         if let a = activation {
-            members.append(("activation", .object([("mode", .string("static")), ("observer", .string(a.observer)),
-                                                   ("min", .float(a.min)), ("max", .float(a.max))])))
+            var act: [(String, JSONOut)] = [("mode", .string("static")), ("observer", .string(a.observer)), ("min", .float(a.min)), ("max", .float(a.max))]
+            if let sm = a.smoothing { act.append(("smoothing", .object([("alpha", .double(sm.alpha)), ("section", .string(sm.section))]))) }
+            members.append(("activation", .object(act)))
         }
         if let p = e.promotion {
             members.append(("promotion", .object([("from", .string(p.from)), ("to", .string(p.to)), ("step", .int(p.step)),

@@ -17,14 +17,24 @@ enum TensorEncoder {
     }
 
     /// `importance`: mean x² per input channel from calibration, for the importance search.
+    /// `columnScale`: smoothing divisors; column j of the matrix is multiplied by columnScale[j]
+    /// (float32) before quantization.
     static func encode(_ e: PlanEntry, from checkpoint: Checkpoint, file: String, options: Options,
-                       importance: [Float]? = nil) throws(ConvertError) -> [UInt8] {
+                       importance: [Float]? = nil, columnScale: [Float]? = nil) throws(ConvertError) -> [UInt8] {
         let subject = "\(file): tensor '\(e.name)'"
         func values() throws(ConvertError) -> [Float] {
+            var v: [Float]
             do {
-                guard let v = try checkpoint.floatValues(of: e.name) else { throw ConvertError(.malformed, "\(subject): not found") }
-                return v
-            } catch let error as ReaderError { throw ConvertError(error) } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
+                guard let f = try checkpoint.floatValues(of: e.name) else { throw ConvertError(.malformed, "\(subject): not found") }
+                v = f
+            } catch let error as ConvertError { throw error } catch let error as ReaderError { throw ConvertError(error) } catch {
+                throw ConvertError(.malformed, "\(subject): \(error)")
+            }
+            if let cs = columnScale {
+                guard let k = e.matrix?[1], cs.count == k, v.count % k == 0 else { throw ConvertError(.malformed, "\(subject): smoothing needs a matrix of K = \(cs.count) columns") }
+                for i in v.indices { v[i] *= cs[i % k] }
+            }
+            return v
         }
         let policy = options.nonFinite ?? NonFinitePolicy(rawValue: e.nonFinite) ?? .error
         var search = options.search ?? (e.search == "absmax" ? .absmax : .default)

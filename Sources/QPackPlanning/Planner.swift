@@ -6,9 +6,10 @@ import QPackPacking
 /// touches tensor data. Every tensor gets an entry; nothing is skipped silently.
 public enum Planner {
     /// `activations` ("dynamic" or "static") applies to quantized linears whose rule does not
-    /// say; `observer` is the static observer for rules without one.
+    /// say; `observer` is the static observer for rules without one; `smoothing` the smoothing
+    /// strength of static linears whose rule does not give one.
     public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, architectureHint: String? = nil,
-                            activations: String = "dynamic", observer: String = "percentile") -> QuantPlan {
+                            activations: String = "dynamic", observer: String = "percentile", smoothing: Double? = nil) -> QuantPlan {
         let profile = ArchitectureProfile.recognize(inputs.map(\.name))
         var diagnostics: [Diagnostic] = []
         if profile == nil {
@@ -42,6 +43,15 @@ public enum Planner {
                 if mode == "static" {
                     let o = rule.observer ?? observer
                     entry!.activations = "static:" + (o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
+                    if let a = rule.smooth ?? smoothing {
+                        // The divided inputs' range is known exactly from per-channel extremes only.
+                        if o == "minmax" {
+                            entry!.smoothing = a
+                        } else {
+                            diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
+                                                          message: "smoothing needs the minmax observer, not \(o)"))
+                        }
+                    }
                 } else {
                     entry!.activations = "dynamic"
                 }

@@ -75,6 +75,9 @@ public struct PlanEntry: Sendable, Hashable, Codable {
     /// Activation quantization of quantized linears: "dynamic", or "static" with its observer
     /// (e.g. "static:percentile(99.99)"); "none" for float tensors.
     public var activations: String = "none"
+    /// Static linears only: the smoothing strength α (SmoothQuant; Formats/qpack-container.md
+    /// §4.5.2), nil for none.
+    public var smoothing: Double? = nil
     /// Set when a budget search changed this tensor's scheme (`convert --max-kl` ...).
     public var promotion: Promotion? = nil
 }

@@ -61,7 +61,7 @@ extension RuleSet {
         guard case let .mapping(m) = node else { throw fail(node, "each rule must be a mapping") }
         var name: String?, scheme: WeightScheme?, fallback: WeightScheme?
         var search: String?, nan: String?, why: String?
-        var activations: String?, observer: String?, percentile: Double?
+        var activations: String?, observer: String?, percentile: Double?, smooth: Double?
         var match = Rule.Match()
         for (k, v) in m {
             let key = k.string ?? ""
@@ -91,12 +91,15 @@ extension RuleSet {
             case "percentile":
                 guard let p = Double(try text()), p > 50, p <= 100 else { throw fail(v, "percentile must be a number in (50, 100]") }
                 percentile = p
+            case "smooth":
+                guard let a = Double(try text()), a > 0, a <= 1 else { throw fail(v, "smooth must be a number in (0, 1]") }
+                smooth = a
             case "nan":
                 nan = try text()
                 guard NonFinitePolicyName.allowed.contains(nan!) else { throw fail(v, "nan must be 'error' or 'zero'") }
             case "why": why = try text()
             case "match": match = try parseMatch(v, fail: fail)
-            default: throw fail(k, "unknown rule key '\(key)' (allowed: name, match, scheme, fallback, search, nan, activations, observer, percentile, why)")
+            default: throw fail(k, "unknown rule key '\(key)' (allowed: name, match, scheme, fallback, search, nan, activations, observer, percentile, smooth, why)")
             }
         }
         guard let name, !name.isEmpty else { throw fail(node, "rule without a 'name'") }
@@ -105,8 +108,10 @@ extension RuleSet {
             throw fail(node, "rule '\(name)': observer and percentile apply to static activations only")
         }
         if percentile != nil && observer != "percentile" { throw fail(node, "rule '\(name)': percentile needs observer: percentile") }
+        if smooth != nil && activations == "dynamic" { throw fail(node, "rule '\(name)': smooth applies to static activations only") }
+        if smooth != nil, let o = observer, o != "minmax" { throw fail(node, "rule '\(name)': smooth needs observer: minmax") }
         return Rule(name: name, match: match, scheme: scheme, fallback: fallback, search: search, nonFinite: nan,
-                    activations: activations, observer: observer, percentile: percentile, why: why, line: node.mark?.line)
+                    activations: activations, observer: observer, percentile: percentile, smooth: smooth, why: why, line: node.mark?.line)
     }
 
     static func parseMatch(_ node: Node, fail: (Node?, String) -> RulesError) throws(RulesError) -> Rule.Match {

@@ -32,6 +32,8 @@ public struct Rule: Sendable, Hashable, Codable {
     /// Static range observer (minmax, percentile, entropy, mse) and its percentile.
     public var observer: String?
     public var percentile: Double?
+    /// Smoothing strength α in (0, 1] for static activations (needs observer minmax).
+    public var smooth: Double?
     /// Why the rule exists, shown by `qpack plan`.
     public var why: String?
     /// Line of the rule in its file (1-based), for messages.
@@ -39,7 +41,7 @@ public struct Rule: Sendable, Hashable, Codable {
 
     public init(name: String, match: Match, scheme: WeightScheme, fallback: WeightScheme? = nil, search: String? = nil,
                 nonFinite: String? = nil, activations: String? = nil, observer: String? = nil, percentile: Double? = nil,
-                why: String? = nil, line: Int? = nil) {
+                smooth: Double? = nil, why: String? = nil, line: Int? = nil) {
         self.name = name
         self.match = match
         self.scheme = scheme
@@ -49,6 +51,7 @@ public struct Rule: Sendable, Hashable, Codable {
         self.activations = activations
         self.observer = observer
         self.percentile = percentile
+        self.smooth = smooth
         self.why = why
         self.line = line
     }

@@ -108,7 +108,7 @@ public final class BERTModel {
             guard w.count == n * k else { throw LoadError(description: "'\(prefix).weight' has \(w.count) values, expected \(n)x\(k)") }
             let bias = try? values(prefix + ".bias")
             return qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)),
-                             bias: bias.map { m.keep($0) }, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
+                             bias: bias.map { m.keep($0) }, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
         }
         try m.assemble(linear: linear, vector: { name throws(LoadError) in m.keep(try values(name)) })
         return m
@@ -133,12 +133,12 @@ public final class BERTModel {
             let bytes: [UInt8]
             do { bytes = try file.sectionBytes(t.section) } catch { throw LoadError(description: error.description) }
             let weights = bytes.withUnsafeBytes { m.keep($0) }
-            var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
+            var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
             if let layout = t.layout {
                 l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
                 l.bl = layout.blockLength ?? 0
             }
-            l.applyActivation(t.activation)
+            do { try l.applyActivation(t, in: file, pinned: m.pinned) } catch { throw LoadError(description: error.description) }
             switch t.scheme {
             case .f32: l.kind = QP_WEIGHT_F32
             case .f16: l.kind = QP_WEIGHT_F16

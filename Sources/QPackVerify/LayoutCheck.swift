@@ -25,8 +25,12 @@ public enum LayoutCheck {
     public static func run(_ file: ContainerFile, reference source: FloatReference) throws -> [Result] {
         var results: [Result] = []
         for t in file.tensors {
-            guard t.scheme != .keep || t.sourceType == "F32", let reference = try source.floatValues(of: t.name) else { continue }
-            let decoded = try ContainerTensorDecoder.floats(t, in: file)
+            guard t.scheme != .keep || t.sourceType == "F32", var reference = try source.floatValues(of: t.name) else { continue }
+            // A smoothed tensor is checked where it was quantized: the source times its divisors.
+            let decoded = try ContainerTensorDecoder.storedFloats(t, in: file)
+            if let d = try ContainerTensorDecoder.divisors(t, in: file), reference.count % d.count == 0 {
+                for i in reference.indices { reference[i] *= d[i % d.count] }
+            }
             guard decoded.count == reference.count else {
                 results.append(Result(tensor: t.name, scheme: t.scheme.name, violations: reference.count, worstRatio: .infinity))
                 continue

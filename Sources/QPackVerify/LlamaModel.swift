@@ -143,7 +143,7 @@ public final class LlamaModel {
         }
         func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
             let w = try values(name)
-            return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
+            return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
         }
         try m.assemble(linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) }, has: { reference.has($0) })
         return m
@@ -162,7 +162,7 @@ public final class LlamaModel {
         }
         func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
             let t = try tensor(name)
-            var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0)
+            var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
             do {
                 switch t.scheme {
                 case .f16, .qsi4c32, .qsi4cx, .qsi8cx:
@@ -173,7 +173,7 @@ public final class LlamaModel {
                         l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
                         l.bl = layout.blockLength ?? 0
                     }
-                    l.applyActivation(t.activation)
+                    try l.applyActivation(t, in: file, pinned: m.pinned)
                 default:
                     l.weights = UnsafeRawPointer(m.keep(try ContainerTensorDecoder.floats(t, in: file)))
                 }

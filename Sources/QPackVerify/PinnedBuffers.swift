@@ -1,5 +1,7 @@
 import CQPackRuntime
 import QPackContainer
+import QPackConvert
+
 /// Weight copies the C graphs point into: 64-byte aligned, alive as long as their model.
 final class PinnedBuffers {
     private var buffers: [UnsafeMutableRawBufferPointer] = []
@@ -19,11 +21,16 @@ final class PinnedBuffers {
 }
 
 extension qp_linear {
-    /// Static activation range from the container, when the tensor has one.
-    mutating func applyActivation(_ a: ContainerFile.StaticActivation?) {
-        guard let a else { return }
+    /// Static activation range (and smoothing divisors) from the container, when the tensor
+    /// has them; the divisors are kept alive by `pinned`.
+    mutating func applyActivation(_ t: ContainerFile.Tensor, in file: ContainerFile, pinned: PinnedBuffers) throws(ContainerError) {
+        guard let a = t.activation else { return }
         activation = QP_ACTIVATION_STATIC
         activation_min = a.min
         activation_max = a.max
+        if let d = try ContainerTensorDecoder.divisors(t, in: file) {
+            guard d.count == k else { throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "\(d.count) smoothing divisors for K = \(k)") }
+            activation_divisor = pinned.keep(d)
+        }
     }
 }

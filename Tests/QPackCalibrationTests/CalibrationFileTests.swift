@@ -66,7 +66,7 @@ func dataSet(_ c: Character) -> CalibrationStats.DataSet {
         func error(_ t: String) -> String {
             do { _ = try CalibrationStats.parse(Array(t.utf8), name: "bad.qcal"); return "accepted" } catch { return error.description }
         }
-        #expect(error(text.replacingOccurrences(of: "\"version\":1", with: "\"version\":2")).contains("field 'version'"))
+        #expect(error(text.replacingOccurrences(of: "\"version\":2", with: "\"version\":3")).contains("field 'version'"))
         #expect(error(text.replacingOccurrences(of: "\"channels\":3", with: "\"channels\":4")).contains("linears[0].sum_squares"))
         #expect(error(text.replacingOccurrences(of: "\"rows\":2", with: "\"rows\":1")).contains("linears[0].histogram"))
         #expect(error(String(text.dropLast(3))).contains("bad.qcal"))

@@ -103,7 +103,7 @@ func histogram(_ bins: [Int: UInt64], exponent: Int = 0) -> ActivationHistogram 
         bins[1024 + 11] = 500_000
         var s = stats([0.98])
         s = ActivationStats(tensor: "t", channels: 1, rows: 1_500_001, minimum: 0.0098, maximum: 0.98,
-                            sumSquares: [1], channelAbsMax: [0.98], histogram: histogram(bins))
+                            sumSquares: [1], channelAbsMax: [0.98], channelMin: [0.0098], channelMax: [0.98], histogram: histogram(bins))
         let r = RangeObserver.mse.range(s)
         #expect(r.hi < 0.98 && r.lo == 0)
         let chosen = RangeObserver.squaredError(s.histogram, lo: r.lo, hi: r.hi)

@@ -191,4 +191,27 @@ struct RealModelPlanTests {
             #expect(throws: RulesError.self) { try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml") }
         }
     }
+
+    /// Smoothing: per rule or by option, static minmax linears only; with another observer the
+    /// plan has an error naming the tensor; malformed `smooth` values are refused.
+    @Test func smoothingPerRuleAndByOption() throws {
+        let rules = try RuleSet.parse("""
+        version: 1
+        rules:
+          - {name: down, match: {name: "*.ffn_down.weight"}, scheme: qsi8cx, activations: static, observer: minmax, smooth: 0.8}
+          - {name: norms, match: {role: norm}, scheme: f32}
+          - {name: rest, scheme: qsi8cx}
+        """, origin: "t.yaml")
+        let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm)
+        #expect(dynamic.entries.map(\.smoothing) == [nil, 0.8, nil])
+        let all = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "minmax", smoothing: 0.6)
+        #expect(all.entries.map(\.smoothing) == [0.6, 0.8, nil] && !all.hasErrors)
+        let wrong = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "entropy", smoothing: 0.6)
+        #expect(wrong.hasErrors)
+        #expect(wrong.diagnostics.contains { $0.tensor == "blk.0.attn_q.weight" && $0.message.contains("smoothing needs the minmax observer") })
+        for bad in ["{name: x, scheme: qsi8cx, smooth: 0}", "{name: x, scheme: qsi8cx, smooth: 1.5}", "{name: x, scheme: qsi8cx, smooth: strong}",
+                    "{name: x, scheme: qsi8cx, activations: dynamic, smooth: 0.5}", "{name: x, scheme: qsi8cx, observer: mse, smooth: 0.5}"] {
+            #expect(throws: RulesError.self) { try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml") }
+        }
+    }
 }

@@ -80,6 +80,45 @@ import QPackTestSupport
         options.calibration = stats
         _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: plan, rules: fixtureRules, output: dir + "/static.qpack", options: options)
         #expect(try TestPaths.read(dir + "/static.qpack") == TestPaths.read(TestPaths.fixture("qpack/static.qpack")), "static.qpack")
+        let smoothPlan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, activations: "static", observer: "minmax", smoothing: 0.5)
+        _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: smoothPlan, rules: fixtureRules, output: dir + "/smoothed.qpack", options: options)
+        #expect(try TestPaths.read(dir + "/smoothed.qpack") == TestPaths.read(TestPaths.fixture("qpack/smoothed.qpack")), "smoothed.qpack")
+    }
+
+    /// smoothed.qpack (smoothing 0.5 over generate.py's statistics): divisors and ranges follow
+    /// from the generator's formulas and the weights, as both readers see them.
+    @Test func smoothedFixtureFollowsTheGeneratorsStatistics() throws {
+        let path = TestPaths.fixture("qpack/smoothed.qpack")
+        let file = try ContainerFile(path: path)
+        let source = try Checkpoint.open(path: TestPaths.fixture("gguf/types.gguf"))
+        var c: OpaquePointer?
+        #expect(qp_container_open(path, &c, nil, 0) == QP_OK)
+        defer { qp_container_close(c) }
+        var checked = 0
+        for name in ["t.f32", "t.q2_k", "t.q4_0", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0"] {
+            let t = try #require(file.tensor(named: name))
+            let k = try #require(t.matrix?.columns)
+            let w = try #require(try source.floatValues(of: name))
+            let d = try #require(try ContainerTensorDecoder.divisors(t, in: file))
+            var lo: Float = 0, hi: Float = 0
+            for j in 0..<k {
+                // generate.py: channel_absmax = 0.25 + 0.5 (j mod 3), channel_min = -0.25 for odd j
+                // (else 0), channel_max = channel_absmax.
+                let ax = 0.25 + 0.5 * Double(j % 3)
+                let wmax = stride(from: j, to: w.count, by: k).map { Double(abs(w[$0])) }.max()!
+                let want = wmax > 0 ? Float(ax.squareRoot() / wmax.squareRoot()) : 1
+                #expect(d[j] == want, "\(name) divisor \(j)")
+                lo = min(lo, (j % 2 == 1 ? Float(-0.25) : 0) / d[j])
+                hi = max(hi, Float(ax) / d[j])
+            }
+            #expect(t.activation?.min == lo && t.activation?.max == hi && t.activation?.smoothing?.alpha == 0.5, "\(name)")
+            var info = qp_tensor_info()
+            #expect(qp_container_find_tensor(c, name, &info) == QP_OK)
+            #expect(info.activation_min == lo && info.activation_max == hi)
+            #expect(info.activation_divisor_section.map { String(cString: $0) } == "smooth:" + name)
+            checked += 1
+        }
+        #expect(checked == 7)
     }
 
     /// The ranges in static.qpack are the minmax of the generator's statistics, as both readers see them.

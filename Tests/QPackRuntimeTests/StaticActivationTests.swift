@@ -2,6 +2,7 @@ import CQPackRuntime
 import QPackCalibration
 import QPackModel
 import QPackPacking
+import QPackQuant
 import QPackTestSupport
 import Testing
 
@@ -108,4 +109,51 @@ import Testing
             #expect(qp_embedding_row(&table, n, &out) == QP_ERR_ARGUMENT)
         }
     }
+}
+
+/// Smoothing in the runtime: a static linear with divisors gives bit for bit what the same
+/// linear without them gives on inputs divided beforehand (float32 division), for odd row
+/// counts and K tails; the scratch it asks for covers the divided copy.
+@Suite struct SmoothingRuntimeTests {
+    @Test(arguments: [(1, 64), (3, 96), (5, 160)]) func dividesTheInputsBeforeQuantizing(_ shape: (Int, Int)) throws {
+        let (m, k) = shape, n = 12
+        var rng = SplitMix(seed: UInt64(m * 1000 + k))
+        let w = (0..<(n * k)).map { _ in rng.float(-1, 1) }
+        let x = (0..<(m * k)).map { i in rng.float(-2, 2) * (i % k == 7 ? 30 : 1) }  // an outlier channel
+        let d = (0..<k).map { j in j == 7 ? Float(12.5) : rng.float(0.5, 2) }
+        let q = try w.withUnsafeBufferPointer { try WeightQuantizer.perChannel($0, rows: n, columns: k, bits: 8) }
+        let tile = KleidiAITile(nr: 4, kr: 4, sr: 1)
+        let packed = Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
+        let divided = (0..<(m * k)).map { x[$0] / d[$0 % k] }
+        func run(_ input: [Float], divisors: [Float]?) -> [Float] {
+            var y = [Float](repeating: 0, count: m * n)
+            packed.withUnsafeBytes { p in
+                (divisors ?? []).withUnsafeBufferPointer { dv in
+                    var l = qp_linear(kind: QP_WEIGHT_QSI8CXP, n: n, k: k, bl: 0, tile: qp_matmul_tile(mr: 1, nr: 4, kr: 4, sr: 1), weights: p.baseAddress,
+                                      bias: nil, activation: QP_ACTIVATION_STATIC, activation_min: -3, activation_max: 3.5,
+                                      activation_divisor: divisors == nil ? nil : dv.baseAddress)
+                    if divisors != nil { #expect(qp_linear_scratch_size(&l, m) >= qp_lhs_packed_size_qai8dxp(m, k, 1) + m * k * 4) }
+                    #expect(qp_linear_forward(&l, m, input, &y) == QP_OK)
+                }
+            }
+            return y
+        }
+        let smoothed = run(x, divisors: d), reference = run(divided, divisors: nil)
+        #expect(smoothed.map(\.bitPattern) == reference.map(\.bitPattern))
+        #expect(smoothed != run(x, divisors: nil))
+    }
+}
+
+/// Deterministic test values.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
 }

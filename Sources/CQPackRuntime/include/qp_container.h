@@ -38,6 +38,9 @@ typedef struct qp_tensor_info {
     size_t length;        /* uncompressed section bytes */
     int activation_static; /* 1: quantize inputs with [activation_min, activation_max] */
     float activation_min, activation_max;
+    /* Smoothing (static only): the section of `columns` little-endian float32 divisors to set
+     * as qp_linear.activation_divisor, or NULL. */
+    const char *activation_divisor_section;
 } qp_tensor_info;
 
 /* Opens and validates `path`. On failure *out is NULL and `message` (if given) says why. */

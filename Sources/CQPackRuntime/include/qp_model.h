@@ -32,6 +32,10 @@ typedef struct qp_linear {
     const float *bias; /* n floats or NULL */
     qp_activation_mode activation;
     float activation_min, activation_max;
+    /* Static only, optional (smoothing): k divisors; input column j is divided by
+     * activation_divisor[j] (float32 division) before quantization with the static range, and
+     * the packed weights hold W[n][j] * activation_divisor[j]. NULL: no smoothing. */
+    const float *activation_divisor;
 } qp_linear;
 
 /* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x (qai8dxp, per row or with the static
