@@ -22,7 +22,7 @@ int qp_cpu_has_dotprod(void) {
     return 0;
 #elif defined(__x86_64__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2"); /* the x86 build of the NEON source uses AVX2 */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); /* the x86 build of the NEON source uses both */
 #else
     return 1; /* SIMDe implements dotprod on other hosts */
 #endif

@@ -6,8 +6,110 @@
 
 #include <string.h>
 
+#if defined(QP_X86_FAST_DOT)
+#undef vfmaq_f32
+#define vfmaq_f32(a, b, c) qp_vfmaq_f32_fma(a, b, c)
+#endif
+
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
+/* One block's float step for four columns: acc += (isum / 16) · bf16 scale. */
+QP_TARGET_DOTPROD
+static inline float32x4_t block_step(float32x4_t acc, int32x4_t isum, const uint8_t *scales) {
+    const uint16x4_t sbits = vld1_u16((const uint16_t *)scales);
+    const float32x4_t d = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(sbits), 16));
+    return vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(isum), 0.0625f), d);
+}
+
+/* The epilogue of four columns: row sums times -zero point, LHS scale, bias, clamp. */
+QP_TARGET_DOTPROD
+static inline void finish(float32x4_t acc, const uint8_t *tail, size_t nr, size_t r0, int32_t neg_zp, float lhs_scale,
+                          float *out, size_t columns, float clamp_min, float clamp_max) {
+    float32x4_t rsum, bias;
+    memcpy(&rsum, tail + 4 * r0, 16);
+    memcpy(&bias, tail + 4 * nr + 4 * r0, 16);
+    acc = vfmaq_f32(acc, rsum, vdupq_n_f32((float)neg_zp));
+    float32x4_t v = vaddq_f32(vmulq_n_f32(acc, lhs_scale), bias);
+    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+    if (r0 + 4 <= columns) {
+        vst1q_f32(out + r0, v);
+        return;
+    }
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (size_t i = 0; r0 + i < columns; i++) out[r0 + i] = lanes[i];
+}
+
+/* L == 4 (kr/sr = 4): each 16-byte segment holds 4 values of 4 columns; the LHS word of 4
+ * values repeats in every lane. nr == 8: both column quads in one pass over the panel. */
+QP_TARGET_DOTPROD
+static void panel_l4_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k, size_t bl,
+                         float *out, size_t columns, float clamp_min, float clamp_max) {
+    const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *blk = panel + b * block_bytes;
+        int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+        for (size_t c = 0; c < bl / 32; c++) {
+            const int8_t *lo = codes + b * bl + 32 * c;
+            const uint8_t *seg = blk + c * 4 * nr * 4;
+            for (size_t s = 0; s < 4; s++, lo += 4, seg += nr * 4) {
+                int32_t wlo, whi;
+                memcpy(&wlo, lo, 4);
+                memcpy(&whi, lo + 16, 4);
+                const int8x16_t alo = vreinterpretq_s8_s32(vdupq_n_s32(wlo)), ahi = vreinterpretq_s8_s32(vdupq_n_s32(whi));
+                const uint8x16_t q0 = vld1q_u8(seg), q1 = vld1q_u8(seg + 16);
+                s0 = vdotq_s32(s0, vreinterpretq_s8_u8(vshlq_n_u8(q0, 4)), alo);
+                s0 = vdotq_s32(s0, vreinterpretq_s8_u8(vandq_u8(q0, high_mask)), ahi);
+                s1 = vdotq_s32(s1, vreinterpretq_s8_u8(vshlq_n_u8(q1, 4)), alo);
+                s1 = vdotq_s32(s1, vreinterpretq_s8_u8(vandq_u8(q1, high_mask)), ahi);
+            }
+        }
+        acc0 = block_step(acc0, s0, blk + nr * bl / 2);
+        acc1 = block_step(acc1, s1, blk + nr * bl / 2 + 8);
+    }
+    const uint8_t *tail = panel + blocks * block_bytes;
+    finish(acc0, tail, nr, 0, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
+    finish(acc1, tail, nr, 4, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
+}
+
+/* L == 8: each 16-byte load holds 8 values of 2 columns; pairwise adds turn the two halves'
+ * sums into one lane per column. nr == 8: all eight columns in one pass, the LHS loaded once. */
+QP_TARGET_DOTPROD
+static void panel_l8_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k, size_t bl,
+                         float *out, size_t columns, float clamp_min, float clamp_max) {
+    const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *blk = panel + b * block_bytes;
+        int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
+        for (size_t c = 0; c < bl / 32; c++) {
+            const int8_t *lo = codes + b * bl + 32 * c;
+            const uint8_t *seg = blk + c * 2 * nr * 8;
+            for (size_t s = 0; s < 2; s++, lo += 8, seg += nr * 8) {
+                const int8x16_t alo = vcombine_s8(vld1_s8(lo), vld1_s8(lo));
+                const int8x16_t ahi = vcombine_s8(vld1_s8(lo + 16), vld1_s8(lo + 16));
+                int32x4_t p[4];
+                for (size_t q = 0; q < 4; q++) {
+                    const uint8x16_t bytes = vld1q_u8(seg + 16 * q);
+                    p[q] = vdotq_s32(vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), alo),
+                                     vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)), ahi);
+                }
+                s0 = vaddq_s32(s0, vpaddq_s32(p[0], p[1]));
+                s1 = vaddq_s32(s1, vpaddq_s32(p[2], p[3]));
+            }
+        }
+        acc0 = block_step(acc0, s0, blk + nr * bl / 2);
+        acc1 = block_step(acc1, s1, blk + nr * bl / 2 + 8);
+    }
+    const uint8_t *tail = panel + blocks * block_bytes;
+    finish(acc0, tail, nr, 0, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
+    finish(acc1, tail, nr, 4, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
+}
+
+/* Any nr that is a multiple of 4: column quads one after another. */
 QP_TARGET_DOTPROD
 static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int32_t neg_zp, float lhs_scale,
                       const uint8_t *panel, size_t k, size_t bl, size_t nr, size_t L,
@@ -24,17 +126,13 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
                     const int8_t *lo = lhs_row_codes + b * bl + 32 * c + s * L;
                     const uint8_t *seg = blk + ((c * (16 / L) + s) * nr + r0) * L;
                     if (L == 4) {
-                        /* 16 bytes = 4 rows x 4 values; the LHS word repeats in every lane. */
                         int32_t wlo, whi;
                         memcpy(&wlo, lo, 4);
                         memcpy(&whi, lo + 16, 4);
                         const uint8x16_t bytes = vld1q_u8(seg);
-                        const int8x16_t vlo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4));
-                        const int8x16_t vhi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask));
-                        isum = vdotq_s32(isum, vlo, vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
-                        isum = vdotq_s32(isum, vhi, vreinterpretq_s8_s32(vdupq_n_s32(whi)));
+                        isum = vdotq_s32(isum, vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
+                        isum = vdotq_s32(isum, vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)), vreinterpretq_s8_s32(vdupq_n_s32(whi)));
                     } else {
-                        /* L == 8: two loads of 16 bytes = rows r0,r0+1 and r0+2,r0+3, 8 values each. */
                         const int8x16_t alo = vcombine_s8(vld1_s8(lo), vld1_s8(lo));
                         const int8x16_t ahi = vcombine_s8(vld1_s8(lo + 16), vld1_s8(lo + 16));
                         const uint8x16_t b01 = vld1q_u8(seg), b23 = vld1q_u8(seg + 16);
@@ -47,21 +145,9 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
                     }
                 }
             }
-            /* bf16 scales of rows r0..r0+3: widen to the top half of f32. */
-            const uint16x4_t sbits = vld1_u16((const uint16_t *)(blk + nr * bl / 2 + 2 * r0));
-            const float32x4_t d = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(sbits), 16));
-            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(isum), 0.0625f), d);
+            acc = block_step(acc, isum, blk + nr * bl / 2 + 2 * r0);
         }
-        const uint8_t *tail = panel + blocks * block_bytes;
-        float32x4_t rsum, bias;
-        memcpy(&rsum, tail + 4 * r0, 16);
-        memcpy(&bias, tail + 4 * nr + 4 * r0, 16);
-        acc = vfmaq_f32(acc, rsum, vdupq_n_f32((float)neg_zp));
-        float32x4_t v = vaddq_f32(vmulq_n_f32(acc, lhs_scale), bias);
-        v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
-        float lanes[4];
-        vst1q_f32(lanes, v);
-        for (size_t i = 0; i < 4 && r0 + i < columns; i++) out[r0 + i] = lanes[i];
+        finish(acc, panel + blocks * block_bytes, nr, r0, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
     }
 }
 
@@ -89,8 +175,11 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
         memcpy(&lhs_scale, lp + t.mr * kp + 4 * t.mr + 4 * r, 4);
         float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
         for (size_t col = 0; col < n; col += t.nr) {
-            row_panel(codes, neg_zp, lhs_scale, (const uint8_t *)rhs_packed + col / t.nr * panel_stride, k, bl, t.nr, L_rhs,
-                      out + col, n - col < t.nr ? n - col : t.nr, clamp_min, clamp_max);
+            const uint8_t *panel = (const uint8_t *)rhs_packed + col / t.nr * panel_stride;
+            const size_t columns = n - col < t.nr ? n - col : t.nr;
+            if (t.nr == 8 && L_rhs == 4) panel_l4_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out + col, columns, clamp_min, clamp_max);
+            else if (t.nr == 8 && L_rhs == 8) panel_l8_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out + col, columns, clamp_min, clamp_max);
+            else row_panel(codes, neg_zp, lhs_scale, panel, k, bl, t.nr, L_rhs, out + col, columns, clamp_min, clamp_max);
         }
     }
 }

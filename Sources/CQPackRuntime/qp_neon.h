@@ -13,10 +13,16 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-/* On x86 the "dotprod" kernels are compiled for AVX2 and use the native SDOT below; their entry
- * points fall back to the scalar reference (same bits) on CPUs without AVX2. */
-#define QP_TARGET_DOTPROD __attribute__((target("avx2")))
+/* On x86 the "dotprod" kernels are compiled for AVX2 and FMA and use the native SDOT and FMLA
+ * below; their entry points fall back to the scalar reference (same bits) on CPUs without. */
+#define QP_TARGET_DOTPROD __attribute__((target("avx2,fma")))
 #define QP_X86_FAST_DOT 1
+
+/* FMLA: a + b·c rounded once, which is exactly what VFMADD does. For dotprod kernels only
+ * (they #define vfmaq_f32 to it): other code may run on CPUs without FMA. */
+QP_TARGET_DOTPROD static inline simde_float32x4_t qp_vfmaq_f32_fma(simde_float32x4_t a, simde_float32x4_t b, simde_float32x4_t c) {
+    return simde_float32x4_from_m128(_mm_fmadd_ps(simde_float32x4_to_m128(b), simde_float32x4_to_m128(c), simde_float32x4_to_m128(a)));
+}
 
 /* SDOT: each 32-bit lane adds the dot product of its four int8 pairs. Widening to int16,
  * VPMADDWD (pairs) and a horizontal add of neighbouring pairs give the same exact sums. */
