@@ -151,6 +151,90 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
     }
 }
 
+#if defined(QP_X86_FAST_DOT)
+/* x86 only: nr = 8 panels with native AVX2 instead of the NEON source through SIMDe (which is
+ * limited to 128-bit steps). The same integers and the same float operations in the same order,
+ * so the bits are those of the NEON source and the scalar reference:
+ * - a nibble u (two's complement q) is turned into t = u ^ 8 = q + 8 in 0..15, so
+ *   VPMADDUBSW(t, a) sums pairs t·a exactly (|sum| <= 2·15·128); over one 32-value chunk each
+ *   int16 lane gathers at most 16 products (<= 30720), then VPMADDWD adds lane pairs into int32;
+ * - Σ q·a = Σ t·a − 8·Σ a, with Σ a per block computed once per LHS row;
+ * - the block's sum of (q << 4)·a, as SDOT computes it, is 16 times that; float steps use
+ *   VFMADD (one rounding, as FMLA). */
+#include <immintrin.h>
+
+static int x86_native_panels = 1;
+void qp_use_x86_native_panels(int enabled) { x86_native_panels = enabled != 0; }
+
+QP_TARGET_DOTPROD
+static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32_t neg_zp, float lhs_scale, const uint8_t *panel,
+                           size_t k, size_t bl, size_t L, float *out, size_t columns, float clamp_min, float clamp_max) {
+    const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
+    const __m256i low4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(0x08), ones = _mm256_set1_epi16(1);
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *blk = panel + b * block_bytes;
+        __m256i isum = _mm256_setzero_si256();
+        for (size_t c = 0; c < bl / 32; c++) {
+            const int8_t *lo = codes + b * bl + 32 * c;
+            const uint8_t *seg = blk + c * 16 * nr;
+            __m256i chunk;
+            if (L == 4) {
+                /* Segment s: 32 bytes = 8 columns x 4 values; the LHS word repeats per lane. */
+                __m256i p16 = _mm256_setzero_si256();
+                for (size_t s = 0; s < 4; s++) {
+                    int32_t wlo, whi;
+                    memcpy(&wlo, lo + 4 * s, 4);
+                    memcpy(&whi, lo + 16 + 4 * s, 4);
+                    const __m256i w = _mm256_loadu_si256((const __m256i *)(seg + 32 * s));
+                    const __m256i tlo = _mm256_xor_si256(_mm256_and_si256(w, low4), eight);
+                    const __m256i thi = _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w, 4), low4), eight);
+                    p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(tlo, _mm256_set1_epi32(wlo)));
+                    p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(thi, _mm256_set1_epi32(whi)));
+                }
+                chunk = _mm256_madd_epi16(p16, ones); /* one int32 per column */
+            } else {
+                /* Segment s: 64 bytes = 8 columns x 8 values; the LHS 8 bytes repeat per qword. */
+                __m256i p03 = _mm256_setzero_si256(), p47 = _mm256_setzero_si256();
+                for (size_t s = 0; s < 2; s++) {
+                    int64_t alo, ahi;
+                    memcpy(&alo, lo + 8 * s, 8);
+                    memcpy(&ahi, lo + 16 + 8 * s, 8);
+                    const __m256i vlo = _mm256_set1_epi64x(alo), vhi = _mm256_set1_epi64x(ahi);
+                    const __m256i w03 = _mm256_loadu_si256((const __m256i *)(seg + 64 * s));
+                    const __m256i w47 = _mm256_loadu_si256((const __m256i *)(seg + 64 * s + 32));
+                    p03 = _mm256_add_epi16(p03, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(w03, low4), eight), vlo));
+                    p03 = _mm256_add_epi16(p03, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w03, 4), low4), eight), vhi));
+                    p47 = _mm256_add_epi16(p47, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(w47, low4), eight), vlo));
+                    p47 = _mm256_add_epi16(p47, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w47, 4), low4), eight), vhi));
+                }
+                /* Two int32 halves per column, then pairwise: columns 0 1 4 5 | 2 3 6 7, reordered. */
+                const __m256i h = _mm256_hadd_epi32(_mm256_madd_epi16(p03, ones), _mm256_madd_epi16(p47, ones));
+                chunk = _mm256_permute4x64_epi64(h, 0xD8);
+            }
+            isum = _mm256_add_epi32(isum, chunk);
+        }
+        /* Σ q·a = Σ t·a − 8·Σ a; SDOT on (q << 4) gives 16 times that. */
+        isum = _mm256_slli_epi32(_mm256_sub_epi32(isum, _mm256_set1_epi32(8 * block_sums[b])), 4);
+        const __m256 d = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(blk + nr * bl / 2))), 16));
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(0.0625f)), d, acc);
+    }
+    const uint8_t *tail = panel + blocks * block_bytes;
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)tail), _mm256_set1_ps((float)neg_zp), acc);
+    __m256 v = _mm256_add_ps(_mm256_mul_ps(acc, _mm256_set1_ps(lhs_scale)), _mm256_loadu_ps((const float *)(tail + 4 * nr)));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(clamp_min)), _mm256_set1_ps(clamp_max));
+    if (columns == 8) {
+        _mm256_storeu_ps(out, v);
+    } else {
+        float lanes[8];
+        _mm256_storeu_ps(lanes, v);
+        for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+    }
+}
+#else
+void qp_use_x86_native_panels(int enabled) { (void)enabled; }
+#endif
+
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                                 const void *lhs_packed, const void *rhs_packed,
                                                 float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
@@ -174,6 +258,20 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
         memcpy(&neg_zp, lp + t.mr * kp + 4 * r, 4);
         memcpy(&lhs_scale, lp + t.mr * kp + 4 * t.mr + 4 * r, 4);
         float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
+#if defined(QP_X86_FAST_DOT)
+        if (t.nr == 8 && x86_native_panels) {
+            int32_t block_sums[k / bl];
+            for (size_t b = 0; b < k / bl; b++) {
+                int32_t sum = 0;
+                for (size_t i = 0; i < bl; i++) sum += codes[b * bl + i];
+                block_sums[b] = sum;
+            }
+            for (size_t col = 0; col < n; col += t.nr)
+                panel_nr8_avx2(codes, block_sums, neg_zp, lhs_scale, (const uint8_t *)rhs_packed + col / t.nr * panel_stride, k, bl, L_rhs,
+                               out + col, n - col < t.nr ? n - col : t.nr, clamp_min, clamp_max);
+            continue;
+        }
+#endif
         for (size_t col = 0; col < n; col += t.nr) {
             const uint8_t *panel = (const uint8_t *)rhs_packed + col / t.nr * panel_stride;
             const size_t columns = n - col < t.nr ? n - col : t.nr;

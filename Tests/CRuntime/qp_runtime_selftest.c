@@ -175,11 +175,16 @@ int main(int argc, char **argv) {
         free(oracle_lhs);
         free(x);
         float *dst = malloc(os);
-        for (int scalar_only = 0; scalar_only < 2; scalar_only++) {
+        /* 0 scalar-free dispatch, 1 scalar, 2 dispatch with x86's native panels off (the NEON
+         * source through SIMDe; the same as 0 elsewhere). */
+        for (int path = 0; path < 3; path++) {
             memset(dst, 0xFF, os);
-            run(family, m, n, k, bl, t, lhs, rhs, dst, from_bits(lo_bits), from_bits(hi_bits), scalar_only);
+            qp_use_x86_native_panels(path != 2);
+            run(family, m, n, k, bl, t, lhs, rhs, dst, from_bits(lo_bits), from_bits(hi_bits), path == 1);
+            qp_use_x86_native_panels(1);
             if (memcmp(dst, want, os)) {
-                fprintf(stderr, "case %s %s (m %zu n %zu k %zu, %s): output differs from KleidiAI\n", family, outn, m, n, k, scalar_only ? "scalar" : "dispatched");
+                fprintf(stderr, "case %s %s (m %zu n %zu k %zu, %s): output differs from KleidiAI\n", family, outn, m, n, k,
+                        path == 1 ? "scalar" : path == 2 ? "dispatched, NEON source" : "dispatched");
                 failures++;
             }
         }
@@ -188,7 +193,10 @@ int main(int argc, char **argv) {
     }
     fclose(cases);
     int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check();
-    printf("%d KleidiAI matmul cases, %d failures; 500 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails; f32/f16 linears), %d failures\n",
+    qp_use_x86_native_panels(0); /* the same checks through the NEON source on x86 */
+    random_failures += random_cross_check();
+    qp_use_x86_native_panels(1);
+    printf("%d KleidiAI matmul cases, %d failures; 700 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails, int4 twice on x86: native panels and NEON source; f32/f16 linears), %d failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
 }

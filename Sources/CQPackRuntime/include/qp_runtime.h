@@ -107,6 +107,9 @@ int qp_cpu_has_dotprod(void);
 int qp_cpu_has_i8mm(void);
 /* Forces a variant for tests; QP_VARIANT_AUTO restores the CPU-based choice. */
 void qp_force_variant(qp_variant v);
+/* x86 builds only (no effect elsewhere): 1 (default) runs the qsi4c32p dotprod GEMV's nr = 8
+ * panels with native AVX2, 0 with the NEON source through SIMDe; the bits are the same. */
+void qp_use_x86_native_panels(int enabled);
 qp_variant qp_selected_variant(void);
 /* The best available variant for this CPU (bit-identical results whichever runs). */
 void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
