@@ -110,7 +110,30 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
     }
 }
 
-QP_TARGET_DOTPROD
+#define QP_GEMV_NAME qsi8cxp_gemv
+#define QP_GEMV_TARGET QP_TARGET_DOTPROD
+#define QP_GEMV_VDOT vdotq_s32
+#include "qp_qsi8cxp_gemv.h"
+#undef QP_GEMV_NAME
+#undef QP_GEMV_TARGET
+#undef QP_GEMV_VDOT
+#if defined(QP_X86_FAST_DOT)
+#define QP_GEMV_NAME qsi8cxp_gemv_vnni
+#define QP_GEMV_TARGET QP_TARGET_DOTPROD_VNNI
+#define QP_GEMV_VDOT qp_vdotq_s32_vnni
+#include "qp_qsi8cxp_gemv.h"
+#undef QP_GEMV_NAME
+#undef QP_GEMV_TARGET
+#undef QP_GEMV_VDOT
+
+static int x86_extensions = 1;
+void qp_use_x86_extensions(int enabled) { x86_extensions = enabled != 0; }
+int qp_x86_extensions_enabled(void) { return x86_extensions; }
+#else
+void qp_use_x86_extensions(int enabled) { (void)enabled; }
+int qp_x86_extensions_enabled(void) { return 0; }
+#endif
+
 static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t kr = t.kr, kp = round_up(k, 32), nr = t.nr;
@@ -118,22 +141,16 @@ static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
         qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
         return;
     }
-    const size_t panel_stride = nr * (kp + 12);
-    int8_t codes[kp];
-    for (size_t row = 0; row < m; row++) {
-        int32_t neg_zp;
-        float lhs_scale;
-        lhs_row(lhs_packed, row, kp, t, codes, &neg_zp, &lhs_scale);
-        float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
-        for (size_t col = 0; col < n; col += nr) {
-            const uint8_t *panel = (const uint8_t *)rhs_packed + col / nr * panel_stride;
-            for (size_t r0 = 0; r0 < nr; r0 += 4) {
-                int32x4_t isum = vdupq_n_s32(0);
-                for (size_t s = 0; s < kp / kr; s++) {
-                    isum = vaddq_s32(isum, dot4(panel + (s * nr + r0) * kr, codes + s * kr, kr, 0, 0));
-                }
-                epilogue(isum, panel + nr * kp, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr, clamp_min, clamp_max);
-            }
-        }
+#if defined(QP_X86_FAST_DOT)
+    static int vnni = -1;
+    if (vnni < 0) {
+        __builtin_cpu_init();
+        vnni = __builtin_cpu_supports("avxvnni") != 0;
     }
+    if (vnni && x86_extensions) {
+        qsi8cxp_gemv_vnni(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+#endif
+    qsi8cxp_gemv(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }

@@ -154,7 +154,8 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
 #if defined(QP_X86_FAST_DOT)
 /* x86 only: nr = 8 panels with native AVX2 instead of the NEON source through SIMDe (which is
  * limited to 128-bit steps). The same integers and the same float operations in the same order,
- * so the bits are those of the NEON source and the scalar reference:
+ * so the bits are those of the NEON source and the scalar reference (qp_use_x86_extensions(0)
+ * selects the NEON source instead):
  * - a nibble u (two's complement q) is turned into t = u ^ 8 = q + 8 in 0..15, so
  *   VPMADDUBSW(t, a) sums pairs t·a exactly (|sum| <= 2·15·128); over one 32-value chunk each
  *   int16 lane gathers at most 16 products (<= 30720), then VPMADDWD adds lane pairs into int32;
@@ -163,8 +164,6 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
  *   VFMADD (one rounding, as FMLA). */
 #include <immintrin.h>
 
-static int x86_native_panels = 1;
-void qp_use_x86_native_panels(int enabled) { x86_native_panels = enabled != 0; }
 
 QP_TARGET_DOTPROD
 static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32_t neg_zp, float lhs_scale, const uint8_t *panel,
@@ -231,8 +230,6 @@ static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32
         for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
     }
 }
-#else
-void qp_use_x86_native_panels(int enabled) { (void)enabled; }
 #endif
 
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
@@ -259,7 +256,7 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
         memcpy(&lhs_scale, lp + t.mr * kp + 4 * t.mr + 4 * r, 4);
         float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
 #if defined(QP_X86_FAST_DOT)
-        if (t.nr == 8 && x86_native_panels) {
+        if (t.nr == 8 && qp_x86_extensions_enabled()) {
             int32_t block_sums[k / bl];
             for (size_t b = 0; b < k / bl; b++) {
                 int32_t sum = 0;

@@ -175,13 +175,13 @@ int main(int argc, char **argv) {
         free(oracle_lhs);
         free(x);
         float *dst = malloc(os);
-        /* 0 scalar-free dispatch, 1 scalar, 2 dispatch with x86's native panels off (the NEON
-         * source through SIMDe; the same as 0 elsewhere). */
+        /* 0 dispatch, 1 scalar, 2 dispatch with the x86 extensions off (the NEON source through
+         * SIMDe; the same as 0 elsewhere). */
         for (int path = 0; path < 3; path++) {
             memset(dst, 0xFF, os);
-            qp_use_x86_native_panels(path != 2);
+            qp_use_x86_extensions(path != 2);
             run(family, m, n, k, bl, t, lhs, rhs, dst, from_bits(lo_bits), from_bits(hi_bits), path == 1);
-            qp_use_x86_native_panels(1);
+            qp_use_x86_extensions(1);
             if (memcmp(dst, want, os)) {
                 fprintf(stderr, "case %s %s (m %zu n %zu k %zu, %s): output differs from KleidiAI\n", family, outn, m, n, k,
                         path == 1 ? "scalar" : path == 2 ? "dispatched, NEON source" : "dispatched");
@@ -193,10 +193,10 @@ int main(int argc, char **argv) {
     }
     fclose(cases);
     int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check();
-    qp_use_x86_native_panels(0); /* the same checks through the NEON source on x86 */
-    random_failures += random_cross_check();
-    qp_use_x86_native_panels(1);
-    printf("%d KleidiAI matmul cases, %d failures; 700 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails, int4 twice on x86: native panels and NEON source; f32/f16 linears), %d failures\n",
+    qp_use_x86_extensions(0); /* the same checks through the NEON source (AVX2 only) on x86 */
+    random_failures += random_cross_check() + random_cross_check_cx();
+    qp_use_x86_extensions(1);
+    printf("%d KleidiAI matmul cases, %d failures; 900 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails, int4/int8 twice on x86: native panels or AVX-VNNI, and the NEON source; f32/f16 linears), %d failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
 }

@@ -51,7 +51,9 @@ static void report(const char *name, size_t m, size_t n, size_t k, double second
 int main(int argc, char **argv) {
     const size_t n = argc > 1 ? (size_t)atol(argv[1]) : 4096, k = argc > 2 ? (size_t)atol(argv[2]) : 4096;
     const size_t m = argc > 3 ? (size_t)atol(argv[3]) : 1;
-    const int reps = argc > 4 ? atoi(argv[4]) : 5;
+    /* REPEAT calls per kernel; without it, enough for about 0.05 s of work at 30 GFLOP/s. */
+    const double scaled = 1.5e9 / (2.0 * (double)m * (double)n * (double)k);
+    const int reps = argc > 4 ? atoi(argv[4]) : (int)scaled + 1;
     float *x = malloc(m * k * 4), *y = malloc(m * n * 4);
     for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 2001) - 1000) / 1000.0f;
     /* qsi4c32p, bl 32, neon-dotprod tile (8, 8, 2) and neon-i8mm tile (8, 16, 2) */
@@ -77,9 +79,14 @@ int main(int argc, char **argv) {
         {"qsi4c32p neon_dotprod (8,8,2)", qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod, {1, 8, 8, 2}},
         {"qsi4c32p neon_dotprod (8,16,2)", qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod, {1, 8, 16, 2}},
         {"qsi4c32p neon_i8mm (mr 4, 8,16,2)", qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm, {4, 8, 16, 2}},
+#if defined(__x86_64__)
+        {"qsi4c32p neon_dotprod (8,16,2), NEON src", qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod, {1, 8, 16, 2}},
+#endif
     };
     for (size_t i = 0; i < sizeof c32k / sizeof c32k[0]; i++) {
         qp_matmul_tile t = c32k[i].t;
+        /* "NEON src": the NEON source through SIMDe alone (no native panels, no AVX-VNNI). */
+        qp_use_x86_extensions(strstr(c32k[i].name, "NEON src") == NULL);
         void *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
         qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, 4 * k, lhs);
         int r = strstr(c32k[i].name, "scalar") ? 1 : reps;
@@ -91,9 +98,13 @@ int main(int argc, char **argv) {
     struct { const char *name; fn_cx f; qp_matmul_tile t; } cxk[] = {
         {"qsi8cxp scalar (4,4,1)", qp_matmul_f32_qai8dxp_qsi8cxp_scalar, {1, 4, 4, 1}},
         {"qsi8cxp neon_dotprod (4,4,1)", qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod, {1, 4, 4, 1}},
+#if defined(__x86_64__)
+        {"qsi8cxp neon_dotprod (4,4,1), NEON src", qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod, {1, 4, 4, 1}},
+#endif
     };
     for (size_t i = 0; i < sizeof cxk / sizeof cxk[0]; i++) {
         qp_matmul_tile t = cxk[i].t;
+        qp_use_x86_extensions(strstr(cxk[i].name, "NEON src") == NULL);
         void *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
         qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, 4 * k, lhs);
         int r = strstr(cxk[i].name, "scalar") ? 1 : reps;
@@ -102,7 +113,10 @@ int main(int argc, char **argv) {
         report(cxk[i].name, m, n, k, now() - t0, r);
         free(lhs);
     }
+    qp_use_x86_extensions(1);
 #if defined(__x86_64__)
+    __builtin_cpu_init();
+    printf("(x86: AVX-VNNI %s)\n", __builtin_cpu_supports("avxvnni") ? "yes" : "no");
     if (__builtin_cpu_supports("avx2") && m == 1 && k % 16 == 0) {
         int8_t *xi = malloc(k), *wi = malloc(n * k);
         int32_t *yi = malloc(n * 4);

@@ -108,8 +108,10 @@ int qp_cpu_has_i8mm(void);
 /* Forces a variant for tests; QP_VARIANT_AUTO restores the CPU-based choice. */
 void qp_force_variant(qp_variant v);
 /* x86 builds only (no effect elsewhere): 1 (default) runs the qsi4c32p dotprod GEMV's nr = 8
- * panels with native AVX2, 0 with the NEON source through SIMDe; the bits are the same. */
-void qp_use_x86_native_panels(int enabled);
+ * panels with native AVX2 and the qsi8cxp GEMV's dot products with AVX-VNNI where the CPU has
+ * it; 0 runs the NEON source through SIMDe with AVX2 only. The bits are the same. */
+void qp_use_x86_extensions(int enabled);
+int qp_x86_extensions_enabled(void);
 qp_variant qp_selected_variant(void);
 /* The best available variant for this CPU (bit-identical results whichever runs). */
 void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
