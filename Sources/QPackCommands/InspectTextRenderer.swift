@@ -218,7 +218,7 @@ extension InspectTextRenderer {
         }
         for t in r.tensors {
             if let l = t.layout, t.stats != nil { line(); line("\(t.name): \(t.scheme), \(l), rule \(t.rule)") }
-            if let a = t.activation, t.stats != nil { line("  static activations: \(a.observer) range [\(a.min), \(a.max)]") }
+            if let a = t.activation, t.stats != nil { line("  static activations: \(a.observer) range [\(a.min), \(a.max)]" + (a.smoothing.map { ", smoothed (alpha \($0))" } ?? "")) }
             if let e = t.error {
                 line("  vs source: rmse \(Units.number(e.rmse))   max error \(Units.number(e.maxAbsError))   relative rmse \(Units.number(e.relativeRMSE))")
                 line("             SNR \(e.snrDB.isFinite ? String(format: "%.2f dB", e.snrDB) : "exact")   cosine \(String(format: "%.6f", e.cosine))")

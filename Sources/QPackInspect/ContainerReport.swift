@@ -10,6 +10,8 @@ public struct ContainerReport: Sendable, Codable, Equatable {
         public var observer: String
         public var min: Float
         public var max: Float
+        /// Smoothing strength when the inputs are divided per channel first (absent: none).
+        public var smoothing: Double?
     }
 
     public struct Tensor: Sendable, Codable, Equatable {
@@ -105,7 +107,7 @@ public struct ContainerReport: Sendable, Codable, Equatable {
                                layout: t.layout.map { "\($0.id) nr=\($0.nr) kr=\($0.kr) sr=\($0.sr)" + ($0.blockLength.map { " bl=\($0)" } ?? "") },
                                shape: t.shape, matrix: t.matrix.map { [$0.rows, $0.columns] }, parameters: t.elementCount,
                                bytes: section.length, storedBytes: section.storedLength, rule: t.rule,
-                               activation: t.activation.map { Activation(observer: $0.observer, min: $0.min, max: $0.max) },
+                               activation: t.activation.map { Activation(observer: $0.observer, min: $0.min, max: $0.max, smoothing: $0.smoothing?.alpha) },
                                referenceSection: t.referenceSection)
             if options.dequantize && !(t.scheme == .keep && t.sourceType != "F32") {
                 let values = try ContainerTensorDecoder.floats(t, in: file)

@@ -100,5 +100,11 @@ struct CalibrationCLITests {
         #expect(f32?["activation"]?["observer"]?.string == "minmax")
         #expect(f32?["activation"]?["min"]?.double == -0.5 && f32?["activation"]?["max"]?.double == 1.5)
         #expect(root["tensors"]?.items.first { $0["name"]?.string == "t.f16" }?["activation"] == nil)
+        #expect(f32?["activation"]?["smoothing"] == nil)
+        let smoothed = try CLI.run(["inspect", TestPaths.fixture("qpack/smoothed.qpack"), "--json"])
+        let s32 = try #require(try StrictJSONParser.parse(Array(smoothed.stdout.utf8))["inputs"]?.items.first)["tensors"]?.items.first { $0["name"]?.string == "t.f32" }
+        #expect(s32?["activation"]?["smoothing"]?.double == 0.5)
+        let stext = try CLI.run(["inspect", TestPaths.fixture("qpack/smoothed.qpack"), "--tensor", "t.f32", "--stats", "--dequant"])
+        #expect(stext.status == 0 && stext.stdout.contains("smoothed (alpha 0.5)"), "\(stext.stdout)")
     }
 }

@@ -12,7 +12,7 @@ import QPackTestSupport
 
 /// The C loader reads the containers qpack writes exactly as the Swift reader does.
 @Suite struct ContainerLoaderTests {
-    static let fixtures = ["qpack/types.qpack", "qpack/types-zstd.qpack", "qpack/tiny.qpack", "qpack/static.qpack"]
+    static let fixtures = ["qpack/types.qpack", "qpack/types-zstd.qpack", "qpack/tiny.qpack", "qpack/static.qpack", "qpack/smoothed.qpack"]
 
     @Test(arguments: fixtures)
     func cLoaderAgreesWithTheSwiftReader(_ fixture: String) throws {
@@ -35,6 +35,7 @@ import QPackTestSupport
             var length = 0
             #expect(qp_container_section(c, info.section, &data, &length, nil, 0) == QP_OK)
             #expect(Array(UnsafeBufferPointer(start: data, count: length)) == (try swift.sectionBytes(t.section)), "\(t.name)")
+            #expect(info.activation_divisor_section.map { String(cString: $0) } == t.activation?.smoothing?.section, "\(t.name)")
         }
         var info = qp_tensor_info()
         #expect(qp_container_find_tensor(c, "no such tensor", &info) == QP_ERR_NOT_FOUND)
