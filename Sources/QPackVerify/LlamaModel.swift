@@ -198,13 +198,12 @@ public final class LlamaModel {
         model.rope_base = c.ropeBase
         let names = c.naming
         model.rope_half_split = names.ropeHalfSplit ? 1 : 0
-        var inv = c.ropeInvFreq
-        // GGUF llama3-style scaling stores one divisor per frequency as a tensor.
+        // GGUF stores Llama 3.1 rope scaling as per-frequency divisors in a tensor; no test
+        // material has one, so the graph refuses it rather than run it untested.
         if names == .gguf, has("rope_freqs.weight") {
-            let factors = try vector("rope_freqs.weight")
-            inv = (0..<(c.headDim / 2)).map { i in (inv?[i] ?? RopeFrequencies.plain(base: Double(c.ropeBase), headDim: c.headDim)[i]) / Double(factors[i]) }
+            throw BERTModel.LoadError(description: "tensor 'rope_freqs.weight' (GGUF llama3 rope scaling) is not supported by the runtime graph")
         }
-        if let inv {
+        if let inv = c.ropeInvFreq {
             let p = UnsafeMutablePointer<Double>.allocate(capacity: inv.count)
             p.initialize(from: inv, count: inv.count)
             ropeInvFreq = p
