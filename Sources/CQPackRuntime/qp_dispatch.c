@@ -40,7 +40,11 @@ int qp_cpu_has_i8mm(void) {
 
 qp_variant qp_selected_variant(void) {
     if (forced != QP_VARIANT_AUTO) return forced;
+#if !defined(__x86_64__)
     if (qp_cpu_has_i8mm()) return QP_VARIANT_NEON_I8MM;
+#endif
+    /* On x86 SMMLA is a scalar loop (the i8mm kernels run when forced, for tests); the dotprod
+     * kernels give the same bits much faster. */
     return qp_cpu_has_dotprod() ? QP_VARIANT_NEON_DOTPROD : QP_VARIANT_SCALAR;
 }
 

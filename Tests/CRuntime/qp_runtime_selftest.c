@@ -196,7 +196,10 @@ int main(int argc, char **argv) {
     qp_use_x86_extensions(0); /* the same checks through the NEON source (AVX2 only) on x86 */
     random_failures += random_cross_check() + random_cross_check_cx();
     qp_use_x86_extensions(1);
-    printf("%d KleidiAI matmul cases, %d failures; 900 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails, int4/int8 twice on x86: native panels or AVX-VNNI, and the NEON source; f32/f16 linears), %d failures\n",
+    qp_force_variant(QP_VARIANT_NEON_I8MM); /* x86 dispatches to dotprod; cover the i8mm source too */
+    random_failures += random_cross_check() + random_cross_check_cx();
+    qp_force_variant(QP_VARIANT_AUTO);
+    printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears), %d failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
 }
