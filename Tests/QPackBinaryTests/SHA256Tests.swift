@@ -1,4 +1,5 @@
 import Testing
+import QPackTestSupport
 @testable import QPackBinary
 
 @Suite(.serialized) struct SHA256Tests {

@@ -117,7 +117,7 @@ import Testing
 @Suite struct SmoothingRuntimeTests {
     @Test(arguments: [(1, 64), (3, 96), (5, 160)]) func dividesTheInputsBeforeQuantizing(_ shape: (Int, Int)) throws {
         let (m, k) = shape, n = 12
-        var rng = SplitMix(seed: UInt64(m * 1000 + k))
+        var rng = SplitMix64(seed: UInt64(m * 1000 + k))
         let w = (0..<(n * k)).map { _ in rng.float(-1, 1) }
         let x = (0..<(m * k)).map { i in rng.float(-2, 2) * (i % k == 7 ? 30 : 1) }  // an outlier channel
         let d = (0..<k).map { j in j == 7 ? Float(12.5) : rng.float(0.5, 2) }
@@ -142,18 +142,4 @@ import Testing
         #expect(smoothed.map(\.bitPattern) == reference.map(\.bitPattern))
         #expect(smoothed != run(x, divisors: nil))
     }
-}
-
-/// Deterministic test values.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
 }
