@@ -34,7 +34,7 @@ struct PlanningOptions: ParsableArguments {
         guard mode == "dynamic" || mode == "static" else { throw ValidationError("--mode must be dynamic or static") }
         guard ["minmax", "percentile", "entropy", "mse"].contains(observer) else { throw ValidationError("--observer must be minmax, percentile, entropy or mse") }
         if let p = percentile, !(p > 50 && p <= 100) || observer != "percentile" { throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile") }
-        if let a = smooth, !(a > 0 && a <= 1) { throw ValidationError("--smooth takes a number in (0, 1]") }
+        if let a = smooth, !(a > 0 && a <= 1) || observer != "minmax" { throw ValidationError("--smooth takes a number in (0, 1] and needs --observer minmax") }
         guard KernelTarget(rawValue: target) != nil else {
             throw ValidationError("unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
@@ -199,7 +199,9 @@ struct PlanTextRenderer {
         if !statics.isEmpty {
             var observers: [String: Int] = [:]
             for e in statics { observers[String(e.activations.dropFirst("static:".count)), default: 0] += 1 }
-            out += "\n  /static: activations quantized with calibrated ranges (" + observers.keys.sorted().map { "\(observers[$0]!) by \($0)" }.joined(separator: ", ") + ")\n"
+            let smoothed = statics.filter { $0.smoothing != nil }.count
+            out += "\n  /static: activations quantized with calibrated ranges (" + observers.keys.sorted().map { "\(observers[$0]!) by \($0)" }.joined(separator: ", ")
+                + (smoothed > 0 ? "; \(smoothed) smoothed" : "") + ")\n"
         }
         let notes = Set(plan.entries.compactMap(\.note))
         if !notes.isEmpty {

@@ -88,8 +88,6 @@ public enum LayoutCheck {
             return bounds
         case .q4_0Repack:
             return [Float](repeating: 0, count: reference.count)  // lossless
-        default:
-            return [Float](repeating: 0, count: reference.count)
         }
     }
 }

@@ -108,3 +108,18 @@ struct CalibrationCLITests {
         #expect(stext.status == 0 && stext.stdout.contains("smoothed (alpha 0.5)"), "\(stext.stdout)")
     }
 }
+
+/// `--smooth` needs the minmax observer and a strength in (0, 1]: usage errors (64) otherwise;
+/// with them the plan shows how many static linears are smoothed.
+@Suite struct SmoothOptionCLITests {
+    @Test func smoothIsValidatedAndShown() throws {
+        let model = TestPaths.fixture("gguf/types.gguf"), rules = TestPaths.fixture("qpack/rules.yaml")
+        #expect(try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--smooth", "0.75"]).status == 64)
+        #expect(try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "1.5"]).status == 64)
+        let ok = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5"])
+        #expect(ok.status == 0 && ok.stdout.contains("7 smoothed"), "\(ok.stdout)")
+        let json = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--json"])
+        let entries = try StrictJSONParser.parse(Array(json.stdout.utf8))["plan"]?["entries"]?.items ?? []
+        #expect(entries.filter { $0["smoothing"]?.double == 0.5 }.count == 7)
+    }
+}
