@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "QPackRuntimeTests",
             dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
-                           "QPackPlanning", "QPackReaders", "QPackTestSupport", "QPackCalibration"]
+                           "QPackPlanning", "QPackReaders", "QPackTestSupport", "QPackCalibration", "QPackVerify"]
         ),
         .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackReaders", "QPackBinary", "QPackTestSupport"]),
         .testTarget(

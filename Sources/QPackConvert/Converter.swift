@@ -251,6 +251,7 @@ public enum Converter {
                     guard let w = try checkpoint.floatValues(of: e.name) else { throw ConvertError(.malformed, "\(file): tensor '\(e.name)': not found") }
                     weights = w
                 } catch let error as ConvertError { throw error } catch { throw ConvertError(.malformed, "\(file): tensor '\(e.name)': \(error)") }
+                checkpoint.release(e.name)  // read again by the encoder; do not keep every tensor resident
                 let d = Smoothing.divisors(inputAbsMax: s.channelAbsMax, weights: weights, alpha: alpha)
                 let r = Smoothing.range(channelMin: s.channelMin, channelMax: s.channelMax, divisors: d)
                 let a = ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi),

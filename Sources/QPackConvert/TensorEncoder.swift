@@ -98,6 +98,7 @@ enum TensorEncoder {
                 return bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
         case .q4_0Repack:
+            guard columnScale == nil else { throw ConvertError(.usage, "\(subject): a lossless Q4_0 repack cannot be smoothed") }
             guard let raw = checkpoint.rawBytes(of: e.name) else { throw ConvertError(.malformed, "\(subject): not found") }
             let m = e.matrix!
             return Qsi4c32pScaleF16Packer.pack(q4_0: raw, n: m[0], k: m[1], tile: tileOf(e))

@@ -45,7 +45,10 @@ public enum Planner {
                     entry!.activations = "static:" + (o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
                     if let a = rule.smooth ?? smoothing {
                         // The divided inputs' range is known exactly from per-channel extremes only.
-                        if o == "minmax" {
+                        if entry!.scheme == .q4_0Repack {
+                            diagnostics.append(Diagnostic(severity: .note, tensor: input.name, rule: rule.name,
+                                                          message: "not smoothed: the lossless Q4_0 repack stores the source blocks unchanged"))
+                        } else if o == "minmax" {
                             entry!.smoothing = a
                         } else {
                             diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: rule.name,

@@ -56,7 +56,8 @@ public enum LayoutCheck {
         case .f16:
             return reference.map { s in max(Float(0x1p-25), Float(sign: .plus, exponent: max(s.exponent, -14) - 11, significand: 1)) }
         case .bf16:
-            return reference.map { s in Float(sign: .plus, exponent: s.exponent - 8, significand: 1) }
+            // Zero's exponent is Int.min: clamp to the smallest normal's before subtracting.
+            return reference.map { s in Float(sign: .plus, exponent: max(s.exponent, -126) - 8, significand: 1) }
         case .qsi4c32, .qsi4cx, .qsi8cx:
             let m = t.matrix!, l = t.layout!
             let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)

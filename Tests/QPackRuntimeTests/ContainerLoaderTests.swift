@@ -8,6 +8,7 @@ import QPackTestSupport
 @testable import QPackContainer
 @testable import QPackConvert
 @testable import QPackPlanning
+import QPackVerify
 @testable import QPackReaders
 
 /// The C loader reads the containers qpack writes exactly as the Swift reader does.
@@ -96,7 +97,13 @@ import QPackTestSupport
         #expect(qp_container_open(path, &c, nil, 0) == QP_OK)
         defer { qp_container_close(c) }
         var checked = 0
-        for name in ["t.f32", "t.q2_k", "t.q4_0", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0"] {
+        // t.q4_0 is a lossless Q4_0 repack: static, never smoothed.
+        let repack = try #require(file.tensor(named: "t.q4_0"))
+        #expect(repack.scheme == .q4_0Repack && repack.activation?.smoothing == nil && repack.activation?.observer == "minmax")
+        // The packed weights are the source times the divisors, within each scheme's bound.
+        let layout = try LayoutCheck.run(file, source: source)
+        #expect(layout.count >= 7 && layout.allSatisfy { $0.violations == 0 }, "\(layout.filter { $0.violations > 0 })")
+        for name in ["t.f32", "t.q2_k", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0"] {
             let t = try #require(file.tensor(named: name))
             let k = try #require(t.matrix?.columns)
             let w = try #require(try source.floatValues(of: name))
@@ -119,7 +126,7 @@ import QPackTestSupport
             #expect(info.activation_divisor_section.map { String(cString: $0) } == "smooth:" + name)
             checked += 1
         }
-        #expect(checked == 7)
+        #expect(checked == 6)
     }
 
     /// The ranges in static.qpack are the minmax of the generator's statistics, as both readers see them.
