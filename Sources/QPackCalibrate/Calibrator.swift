@@ -20,7 +20,9 @@ public enum Calibrator {
         for s in CalibrationData.select(data, count: options.samples, seed: options.seed) {
             let ids: [Int32]
             switch s {
-            case let .text(t): ids = runner.encode(t, limit: options.sequenceLength)
+            case let .text(t):
+                if let refusal = runner.textRefusal { throw ModelRunner.Failure(description: refusal) }
+                ids = runner.encode(t, limit: options.sequenceLength)
             case let .ids(v):
                 ids = Array(v.prefix(min(options.sequenceLength, runner.maxPositions)))
                 if let bad = ids.first(where: { Int($0) >= runner.vocabularySize }) {

@@ -23,14 +23,18 @@ public final class ModelRunner: @unchecked Sendable {
     public let graph: Graph
     private let tokenize: (String) -> [Int32]
     public let maxPositions: Int
+    /// Why text cannot be tokenized exactly (an unsupported pre-tokenizer), or nil; token ids
+    /// still run.
+    public let textRefusal: String?
 
     /// After every linear: its weight name, rows m, columns (k in, n out), input m×k, output m×n.
     public typealias Observer = (_ name: String, _ m: Int, _ k: Int, _ n: Int, _ input: UnsafePointer<Float>, _ output: UnsafePointer<Float>) -> Void
 
-    init(graph: Graph, tokenize: @escaping (String) -> [Int32], maxPositions: Int) {
+    init(graph: Graph, tokenize: @escaping (String) -> [Int32], maxPositions: Int, textRefusal: String? = nil) {
         self.graph = graph
         self.tokenize = tokenize
         self.maxPositions = maxPositions
+        self.textRefusal = textRefusal
     }
 
     public var architecture: String {
@@ -67,7 +71,9 @@ public final class ModelRunner: @unchecked Sendable {
     }
 
     /// The same tokenizer over another graph (a packed or mixed model of the same source).
-    public func with(graph: Graph) -> ModelRunner { ModelRunner(graph: graph, tokenize: tokenize, maxPositions: maxPositions) }
+    public func with(graph: Graph) -> ModelRunner {
+        ModelRunner(graph: graph, tokenize: tokenize, maxPositions: maxPositions, textRefusal: textRefusal)
+    }
 
     /// Runs `ids`; returns the pooled embedding (encoder) or every position's logits (decoder).
     public func run(_ ids: [Int32], observer: Observer? = nil) throws(Failure) -> [Float] {
@@ -142,7 +148,9 @@ public final class ModelRunner: @unchecked Sendable {
                 return ModelRunner(graph: .bert(try bert(config)), tokenize: try wordPiece(d), maxPositions: config.maxPositions)
             case "llama":
                 let config = try LlamaModel.config(from: d)
-                return ModelRunner(graph: .llama(try llama(config)), tokenize: try bpe(d), maxPositions: config.maxPositions)
+                var refusal: String?
+                do { try DecoderVerifier.checkEncodesText(d) } catch { refusal = error.description }
+                return ModelRunner(graph: .llama(try llama(config)), tokenize: try bpe(d), maxPositions: config.maxPositions, textRefusal: refusal)
             default:
                 throw Failure(description: "\(d.fileName): architecture '\(d.architecture ?? "unknown")' has no runtime graph (bert and llama do)")
             }
@@ -157,7 +165,6 @@ public final class ModelRunner: @unchecked Sendable {
 
     static func bpe(_ d: ModelDescription) throws -> (String) -> [Int32] {
         let t = try DecoderVerifier.tokenizer(from: d)
-        try DecoderVerifier.checkEncodesText(d)
         var bos: [Int32] = []
         if d.tokenizer?["add_bos_token"]?.bool == true, let b = d.tokenizer?["bos_token_id"]?.int { bos = [Int32(b)] }
         return { bos + t.encode($0).map(Int32.init) }

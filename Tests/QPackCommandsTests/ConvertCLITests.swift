@@ -253,5 +253,9 @@ struct DecoderVerifyCLITests {
         #expect(r.status == 65, "\(r.stderr)")
         #expect(r.stderr.contains("pre-tokenizer 'unsupported: normalizer NFC' is not supported"), "\(r.stderr)")
         #expect(!fm.fileExists(atPath: dir + "/x.qcal"))
+        // Token ids need no tokenizer: the same model calibrates on them.
+        try "504 3575 282 4649 314\n".write(toFile: dir + "/prompt.ids", atomically: true, encoding: .utf8)
+        let ids = try CLI.run(["calibrate", dir + "/model.safetensors", "--calibration", dir + "/prompt.ids", "-o", dir + "/ids.qcal", "--quiet"])
+        #expect(ids.status == 0 && fm.fileExists(atPath: dir + "/ids.qcal"), "\(ids.stderr)")
     }
 }
