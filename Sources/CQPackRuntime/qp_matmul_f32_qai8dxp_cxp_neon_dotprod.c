@@ -113,18 +113,22 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
 #define QP_GEMV_NAME qsi8cxp_gemv
 #define QP_GEMV_TARGET QP_TARGET_DOTPROD
 #define QP_GEMV_VDOT vdotq_s32
+#define QP_GEMV_BIAS 0
 #include "qp_qsi8cxp_gemv.h"
 #undef QP_GEMV_NAME
 #undef QP_GEMV_TARGET
 #undef QP_GEMV_VDOT
+#undef QP_GEMV_BIAS
 #if defined(QP_X86_FAST_DOT)
 #define QP_GEMV_NAME qsi8cxp_gemv_vnni
 #define QP_GEMV_TARGET QP_TARGET_DOTPROD_VNNI
-#define QP_GEMV_VDOT qp_vdotq_s32_vnni
+#define QP_GEMV_VDOT qp_vdotq_s32_vnni_biased
+#define QP_GEMV_BIAS 128
 #include "qp_qsi8cxp_gemv.h"
 #undef QP_GEMV_NAME
 #undef QP_GEMV_TARGET
 #undef QP_GEMV_VDOT
+#undef QP_GEMV_BIAS
 
 static int x86_extensions = 1;
 void qp_use_x86_extensions(int enabled) { x86_extensions = enabled != 0; }

@@ -34,13 +34,13 @@ QP_TARGET_DOTPROD static inline simde_int32x4_t qp_vdotq_s32(simde_int32x4_t r, 
     const __m128i sums = _mm256_castsi256_si128(_mm256_permute4x64_epi64(quads, 0x08)); /* halves' low 64 */
     return simde_int32x4_from_m128i(_mm_add_epi32(simde_int32x4_to_m128i(r), sums));
 }
-/* With AVX-VNNI: VPDPBUSD multiplies unsigned by signed bytes, so a is biased to a + 128 and
- * 128·Σb taken back: the same exact lane sums (int32 arithmetic wraps as SDOT's does). */
+/* With AVX-VNNI: VPDPBUSD multiplies unsigned by signed bytes, so a is biased to a + 128: the
+ * lane sums gain 128·Σb, which the kernel takes off once per column (qp_qsi8cxp_gemv.h). */
 #define QP_TARGET_DOTPROD_VNNI __attribute__((target("avx2,fma,avxvnni")))
-QP_TARGET_DOTPROD_VNNI static inline simde_int32x4_t qp_vdotq_s32_vnni(simde_int32x4_t r, simde_int8x16_t a, simde_int8x16_t b) {
-    const __m128i bias = _mm_set1_epi8((char)0x80), bb = simde_int8x16_to_m128i(b);
-    const __m128i biased = _mm_dpbusd_avx_epi32(simde_int32x4_to_m128i(r), _mm_xor_si128(simde_int8x16_to_m128i(a), bias), bb);
-    return simde_int32x4_from_m128i(_mm_sub_epi32(biased, _mm_dpbusd_avx_epi32(_mm_setzero_si128(), bias, bb)));
+/* r + Σ (a + 128)·b per lane: VPDPBUSD alone; the caller takes 128·Σb off (see qp_qsi8cxp_gemv.h). */
+QP_TARGET_DOTPROD_VNNI static inline simde_int32x4_t qp_vdotq_s32_vnni_biased(simde_int32x4_t r, simde_int8x16_t a, simde_int8x16_t b) {
+    return simde_int32x4_from_m128i(_mm_dpbusd_avx_epi32(simde_int32x4_to_m128i(r), _mm_xor_si128(simde_int8x16_to_m128i(a), _mm_set1_epi8((char)0x80)),
+                                                         simde_int8x16_to_m128i(b)));
 }
 #undef vdotq_s32
 #define vdotq_s32(r, a, b) qp_vdotq_s32(r, a, b)

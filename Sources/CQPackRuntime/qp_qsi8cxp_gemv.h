@@ -1,6 +1,9 @@
 /* The qsi8cxp dotprod GEMV loop, included by qp_matmul_f32_qai8dxp_cxp_neon_dotprod.c once per
- * instruction set: QP_GEMV_NAME, QP_GEMV_TARGET and QP_GEMV_VDOT (an exact SDOT) name the copy.
- * On Arm there is one copy with the real SDOT; on x86 an AVX2 one and an AVX-VNNI one. */
+ * instruction set: QP_GEMV_NAME, QP_GEMV_TARGET, QP_GEMV_VDOT and QP_GEMV_BIAS name the copy.
+ * QP_GEMV_VDOT(r, w, a) adds to each lane its four products w·a plus QP_GEMV_BIAS·Σa: SDOT with
+ * bias 0 on Arm and in the AVX2 copy; VPDPBUSD on w + 128 (bias 128) in the AVX-VNNI copy, whose
+ * bias adds up, over a row, to 128 times the sum of the row's LHS codes in every column and is
+ * taken off once per column. The sums are exact integers either way. */
 QP_GEMV_TARGET
 static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
@@ -11,6 +14,10 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
         int32_t neg_zp;
         float lhs_scale;
         lhs_row(lhs_packed, row, kp, t, codes, &neg_zp, &lhs_scale);
+        int32_t code_sum = 0;
+        if (QP_GEMV_BIAS)
+            for (size_t i = 0; i < kp; i++) code_sum += codes[i];
+        const int32x4_t bias_total = vdupq_n_s32(QP_GEMV_BIAS * code_sum);
         float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
         for (size_t col = 0; col < n; col += nr) {
             const uint8_t *panel = (const uint8_t *)rhs_packed + col / nr * panel_stride;
@@ -40,6 +47,7 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                     }
                     isum = vpaddq_s32(p01, p23);
                 }
+                isum = vsubq_s32(isum, bias_total);
                 epilogue(isum, panel + nr * kp, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr, clamp_min, clamp_max);
             }
         }
