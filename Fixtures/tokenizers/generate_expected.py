@@ -26,10 +26,15 @@ bpe = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[t
 bpe.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True),
                                             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
 bpe.decoder = decoders.ByteLevel()
+# The same vocabulary with the plain GPT-2 pre-tokenizer (ByteLevel alone, digits in runs): what
+# a tokenizer.json naming only ByteLevel asks for (qpack's "gpt2" pre-tokenizer).
+gpt2 = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[tuple(m.split(" ", 1)) for m in merges]))
+gpt2.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
 doc = {"source": "tokenizers 0.22.1: BertWordPieceTokenizer(vocab.txt, lowercase=True) with [CLS]/[SEP]; "
                  "BPE(GGUF tokens, merges) with Digits(individual) + ByteLevel(add_prefix_space=False) for SmolLM2",
        "wordpiece": [{"text": s, "ids": wp.encode(s).ids} for s in sentences],
-       "bpe": [{"text": s, "ids": bpe.encode(s).ids} for s in sentences]}
+       "bpe": [{"text": s, "ids": bpe.encode(s).ids} for s in sentences],
+       "bpe_gpt2": [{"text": s, "ids": gpt2.encode(s).ids} for s in sentences]}
 with open(output, "w", encoding="utf-8") as f:
     json.dump(doc, f, indent=1, ensure_ascii=False)
     f.write("\n")

@@ -19,6 +19,21 @@ struct WordPieceTests {
             #expect(tokenizer.encode(text) == e["ids"]!.items.map { $0.int! }, "\(text)")
         }
     }
+
+    /// The plain GPT-2 pre-tokenizer (no single-digit split; tokenizer.json with ByteLevel alone).
+    @Test func gpt2PreTokenizerMatchesHuggingFaceTokenizers() throws {
+        let file = try GGUFTokenizerData.load(TestPaths.smolLMPath)
+        let tokenizer = ByteLevelBPETokenizer(tokens: file.tokens, merges: file.merges, splitsDigits: false)
+        let root = try TestPaths.json(TestPaths.fixture("tokenizers/expected.json"))
+        let expected = root["bpe_gpt2"]!.items, smollm = root["bpe"]!.items
+        // SmolLM2's vocabulary holds single digits only, so on it both pre-tokenizers give the
+        // same ids; the difference is checked on a small vocabulary below.
+        #expect(expected.count == smollm.count)
+        for e in expected {
+            let text = e["text"]!.string!
+            #expect(tokenizer.encode(text) == e["ids"]!.items.map { $0.int! }, "\(text)")
+        }
+    }
 }
 
 @Suite struct WordPieceUnitTests {
@@ -49,5 +64,33 @@ struct ByteLevelBPETests {
             let text = e["text"]!.string!
             #expect(tokenizer.encode(text) == e["ids"]!.items.map { $0.int! }, "\(text)")
         }
+    }
+
+    /// The plain GPT-2 pre-tokenizer (no single-digit split; tokenizer.json with ByteLevel alone).
+    @Test func gpt2PreTokenizerMatchesHuggingFaceTokenizers() throws {
+        let file = try GGUFTokenizerData.load(TestPaths.smolLMPath)
+        let tokenizer = ByteLevelBPETokenizer(tokens: file.tokens, merges: file.merges, splitsDigits: false)
+        let root = try TestPaths.json(TestPaths.fixture("tokenizers/expected.json"))
+        let expected = root["bpe_gpt2"]!.items, smollm = root["bpe"]!.items
+        // SmolLM2's vocabulary holds single digits only, so on it both pre-tokenizers give the
+        // same ids; the difference is checked on a small vocabulary below.
+        #expect(expected.count == smollm.count)
+        for e in expected {
+            let text = e["text"]!.string!
+            #expect(tokenizer.encode(text) == e["ids"]!.items.map { $0.int! }, "\(text)")
+        }
+    }
+}
+
+/// Splitting digits one by one before the GPT-2 regex (`smollm`) or not (`gpt2`), on a
+/// vocabulary that can merge digits: "12" is one token only without the split.
+struct DigitSplitTests {
+    @Test func digitsSplitOnlyForSmolLM() {
+        let tokens = ["1", "2", "12", "a", "Ġ", "Ġa"], merges = ["1 2", "Ġ a"]
+        let smollm = ByteLevelBPETokenizer(tokens: tokens, merges: merges)
+        let gpt2 = ByteLevelBPETokenizer(tokens: tokens, merges: merges, splitsDigits: false)
+        #expect(smollm.encode("12") == [0, 1])
+        #expect(gpt2.encode("12") == [2])
+        #expect(smollm.encode("a a") == gpt2.encode("a a") && gpt2.encode("a a") == [3, 5])
     }
 }
