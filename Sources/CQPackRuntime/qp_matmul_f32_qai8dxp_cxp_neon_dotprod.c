@@ -146,12 +146,8 @@ static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
         return;
     }
 #if defined(QP_X86_FAST_DOT)
-    static int vnni = -1;
-    if (vnni < 0) {
-        __builtin_cpu_init();
-        vnni = __builtin_cpu_supports("avxvnni") != 0;
-    }
-    if (vnni && x86_extensions) {
+    __builtin_cpu_init(); /* as qp_cpu_has_dotprod: no cached state shared between threads */
+    if (x86_extensions && __builtin_cpu_supports("avxvnni")) {
         qsi8cxp_gemv_vnni(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
         return;
     }
