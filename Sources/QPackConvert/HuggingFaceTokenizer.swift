@@ -86,15 +86,6 @@ struct HuggingFaceTokenizer {
     /// The manifest's `tokenizer` object and the sections it names (container spec §4.8).
     /// `config` is tokenizer_config.json, for the BOS/EOS tokens and whether BOS is added.
     func metadata(config: JSONNode?) -> (JSONOut, [(String, [UInt8])]) {
-        func lengthPrefixed(_ strings: [String]) -> [UInt8] {
-            var out: [UInt8] = []
-            for s in strings {
-                let b = Array(s.utf8), n = UInt32(b.count)
-                out += [UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 24)]
-                out += b
-            }
-            return out
-        }
         var t: [(String, JSONOut)] = [("type", .string("bpe")), ("model", .string("gpt2")), ("pre", .string(pre)),
                                       ("source", .string("tokenizer.json")),
                                       ("tokens_section", .string("tokenizer.tokens")), ("vocab_size", .int(tokens.count)),
@@ -112,6 +103,7 @@ struct HuggingFaceTokenizer {
         for key in ["add_bos_token", "add_eos_token"] {
             if let b = config?[key]?.bool { t.append((key, .bool(b))) }
         }
-        return (.object(t), [("tokenizer.tokens", lengthPrefixed(tokens)), ("tokenizer.merges", lengthPrefixed(merges))])
+        return (.object(t), [("tokenizer.tokens", ModelMetadata.lengthPrefixed(tokens.lazy.map { Array($0.utf8) })),
+                             ("tokenizer.merges", ModelMetadata.lengthPrefixed(merges.lazy.map { Array($0.utf8) }))])
     }
 }

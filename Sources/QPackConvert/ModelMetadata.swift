@@ -174,10 +174,14 @@ struct ModelMetadata {
     }
 
     static func lengthPrefixed(_ g: GGUFFile, _ a: GGUFArray) -> [UInt8] {
+        lengthPrefixed((0..<a.count).lazy.map { g.string(at: $0, of: a).bytes }, capacity: a.payloadLength)
+    }
+
+    /// Strings as the tokenizer sections hold them (spec §4.8): u32 little-endian length, bytes.
+    static func lengthPrefixed(_ strings: some Sequence<[UInt8]>, capacity: Int = 0) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(a.payloadLength)
-        for i in 0..<a.count {
-            let s = g.string(at: i, of: a).bytes
+        out.reserveCapacity(capacity)
+        for s in strings {
             let n = UInt32(s.count)
             out += [UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 24)]
             out += s
