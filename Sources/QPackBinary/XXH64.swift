@@ -16,3 +16,21 @@ public enum XXH64 {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 }
+
+extension XXH64 {
+    /// The hash of data given in pieces (equal to `hash` of their concatenation).
+    public struct Streaming {
+        private var state = qp_xxh64_state()
+
+        public init(seed: UInt64 = 0) { qp_xxh64_reset(&state, seed) }
+
+        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+            qp_xxh64_update(&state, base, bytes.count)
+        }
+
+        public func digest() -> UInt64 {
+            withUnsafePointer(to: state) { qp_xxh64_digest($0) }
+        }
+    }
+}

@@ -39,6 +39,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))
     var nan: String?
 
+    @Option(help: ArgumentHelp("How the provenance identifies each input file: xxh64 (fast, as xxhsum prints it) or sha256 (as sha256sum and model hubs print it).", valueName: "algorithm"))
+    var inputDigest: String = "xxh64"
+
     @OptionGroup var calibrationUse: CalibrationUse
 
     @Flag(help: "Also store the source's float values of every tensor not kept as f32, so `qpack verify` runs without --source.")
@@ -54,6 +57,7 @@ struct ConvertCommand: ParsableCommand {
         guard ["none", "zstd"].contains(compress) else { throw ValidationError("--compress must be none or zstd") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
         if let nan, NonFinitePolicy(rawValue: nan) == nil { throw ValidationError("--nan must be error or zero") }
+        guard InputDigest(rawValue: inputDigest) != nil else { throw ValidationError("--input-digest must be xxh64 or sha256") }
     }
 
     func run() throws {
@@ -68,6 +72,7 @@ struct ConvertCommand: ParsableCommand {
         var options = ConvertOptions(target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
         options.nonFinite = nan.flatMap(NonFinitePolicy.init(rawValue:))
         options.withReference = withReference
+        options.inputDigest = InputDigest(rawValue: inputDigest) ?? .xxh64
         let (plan, rules, prepared) = try calibrationUse.prepare(model: model, checkpoint: checkpoint, planning: planning, options: options, quiet: quiet)
         options = prepared
         let bar = ProgressBar(label: "converting", quiet: quiet)

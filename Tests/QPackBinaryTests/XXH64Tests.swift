@@ -19,4 +19,23 @@ import QPackTestSupport
         }
         #expect(checked == 225)
     }
+
+    /// Pieces of every size (including empty ones and pieces that leave 1..31 bytes buffered)
+    /// give the one-shot hash, which the reference vectors above pin.
+    @Test func streamingEqualsOneShot() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<300 {
+            let n = Int(rng.next() % 700)
+            let data = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let seed = rng.next() % 3 == 0 ? rng.next() : 0
+            var h = XXH64.Streaming(seed: seed)
+            var at = 0
+            while at < n {
+                let piece = min(n - at, Int(rng.next() % 70))
+                data.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[at..<(at + piece)])) }
+                at += piece
+            }
+            #expect(h.digest() == XXH64.hash(data, seed: seed), "length \(n)")
+        }
+    }
 }

@@ -59,6 +59,48 @@ func scratchDirectory(_ label: String) throws -> String {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["t.qpack"])
     }
 
+    /// The provenance names every input file with the digest asked for, over its whole
+    /// content: XXH64 by default (the one-shot hash is pinned by xxHash's reference vectors),
+    /// SHA-256 on request (checked against coreutils' sha256sum). The manifest is found from
+    /// the header alone, as the spec says.
+    @Test func inputDigestsCoverEveryInputFile() throws {
+        let dir = try scratchDirectory("digest")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = TestPaths.fixture("safetensors/sharded/model.safetensors.index.json")
+        let shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
+        for (flag, member) in [([], "xxh64"), (["--input-digest", "sha256"], "sha256")] {
+            let out = dir + "/\(member).qpack"
+            let r = try CLI.run(["convert", model, "-o", out, "--quiet"] + flag)
+            #expect(r.status == 0, "\(r.stderr)")
+            let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+            func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[at + $1]) << (8 * $1) } }
+            let manifest = try StrictJSONParser.parse(Array(file[u64(16)..<(u64(16) + u64(24))]))
+            let inputs = try #require(manifest["provenance"]?["inputs"]?.items)
+            let named = Set(inputs.compactMap { $0["file"]?.string })
+            #expect(named.isSuperset(of: shards))
+            for input in inputs {
+                let name = try #require(input["file"]?.string)
+                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("safetensors/sharded/" + name))))
+                #expect(input["bytes"]?.int == bytes.count)
+                #expect(input[member == "xxh64" ? "sha256" : "xxh64"] == nil, "one digest per input")
+                if member == "xxh64" {
+                    #expect(input["xxh64"]?.string == XXH64.hex(XXH64.hash(bytes)), "\(name)")
+                } else {
+                    let p = Process(), pipe = Pipe()
+                    p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+                    p.arguments = [TestPaths.fixture("safetensors/sharded/" + name)]
+                    p.standardOutput = pipe
+                    try p.run()
+                    let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    p.waitUntilExit()
+                    #expect(input["sha256"]?.string == printed.split(separator: " ").first.map(String.init), "\(name)")
+                }
+            }
+        }
+        let bad = try CLI.run(["convert", model, "-o", dir + "/x.qpack", "--input-digest", "md5"])
+        #expect(bad.status == 64 && bad.stderr.contains("--input-digest must be xxh64 or sha256"))
+    }
+
     /// A full disk (simulated with a file-size limit: writes fail with EFBIG) gives a clear
     /// error, exit 74, and leaves no partial output and no temporary file.
     @Test func fullDiskIsAClearErrorAndLeavesNothing() throws {

@@ -9,8 +9,22 @@ extern "C" {
 #endif
 
 /* XXH64 (Yann Collet's xxHash, 64-bit variant), one-shot. A fast non-cryptographic checksum
- * for per-tensor integrity; qpack uses SHA-256 wherever a digest identifies content. */
+ * for per-tensor integrity; Used for per-tensor source checksums and,
+ * by default, input file digests (SHA-256 on request). */
 uint64_t qp_xxh64(const void *data, size_t length, uint64_t seed);
+
+/* The same hash over data given in pieces: reset, update any number of times, digest. */
+typedef struct {
+    uint64_t v[4];
+    uint64_t total;
+    uint64_t seed;
+    uint8_t buffer[32];
+    uint32_t buffered;
+} qp_xxh64_state;
+
+void qp_xxh64_reset(qp_xxh64_state *s, uint64_t seed);
+void qp_xxh64_update(qp_xxh64_state *s, const void *data, size_t length);
+uint64_t qp_xxh64_digest(const qp_xxh64_state *s);
 
 #ifdef __cplusplus
 }
