@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
         .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "CQPackQuantKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
-        .target(name: "QPackQuant", dependencies: ["QPackModel", "CQPackQuantKernels"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(name: "QPackQuant", dependencies: ["QPackModel", "QPackPacking", "CQPackQuantKernels"], exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
         .target(
             name: "QPackPlanning",

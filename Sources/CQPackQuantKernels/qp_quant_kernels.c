@@ -4,52 +4,15 @@
 #pragma clang fp contract(off)
 #pragma STDC FP_CONTRACT OFF
 
-/* Round to nearest, ties to even, for |v| <= 2^22: adding and subtracting 1.5·2^23 leaves the
- * rounded value (IEEE addition rounds to nearest even). volatile-free: the compiler may not
- * reassociate without -ffast-math. */
-static inline float round_even(float v) { return (v + 12582912.0f) - 12582912.0f; }
+#include "qp_quant_arith.h"
 
-static inline float clampf(float v, float lo, float hi) {
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
-}
+#define round_even qp_round_even
+#define clampf qp_clampf
 
-float qp_absmax_f32(const float *x, size_t n) {
-    float m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int l = 0; l < 8; l++) {
-            float a = x[i + l] < 0 ? -x[i + l] : x[i + l];
-            m[l] = a > m[l] ? a : m[l];
-        }
-    }
-    float r = 0;
-    for (int l = 0; l < 8; l++) r = m[l] > r ? m[l] : r;
-    for (; i < n; i++) {
-        float a = x[i] < 0 ? -x[i] : x[i];
-        r = a > r ? a : r;
-    }
-    return r;
-}
+float qp_absmax_f32(const float *x, size_t n) { return qp_absmax_inline(x, n); }
 
 float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qmin, float qmax) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int l = 0; l < 8; l++) {
-            float q = round_even(clampf(x[i + l] * inv, qmin, qmax));
-            float d = x[i + l] - q * scale;
-            acc[l] = acc[l] + d * d;
-        }
-    }
-    float err = 0;
-    for (int l = 0; l < 8; l++) err = err + acc[l];
-    for (; i < n; i++) {
-        float q = round_even(clampf(x[i] * inv, qmin, qmax));
-        float d = x[i] - q * scale;
-        err = err + d * d;
-    }
-    return err;
+    return qp_sq_error_inline(x, n, scale, inv, qmin, qmax);
 }
 
 float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin, float qmax) {
@@ -83,7 +46,7 @@ float qp_weighted_refit_scale_f32(const float *x, const float *w, size_t n, floa
 }
 
 void qp_encode_f32(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *out) {
-    for (size_t i = 0; i < n; i++) out[i] = (int8_t)round_even(clampf(x[i] * inv, qmin, qmax));
+    qp_encode_inline(x, n, inv, qmin, qmax, out);
 }
 
 size_t qp_first_nonfinite_f32(const float *x, size_t n) {

@@ -78,6 +78,12 @@ enum TensorEncoder {
             return out
         case let .qsi4c32(bl):
             let m = e.matrix!, tile = tileOf(e)
+            if weights == nil, let packed = try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values,
+                                                               encode: { w throws(QuantizationError) in
+                try PackedQuantizer.qsi4c32p(w, blockLength: bl, tile: tile, search: search, nonFinite: policy, threads: options.threads)
+            }) {
+                return packed
+            }
             let v = try values()
             do {
                 let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
@@ -89,6 +95,13 @@ enum TensorEncoder {
         case .qsi4cx, .qsi8cx:
             let m = e.matrix!, tile = tileOf(e)
             let bits = e.scheme == .qsi4cx ? 4 : 8
+            if weights == nil, let packed = try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values,
+                                                               encode: { w throws(QuantizationError) in
+                bits == 4 ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: policy, threads: options.threads)
+                    : try PackedQuantizer.qsi8cxp(w, tile: tile, search: search, nonFinite: policy, threads: options.threads)
+            }) {
+                return packed
+            }
             let v = try values()
             do {
                 let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
@@ -103,6 +116,27 @@ enum TensorEncoder {
             let m = e.matrix!
             return Qsi4c32pScaleF16Packer.pack(q4_0: raw, n: m[0], k: m[1], tile: tileOf(e))
         }
+    }
+
+    /// Quantize-and-pack without the importance search: straight from the checkpoint's bytes
+    /// when they are plain floats (no float copy of the tensor), else from its decoded values
+    /// (GGUF block types, smoothed columns). Nil when the importance search is asked for.
+    static func packedDirectly(_ e: PlanEntry, from checkpoint: Checkpoint, subject: String, columnScale: [Float]?,
+                               values: () throws(ConvertError) -> [Float],
+                               encode: (PackedQuantizer.Source) throws(QuantizationError) -> [UInt8]) throws(ConvertError) -> [UInt8]? {
+        let m = e.matrix!
+        func run(_ w: PackedQuantizer.Source) throws(ConvertError) -> [UInt8] {
+            do throws(QuantizationError) { return try encode(w) } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
+        }
+        if columnScale == nil, let plain = checkpoint.plainFloats(of: e.name), plain.bytes.count == m[0] * m[1] * plain.encoding.byteWidth {
+            return try run(PackedQuantizer.Source(bytes: plain.bytes, encoding: plain.encoding, rows: m[0], columns: m[1]))
+        }
+        let v = try values()
+        guard v.count == m[0] * m[1] else { throw ConvertError(.malformed, "\(subject): \(v.count) values for a \(m[0])x\(m[1]) matrix") }
+        let result = v.withUnsafeBytes { raw in
+            Result { () throws(ConvertError) in try run(PackedQuantizer.Source(bytes: raw, encoding: .f32, rows: m[0], columns: m[1])) }
+        }
+        return try result.get()
     }
 
     static func tileOf(_ e: PlanEntry) -> KleidiAITile {

@@ -65,6 +65,26 @@ extension Checkpoint {
         }
     }
 
+    /// The tensor's stored bytes when they are plain F32, F16 or BF16 values (so `floatValues`
+    /// only widens them), for readers that decode as they go; nil for other types.
+    public func plainFloats(of name: String) -> (bytes: UnsafeRawBufferPointer, encoding: PlainFloatEncoding)? {
+        let type: String
+        switch self {
+        case let .safetensors(f): guard let t = f.tensor(named: name) else { return nil }; type = t.dtype.rawValue
+        case let .sharded(s): guard let l = s.location(of: name) else { return nil }; type = l.tensor.dtype.rawValue
+        case let .gguf(g): guard let t = g.tensor(named: name) else { return nil }; type = t.type.name
+        }
+        let encoding: PlainFloatEncoding
+        switch type {
+        case "F32": encoding = .f32
+        case "F16": encoding = .f16
+        case "BF16": encoding = .bf16
+        default: return nil
+        }
+        guard let bytes = rawBytes(of: name) else { return nil }
+        return (bytes, encoding)
+    }
+
     /// Drops the tensor's pages from memory after use (see `MappedFile.release`).
     public func release(_ name: String) {
         switch self {
