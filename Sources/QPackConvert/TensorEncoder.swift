@@ -53,29 +53,25 @@ enum TensorEncoder {
             var v = try values()
             try sanitize(&v, policy: policy, nonFinite)
             return v.withUnsafeBytes { Array($0) }
-        case .f16:
-            var v = try values()
-            try sanitize(&v, policy: policy, nonFinite)
-            var out = [UInt8](repeating: 0, count: 2 * v.count)
-            for (i, x) in v.enumerated() {
-                guard abs(x) <= 65504 else {
-                    throw ConvertError(.malformed, "\(subject): value \(x) at element \(i) does not fit in f16 (max 65504); use f32 or bf16 for this tensor")
+        case .f16, .bf16:
+            let m = [e.shape.reduce(1, *), 1]
+            let format: HalfPrecisionStore.Format = e.scheme == .f16 ? .f16 : .bf16
+            func store(_ w: PackedQuantizer.Source) throws(ConvertError) -> [UInt8] {
+                switch HalfPrecisionStore.store(w, as: format, nonFinite: policy, threads: options.threads) {
+                case let .stored(bytes): return bytes
+                case let .nonFinite(i, v): throw nonFinite(i, v)
+                case let .tooLarge(i, v):
+                    throw ConvertError(.malformed, "\(subject): value \(v) at element \(i) does not fit in f16 (max 65504); use f32 or bf16 for this tensor")
                 }
-                let h = FloatBits.floatToHalf(x)
-                out[2 * i] = UInt8(truncatingIfNeeded: h)
-                out[2 * i + 1] = UInt8(truncatingIfNeeded: h >> 8)
             }
-            return out
-        case .bf16:
-            var v = try values()
-            try sanitize(&v, policy: policy, nonFinite)
-            var out = [UInt8](repeating: 0, count: 2 * v.count)
-            for (i, x) in v.enumerated() {
-                let h = BFloat16.fromFloat(x)
-                out[2 * i] = UInt8(truncatingIfNeeded: h)
-                out[2 * i + 1] = UInt8(truncatingIfNeeded: h >> 8)
+            if columnScale == nil, let plain = checkpoint.plainFloats(of: e.name), plain.bytes.count == m[0] * plain.encoding.byteWidth {
+                return try store(PackedQuantizer.Source(bytes: plain.bytes, encoding: plain.encoding, rows: m[0], columns: 1))
             }
-            return out
+            let v = try values()
+            let result = v.withUnsafeBytes { raw in
+                Result { () throws(ConvertError) in try store(PackedQuantizer.Source(bytes: raw, encoding: .f32, rows: v.count, columns: 1)) }
+            }
+            return try result.get()
         case let .qsi4c32(bl):
             let m = e.matrix!, tile = tileOf(e)
             if weights == nil, let packed = try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values,
