@@ -13,12 +13,12 @@
 
 /* One group (a block or a row): codes into `q`; returns the scale (WeightQuantizer.quantizeGroup:
  * absmax gives absmax/qmax unrounded; the search's candidates are rounded to bf16 when
- * `bf16_scales`, and the codes use the rounded scale). Groups whose largest magnitude is
- * subnormal quantize to zeros with scale 0. */
+ * `bf16_scales`, and the codes use the rounded scale). Groups whose scale would be subnormal
+ * quantize to zeros with scale 0, and candidates whose inverse overflows are skipped (N05). */
 QP_INLINE float quant_group(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales,
                             int8_t *q) {
     const float absmax = qp_absmax_inline(x, n);
-    if (absmax < FLT_MIN) {
+    if (absmax / qmax < FLT_MIN) {
         memset(q, 0, n);
         return 0;
     }
@@ -31,7 +31,7 @@ QP_INLINE float quant_group(const float *x, size_t n, float qmin, float qmax, qp
     for (size_t i = 0; i < search.nratios; i++) {
         float s = search.ratios[i] * absmax / qmax;
         if (bf16_scales) s = bf16_to_float(bf16_from_float(s));
-        if (!(s > 0) || !(s <= FLT_MAX)) continue;
+        if (!(s > 0) || !(s <= FLT_MAX) || !(1 / s <= FLT_MAX)) continue;
         const float err = qp_sq_error_inline(x, n, s, 1 / s, qmin, qmax);
         if (err < best_error) {
             best_error = err;
@@ -45,6 +45,138 @@ QP_INLINE float quant_group(const float *x, size_t n, float qmin, float qmax, qp
     qp_encode_inline(x, n, 1 / best, qmin, qmax, q);
     return best;
 }
+
+#if defined(__x86_64__) && defined(__clang__)
+#include <immintrin.h>
+
+#define QP_AVX2 __attribute__((target("avx2")))
+
+QP_AVX2 static inline float hmax8(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* q = round_even(clamp(x·inv)) exactly as qp_clampf/qp_round_even: max(lo, v) is `v < lo ? lo : v`
+ * and min(hi, v) is `v > hi ? hi : v` (no NaN reaches here). */
+QP_AVX2 static inline __m256 code8(__m256 x, __m256 inv, __m256 lo, __m256 hi) {
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    __m256 v = _mm256_min_ps(hi, _mm256_max_ps(lo, _mm256_mul_ps(x, inv)));
+    return _mm256_sub_ps(_mm256_add_ps(v, magic), magic);
+}
+
+QP_AVX2 static inline void encode_avx2(const float *x, size_t n, float inv, float qmin, float qmax, int8_t *q) {
+    const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps(qmin), hi = _mm256_set1_ps(qmax);
+    for (size_t i = 0; i < n; i += 8) {
+        __m256i c = _mm256_cvtps_epi32(code8(_mm256_loadu_ps(x + i), vi, lo, hi));
+        __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(c), _mm256_extracti128_si256(c, 1));
+        _mm_storel_epi64((__m128i *)(q + i), _mm_packs_epi16(w, w));
+    }
+}
+
+/* Eight candidates' squared errors at once. acc[c] holds candidate c's eight partial sums
+ * (lane l = elements i ≡ l mod 8, in order); transposing puts lane l of every candidate in one
+ * register, so adding the registers l = 0..7 in order gives each candidate's
+ * ((acc0 + acc1) + ...) + acc7, the scalar form's exact sequence of additions. */
+QP_AVX2 static inline __m256 errors8(const float *x, size_t n, const float *s, const float *inv, float qmin, float qmax) {
+    const __m256 lo = _mm256_set1_ps(qmin), hi = _mm256_set1_ps(qmax);
+    __m256 acc[8];
+    for (int c = 0; c < 8; c++) acc[c] = _mm256_setzero_ps();
+    /* Candidates innermost: eight independent dependency chains per chunk of x. */
+    for (size_t i = 0; i < n; i += 8) {
+        const __m256 xv = _mm256_loadu_ps(x + i);
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 8; c++) {
+            const __m256 vs = _mm256_broadcast_ss(s + c), vi = _mm256_broadcast_ss(inv + c);
+            const __m256 d = _mm256_sub_ps(xv, _mm256_mul_ps(code8(xv, vi, lo, hi), vs));
+            acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(d, d));
+        }
+    }
+    /* 8x8 transpose. */
+    __m256 t0 = _mm256_unpacklo_ps(acc[0], acc[1]), t1 = _mm256_unpackhi_ps(acc[0], acc[1]);
+    __m256 t2 = _mm256_unpacklo_ps(acc[2], acc[3]), t3 = _mm256_unpackhi_ps(acc[2], acc[3]);
+    __m256 t4 = _mm256_unpacklo_ps(acc[4], acc[5]), t5 = _mm256_unpackhi_ps(acc[4], acc[5]);
+    __m256 t6 = _mm256_unpacklo_ps(acc[6], acc[7]), t7 = _mm256_unpackhi_ps(acc[6], acc[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    __m256 lane[8];
+    lane[0] = _mm256_permute2f128_ps(u0, u4, 0x20), lane[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    lane[1] = _mm256_permute2f128_ps(u1, u5, 0x20), lane[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    lane[2] = _mm256_permute2f128_ps(u2, u6, 0x20), lane[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    lane[3] = _mm256_permute2f128_ps(u3, u7, 0x20), lane[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+    __m256 err = lane[0];
+    for (int l = 1; l < 8; l++) err = _mm256_add_ps(err, lane[l]);
+    return err;
+}
+
+/* quant_group for n a multiple of 8: the same result, bit for bit (the tests compare it with
+ * the portable form through WeightQuantizer). */
+QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales,
+                                      int8_t *q) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = _mm256_setzero_ps();
+    for (size_t i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
+    const float absmax = hmax8(m);
+    if (absmax / qmax < FLT_MIN) {
+        memset(q, 0, n);
+        return 0;
+    }
+    if (search.nratios == 0) {
+        const float scale = absmax / qmax;
+        encode_avx2(x, n, 1 / scale, qmin, qmax, q);
+        return scale;
+    }
+    float best = 0, best_error = __builtin_inff();
+    const __m256 vmax = _mm256_set1_ps(absmax), vq = _mm256_set1_ps(qmax), one = _mm256_set1_ps(1.0f);
+    const __m256 flt_max = _mm256_set1_ps(FLT_MAX), zero = _mm256_setzero_ps();
+    for (size_t c0 = 0; c0 < search.nratios; c0 += 8) {
+        /* The candidates' scales as the scalar form computes them, eight at a time: (α·absmax)/qmax,
+         * rounded to bf16 (nearest even; NaN kept NaN), valid when > 0 with a finite inverse. */
+        float ratios[8];
+        for (int c = 0; c < 8; c++) ratios[c] = c0 + c < search.nratios ? search.ratios[c0 + c] : 1.0f;
+        __m256 sc = _mm256_div_ps(_mm256_mul_ps(_mm256_loadu_ps(ratios), vmax), vq);
+        if (bf16_scales) {
+            const __m256i bits = _mm256_castps_si256(sc);
+            const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+            __m256i r = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7FFF)), odd);
+            r = _mm256_slli_epi32(_mm256_srli_epi32(r, 16), 16);
+            const __m256i quiet = _mm256_slli_epi32(_mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x40)), 16);
+            const __m256 nan = _mm256_cmp_ps(sc, sc, _CMP_UNORD_Q);
+            sc = _mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(quiet), nan);
+        }
+        const __m256 inverse = _mm256_div_ps(one, sc);
+        __m256 ok = _mm256_and_ps(_mm256_cmp_ps(sc, zero, _CMP_GT_OQ), _mm256_cmp_ps(sc, flt_max, _CMP_LE_OQ));
+        ok = _mm256_and_ps(ok, _mm256_cmp_ps(inverse, flt_max, _CMP_LE_OQ));
+        const int valid = _mm256_movemask_ps(ok) & (int)((1u << (search.nratios - c0 < 8 ? search.nratios - c0 : 8)) - 1);
+        float s[8], inv[8], err[8];
+        _mm256_storeu_ps(s, _mm256_blendv_ps(one, sc, ok));
+        _mm256_storeu_ps(inv, _mm256_blendv_ps(one, inverse, ok));
+        _mm256_storeu_ps(err, errors8(x, n, s, inv, qmin, qmax));
+        for (int c = 0; c < 8; c++) {
+            if ((valid >> c & 1) && err[c] < best_error) {
+                best_error = err[c];
+                best = s[c];
+            }
+        }
+    }
+    if (best == 0) {
+        best = absmax / qmax;
+        if (bf16_scales) best = bf16_to_float(bf16_from_float(best));
+    }
+    encode_avx2(x, n, 1 / best, qmin, qmax, q);
+    return best;
+}
+
+static int use_avx2(void) { return __builtin_cpu_supports("avx2"); }
+#else
+static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int8_t *q) {
+    return quant_group(x, n, qmin, qmax, search, bf16_scales, q);
+}
+static int use_avx2(void) { return 0; }
+#endif
 
 /* Scratch for one panel: nr rows of codes, their scales, one decoded row. */
 typedef struct {
@@ -81,9 +213,12 @@ QP_INLINE int64_t quant_panel(const qp_weight_source *src, size_t g, size_t nr, 
         }
         const long bad = decode_row(src, row, s->row, search.zero_nonfinite);
         if (bad >= 0) return (int64_t)(row * k + (size_t)bad);
+        const int wide = use_avx2() && group % 8 == 0;
         for (size_t b = 0; b < groups; b++) {
-            s->scales[r * groups + b] =
-                quant_group(s->row + b * group, group, qmin, qmax, search, bf16_scales, s->codes + r * k + b * group);
+            const float *x = s->row + b * group;
+            int8_t *q = s->codes + r * k + b * group;
+            s->scales[r * groups + b] = wide ? quant_group_avx2(x, group, qmin, qmax, search, bf16_scales, q)
+                                             : quant_group(x, group, qmin, qmax, search, bf16_scales, q);
         }
     }
     return -1;

@@ -75,23 +75,19 @@ public enum Converter {
         do throws(ConvertError) {
             let encoderOptions = TensorEncoder.Options(target: options.target, nonFinite: options.nonFinite, search: options.search,
                                                        threads: options.jobs)
-            // Input digests are computed in the background while tensors are converted.
+            // Input digests and tensor checksums are computed on their own thread meanwhile.
             let inputPaths = checkpoint.filePaths + metadata.extraInputs
-            let digests = ResultBox<JSONOut>(count: inputPaths.count)
-            let hashing = DispatchGroup()
-            for (i, p) in inputPaths.enumerated() {
-                DispatchQueue.global().async(group: hashing) {
-                    do throws(ConvertError) { digests.set(i, .success(try inputJSON(p, digest: options.inputDigest))) } catch { digests.set(i, .failure(error)) }
-                }
-            }
-            var tensorsJSON: [JSONOut] = []
+            var ranges: [String: [InputDigests.TensorRange]] = [:]
+            for r in checkpoint.records { ranges[r.file, default: []].append(.init(name: r.name, offset: r.fileOffset, count: r.byteCount)) }
+            let digests = InputDigests(paths: inputPaths, digest: options.inputDigest, tensors: ranges)
+            var written: [(entry: PlanEntry, section: String, reference: String?, search: String)] = []
             var tensorBytes = 0, storedBytes = 0
             let entries = plan.entries
             let compress = options.compress
             // Up to `jobs` tensors are encoded at once; sections are written strictly in plan
             // order as they complete, so the file never depends on scheduling.
             let withReference = options.withReference
-            typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?, sourceChecksum: String)
+            typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?)
             let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
                 let e = entries[i]
                 let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e),
@@ -107,11 +103,10 @@ public enum Converter {
                         throw ConvertError(.malformed, "\(fileName): tensor '\(e.name)': \(error)")
                     }
                 }
-                let sourceChecksum = checkpoint.rawBytes(of: e.name).map { XXH64.hex(XXH64.hash($0)) } ?? ""
                 checkpoint.release(e.name)
                 do throws(ContainerError) {
                     return (try ContainerWriter.PreparedSection(bytes, compress: compress),
-                            try reference.map { r throws(ContainerError) in try ContainerWriter.PreparedSection(r, compress: compress) }, sourceChecksum)
+                            try reference.map { r throws(ContainerError) in try ContainerWriter.PreparedSection(r, compress: compress) })
                 } catch {
                     throw ConvertError(.io, "\(fileName): tensor '\(e.name)': \(error.detail)")
                 }
@@ -135,8 +130,7 @@ public enum Converter {
                 // What the encoder did: importance with weights; otherwise the plain search it fell back to.
                 let asked = options.search?.name ?? e.search
                 let searched = importanceOf(e) != nil ? "importance" : (asked == "importance" ? "mse" : asked)
-                tensorsJSON.append(tensorJSON(e, section: section.name, reference: referenceSection?.name, sourceChecksum: encoded.sourceChecksum,
-                                              checkpoint: checkpoint, search: searched, activation: activations[e.name]?.activation))
+                written.append((e, section.name, referenceSection?.name, searched))
                 progress(i + 1, entries.count, e.name)
             }
             for s in metadata.sections {
@@ -145,8 +139,13 @@ public enum Converter {
             let rulesBytes = Array(rules.text.utf8)
             do { try writer.addSection(name: "provenance.rules", bytes: rulesBytes, compress: options.compress) } catch { throw ConvertError(error) }
 
-            hashing.wait()
-            let inputs = try digests.values()
+            let (inputs, checksums) = try digests.wait()
+            var tensorsJSON: [JSONOut] = []
+            for w in written {
+                guard let checksum = checksums[w.entry.name] else { throw ConvertError(.io, "\(fileName): tensor '\(w.entry.name)': its stored bytes were not read") }
+                tensorsJSON.append(tensorJSON(w.entry, section: w.section, reference: w.reference, sourceChecksum: checksum, checkpoint: checkpoint,
+                                              search: w.search, activation: activations[w.entry.name]?.activation))
+            }
             let manifest = JSONOut.object([
                 ("format", .string("qpack")),
                 ("version", .object([("major", .int(Int(ContainerFormat.major))), ("minor", .int(Int(ContainerFormat.minor)))])),
@@ -180,38 +179,6 @@ public enum Converter {
             writer.abandon()
             throw error
         }
-    }
-
-    /// Name, size and digest of an input file, read through a moving 64 MiB window of the file
-    /// that is unmapped before the next, so hashing a large checkpoint adds little to resident
-    /// memory and costs no copy.
-    static func inputJSON(_ path: String, digest: InputDigest) throws(ConvertError) -> JSONOut {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ConvertError(.io, "\(name): cannot open to compute its digest") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ConvertError(.io, "\(name): cannot stat to compute its digest") }
-        let size = Int(st.st_size)
-        var sha = SHA256(), xxh = XXH64.Streaming()
-        let window = 64 << 20
-        var offset = 0
-        while offset < size {
-            let count = min(window, size - offset)
-            guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, off_t(offset)), p != MAP_FAILED else {
-                throw ConvertError(.io, "\(name): cannot map bytes \(offset)..<\(offset + count) to compute its digest")
-            }
-            _ = madvise(p, count, MADV_SEQUENTIAL)
-            let bytes = UnsafeRawBufferPointer(start: p, count: count)
-            switch digest {
-            case .xxh64: xxh.update(bytes)
-            case .sha256: sha.update(bytes)
-            }
-            munmap(p, count)
-            offset += count
-        }
-        let value = digest == .xxh64 ? XXH64.hex(xxh.digest()) : SHA256.hex(sha.finalize())
-        return .object([("file", .string(name)), ("bytes", .int(size)), (digest.rawValue, .string(value))])
     }
 
     /// The plan with static activations turned dynamic for linears calibration never saw run (BERT's

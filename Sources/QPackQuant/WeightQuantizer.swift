@@ -100,14 +100,16 @@ public enum WeightQuantizer {
     static func roundToBFloat16(_ s: Float) -> Float { Float(bitPattern: UInt32(BFloat16.fromFloat(s)) << 16) }
 
     /// Quantizes one group into `out`; returns the scale to store (the caller rounds it to the
-    /// storage type; `storeScale` does the same rounding for the search). Blocks whose largest
-    /// magnitude is subnormal are flushed to zero: 1/scale would overflow (BAD-INPUTS N05).
+    /// storage type; `storeScale` does the same rounding for the search). Groups whose scale
+    /// (absmax/qmax) would be subnormal are flushed to zero, and candidate scales whose inverse
+    /// overflows are skipped, so 1/scale never overflows (BAD-INPUTS N05); such groups hold
+    /// nothing above 1.5e-36.
     @inline(__always)
     static func quantizeGroup(_ x: UnsafeBufferPointer<Float>, qmax: Float, qmin: Float, search: ScaleSearch,
                               out: UnsafeMutablePointer<Int8>, storeScale: (Float) -> Float,
                               weights: UnsafePointer<Float>? = nil) -> Float {
         let absmax = absoluteMaximum(x)
-        if absmax < Float.leastNormalMagnitude {
+        if absmax / qmax < Float.leastNormalMagnitude {
             for i in 0..<x.count { out[i] = 0 }
             return 0
         }
@@ -125,7 +127,7 @@ public enum WeightQuantizer {
             var bestScale: Float = 0, bestError = Float.infinity
             for alpha in grid {
                 let s = storeScale(alpha * absmax / qmax)
-                guard s > 0, s.isFinite else { continue }
+                guard s > 0, s.isFinite, (1 / s).isFinite else { continue }
                 let err = weighted.map { qp_weighted_sq_error_f32(x.baseAddress!, $0, x.count, s, 1 / s, qmin, qmax) }
                     ?? squaredError(x, scale: s, inv: 1 / s, qmin: qmin, qmax: qmax)
                 if err < bestError {
@@ -136,7 +138,7 @@ public enum WeightQuantizer {
                 // this candidate gives (Σ w·x·q / Σ w·q²), as llama.cpp's importance quantizers do.
                 if let w = weighted {
                     let refit = storeScale(qp_weighted_refit_scale_f32(x.baseAddress!, w, x.count, 1 / s, qmin, qmax))
-                    guard refit > 0, refit.isFinite, refit != s else { continue }
+                    guard refit > 0, refit.isFinite, (1 / refit).isFinite, refit != s else { continue }
                     let e2 = qp_weighted_sq_error_f32(x.baseAddress!, w, x.count, refit, 1 / refit, qmin, qmax)
                     if e2 < bestError {
                         bestError = e2

@@ -138,4 +138,27 @@ import QPackTestSupport
         guard case let .failure(e) = got else { Issue.record("no error"); return }
         #expect(e.index == 20 * columns + 3 && e.value.isNaN)
     }
+
+    /// BAD-INPUTS N05: a block whose scale (absmax/7) would be subnormal, here one just above
+    /// the smallest normal float holding exact zeros, quantizes to zeros with scale 0 instead of
+    /// multiplying 0 by 1/scale = inf; a neighbouring block of ordinary values is unaffected.
+    @Test func blocksWithSubnormalScalesAreZero() throws {
+        var v = [Float](repeating: 0, count: 64)
+        v[1] = 2 * Float.leastNormalMagnitude
+        v[5] = -3 * Float.leastNormalMagnitude
+        for i in 32..<64 { v[i] = Float(i - 48) / 16 }
+        let (bytes, _) = Self.encode(v, .f32)
+        for search in Self.searches {
+            let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
+                try WeightQuantizer.int4Blocks(w, rows: 1, columns: 64, blockLength: 32, search: search)
+            }
+            #expect(q.scales[0] == 0 && q.codes[0..<32].allSatisfy { $0 == 0 }, "\(search.name)")
+            #expect(q.scales[1] != 0 && q.codes[32..<64].contains { $0 != 0 })
+            let packed = try bytes.withUnsafeBytes { raw throws(QuantizationError) in
+                try PackedQuantizer.qsi4c32p(.init(bytes: raw, encoding: .f32, rows: 1, columns: 64), blockLength: 32,
+                                             tile: KleidiAITile(nr: 8, kr: 8, sr: 2), search: search, nonFinite: .error)
+            }
+            #expect(packed == Qsi4c32pPacker.pack(q, bias: nil, tile: KleidiAITile(nr: 8, kr: 8, sr: 2)))
+        }
+    }
 }
