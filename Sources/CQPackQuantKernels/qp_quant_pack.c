@@ -112,10 +112,44 @@ QP_AVX2 static inline __m256 errors8(const float *x, size_t n, const float *s, c
     return err;
 }
 
+/* errors8 with AVX-512: each 512-bit register carries two candidates' eight partial sums over
+ * the same eight values (x in both halves), so the sums and their order are errors8's. */
+__attribute__((target("avx512f"), noinline)) static __m256 errors8_avx512(const float *x, size_t n, const float *s, const float *inv,
+                                                                          float qmin, float qmax) {
+    const __m512 lo = _mm512_set1_ps(qmin), hi = _mm512_set1_ps(qmax), magic = _mm512_set1_ps(12582912.0f);
+    __m512 vs[4], vi[4], acc[4];
+    for (int p = 0; p < 4; p++) {
+        vs[p] = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s[2 * p]), _mm512_set1_ps(s[2 * p + 1]));
+        vi[p] = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(inv[2 * p]), _mm512_set1_ps(inv[2 * p + 1]));
+        acc[p] = _mm512_setzero_ps();
+    }
+    for (size_t i = 0; i < n; i += 8) {
+        const __m512 x8 = _mm512_castps256_ps512(_mm256_loadu_ps(x + i));
+        const __m512 xv = _mm512_shuffle_f32x4(x8, x8, 0x44);
+#pragma clang loop unroll(full)
+        for (int p = 0; p < 4; p++) {
+            __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(xv, vi[p])));
+            v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+            const __m512 d = _mm512_sub_ps(xv, _mm512_mul_ps(v, vs[p]));
+            acc[p] = _mm512_add_ps(acc[p], _mm512_mul_ps(d, d));
+        }
+    }
+    float sums[64];
+    for (int p = 0; p < 4; p++) _mm512_storeu_ps(sums + 16 * p, acc[p]);
+    /* sums[8c + l] is candidate c's partial sum l; add l = 0..7 in order. */
+    float err[8];
+    for (int c = 0; c < 8; c++) {
+        float e = sums[8 * c];
+        for (int l = 1; l < 8; l++) e = e + sums[8 * c + l];
+        err[c] = e;
+    }
+    return _mm256_loadu_ps(err);
+}
+
 /* quant_group for n a multiple of 8: the same result, bit for bit (the tests compare it with
  * the portable form through WeightQuantizer). */
 QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales,
-                                      int8_t *q) {
+                                      int wide512, int8_t *q) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 m = _mm256_setzero_ps();
     for (size_t i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
@@ -154,7 +188,7 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
         float s[8], inv[8], err[8];
         _mm256_storeu_ps(s, _mm256_blendv_ps(one, sc, ok));
         _mm256_storeu_ps(inv, _mm256_blendv_ps(one, inverse, ok));
-        _mm256_storeu_ps(err, errors8(x, n, s, inv, qmin, qmax));
+        _mm256_storeu_ps(err, wide512 ? errors8_avx512(x, n, s, inv, qmin, qmax) : errors8(x, n, s, inv, qmin, qmax));
         for (int c = 0; c < 8; c++) {
             if ((valid >> c & 1) && err[c] < best_error) {
                 best_error = err[c];
@@ -171,11 +205,15 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
 }
 
 static int use_avx2(void) { return __builtin_cpu_supports("avx2"); }
+static int use_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 #else
-static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int8_t *q) {
+static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int wide512,
+                              int8_t *q) {
+    (void)wide512;
     return quant_group(x, n, qmin, qmax, search, bf16_scales, q);
 }
 static int use_avx2(void) { return 0; }
+static int use_avx512(void) { return 0; }
 #endif
 
 /* Scratch for one panel: nr rows of codes, their scales, one decoded row. */
@@ -198,6 +236,19 @@ static int scratch_alloc(panel_scratch *s, size_t nr, size_t k, size_t groups) {
 
 static void scratch_free(panel_scratch *s) { free(s->codes), free(s->scales), free(s->row); }
 
+/* Row `row` read in place: an aligned F32 row without NaN or Inf needs no copy. NULL otherwise. */
+QP_INLINE const float *plain_row(const qp_weight_source *src, size_t row) {
+    if (src->encoding != QP_SOURCE_F32 || ((uintptr_t)src->data & 3) != 0) return NULL;
+    const float *x = (const float *)src->data + row * src->cols;
+    uint32_t bad = 0;
+    for (size_t j = 0; j < src->cols; j++) {
+        uint32_t b;
+        memcpy(&b, &x[j], 4);
+        bad |= (b & 0x7F800000u) == 0x7F800000u;
+    }
+    return bad ? NULL : x;
+}
+
 /* Quantizes the nr rows of panel g (rows past the end repeat the last one) in groups of
  * `group` values. Returns -1 or the flat index of the first non-finite value. */
 QP_INLINE int64_t quant_panel(const qp_weight_source *src, size_t g, size_t nr, size_t group, float qmin, float qmax,
@@ -213,11 +264,11 @@ QP_INLINE int64_t quant_panel(const qp_weight_source *src, size_t g, size_t nr, 
         }
         const long bad = decode_row(src, row, s->row, search.zero_nonfinite);
         if (bad >= 0) return (int64_t)(row * k + (size_t)bad);
-        const int wide = use_avx2() && group % 8 == 0;
+        const int wide = use_avx2() && group % 8 == 0, wide512 = wide && use_avx512();
         for (size_t b = 0; b < groups; b++) {
             const float *x = s->row + b * group;
             int8_t *q = s->codes + r * k + b * group;
-            s->scales[r * groups + b] = wide ? quant_group_avx2(x, group, qmin, qmax, search, bf16_scales, q)
+            s->scales[r * groups + b] = wide ? quant_group_avx2(x, group, qmin, qmax, search, bf16_scales, wide512, q)
                                              : quant_group(x, group, qmin, qmax, search, bf16_scales, q);
         }
     }
@@ -241,10 +292,10 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
     const size_t stride = nr * (blocks * (bl / 2 + 2) + 8);
     panel_scratch s;
     if (!scratch_alloc(&s, nr, k, blocks)) return -2;
-    float *row_sums = malloc(nr * sizeof(float));
-    uint16_t *scale_bits = malloc(nr * sizeof(uint16_t));
-    if (!row_sums || !scale_bits) {
-        free(row_sums), free(scale_bits);
+    float *row_sums = malloc(nr * sizeof(float)), *scale = malloc(nr * sizeof(float));
+    int32_t *partials = malloc(nr * (bl / 32) * (16 / L) * sizeof(int32_t));
+    if (!row_sums || !scale || !partials) {
+        free(row_sums), free(scale), free(partials);
         scratch_free(&s);
         return -2;
     }
@@ -253,25 +304,57 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
         result = quant_panel(src, g, nr, bl, -8, 7, search, 1, &s);
         if (result >= 0) break;
         uint8_t *panel = out + g * stride;
+        const size_t block_bytes = nr * (bl / 2 + 2), segments = 16 / L, per_block = bl / 32 * segments;
         for (size_t r = 0; r < nr; r++) row_sums[r] = 0;
         for (size_t b = 0; b < blocks; b++) {
-            uint8_t *o = panel + b * nr * (bl / 2 + 2);
-            for (size_t r = 0; r < nr; r++) scale_bits[r] = bf16_from_float(s.scales[r * blocks + b]);
-            for (size_t c = 0; c < bl / 32; c++) {
-                for (size_t seg = 0; seg < 16 / L; seg++) {
-                    for (size_t r = 0; r < nr; r++) {
-                        const int8_t *q = s.codes + r * k + b * bl + 32 * c + seg * L;
-                        int32_t partial = 0;
-                        for (size_t j = 0; j < L; j++) {
-                            partial += q[j] + q[j + 16];
-                            *o++ = (uint8_t)((q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4));
+            uint8_t *o = panel + b * block_bytes;
+            for (size_t r = 0; r < nr; r++) {
+                const uint16_t bits = bf16_from_float(s.scales[r * blocks + b]);
+                scale[r] = bf16_to_float(bits);
+                o[nr * bl / 2 + 2 * r] = (uint8_t)bits, o[nr * bl / 2 + 2 * r + 1] = (uint8_t)(bits >> 8);
+                /* Row r's bytes of each 32-value chunk: its 16 nibble pairs (k low, k+16 high),
+                 * stored as 16/L segments of L bytes at a stride of nr·L; and each segment's
+                 * code sum. */
+                for (size_t c = 0; c < bl / 32; c++) {
+                    const int8_t *q = s.codes + r * k + b * bl + 32 * c;
+                    uint8_t pairs[16];
+                    int32_t sums[16];
+                    for (int j = 0; j < 16; j++) {
+                        pairs[j] = (uint8_t)((q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4));
+                        sums[j] = q[j] + q[j + 16];
+                    }
+                    uint8_t *chunk = o + c * segments * nr * L + r * L;
+                    int32_t *part = partials + r * per_block + c * segments;
+                    switch (L) {
+                    case 4:
+                        for (size_t seg = 0; seg < 4; seg++) {
+                            memcpy(chunk + seg * nr * 4, pairs + seg * 4, 4);
+                            part[seg] = sums[4 * seg] + sums[4 * seg + 1] + sums[4 * seg + 2] + sums[4 * seg + 3];
                         }
-                        /* KleidiAI's scalar packer accumulates per segment in storage order. */
-                        row_sums[r] = row_sums[r] + (float)partial * bf16_to_float(scale_bits[r]);
+                        break;
+                    case 8:
+                        for (size_t seg = 0; seg < 2; seg++) {
+                            memcpy(chunk + seg * nr * 8, pairs + seg * 8, 8);
+                            int32_t t = 0;
+                            for (int j = 0; j < 8; j++) t += sums[8 * seg + j];
+                            part[seg] = t;
+                        }
+                        break;
+                    default:
+                        for (size_t seg = 0; seg < segments; seg++) {
+                            int32_t t = 0;
+                            for (size_t j = 0; j < L; j++) chunk[seg * nr * L + j] = pairs[seg * L + j], t += sums[seg * L + j];
+                            part[seg] = t;
+                        }
+                        break;
                     }
                 }
             }
-            for (size_t r = 0; r < nr; r++) o[2 * r] = (uint8_t)scale_bits[r], o[2 * r + 1] = (uint8_t)(scale_bits[r] >> 8);
+            /* Row sums: each segment's code sum times the block scale, added in storage order
+             * as KleidiAI's scalar packer does (rows innermost: independent chains). */
+            for (size_t t = 0; t < per_block; t++) {
+                for (size_t r = 0; r < nr; r++) row_sums[r] = row_sums[r] + (float)partials[r * per_block + t] * scale[r];
+            }
         }
         uint8_t *tail = panel + blocks * nr * (bl / 2 + 2);
         for (size_t r = 0; r < nr; r++) {
@@ -279,7 +362,7 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
             store_f32(tail + 4 * nr + 4 * r, 0.0f);
         }
     }
-    free(row_sums), free(scale_bits);
+    free(row_sums), free(scale), free(partials);
     scratch_free(&s);
     return result;
 }

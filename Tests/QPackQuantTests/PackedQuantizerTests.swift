@@ -62,7 +62,8 @@ import QPackTestSupport
 
     @Test func int4BlocksEqualQuantizeThenPack() {
         var rng = SplitMix64(seed: 41)
-        let tiles = [KleidiAITile(nr: 8, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2), KleidiAITile(nr: 4, kr: 8, sr: 2)]
+        let tiles = [KleidiAITile(nr: 8, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2), KleidiAITile(nr: 4, kr: 8, sr: 2),
+                     KleidiAITile(nr: 4, kr: 4, sr: 2), KleidiAITile(nr: 4, kr: 16, sr: 1)]  // L = 4, 8, 4, 2, 16
         var compared = 0, failures = 0
         for trial in 0..<180 {
             let bl = [32, 64, 128, 256][trial % 4]
