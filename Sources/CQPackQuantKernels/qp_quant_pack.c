@@ -262,11 +262,15 @@ QP_INLINE int64_t quant_panel(const qp_weight_source *src, size_t g, size_t nr, 
             memcpy(s->scales + r * groups, s->scales + (r - 1) * groups, groups * sizeof(float));
             continue;
         }
-        const long bad = decode_row(src, row, s->row, search.zero_nonfinite);
-        if (bad >= 0) return (int64_t)(row * k + (size_t)bad);
+        const float *values = plain_row(src, row);
+        if (!values) {
+            const long bad = decode_row(src, row, s->row, search.zero_nonfinite);
+            if (bad >= 0) return (int64_t)(row * k + (size_t)bad);
+            values = s->row;
+        }
         const int wide = use_avx2() && group % 8 == 0, wide512 = wide && use_avx512();
         for (size_t b = 0; b < groups; b++) {
-            const float *x = s->row + b * group;
+            const float *x = values + b * group;
             int8_t *q = s->codes + r * k + b * group;
             s->scales[r * groups + b] = wide ? quant_group_avx2(x, group, qmin, qmax, search, bf16_scales, wide512, q)
                                              : quant_group(x, group, qmin, qmax, search, bf16_scales, q);
@@ -324,12 +328,12 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
                         sums[j] = q[j] + q[j + 16];
                     }
                     uint8_t *chunk = o + c * segments * nr * L + r * L;
-                    int32_t *part = partials + r * per_block + c * segments;
+                    int32_t *part = partials + c * segments * nr + r;  /* [segment][row] */
                     switch (L) {
                     case 4:
                         for (size_t seg = 0; seg < 4; seg++) {
                             memcpy(chunk + seg * nr * 4, pairs + seg * 4, 4);
-                            part[seg] = sums[4 * seg] + sums[4 * seg + 1] + sums[4 * seg + 2] + sums[4 * seg + 3];
+                            part[seg * nr] = sums[4 * seg] + sums[4 * seg + 1] + sums[4 * seg + 2] + sums[4 * seg + 3];
                         }
                         break;
                     case 8:
@@ -337,14 +341,14 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
                             memcpy(chunk + seg * nr * 8, pairs + seg * 8, 8);
                             int32_t t = 0;
                             for (int j = 0; j < 8; j++) t += sums[8 * seg + j];
-                            part[seg] = t;
+                            part[seg * nr] = t;
                         }
                         break;
                     default:
                         for (size_t seg = 0; seg < segments; seg++) {
                             int32_t t = 0;
                             for (size_t j = 0; j < L; j++) chunk[seg * nr * L + j] = pairs[seg * L + j], t += sums[seg * L + j];
-                            part[seg] = t;
+                            part[seg * nr] = t;
                         }
                         break;
                     }
@@ -353,7 +357,7 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
             /* Row sums: each segment's code sum times the block scale, added in storage order
              * as KleidiAI's scalar packer does (rows innermost: independent chains). */
             for (size_t t = 0; t < per_block; t++) {
-                for (size_t r = 0; r < nr; r++) row_sums[r] = row_sums[r] + (float)partials[r * per_block + t] * scale[r];
+                for (size_t r = 0; r < nr; r++) row_sums[r] = row_sums[r] + (float)partials[t * nr + r] * scale[r];
             }
         }
         uint8_t *tail = panel + blocks * nr * (bl / 2 + 2);
