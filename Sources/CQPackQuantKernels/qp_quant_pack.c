@@ -185,15 +185,23 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
         __m256 ok = _mm256_and_ps(_mm256_cmp_ps(sc, zero, _CMP_GT_OQ), _mm256_cmp_ps(sc, flt_max, _CMP_LE_OQ));
         ok = _mm256_and_ps(ok, _mm256_cmp_ps(inverse, flt_max, _CMP_LE_OQ));
         const int valid = _mm256_movemask_ps(ok) & (int)((1u << (search.nratios - c0 < 8 ? search.nratios - c0 : 8)) - 1);
-        float s[8], inv[8], err[8];
+        float s[8], inv[8];
         _mm256_storeu_ps(s, _mm256_blendv_ps(one, sc, ok));
         _mm256_storeu_ps(inv, _mm256_blendv_ps(one, inverse, ok));
-        _mm256_storeu_ps(err, wide512 ? errors8_avx512(x, n, s, inv, qmin, qmax) : errors8(x, n, s, inv, qmin, qmax));
-        for (int c = 0; c < 8; c++) {
-            if ((valid >> c & 1) && err[c] < best_error) {
-                best_error = err[c];
-                best = s[c];
-            }
+        __m256 err = wide512 ? errors8_avx512(x, n, s, inv, qmin, qmax) : errors8(x, n, s, inv, qmin, qmax);
+        /* The scalar scan keeps the first candidate with the least error (strictly less than the
+         * best so far, which starts at +inf): the first lane holding this chunk's minimum, if
+         * that is below the best of earlier chunks. Invalid lanes count as +inf. */
+        const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        const __m256 live = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(valid), lanes), lanes));
+        err = _mm256_blendv_ps(_mm256_set1_ps(__builtin_inff()), err, live);
+        __m128 m4 = _mm_min_ps(_mm256_castps256_ps128(err), _mm256_extractf128_ps(err, 1));
+        m4 = _mm_min_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_min_ss(m4, _mm_movehdup_ps(m4));
+        const float least = _mm_cvtss_f32(m4);
+        if (least < best_error) {
+            best_error = least;
+            best = s[__builtin_ctz(_mm256_movemask_ps(_mm256_cmp_ps(err, _mm256_set1_ps(least), _CMP_EQ_OQ)))];
         }
     }
     if (best == 0) {
