@@ -29,6 +29,11 @@ extension XXH64 {
             qp_xxh64_update(&state, base, bytes.count)
         }
 
+        /// `update(a)` on this state and `other.update(b)`, interleaved (about the cost of one).
+        public mutating func update(_ a: UnsafeRawBufferPointer, alongside other: inout Streaming, _ b: UnsafeRawBufferPointer) {
+            qp_xxh64_update_pair(&state, a.baseAddress, a.count, &other.state, b.baseAddress, b.count)
+        }
+
         public func digest() -> UInt64 {
             withUnsafePointer(to: state) { qp_xxh64_digest($0) }
         }

@@ -22,13 +22,16 @@ final class InputDigests: @unchecked Sendable {
     private var outcome: Result<(inputs: [JSONOut], tensors: [String: String]), ConvertError> = .success(([], [:]))
 
     /// `tensors`: the stored byte range of each tensor, by the base name of the file holding it.
-    init(paths: [String], digest: InputDigest, tensors: [String: [TensorRange]]) {
+    /// `window` (a multiple of the page size) and `slice` are the mapping and hashing steps
+    /// (smaller in tests, to cross their boundaries).
+    init(paths: [String], digest: InputDigest, tensors: [String: [TensorRange]], window: Int = 64 << 20, slice: Int = 256 << 10) {
         let thread = Thread { [self] in
             var inputs: [JSONOut] = [], checksums: [String: String] = [:]
             do throws(ConvertError) {
                 for p in paths {
                     let name = p.split(separator: "/").last.map(String.init) ?? p
-                    inputs.append(try Self.read(p, name: name, digest: digest, tensors: tensors[name] ?? [], checksums: &checksums))
+                    inputs.append(try Self.read(p, name: name, digest: digest, tensors: tensors[name] ?? [], window: window, slice: slice,
+                                                checksums: &checksums))
                 }
                 outcome = .success((inputs, checksums))
             } catch {
@@ -47,7 +50,7 @@ final class InputDigests: @unchecked Sendable {
         return try outcome.get()
     }
 
-    private static func read(_ path: String, name: String, digest: InputDigest, tensors: [TensorRange],
+    private static func read(_ path: String, name: String, digest: InputDigest, tensors: [TensorRange], window: Int, slice: Int,
                              checksums: inout [String: String]) throws(ConvertError) -> JSONOut {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ConvertError(.io, "\(name): cannot open to compute its digest") }
@@ -58,7 +61,6 @@ final class InputDigests: @unchecked Sendable {
         let ranges = tensors.filter { $0.count >= 0 && $0.offset >= 0 && $0.offset + $0.count <= size }.sorted { $0.offset < $1.offset }
         var states = ranges.map { _ in XXH64.Streaming() }
         var sha = SHA256(), xxh = XXH64.Streaming()
-        let window = 64 << 20, slice = 256 << 10
         var offset = 0, firstOpen = 0  // ranges before firstOpen end before `offset`
         while offset < size {
             let count = min(window, size - offset)
@@ -69,18 +71,28 @@ final class InputDigests: @unchecked Sendable {
             var at = 0
             while at < count {
                 let n = min(slice, count - at)
-                let bytes = UnsafeRawBufferPointer(start: p + at, count: n)
-                switch digest {
-                case .xxh64: xxh.update(bytes)
-                case .sha256: sha.update(bytes)
-                }
                 let lo = offset + at, hi = lo + n
+                func bytes(_ from: Int, _ to: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: p + (from - offset), count: to - from) }
                 while firstOpen < ranges.count && ranges[firstOpen].offset + ranges[firstOpen].count <= lo { firstOpen += 1 }
-                var r = firstOpen
+                // The file's digest takes the slice in order; where a tensor's bytes lie, an XXH64
+                // file digest and the tensor's checksum are updated side by side.
+                var fileAt = lo, r = firstOpen
                 while r < ranges.count && ranges[r].offset < hi {
                     let from = max(lo, ranges[r].offset), to = min(hi, ranges[r].offset + ranges[r].count)
-                    if from < to { states[r].update(UnsafeRawBufferPointer(start: p + (from - offset), count: to - from)) }
+                    if from < to {
+                        if digest == .xxh64 && from >= fileAt {
+                            xxh.update(bytes(fileAt, from))
+                            xxh.update(bytes(from, to), alongside: &states[r], bytes(from, to))
+                            fileAt = to
+                        } else {
+                            states[r].update(bytes(from, to))
+                        }
+                    }
                     r += 1
+                }
+                switch digest {
+                case .xxh64: xxh.update(bytes(fileAt, hi))
+                case .sha256: sha.update(bytes(lo, hi))
                 }
                 at += n
             }

@@ -38,4 +38,26 @@ import QPackTestSupport
             #expect(h.digest() == XXH64.hash(data, seed: seed), "length \(n)")
         }
     }
+
+    /// Two streams updated together give what each gives alone, whatever their buffered
+    /// phases and lengths (including empty pieces and one stream running out first).
+    @Test func pairedUpdatesEqualSeparateOnes() {
+        var rng = SplitMix64(seed: 9)
+        let data = (0..<5000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for _ in 0..<300 {
+            var a = XXH64.Streaming(), b = XXH64.Streaming(seed: 5)
+            var refA = XXH64.Streaming(), refB = XXH64.Streaming(seed: 5)
+            for _ in 0..<Int(rng.next() % 6) {
+                let (oa, na) = (Int(rng.next() % 2000), Int(rng.next() % 600))
+                let (ob, nb) = (Int(rng.next() % 2000), rng.next() % 2 == 0 ? na : Int(rng.next() % 600))
+                data.withUnsafeBytes { raw in
+                    let pa = UnsafeRawBufferPointer(rebasing: raw[oa..<(oa + na)]), pb = UnsafeRawBufferPointer(rebasing: raw[ob..<(ob + nb)])
+                    a.update(pa, alongside: &b, pb)
+                    refA.update(pa)
+                    refB.update(pb)
+                }
+            }
+            #expect(a.digest() == refA.digest() && b.digest() == refB.digest())
+        }
+    }
 }

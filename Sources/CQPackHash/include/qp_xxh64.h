@@ -26,6 +26,12 @@ void qp_xxh64_reset(qp_xxh64_state *s, uint64_t seed);
 void qp_xxh64_update(qp_xxh64_state *s, const void *data, size_t length);
 uint64_t qp_xxh64_digest(const qp_xxh64_state *s);
 
+/* qp_xxh64_update(a, data_a, length_a) and qp_xxh64_update(b, data_b, length_b), interleaved:
+ * two independent streams (a file's digest and the checksum of a tensor in it, over the same
+ * bytes) cost about as much as one. */
+void qp_xxh64_update_pair(qp_xxh64_state *a, const void *data_a, size_t length_a, qp_xxh64_state *b, const void *data_b,
+                          size_t length_b);
+
 #ifdef __cplusplus
 }
 #endif
