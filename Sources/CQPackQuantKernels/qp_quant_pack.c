@@ -426,6 +426,14 @@ int64_t qp_quant_pack_qsi8cxp(const qp_weight_source *src, size_t nr, size_t kr,
         for (size_t seg = 0; seg < kp / kr; seg++) {
             for (size_t r = 0; r < nr; r++) {
                 const int8_t *q = s.codes + r * k;
+                if ((seg + 1) * kr <= k) {
+                    /* A whole group inside K (fixed sizes for the tiles in use: no call). */
+                    if (kr == 4) memcpy(o, q + seg * kr, 4);
+                    else if (kr == 8) memcpy(o, q + seg * kr, 8);
+                    else memcpy(o, q + seg * kr, kr);
+                    o += kr;
+                    continue;
+                }
                 for (size_t j = 0; j < kr; j++) {
                     const size_t col = seg * kr + j;
                     *o++ = col < k ? (uint8_t)q[col] : 0;

@@ -12,7 +12,7 @@ import QPackTestSupport
     func matchesOneShotHashes(digest: InputDigest) throws {
         var rng = SplitMix64(seed: 77)
         let bytes = (0..<100_003).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-digests-\(getpid()).bin").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-digests-\(getpid())-\(digest.rawValue).bin").path
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         var ranges: [InputDigests.TensorRange] = [.init(name: "empty", offset: 500, count: 0), .init(name: "all", offset: 0, count: bytes.count)]
