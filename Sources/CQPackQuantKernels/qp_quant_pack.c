@@ -112,44 +112,10 @@ QP_AVX2 static inline __m256 errors8(const float *x, size_t n, const float *s, c
     return err;
 }
 
-/* errors8 with AVX-512: each 512-bit register carries two candidates' eight partial sums over
- * the same eight values (x in both halves), so the sums and their order are errors8's. */
-__attribute__((target("avx512f"), noinline)) static __m256 errors8_avx512(const float *x, size_t n, const float *s, const float *inv,
-                                                                          float qmin, float qmax) {
-    const __m512 lo = _mm512_set1_ps(qmin), hi = _mm512_set1_ps(qmax), magic = _mm512_set1_ps(12582912.0f);
-    __m512 vs[4], vi[4], acc[4];
-    for (int p = 0; p < 4; p++) {
-        vs[p] = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s[2 * p]), _mm512_set1_ps(s[2 * p + 1]));
-        vi[p] = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(inv[2 * p]), _mm512_set1_ps(inv[2 * p + 1]));
-        acc[p] = _mm512_setzero_ps();
-    }
-    for (size_t i = 0; i < n; i += 8) {
-        const __m512 x8 = _mm512_castps256_ps512(_mm256_loadu_ps(x + i));
-        const __m512 xv = _mm512_shuffle_f32x4(x8, x8, 0x44);
-#pragma clang loop unroll(full)
-        for (int p = 0; p < 4; p++) {
-            __m512 v = _mm512_min_ps(hi, _mm512_max_ps(lo, _mm512_mul_ps(xv, vi[p])));
-            v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
-            const __m512 d = _mm512_sub_ps(xv, _mm512_mul_ps(v, vs[p]));
-            acc[p] = _mm512_add_ps(acc[p], _mm512_mul_ps(d, d));
-        }
-    }
-    float sums[64];
-    for (int p = 0; p < 4; p++) _mm512_storeu_ps(sums + 16 * p, acc[p]);
-    /* sums[8c + l] is candidate c's partial sum l; add l = 0..7 in order. */
-    float err[8];
-    for (int c = 0; c < 8; c++) {
-        float e = sums[8 * c];
-        for (int l = 1; l < 8; l++) e = e + sums[8 * c + l];
-        err[c] = e;
-    }
-    return _mm256_loadu_ps(err);
-}
-
 /* quant_group for n a multiple of 8: the same result, bit for bit (the tests compare it with
  * the portable form through WeightQuantizer). */
 QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales,
-                                      int wide512, int8_t *q) {
+                                      int8_t *q) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 m = _mm256_setzero_ps();
     for (size_t i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
@@ -188,7 +154,7 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
         float s[8], inv[8];
         _mm256_storeu_ps(s, _mm256_blendv_ps(one, sc, ok));
         _mm256_storeu_ps(inv, _mm256_blendv_ps(one, inverse, ok));
-        __m256 err = wide512 ? errors8_avx512(x, n, s, inv, qmin, qmax) : errors8(x, n, s, inv, qmin, qmax);
+        __m256 err = errors8(x, n, s, inv, qmin, qmax);
         /* The scalar scan keeps the first candidate with the least error (strictly less than the
          * best so far, which starts at +inf): the first lane holding this chunk's minimum, if
          * that is below the best of earlier chunks. Invalid lanes count as +inf. */
@@ -213,15 +179,11 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
 }
 
 static int use_avx2(void) { return __builtin_cpu_supports("avx2"); }
-static int use_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 #else
-static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int wide512,
-                              int8_t *q) {
-    (void)wide512;
+static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int8_t *q) {
     return quant_group(x, n, qmin, qmax, search, bf16_scales, q);
 }
 static int use_avx2(void) { return 0; }
-static int use_avx512(void) { return 0; }
 #endif
 
 /* Scratch for one panel: nr rows of codes, their scales, one decoded row. */
@@ -276,11 +238,11 @@ QP_INLINE int64_t quant_panel(const qp_weight_source *src, size_t g, size_t nr, 
             if (bad >= 0) return (int64_t)(row * k + (size_t)bad);
             values = s->row;
         }
-        const int wide = use_avx2() && group % 8 == 0, wide512 = wide && use_avx512();
+        const int wide = use_avx2() && group % 8 == 0;
         for (size_t b = 0; b < groups; b++) {
             const float *x = values + b * group;
             int8_t *q = s->codes + r * k + b * group;
-            s->scales[r * groups + b] = wide ? quant_group_avx2(x, group, qmin, qmax, search, bf16_scales, wide512, q)
+            s->scales[r * groups + b] = wide ? quant_group_avx2(x, group, qmin, qmax, search, bf16_scales, q)
                                              : quant_group(x, group, qmin, qmax, search, bf16_scales, q);
         }
     }
