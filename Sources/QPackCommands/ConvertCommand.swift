@@ -33,7 +33,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Section compression: none or zstd.", valueName: "method"))
     var compress: String = "none"
 
-    @Option(help: "Tensors encoded in parallel (default: the number of cores). The output does not depend on it.")
+    @Option(help: "Threads converting tensors (default: the number of cores). The output does not depend on it.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))

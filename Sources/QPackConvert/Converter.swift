@@ -84,11 +84,12 @@ public enum Converter {
             var tensorBytes = 0, storedBytes = 0
             let entries = plan.entries
             let compress = options.compress
-            // Up to `jobs` tensors are encoded at once; sections are written strictly in plan
-            // order as they complete, so the file never depends on scheduling.
+            // Up to 2·jobs tensors are in flight (each on up to `jobs` threads), so small tensors
+            // keep the cores busy while a large one finishes; sections are written strictly in
+            // plan order as they complete, so the file never depends on scheduling.
             let withReference = options.withReference
             typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?)
-            let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: options.jobs) { i throws(ConvertError) in
+            let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: 2 * options.jobs) { i throws(ConvertError) in
                 let e = entries[i]
                 let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e),
                                                      columnScale: divisorsOf[e.name])
