@@ -75,25 +75,10 @@ QP_AVX2 static inline void encode_avx2(const float *x, size_t n, float inv, floa
     }
 }
 
-/* Eight candidates' squared errors at once. acc[c] holds candidate c's eight partial sums
- * (lane l = elements i ≡ l mod 8, in order); transposing puts lane l of every candidate in one
- * register, so adding the registers l = 0..7 in order gives each candidate's
+/* Candidate c's error from its eight partial sums acc[c]: transposing puts lane l of every
+ * candidate in one register, so adding the registers l = 0..7 in order gives each candidate's
  * ((acc0 + acc1) + ...) + acc7, the scalar form's exact sequence of additions. */
-QP_AVX2 static inline __m256 errors8(const float *x, size_t n, const float *s, const float *inv, float qmin, float qmax) {
-    const __m256 lo = _mm256_set1_ps(qmin), hi = _mm256_set1_ps(qmax);
-    __m256 acc[8];
-    for (int c = 0; c < 8; c++) acc[c] = _mm256_setzero_ps();
-    /* Candidates innermost: eight independent dependency chains per chunk of x. */
-    for (size_t i = 0; i < n; i += 8) {
-        const __m256 xv = _mm256_loadu_ps(x + i);
-#pragma clang loop unroll(full)
-        for (int c = 0; c < 8; c++) {
-            const __m256 vs = _mm256_broadcast_ss(s + c), vi = _mm256_broadcast_ss(inv + c);
-            const __m256 d = _mm256_sub_ps(xv, _mm256_mul_ps(code8(xv, vi, lo, hi), vs));
-            acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(d, d));
-        }
-    }
-    /* 8x8 transpose. */
+QP_AVX2 static inline __m256 lane_sums(const __m256 acc[8]) {
     __m256 t0 = _mm256_unpacklo_ps(acc[0], acc[1]), t1 = _mm256_unpackhi_ps(acc[0], acc[1]);
     __m256 t2 = _mm256_unpacklo_ps(acc[2], acc[3]), t3 = _mm256_unpackhi_ps(acc[2], acc[3]);
     __m256 t4 = _mm256_unpacklo_ps(acc[4], acc[5]), t5 = _mm256_unpackhi_ps(acc[4], acc[5]);
@@ -110,6 +95,38 @@ QP_AVX2 static inline __m256 errors8(const float *x, size_t n, const float *s, c
     __m256 err = lane[0];
     for (int l = 1; l < 8; l++) err = _mm256_add_ps(err, lane[l]);
     return err;
+}
+
+/* Eight candidates' squared errors at once (acc[c] holds candidate c's eight partial sums: lane
+ * l sums the elements i ≡ l mod 8 in order). Returns 0 without finishing when no live candidate
+ * can beat `bound`: every term is ≥ 0 and rounding is monotonic, so a candidate's error over a
+ * prefix of x, summed in the same order, never exceeds its final error; once each live lane's
+ * prefix error is ≥ bound, none can end strictly below it (and the scalar scan keeps only a
+ * strictly smaller error). Checked at each quarter of long groups (rows): a block's candidates
+ * are too close for a prefix to rule one out. */
+QP_AVX2 static inline int errors8(const float *x, size_t n, const float *s, const float *inv, float qmin, float qmax, __m256 live,
+                                  float bound, __m256 *err) {
+    const __m256 lo = _mm256_set1_ps(qmin), hi = _mm256_set1_ps(qmax);
+    const __m256 inf = _mm256_set1_ps(__builtin_inff()), vbound = _mm256_set1_ps(bound);
+    const size_t step = n / 4 / 8 * 8 > 16 ? n / 4 / 8 * 8 : 16;
+    __m256 acc[8];
+    for (int c = 0; c < 8; c++) acc[c] = _mm256_setzero_ps();
+    /* Candidates innermost: eight independent dependency chains per chunk of x. */
+    for (size_t i = 0; i < n; i += 8) {
+        const __m256 xv = _mm256_loadu_ps(x + i);
+#pragma clang loop unroll(full)
+        for (int c = 0; c < 8; c++) {
+            const __m256 vs = _mm256_broadcast_ss(s + c), vi = _mm256_broadcast_ss(inv + c);
+            const __m256 d = _mm256_sub_ps(xv, _mm256_mul_ps(code8(xv, vi, lo, hi), vs));
+            acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(d, d));
+        }
+        if (n >= 256 && (i + 8) % step == 0 && i + 8 < n && bound < __builtin_inff()) {
+            const __m256 prefix = _mm256_blendv_ps(inf, lane_sums(acc), live);
+            if (_mm256_movemask_ps(_mm256_cmp_ps(prefix, vbound, _CMP_LT_OQ)) == 0) return 0;
+        }
+    }
+    *err = lane_sums(acc);
+    return 1;
 }
 
 /* quant_group for n a multiple of 8: the same result, bit for bit (the tests compare it with
@@ -154,12 +171,13 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
         float s[8], inv[8];
         _mm256_storeu_ps(s, _mm256_blendv_ps(one, sc, ok));
         _mm256_storeu_ps(inv, _mm256_blendv_ps(one, inverse, ok));
-        __m256 err = errors8(x, n, s, inv, qmin, qmax);
+        const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+        const __m256 live = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(valid), lanes), lanes));
+        __m256 err;
+        if (!errors8(x, n, s, inv, qmin, qmax, live, best_error, &err)) continue;  /* none can win */
         /* The scalar scan keeps the first candidate with the least error (strictly less than the
          * best so far, which starts at +inf): the first lane holding this chunk's minimum, if
          * that is below the best of earlier chunks. Invalid lanes count as +inf. */
-        const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-        const __m256 live = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(valid), lanes), lanes));
         err = _mm256_blendv_ps(_mm256_set1_ps(__builtin_inff()), err, live);
         __m128 m4 = _mm_min_ps(_mm256_castps256_ps128(err), _mm256_extractf128_ps(err, 1));
         m4 = _mm_min_ps(m4, _mm_movehl_ps(m4, m4));

@@ -162,4 +162,43 @@ import QPackTestSupport
             #expect(packed == Qsi4c32pPacker.pack(q, bias: nil, tile: KleidiAITile(nr: 8, kr: 8, sr: 2)))
         }
     }
+
+    /// Long rows (per-channel int8 and int4, K = 2048): the AVX2 search stops a group of
+    /// candidates early when none can beat the best so far; the choice must stay the scalar
+    /// scan's. Rows mix shapes so the best ratio falls in either group: uniform values, and
+    /// narrow ones with outliers (one in 64) that make strong clipping pay.
+    @Test(arguments: [4, 8])
+    func longRowsChooseAsTheScalarScan(bits: Int) throws {
+        var rng = SplitMix64(seed: 99 + UInt64(bits))
+        let rows = 24, columns = 2048
+        var v: [Float] = []
+        for r in 0..<rows {
+            for _ in 0..<columns {
+                let u = Float(rng.next() % 1_000_001) / 1_000_000 - 0.5
+                let outlier = rng.next() % 64 == 0
+                v.append(r % 2 == 0 ? u : (outlier ? (u < 0 ? -1 : 1) * (0.5 + abs(u)) : u * 0.3))
+            }
+        }
+        let (bytes, decoded) = Self.encode(v, .f32)
+        let tile = bits == 4 ? KleidiAITile(nr: 4, kr: 8, sr: 2) : KleidiAITile(nr: 4, kr: 8, sr: 1)
+        for search in Self.searches {
+            let q = try decoded.withUnsafeBufferPointer { w throws(QuantizationError) in
+                try WeightQuantizer.perChannel(w, rows: rows, columns: columns, bits: bits, search: search)
+            }
+            let expected = bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
+            let got = try bytes.withUnsafeBytes { raw throws(QuantizationError) in
+                let w = PackedQuantizer.Source(bytes: raw, encoding: .f32, rows: rows, columns: columns)
+                return bits == 4 ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: .error)
+                    : try PackedQuantizer.qsi8cxp(w, tile: tile, search: search, nonFinite: .error)
+            }
+            #expect(got == expected, "\(search.name)")
+            if case .mse = search, bits == 4 {
+                // Both candidate groups win somewhere, so the early stop is exercised both ways
+                // (int8 rows keep a ratio near 1: the second group is only ever ruled out).
+                let maxima = (0..<rows).map { r in decoded[(r * columns)..<((r + 1) * columns)].map(abs).max()! }
+                let ratios = (0..<rows).map { q.scales[$0] * Float(bits == 4 ? 7 : 127) / maxima[$0] }
+                #expect(ratios.contains { $0 > 0.85 } && ratios.contains { $0 < 0.85 }, "\(ratios)")
+            }
+        }
+    }
 }
