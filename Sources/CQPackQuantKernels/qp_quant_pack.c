@@ -49,7 +49,7 @@ QP_INLINE float quant_group(const float *x, size_t n, float qmin, float qmax, qp
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
 
-#define QP_AVX2 __attribute__((target("avx2")))
+#define QP_AVX2 __attribute__((target("avx2,fma")))
 
 QP_AVX2 static inline float hmax8(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -117,8 +117,9 @@ QP_AVX2 static inline int errors8(const float *x, size_t n, const float *s, cons
 #pragma clang loop unroll(full)
         for (int c = 0; c < 8; c++) {
             const __m256 vs = _mm256_broadcast_ss(s + c), vi = _mm256_broadcast_ss(inv + c);
-            const __m256 d = _mm256_sub_ps(xv, _mm256_mul_ps(code8(xv, vi, lo, hi), vs));
-            acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(d, d));
+            /* fma(-q, s, x) and fma(d, d, acc): qp_sq_error_inline's single roundings. */
+            const __m256 d = _mm256_fnmadd_ps(code8(xv, vi, lo, hi), vs, xv);
+            acc[c] = _mm256_fmadd_ps(d, d, acc[c]);
         }
         if (n >= 256 && (i + 8) % step == 0 && i + 8 < n && bound < __builtin_inff()) {
             const __m256 prefix = _mm256_blendv_ps(inf, lane_sums(acc), live);
@@ -196,7 +197,7 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
     return best;
 }
 
-static int use_avx2(void) { return __builtin_cpu_supports("avx2"); }
+static int use_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #else
 static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int8_t *q) {
     return quant_group(x, n, qmin, qmax, search, bf16_scales, q);

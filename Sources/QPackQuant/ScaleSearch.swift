@@ -6,6 +6,8 @@ public enum ScaleSearch: Sendable, Hashable, Codable {
     /// Clip search: for each ratio α of `ratios`, scale = α·absmax/qmax rounded to the stored scale
     /// type, codes rounded to nearest; keep the α with the least squared error (the first on
     /// ties, so α = 1 wins when clipping does not help). Never worse than absmax in that error.
+    /// The error is float32: d = fma(−q, s, x), summed as fma(d, d, sum) in eight interleaved
+    /// partial sums (element i into sum i mod 8) added in order (`qp_sq_error_f32`).
     case mse(ratios: [Float])
     /// The clip search with each element's squared error weighted by the importance of its
     /// input channel (mean x² from calibration), over `importanceRatios`, each candidate also

@@ -2,9 +2,10 @@ import CQPackQuantKernels
 import Dispatch
 import QPackModel
 
-/// Symmetric weight quantizers for the KleidiAI schemes. Float32 arithmetic without fused
-/// multiply-add and in a fixed order, so results do not depend on the machine or on how many
-/// threads share the rows.
+/// Symmetric weight quantizers for the KleidiAI schemes. Float32 arithmetic in a fixed order,
+/// never contracted by the compiler (the clip search's squared errors use explicit fused
+/// multiply-adds, which IEEE 754 defines exactly), so results do not depend on the machine or on
+/// how many threads share the rows.
 public enum WeightQuantizer {
     /// `qsi4c32`: int4 per block of `blockLength` along each row, bf16 scales.
     public static func int4Blocks(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, blockLength: Int,

@@ -22,7 +22,7 @@ import QPackTestSupport
             let range = (g * groupLength)..<((g + 1) * groupLength)
             switch rng.next() % 8 {
             case 0: for i in range { v[i] = 0 }
-            case 1: for i in range { v[i] *= 1e-39 }
+            case 1: for i in range { v[i] *= 0x1p-130 }  // subnormal
             case 2: for i in range { v[i] *= 3e-38 }
             case 3: v[range.lowerBound + Int(rng.next() % UInt64(groupLength))] = 40
             default: break

@@ -204,4 +204,31 @@ import QPackTestSupport
         let b = try w.withUnsafeBufferPointer { try WeightQuantizer.int4Blocks($0, rows: rows, columns: columns, blockLength: 32, search: .default) }
         #expect(a.codes == b.codes && a.scales == b.scales)
     }
+
+    /// The clip search's error, written here from its definition with Swift's own fused
+    /// multiply-add (`addingProduct`): the C kernel gives the same bits, tails included.
+    @Test func squaredErrorFollowsItsDefinition() {
+        var rng = SplitMix64(seed: 5)
+        for trial in 0..<400 {
+            let n = 1 + Int(rng.next() % 100)
+            let x = (0..<n).map { _ in Float(Int64(rng.next() % 2_000_001) - 1_000_000) * 1e-6 }
+            let s = Float(1 + rng.next() % 1000) * 1e-5 * (trial % 2 == 0 ? 1 : 30), inv = 1 / s
+            let (qmin, qmax): (Float, Float) = trial % 3 == 0 ? (-128, 127) : (-8, 7)
+            var acc = [Float](repeating: 0, count: 8)
+            let whole = n / 8 * 8
+            func code(_ v: Float) -> Float { (min(max(v * inv, qmin), qmax)).rounded(.toNearestOrEven) }
+            for i in 0..<whole {
+                let d = x[i].addingProduct(-code(x[i]), s)
+                acc[i % 8] = acc[i % 8].addingProduct(d, d)
+            }
+            var err: Float = 0
+            for l in 0..<8 { err = err + acc[l] }
+            for i in whole..<n {
+                let d = x[i].addingProduct(-code(x[i]), s)
+                err = err.addingProduct(d, d)
+            }
+            let got = x.withUnsafeBufferPointer { WeightQuantizer.squaredError($0, scale: s, inv: inv, qmin: qmin, qmax: qmax) }
+            #expect(got.bitPattern == err.bitPattern, "trial \(trial) n \(n)")
+        }
+    }
 }

@@ -8,15 +8,17 @@
 extern "C" {
 #endif
 
-/* Inner loops of the weight quantizer, in C so the compiler vectorises them. Every function
- * uses separate float multiplies and adds (no contraction into fused multiply-add) and a fixed
- * summation order, so results are the same on every machine. */
+/* Inner loops of the weight quantizer, in C so the compiler vectorises them. No function lets
+ * the compiler contract a multiply and an add; the clip search's squared error uses explicit
+ * fused multiply-adds (fmaf: one rounding, IEEE-defined), and every sum has a fixed order, so
+ * results are the same on every machine. */
 
 /* max |x[i]| over n values. */
 float qp_absmax_f32(const float *x, size_t n);
 
 /* Σ (x - q·scale)², q = round_half_even(clamp(x·inv, qmin, qmax)), summed in 8 interleaved
- * partial sums (lane i mod 8) then added lane 0..7, then the tail in order. */
+ * partial sums (lane i mod 8) then added lane 0..7, then the tail in order; d = fma(-q, scale, x)
+ * and each term added as fma(d, d, sum). */
 float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qmin, float qmax);
 
 /* Σ w[i]·(x - q·scale)², the same order as qp_sq_error_f32 (importance-weighted search). */

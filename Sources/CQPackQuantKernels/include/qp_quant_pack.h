@@ -11,7 +11,8 @@ extern "C" {
 /* Quantize-and-pack: weights go straight from the source's bytes into KleidiAI's packed RHS
  * layouts, one panel of nr rows at a time, without a float copy of the tensor or a matrix of
  * codes in between. The arithmetic is the weight quantizer's, operation for operation (absmax
- * or the clip search over `ratios`; no fused multiply-add; fixed summation order), and the
+ * or the clip search over `ratios`, its errors with the same explicit fused multiply-adds; fixed
+ * summation order), and the
  * bytes are the packers', so the result equals pack(quantize(decode(source))) exactly; the
  * tests compare the two. */
 
