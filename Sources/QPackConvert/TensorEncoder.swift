@@ -54,7 +54,7 @@ enum TensorEncoder {
             try sanitize(&v, policy: policy, nonFinite)
             return v.withUnsafeBytes { Array($0) }
         case .f16, .bf16:
-            let m = [e.shape.reduce(1, *), 1]
+            let count = e.shape.reduce(1, *)
             let format: HalfPrecisionStore.Format = e.scheme == .f16 ? .f16 : .bf16
             func store(_ w: PackedQuantizer.Source) throws(ConvertError) -> [UInt8] {
                 switch HalfPrecisionStore.store(w, as: format, nonFinite: policy, threads: options.threads) {
@@ -64,8 +64,8 @@ enum TensorEncoder {
                     throw ConvertError(.malformed, "\(subject): value \(v) at element \(i) does not fit in f16 (max 65504); use f32 or bf16 for this tensor")
                 }
             }
-            if columnScale == nil, let plain = checkpoint.plainFloats(of: e.name), plain.bytes.count == m[0] * plain.encoding.byteWidth {
-                return try store(PackedQuantizer.Source(bytes: plain.bytes, encoding: plain.encoding, rows: m[0], columns: 1))
+            if columnScale == nil, let plain = checkpoint.plainFloats(of: e.name), plain.bytes.count == count * plain.encoding.byteWidth {
+                return try store(PackedQuantizer.Source(bytes: plain.bytes, encoding: plain.encoding, rows: count, columns: 1))
             }
             let v = try values()
             let result = v.withUnsafeBytes { raw in
@@ -74,11 +74,10 @@ enum TensorEncoder {
             return try result.get()
         case let .qsi4c32(bl):
             let m = e.matrix!, tile = tileOf(e)
-            if weights == nil, let packed = try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values,
-                                                               encode: { w throws(QuantizationError) in
-                try PackedQuantizer.qsi4c32p(w, blockLength: bl, tile: tile, search: search, nonFinite: policy, threads: options.threads)
-            }) {
-                return packed
+            if weights == nil {
+                return try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values) { w throws(QuantizationError) in
+                    try PackedQuantizer.qsi4c32p(w, blockLength: bl, tile: tile, search: search, nonFinite: policy, threads: options.threads)
+                }
             }
             let v = try values()
             do {
@@ -91,12 +90,11 @@ enum TensorEncoder {
         case .qsi4cx, .qsi8cx:
             let m = e.matrix!, tile = tileOf(e)
             let bits = e.scheme == .qsi4cx ? 4 : 8
-            if weights == nil, let packed = try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values,
-                                                               encode: { w throws(QuantizationError) in
-                bits == 4 ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: policy, threads: options.threads)
-                    : try PackedQuantizer.qsi8cxp(w, tile: tile, search: search, nonFinite: policy, threads: options.threads)
-            }) {
-                return packed
+            if weights == nil {
+                return try packedDirectly(e, from: checkpoint, subject: subject, columnScale: columnScale, values: values) { w throws(QuantizationError) in
+                    bits == 4 ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: policy, threads: options.threads)
+                        : try PackedQuantizer.qsi8cxp(w, tile: tile, search: search, nonFinite: policy, threads: options.threads)
+                }
             }
             let v = try values()
             do {
@@ -114,12 +112,12 @@ enum TensorEncoder {
         }
     }
 
-    /// Quantize-and-pack without the importance search: straight from the checkpoint's bytes
-    /// when they are plain floats (no float copy of the tensor), else from its decoded values
-    /// (GGUF block types, smoothed columns). Nil when the importance search is asked for.
+    /// Quantize-and-pack (every search but importance, which needs WeightQuantizer): straight
+    /// from the checkpoint's bytes when they are plain floats (no float copy of the tensor), else
+    /// from its decoded values (GGUF block types, smoothed columns).
     static func packedDirectly(_ e: PlanEntry, from checkpoint: Checkpoint, subject: String, columnScale: [Float]?,
                                values: () throws(ConvertError) -> [Float],
-                               encode: (PackedQuantizer.Source) throws(QuantizationError) -> [UInt8]) throws(ConvertError) -> [UInt8]? {
+                               encode: (PackedQuantizer.Source) throws(QuantizationError) -> [UInt8]) throws(ConvertError) -> [UInt8] {
         let m = e.matrix!
         func run(_ w: PackedQuantizer.Source) throws(ConvertError) -> [UInt8] {
             do throws(QuantizationError) { return try encode(w) } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
