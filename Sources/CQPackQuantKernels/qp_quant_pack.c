@@ -259,8 +259,9 @@ QP_INLINE int64_t quant_panel(const qp_weight_source *src, size_t g, size_t nr, 
         }
         const int wide = use_avx2() && group % 8 == 0;
         /* The next row's bytes are fetched while this row computes (rows are contiguous). */
-        const char *ahead = (const char *)src->data + (row + 1 < src->rows ? row + 1 : row) * k * (src->encoding == QP_SOURCE_F32 ? 4 : 2);
-        const size_t step = group * (src->encoding == QP_SOURCE_F32 ? 4 : 2);
+        const size_t width = src->encoding == QP_SOURCE_F32 ? 4 : 2;
+        const char *ahead = (const char *)src->data + (row + 1 < src->rows ? row + 1 : row) * k * width;
+        const size_t step = group * width;
         for (size_t b = 0; b < groups; b++) {
             for (size_t line = 0; line < step; line += 64) __builtin_prefetch(ahead + b * step + line);
             const float *x = values + b * group;

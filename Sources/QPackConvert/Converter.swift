@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import QPackBinary
 import QPackCalibration
 import QPackContainer
@@ -291,25 +290,6 @@ public enum Converter {
 public enum InputDigest: String, Sendable, CaseIterable {
     case xxh64
     case sha256
-}
-
-/// Slots written by distinct threads at distinct indices, read after they all finish.
-final class ResultBox<R: Sendable>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<Result<R, ConvertError>?>
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-    func set(_ i: Int, _ r: Result<R, ConvertError>) { slots[i] = r }
-    func values() throws(ConvertError) -> [R] {
-        var out: [R] = []
-        for s in slots { out.append(try s!.get()) }
-        return out
-    }
 }
 
 public typealias ContainerStaticActivation = ContainerFile.StaticActivation
