@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "QPackCalibrate",
             dependencies: ["QPackCalibration", "QPackVerify", "QPackConvert", "QPackContainer", "QPackReaders", "QPackTokenizers",
-                           "QPackPlanning", "QPackBinary", "CQPackRuntime"],
+                           "QPackPlanning", "QPackPacking", "QPackModel", "QPackBinary", "CQPackRuntime"],
             exclude: ["README.md"],
             swiftSettings: optimized
         ),
@@ -96,7 +96,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QPackPlanningTests",
-            dependencies: ["QPackPlanning", "QPackConvert", "QPackModel", "QPackReaders", "QPackTestSupport"]
+            dependencies: ["QPackPlanning", "QPackConvert", "QPackModel", "QPackPacking", "QPackReaders", "QPackTestSupport"]
         ),
         .testTarget(name: "QPackQuantTests", dependencies: ["QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
         .testTarget(name: "QPackPackingTests", dependencies: ["QPackPacking", "QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
@@ -122,7 +122,7 @@ let package = Package(
                            "QPackReaders", "QPackBinary", "QPackTestSupport", "CQPackRuntime", "QPackQuant"]
         ),
         .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
-        .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackTestSupport"]),
+        .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackModel", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -135,6 +135,85 @@ def safetensors_sharded(out, rng):
 
 
 # --------------------------------------------------------------------------------------------
+# Architectures: checkpoints qpack must refuse (or convert only when told), tiny and well formed
+# --------------------------------------------------------------------------------------------
+
+def architectures(out, rng):
+    d = f"{out}/architectures"
+    os.makedirs(d, exist_ok=True)
+    hidden, ffn, vocab = 32, 64, 16
+
+    def mat(n, k):
+        return rng.standard_normal((n, k)).astype(np.float32)
+
+    # A Gemma 3 GGUF: Llama-like names plus the q/k norms and post-norms Llama lacks.
+    w = gguf.GGUFWriter(f"{d}/gemma3.gguf", "gemma3")
+    w.add_block_count(1)
+    w.add_embedding_length(hidden)
+    w.add_head_count(2)
+    w.add_context_length(64)
+    w.add_tensor("token_embd.weight", mat(vocab, hidden))
+    for name, shape in [("attn_q", (hidden, hidden)), ("attn_k", (hidden, hidden)), ("attn_v", (hidden, hidden)),
+                        ("attn_output", (hidden, hidden)), ("ffn_gate", (ffn, hidden)), ("ffn_up", (ffn, hidden)),
+                        ("ffn_down", (hidden, ffn))]:
+        w.add_tensor(f"blk.0.{name}.weight", mat(*shape))
+    for name, n in [("attn_norm", hidden), ("attn_q_norm", 16), ("attn_k_norm", 16), ("post_attention_norm", hidden),
+                    ("ffn_norm", hidden), ("post_ffw_norm", hidden)]:
+        w.add_tensor(f"blk.0.{name}.weight", np.ones(n, np.float32))
+    w.add_tensor("output_norm.weight", np.ones(hidden, np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+    # A Qwen2 Hugging Face directory: Llama's names and q/k/v biases, labelled qwen2.
+    t = {"model.embed_tokens.weight": mat(vocab, hidden), "model.norm.weight": np.ones(hidden, np.float32)}
+    p = "model.layers.0."
+    for name, shape in [("self_attn.q_proj", (hidden, hidden)), ("self_attn.k_proj", (hidden, hidden)),
+                        ("self_attn.v_proj", (hidden, hidden)), ("self_attn.o_proj", (hidden, hidden)),
+                        ("mlp.gate_proj", (ffn, hidden)), ("mlp.up_proj", (ffn, hidden)), ("mlp.down_proj", (hidden, ffn))]:
+        t[p + name + ".weight"] = mat(*shape)
+    for name in ("q_proj", "k_proj", "v_proj"):
+        t[p + "self_attn." + name + ".bias"] = rng.standard_normal(hidden).astype(np.float32)
+    t[p + "input_layernorm.weight"] = np.ones(hidden, np.float32)
+    t[p + "post_attention_layernorm.weight"] = np.ones(hidden, np.float32)
+    write(f"{d}/qwen2/model.safetensors", st_bytes({k: ("float32", v.shape, v.tobytes()) for k, v in t.items()}))
+    qwen = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": hidden, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "num_key_value_heads": 2, "intermediate_size": ffn, "vocab_size": vocab,
+            "max_position_embeddings": 64, "rms_norm_eps": 1e-6, "rope_theta": 10000.0}
+    write(f"{d}/qwen2/config.json", (json.dumps(qwen, indent=2) + "\n").encode())
+
+    # A two-layer BERT in two shards (embeddings + layer 0, then layer 1 + pooler), with its index.
+    layers, positions = 2, 16
+    b = {"embeddings.word_embeddings.weight": mat(vocab, hidden), "embeddings.position_embeddings.weight": mat(positions, hidden),
+         "embeddings.token_type_embeddings.weight": mat(2, hidden),
+         "embeddings.LayerNorm.weight": np.ones(hidden, np.float32), "embeddings.LayerNorm.bias": np.zeros(hidden, np.float32)}
+    for i in range(layers):
+        p = f"encoder.layer.{i}."
+        for name, shape in [("attention.self.query", (hidden, hidden)), ("attention.self.key", (hidden, hidden)),
+                            ("attention.self.value", (hidden, hidden)), ("attention.output.dense", (hidden, hidden)),
+                            ("intermediate.dense", (ffn, hidden)), ("output.dense", (hidden, ffn))]:
+            b[p + name + ".weight"] = mat(*shape)
+            b[p + name + ".bias"] = rng.standard_normal(shape[0]).astype(np.float32)
+        for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+            b[p + name + ".weight"] = np.ones(hidden, np.float32)
+            b[p + name + ".bias"] = np.zeros(hidden, np.float32)
+    b["pooler.dense.weight"] = mat(hidden, hidden)
+    b["pooler.dense.bias"] = np.zeros(hidden, np.float32)
+    shards = {"model-00001-of-00002.safetensors": [k for k in b if not k.startswith(("encoder.layer.1.", "pooler."))]}
+    shards["model-00002-of-00002.safetensors"] = [k for k in b if k not in shards["model-00001-of-00002.safetensors"]]
+    for f, names in shards.items():
+        write(f"{d}/bert-sharded/{f}", st_bytes({k: ("float32", b[k].shape, b[k].tobytes()) for k in names}))
+    index = {"metadata": {"total_size": int(sum(v.nbytes for v in b.values()))},
+             "weight_map": {k: f for f, names in shards.items() for k in sorted(names)}}
+    write(f"{d}/bert-sharded/model.safetensors.index.json", (json.dumps(index, indent=2, sort_keys=True) + "\n").encode())
+    bert = {"architectures": ["BertModel"], "model_type": "bert", "hidden_size": hidden, "num_hidden_layers": layers,
+            "num_attention_heads": 2, "intermediate_size": ffn, "max_position_embeddings": positions, "vocab_size": vocab,
+            "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+    write(f"{d}/bert-sharded/config.json", (json.dumps(bert, indent=2) + "\n").encode())
+
+
+# --------------------------------------------------------------------------------------------
 # GGUF: every supported tensor type, dequantized by gguf-py
 # --------------------------------------------------------------------------------------------
 
@@ -561,12 +640,13 @@ def calibration_stats(out):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for sub in ("safetensors", "gguf", "malformed", "hash", "calibration"):
+    for sub in ("safetensors", "gguf", "malformed", "hash", "calibration", "architectures"):
         shutil.rmtree(f"{out}/{sub}", ignore_errors=True)
     rng = np.random.default_rng(SEED)
     safetensors_dtypes(out, rng)
     index = safetensors_sharded(out, rng)
     gguf_types(out, rng)
+    architectures(out, np.random.default_rng(SEED + 1))
     gguf_metadata(out, rng)
     gguf_edge_cases(out)
     checksum_vectors(out)

@@ -4,6 +4,7 @@ import QPackCalibration
 import QPackContainer
 import QPackConvert
 import QPackModel
+import QPackPacking
 import QPackPlanning
 import QPackReaders
 
@@ -89,9 +90,9 @@ public enum BudgetSearch {
 
     /// The next rung up, or nil at the top.
     static func promoted(_ s: WeightScheme) -> WeightScheme? {
-        switch s {
-        case .qsi4c32, .qsi4cx, .q4_0Repack: return .qsi8cx
-        case .qsi8cx: return .f16
+        switch s.family?.codeBits {
+        case 4?: return .qsi8cx
+        case 8?: return .f16
         default: return nil
         }
     }

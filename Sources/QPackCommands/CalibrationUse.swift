@@ -100,11 +100,10 @@ struct CalibrationUse: ParsableArguments {
         let result: BudgetSearch.Result
         let bar = ProgressBar(label: "sensitivity", quiet: quiet)
         defer { bar.finish() }
+        let planned = try planning.planner(for: model, checkpoint: checkpoint)
         do {
             result = try BudgetSearch.run(checkpoint: checkpoint, path: model, plan: plan, rules: rules, options: options, planner: { set in
-                let p = Planner.plan(checkpoint.planInputs, rules: set, target: planning.kernelTarget, activations: planning.mode,
-                                     observer: planning.plannedObserver, smoothing: planning.smooth)
-                return try Converter.applyCalibration(p, stats, file: fileName).0
+                try Converter.applyCalibration(planned(set), stats, file: fileName).0
             }, float: float, sequences: sequences, budget: budget, workDirectory: work,
                sensitivity: BudgetSearch.Sensitivity(rawValue: sensitivity)!, log: { if !quiet { bar.finish(); printNotice($0) } },
                progress: { bar.update(done: $0, total: $1, item: $2) })

@@ -197,7 +197,7 @@ extension InspectTextRenderer {
             field(i == 0 ? "schemes" : "", "\(s.type.padding(11)) \(String(s.tensors).leftPad(4)) tensors \(Units.count(s.parameters).leftPad(8)) params "
                 + String(format: "%6.2f bits/w", bits))
         }
-        if let a = r.architecture { field("architecture", a) }
+        if let a = r.architecture { field("architecture", a + (r.runnable ? "" : "  (not runnable: converted with --allow-unsupported)")) }
         for key in r.hyperparameters.keys.sorted() {
             let s = "    \(key) = \(r.hyperparameters[key]!)"
             line(s.count > width ? String(s.prefix(width - 1)) + "…" : s)

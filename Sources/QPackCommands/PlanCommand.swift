@@ -18,6 +18,9 @@ struct PlanningOptions: ParsableArguments {
     @Flag(help: "Treat planner warnings (fallbacks, guessed roles) as errors.")
     var strict = false
 
+    @Flag(help: "Plan and convert a checkpoint whose architecture qpack cannot run (unsupported, incomplete or with unknown tensors); the file is marked not runnable and verify refuses it.")
+    var allowUnsupported = false
+
     @Option(help: ArgumentHelp("Activation quantization of quantized linears whose rule does not say: dynamic (per row at run time) or static (ranges from calibration).", valueName: "mode"))
     var mode: String = "dynamic"
 
@@ -62,15 +65,31 @@ struct PlanningOptions: ParsableArguments {
         }
     }
 
+    /// The planning these options ask for, as a function of the rule set (the budget search
+    /// re-plans with other rules); a checkpoint whose declaration cannot be read exits 65.
+    func planner(for path: String, checkpoint: Checkpoint) throws -> @Sendable (RuleSet) -> QuantPlan {
+        let declared: DeclaredModel
+        do { declared = try checkpoint.declaredModel(path: path) } catch {
+            printError(error.description)
+            throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+        }
+        let (target, mode, observer, smooth, allow) = (kernelTarget, mode, plannedObserver, smooth, allowUnsupported)
+        let inputs = checkpoint.planInputs
+        return { rules in
+            Planner.plan(inputs, rules: rules, target: target, declared: declared, allowUnsupported: allow, activations: mode,
+                         observer: observer, smoothing: smooth)
+        }
+    }
+
     /// Plans `path`, printing diagnostics; exits 65 when the plan has errors.
     func plan(for path: String, checkpoint: Checkpoint, printWarnings: Bool) throws -> QuantPlan {
-        let plan = Planner.plan(checkpoint.planInputs, rules: try ruleSet(), target: kernelTarget, activations: mode, observer: plannedObserver, smoothing: smooth)
+        let plan = try planner(for: path, checkpoint: checkpoint)(try ruleSet())
         let failing = plan.diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
         if printWarnings {
             for d in plan.diagnostics where d.severity != .note && !failing.contains(d) { printNotice(d.description) }
         }
         if !failing.isEmpty {
-            for d in failing { printError("\(path.split(separator: "/").last.map(String.init) ?? path): \(d.description)") }
+            for d in failing { printError("\(path.split(separator: "/").last.map(String.init) ?? path): \(d.detail)") }
             throw QPackExit.malformedInput
         }
         return plan
@@ -172,7 +191,9 @@ struct PlanTextRenderer {
 
     func render(_ plan: QuantPlan, path: String) -> String {
         var out = "\(path)\n"
-        out += "  profile \(plan.profile), target \(plan.target.rawValue), rules: \(plan.rules)\n\n"
+        out += "  profile \(plan.profile), target \(plan.target.rawValue), rules: \(plan.rules)\n"
+        if !plan.runnable { out += "  not runnable: planned with --allow-unsupported; qpack cannot verify or run the result\n" }
+        out += "\n"
         let rows = plan.entries.map { e -> [String] in
             var scheme = e.scheme.name
             if e.requestedScheme != nil { scheme += "*" }

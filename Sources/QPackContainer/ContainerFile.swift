@@ -60,6 +60,8 @@ public final class ContainerFile: Sendable {
         public let sourceXXH64: String
         public let sourceBytes: Int
         public let layout: Layout?
+        /// The canonical slot of the tensor in its architecture's graph (1.1 files; nil when absent).
+        public var slot: String? = nil
         /// Section holding the source's float values (F32, source order), written by
         /// `qpack convert --with-reference` for tensors stored in any scheme but f32 and keep.
         public var referenceSection: String? = nil

@@ -3,7 +3,7 @@ public enum ContainerFormat {
     public static let magic: [UInt8] = Array("QPACK\r\n".utf8) + [0x1A]
     public static let footerMagic: [UInt8] = Array("QPACKEND".utf8)
     public static let major: UInt16 = 1
-    public static let minor: UInt16 = 0
+    public static let minor: UInt16 = 1
     public static let headerSize = 64
     public static let footerSize = 64
     public static let alignment = 64

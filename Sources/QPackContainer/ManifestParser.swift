@@ -119,10 +119,15 @@ struct ManifestParser {
             let sourceBytes = try int(item, "source_bytes", subject)
             var layer: Int?
             if let l = optional(item, "layer"), let u = l.value.exactUInt64 { layer = Checked.int(u) }
+            let slot = try optional(item, "slot").map { n throws(ContainerError) in
+                guard let v = n.string else { throw fail(subject, n.offset, "slot must be a string") }
+                return v
+            }
             var t = ContainerFile.Tensor(
                 name: name, role: try string(item, "role", subject), layer: layer, sourceType: try string(item, "source_type", subject),
                 shape: shape, matrix: matrix, scheme: scheme, rule: try string(item, "rule", subject), section: sectionName,
                 sourceXXH64: try string(item, "source_xxh64", subject), sourceBytes: sourceBytes, layout: layout)
+            t.slot = slot
             let expected = try Self.expectedLength(t, elements: elements, subject: subject, offset: item.offset, fail: fail)
             guard expected == section.length else {
                 throw fail(subject, item.offset, "section '\(sectionName)' holds \(section.length) bytes, the scheme \(scheme.name) needs \(expected)")
@@ -178,28 +183,16 @@ struct ManifestParser {
             guard let v else { throw fail(subject, offset, "scheme \(t.scheme.name) needs \(what)") }
             return v
         }
-        switch t.scheme {
-        case .keep: return t.sourceBytes
-        case .f32: return 4 * elements
-        case .f16, .bf16: return 2 * elements
-        case let .qsi4c32(bl):
-            let m = try need(t.matrix, "a matrix"), l = try need(t.layout, "a layout")
-            let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
-            guard l.id == "qsi4c32p", l.blockLength == bl else { throw fail(subject, offset, "layout \(l.id) bl \(l.blockLength ?? 0) does not match \(t.scheme.name)") }
-            do { try Qsi4c32pPacker.validate(k: m.columns, blockLength: bl, tile: tile) } catch { throw fail(subject, offset, error.description) }
-            return Qsi4c32pPacker.packedSize(n: m.rows, k: m.columns, blockLength: bl, tile: tile)
-        case .qsi4cx:
-            let m = try need(t.matrix, "a matrix"), l = try need(t.layout, "a layout")
-            guard l.id == "qsi4cxp", 16 % (l.kr / l.sr) == 0 else { throw fail(subject, offset, "layout \(l.id) does not match qsi4cx") }
-            return Qsi4cxpPacker.packedSize(n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
-        case .qsi8cx:
-            let m = try need(t.matrix, "a matrix"), l = try need(t.layout, "a layout")
-            guard l.id == "qsi8cxp", l.sr == 1 else { throw fail(subject, offset, "layout \(l.id) does not match qsi8cx") }
-            return Qsi8cxpPacker.packedSize(n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
-        case .q4_0Repack:
-            let m = try need(t.matrix, "a matrix"), l = try need(t.layout, "a layout")
-            guard l.id == "qsi4c32pscalef16", m.columns % 32 == 0, 32 % l.kr == 0 else { throw fail(subject, offset, "layout \(l.id) does not match q4_0-repack") }
-            return Qsi4c32pScaleF16Packer.packedSize(n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
+        if let bytes = t.scheme.storedBytes(elements: elements, sourceBytes: t.sourceBytes, matrix: nil, tile: nil) { return bytes }
+        // A packed scheme: its family's layout, tile and size formula.
+        let family = try need(t.scheme.family, "a layout family")
+        let m = try need(t.matrix, "a matrix"), l = try need(t.layout, "a layout")
+        let bl = t.scheme.blockLength ?? 0
+        guard l.id == family.id, l.blockLength == t.scheme.blockLength else {
+            throw fail(subject, offset, "layout \(l.id) bl \(l.blockLength ?? 0) does not match \(t.scheme.name) (\(family.id))")
         }
+        let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
+        if let problem = family.tileProblem(m.columns, bl, tile) { throw fail(subject, offset, problem) }
+        return family.packedSize(m.rows, m.columns, bl, tile)
     }
 }

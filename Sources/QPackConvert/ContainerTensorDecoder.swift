@@ -42,29 +42,11 @@ public enum ContainerTensorDecoder {
                 throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "kept as \(t.sourceType); no float view")
             }
             return FloatBits.littleEndianFloats(bytes)
-        case let .qsi4c32(bl):
-            let (m, l) = (t.matrix!, t.layout!)
-            let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
-            return WeightQuantizer.dequantize(Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix)
-        case .qsi4cx:
-            let (m, l) = (t.matrix!, t.layout!)
-            return WeightQuantizer.dequantize(Qsi4cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)).matrix)
-        case .qsi8cx:
-            let (m, l) = (t.matrix!, t.layout!)
-            return WeightQuantizer.dequantize(Qsi8cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)).matrix)
-        case .q4_0Repack:
-            let (m, l) = (t.matrix!, t.layout!)
-            let blocks = Qsi4c32pScaleF16Packer.unpack(bytes, n: m.rows, k: m.columns, tile: KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
-            var out = [Float](repeating: 0, count: m.rows * m.columns)
-            for b in 0..<(blocks.count / 18) {
-                let d = FloatBits.halfToFloat(UInt16(blocks[18 * b]) | UInt16(blocks[18 * b + 1]) << 8)
-                for j in 0..<32 {
-                    let byte = blocks[18 * b + 2 + j % 16]
-                    let q = Int(j < 16 ? byte & 0x0F : byte >> 4) - 8
-                    out[32 * b + j] = d * Float(q)
-                }
+        default:
+            guard let family = t.scheme.family, let m = t.matrix, let l = t.layout else {
+                throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "\(t.scheme.name) needs a matrix and a layout")
             }
-            return out
+            return family.unpack(bytes, m.rows, m.columns, t.scheme.blockLength ?? 0, KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)).values
         }
     }
 }

@@ -55,7 +55,7 @@ public enum Converter {
                                options: ConvertOptions, progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }) throws(ConvertError) -> ConvertResult {
         guard !plan.hasErrors else { throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them") }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
-        let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile)
+        let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile, runnable: plan.runnable)
         let activations = try staticActivations(plan, options.calibration, checkpoint: checkpoint, file: fileName)
         let divisorsOf = activations.compactMapValues(\.divisors)
         let calibration = options.calibration
@@ -244,25 +244,16 @@ public enum Converter {
     static func tensorJSON(_ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint,
                            search: String, activation: ContainerStaticActivation?) -> JSONOut {
         var layout = JSONOut.null, quantization = JSONOut.null
-        if let id = e.layout, let t = e.tile {
-            var l: [(String, JSONOut)] = [("id", .string(id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
-            switch e.scheme {
-            case let .qsi4c32(bl): l.append(("bl", .int(bl)))
-            case .q4_0Repack: l.append(("bl", .int(32)))
-            default: break
-            }
+        if let family = e.scheme.family, let t = e.tile {
+            var l: [(String, JSONOut)] = [("id", .string(family.id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
+            if family.grouped, let bl = e.scheme.blockLength { l.append(("bl", .int(bl))) }
             layout = .object(l)
-            let scaleType: String
-            switch e.scheme {
-            case .qsi4c32: scaleType = "bf16"
-            case .q4_0Repack: scaleType = "f16"
-            default: scaleType = "f32"
-            }
-            quantization = .object([("scale_dtype", .string(scaleType)), ("scale_rounding", .string("nearest-even")),
-                                    ("search", .string(e.scheme == .q4_0Repack ? "none" : search)), ("nan", .string(e.nonFinite))])
+            quantization = .object([("scale_dtype", .string(family.scaleType)), ("scale_rounding", .string("nearest-even")),
+                                    ("search", .string(family.losslessSource != nil ? "none" : search)), ("nan", .string(e.nonFinite))])
         }
         var members: [(String, JSONOut)] = [
             ("name", .string(e.name)), ("role", .string(e.role.rawValue)), ("layer", e.layer.map { .int($0) } ?? .null),
+        ] + (e.slot.map { [("slot", JSONOut.string($0))] } ?? []) + [
             ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
             ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
             ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),

@@ -40,6 +40,13 @@ public struct ModelDescription: @unchecked Sendable {
     }
 
     public var architecture: String? { model?["architecture"]?.string }
+    /// False for files converted with --allow-unsupported: no graph may run them.
+    public var runnable: Bool { model?["runnable"]?.bool != false }
+    /// Why no graph can run this model, or nil when one can.
+    public var notRunnableReason: String? {
+        runnable ? nil : "\(fileName): converted with --allow-unsupported (architecture '\(architecture ?? "unknown")', "
+            + "\(model?["profile"]?.string ?? "no profile")): qpack cannot run or verify it"
+    }
     public var hyperparameters: JSONNode? { model?["hyperparameters"] }
     public func section(_ name: String) throws -> [UInt8] { try sectionBytes(name) }
 }

@@ -34,13 +34,18 @@ struct ModelMetadata {
         }
     }
 
-    static func collect(_ checkpoint: Checkpoint, path: String, profile: String) throws(ConvertError) -> ModelMetadata {
+    /// `runnable` false (converted with --allow-unsupported) adds `"runnable": false` to the
+    /// model object; runnable files carry no such member.
+    static func collect(_ checkpoint: Checkpoint, path: String, profile: String, runnable: Bool = true) throws(ConvertError) -> ModelMetadata {
+        var m: ModelMetadata
         switch checkpoint {
         case .safetensors, .sharded:
-            return try huggingFace(checkpoint, path: path, profile: profile)
+            m = try huggingFace(checkpoint, path: path, profile: profile)
         case let .gguf(g):
-            return try gguf(g, profile: profile)
+            m = try gguf(g, profile: profile)
         }
+        if !runnable, case let .object(members) = m.model { m.model = .object(members + [("runnable", .bool(false))]) }
+        return m
     }
 
     static func directory(of path: String) -> String {

@@ -42,6 +42,8 @@ public struct ContainerReport: Sendable, Codable, Equatable {
     public var producer: String
     public var target: String
     public var architecture: String?
+    /// False for files converted with --allow-unsupported (no graph runs them).
+    public var runnable = true
     public var hyperparameters: [String: String]
     public var tokenizer: String?
     public var sections: Int
@@ -126,12 +128,14 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             tensors.append(entry)
         }
         let total = file.sections.reduce(0) { $0 + $1.length }, stored = file.sections.reduce(0) { $0 + $1.storedLength }
-        return ContainerReport(
+        var report = ContainerReport(
             path: path, version: "\(file.major).\(file.minor)", fileBytes: file.fileSize, contentDigest: file.contentDigest,
             producer: [text(member(member(m, "producer"), "name")), text(member(member(m, "producer"), "version"))].compactMap { $0 }.joined(separator: " "),
             target: text(member(member(m, "target"), "name")) ?? "?", architecture: text(member(member(m, "model"), "architecture")),
             hyperparameters: hyper, tokenizer: tokenizer, sections: file.sections.count, sectionBytes: total, storedSectionBytes: stored,
             compressionRatio: total == 0 ? 1 : Double(stored) / Double(total), tensorCount: file.tensors.count,
             parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, schemes: order.map { schemes[$0]! }, tensors: tensors)
+        report.runnable = member(member(m, "model"), "runnable")?.bool != false
+        return report
     }
 }

@@ -1,97 +1,63 @@
 import QPackModel
 
-/// Recognises a checkpoint's architecture from its tensor names and gives every tensor a role
-/// and a layer index. Patterns compare dot-separated components: `#` is a layer number, `*` any
-/// one component.
+/// One architecture under one naming convention: recognises a checkpoint's tensor names and gives
+/// each its slot, role and layer. Built from the `ModelArchitecture` descriptors, so names live
+/// in one place. Patterns compare dot-separated components; `#` is a layer number.
 public struct ArchitectureProfile: Sendable, Hashable {
-    public let name: String
-    /// The names' convention (`hf` or `gguf`).
-    public let naming: String
-    let patterns: [(pattern: [Substring], role: TensorRole)]
-    /// Optional prefix some exports put before every name (`bert.`).
-    let optionalPrefix: String?
+    public let architecture: ModelArchitecture
+    public let naming: TensorNaming
+    let patterns: [(pattern: [Substring], slot: TensorSlot)]
+
+    public var name: String { architecture.name }
 
     public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.naming == b.naming }
-    public func hash(into h: inout Hasher) { h.combine(name); h.combine(naming) }
-
-    init(name: String, naming: String, optionalPrefix: String? = nil, _ table: [(String, TensorRole)]) {
-        self.name = name
-        self.naming = naming
-        self.optionalPrefix = optionalPrefix
-        self.patterns = table.map { ($0.0.split(separator: ".", omittingEmptySubsequences: false), $0.1) }
+    public func hash(into h: inout Hasher) {
+        h.combine(name)
+        h.combine(naming)
     }
 
-    public static let bert = ArchitectureProfile(name: "bert", naming: "hf", optionalPrefix: "bert.", [
-        ("embeddings.word_embeddings.weight", .embedding),
-        ("embeddings.position_embeddings.weight", .embedding),
-        ("embeddings.token_type_embeddings.weight", .embedding),
-        ("embeddings.LayerNorm.weight", .norm), ("embeddings.LayerNorm.bias", .norm),
-        ("embeddings.position_ids", .other),
-        ("encoder.layer.#.attention.self.query.weight", .linear),
-        ("encoder.layer.#.attention.self.key.weight", .linear),
-        ("encoder.layer.#.attention.self.value.weight", .linear),
-        ("encoder.layer.#.attention.self.*.bias", .bias),
-        ("encoder.layer.#.attention.output.dense.weight", .attentionOutput),
-        ("encoder.layer.#.attention.output.dense.bias", .bias),
-        ("encoder.layer.#.attention.output.LayerNorm.weight", .norm),
-        ("encoder.layer.#.attention.output.LayerNorm.bias", .norm),
-        ("encoder.layer.#.intermediate.dense.weight", .linear), ("encoder.layer.#.intermediate.dense.bias", .bias),
-        ("encoder.layer.#.output.dense.weight", .linear), ("encoder.layer.#.output.dense.bias", .bias),
-        ("encoder.layer.#.output.LayerNorm.weight", .norm), ("encoder.layer.#.output.LayerNorm.bias", .norm),
-        ("pooler.dense.weight", .linear), ("pooler.dense.bias", .bias),
-    ])
+    public init(_ architecture: ModelArchitecture, naming: TensorNaming) {
+        self.architecture = architecture
+        self.naming = naming
+        patterns = architecture.slots.compactMap { slot in
+            slot.names[naming].map { ($0.split(separator: ".", omittingEmptySubsequences: false), slot) }
+        }
+    }
 
-    public static let llamaHF = ArchitectureProfile(name: "llama", naming: "hf", [
-        ("model.embed_tokens.weight", .embedding),
-        ("model.layers.#.self_attn.q_proj.weight", .linear), ("model.layers.#.self_attn.k_proj.weight", .linear),
-        ("model.layers.#.self_attn.v_proj.weight", .linear), ("model.layers.#.self_attn.*.bias", .bias),
-        ("model.layers.#.self_attn.o_proj.weight", .attentionOutput),
-        ("model.layers.#.self_attn.rotary_emb.inv_freq", .other),
-        ("model.layers.#.mlp.gate_proj.weight", .linear), ("model.layers.#.mlp.up_proj.weight", .linear),
-        ("model.layers.#.mlp.down_proj.weight", .linear),
-        ("model.layers.#.input_layernorm.weight", .norm), ("model.layers.#.post_attention_layernorm.weight", .norm),
-        ("model.norm.weight", .norm),
-        ("lm_head.weight", .lmHead),
-    ])
+    /// Every supported architecture under every naming it has names for.
+    public static let builtIn: [ArchitectureProfile] = ModelArchitecture.supported.flatMap { a in
+        TensorNaming.allCases.filter { n in a.slots.contains { $0.names[n] != nil } }.map { n in ArchitectureProfile(a, naming: n) }
+    }
 
-    public static let llamaGGUF = ArchitectureProfile(name: "llama", naming: "gguf", [
-        ("token_embd.weight", .embedding),
-        ("blk.#.attn_q.weight", .linear), ("blk.#.attn_k.weight", .linear), ("blk.#.attn_v.weight", .linear),
-        ("blk.#.attn_q.bias", .bias), ("blk.#.attn_k.bias", .bias), ("blk.#.attn_v.bias", .bias),
-        ("blk.#.attn_output.weight", .attentionOutput), ("blk.#.attn_output.bias", .bias),
-        ("blk.#.ffn_gate.weight", .linear), ("blk.#.ffn_up.weight", .linear), ("blk.#.ffn_down.weight", .linear),
-        ("blk.#.attn_norm.weight", .norm), ("blk.#.ffn_norm.weight", .norm),
-        ("output_norm.weight", .norm),
-        ("output.weight", .lmHead),
-        ("rope_freqs.weight", .other),
-    ])
+    /// "llama (gguf names)", as plans and manifests record it.
+    public var label: String { "\(name) (\(naming.rawValue) names)" }
 
-    public static let builtIn: [ArchitectureProfile] = [.bert, .llamaHF, .llamaGGUF]
-
-    /// The role and layer of `name`, or nil if no pattern of this profile matches.
-    public func classify(_ name: String) -> (role: TensorRole, layer: Int?)? {
+    /// The slot, role and layer of `name`, or nil if no pattern of this profile matches.
+    public func classify(_ name: String) -> (slot: TensorSlot, layer: Int?)? {
         var stripped = Substring(name)
-        if let p = optionalPrefix, stripped.hasPrefix(p) { stripped = stripped.dropFirst(p.count) }
+        if naming == .huggingFace, let p = architecture.optionalPrefix, stripped.hasPrefix(p) { stripped = stripped.dropFirst(p.count) }
         let parts = stripped.split(separator: ".", omittingEmptySubsequences: false)
-        outer: for (pattern, role) in patterns where pattern.count == parts.count {
+        outer: for (pattern, slot) in patterns where pattern.count == parts.count {
             var layer: Int?
             for (p, c) in zip(pattern, parts) {
                 if p == "#" {
-                    guard let v = Int(c), v >= 0, !c.isEmpty, c.allSatisfy(\.isNumber) else { continue outer }
+                    guard !c.isEmpty, c.allSatisfy(\.isASCII), c.allSatisfy(\.isNumber), let v = Int(c), v >= 0 else { continue outer }
                     layer = v
-                } else if p != "*" && p != c {
+                } else if p != c {
                     continue outer
                 }
             }
-            return (role, layer)
+            return (slot, layer)
         }
         return nil
     }
 
-    /// The built-in profile that recognises the most names (at least half), or nil.
-    public static func recognize(_ names: [String]) -> ArchitectureProfile? {
-        let scored = builtIn.map { p in (p, names.filter { p.classify($0) != nil }.count) }
-        guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 > 0, best.1 * 2 >= names.count else { return nil }
+    /// Of `candidates`, the profile that recognises the most names (at least `minimumShare` of
+    /// them, and at least one), or nil.
+    public static func recognize(_ names: [String], among candidates: [ArchitectureProfile] = builtIn,
+                                 minimumShare: Double = 0.5) -> ArchitectureProfile? {
+        let scored = candidates.map { p in (p, names.filter { p.classify($0) != nil }.count) }
+        guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 > 0, Double(best.1) >= minimumShare * Double(names.count) else { return nil }
         return best.0
     }
 

@@ -8,28 +8,25 @@ public enum Planner {
     /// `activations` ("dynamic" or "static") applies to quantized linears whose rule does not
     /// say; `observer` is the static observer for rules without one; `smoothing` the smoothing
     /// strength of static linears whose rule does not give one.
-    public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, architectureHint: String? = nil,
-                            activations: String = "dynamic", observer: String = "percentile", smoothing: Double? = nil) -> QuantPlan {
-        let profile = ArchitectureProfile.recognize(inputs.map(\.name))
-        var diagnostics: [Diagnostic] = []
-        if profile == nil {
-            diagnostics.append(Diagnostic(severity: .warning, tensor: nil, rule: nil,
-                                          message: "no built-in profile recognises these tensor names; roles come from naming heuristics"))
-        }
+    /// `declared` is what the checkpoint says it is (label, block count); an unsupported or
+    /// incomplete model is an error unless `allowUnsupported`, which plans it as not runnable.
+    public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, declared: DeclaredModel = .unlabelled,
+                            allowUnsupported: Bool = false, activations: String = "dynamic", observer: String = "percentile",
+                            smoothing: Double? = nil) -> QuantPlan {
+        let check = ArchitectureCheck.check(inputs, declared: declared, allowUnsupported: allowUnsupported)
+        let profile = check.profile
+        var diagnostics = check.diagnostics
         let regexes: [String: Regex<AnyRegexOutput>] = Dictionary(uniqueKeysWithValues: rules.rules.compactMap { r in
             r.match.regex.flatMap { pattern in (try? Regex(pattern)).map { (r.name, $0) } }
         })
         var entries: [PlanEntry] = []
         for input in inputs {
-            var role: TensorRole, layer: Int?
+            var role: TensorRole, layer: Int?, slot: String?
             if let p = profile, let c = p.classify(input.name) {
-                (role, layer) = c
+                (role, layer, slot) = (c.slot.role, c.layer, c.slot.name)
             } else {
+                // Reported by the architecture check; roles guessed so the rest can be planned.
                 (role, layer) = ArchitectureProfile.heuristicRole(input.name, rank: input.shape.count)
-                if profile != nil {
-                    diagnostics.append(Diagnostic(severity: .note, tensor: input.name, rule: nil,
-                                                  message: "not in the \(profile!.name) profile; role '\(role.rawValue)' guessed from its name"))
-                }
             }
             guard let rule = rules.rules.first(where: { matches($0, input.name, role, layer, regexes[$0.name], architecture: profile?.name) }) else {
                 diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: nil,
@@ -37,6 +34,7 @@ public enum Planner {
                 continue
             }
             var (entry, diag) = decide(input, role: role, layer: layer, rule: rule, target: target)
+            entry?.slot = slot
             if entry?.scheme.isQuantized == true, entry?.matrix != nil, role != .embedding {
                 // A rule naming an observer asks for static ranges.
                 let mode = rule.activations ?? (rule.observer != nil ? "static" : activations)
@@ -62,7 +60,8 @@ public enum Planner {
             if let entry { entries.append(entry) }
             diagnostics.append(contentsOf: diag)
         }
-        return summarize(entries, inputs: inputs, profile: profile, rules: rules, target: target, diagnostics: diagnostics)
+        return summarize(entries, inputs: inputs, profile: profile, runnable: check.runnable, rules: rules, target: target,
+                         diagnostics: diagnostics)
     }
 
     static func matches(_ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?,
@@ -87,16 +86,18 @@ public enum Planner {
             return nil
         case .f32, .f16, .bf16:
             return input.decodable ? nil : "\(input.sourceType) values cannot be converted to float"
-        case .qsi4c32(let bl):
-            guard input.decodable else { return "\(input.sourceType) values cannot be quantized" }
+        default:
+            guard let family = scheme.family else { return "\(scheme.name) has no layout family" }
+            if let source = family.losslessSource {
+                guard input.sourceType == source else { return "\(scheme.name) needs a GGUF \(source) source, this one is \(input.sourceType)" }
+            } else if !input.decodable {
+                return "\(input.sourceType) values cannot be quantized"
+            }
             guard let m = input.matrix else { return "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)" }
-            return m.columns % bl == 0 ? nil : "K = \(m.columns) is not a multiple of the \(scheme.name) block length \(bl)"
-        case .qsi4cx, .qsi8cx:
-            guard input.decodable else { return "\(input.sourceType) values cannot be quantized" }
-            return input.matrix == nil ? "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)" : nil
-        case .q4_0Repack:
-            guard input.sourceType == "Q4_0" else { return "q4_0-repack needs a GGUF Q4_0 source, this one is \(input.sourceType)" }
-            return input.matrix == nil ? "q4_0-repack needs a 2-D tensor" : nil
+            if let bl = scheme.blockLength, m.columns % bl != 0 {
+                return "K = \(m.columns) is not a multiple of the \(scheme.name) block length \(bl)"
+            }
+            return nil
         }
     }
 
@@ -121,12 +122,12 @@ public enum Planner {
                                           message: "\(problem); using the fallback \(fallback.name)"))
         }
         var tile: KleidiAITileSpec?
-        if scheme.isQuantized {
-            guard let t = target.tile(for: scheme) else {
+        if let family = scheme.family {
+            guard let t = family.tile(for: target) else {
                 return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
                                          message: "target \(target.rawValue) has no kernel for \(scheme.name)")])
             }
-            tile = KleidiAITileSpec(nr: t.nr, kr: t.kr, sr: t.sr, kernels: t.kernels)
+            tile = KleidiAITileSpec(nr: t.tile.nr, kr: t.tile.kr, sr: t.tile.sr, kernels: t.kernels)
         }
         let lossless: Bool
         var note: String?
@@ -135,12 +136,12 @@ public enum Planner {
         case .f32: lossless = ["F32", "F16", "BF16"].contains(input.sourceType) || (input.ggmlOrder && input.decodable)
         case .f16: lossless = input.sourceType == "F16"
         case .bf16: lossless = input.sourceType == "BF16"
-        case .q4_0Repack:
-            lossless = true
-            note = "lossless: Q4_0 blocks moved bit for bit into the f16-scale layout"
-        default: lossless = false
+        default:
+            let source = scheme.family?.losslessSource
+            lossless = source != nil
+            if let source, let id = scheme.family?.id { note = "lossless: \(source) blocks moved bit for bit into the \(id) layout" }
         }
-        if input.ggmlOrder && input.decodable && scheme.isQuantized && scheme != .q4_0Repack && !["F32", "F16", "BF16"].contains(input.sourceType) {
+        if input.ggmlOrder && input.decodable && scheme.isQuantized && !lossless && !["F32", "F16", "BF16"].contains(input.sourceType) {
             note = "requantized from \(input.sourceType) (dequantized exactly first); error adds to the source's"
         }
         let entry = PlanEntry(
@@ -148,25 +149,17 @@ public enum Planner {
             matrix: input.matrix.map { [$0.rows, $0.columns] }, parameters: input.elementCount, scheme: scheme,
             requestedScheme: requested, fallbackReason: fallbackReason, rule: rule.name, why: rule.why,
             search: rule.search ?? "mse", nonFinite: rule.nonFinite ?? "error",
-            layout: KernelTarget.layoutID(for: scheme), tile: tile,
+            layout: scheme.family?.id, tile: tile,
             storedBytes: storedBytes(input, scheme, tile), lossless: lossless, note: note)
         return (entry, diagnostics)
     }
 
     static func storedBytes(_ input: PlanInput, _ scheme: WeightScheme, _ tile: KleidiAITileSpec?) -> Int {
-        let t = tile.map { KleidiAITile(nr: $0.nr, kr: $0.kr, sr: $0.sr) }
-        switch scheme {
-        case .keep: return input.byteCount
-        case .f32: return 4 * input.elementCount
-        case .f16, .bf16: return 2 * input.elementCount
-        case .qsi4c32(let bl): return Qsi4c32pPacker.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, blockLength: bl, tile: t!)
-        case .qsi4cx: return Qsi4cxpPacker.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, tile: t!)
-        case .qsi8cx: return Qsi8cxpPacker.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, tile: t!)
-        case .q4_0Repack: return Qsi4c32pScaleF16Packer.packedSize(n: input.matrix!.rows, k: input.matrix!.columns, tile: t!)
-        }
+        scheme.storedBytes(elements: input.elementCount, sourceBytes: input.byteCount, matrix: input.matrix,
+                           tile: tile.map { KleidiAITile(nr: $0.nr, kr: $0.kr, sr: $0.sr) }) ?? 0
     }
 
-    static func summarize(_ entries: [PlanEntry], inputs: [PlanInput], profile: ArchitectureProfile?, rules: RuleSet,
+    static func summarize(_ entries: [PlanEntry], inputs: [PlanInput], profile: ArchitectureProfile?, runnable: Bool, rules: RuleSet,
                           target: KernelTarget, diagnostics: [Diagnostic]) -> QuantPlan {
         var order: [String] = []
         var byScheme: [String: (t: Int, p: Int, b: Int)] = [:]
@@ -183,7 +176,7 @@ public enum Planner {
         let params = entries.reduce(0) { $0 + $1.parameters }
         let bytes = entries.reduce(0) { $0 + $1.storedBytes }
         return QuantPlan(
-            profile: profile.map { "\($0.name) (\($0.naming) names)" } ?? "unrecognised",
+            profile: profile?.label ?? "unrecognised", architecture: runnable ? profile?.name : nil, runnable: runnable,
             rules: rules.origin, target: target, entries: entries, diagnostics: diagnostics, coverage: coverage,
             totalTensors: inputs.count, totalParameters: inputs.reduce(0) { $0 + $1.elementCount },
             sourceBytes: inputs.reduce(0) { $0 + $1.byteCount }, expectedTensorBytes: bytes,

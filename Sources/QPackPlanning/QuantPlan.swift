@@ -37,8 +37,12 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     public let rule: String?
     public let message: String
 
-    public var description: String {
-        var s = severity.rawValue + ": "
+    /// "warning: tensor 'x': message (rule 'r')".
+    public var description: String { severity.rawValue + ": " + detail }
+
+    /// The message without its level, for callers that print the level themselves.
+    public var detail: String {
+        var s = ""
         if let tensor { s += "tensor '\(tensor)': " }
         s += message
         if let rule { s += " (rule '\(rule)')" }
@@ -51,6 +55,9 @@ public struct PlanEntry: Sendable, Hashable, Codable {
     public let name: String
     public let role: TensorRole
     public let layer: Int?
+    /// The tensor's canonical place in its architecture's graph (`attention.query.weight`), nil
+    /// when the architecture does not know it.
+    public var slot: String? = nil
     public let sourceType: String
     public let shape: [Int]
     /// [N, K] for matrices.
@@ -121,6 +128,10 @@ public struct SchemeCoverage: Sendable, Hashable, Codable {
 /// The whole plan: one entry per tensor, in checkpoint order, plus diagnostics and coverage.
 public struct QuantPlan: Sendable, Hashable, Codable {
     public let profile: String
+    /// The supported architecture the graphs run this model as; nil when it is not runnable.
+    public let architecture: String?
+    /// False when converted with --allow-unsupported despite an architecture check error.
+    public let runnable: Bool
     public let rules: String
     public let target: KernelTarget
     public var entries: [PlanEntry]

@@ -65,6 +65,7 @@ public final class BERTModel {
             }
             return Int(v)
         }
+        if let why = file.notRunnableReason { throw LoadError(description: why) }
         guard file.architecture == "bert" else {
             throw LoadError(description: "\(file.fileName): not a BERT encoder (architecture \(file.architecture ?? "unknown"))")
         }

@@ -58,37 +58,21 @@ public enum LayoutCheck {
         case .bf16:
             // Zero's exponent is Int.min: clamp to the smallest normal's before subtracting.
             return reference.map { s in Float(sign: .plus, exponent: max(s.exponent, -126) - 8, significand: 1) }
-        case .qsi4c32, .qsi4cx, .qsi8cx:
-            let m = t.matrix!, l = t.layout!
-            let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
-            let bytes = try file.sectionBytes(t.section)
-            let group: Int, scales: [Float], qmax: Float
-            switch t.scheme {
-            case let .qsi4c32(bl):
-                group = bl
-                scales = Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix.scales
-                    .map { Float(bitPattern: UInt32($0) << 16) }
-                qmax = 7
-            case .qsi4cx:
-                group = m.columns
-                scales = Qsi4cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
-                qmax = 7
-            default:
-                group = m.columns
-                scales = Qsi8cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
-                qmax = 127
-            }
+        default:
+            guard let family = t.scheme.family, let m = t.matrix, let l = t.layout else { return [Float](repeating: 0, count: reference.count) }
+            // A lossless repack holds the source's values exactly.
+            if family.losslessSource != nil { return [Float](repeating: 0, count: reference.count) }
+            let w = family.unpack(try file.sectionBytes(t.section), m.rows, m.columns, t.scheme.blockLength ?? 0,
+                                  KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
             var bounds = [Float](repeating: 0, count: reference.count)
-            for (gi, start) in stride(from: 0, to: reference.count, by: group).enumerated() {
-                let range = start..<min(start + group, reference.count)
+            for (gi, start) in stride(from: 0, to: reference.count, by: w.groupLength).enumerated() {
+                let range = start..<min(start + w.groupLength, reference.count)
                 let absmax = reference[range].map { abs($0) }.max() ?? 0
-                let s = scales[gi]
-                let b = max(s / 2, absmax - qmax * s) + 4 * absmax * Float.ulpOfOne
+                let s = w.scales[gi]
+                let b = max(s / 2, absmax - w.qmax * s) + 4 * absmax * Float.ulpOfOne
                 for i in range { bounds[i] = b }
             }
             return bounds
-        case .q4_0Repack:
-            return [Float](repeating: 0, count: reference.count)  // lossless
         }
     }
 }

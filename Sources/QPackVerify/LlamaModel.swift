@@ -53,6 +53,7 @@ public final class LlamaModel {
     }
 
     public static func config(from file: ModelDescription) throws(BERTModel.LoadError) -> Config {
+        if let why = file.notRunnableReason { throw BERTModel.LoadError(description: why) }
         guard file.architecture == "llama" else {
             throw BERTModel.LoadError(description: "\(file.fileName): not a llama model")
         }

@@ -116,9 +116,9 @@ struct CalibrationCLITests {
         let model = TestPaths.fixture("gguf/types.gguf"), rules = TestPaths.fixture("qpack/rules.yaml")
         #expect(try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--smooth", "0.75"]).status == 64)
         #expect(try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "1.5"]).status == 64)
-        let ok = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5"])
+        let ok = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--allow-unsupported"])
         #expect(ok.status == 0 && ok.stdout.contains("6 smoothed"), "\(ok.stdout)")
-        let json = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--json"])
+        let json = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--json", "--allow-unsupported"])
         let entries = try StrictJSONParser.parse(Array(json.stdout.utf8))["plan"]?["entries"]?.items ?? []
         #expect(entries.filter { $0["smoothing"]?.double == 0.5 }.count == 6)  // not the lossless Q4_0 repack
     }

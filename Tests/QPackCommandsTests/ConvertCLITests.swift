@@ -14,7 +14,7 @@ func scratchDirectory(_ label: String) throws -> String {
     @Test func planJSONAndPrintRules() throws {
         let rules = try CLI.run(["plan", "--print-rules"])
         #expect(rules.status == 0 && rules.stdout.contains("name: linear-int4"))
-        let r = try CLI.run(["plan", TestPaths.fixture("gguf/types.gguf"), "--json"])
+        let r = try CLI.run(["plan", TestPaths.fixture("gguf/types.gguf"), "--json", "--allow-unsupported"])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
         #expect(doc["schema"]?.string == "qpack-plan/1")
@@ -45,11 +45,11 @@ func scratchDirectory(_ label: String) throws -> String {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/t.qpack"
         try "previous".write(toFile: out, atomically: true, encoding: .utf8)
-        let r = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out])
+        let r = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--allow-unsupported"])
         #expect(r.status == 64)
         #expect(r.stderr.contains("already exists (use --force"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "previous")
-        let forced = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--force", "--quiet"])
+        let forced = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--force", "--quiet", "--allow-unsupported"])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(forced.stdout.isEmpty)
         let inspected = try CLI.run(["inspect", out, "--json"])
@@ -70,7 +70,7 @@ func scratchDirectory(_ label: String) throws -> String {
         let shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]
         for (flag, member) in [([], "xxh64"), (["--input-digest", "sha256"], "sha256")] {
             let out = dir + "/\(member).qpack"
-            let r = try CLI.run(["convert", model, "-o", out, "--quiet"] + flag)
+            let r = try CLI.run(["convert", model, "-o", out, "--quiet", "--allow-unsupported"] + flag)
             #expect(r.status == 0, "\(r.stderr)")
             let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
             func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[at + $1]) << (8 * $1) } }
@@ -107,7 +107,7 @@ func scratchDirectory(_ label: String) throws -> String {
         let dir = try scratchDirectory("full")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/t.qpack"
-        let r = try CLI.run(["--sh-ulimit-f", "8", "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out])
+        let r = try CLI.run(["--sh-ulimit-f", "8", "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--allow-unsupported"])
         #expect(r.status == 74, "\(r.stderr)")
         #expect(r.stderr.contains("t.qpack") && r.stderr.contains("write failed") && r.stderr.contains("File too large"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)

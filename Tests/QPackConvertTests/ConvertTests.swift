@@ -11,7 +11,7 @@ import QPackTestSupport
 func convert(_ modelPath: String, rules: RuleSet = DefaultRules.ruleSet, target: KernelTarget = .neonI8mm,
              to output: String, jobs: Int = 2, compress: Bool = false, withReference: Bool = false) throws -> (QuantPlan, ConvertResult) {
     let checkpoint = try Checkpoint.open(path: modelPath)
-    let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target)
+    let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target, allowUnsupported: true)
     var options = ConvertOptions(target: target, compress: compress, jobs: jobs)
     options.withReference = withReference
     let result = try Converter.convert(checkpoint, path: modelPath, plan: plan, rules: rules, output: output, options: options)

@@ -1,5 +1,6 @@
 import Testing
 import QPackModel
+import QPackPacking
 import QPackReaders
 import QPackTestSupport
 @testable import QPackConvert
@@ -32,7 +33,7 @@ import QPackTestSupport
                       "blk.3.attn_q.weight", "blk.3.attn_k.weight"].map {
             PlanInput(name: $0, sourceType: "F32", shape: [128, 64], elementCount: 8192, byteCount: 32768, ggmlOrder: true, decodable: true)
         }
-        let plan = Planner.plan(inputs, rules: rules, target: .neonI8mm)
+        let plan = Planner.plan(inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(plan.entries.map(\.rule) == ["early-ffn-int8", "early-ffn-int8", "rest", "early-ffn-int8", "q-regex", "rest"])
         #expect(plan.entries[4].scheme == .qsi4c32(blockLength: 64))
         #expect(plan.entries[4].matrix == [64, 128])
@@ -50,12 +51,12 @@ import QPackTestSupport
         func input(_ name: String) -> PlanInput {
             PlanInput(name: name, sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true)
         }
-        let llama = Planner.plan(["blk.0.attn_q.weight", "blk.0.ffn_up.weight", "token_embd.weight"].map(input), rules: rules, target: .neonI8mm)
+        let llama = Planner.plan(["blk.0.attn_q.weight", "blk.0.ffn_up.weight", "token_embd.weight"].map(input), rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(llama.entries.map(\.rule) == ["llama-only", "llama-only", "rest"])
         let bert = Planner.plan(["encoder.layer.0.attention.self.query.weight", "encoder.layer.0.intermediate.dense.weight"].map(input),
-                                rules: rules, target: .neonI8mm)
+                                rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(bert.entries.map(\.rule) == ["bert-only", "bert-only"])
-        let unknown = Planner.plan(["foo.0.proj.weight", "foo.1.proj.weight"].map(input), rules: rules, target: .neonI8mm)
+        let unknown = Planner.plan(["foo.0.proj.weight", "foo.1.proj.weight"].map(input), rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(unknown.entries.map(\.rule) == ["rest", "rest"])
     }
 
@@ -95,7 +96,7 @@ import QPackTestSupport
 
     @Test func shapeMisfitWithoutFallbackIsAnErrorNamingTheNumbers() throws {
         let rules = try RuleSet.parse("version: 1\nrules: [{name: int4, scheme: qsi4c32}]", origin: "r")
-        let plan = Planner.plan([input("w", [16, 33])], rules: rules, target: .neonDotprod)
+        let plan = Planner.plan([input("w", [16, 33])], rules: rules, target: .neonDotprod, allowUnsupported: true)
         #expect(plan.hasErrors)
         #expect(plan.entries.isEmpty)
         #expect(plan.diagnostics.first { $0.severity == .error }?.description ==
@@ -103,7 +104,7 @@ import QPackTestSupport
     }
 
     @Test func fallbackIsUsedAndShown() throws {
-        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [16, 33])], rules: DefaultRules.ruleSet, target: .neonDotprod)
+        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [16, 33])], rules: DefaultRules.ruleSet, target: .neonDotprod, allowUnsupported: true)
         #expect(!plan.hasErrors)
         let e = try #require(plan.entries.first)
         #expect(e.scheme == .qsi4cx)
@@ -114,15 +115,15 @@ import QPackTestSupport
 
     @Test func integerTensorsCannotBeQuantized() throws {
         let rules = try RuleSet.parse("version: 1\nrules: [{name: all-int8, scheme: qsi8cx}]", origin: "r")
-        let plan = Planner.plan([input("ids", [1, 512], type: "I64", decodable: false)], rules: rules, target: .neonDotprod)
+        let plan = Planner.plan([input("ids", [1, 512], type: "I64", decodable: false)], rules: rules, target: .neonDotprod, allowUnsupported: true)
         #expect(plan.diagnostics.first { $0.severity == .error }?.message.contains("I64 values cannot be quantized") == true)
     }
 
     @Test func sizesFollowTheKleidiAIFormulas() throws {
-        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [1536, 384])], rules: DefaultRules.ruleSet, target: .neonI8mm)
+        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [1536, 384])], rules: DefaultRules.ruleSet, target: .neonI8mm, allowUnsupported: true)
         // nr 8: 192 panels of 8 * (12 blocks * (16 + 2) + 8) bytes
         #expect(plan.entries[0].storedBytes == 192 * 8 * (12 * 18 + 8))
-        #expect(plan.entries[0].tile == KleidiAITileSpec(nr: 8, kr: 16, sr: 2, kernels: KernelTarget.neonI8mm.tile(for: .qsi4c32(blockLength: 32))!.kernels))
+        #expect(plan.entries[0].tile == KleidiAITileSpec(nr: 8, kr: 16, sr: 2, kernels: LayoutFamily.qsi4c32p.tile(for: .neonI8mm)!.kernels))
     }
 }
 
@@ -181,9 +182,9 @@ struct RealModelPlanTests {
           - {name: norms, match: {role: norm}, scheme: f32}
           - {name: rest, scheme: qsi8cx}
         """, origin: "t.yaml")
-        let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm)
+        let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(dynamic.entries.map(\.activations) == ["dynamic", "static:entropy", "none"])
-        let stat = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "percentile(99.9)")
+        let stat = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "percentile(99.9)")
         #expect(stat.entries.map(\.activations) == ["static:percentile(99.9)", "static:entropy", "none"])
         for bad in ["{name: x, scheme: qsi8cx, activations: sometimes}", "{name: x, scheme: qsi8cx, observer: max}",
                     "{name: x, scheme: qsi8cx, activations: dynamic, observer: minmax}", "{name: x, scheme: qsi8cx, percentile: 99}",
@@ -202,11 +203,11 @@ struct RealModelPlanTests {
           - {name: norms, match: {role: norm}, scheme: f32}
           - {name: rest, scheme: qsi8cx}
         """, origin: "t.yaml")
-        let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm)
+        let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(dynamic.entries.map(\.smoothing) == [nil, 0.8, nil])
-        let all = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "minmax", smoothing: 0.6)
+        let all = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "minmax", smoothing: 0.6)
         #expect(all.entries.map(\.smoothing) == [0.6, 0.8, nil] && !all.hasErrors)
-        let wrong = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "entropy", smoothing: 0.6)
+        let wrong = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "entropy", smoothing: 0.6)
         #expect(wrong.hasErrors)
         #expect(wrong.diagnostics.contains { $0.tensor == "blk.0.attn_q.weight" && $0.message.contains("smoothing needs the minmax observer") })
         for bad in ["{name: x, scheme: qsi8cx, smooth: 0}", "{name: x, scheme: qsi8cx, smooth: 1.5}", "{name: x, scheme: qsi8cx, smooth: strong}",

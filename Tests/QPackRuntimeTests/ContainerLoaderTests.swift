@@ -69,7 +69,7 @@ import QPackVerify
             ("gguf/aligned64.gguf", DefaultRules.ruleSet, KernelTarget.neonI8mm, true, "tiny.qpack"),
         ] {
             let checkpoint = try Checkpoint.open(path: TestPaths.fixture(source))
-            let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target)
+            let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target, allowUnsupported: true)
             _ = try Converter.convert(checkpoint, path: TestPaths.fixture(source), plan: plan, rules: rules, output: dir + "/" + name,
                                       options: ConvertOptions(target: target, compress: compress, jobs: 2))
             #expect(try TestPaths.read(dir + "/" + name) == TestPaths.read(TestPaths.fixture("qpack/" + name)), "\(name)")
@@ -77,12 +77,12 @@ import QPackVerify
         // Static activations from a .qcal file that generate.py wrote from the spec alone.
         let stats = try CalibrationStats.read(path: TestPaths.fixture("calibration/types.qcal"))
         let checkpoint = try Checkpoint.open(path: TestPaths.fixture("gguf/types.gguf"))
-        let plan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, activations: "static", observer: "minmax")
+        let plan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "minmax")
         var options = ConvertOptions(target: .neonI8mm, jobs: 2)
         options.calibration = stats
         _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: plan, rules: fixtureRules, output: dir + "/static.qpack", options: options)
         #expect(try TestPaths.read(dir + "/static.qpack") == TestPaths.read(TestPaths.fixture("qpack/static.qpack")), "static.qpack")
-        let smoothPlan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, activations: "static", observer: "minmax", smoothing: 0.5)
+        let smoothPlan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "minmax", smoothing: 0.5)
         _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: smoothPlan, rules: fixtureRules, output: dir + "/smoothed.qpack", options: options)
         #expect(try TestPaths.read(dir + "/smoothed.qpack") == TestPaths.read(TestPaths.fixture("qpack/smoothed.qpack")), "smoothed.qpack")
     }

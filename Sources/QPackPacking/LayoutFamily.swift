@@ -1,0 +1,89 @@
+import QPackModel
+
+/// One KleidiAI packed-weight layout family as data: which schemes it holds, its tile for each
+/// kernel target, its size formula, the shapes it accepts, how to read it back, and which
+/// activation packer its kernels take. The planner, encoder, container reader, layout check,
+/// inspect and budget ladder read these rows; the C runtime has the matching rows in
+/// `qp_layouts.c`. Adding a family adds a row here (docs/architecture.md).
+public struct LayoutFamily: Sendable {
+    /// KleidiAI's layout identifier (`qsi4c32p`).
+    public let id: String
+    /// Bits per stored weight code.
+    public let codeBits: Int
+    /// The scales' type, as the manifest records it (`bf16`, `f32`, `f16`).
+    public let scaleType: String
+    /// Values per scale along K: nil per output channel, else the scheme's block length.
+    public let grouped: Bool
+    /// The GGUF type whose blocks this family holds bit for bit (a lossless repack), nil when it
+    /// is quantized from float values.
+    public let losslessSource: String?
+    /// The LHS packer the family's kernels take (`qai8dxp`).
+    public let activationPacker: String
+    /// Tile and micro-kernel names per target (GEMV first, then GEMM).
+    public let tiles: [KernelTarget: TargetTile]
+    /// Packed bytes for N x K with block length `bl` (ignored when not grouped).
+    public let packedSize: @Sendable (_ n: Int, _ k: Int, _ bl: Int, _ tile: KleidiAITile) -> Int
+    /// Why a tile read from a file cannot be this family's, or nil.
+    public let tileProblem: @Sendable (_ k: Int, _ bl: Int, _ tile: KleidiAITile) -> String?
+    /// The stored values and their quantization groups, read back from packed bytes.
+    public let unpack: @Sendable (_ packed: [UInt8], _ n: Int, _ k: Int, _ bl: Int, _ tile: KleidiAITile) -> UnpackedWeights
+
+    public struct TargetTile: Sendable, Hashable {
+        public let tile: KleidiAITile
+        public let kernels: [String]
+    }
+
+    public func tile(for target: KernelTarget) -> TargetTile? { tiles[target] }
+}
+
+/// Weights read back from a packed layout: the values exactly as the kernels see them, and the
+/// scale of each group of `groupLength` consecutive values of a row (for error bounds).
+public struct UnpackedWeights: Sendable {
+    public var values: [Float]
+    public var groupLength: Int
+    public var scales: [Float]
+    /// The largest code magnitude (7 for int4, 127 for int8).
+    public var qmax: Float
+}
+
+extension LayoutFamily {
+    /// Every packed layout family qpack writes and the runtime runs.
+    public static let all: [LayoutFamily] = [.qsi4c32p, .qsi4cxp, .qsi8cxp, .qsi4c32pscalef16]
+
+    public static func named(_ id: String) -> LayoutFamily? { all.first { $0.id == id } }
+}
+
+extension WeightScheme {
+    /// The packed layout family holding this scheme; nil for float and kept tensors.
+    public var family: LayoutFamily? {
+        switch self {
+        case .qsi4c32: return .qsi4c32p
+        case .qsi4cx: return .qsi4cxp
+        case .qsi8cx: return .qsi8cxp
+        case .q4_0Repack: return .qsi4c32pscalef16
+        case .f32, .f16, .bf16, .keep: return nil
+        }
+    }
+
+    /// Values per scale along K for block schemes, nil otherwise.
+    public var blockLength: Int? {
+        switch self {
+        case let .qsi4c32(bl): return bl
+        case .q4_0Repack: return 32
+        default: return nil
+        }
+    }
+
+    /// Bytes this scheme stores for a tensor of `elements` values, `sourceBytes` source bytes and
+    /// (packed schemes) an N x K matrix with `tile`.
+    public func storedBytes(elements: Int, sourceBytes: Int, matrix: (rows: Int, columns: Int)?, tile: KleidiAITile?) -> Int? {
+        switch self {
+        case .keep: return sourceBytes
+        case .f32: return 4 * elements
+        case .f16, .bf16: return 2 * elements
+        default:
+            guard let f = family, let m = matrix, let tile else { return nil }
+            return f.packedSize(m.rows, m.columns, blockLength ?? 0, tile)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import QPackBinary
+import QPackModel
+import QPackTestSupport
+import Testing
+
+/// Checkpoints qpack cannot run are refused by `plan` and `convert` (exit 65, naming the
+/// architecture or the tensors), converted only with --allow-unsupported, and then refused by
+/// `verify`. The fixtures are tiny, well-formed files written by gguf-py and safetensors.
+@Suite struct ArchitectureCLITests {
+    static let unsupported: [(path: String, label: String, source: String)] = [
+        ("architectures/gemma3.gguf", "gemma3", "general.architecture"),
+        ("architectures/qwen2/model.safetensors", "qwen2", "config.json model_type"),
+    ]
+
+    @Test(arguments: unsupported)
+    func unsupportedArchitectureIsRefusedUnlessAllowed(_ c: (path: String, label: String, source: String)) throws {
+        let dir = try scratchDirectory("arch")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = TestPaths.fixture(c.path)
+        let plan = try CLI.run(["plan", model])
+        #expect(plan.status == 65)
+        #expect(plan.stderr.contains("architecture '\(c.label)'") && plan.stderr.contains(c.source))
+        #expect(plan.stderr.contains("supported: bert, llama"), "\(plan.stderr)")
+        #expect(!plan.stderr.contains("error: error:") && plan.stderr.components(separatedBy: "error:").count == 2, "level printed once: \(plan.stderr)")
+
+        let out = dir + "/m.qpack"
+        let refused = try CLI.run(["convert", model, "-o", out])
+        #expect(refused.status == 65 && refused.stderr.contains("architecture '\(c.label)'"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty, "no output when refused")
+
+        let allowed = try CLI.run(["convert", model, "-o", out, "--allow-unsupported", "--quiet"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        let inspected = try CLI.run(["inspect", out, "--json"])
+        let doc = try #require(try StrictJSONParser.parse(Array(inspected.stdout.utf8))["inputs"]?.items.first)
+        #expect(doc["architecture"]?.string == c.label)
+        #expect(doc["runnable"]?.bool == false)
+        #expect(try CLI.run(["inspect", out]).stdout.contains("not runnable"))
+
+        let verify = try CLI.run(["verify", out, "--source", model, "--run-sample", "hello"])
+        #expect(verify.status == 65)
+        #expect(verify.stderr.contains("--allow-unsupported") && verify.stderr.contains("cannot run"), "\(verify.stderr)")
+    }
+
+    /// One shard of a sharded BERT lacks tensors its graph needs: refused, naming them (the
+    /// config's two layers tell which), and pointing at the index; the index itself converts.
+    @Test func oneShardIsRefusedNamingTheMissingTensors() throws {
+        let dir = try scratchDirectory("shard")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = try CLI.run(["convert", TestPaths.fixture("architectures/bert-sharded/model-00001-of-00002.safetensors"), "-o", dir + "/a.qpack"])
+        #expect(first.status == 65)
+        #expect(first.stderr.contains("16 tensors the bert graph needs are missing"), "\(first.stderr)")
+        #expect(first.stderr.contains("'encoder.layer.1.attention.self.query.weight'"))
+        #expect(first.stderr.contains("one shard of model.safetensors.index.json"))
+        let second = try CLI.run(["plan", TestPaths.fixture("architectures/bert-sharded/model-00002-of-00002.safetensors")])
+        #expect(second.status == 65 && second.stderr.contains("'embeddings.word_embeddings.weight'"), "\(second.stderr)")
+        let whole = try CLI.run(["convert", TestPaths.fixture("architectures/bert-sharded/model.safetensors.index.json"), "-o", dir + "/b.qpack", "-q"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["b.qpack"])
+    }
+
+    /// Every tensor of a supported model is written with its slot (container 1.1), so readers
+    /// need no naming convention: the sharded BERT's slots are the ones its names map to.
+    @Test func everyTensorRecordsItsSlot() throws {
+        let dir = try scratchDirectory("slots")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/b.qpack"
+        #expect(try CLI.run(["convert", TestPaths.fixture("architectures/bert-sharded/model.safetensors.index.json"), "-o", out, "-q"]).status == 0)
+        let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+        func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[at + $1]) << (8 * $1) } }
+        #expect(file[10] == 1 && file[11] == 0, "minor version 1")
+        let manifest = try StrictJSONParser.parse(Array(file[u64(16)..<(u64(16) + u64(24))]))
+        let tensors = try #require(manifest["tensors"]?.items)
+        #expect(manifest["model"]?["runnable"] == nil)
+        let slots = Dictionary(uniqueKeysWithValues: tensors.map { ($0["name"]?.string ?? "", $0["slot"]?.string) })
+        #expect(slots["embeddings.word_embeddings.weight"] == "token_embeddings")
+        #expect(slots["encoder.layer.1.intermediate.dense.weight"] == "ffn.up.weight")
+        #expect(slots["encoder.layer.0.attention.output.LayerNorm.bias"] == "attention_norm.bias")
+        #expect(slots["pooler.dense.weight"] == "pooler.weight")
+        #expect(slots.values.allSatisfy { $0 != nil })
+    }
+
+    /// The slot table of Formats/qpack-container.md §4.7.1 is the descriptors' table, row by row.
+    @Test func specSlotTableMatchesTheDescriptors() throws {
+        let spec = String(decoding: try TestPaths.read(TestPaths.repoRoot + "/Formats/qpack-container.md"), as: UTF8.self)
+        let rows = spec.split(separator: "\n").filter { $0.hasPrefix("| `bert` |") || $0.hasPrefix("| `llama` |") }.map { line in
+            line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "") }
+        }
+        var expected: [[String]] = []
+        for a in ModelArchitecture.supported {
+            for s in a.slots {
+                expected.append([a.name, s.name, s.perLayer ? "yes" : "no", s.required ? "yes" : "no",
+                                 s.names[.huggingFace] ?? "—", s.names[.gguf] ?? "—"])
+            }
+        }
+        #expect(rows == expected)
+    }
+}
