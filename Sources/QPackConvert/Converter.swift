@@ -54,6 +54,7 @@ public enum Converter {
     public static func convert(_ checkpoint: Checkpoint, path: String, plan: QuantPlan, rules: RuleSet, output: String,
                                options: ConvertOptions, progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }) throws(ConvertError) -> ConvertResult {
         guard !plan.hasErrors else { throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them") }
+        let plan = plan.applying(nonFinite: options.nonFinite?.rawValue, search: options.search?.name)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile, runnable: plan.runnable)
         let activations = try staticActivations(plan, options.calibration, checkpoint: checkpoint, file: fileName)

@@ -69,8 +69,10 @@ public struct PlanEntry: Sendable, Hashable, Codable {
     public let fallbackReason: String?
     public let rule: String
     public let why: String?
-    public let search: String
-    public let nonFinite: String
+    /// The scale search (`absmax`, `mse`, `importance`) and NaN/Inf policy (`error`, `zero`):
+    /// the rule's, or the command line's override once applied (`QuantPlan.applying`).
+    public var search: String
+    public var nonFinite: String
     /// KleidiAI layout and tile, for quantized schemes.
     public let layout: String?
     public let tile: KleidiAITileSpec?
@@ -144,4 +146,17 @@ public struct QuantPlan: Sendable, Hashable, Codable {
     public let bitsPerWeight: Double
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// The plan with command-line overrides of every rule's NaN policy and scale search written
+    /// into its entries, so what the manifest records is what the encoder does.
+    public func applying(nonFinite: String?, search: String?) -> QuantPlan {
+        var p = self
+        p.entries = entries.map { e in
+            var e = e
+            if let nonFinite { e.nonFinite = nonFinite }
+            if let search { e.search = search }
+            return e
+        }
+        return p
+    }
 }

@@ -101,6 +101,26 @@ func scratchDirectory(_ label: String) throws -> String {
         #expect(bad.status == 64 && bad.stderr.contains("--input-digest must be xxh64 or sha256"))
     }
 
+    /// `--nan zero` overrides every rule's policy, and the manifest records the override on
+    /// every packed tensor (it recorded the rules' `error` while the provenance said `zero`).
+    @Test func nanOverrideIsRecordedOnEveryTensor() throws {
+        let dir = try scratchDirectory("nan")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (flag, expected) in [([String](), "error"), (["--nan", "zero"], "zero")] {
+            let out = dir + "/\(expected).qpack"
+            let r = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "-q", "--allow-unsupported",
+                                 "--rules", TestPaths.fixture("qpack/rules.yaml")] + flag)
+            #expect(r.status == 0, "\(r.stderr)")
+            let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+            func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[at + $1]) << (8 * $1) } }
+            let manifest = try StrictJSONParser.parse(Array(file[u64(16)..<(u64(16) + u64(24))]))
+            let policies = (manifest["tensors"]?.items ?? []).compactMap { $0["quantization"]?["nan"]?.string }
+            #expect(policies.count >= 5, "packed tensors carry a policy")
+            #expect(policies.allSatisfy { $0 == expected }, "\(policies)")
+            #expect(manifest["provenance"]?["options"]?["nan"]?.string == (flag.isEmpty ? "per rule" : "zero"))
+        }
+    }
+
     /// A full disk (simulated with a file-size limit: writes fail with EFBIG) gives a clear
     /// error, exit 74, and leaves no partial output and no temporary file.
     @Test func fullDiskIsAClearErrorAndLeavesNothing() throws {
