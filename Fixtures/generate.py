@@ -212,6 +212,26 @@ def architectures(out, rng):
             "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
     write(f"{d}/bert-sharded/config.json", (json.dumps(bert, indent=2) + "\n").encode())
 
+    # A tiny complete Llama (two blocks, grouped-query attention, tied head): small enough for
+    # the runtime's graph test under qemu, with K a multiple of 32 so every default scheme fits.
+    hidden, ffn, vocab, heads, kv_heads, layers = 64, 128, 48, 4, 2, 2
+    hd = hidden // heads
+    t = {"model.embed_tokens.weight": mat(vocab, hidden) * 0.5, "model.norm.weight": 1 + 0.1 * mat(1, hidden)[0]}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (hidden, hidden)), ("self_attn.k_proj", (kv_heads * hd, hidden)),
+                            ("self_attn.v_proj", (kv_heads * hd, hidden)), ("self_attn.o_proj", (hidden, hidden)),
+                            ("mlp.gate_proj", (ffn, hidden)), ("mlp.up_proj", (ffn, hidden)), ("mlp.down_proj", (hidden, ffn))]:
+            t[p + name + ".weight"] = mat(*shape) * 0.125
+        t[p + "input_layernorm.weight"] = 1 + 0.1 * mat(1, hidden)[0]
+        t[p + "post_attention_layernorm.weight"] = 1 + 0.1 * mat(1, hidden)[0]
+    write(f"{d}/tiny-llama/model.safetensors", st_bytes({k: ("float32", v.shape, v.astype(np.float32).tobytes()) for k, v in t.items()}))
+    tiny = {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": hidden, "num_hidden_layers": layers,
+            "num_attention_heads": heads, "num_key_value_heads": kv_heads, "intermediate_size": ffn, "vocab_size": vocab,
+            "max_position_embeddings": 64, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu",
+            "tie_word_embeddings": True}
+    write(f"{d}/tiny-llama/config.json", (json.dumps(tiny, indent=2) + "\n").encode())
+
 
 # --------------------------------------------------------------------------------------------
 # GGUF: every supported tensor type, dequantized by gguf-py

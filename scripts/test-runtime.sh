@@ -3,7 +3,8 @@
 # 1. kernels and self-test natively (x86: NEON through SIMDe) and for AArch64
 #    (aarch64-linux-gnu-gcc -static) under qemu-aarch64 -cpu max (dotprod: the NEON variant runs)
 #    and -cpu cortex-a53 (no dotprod: the dispatcher falls back to scalar). Every KleidiAI matmul
-#    case must be bit-exact in every run.
+#    case must be bit-exact in every run. The Llama graph over a converted tiny model: a prompt
+#    reaches the i8mm GEMMs where the CPU has them, with logits bit-identical to scalar.
 # 2. the .qpack loader under AddressSanitizer and UBSan: every truncation and byte flip of the
 #    container fixtures.
 # 3. the loader's libFuzzer target (the Swift toolchain's clang) for QPACK_FUZZ_SECONDS (20).
@@ -37,10 +38,24 @@ qemu-aarch64 -cpu max "$work/selftest-aarch64" "$work/cases.txt" "$oracle"
 echo "== aarch64, qemu -cpu cortex-a53 (no dotprod)"
 qemu-aarch64 -cpu cortex-a53 "$work/selftest-aarch64" "$work/cases.txt" "$oracle"
 
+echo "== Llama graph over packed weights (tiny-llama, neon-i8mm): prompt through the GEMMs, bit-identical to scalar"
+qpack="$root/.build/debug/qpack"
+[ -x "$qpack" ] || (cd "$root" && swift build >/dev/null)
+"$qpack" convert "$root/Fixtures/architectures/tiny-llama/model.safetensors" -o "$work/tiny-llama.qpack" --target neon-i8mm --quiet
+python3 "$root/Tests/CRuntime/qpack_flatten.py" "$work/tiny-llama.qpack" "$work/tiny-llama.desc" "$work/tiny-llama.blob"
+graph=("$src/qp_llama.c" "$src/qp_bert.c" "$src/qp_layouts.c" "${files[@]/*qp_runtime_selftest.c/$root/Tests/CRuntime/qp_graph_selftest.c}")
+cc "${flags[@]}" "${graph[@]}" -lm -o "$work/graph-native"
+"$work/graph-native" "$work/tiny-llama.desc" "$work/tiny-llama.blob"
+aarch64-linux-gnu-gcc "${flags[@]}" -march=armv8-a -static "${graph[@]}" -lm -o "$work/graph-aarch64"
+for cpu in max cortex-a53; do
+  echo "-- qemu -cpu $cpu"
+  qemu-aarch64 -cpu "$cpu" "$work/graph-aarch64" "$work/tiny-llama.desc" "$work/tiny-llama.blob"
+done
+
 echo "== loader walk under ASan + UBSan"
 rt="$root/Sources/CQPackRuntime"
 hash="$root/Sources/CQPackHash"
-loader=("$rt/qp_container.c" "$hash/qp_sha256.c")
+loader=("$rt/qp_container.c" "$rt/qp_layouts.c" "$hash/qp_sha256.c")
 cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$rt/include" -I"$hash/include" \
   "${loader[@]}" "$root/Tests/CRuntime/qp_loader_walk.c" -ljson-c -lzstd -o "$work/walk"
 "$work/walk" "$root/Fixtures/qpack/tiny.qpack"

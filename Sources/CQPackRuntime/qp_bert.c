@@ -1,4 +1,5 @@
 /* BERT encoder (sentence-transformers style pooling) over float or packed weights. */
+#include "qp_layouts.h"
 #include "qp_model.h"
 
 #include <math.h>
@@ -12,7 +13,8 @@ static int smooths(const qp_linear *l) { return l->activation == QP_ACTIVATION_S
 
 size_t qp_linear_scratch_size(const qp_linear *l, size_t m) {
     if (!l || l->kind == QP_WEIGHT_F32 || l->kind == QP_WEIGHT_F16) return 0;
-    const size_t lhs = round_up(qp_lhs_packed_size_qai8dxp(m, l->k, l->tile.mr), 64);
+    /* Room for the LHS packed with the largest mr dispatch may choose. */
+    const size_t lhs = round_up(qp_lhs_packed_size_qai8dxp(m, l->k, qp_matmul_max_mr()), 64);
     /* Smoothing divides the input into a copy after the packed LHS. */
     return smooths(l) ? lhs + m * l->k * sizeof(float) : lhs;
 }
@@ -34,7 +36,11 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     case QP_WEIGHT_F16: qp_linear_f16_neon(m, n, k, x, l->weights, l->bias, y, -INFINITY, INFINITY); return QP_OK;
     default: break;
     }
-    const qp_matmul_tile t = l->tile;
+    const qp_layout_traits *layout = qp_layout_by_kind(l->kind);
+    qp_matmul_choice choice;
+    if (!layout || !qp_matmul_choose(layout->id, l->tile, m, k, l->bl, 0, &choice)) return QP_ERR_UNSUPPORTED;
+    qp_matmul_tile t = l->tile;
+    t.mr = choice.mr;
     const size_t lhs_size = qp_lhs_packed_size_qai8dxp(m, k, t.mr);
     if (!lhs || scratch_size < qp_linear_scratch_size(l, m)) return QP_ERR_ARGUMENT;
     memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
@@ -48,9 +54,7 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
         qp_lhs_quant_pack_qai8dxp_f32_range(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min, l->activation_max);
     else
         qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
-    if (l->kind == QP_WEIGHT_QSI4C32P) qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
-    else if (l->kind == QP_WEIGHT_QSI4CXP) qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
-    else qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
+    qp_matmul_run(layout->id, &choice, m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
     /* The packed layouts carry zero biases; the layer's bias is added here. */
     if (l->bias)
         for (size_t r = 0; r < m; r++)

@@ -3,6 +3,7 @@
  * arithmetic on file values is overflow-checked; nothing is read outside the mapping. */
 #define _POSIX_C_SOURCE 200809L
 #include "qp_container.h"
+#include "qp_layouts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -212,23 +213,9 @@ static uint64_t expected_length(const tensor *t, uint64_t elements, uint64_t sou
     if (!strcmp(s, "f16") || !strcmp(s, "bf16")) return elements > UINT64_MAX / 2 ? (*ok = 0) : 2 * elements;
     if (!t->layout || nr == 0 || nr > 64 || kr == 0 || kr > 64 || sr == 0 || kr % sr || n == 0 || k == 0 ||
         n > (1u << 24) || k > (1u << 24)) { *ok = 0; return 0; }
-    const uint64_t panels = (n + nr - 1) / nr, kp = (k + 31) / 32 * 32;
-    if (!strncmp(s, "qsi4c32", 7) && !strcmp(t->layout, "qsi4c32p")) {
-        if (bl == 0 || bl % 32 || k % bl || bl % kr || 16 % (kr / sr) || nr % 4) { *ok = 0; return 0; }
-        return panels * nr * ((k / bl) * (bl / 2 + 2) + 8);
-    }
-    if (!strcmp(s, "qsi4cx") && !strcmp(t->layout, "qsi4cxp")) {
-        if (16 % (kr / sr)) { *ok = 0; return 0; }
-        return panels * nr * (kp / 2 + 12);
-    }
-    if (!strcmp(s, "qsi8cx") && !strcmp(t->layout, "qsi8cxp")) {
-        if (sr != 1 || kp % kr) { *ok = 0; return 0; }
-        return panels * nr * (kp + 12);
-    }
-    if (!strcmp(s, "q4_0-repack") && !strcmp(t->layout, "qsi4c32pscalef16")) {
-        if (k % 32 || 32 % kr) { *ok = 0; return 0; }
-        return panels * nr * (k / 32) * 18;
-    }
+    /* A packed scheme: its layout family's tile constraints and size formula (qp_layouts.c). */
+    const qp_layout_traits *l = qp_layout_by_id(t->layout);
+    if (l && qp_layout_holds_scheme(l, s) && l->tile_ok(k, bl, nr, kr, sr)) return l->packed_size(n, k, bl, nr, kr, sr);
     *ok = 0;
     return 0;
 }

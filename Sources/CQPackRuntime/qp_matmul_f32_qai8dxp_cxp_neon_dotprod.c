@@ -62,31 +62,19 @@ static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
                                                const void *lhs_packed, const void *rhs_packed,
                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (!qp_cpu_has_dotprod()) {
-        qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
     qsi4cxp_neon(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
 void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
                                                const void *lhs_packed, const void *rhs_packed,
                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (!qp_cpu_has_dotprod()) {
-        qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
     qsi8cxp_neon(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
 QP_TARGET_DOTPROD
 static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    const size_t L = t.kr / t.sr, kp = round_up(k, 32), nr = t.nr;
-    if ((L != 4 && L != 8) || nr % 4 != 0 || kp > 65536) {
-        qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
+    const size_t L = t.kr / t.sr, kp = round_up(k, 32), nr = t.nr; /* L 4 or 8, nr % 4 == 0, kp <= 65536 (dispatch) */
     const size_t panel_stride = nr * (kp / 2 + 12);
     int8_t codes[kp];
     for (size_t row = 0; row < m; row++) {
@@ -140,11 +128,7 @@ int qp_x86_extensions_enabled(void) { return 0; }
 
 static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    const size_t kr = t.kr, kp = round_up(k, 32), nr = t.nr;
-    if ((kr != 4 && kr != 8) || t.sr != 1 || nr % 4 != 0 || kp > 65536) {
-        qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
+    /* kr 4 or 8, sr 1, nr % 4 == 0, kp <= 65536: dispatch chose this variant for them */
 #if defined(QP_X86_FAST_DOT)
     __builtin_cpu_init(); /* as qp_cpu_has_dotprod: no cached state shared between threads */
     if (x86_extensions && __builtin_cpu_supports("avxvnni")) {

@@ -80,10 +80,6 @@ static void qsi8cxp_tile(const uint8_t *lp, size_t kp, const uint8_t *panel, siz
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t,
                                             const void *lhs_packed, const void *rhs_packed,
                                             float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (t.mr != 4 || t.kr / t.sr != 8 || t.nr % 4 != 0 || t.nr > 64 || !qp_cpu_has_i8mm()) {
-        qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp / 2 + 12);
     for (size_t row = 0; row < m; row += 4)
         for (size_t col = 0; col < n; col += t.nr)
@@ -95,10 +91,6 @@ void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_ma
 void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t,
                                             const void *lhs_packed, const void *rhs_packed,
                                             float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (t.mr != 4 || t.kr != 8 || t.sr != 1 || t.nr % 4 != 0 || t.nr > 64 || !qp_cpu_has_i8mm()) {
-        qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp + 12);
     for (size_t row = 0; row < m; row += 4)
         for (size_t col = 0; col < n; col += t.nr)

@@ -235,13 +235,9 @@ static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                                 const void *lhs_packed, const void *rhs_packed,
                                                 float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    /* Dispatch chooses this variant only for L 4 or 8, nr % 4 == 0, whole blocks and k <= 65536
+     * (the row's codes live on the stack). */
     const size_t L_rhs = t.kr / t.sr;
-    /* Shapes this variant does not cover (and rows too long for its stack buffer) take the
-     * scalar path, which gives the same bits. */
-    if ((L_rhs != 4 && L_rhs != 8) || t.nr % 4 != 0 || bl % 32 != 0 || k % bl != 0 || k > 65536 || !qp_cpu_has_dotprod()) {
-        qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
     const size_t kp = round_up(k, 32), L_lhs = t.kr / t.sr;
     const size_t panel_stride = t.nr * ((k / bl) * (bl / 2 + 2) + 8);
     int8_t codes[kp];

@@ -74,10 +74,6 @@ static void tile_4xnr(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                              const void *lhs_packed, const void *rhs_packed,
                                              float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (t.mr != 4 || t.kr / t.sr != 8 || t.nr % 4 != 0 || t.nr > 64 || bl % 32 != 0 || k % bl != 0 || !qp_cpu_has_i8mm()) {
-        qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
-        return;
-    }
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8);
     const size_t rhs_panel = t.nr * ((k / bl) * (bl / 2 + 2) + 8);
     for (size_t row = 0; row < m; row += 4) {

@@ -135,19 +135,11 @@ public final class BERTModel {
             do { bytes = try file.sectionBytes(t.section) } catch { throw LoadError(description: error.description) }
             let weights = bytes.withUnsafeBytes { m.keep($0) }
             var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
-            if let layout = t.layout {
-                l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
-                l.bl = layout.blockLength ?? 0
-            }
             do { try l.applyActivation(t, in: file, pinned: m.pinned) } catch { throw LoadError(description: error.description) }
-            switch t.scheme {
-            case .f32: l.kind = QP_WEIGHT_F32
-            case .f16: l.kind = QP_WEIGHT_F16
-            case .qsi4c32: l.kind = QP_WEIGHT_QSI4C32P
-            case .qsi4cx: l.kind = QP_WEIGHT_QSI4CXP
-            case .qsi8cx: l.kind = QP_WEIGHT_QSI8CXP
-            default:
-                // bf16, keep and q4_0-repack: decode to float (exact) and run in f32.
+            if let w = t.runtimeWeights {
+                (l.kind, l.tile, l.bl) = (w.kind, w.tile, w.bl)
+            } else {
+                // bf16, keep and layouts the runtime has no kernels for: decode to float (exact) and run in f32.
                 let v: [Float]
                 do { v = try ContainerTensorDecoder.floats(t, in: file) } catch { throw LoadError(description: error.description) }
                 l.kind = QP_WEIGHT_F32

@@ -165,17 +165,14 @@ public final class LlamaModel {
             let t = try tensor(name)
             var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
             do {
-                switch t.scheme {
-                case .f16, .qsi4c32, .qsi4cx, .qsi8cx:
+                if let w = t.runtimeWeights, t.scheme != .f32 {
                     let bytes = try file.sectionBytes(t.section)
                     l.weights = bytes.withUnsafeBytes { m.keep($0) }
-                    l.kind = t.scheme == .f16 ? QP_WEIGHT_F16 : t.scheme == .qsi8cx ? QP_WEIGHT_QSI8CXP : t.scheme == .qsi4cx ? QP_WEIGHT_QSI4CXP : QP_WEIGHT_QSI4C32P
-                    if let layout = t.layout {
-                        l.tile = qp_matmul_tile(mr: 1, nr: layout.nr, kr: layout.kr, sr: layout.sr)
-                        l.bl = layout.blockLength ?? 0
-                    }
+                    (l.kind, l.tile, l.bl) = (w.kind, w.tile, w.bl)
                     try l.applyActivation(t, in: file, pinned: m.pinned)
-                default:
+                } else {
+                    // f32 (little-endian bytes decoded for alignment), bf16, keep and layouts the
+                    // runtime has no kernels for: float values.
                     l.weights = UnsafeRawPointer(m.keep(try ContainerTensorDecoder.floats(t, in: file)))
                 }
             } catch { throw BERTModel.LoadError(description: "\(error)") }

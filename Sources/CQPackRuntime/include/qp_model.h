@@ -17,7 +17,12 @@ typedef enum qp_weight_kind {
     QP_WEIGHT_QSI4C32P = 2, /* KleidiAI packed, with tile and bl */
     QP_WEIGHT_QSI4CXP = 3,
     QP_WEIGHT_QSI8CXP = 4,
+    QP_WEIGHT_QSI4C32PSCALEF16 = 5, /* GGUF Q4_0 repacked; loaded, not yet run by a kernel */
 } qp_weight_kind;
+
+/* The weight kind of a manifest layout id ("qsi4c32p" ...): 1 and *kind set when the runtime
+ * knows the layout, 0 otherwise. */
+int qp_layout_weight_kind(const char *layout_id, qp_weight_kind *kind);
 
 typedef enum qp_activation_mode {
     QP_ACTIVATION_DYNAMIC = 0, /* each row's own range, at run time */
@@ -27,6 +32,8 @@ typedef enum qp_activation_mode {
 typedef struct qp_linear {
     qp_weight_kind kind;
     size_t n, k, bl;
+    /* The packed weights' nr, kr, sr. mr is not read: for each call dispatch chooses the
+     * micro-kernel (a GEMM for several rows where the CPU has one) and packs the LHS with its mr. */
     qp_matmul_tile tile;
     const void *weights;
     const float *bias; /* n floats or NULL */
@@ -39,8 +46,8 @@ typedef struct qp_linear {
 } qp_linear;
 
 /* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x (qai8dxp, per row or with the static
- * range) into a
- * buffer allocated per call; graphs use qp_linear_forward_scratch with a buffer sized once. */
+ * range) into a buffer allocated per call; graphs use qp_linear_forward_scratch with a buffer
+ * sized once. */
 qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float *y);
 
 /* Bytes of scratch qp_linear_forward_scratch needs for m rows (0 for float kinds). */

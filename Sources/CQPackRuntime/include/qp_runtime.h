@@ -113,7 +113,36 @@ void qp_force_variant(qp_variant v);
 void qp_use_x86_extensions(int enabled);
 int qp_x86_extensions_enabled(void);
 qp_variant qp_selected_variant(void);
-/* The best available variant for this CPU (bit-identical results whichever runs). */
+
+/* Kernel choice. Dispatch alone chooses (KleidiAI's rule): each variant declares the tiles and
+ * shapes it runs, and never falls back by itself. With `lhs_mr` 0 the caller lets dispatch pick
+ * the LHS packing too: a GEMM (mr 4) for m > 1 where the CPU has i8mm and the tile has one, a
+ * GEMV (mr 1) otherwise; with `lhs_mr` set, only variants reading that LHS packing are chosen.
+ * The result is a name for traces, the variant, and the LHS mr to pack with. */
+typedef struct qp_matmul_choice {
+    const char *name;   /* "qsi4c32p neon_i8mm 4x" ... */
+    qp_variant variant;
+    size_t mr;
+} qp_matmul_choice;
+/* 0 when no variant runs the tile (an unknown family or an invalid tile). */
+int qp_matmul_choose(const char *layout, qp_matmul_tile rhs_tile, size_t m, size_t k, size_t bl, size_t lhs_mr,
+                     qp_matmul_choice *choice);
+/* Runs the chosen variant (the LHS packed with choice->mr). */
+void qp_matmul_run(const char *layout, const qp_matmul_choice *choice, size_t m, size_t n, size_t k, size_t bl,
+                   qp_matmul_tile rhs_tile, const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                   float clamp_min, float clamp_max);
+/* 1 when `variant` of `layout` runs this tile (LHS packed with tile.mr) and shape, whatever the
+ * CPU: the tiles each variant declares, for tests that call variants directly. */
+int qp_matmul_variant_runs(const char *layout, qp_variant variant, qp_matmul_tile tile, size_t k, size_t bl);
+/* The largest LHS mr any variant packs with (for sizing LHS buffers once). */
+size_t qp_matmul_max_mr(void);
+/* Diagnostics and tests: called on every dispatched matmul with the choice made and m (NULL
+ * turns it off). Process-wide, like qp_force_variant. */
+typedef void (*qp_matmul_trace_fn)(void *context, const char *layout, const qp_matmul_choice *choice, size_t m);
+void qp_set_matmul_trace(qp_matmul_trace_fn trace, void *context);
+
+/* The best available variant for this CPU (bit-identical results whichever runs); the LHS was
+ * packed with tile.mr. */
 void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
                                    const void *lhs_packed, const void *rhs_packed,
                                    float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
