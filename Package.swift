@@ -11,9 +11,11 @@ let package = Package(
         .executable(name: "qpack", targets: ["qpack"]),
         .library(name: "QPackReaders", targets: ["QPackReaders"]),
     ],
+    // Exact versions instead of a committed Package.resolved: the offline package mirrors this
+    // project builds from carry their own commit ids, so a resolved file would not travel.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
     ],
     targets: [
         // System libraries named by the design (Debian: libzstd-dev, libjson-c-dev).
@@ -23,11 +25,17 @@ let package = Package(
         .target(name: "QPackModel", exclude: ["README.md"]),
         .target(name: "QPackTokenizers", exclude: ["README.md"]),
         .target(name: "CQPackHash"),
-        .target(name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(
+            name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"],
+            swiftSettings: optimized),
         .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
-        .target(name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(
+            name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"],
+            swiftSettings: optimized),
         .target(name: "CQPackQuantKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
-        .target(name: "QPackQuant", dependencies: ["QPackModel", "QPackPacking", "CQPackQuantKernels"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(
+            name: "QPackQuant", dependencies: ["QPackModel", "QPackPacking", "CQPackQuantKernels"],
+            exclude: ["README.md"], swiftSettings: optimized),
         .target(name: "QPackPacking", dependencies: ["QPackModel"], exclude: ["README.md"], swiftSettings: optimized),
         .target(
             name: "QPackPlanning",
@@ -42,22 +50,30 @@ let package = Package(
         ),
         .target(
             name: "QPackConvert",
-            dependencies: ["QPackContainer", "QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary",
-                           "QPackCalibration"],
+            dependencies: [
+                "QPackContainer", "QPackReaders", "QPackPlanning", "QPackQuant", "QPackPacking", "QPackModel",
+                "QPackBinary",
+                "QPackCalibration",
+            ],
             exclude: ["README.md"],
             swiftSettings: optimized
         ),
         .target(
             name: "QPackVerify",
-            dependencies: ["CQPackRuntime", "QPackContainer", "QPackConvert", "QPackReaders", "QPackTokenizers", "QPackBinary",
-                           "QPackPacking", "QPackModel"],
+            dependencies: [
+                "CQPackRuntime", "QPackContainer", "QPackConvert", "QPackReaders", "QPackTokenizers", "QPackBinary",
+                "QPackPacking", "QPackModel",
+            ],
             exclude: ["README.md"]
         ),
-        .target(name: "QPackCalibration", dependencies: ["QPackBinary"], exclude: ["README.md"], swiftSettings: optimized),
+        .target(
+            name: "QPackCalibration", dependencies: ["QPackBinary"], exclude: ["README.md"], swiftSettings: optimized),
         .target(
             name: "QPackCalibrate",
-            dependencies: ["QPackCalibration", "QPackVerify", "QPackConvert", "QPackContainer", "QPackReaders", "QPackTokenizers",
-                           "QPackPlanning", "QPackPacking", "QPackModel", "QPackBinary", "CQPackRuntime"],
+            dependencies: [
+                "QPackCalibration", "QPackVerify", "QPackConvert", "QPackContainer", "QPackReaders", "QPackTokenizers",
+                "QPackPlanning", "QPackPacking", "QPackModel", "QPackBinary", "CQPackRuntime",
+            ],
             exclude: ["README.md"],
             swiftSettings: optimized
         ),
@@ -75,7 +91,9 @@ let package = Package(
         .target(
             name: "QPackCommands",
             dependencies: [
-                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackVerify", "QPackCalibrate", "QPackCalibration", "QPackTokenizers", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary", "QPackCompression", "CQPackRuntime",
+                "QPackInspect", "QPackReaders", "QPackPlanning", "QPackConvert", "QPackVerify", "QPackCalibrate",
+                "QPackCalibration", "QPackTokenizers", "QPackQuant", "QPackPacking", "QPackModel", "QPackBinary",
+                "QPackCompression", "CQPackRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
@@ -89,37 +107,56 @@ let package = Package(
         .target(name: "QPackTestSupport", dependencies: ["QPackBinary"], path: "Tests/QPackTestSupport"),
         .testTarget(name: "QPackBinaryTests", dependencies: ["QPackBinary", "QPackModel", "QPackTestSupport"]),
         .testTarget(name: "QPackCompressionTests", dependencies: ["QPackCompression"]),
-        .testTarget(name: "QPackReadersTests", dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackReadersTests", dependencies: ["QPackReaders", "QPackBinary", "QPackModel", "QPackTestSupport"]),
         .testTarget(
             name: "QPackInspectTests",
-            dependencies: ["QPackInspect", "QPackReaders", "QPackBinary", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackTestSupport"]
+            dependencies: [
+                "QPackInspect", "QPackReaders", "QPackBinary", "QPackContainer", "QPackConvert", "QPackPlanning",
+                "QPackTestSupport",
+            ]
         ),
         .testTarget(
             name: "QPackPlanningTests",
-            dependencies: ["QPackPlanning", "QPackConvert", "QPackModel", "QPackPacking", "QPackReaders", "QPackTestSupport"]
+            dependencies: [
+                "QPackPlanning", "QPackConvert", "QPackModel", "QPackPacking", "QPackReaders", "QPackTestSupport",
+            ]
         ),
-        .testTarget(name: "QPackQuantTests", dependencies: ["QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
-        .testTarget(name: "QPackPackingTests", dependencies: ["QPackPacking", "QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackQuantTests", dependencies: ["QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackPackingTests",
+            dependencies: ["QPackPacking", "QPackQuant", "QPackModel", "QPackBinary", "QPackTestSupport"]),
         .testTarget(
             name: "QPackConvertTests",
-            dependencies: ["QPackConvert", "QPackContainer", "QPackPlanning", "QPackReaders", "QPackQuant", "QPackPacking",
-                           "QPackBinary", "QPackModel", "QPackTestSupport"]
+            dependencies: [
+                "QPackConvert", "QPackContainer", "QPackPlanning", "QPackReaders", "QPackQuant", "QPackPacking",
+                "QPackBinary", "QPackModel", "QPackTestSupport",
+            ]
         ),
         .testTarget(
             name: "QPackRuntimeTests",
-            dependencies: ["CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
-                           "QPackPlanning", "QPackReaders", "QPackTestSupport", "QPackCalibration", "QPackVerify"]
+            dependencies: [
+                "CQPackRuntime", "QPackPacking", "QPackModel", "QPackBinary", "QPackContainer", "QPackConvert",
+                "QPackPlanning", "QPackReaders", "QPackTestSupport", "QPackCalibration", "QPackVerify",
+            ]
         ),
-        .testTarget(name: "QPackTokenizersTests", dependencies: ["QPackTokenizers", "QPackReaders", "QPackBinary", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackTokenizersTests",
+            dependencies: ["QPackTokenizers", "QPackReaders", "QPackBinary", "QPackTestSupport"]),
         .testTarget(
             name: "QPackVerifyTests",
-            dependencies: ["QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackReaders", "QPackTokenizers",
-                           "QPackBinary", "QPackTestSupport", "CQPackRuntime"]
+            dependencies: [
+                "QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning", "QPackReaders", "QPackTokenizers",
+                "QPackBinary", "QPackTestSupport", "CQPackRuntime",
+            ]
         ),
         .testTarget(
             name: "QPackCalibrateTests",
-            dependencies: ["QPackCalibrate", "QPackCalibration", "QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning",
-                           "QPackReaders", "QPackBinary", "QPackTestSupport", "CQPackRuntime", "QPackQuant"]
+            dependencies: [
+                "QPackCalibrate", "QPackCalibration", "QPackVerify", "QPackContainer", "QPackConvert", "QPackPlanning",
+                "QPackReaders", "QPackBinary", "QPackTestSupport", "CQPackRuntime", "QPackQuant",
+            ]
         ),
         .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
         .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackModel", "QPackTestSupport"]),

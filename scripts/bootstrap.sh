@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-packages=(pkg-config libzstd-dev libjson-c-dev python3-venv libsimde-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+packages=(pkg-config libzstd-dev libjson-c-dev python3-venv libsimde-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang-format)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

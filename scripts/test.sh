@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine with Swift: installs what is missing,
-# regenerates the fixtures with the external writers and checks they match the committed ones,
-# then runs `swift test` with the real models required (tests that need them fail, not skip).
+# checks the sources are formatted (scripts/format.sh), regenerates the fixtures with the
+# external writers and checks they match the committed ones, then runs `swift test` with the real models required (tests that need them fail, not skip).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh
+scripts/check-format.sh
 scripts/check-fixtures.sh
 swift build
 export QPACK_REQUIRE_MODELS=1

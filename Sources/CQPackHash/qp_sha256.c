@@ -31,11 +31,23 @@ static void blocks_portable(uint32_t state[8], const uint8_t *p, size_t blocks) 
         for (int t = 0; t < 64; t++) {
             uint32_t t1 = h + (ROTR(e, 6) ^ ROTR(e, 11) ^ ROTR(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t];
             uint32_t t2 = (ROTR(a, 2) ^ ROTR(a, 13) ^ ROTR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-            h = g; g = f; f = e; e = d + t1;
-            d = c; c = b; b = a; a = t1 + t2;
+            h = g;
+            g = f;
+            f = e;
+            e = d + t1;
+            d = c;
+            c = b;
+            b = a;
+            a = t1 + t2;
         }
-        state[0] += a; state[1] += b; state[2] += c; state[3] += d;
-        state[4] += e; state[5] += f; state[6] += g; state[7] += h;
+        state[0] += a;
+        state[1] += b;
+        state[2] += c;
+        state[3] += d;
+        state[4] += e;
+        state[5] += f;
+        state[6] += g;
+        state[7] += h;
         p += 64;
     }
 }
@@ -46,15 +58,14 @@ static void blocks_portable(uint32_t state[8], const uint8_t *p, size_t blocks) 
 /* The SHA-NI round structure from Intel's "New Instructions Supporting the Secure Hash
  * Algorithm on Intel Architecture Processors" (2013): state kept as ABEF/CDGH, four rounds
  * per sha256rnds2 pair, message schedule with sha256msg1/msg2. */
-__attribute__((target("sha,sse4.1")))
-static void blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) {
+__attribute__((target("sha,sse4.1"))) static void blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) {
     const __m128i shuffle = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    __m128i tmp = _mm_loadu_si128((const __m128i *)&state[0]);   /* DCBA */
-    __m128i s1 = _mm_loadu_si128((const __m128i *)&state[4]);    /* HGFE */
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);                           /* CDAB */
-    s1 = _mm_shuffle_epi32(s1, 0x1B);                             /* EFGH */
-    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);                     /* ABEF */
-    s1 = _mm_blend_epi16(s1, tmp, 0xF0);                          /* CDGH */
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&state[0]); /* DCBA */
+    __m128i s1 = _mm_loadu_si128((const __m128i *)&state[4]); /* HGFE */
+    tmp = _mm_shuffle_epi32(tmp, 0xB1); /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B); /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8); /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0); /* CDGH */
 
     while (blocks--) {
         const __m128i abef = s0, cdgh = s1;
@@ -64,11 +75,11 @@ static void blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) {
         __m128i m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)), shuffle);
         __m128i msg, t;
 
-#define ROUNDS(m, k0)                                                        \
-        msg = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[k0]));      \
-        s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                             \
-        msg = _mm_shuffle_epi32(msg, 0x0E);                                  \
-        s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+#define ROUNDS(m, k0)                                                 \
+    msg = _mm_add_epi32(m, _mm_loadu_si128((const __m128i *)&K[k0])); \
+    s1 = _mm_sha256rnds2_epu32(s1, s0, msg);                          \
+    msg = _mm_shuffle_epi32(msg, 0x0E);                               \
+    s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
 
         /* Rounds 0-15 use the message words directly. */
         ROUNDS(m0, 0)
@@ -79,16 +90,24 @@ static void blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) {
         ROUNDS(m3, 12)
         /* Rounds 16-63: extend the schedule four words at a time. */
         for (int r = 16; r < 64; r += 16) {
-            t = _mm_alignr_epi8(m3, m2, 4); m0 = _mm_add_epi32(m0, t); m0 = _mm_sha256msg2_epu32(m0, m3);
+            t = _mm_alignr_epi8(m3, m2, 4);
+            m0 = _mm_add_epi32(m0, t);
+            m0 = _mm_sha256msg2_epu32(m0, m3);
             ROUNDS(m0, r)
             m2 = _mm_sha256msg1_epu32(m2, m3);
-            t = _mm_alignr_epi8(m0, m3, 4); m1 = _mm_add_epi32(m1, t); m1 = _mm_sha256msg2_epu32(m1, m0);
+            t = _mm_alignr_epi8(m0, m3, 4);
+            m1 = _mm_add_epi32(m1, t);
+            m1 = _mm_sha256msg2_epu32(m1, m0);
             ROUNDS(m1, r + 4)
             m3 = _mm_sha256msg1_epu32(m3, m0);
-            t = _mm_alignr_epi8(m1, m0, 4); m2 = _mm_add_epi32(m2, t); m2 = _mm_sha256msg2_epu32(m2, m1);
+            t = _mm_alignr_epi8(m1, m0, 4);
+            m2 = _mm_add_epi32(m2, t);
+            m2 = _mm_sha256msg2_epu32(m2, m1);
             ROUNDS(m2, r + 8)
             m0 = _mm_sha256msg1_epu32(m0, m1);
-            t = _mm_alignr_epi8(m2, m1, 4); m3 = _mm_add_epi32(m3, t); m3 = _mm_sha256msg2_epu32(m3, m2);
+            t = _mm_alignr_epi8(m2, m1, 4);
+            m3 = _mm_add_epi32(m3, t);
+            m3 = _mm_sha256msg2_epu32(m3, m2);
             ROUNDS(m3, r + 12)
             m1 = _mm_sha256msg1_epu32(m1, m2);
         }
@@ -98,10 +117,10 @@ static void blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) {
         p += 64;
     }
 
-    tmp = _mm_shuffle_epi32(s0, 0x1B);                            /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);                             /* DCHG */
-    s0 = _mm_blend_epi16(tmp, s1, 0xF0);                          /* DCBA */
-    s1 = _mm_alignr_epi8(s1, tmp, 8);                             /* HGFE */
+    tmp = _mm_shuffle_epi32(s0, 0x1B); /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1); /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0); /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8); /* HGFE */
     _mm_storeu_si128((__m128i *)&state[0], s0);
     _mm_storeu_si128((__m128i *)&state[4], s1);
 }

@@ -53,8 +53,8 @@ __attribute__((target("avx2,f16c"))) static void halves_f16c(const float *x, siz
 QP_INLINE uint16_t bf16_store(float f) { return bf16_from_float(f); }
 
 QP_CLONES
-void qp_store_floats(const qp_weight_source *src, size_t begin, size_t end, int format, int zero_nonfinite, uint8_t *out,
-                     size_t *first_nonfinite, size_t *first_too_large) {
+void qp_store_floats(const qp_weight_source *src, size_t begin, size_t end, int format, int zero_nonfinite,
+                     uint8_t *out, size_t *first_nonfinite, size_t *first_too_large) {
     enum { CHUNK = 1024 };
     float x[CHUNK];
     *first_nonfinite = SIZE_MAX;

@@ -15,7 +15,8 @@ float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qm
     return qp_sq_error_inline(x, n, scale, inv, qmin, qmax);
 }
 
-float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin, float qmax) {
+float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin,
+                               float qmax) {
     float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {

@@ -104,8 +104,8 @@ QP_AVX2 static inline __m256 lane_sums(const __m256 acc[8]) {
  * prefix error is ≥ bound, none can end strictly below it (and the scalar scan keeps only a
  * strictly smaller error). Checked at each quarter of long groups (rows): a block's candidates
  * are too close for a prefix to rule one out. */
-QP_AVX2 static inline int errors8(const float *x, size_t n, const float *s, const float *inv, float qmin, float qmax, __m256 live,
-                                  float bound, __m256 *err) {
+QP_AVX2 static inline int errors8(const float *x, size_t n, const float *s, const float *inv, float qmin, float qmax,
+                                  __m256 live, float bound, __m256 *err) {
     const __m256 lo = _mm256_set1_ps(qmin), hi = _mm256_set1_ps(qmax);
     const __m256 inf = _mm256_set1_ps(__builtin_inff()), vbound = _mm256_set1_ps(bound);
     const size_t step = n / 4 / 8 * 8 > 16 ? n / 4 / 8 * 8 : 16;
@@ -132,8 +132,8 @@ QP_AVX2 static inline int errors8(const float *x, size_t n, const float *s, cons
 
 /* quant_group for n a multiple of 8: the same result, bit for bit (the tests compare it with
  * the portable form through WeightQuantizer). */
-QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales,
-                                      int8_t *q) {
+QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search,
+                                      int bf16_scales, int8_t *q) {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 m = _mm256_setzero_ps();
     for (size_t i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + i)));
@@ -161,21 +161,24 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
             const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
             __m256i r = _mm256_add_epi32(_mm256_add_epi32(bits, _mm256_set1_epi32(0x7FFF)), odd);
             r = _mm256_slli_epi32(_mm256_srli_epi32(r, 16), 16);
-            const __m256i quiet = _mm256_slli_epi32(_mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x40)), 16);
+            const __m256i quiet =
+                _mm256_slli_epi32(_mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x40)), 16);
             const __m256 nan = _mm256_cmp_ps(sc, sc, _CMP_UNORD_Q);
             sc = _mm256_blendv_ps(_mm256_castsi256_ps(r), _mm256_castsi256_ps(quiet), nan);
         }
         const __m256 inverse = _mm256_div_ps(one, sc);
         __m256 ok = _mm256_and_ps(_mm256_cmp_ps(sc, zero, _CMP_GT_OQ), _mm256_cmp_ps(sc, flt_max, _CMP_LE_OQ));
         ok = _mm256_and_ps(ok, _mm256_cmp_ps(inverse, flt_max, _CMP_LE_OQ));
-        const int valid = _mm256_movemask_ps(ok) & (int)((1u << (search.nratios - c0 < 8 ? search.nratios - c0 : 8)) - 1);
+        const int valid =
+            _mm256_movemask_ps(ok) & (int)((1u << (search.nratios - c0 < 8 ? search.nratios - c0 : 8)) - 1);
         float s[8], inv[8];
         _mm256_storeu_ps(s, _mm256_blendv_ps(one, sc, ok));
         _mm256_storeu_ps(inv, _mm256_blendv_ps(one, inverse, ok));
         const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-        const __m256 live = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(valid), lanes), lanes));
+        const __m256 live =
+            _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(valid), lanes), lanes));
         __m256 err;
-        if (!errors8(x, n, s, inv, qmin, qmax, live, best_error, &err)) continue;  /* none can win */
+        if (!errors8(x, n, s, inv, qmin, qmax, live, best_error, &err)) continue; /* none can win */
         /* The scalar scan keeps the first candidate with the least error (strictly less than the
          * best so far, which starts at +inf): the first lane holding this chunk's minimum, if
          * that is below the best of earlier chunks. Invalid lanes count as +inf. */
@@ -199,7 +202,8 @@ QP_AVX2 static float quant_group_avx2(const float *x, size_t n, float qmin, floa
 
 static int use_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #else
-static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales, int8_t *q) {
+static float quant_group_avx2(const float *x, size_t n, float qmin, float qmax, qp_scale_search search, int bf16_scales,
+                              int8_t *q) {
     return quant_group(x, n, qmin, qmax, search, bf16_scales, q);
 }
 static int use_avx2(void) { return 0; }
@@ -322,7 +326,7 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
                         sums[j] = q[j] + q[j + 16];
                     }
                     uint8_t *chunk = o + c * segments * nr * L + r * L;
-                    int32_t *part = partials + c * segments * nr + r;  /* [segment][row] */
+                    int32_t *part = partials + c * segments * nr + r; /* [segment][row] */
                     switch (L) {
                     case 4:
                         for (size_t seg = 0; seg < 4; seg++) {
@@ -341,7 +345,8 @@ int64_t qp_quant_pack_qsi4c32p(const qp_weight_source *src, size_t bl, size_t nr
                     default:
                         for (size_t seg = 0; seg < segments; seg++) {
                             int32_t t = 0;
-                            for (size_t j = 0; j < L; j++) chunk[seg * nr * L + j] = pairs[seg * L + j], t += sums[seg * L + j];
+                            for (size_t j = 0; j < L; j++)
+                                chunk[seg * nr * L + j] = pairs[seg * L + j], t += sums[seg * L + j];
                             part[seg * nr] = t;
                         }
                         break;
@@ -414,9 +419,12 @@ int64_t qp_quant_pack_qsi8cxp(const qp_weight_source *src, size_t nr, size_t kr,
                 const int8_t *q = s.codes + r * k;
                 if ((seg + 1) * kr <= k) {
                     /* A whole group inside K (fixed sizes for the tiles in use: no call). */
-                    if (kr == 4) memcpy(o, q + seg * kr, 4);
-                    else if (kr == 8) memcpy(o, q + seg * kr, 8);
-                    else memcpy(o, q + seg * kr, kr);
+                    if (kr == 4)
+                        memcpy(o, q + seg * kr, 4);
+                    else if (kr == 8)
+                        memcpy(o, q + seg * kr, 8);
+                    else
+                        memcpy(o, q + seg * kr, kr);
                     o += kr;
                     continue;
                 }

@@ -60,7 +60,8 @@ QP_INLINE float half_to_float(uint16_t h) {
 /* f16 to f32 in hardware (VCVTPH2PS converts exactly, subnormals, Inf and NaN included). */
 __attribute__((target("avx2,f16c"), unused)) static void halves_to_floats_f16c(const uint8_t *p, size_t k, float *out) {
     size_t j = 0;
-    for (; j + 8 <= k; j += 8) _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * j))));
+    for (; j + 8 <= k; j += 8)
+        _mm256_storeu_ps(out + j, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * j))));
     for (; j < k; j++) {
         uint16_t h;
         memcpy(&h, p + 2 * j, 2);
@@ -77,9 +78,7 @@ __attribute__((target("avx2,f16c"), unused)) static void halves_to_floats_f16c(c
 QP_INLINE void decode_range(const qp_weight_source *src, size_t start, size_t k, float *out) {
     const uint8_t *p = (const uint8_t *)src->data;
     switch (src->encoding) {
-    case QP_SOURCE_F32:
-        memcpy(out, p + start * 4, k * 4);
-        break;
+    case QP_SOURCE_F32: memcpy(out, p + start * 4, k * 4); break;
     case QP_SOURCE_F16:
         if (QP_HAS_F16C()) {
             halves_to_floats_f16c(p + start * 2, k, out);
@@ -128,6 +127,5 @@ QP_INLINE long decode_row(const qp_weight_source *src, size_t row, float *out, i
     }
     return zero_nonfinite ? -1 : first;
 }
-
 
 #endif

@@ -28,7 +28,8 @@ qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float 
     return st;
 }
 
-qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *lhs, size_t scratch_size) {
+qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *lhs,
+                                    size_t scratch_size) {
     if (!l || !l->weights || !x || !y) return QP_ERR_ARGUMENT;
     const size_t n = l->n, k = l->k;
     switch (l->kind) {
@@ -51,7 +52,8 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
         x = divided;
     }
     if (l->activation == QP_ACTIVATION_STATIC)
-        qp_lhs_quant_pack_qai8dxp_f32_range(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min, l->activation_max);
+        qp_lhs_quant_pack_qai8dxp_f32_range(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min,
+                                            l->activation_max);
     else
         qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
     qp_matmul_run(layout->id, &choice, m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
@@ -129,7 +131,8 @@ static float gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654
 
 qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, float *pooled,
                         qp_linear_observer observer, void *context) {
-    if (!mdl || !ids || !pooled || count == 0 || count > mdl->max_positions || mdl->hidden % mdl->heads) return QP_ERR_ARGUMENT;
+    if (!mdl || !ids || !pooled || count == 0 || count > mdl->max_positions || mdl->hidden % mdl->heads)
+        return QP_ERR_ARGUMENT;
     const size_t n = count, d = mdl->hidden, f = mdl->intermediate, h = mdl->heads, hd = d / h;
     /* One arena for the whole run: x, q, k, v, context, scores, ffn, tmp. */
     const size_t floats = round_up(n * d * 6 + n * n + n * f + d, 16); /* scratch 64-byte aligned in the arena */
@@ -149,7 +152,10 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
     float *scores = tmp + n * d, *ffn = scores + n * n, *row = ffn + n * f;
     qp_status st = QP_OK;
     for (size_t t = 0; t < n; t++) {
-        if (ids[t] < 0 || (size_t)ids[t] >= mdl->word_embeddings.n) { st = QP_ERR_ARGUMENT; goto done; }
+        if (ids[t] < 0 || (size_t)ids[t] >= mdl->word_embeddings.n) {
+            st = QP_ERR_ARGUMENT;
+            goto done;
+        }
         float *xt = x + t * d;
         if ((st = qp_embedding_row(&mdl->word_embeddings, (size_t)ids[t], xt))) goto done;
         if ((st = qp_embedding_row(&mdl->position_embeddings, t, row))) goto done;
@@ -177,7 +183,10 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
                     mx = fmaxf(mx, scores[i * n + j]);
                 }
                 float sum = 0;
-                for (size_t j = 0; j < n; j++) { scores[i * n + j] = expf(scores[i * n + j] - mx); sum += scores[i * n + j]; }
+                for (size_t j = 0; j < n; j++) {
+                    scores[i * n + j] = expf(scores[i * n + j] - mx);
+                    sum += scores[i * n + j];
+                }
                 for (size_t e = 0; e < hd; e++) {
                     float acc = 0;
                     for (size_t j = 0; j < n; j++) acc += scores[i * n + j] * v[j * d + head * hd + e];

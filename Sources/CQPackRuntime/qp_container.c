@@ -81,13 +81,28 @@ static qp_status fail(char *msg, size_t cap, qp_status s, const char *fmt, ...) 
     return s;
 }
 
-static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
-static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint64_t rd64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static uint32_t rd32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static uint16_t rd16(const uint8_t *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
 
 static void hex(const uint8_t d[32], char out[65]) {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) { out[2 * i] = digits[d[i] >> 4]; out[2 * i + 1] = digits[d[i] & 15]; }
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
     out[64] = 0;
 }
 
@@ -96,7 +111,10 @@ static uint64_t align64(uint64_t v) { return (v + ALIGN - 1) / ALIGN * ALIGN; }
 /* ---- JSON: what json-c does not check --------------------------------------------------------
  * Counts the keys of every object in document order with a small scanner, so a duplicate key
  * (which json-c silently replaces) shows up as an object with fewer members than keys. */
-typedef struct { size_t *counts; size_t n, cap; } key_counts;
+typedef struct {
+    size_t *counts;
+    size_t n, cap;
+} key_counts;
 
 static int push_count(key_counts *k) {
     if (k->n == k->cap) {
@@ -170,7 +188,8 @@ static const char *get_string(struct json_object *o, const char *key, int printa
     size_t n = (size_t)json_object_get_string_len(v);
     if (strlen(s) != n) return NULL;
     if (printable) {
-        for (size_t i = 0; i < n; i++) if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) return NULL;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)s[i] < 0x20 || s[i] == 0x7F) return NULL;
     }
     return s;
 }
@@ -212,7 +231,10 @@ static uint64_t expected_length(const tensor *t, uint64_t elements, uint64_t sou
     if (!strcmp(s, "f32")) return elements > UINT64_MAX / 4 ? (*ok = 0) : 4 * elements;
     if (!strcmp(s, "f16") || !strcmp(s, "bf16")) return elements > UINT64_MAX / 2 ? (*ok = 0) : 2 * elements;
     if (!t->layout || nr == 0 || nr > 64 || kr == 0 || kr > 64 || sr == 0 || kr % sr || n == 0 || k == 0 ||
-        n > (1u << 24) || k > (1u << 24)) { *ok = 0; return 0; }
+        n > (1u << 24) || k > (1u << 24)) {
+        *ok = 0;
+        return 0;
+    }
     /* A packed scheme: its layout family's tile constraints and size formula (qp_layouts.c). */
     const qp_layout_traits *l = qp_layout_by_id(t->layout);
     if (l && qp_layout_holds_scheme(l, s) && l->tile_ok(k, bl, nr, kr, sr)) return l->packed_size(n, k, bl, nr, kr, sr);
@@ -222,9 +244,16 @@ static uint64_t expected_length(const tensor *t, uint64_t elements, uint64_t sou
 
 void qp_container_close(qp_container *c) {
     if (!c) return;
-    for (size_t i = 0; i < c->section_count; i++) { free(c->sections[i].name); free(c->sections[i].decoded); }
+    for (size_t i = 0; i < c->section_count; i++) {
+        free(c->sections[i].name);
+        free(c->sections[i].decoded);
+    }
     for (size_t i = 0; i < c->tensor_count; i++) {
-        free(c->tensors[i].name); free(c->tensors[i].scheme); free(c->tensors[i].layout); free(c->tensors[i].section); free(c->tensors[i].divisor_section);
+        free(c->tensors[i].name);
+        free(c->tensors[i].scheme);
+        free(c->tensors[i].layout);
+        free(c->tensors[i].section);
+        free(c->tensors[i].divisor_section);
     }
     free(c->sections);
     free(c->tensors);
@@ -237,10 +266,14 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
     key_counts keys = {0};
     if (!scan_keys(text, (size_t)mlen, &keys)) {
         free(keys.counts);
-        return fail(msg, cap, QP_ERR_FORMAT, "manifest at offset %llu: unbalanced or nested deeper than 32", (unsigned long long)moff);
+        return fail(msg, cap, QP_ERR_FORMAT, "manifest at offset %llu: unbalanced or nested deeper than 32",
+                    (unsigned long long)moff);
     }
     struct json_tokener *tok = json_tokener_new_ex(32);
-    if (!tok) { free(keys.counts); return fail(msg, cap, QP_ERR_NOMEM, "out of memory"); }
+    if (!tok) {
+        free(keys.counts);
+        return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+    }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     struct json_object *root = json_tokener_parse_ex(tok, text, (int)mlen);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -248,22 +281,25 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
     json_tokener_free(tok);
     qp_status st = QP_OK;
     if (!root || jerr != json_tokener_success) {
-        st = fail(msg, cap, QP_ERR_FORMAT, "manifest at offset %llu: invalid JSON near byte %llu: %s", (unsigned long long)moff,
-                  (unsigned long long)(moff + end), json_tokener_error_desc(jerr));
+        st = fail(msg, cap, QP_ERR_FORMAT, "manifest at offset %llu: invalid JSON near byte %llu: %s",
+                  (unsigned long long)moff, (unsigned long long)(moff + end), json_tokener_error_desc(jerr));
         goto done;
     }
     for (size_t i = end; i < mlen; i++) {
         if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
-            st = fail(msg, cap, QP_ERR_FORMAT, "manifest: unexpected bytes after the JSON value at offset %llu", (unsigned long long)(moff + i));
+            st = fail(msg, cap, QP_ERR_FORMAT, "manifest: unexpected bytes after the JSON value at offset %llu",
+                      (unsigned long long)(moff + i));
             goto done;
         }
     }
     size_t at = 0;
     if (!tree_matches(root, &keys, &at) || at != keys.n) {
-        st = fail(msg, cap, QP_ERR_FORMAT, "manifest at offset %llu: duplicate key in an object", (unsigned long long)moff);
+        st = fail(msg, cap, QP_ERR_FORMAT, "manifest at offset %llu: duplicate key in an object",
+                  (unsigned long long)moff);
         goto done;
     }
-    if (!json_object_is_type(root, json_type_object) || !get_string(root, "format", 1) || strcmp(get_string(root, "format", 1), "qpack")) {
+    if (!json_object_is_type(root, json_type_object) || !get_string(root, "format", 1) ||
+        strcmp(get_string(root, "format", 1), "qpack")) {
         st = fail(msg, cap, QP_ERR_FORMAT, "manifest: 'format' must be \"qpack\"");
         goto done;
     }
@@ -274,10 +310,16 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
         goto done;
     }
     size_t ns = json_object_array_length(secs), nt = json_object_array_length(tens);
-    if (ns > MAX_SECTIONS || nt > MAX_SECTIONS) { st = fail(msg, cap, QP_ERR_LIMIT, "manifest: too many sections or tensors"); goto done; }
+    if (ns > MAX_SECTIONS || nt > MAX_SECTIONS) {
+        st = fail(msg, cap, QP_ERR_LIMIT, "manifest: too many sections or tensors");
+        goto done;
+    }
     c->sections = calloc(ns ? ns : 1, sizeof(section));
     c->tensors = calloc(nt ? nt : 1, sizeof(tensor));
-    if (!c->sections || !c->tensors) { st = fail(msg, cap, QP_ERR_NOMEM, "out of memory"); goto done; }
+    if (!c->sections || !c->tensors) {
+        st = fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     uint64_t min_offset = HEADER, pad_start = HEADER;
     for (size_t i = 0; i < ns; i++) {
         struct json_object *o = json_object_array_get_idx(secs, i);
@@ -285,13 +327,17 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
         const char *name = json_object_is_type(o, json_type_object) ? get_string(o, "name", 1) : NULL;
         const char *comp = name ? get_string(o, "compression", 1) : NULL;
         const char *sha = comp ? get_string(o, "sha256", 1) : NULL;
-        if (!name || !*name || strlen(name) > 256 || !comp || !sha || strlen(sha) != 64 || !get_uint(o, "offset", &s->offset) ||
-            !get_uint(o, "stored_length", &s->stored) || !get_uint(o, "length", &s->length)) {
+        if (!name || !*name || strlen(name) > 256 || !comp || !sha || strlen(sha) != 64 ||
+            !get_uint(o, "offset", &s->offset) || !get_uint(o, "stored_length", &s->stored) ||
+            !get_uint(o, "length", &s->length)) {
             st = fail(msg, cap, QP_ERR_FORMAT, "manifest: section %zu: missing or mistyped member", i);
             goto done;
         }
         for (size_t j = 0; j < c->section_count; j++) {
-            if (!strcmp(c->sections[j].name, name)) { st = fail(msg, cap, QP_ERR_FORMAT, "section '%s': duplicate name", name); goto done; }
+            if (!strcmp(c->sections[j].name, name)) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "section '%s': duplicate name", name);
+                goto done;
+            }
         }
         for (int j = 0; j < 64; j++) {
             if (!((sha[j] >= '0' && sha[j] <= '9') || (sha[j] >= 'a' && sha[j] <= 'f'))) {
@@ -300,17 +346,27 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
             }
         }
         if (s->offset % ALIGN || s->offset < min_offset || s->stored > moff || s->offset > moff - s->stored) {
-            st = fail(msg, cap, QP_ERR_FORMAT, "section '%s' at offset %llu: unaligned, out of order, overlapping or past the manifest", name,
+            st = fail(msg, cap, QP_ERR_FORMAT,
+                      "section '%s' at offset %llu: unaligned, out of order, overlapping or past the manifest", name,
                       (unsigned long long)s->offset);
             goto done;
         }
         for (uint64_t b = pad_start; b < s->offset; b++) {
-            if (c->data[b]) { st = fail(msg, cap, QP_ERR_FORMAT, "non-zero padding at offset %llu", (unsigned long long)b); goto done; }
+            if (c->data[b]) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "non-zero padding at offset %llu", (unsigned long long)b);
+                goto done;
+            }
         }
         if (!strcmp(comp, "none")) {
-            if (s->stored != s->length) { st = fail(msg, cap, QP_ERR_FORMAT, "section '%s': stored_length differs from length", name); goto done; }
+            if (s->stored != s->length) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "section '%s': stored_length differs from length", name);
+                goto done;
+            }
         } else if (!strcmp(comp, "zstd")) {
-            if (s->length > MAX_DECLARED) { st = fail(msg, cap, QP_ERR_LIMIT, "section '%s': declared length over 64 GiB", name); goto done; }
+            if (s->length > MAX_DECLARED) {
+                st = fail(msg, cap, QP_ERR_LIMIT, "section '%s': declared length over 64 GiB", name);
+                goto done;
+            }
             s->zstd = 1;
         } else {
             st = fail(msg, cap, QP_ERR_UNSUPPORTED, "section '%s': unknown compression '%s'", name, comp);
@@ -318,13 +374,19 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
         }
         memcpy(s->sha256, sha, 65);
         s->name = dup_string(name);
-        if (!s->name) { st = fail(msg, cap, QP_ERR_NOMEM, "out of memory"); goto done; }
+        if (!s->name) {
+            st = fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
         c->section_count++;
         min_offset = align64(s->offset + s->stored);
         pad_start = s->offset + s->stored;
     }
     for (uint64_t b = pad_start; b < moff; b++) {
-        if (c->data[b]) { st = fail(msg, cap, QP_ERR_FORMAT, "non-zero padding at offset %llu", (unsigned long long)b); goto done; }
+        if (c->data[b]) {
+            st = fail(msg, cap, QP_ERR_FORMAT, "non-zero padding at offset %llu", (unsigned long long)b);
+            goto done;
+        }
     }
     for (size_t i = 0; i < nt; i++) {
         struct json_object *o = json_object_array_get_idx(tens, i), *v;
@@ -338,7 +400,8 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
             goto done;
         }
         uint64_t elements = 1;
-        if (!json_object_object_get_ex(o, "shape", &v) || !json_object_is_type(v, json_type_array) || json_object_array_length(v) > 8) {
+        if (!json_object_object_get_ex(o, "shape", &v) || !json_object_is_type(v, json_type_array) ||
+            json_object_array_length(v) > 8) {
             st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': shape must be an array of at most 8 integers", name);
             goto done;
         }
@@ -352,9 +415,14 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
             elements *= (uint64_t)x;
         }
         if (json_object_object_get_ex(o, "matrix", &v) && !json_object_is_type(v, json_type_null)) {
-            struct json_object *a = json_object_is_type(v, json_type_array) && json_object_array_length(v) == 2 ? v : NULL;
-            int64_t r = a && json_object_is_type(json_object_array_get_idx(a, 0), json_type_int) ? json_object_get_int64(json_object_array_get_idx(a, 0)) : -1;
-            int64_t k = a && json_object_is_type(json_object_array_get_idx(a, 1), json_type_int) ? json_object_get_int64(json_object_array_get_idx(a, 1)) : -1;
+            struct json_object *a =
+                json_object_is_type(v, json_type_array) && json_object_array_length(v) == 2 ? v : NULL;
+            int64_t r = a && json_object_is_type(json_object_array_get_idx(a, 0), json_type_int)
+                            ? json_object_get_int64(json_object_array_get_idx(a, 0))
+                            : -1;
+            int64_t k = a && json_object_is_type(json_object_array_get_idx(a, 1), json_type_int)
+                            ? json_object_get_int64(json_object_array_get_idx(a, 1))
+                            : -1;
             if (r <= 0 || k <= 0 || (uint64_t)r > UINT64_MAX / (uint64_t)k || (uint64_t)r * (uint64_t)k != elements) {
                 st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': matrix must be [N, K] with N x K elements", name);
                 goto done;
@@ -366,23 +434,32 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
             uint64_t nr, kr, sr, bl = 0;
             const char *id = json_object_is_type(v, json_type_object) ? get_string(v, "id", 1) : NULL;
             if (!id || !get_uint(v, "nr", &nr) || !get_uint(v, "kr", &kr) || !get_uint(v, "sr", &sr) ||
-                (json_object_object_get_ex(v, "bl", NULL) && !get_uint(v, "bl", &bl)) || nr > 64 || kr > 64 || sr > 64 || bl > (1u << 20)) {
+                (json_object_object_get_ex(v, "bl", NULL) && !get_uint(v, "bl", &bl)) || nr > 64 || kr > 64 ||
+                sr > 64 || bl > (1u << 20)) {
                 st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': invalid layout", name);
                 goto done;
             }
             t->layout = dup_string(id);
-            t->nr = (size_t)nr; t->kr = (size_t)kr; t->sr = (size_t)sr; t->bl = (size_t)bl;
+            t->nr = (size_t)nr;
+            t->kr = (size_t)kr;
+            t->sr = (size_t)sr;
+            t->bl = (size_t)bl;
         }
         if (json_object_object_get_ex(o, "activation", &v) && !json_object_is_type(v, json_type_null)) {
             const char *mode = json_object_is_type(v, json_type_object) ? get_string(v, "mode", 1) : NULL;
             if (!mode || (strcmp(mode, "static") && strcmp(mode, "dynamic"))) {
-                st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': activation.mode must be \"static\" or \"dynamic\"", name);
+                st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': activation.mode must be \"static\" or \"dynamic\"",
+                          name);
                 goto done;
             }
             if (!strcmp(mode, "static")) {
-                if (!t->layout || !get_float(v, "min", &t->activation_min) || !get_float(v, "max", &t->activation_max) ||
-                    t->activation_min > 0 || t->activation_max < 0 || !get_string(v, "observer", 1)) {
-                    st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': static activation needs a packed tensor, an observer and a finite range containing 0", name);
+                if (!t->layout || !get_float(v, "min", &t->activation_min) ||
+                    !get_float(v, "max", &t->activation_max) || t->activation_min > 0 || t->activation_max < 0 ||
+                    !get_string(v, "observer", 1)) {
+                    st = fail(msg, cap, QP_ERR_FORMAT,
+                              "tensor '%s': static activation needs a packed tensor, an observer and a finite range "
+                              "containing 0",
+                              name);
                     goto done;
                 }
                 t->activation_static = 1;
@@ -391,33 +468,50 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
                     const char *dsec = json_object_is_type(sm, json_type_object) ? get_string(sm, "section", 1) : NULL;
                     float alpha = 0;
                     const section *ds = NULL;
-                    for (size_t j = 0; dsec && j < c->section_count; j++) if (!strcmp(c->sections[j].name, dsec)) ds = &c->sections[j];
-                    if (!dsec || !get_float(sm, "alpha", &alpha) || !(alpha > 0 && alpha <= 1) || !ds || t->columns == 0 ||
-                        ds->length != (uint64_t)t->columns * 4) {
-                        st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': activation.smoothing needs alpha in (0, 1] and a section of K float32 divisors", name);
+                    for (size_t j = 0; dsec && j < c->section_count; j++)
+                        if (!strcmp(c->sections[j].name, dsec)) ds = &c->sections[j];
+                    if (!dsec || !get_float(sm, "alpha", &alpha) || !(alpha > 0 && alpha <= 1) || !ds ||
+                        t->columns == 0 || ds->length != (uint64_t)t->columns * 4) {
+                        st = fail(msg, cap, QP_ERR_FORMAT,
+                                  "tensor '%s': activation.smoothing needs alpha in (0, 1] and a section of K float32 "
+                                  "divisors",
+                                  name);
                         goto done;
                     }
                     t->divisor_section = dup_string(dsec);
-                    if (!t->divisor_section) { st = fail(msg, cap, QP_ERR_NOMEM, "out of memory"); goto done; }
+                    if (!t->divisor_section) {
+                        st = fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+                        goto done;
+                    }
                 }
             }
         }
         t->name = dup_string(name);
         t->scheme = dup_string(scheme);
         t->section = dup_string(sec);
-        if (!t->name || !t->scheme || !t->section) { st = fail(msg, cap, QP_ERR_NOMEM, "out of memory"); goto done; }
+        if (!t->name || !t->scheme || !t->section) {
+            st = fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+            goto done;
+        }
         c->tensor_count++;
         const section *s = NULL;
-        for (size_t j = 0; j < c->section_count; j++) if (!strcmp(c->sections[j].name, sec)) s = &c->sections[j];
-        if (!s) { st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': section '%s' does not exist", name, sec); goto done; }
+        for (size_t j = 0; j < c->section_count; j++)
+            if (!strcmp(c->sections[j].name, sec)) s = &c->sections[j];
+        if (!s) {
+            st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': section '%s' does not exist", name, sec);
+            goto done;
+        }
         for (size_t j = 0; j + 1 < c->tensor_count; j++) {
-            if (!strcmp(c->tensors[j].section, sec)) { st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': shares section '%s'", name, sec); goto done; }
+            if (!strcmp(c->tensors[j].section, sec)) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': shares section '%s'", name, sec);
+                goto done;
+            }
         }
         int ok;
         uint64_t want = expected_length(t, elements, source_bytes, &ok);
         if (!ok || want != s->length) {
-            st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': section '%s' holds %llu bytes, scheme %s needs %llu", name, sec,
-                      (unsigned long long)s->length, scheme, (unsigned long long)want);
+            st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': section '%s' holds %llu bytes, scheme %s needs %llu", name,
+                      sec, (unsigned long long)s->length, scheme, (unsigned long long)want);
             goto done;
         }
         t->length = (size_t)s->length;
@@ -436,19 +530,40 @@ qp_status qp_container_open_memory(const uint8_t *data, size_t size, qp_containe
     c->data = data;
     c->size = size;
     qp_status st = QP_OK;
-    if (size < HEADER + FOOTER) { st = fail(msg, cap, QP_ERR_FORMAT, "header: file of %zu bytes is too small", size); goto bad; }
-    if (memcmp(data, "QPACK\r\n\x1a", 8)) { st = fail(msg, cap, QP_ERR_FORMAT, "magic at offset 0: not a .qpack file"); goto bad; }
-    if (rd16(data + 8) != 1) { st = fail(msg, cap, QP_ERR_UNSUPPORTED, "version at offset 8: major version %u is not supported", rd16(data + 8)); goto bad; }
-    if (rd32(data + 12)) { st = fail(msg, cap, QP_ERR_UNSUPPORTED, "required_features at offset 12: unknown bits 0x%x", rd32(data + 12)); goto bad; }
+    if (size < HEADER + FOOTER) {
+        st = fail(msg, cap, QP_ERR_FORMAT, "header: file of %zu bytes is too small", size);
+        goto bad;
+    }
+    if (memcmp(data, "QPACK\r\n\x1a", 8)) {
+        st = fail(msg, cap, QP_ERR_FORMAT, "magic at offset 0: not a .qpack file");
+        goto bad;
+    }
+    if (rd16(data + 8) != 1) {
+        st = fail(msg, cap, QP_ERR_UNSUPPORTED, "version at offset 8: major version %u is not supported",
+                  rd16(data + 8));
+        goto bad;
+    }
+    if (rd32(data + 12)) {
+        st = fail(msg, cap, QP_ERR_UNSUPPORTED, "required_features at offset 12: unknown bits 0x%x", rd32(data + 12));
+        goto bad;
+    }
     const uint8_t *f = data + size - FOOTER;
-    if (memcmp(f, "QPACKEND", 8)) { st = fail(msg, cap, QP_ERR_FORMAT, "footer at offset %zu: missing commit record (incomplete file)", size - FOOTER); goto bad; }
+    if (memcmp(f, "QPACKEND", 8)) {
+        st = fail(msg, cap, QP_ERR_FORMAT, "footer at offset %zu: missing commit record (incomplete file)",
+                  size - FOOTER);
+        goto bad;
+    }
     if (rd64(f + 8) != rd64(data + 16) || rd64(f + 16) != rd64(data + 24) || memcmp(f + 32, data + 32, 32)) {
         st = fail(msg, cap, QP_ERR_FORMAT, "footer at offset %zu: header and footer disagree", size - FOOTER);
         goto bad;
     }
-    if (rd64(f + 24) != size) { st = fail(msg, cap, QP_ERR_FORMAT, "footer at offset %zu: records another file length", size - FOOTER + 24); goto bad; }
+    if (rd64(f + 24) != size) {
+        st = fail(msg, cap, QP_ERR_FORMAT, "footer at offset %zu: records another file length", size - FOOTER + 24);
+        goto bad;
+    }
     uint64_t moff = rd64(data + 16), mlen = rd64(data + 24);
-    if (moff < HEADER || moff % ALIGN || mlen == 0 || mlen > MAX_MANIFEST || moff > size - FOOTER || mlen != size - FOOTER - moff) {
+    if (moff < HEADER || moff % ALIGN || mlen == 0 || mlen > MAX_MANIFEST || moff > size - FOOTER ||
+        mlen != size - FOOTER - moff) {
         st = fail(msg, cap, QP_ERR_FORMAT, "manifest_offset at offset 16: range does not end at the footer");
         goto bad;
     }
@@ -457,7 +572,10 @@ qp_status qp_container_open_memory(const uint8_t *data, size_t size, qp_containe
     qp_sha256_init(&h);
     qp_sha256_update(&h, data + moff, (size_t)mlen);
     qp_sha256_final(&h, d);
-    if (memcmp(d, data + 32, 32)) { st = fail(msg, cap, QP_ERR_CHECKSUM, "manifest_sha256 at offset 32: manifest checksum mismatch"); goto bad; }
+    if (memcmp(d, data + 32, 32)) {
+        st = fail(msg, cap, QP_ERR_CHECKSUM, "manifest_sha256 at offset 32: manifest checksum mismatch");
+        goto bad;
+    }
     hex(d, c->digest);
     st = parse_manifest(c, moff, mlen, msg, cap);
     if (st != QP_OK) goto bad;
@@ -475,7 +593,10 @@ qp_status qp_container_open(const char *path, qp_container **out, char *msg, siz
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail(msg, cap, QP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) { close(fd); return fail(msg, cap, QP_ERR_IO, "%s: not a regular file", path); }
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(msg, cap, QP_ERR_IO, "%s: not a regular file", path);
+    }
     size_t size = (size_t)st.st_size;
     void *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
     close(fd);
@@ -502,8 +623,16 @@ const char *qp_container_section_name(const qp_container *c, size_t index) {
 }
 
 static void fill_info(const tensor *t, qp_tensor_info *info) {
-    info->name = t->name; info->scheme = t->scheme; info->layout = t->layout; info->section = t->section;
-    info->rows = t->rows; info->columns = t->columns; info->nr = t->nr; info->kr = t->kr; info->sr = t->sr; info->bl = t->bl;
+    info->name = t->name;
+    info->scheme = t->scheme;
+    info->layout = t->layout;
+    info->section = t->section;
+    info->rows = t->rows;
+    info->columns = t->columns;
+    info->nr = t->nr;
+    info->kr = t->kr;
+    info->sr = t->sr;
+    info->bl = t->bl;
     info->length = t->length;
     info->activation_static = t->activation_static;
     info->activation_min = t->activation_min;
@@ -520,15 +649,20 @@ qp_status qp_container_tensor(const qp_container *c, size_t index, qp_tensor_inf
 qp_status qp_container_find_tensor(const qp_container *c, const char *name, qp_tensor_info *info) {
     if (!c || !name || !info) return QP_ERR_ARGUMENT;
     for (size_t i = 0; i < c->tensor_count; i++) {
-        if (!strcmp(c->tensors[i].name, name)) { fill_info(&c->tensors[i], info); return QP_OK; }
+        if (!strcmp(c->tensors[i].name, name)) {
+            fill_info(&c->tensors[i], info);
+            return QP_OK;
+        }
     }
     return QP_ERR_NOT_FOUND;
 }
 
-qp_status qp_container_section(qp_container *c, const char *name, const uint8_t **data, size_t *length, char *msg, size_t cap) {
+qp_status qp_container_section(qp_container *c, const char *name, const uint8_t **data, size_t *length, char *msg,
+                               size_t cap) {
     if (!c || !name || !data || !length) return fail(msg, cap, QP_ERR_ARGUMENT, "invalid arguments");
     section *s = NULL;
-    for (size_t i = 0; i < c->section_count; i++) if (!strcmp(c->sections[i].name, name)) s = &c->sections[i];
+    for (size_t i = 0; i < c->section_count; i++)
+        if (!strcmp(c->sections[i].name, name)) s = &c->sections[i];
     if (!s) return fail(msg, cap, QP_ERR_NOT_FOUND, "section '%s': not found", name);
     const uint8_t *bytes = c->data + s->offset;
     if (s->zstd && !s->decoded) {
@@ -536,13 +670,17 @@ qp_status qp_container_section(qp_container *c, const char *name, const uint8_t 
         unsigned long long fsize = ZSTD_getFrameContentSize(bytes, (size_t)s->stored);
         size_t csize = ZSTD_findFrameCompressedSize(bytes, (size_t)s->stored);
         if (fsize != s->length || ZSTD_isError(csize) || csize != s->stored) {
-            return fail(msg, cap, QP_ERR_FORMAT, "section '%s' at offset %llu: not exactly one zstd frame of the declared size", name,
+            return fail(msg, cap, QP_ERR_FORMAT,
+                        "section '%s' at offset %llu: not exactly one zstd frame of the declared size", name,
                         (unsigned long long)s->offset);
         }
         uint8_t *buf = malloc(s->length ? (size_t)s->length : 1);
         if (!buf) return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
         ZSTD_DCtx *dctx = ZSTD_createDCtx();
-        if (!dctx) { free(buf); return fail(msg, cap, QP_ERR_NOMEM, "out of memory"); }
+        if (!dctx) {
+            free(buf);
+            return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+        }
         ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX);
         ZSTD_inBuffer in = {bytes, (size_t)s->stored, 0};
         ZSTD_outBuffer outb = {buf, (size_t)s->length, 0};
@@ -550,7 +688,8 @@ qp_status qp_container_section(qp_container *c, const char *name, const uint8_t 
         ZSTD_freeDCtx(dctx);
         if (ZSTD_isError(r) || r != 0 || outb.pos != s->length || in.pos != s->stored) {
             free(buf);
-            return fail(msg, cap, QP_ERR_CHECKSUM, "section '%s' at offset %llu: zstd frame invalid or corrupt", name, (unsigned long long)s->offset);
+            return fail(msg, cap, QP_ERR_CHECKSUM, "section '%s' at offset %llu: zstd frame invalid or corrupt", name,
+                        (unsigned long long)s->offset);
         }
         s->decoded = buf;
     }
@@ -564,7 +703,8 @@ qp_status qp_container_section(qp_container *c, const char *name, const uint8_t 
         qp_sha256_final(&h, d);
         hex(d, hx);
         if (strcmp(hx, s->sha256)) {
-            return fail(msg, cap, QP_ERR_CHECKSUM, "section '%s' at offset %llu: checksum mismatch", name, (unsigned long long)s->offset);
+            return fail(msg, cap, QP_ERR_CHECKSUM, "section '%s' at offset %llu: checksum mismatch", name,
+                        (unsigned long long)s->offset);
         }
         s->verified = 1;
     }

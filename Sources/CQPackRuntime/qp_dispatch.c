@@ -25,7 +25,8 @@ int qp_cpu_has_dotprod(void) {
     return 0;
 #elif defined(__x86_64__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); /* the x86 build of the NEON source uses both */
+    return __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("fma"); /* the x86 build of the NEON source uses both */
 #else
     return 1; /* SIMDe implements dotprod on other hosts */
 #endif
@@ -51,8 +52,8 @@ qp_variant qp_selected_variant(void) {
     return qp_cpu_has_dotprod() ? QP_VARIANT_NEON_DOTPROD : QP_VARIANT_SCALAR;
 }
 
-typedef void (*matmul_fn)(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs, float *dst,
-                          size_t dst_stride_row, float lo, float hi);
+typedef void (*matmul_fn)(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs,
+                          float *dst, size_t dst_stride_row, float lo, float hi);
 
 /* One variant of a layout's matmul: the LHS mr it reads (0: any), the CPU feature it needs, and
  * the tiles and shapes it runs. */
@@ -68,27 +69,42 @@ static size_t kp32(size_t k) { return (k + 31) / 32 * 32; }
 static size_t depth(qp_matmul_tile t) { return t.sr ? t.kr / t.sr : 0; }
 static int blocks_ok(size_t k, size_t bl) { return bl != 0 && bl % 32 == 0 && k % bl == 0; }
 
-static int any_tile(qp_matmul_tile t, size_t k, size_t bl) { (void)t; (void)k; (void)bl; return 1; }
+static int any_tile(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)t;
+    (void)k;
+    (void)bl;
+    return 1;
+}
 static int c32_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
     return (depth(t) == 4 || depth(t) == 8) && t.nr % 4 == 0 && blocks_ok(k, bl) && k <= 65536;
 }
-static int c32_i8mm(qp_matmul_tile t, size_t k, size_t bl) { return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64 && blocks_ok(k, bl); }
+static int c32_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
+    return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64 && blocks_ok(k, bl);
+}
 static int cx4_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
     (void)bl;
     return (depth(t) == 4 || depth(t) == 8) && t.nr % 4 == 0 && kp32(k) <= 65536;
 }
-static int cx4_i8mm(qp_matmul_tile t, size_t k, size_t bl) { (void)k; (void)bl; return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64; }
+static int cx4_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)k;
+    (void)bl;
+    return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64;
+}
 static int cx8_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
     (void)bl;
     return (t.kr == 4 || t.kr == 8) && t.sr == 1 && t.nr % 4 == 0 && kp32(k) <= 65536;
 }
-static int cx8_i8mm(qp_matmul_tile t, size_t k, size_t bl) { (void)k; (void)bl; return t.kr == 8 && t.sr == 1 && t.nr % 4 == 0 && t.nr <= 64; }
+static int cx8_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)k;
+    (void)bl;
+    return t.kr == 8 && t.sr == 1 && t.nr % 4 == 0 && t.nr <= 64;
+}
 
-#define CX_WRAP(NAME, FN)                                                                                               \
-    static void NAME(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs, float *dst, \
-                     size_t stride, float lo, float hi) {                                                               \
-        (void)bl;                                                                                                       \
-        FN(m, n, k, t, lhs, rhs, dst, stride, lo, hi);                                                                  \
+#define CX_WRAP(NAME, FN)                                                                                         \
+    static void NAME(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs, \
+                     float *dst, size_t stride, float lo, float hi) {                                             \
+        (void)bl;                                                                                                 \
+        FN(m, n, k, t, lhs, rhs, dst, stride, lo, hi);                                                            \
     }
 CX_WRAP(cx4_scalar_run, qp_matmul_f32_qai8dxp_qsi4cxp_scalar)
 CX_WRAP(cx4_dotprod_run, qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod)
@@ -100,7 +116,8 @@ CX_WRAP(cx8_i8mm_run, qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm)
 /* In order of preference. */
 static const variant_row variants[] = {
     {"qsi4c32p", "qsi4c32p neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, c32_i8mm, qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm},
-    {"qsi4c32p", "qsi4c32p neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, c32_dotprod, qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod},
+    {"qsi4c32p", "qsi4c32p neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, c32_dotprod,
+     qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod},
     {"qsi4c32p", "qsi4c32p scalar", QP_VARIANT_SCALAR, 0, any_tile, qp_matmul_f32_qai8dxp_qsi4c32p_scalar},
     {"qsi4cxp", "qsi4cxp neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, cx4_i8mm, cx4_i8mm_run},
     {"qsi4cxp", "qsi4cxp neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, cx4_dotprod, cx4_dotprod_run},
@@ -129,11 +146,13 @@ size_t qp_matmul_max_mr(void) {
  * i8mm only under the i8mm policy. */
 static int allowed(qp_variant policy, qp_variant v) {
     if (v == QP_VARIANT_SCALAR) return 1;
-    if (v == QP_VARIANT_NEON_DOTPROD) return (policy == QP_VARIANT_NEON_DOTPROD || policy == QP_VARIANT_NEON_I8MM) && qp_cpu_has_dotprod();
+    if (v == QP_VARIANT_NEON_DOTPROD)
+        return (policy == QP_VARIANT_NEON_DOTPROD || policy == QP_VARIANT_NEON_I8MM) && qp_cpu_has_dotprod();
     return policy == QP_VARIANT_NEON_I8MM && qp_cpu_has_i8mm();
 }
 
-int qp_matmul_choose(const char *layout, qp_matmul_tile t, size_t m, size_t k, size_t bl, size_t lhs_mr, qp_matmul_choice *choice) {
+int qp_matmul_choose(const char *layout, qp_matmul_tile t, size_t m, size_t k, size_t bl, size_t lhs_mr,
+                     qp_matmul_choice *choice) {
     if (!layout || !choice || t.nr == 0 || t.kr == 0 || t.sr == 0 || t.kr % t.sr) return 0;
     const qp_variant policy = qp_selected_variant();
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
@@ -152,13 +171,15 @@ int qp_matmul_variant_runs(const char *layout, qp_variant variant, qp_matmul_til
     if (!layout || t.nr == 0 || t.kr == 0 || t.sr == 0 || t.kr % t.sr) return 0;
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         const variant_row *v = &variants[i];
-        if (!strcmp(v->layout, layout) && v->variant == variant && (!v->mr || v->mr == t.mr) && v->supports(t, k, bl)) return 1;
+        if (!strcmp(v->layout, layout) && v->variant == variant && (!v->mr || v->mr == t.mr) && v->supports(t, k, bl))
+            return 1;
     }
     return 0;
 }
 
-void qp_matmul_run(const char *layout, const qp_matmul_choice *choice, size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
-                   const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_run(const char *layout, const qp_matmul_choice *choice, size_t m, size_t n, size_t k, size_t bl,
+                   qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                   float clamp_min, float clamp_max) {
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         if (variants[i].name != choice->name || strcmp(variants[i].layout, layout)) continue;
         if (trace_fn) trace_fn(trace_context, layout, choice, m);
@@ -169,23 +190,27 @@ void qp_matmul_run(const char *layout, const qp_matmul_choice *choice, size_t m,
 }
 
 /* The per-family entry points: the LHS is packed with tile.mr. */
-static void dispatch(const char *layout, size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs,
-                     float *dst, size_t stride, float lo, float hi) {
+static void dispatch(const char *layout, size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs,
+                     const void *rhs, float *dst, size_t stride, float lo, float hi) {
     qp_matmul_choice c;
-    if (qp_matmul_choose(layout, t, m, k, bl, t.mr ? t.mr : 1, &c)) qp_matmul_run(layout, &c, m, n, k, bl, t, lhs, rhs, dst, stride, lo, hi);
+    if (qp_matmul_choose(layout, t, m, k, bl, t.mr ? t.mr : 1, &c))
+        qp_matmul_run(layout, &c, m, n, k, bl, t, lhs, rhs, dst, stride, lo, hi);
 }
 
-void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile, const void *lhs_packed,
-                                   const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                    const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                    float clamp_min, float clamp_max) {
     dispatch("qsi4c32p", m, n, k, bl, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
-void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed, const void *rhs_packed,
-                                  float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                   const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                   float clamp_max) {
     dispatch("qsi4cxp", m, n, k, 0, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
-void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed, const void *rhs_packed,
-                                  float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                   const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                   float clamp_max) {
     dispatch("qsi8cxp", m, n, k, 0, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }

@@ -10,34 +10,46 @@ static int qsi4c32p_tile(uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint
     return bl != 0 && bl % 32 == 0 && k % bl == 0 && bl % kr == 0 && 16 % (kr / sr) == 0 && nr % 4 == 0;
 }
 static uint64_t qsi4c32p_size(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)kr; (void)sr;
+    (void)kr;
+    (void)sr;
     return panels(n, nr) * nr * ((k / bl) * (bl / 2 + 2) + 8);
 }
 
 static int qsi4cxp_tile(uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)k; (void)bl; (void)nr;
+    (void)k;
+    (void)bl;
+    (void)nr;
     return 16 % (kr / sr) == 0;
 }
 static uint64_t qsi4cxp_size(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)bl; (void)kr; (void)sr;
+    (void)bl;
+    (void)kr;
+    (void)sr;
     return panels(n, nr) * nr * (kp32(k) / 2 + 12);
 }
 
 static int qsi8cxp_tile(uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)bl; (void)nr;
+    (void)bl;
+    (void)nr;
     return sr == 1 && kp32(k) % kr == 0;
 }
 static uint64_t qsi8cxp_size(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)bl; (void)kr; (void)sr;
+    (void)bl;
+    (void)kr;
+    (void)sr;
     return panels(n, nr) * nr * (kp32(k) + 12);
 }
 
 static int qsi4c32pscalef16_tile(uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)bl; (void)nr; (void)sr;
+    (void)bl;
+    (void)nr;
+    (void)sr;
     return k % 32 == 0 && 32 % kr == 0;
 }
 static uint64_t qsi4c32pscalef16_size(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)bl; (void)kr; (void)sr;
+    (void)bl;
+    (void)kr;
+    (void)sr;
     return panels(n, nr) * nr * (k / 32) * 18;
 }
 

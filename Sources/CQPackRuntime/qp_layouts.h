@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 typedef struct qp_layout_traits {
-    const char *id;            /* KleidiAI layout id, as the manifest's layout.id */
-    const char *scheme;        /* the manifest scheme it holds ... */
-    int scheme_is_prefix;      /* ... or, when 1, every scheme starting so (qsi4c32, qsi4c32b64...) */
+    const char *id; /* KleidiAI layout id, as the manifest's layout.id */
+    const char *scheme; /* the manifest scheme it holds ... */
+    int scheme_is_prefix; /* ... or, when 1, every scheme starting so (qsi4c32, qsi4c32b64...) */
     qp_weight_kind kind;
-    int grouped;               /* has a block length bl */
+    int grouped; /* has a block length bl */
     /* 1 when a tile read from a file is one this family's packers write (bounds already checked). */
     int (*tile_ok)(uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr);
     uint64_t (*packed_size)(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr);

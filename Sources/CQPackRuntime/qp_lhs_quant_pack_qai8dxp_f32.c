@@ -18,7 +18,8 @@ size_t qp_lhs_packed_offset_qai8dxp(size_t m_idx, size_t k, size_t mr) {
 /* One row: asymmetric int8 with the range [rmin, rmax] (containing 0), exactly as
  * kai_run_lhs_quant_pack_qai8dxp_f32 does from a row's own range: float32 arithmetic, zero
  * point rounded half to even, values rounded half away from zero and saturated. */
-static void pack_row(const float *x, size_t k, size_t kp, size_t mr, size_t L, size_t r, uint8_t *panel, float rmin, float rmax) {
+static void pack_row(const float *x, size_t k, size_t kp, size_t mr, size_t L, size_t r, uint8_t *panel, float rmin,
+                     float rmax) {
     const float scale = rmin == rmax ? 1.0f : 255.0f / (rmax - rmin);
     const float recip = 1.0f / scale;
     const float dmin = rmin * scale, dmax = rmax * scale;
@@ -44,8 +45,8 @@ static void pack_row(const float *x, size_t k, size_t kp, size_t mr, size_t L, s
 }
 
 /* Per-row dynamic range: each row's own min and max (with 0). */
-void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
-                                   const float *lhs, size_t lhs_stride_bytes, void *lhs_packed) {
+void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, size_t sr, const float *lhs,
+                                   size_t lhs_stride_bytes, void *lhs_packed) {
     const size_t kp = round_up(k, 32), L = kr / sr;
     uint8_t *out = lhs_packed;
     for (size_t row = 0; row < m; row++) {
@@ -59,9 +60,8 @@ void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, siz
     }
 }
 
-void qp_lhs_quant_pack_qai8dxp_f32_range(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
-                                         const float *lhs, size_t lhs_stride_bytes, void *lhs_packed,
-                                         float range_min, float range_max) {
+void qp_lhs_quant_pack_qai8dxp_f32_range(size_t m, size_t k, size_t mr, size_t kr, size_t sr, const float *lhs,
+                                         size_t lhs_stride_bytes, void *lhs_packed, float range_min, float range_max) {
     const size_t kp = round_up(k, 32), L = kr / sr;
     uint8_t *out = lhs_packed;
     const float rmin = fminf(0.0f, range_min), rmax = fmaxf(0.0f, range_max);

@@ -12,7 +12,8 @@ float qp_f16_to_f32(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
     uint32_t bits;
     if (exp == 0) {
-        if (mant == 0) bits = sign;
+        if (mant == 0)
+            bits = sign;
         else {
             float v = (float)mant * 0x1p-24f; /* subnormal: exact */
             memcpy(&bits, &v, 4);
@@ -50,18 +51,20 @@ static float dot_scalar_f16(const float *x, const uint16_t *w, size_t k) {
     return sum;
 }
 
-void qp_linear_f32_scalar(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
-                          float *y, float clamp_min, float clamp_max) {
+void qp_linear_f32_scalar(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
+                          float clamp_min, float clamp_max) {
     for (size_t r = 0; r < m; r++)
         for (size_t c = 0; c < n; c++)
-            y[r * n + c] = clampf(dot_scalar_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+            y[r * n + c] =
+                clampf(dot_scalar_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
 }
 
-void qp_linear_f16_scalar(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
-                          float *y, float clamp_min, float clamp_max) {
+void qp_linear_f16_scalar(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias, float *y,
+                          float clamp_min, float clamp_max) {
     for (size_t r = 0; r < m; r++)
         for (size_t c = 0; c < n; c++)
-            y[r * n + c] = clampf(dot_scalar_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+            y[r * n + c] =
+                clampf(dot_scalar_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
 }
 
 #if defined(__x86_64__)
@@ -118,7 +121,8 @@ __attribute__((target("avx2,fma"))) static void dot8_fma_f32(const float *x, con
     }
 }
 
-__attribute__((target("avx2,fma,f16c"))) static void dot8_fma_f16(const float *x, const uint16_t *w, size_t k, float out[8]) {
+__attribute__((target("avx2,fma,f16c"))) static void dot8_fma_f16(const float *x, const uint16_t *w, size_t k,
+                                                                  float out[8]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     size_t i = 0;
     for (; i + 4 <= k; i += 4) {
@@ -156,8 +160,8 @@ static inline float reduce4(float32x4_t a) {
     return (vgetq_lane_f32(a, 0) + vgetq_lane_f32(a, 1)) + (vgetq_lane_f32(a, 2) + vgetq_lane_f32(a, 3));
 }
 
-void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
-                        float *y, float clamp_min, float clamp_max) {
+void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
+                        float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
     if (has_fma()) {
         /* Column blocks outermost: a block of weight rows stays in cache while every input row
@@ -169,31 +173,33 @@ void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const floa
                 for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {
                     float d[8];
                     dot8_fma_f32(x + r * k, w + c * k, k, d);
-                    for (int j = 0; j < 8; j++) y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
+                    for (int j = 0; j < 8; j++)
+                        y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
                 }
                 for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++)
-                    y[r * n + c] = clampf(dot_fma_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+                    y[r * n + c] =
+                        clampf(dot_fma_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
             }
         return;
     }
 #endif
     for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
-    for (size_t r = 0; r < m; r++) {
-        const float *xr = x + r * k;
-        for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
-            const float *wc = w + c * k;
-            float32x4_t acc = vdupq_n_f32(0.0f);
-            size_t i = 0;
-            for (; i + 4 <= k; i += 4) acc = vfmaq_f32(acc, vld1q_f32(xr + i), vld1q_f32(wc + i));
-            float sum = reduce4(acc);
-            for (; i < k; i++) sum = fmaf(xr[i], wc[i], sum);
-            y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+        for (size_t r = 0; r < m; r++) {
+            const float *xr = x + r * k;
+            for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
+                const float *wc = w + c * k;
+                float32x4_t acc = vdupq_n_f32(0.0f);
+                size_t i = 0;
+                for (; i + 4 <= k; i += 4) acc = vfmaq_f32(acc, vld1q_f32(xr + i), vld1q_f32(wc + i));
+                float sum = reduce4(acc);
+                for (; i < k; i++) sum = fmaf(xr[i], wc[i], sum);
+                y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+            }
         }
-    }
 }
 
-void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
-                        float *y, float clamp_min, float clamp_max) {
+void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias, float *y,
+                        float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
     if (has_fma()) {
         for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
@@ -202,29 +208,31 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
                 for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {
                     float d[8];
                     dot8_fma_f16(x + r * k, w + c * k, k, d);
-                    for (int j = 0; j < 8; j++) y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
+                    for (int j = 0; j < 8; j++)
+                        y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
                 }
                 for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++)
-                    y[r * n + c] = clampf(dot_fma_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+                    y[r * n + c] =
+                        clampf(dot_fma_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
             }
         return;
     }
 #endif
     for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
-    for (size_t r = 0; r < m; r++) {
-        const float *xr = x + r * k;
-        for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
-            const uint16_t *wc = w + c * k;
-            float32x4_t acc = vdupq_n_f32(0.0f);
-            size_t i = 0;
-            for (; i + 4 <= k; i += 4) {
-                /* Widen binary16 to binary32 exactly (vcvt_f32_f16 on Arm). */
-                const float32x4_t wf = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(wc + i)));
-                acc = vfmaq_f32(acc, vld1q_f32(xr + i), wf);
+        for (size_t r = 0; r < m; r++) {
+            const float *xr = x + r * k;
+            for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
+                const uint16_t *wc = w + c * k;
+                float32x4_t acc = vdupq_n_f32(0.0f);
+                size_t i = 0;
+                for (; i + 4 <= k; i += 4) {
+                    /* Widen binary16 to binary32 exactly (vcvt_f32_f16 on Arm). */
+                    const float32x4_t wf = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(wc + i)));
+                    acc = vfmaq_f32(acc, vld1q_f32(xr + i), wf);
+                }
+                float sum = reduce4(acc);
+                for (; i < k; i++) sum = fmaf(xr[i], qp_f16_to_f32(wc[i]), sum);
+                y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
             }
-            float sum = reduce4(acc);
-            for (; i < k; i++) sum = fmaf(xr[i], qp_f16_to_f32(wc[i]), sum);
-            y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
         }
-    }
 }

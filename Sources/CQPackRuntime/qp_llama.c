@@ -27,7 +27,8 @@ static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, cons
         for (size_t h = 0; h < heads; h++) {
             float *v = x + (t * heads + h) * hd;
             for (size_t i = 0; i < half; i++) {
-                const double inv = m->rope_inv_freq ? m->rope_inv_freq[i] : pow((double)m->rope_base, -2.0 * (double)i / (double)hd);
+                const double inv =
+                    m->rope_inv_freq ? m->rope_inv_freq[i] : pow((double)m->rope_base, -2.0 * (double)i / (double)hd);
                 const double theta = (double)(first + t) * inv;
                 const float c = (float)cos(theta), s = (float)sin(theta);
                 const size_t ia = m->rope_half_split ? i : 2 * i, ib = m->rope_half_split ? i + half : 2 * i + 1;
@@ -40,7 +41,8 @@ static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, cons
 
 static size_t ffn_width(const qp_llama *m) {
     size_t ffn = 0;
-    for (size_t l = 0; l < m->layers; l++) if (m->layer[l].gate.n > ffn) ffn = m->layer[l].gate.n;
+    for (size_t l = 0; l < m->layers; l++)
+        if (m->layer[l].gate.n > ffn) ffn = m->layer[l].gate.n;
     return ffn;
 }
 
@@ -63,10 +65,12 @@ qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t c
     for (size_t l = 0; l <= m->layers; l++) {
         const qp_linear *all[7];
         size_t count = 0;
-        if (l == m->layers) all[count++] = &m->output;
+        if (l == m->layers)
+            all[count++] = &m->output;
         else {
             const qp_llama_layer *L = &m->layer[l];
-            const qp_linear *each[7] = {&L->query, &L->key, &L->value, &L->attention_output, &L->gate, &L->up, &L->down};
+            const qp_linear *each[7] = {&L->query, &L->key, &L->value, &L->attention_output,
+                                        &L->gate,  &L->up,  &L->down};
             for (; count < 7; count++) all[count] = each[count];
         }
         for (size_t j = 0; j < count; j++) {
@@ -78,7 +82,10 @@ qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t c
     s->keys = malloc(m->layers * capacity * kvd * sizeof(float));
     s->values = malloc(m->layers * capacity * kvd * sizeof(float));
     s->arena = malloc(floats * sizeof(float) + scratch);
-    if (!s->keys || !s->values || !s->arena) { qp_llama_session_free(s); return QP_ERR_NOMEM; }
+    if (!s->keys || !s->values || !s->arena) {
+        qp_llama_session_free(s);
+        return QP_ERR_NOMEM;
+    }
     s->model = m;
     s->capacity = capacity;
     s->chunk = chunk;
@@ -97,7 +104,8 @@ void qp_llama_session_free(qp_llama_session *s) {
 
 qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t n, float *logits,
                                 qp_linear_observer observer, void *context) {
-    if (!s || !s->model || !ids || !logits || n == 0 || n > s->chunk || n > s->capacity - s->length) return QP_ERR_ARGUMENT;
+    if (!s || !s->model || !ids || !logits || n == 0 || n > s->chunk || n > s->capacity - s->length)
+        return QP_ERR_ARGUMENT;
     const qp_llama *m = s->model;
     const size_t d = m->hidden, hd = d / m->heads, kvd = m->kv_heads * hd, group = m->heads / m->kv_heads;
     const size_t ffn = ffn_width(m), first = s->length, cap = s->capacity;
@@ -132,12 +140,16 @@ qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t 
                 float mx = -INFINITY;
                 for (size_t j = 0; j <= pos; j++) {
                     float sc = 0;
-                    for (size_t e = 0; e < hd; e++) sc += q[(i * m->heads + head) * hd + e] * kc[(j * m->kv_heads + kh) * hd + e];
+                    for (size_t e = 0; e < hd; e++)
+                        sc += q[(i * m->heads + head) * hd + e] * kc[(j * m->kv_heads + kh) * hd + e];
                     scores[j] = sc * scale;
                     mx = fmaxf(mx, scores[j]);
                 }
                 float sum = 0;
-                for (size_t j = 0; j <= pos; j++) { scores[j] = expf(scores[j] - mx); sum += scores[j]; }
+                for (size_t j = 0; j <= pos; j++) {
+                    scores[j] = expf(scores[j] - mx);
+                    sum += scores[j];
+                }
                 for (size_t e = 0; e < hd; e++) {
                     float acc = 0;
                     for (size_t j = 0; j <= pos; j++) acc += scores[j] * vc[(j * m->kv_heads + kh) * hd + e];
@@ -166,8 +178,8 @@ qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t 
     return QP_OK;
 }
 
-qp_status qp_llama_logits(const qp_llama *m, const int32_t *ids, size_t n, float *logits,
-                          qp_linear_observer observer, void *context) {
+qp_status qp_llama_logits(const qp_llama *m, const int32_t *ids, size_t n, float *logits, qp_linear_observer observer,
+                          void *context) {
     if (!m || n == 0) return QP_ERR_ARGUMENT;
     qp_llama_session s;
     qp_status st = qp_llama_session_init(&s, m, n, n);

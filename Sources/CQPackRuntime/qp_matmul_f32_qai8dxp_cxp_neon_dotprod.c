@@ -23,8 +23,10 @@ static inline int32x4_t dot4(const uint8_t *seg, const int8_t *lhs, size_t L, in
     }
     const int8x16_t a = vcombine_s8(vld1_s8(lhs), vld1_s8(lhs));
     uint8x16_t b01 = vld1q_u8(seg), b23 = vld1q_u8(seg + 16);
-    int8x16_t v01 = int4 ? vreinterpretq_s8_u8(high ? vandq_u8(b01, mask) : vshlq_n_u8(b01, 4)) : vreinterpretq_s8_u8(b01);
-    int8x16_t v23 = int4 ? vreinterpretq_s8_u8(high ? vandq_u8(b23, mask) : vshlq_n_u8(b23, 4)) : vreinterpretq_s8_u8(b23);
+    int8x16_t v01 =
+        int4 ? vreinterpretq_s8_u8(high ? vandq_u8(b01, mask) : vshlq_n_u8(b01, 4)) : vreinterpretq_s8_u8(b01);
+    int8x16_t v23 =
+        int4 ? vreinterpretq_s8_u8(high ? vandq_u8(b23, mask) : vshlq_n_u8(b23, 4)) : vreinterpretq_s8_u8(b23);
     return vpaddq_s32(vdotq_s32(vdupq_n_s32(0), v01, a), vdotq_s32(vdupq_n_s32(0), v23, a));
 }
 
@@ -46,7 +48,8 @@ static void epilogue(int32x4_t isum, const uint8_t *tail, size_t nr, size_t r0, 
 }
 
 /* Gathers one LHS row's Kp codes and its -zero_point and scale out of its panel. */
-static void lhs_row(const void *lhs_packed, size_t row, size_t kp, qp_matmul_tile t, int8_t *codes, int32_t *neg_zp, float *scale) {
+static void lhs_row(const void *lhs_packed, size_t row, size_t kp, qp_matmul_tile t, int8_t *codes, int32_t *neg_zp,
+                    float *scale) {
     const size_t L = t.kr / t.sr, r = row % t.mr;
     const uint8_t *lp = (const uint8_t *)lhs_packed + row / t.mr * t.mr * (kp + 8);
     for (size_t i = 0; i < kp; i++) codes[i] = (int8_t)lp[(i / L * t.mr + r) * L + i % L];
@@ -59,15 +62,15 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
 static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
 
-void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                               const void *lhs_packed, const void *rhs_packed,
-                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
+                                                const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                                float clamp_min, float clamp_max) {
     qsi4cxp_neon(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
-void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                               const void *lhs_packed, const void *rhs_packed,
-                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
+                                                const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                                float clamp_min, float clamp_max) {
     qsi8cxp_neon(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
@@ -92,7 +95,8 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                     isum = vaddq_s32(isum, dot4(seg, codes + k0, L, 1, 0));
                     isum = vaddq_s32(isum, dot4(seg, codes + k0 + 16, L, 1, 1));
                 }
-                epilogue(isum, panel + nr * kp / 2, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr, clamp_min, clamp_max);
+                epilogue(isum, panel + nr * kp / 2, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr,
+                         clamp_min, clamp_max);
             }
         }
     }

@@ -21,7 +21,8 @@ static void epilogue_4xnr(int32x4_t t[2][32], const uint8_t *lp, size_t kp, cons
         float *out = (float *)((uint8_t *)dst + i * dst_stride_row);
         for (size_t q = 0; q < nr / 4; q++) {
             const int32x4_t x = t[i / 2][2 * q], y = t[i / 2][2 * q + 1];
-            const int32x4_t isum = i % 2 ? vcombine_s32(vget_high_s32(x), vget_high_s32(y)) : vcombine_s32(vget_low_s32(x), vget_low_s32(y));
+            const int32x4_t isum = i % 2 ? vcombine_s32(vget_high_s32(x), vget_high_s32(y))
+                                         : vcombine_s32(vget_low_s32(x), vget_low_s32(y));
             int32x4_t rsum;
             float32x4_t scale, bias;
             memcpy(&rsum, tail + 16 * q, 16);
@@ -47,11 +48,13 @@ static void qsi4cxp_tile(const uint8_t *lp, size_t kp, const uint8_t *panel, siz
         /* segment s holds kl = 8s..8s+7: low nibbles k0 = 32(kl/16) + kl%16, high k0 + 16 */
         const size_t kl = 8 * s, k0 = 32 * (kl / 16) + kl % 16;
         const int8_t *alo = (const int8_t *)lp + (k0 / 8) * 32, *ahi = (const int8_t *)lp + (k0 / 8 + 2) * 32;
-        const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi), a23hi = vld1q_s8(ahi + 16);
+        const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi),
+                        a23hi = vld1q_s8(ahi + 16);
         const uint8_t *seg = panel + s * nr * 8;
         for (size_t p = 0; p < nr / 2; p++) {
             const uint8x16_t bytes = vld1q_u8(seg + 16 * p);
-            const int8x16_t blo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), bhi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask));
+            const int8x16_t blo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)),
+                            bhi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask));
             t[0][p] = vmmlaq_s32(vmmlaq_s32(t[0][p], a01lo, blo), a01hi, bhi);
             t[1][p] = vmmlaq_s32(vmmlaq_s32(t[1][p], a23lo, blo), a23hi, bhi);
         }
@@ -77,24 +80,26 @@ static void qsi8cxp_tile(const uint8_t *lp, size_t kp, const uint8_t *panel, siz
     epilogue_4xnr(t, lp, kp, panel + nr * kp, nr, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
-void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                            const void *lhs_packed, const void *rhs_packed,
-                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
+                                             const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                             float clamp_max) {
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp / 2 + 12);
     for (size_t row = 0; row < m; row += 4)
         for (size_t col = 0; col < n; col += t.nr)
-            qsi4cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, t.nr,
-                         m - row < 4 ? m - row : 4, n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+            qsi4cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp,
+                         (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, t.nr, m - row < 4 ? m - row : 4,
+                         n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
                          dst_stride_row, clamp_min, clamp_max);
 }
 
-void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                            const void *lhs_packed, const void *rhs_packed,
-                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
+                                             const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                             float clamp_max) {
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp + 12);
     for (size_t row = 0; row < m; row += 4)
         for (size_t col = 0; col < n; col += t.nr)
-            qsi8cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, t.nr,
-                         m - row < 4 ? m - row : 4, n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+            qsi8cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp,
+                         (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, t.nr, m - row < 4 ? m - row : 4,
+                         n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
                          dst_stride_row, clamp_min, clamp_max);
 }

@@ -43,8 +43,8 @@ static inline void finish(float32x4_t acc, const uint8_t *tail, size_t nr, size_
 /* L == 4 (kr/sr = 4): each 16-byte segment holds 4 values of 4 columns; the LHS word of 4
  * values repeats in every lane. nr == 8: both column quads in one pass over the panel. */
 QP_TARGET_DOTPROD
-static void panel_l4_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k, size_t bl,
-                         float *out, size_t columns, float clamp_min, float clamp_max) {
+static void panel_l4_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k,
+                         size_t bl, float *out, size_t columns, float clamp_min, float clamp_max) {
     const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
     float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
@@ -58,7 +58,8 @@ static void panel_l4_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, c
                 int32_t wlo, whi;
                 memcpy(&wlo, lo, 4);
                 memcpy(&whi, lo + 16, 4);
-                const int8x16_t alo = vreinterpretq_s8_s32(vdupq_n_s32(wlo)), ahi = vreinterpretq_s8_s32(vdupq_n_s32(whi));
+                const int8x16_t alo = vreinterpretq_s8_s32(vdupq_n_s32(wlo)),
+                                ahi = vreinterpretq_s8_s32(vdupq_n_s32(whi));
                 const uint8x16_t q0 = vld1q_u8(seg), q1 = vld1q_u8(seg + 16);
                 s0 = vdotq_s32(s0, vreinterpretq_s8_u8(vshlq_n_u8(q0, 4)), alo);
                 s0 = vdotq_s32(s0, vreinterpretq_s8_u8(vandq_u8(q0, high_mask)), ahi);
@@ -77,8 +78,8 @@ static void panel_l4_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, c
 /* L == 8: each 16-byte load holds 8 values of 2 columns; pairwise adds turn the two halves'
  * sums into one lane per column. nr == 8: all eight columns in one pass, the LHS loaded once. */
 QP_TARGET_DOTPROD
-static void panel_l8_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k, size_t bl,
-                         float *out, size_t columns, float clamp_min, float clamp_max) {
+static void panel_l8_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k,
+                         size_t bl, float *out, size_t columns, float clamp_min, float clamp_max) {
     const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
     float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
@@ -112,8 +113,8 @@ static void panel_l8_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, c
 /* Any nr that is a multiple of 4: column quads one after another. */
 QP_TARGET_DOTPROD
 static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int32_t neg_zp, float lhs_scale,
-                      const uint8_t *panel, size_t k, size_t bl, size_t nr, size_t L,
-                      float *out, size_t columns, float clamp_min, float clamp_max) {
+                      const uint8_t *panel, size_t k, size_t bl, size_t nr, size_t L, float *out, size_t columns,
+                      float clamp_min, float clamp_max) {
     const size_t blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
     for (size_t r0 = 0; r0 < nr; r0 += 4) {
@@ -130,8 +131,10 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
                         memcpy(&wlo, lo, 4);
                         memcpy(&whi, lo + 16, 4);
                         const uint8x16_t bytes = vld1q_u8(seg);
-                        isum = vdotq_s32(isum, vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
-                        isum = vdotq_s32(isum, vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)), vreinterpretq_s8_s32(vdupq_n_s32(whi)));
+                        isum = vdotq_s32(isum, vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)),
+                                         vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
+                        isum = vdotq_s32(isum, vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)),
+                                         vreinterpretq_s8_s32(vdupq_n_s32(whi)));
                     } else {
                         const int8x16_t alo = vcombine_s8(vld1_s8(lo), vld1_s8(lo));
                         const int8x16_t ahi = vcombine_s8(vld1_s8(lo + 16), vld1_s8(lo + 16));
@@ -164,10 +167,10 @@ static void row_panel(const int8_t *lhs_row_codes /* Kp values, unpacked */, int
  *   VFMADD (one rounding, as FMLA). */
 #include <immintrin.h>
 
-
 QP_TARGET_DOTPROD
-static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32_t neg_zp, float lhs_scale, const uint8_t *panel,
-                           size_t k, size_t bl, size_t L, float *out, size_t columns, float clamp_min, float clamp_max) {
+static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32_t neg_zp, float lhs_scale,
+                           const uint8_t *panel, size_t k, size_t bl, size_t L, float *out, size_t columns,
+                           float clamp_min, float clamp_max) {
     const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
     const __m256i low4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(0x08), ones = _mm256_set1_epi16(1);
     __m256 acc = _mm256_setzero_ps();
@@ -202,10 +205,16 @@ static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32
                     const __m256i vlo = _mm256_set1_epi64x(alo), vhi = _mm256_set1_epi64x(ahi);
                     const __m256i w03 = _mm256_loadu_si256((const __m256i *)(seg + 64 * s));
                     const __m256i w47 = _mm256_loadu_si256((const __m256i *)(seg + 64 * s + 32));
-                    p03 = _mm256_add_epi16(p03, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(w03, low4), eight), vlo));
-                    p03 = _mm256_add_epi16(p03, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w03, 4), low4), eight), vhi));
-                    p47 = _mm256_add_epi16(p47, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(w47, low4), eight), vlo));
-                    p47 = _mm256_add_epi16(p47, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w47, 4), low4), eight), vhi));
+                    p03 = _mm256_add_epi16(
+                        p03, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(w03, low4), eight), vlo));
+                    p03 = _mm256_add_epi16(
+                        p03, _mm256_maddubs_epi16(
+                                 _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w03, 4), low4), eight), vhi));
+                    p47 = _mm256_add_epi16(
+                        p47, _mm256_maddubs_epi16(_mm256_xor_si256(_mm256_and_si256(w47, low4), eight), vlo));
+                    p47 = _mm256_add_epi16(
+                        p47, _mm256_maddubs_epi16(
+                                 _mm256_xor_si256(_mm256_and_si256(_mm256_srli_epi16(w47, 4), low4), eight), vhi));
                 }
                 /* Two int32 halves per column, then pairwise: columns 0 1 4 5 | 2 3 6 7, reordered. */
                 const __m256i h = _mm256_hadd_epi32(_mm256_madd_epi16(p03, ones), _mm256_madd_epi16(p47, ones));
@@ -215,12 +224,14 @@ static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32
         }
         /* Σ q·a = Σ t·a − 8·Σ a; SDOT on (q << 4) gives 16 times that. */
         isum = _mm256_slli_epi32(_mm256_sub_epi32(isum, _mm256_set1_epi32(8 * block_sums[b])), 4);
-        const __m256 d = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(blk + nr * bl / 2))), 16));
+        const __m256 d = _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(blk + nr * bl / 2))), 16));
         acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(0.0625f)), d, acc);
     }
     const uint8_t *tail = panel + blocks * block_bytes;
     acc = _mm256_fmadd_ps(_mm256_loadu_ps((const float *)tail), _mm256_set1_ps((float)neg_zp), acc);
-    __m256 v = _mm256_add_ps(_mm256_mul_ps(acc, _mm256_set1_ps(lhs_scale)), _mm256_loadu_ps((const float *)(tail + 4 * nr)));
+    __m256 v =
+        _mm256_add_ps(_mm256_mul_ps(acc, _mm256_set1_ps(lhs_scale)), _mm256_loadu_ps((const float *)(tail + 4 * nr)));
     v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(clamp_min)), _mm256_set1_ps(clamp_max));
     if (columns == 8) {
         _mm256_storeu_ps(out, v);
@@ -233,8 +244,8 @@ static void panel_nr8_avx2(const int8_t *codes, const int32_t *block_sums, int32
 #endif
 
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
-                                                const void *lhs_packed, const void *rhs_packed,
-                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+                                                 const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                 size_t dst_stride_row, float clamp_min, float clamp_max) {
     /* Dispatch chooses this variant only for L 4 or 8, nr % 4 == 0, whole blocks and k <= 65536
      * (the row's codes live on the stack). */
     const size_t L_rhs = t.kr / t.sr;
@@ -260,17 +271,22 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, s
                 block_sums[b] = sum;
             }
             for (size_t col = 0; col < n; col += t.nr)
-                panel_nr8_avx2(codes, block_sums, neg_zp, lhs_scale, (const uint8_t *)rhs_packed + col / t.nr * panel_stride, k, bl, L_rhs,
-                               out + col, n - col < t.nr ? n - col : t.nr, clamp_min, clamp_max);
+                panel_nr8_avx2(codes, block_sums, neg_zp, lhs_scale,
+                               (const uint8_t *)rhs_packed + col / t.nr * panel_stride, k, bl, L_rhs, out + col,
+                               n - col < t.nr ? n - col : t.nr, clamp_min, clamp_max);
             continue;
         }
 #endif
         for (size_t col = 0; col < n; col += t.nr) {
             const uint8_t *panel = (const uint8_t *)rhs_packed + col / t.nr * panel_stride;
             const size_t columns = n - col < t.nr ? n - col : t.nr;
-            if (t.nr == 8 && L_rhs == 4) panel_l4_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out + col, columns, clamp_min, clamp_max);
-            else if (t.nr == 8 && L_rhs == 8) panel_l8_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out + col, columns, clamp_min, clamp_max);
-            else row_panel(codes, neg_zp, lhs_scale, panel, k, bl, t.nr, L_rhs, out + col, columns, clamp_min, clamp_max);
+            if (t.nr == 8 && L_rhs == 4)
+                panel_l4_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out + col, columns, clamp_min, clamp_max);
+            else if (t.nr == 8 && L_rhs == 8)
+                panel_l8_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out + col, columns, clamp_min, clamp_max);
+            else
+                row_panel(codes, neg_zp, lhs_scale, panel, k, bl, t.nr, L_rhs, out + col, columns, clamp_min,
+                          clamp_max);
         }
     }
 }

@@ -72,16 +72,16 @@ static void tile_4xnr(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t
 }
 
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
-                                             const void *lhs_packed, const void *rhs_packed,
-                                             float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+                                              const void *lhs_packed, const void *rhs_packed, float *dst,
+                                              size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8);
     const size_t rhs_panel = t.nr * ((k / bl) * (bl / 2 + 2) + 8);
     for (size_t row = 0; row < m; row += 4) {
         const uint8_t *lp = (const uint8_t *)lhs_packed + row / 4 * lhs_panel;
         for (size_t col = 0; col < n; col += t.nr) {
-            tile_4xnr(lp, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, k, bl, t.nr, m - row < 4 ? m - row : 4,
-                      n - col < t.nr ? n - col : t.nr, (float *)((uint8_t *)dst + row * dst_stride_row) + col, dst_stride_row,
-                      clamp_min, clamp_max);
+            tile_4xnr(lp, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, k, bl, t.nr,
+                      m - row < 4 ? m - row : 4, n - col < t.nr ? n - col : t.nr,
+                      (float *)((uint8_t *)dst + row * dst_stride_row) + col, dst_stride_row, clamp_min, clamp_max);
         }
     }
 }

@@ -42,11 +42,13 @@ static inline int32_t lhs_neg_zp(lhs_row l) { return load_i32(l.panel + l.mr * l
 static inline float lhs_scale(lhs_row l) { return load_f32(l.panel + l.mr * l.kp + 4 * l.mr + 4 * l.r); }
 
 /* Signed nibble, pre-multiplied by 16 as the kernels use it (nibble << 4 as int8). */
-static inline int32_t nib16(uint8_t byte, int high) { return (int32_t)(int8_t)(high ? (byte & 0xF0) : (uint8_t)(byte << 4)); }
+static inline int32_t nib16(uint8_t byte, int high) {
+    return (int32_t)(int8_t)(high ? (byte & 0xF0) : (uint8_t)(byte << 4));
+}
 
 void qp_matmul_f32_qai8dxp_qsi4c32p_scalar(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
-                                          const void *lhs_packed, const void *rhs_packed,
-                                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+                                           const void *lhs_packed, const void *rhs_packed, float *dst,
+                                           size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     const size_t block_bytes = nr * (bl / 2 + 2);
     const size_t panel_stride = nr * (blocks * (bl / 2 + 2) + 8);
@@ -80,9 +82,9 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_scalar(size_t m, size_t n, size_t k, size_t 
     }
 }
 
-void qp_matmul_f32_qai8dxp_qsi4cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                         const void *lhs_packed, const void *rhs_packed,
-                                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi4cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
+                                          const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                          float clamp_max) {
     const size_t nr = t.nr, L = t.kr / t.sr, kp = round_up(k, 32);
     const size_t panel_stride = nr * (kp / 2 + 12);
     for (size_t row = 0; row < m; row++) {
@@ -99,15 +101,16 @@ void qp_matmul_f32_qai8dxp_qsi4cxp_scalar(size_t m, size_t n, size_t k, qp_matmu
             }
             const uint8_t *tail = panel + nr * kp / 2;
             acc += load_i32(tail + 4 * r) * lhs_neg_zp(l);
-            const float v = (float)acc * (load_f32(tail + 4 * nr + 4 * r) * lhs_scale(l)) + load_f32(tail + 8 * nr + 4 * r);
+            const float v =
+                (float)acc * (load_f32(tail + 4 * nr + 4 * r) * lhs_scale(l)) + load_f32(tail + 8 * nr + 4 * r);
             out[col] = clampf(v, clamp_min, clamp_max);
         }
     }
 }
 
-void qp_matmul_f32_qai8dxp_qsi8cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile t,
-                                         const void *lhs_packed, const void *rhs_packed,
-                                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+void qp_matmul_f32_qai8dxp_qsi8cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
+                                          const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                          float clamp_max) {
     const size_t nr = t.nr, kr = t.kr, kp = round_up(k, 32);
     const size_t panel_stride = nr * (kp + 12);
     for (size_t row = 0; row < m; row++) {
@@ -122,7 +125,8 @@ void qp_matmul_f32_qai8dxp_qsi8cxp_scalar(size_t m, size_t n, size_t k, qp_matmu
             }
             const uint8_t *tail = panel + nr * kp;
             acc += load_i32(tail + 4 * r) * lhs_neg_zp(l);
-            const float v = (float)acc * (load_f32(tail + 4 * nr + 4 * r) * lhs_scale(l)) + load_f32(tail + 8 * nr + 4 * r);
+            const float v =
+                (float)acc * (load_f32(tail + 4 * nr + 4 * r) * lhs_scale(l)) + load_f32(tail + 8 * nr + 4 * r);
             out[col] = clampf(v, clamp_min, clamp_max);
         }
     }

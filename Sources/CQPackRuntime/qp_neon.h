@@ -20,8 +20,10 @@
 
 /* FMLA: a + b·c rounded once, which is exactly what VFMADD does. For dotprod kernels only
  * (they #define vfmaq_f32 to it): other code may run on CPUs without FMA. */
-QP_TARGET_DOTPROD static inline simde_float32x4_t qp_vfmaq_f32_fma(simde_float32x4_t a, simde_float32x4_t b, simde_float32x4_t c) {
-    return simde_float32x4_from_m128(_mm_fmadd_ps(simde_float32x4_to_m128(b), simde_float32x4_to_m128(c), simde_float32x4_to_m128(a)));
+QP_TARGET_DOTPROD static inline simde_float32x4_t qp_vfmaq_f32_fma(simde_float32x4_t a, simde_float32x4_t b,
+                                                                   simde_float32x4_t c) {
+    return simde_float32x4_from_m128(
+        _mm_fmadd_ps(simde_float32x4_to_m128(b), simde_float32x4_to_m128(c), simde_float32x4_to_m128(a)));
 }
 
 /* SDOT: each 32-bit lane adds the dot product of its four int8 pairs. Widening to int16,
@@ -29,8 +31,8 @@ QP_TARGET_DOTPROD static inline simde_float32x4_t qp_vfmaq_f32_fma(simde_float32
 QP_TARGET_DOTPROD static inline simde_int32x4_t qp_vdotq_s32(simde_int32x4_t r, simde_int8x16_t a, simde_int8x16_t b) {
     const __m256i a16 = _mm256_cvtepi8_epi16(simde_int8x16_to_m128i(a));
     const __m256i b16 = _mm256_cvtepi8_epi16(simde_int8x16_to_m128i(b));
-    const __m256i pairs = _mm256_madd_epi16(a16, b16);                       /* 8 sums of 2 */
-    const __m256i quads = _mm256_hadd_epi32(pairs, pairs);                   /* per 128-bit half */
+    const __m256i pairs = _mm256_madd_epi16(a16, b16); /* 8 sums of 2 */
+    const __m256i quads = _mm256_hadd_epi32(pairs, pairs); /* per 128-bit half */
     const __m128i sums = _mm256_castsi256_si128(_mm256_permute4x64_epi64(quads, 0x08)); /* halves' low 64 */
     return simde_int32x4_from_m128i(_mm_add_epi32(simde_int32x4_to_m128i(r), sums));
 }
@@ -38,9 +40,11 @@ QP_TARGET_DOTPROD static inline simde_int32x4_t qp_vdotq_s32(simde_int32x4_t r, 
  * lane sums gain 128·Σb, which the kernel takes off once per column (qp_qsi8cxp_gemv.h). */
 #define QP_TARGET_DOTPROD_VNNI __attribute__((target("avx2,fma,avxvnni")))
 /* r + Σ (a + 128)·b per lane: VPDPBUSD alone; the caller takes 128·Σb off (see qp_qsi8cxp_gemv.h). */
-QP_TARGET_DOTPROD_VNNI static inline simde_int32x4_t qp_vdotq_s32_vnni_biased(simde_int32x4_t r, simde_int8x16_t a, simde_int8x16_t b) {
-    return simde_int32x4_from_m128i(_mm_dpbusd_avx_epi32(simde_int32x4_to_m128i(r), _mm_xor_si128(simde_int8x16_to_m128i(a), _mm_set1_epi8((char)0x80)),
-                                                         simde_int8x16_to_m128i(b)));
+QP_TARGET_DOTPROD_VNNI static inline simde_int32x4_t qp_vdotq_s32_vnni_biased(simde_int32x4_t r, simde_int8x16_t a,
+                                                                              simde_int8x16_t b) {
+    return simde_int32x4_from_m128i(_mm_dpbusd_avx_epi32(
+        simde_int32x4_to_m128i(r), _mm_xor_si128(simde_int8x16_to_m128i(a), _mm_set1_epi8((char)0x80)),
+        simde_int8x16_to_m128i(b)));
 }
 #undef vdotq_s32
 #define vdotq_s32(r, a, b) qp_vdotq_s32(r, a, b)

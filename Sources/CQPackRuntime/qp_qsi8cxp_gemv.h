@@ -31,8 +31,9 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                         for (size_t u = 0; u < 4; u++) {
                             int32_t w;
                             memcpy(&w, codes + 4 * (s + u), 4);
-                            part[u] = QP_GEMV_VDOT(part[u], vreinterpretq_s8_u8(vld1q_u8(panel + ((s + u) * nr + r0) * 4)),
-                                                   vreinterpretq_s8_s32(vdupq_n_s32(w)));
+                            part[u] =
+                                QP_GEMV_VDOT(part[u], vreinterpretq_s8_u8(vld1q_u8(panel + ((s + u) * nr + r0) * 4)),
+                                             vreinterpretq_s8_s32(vdupq_n_s32(w)));
                         }
                     }
                     isum = vaddq_s32(vaddq_s32(part[0], part[1]), vaddq_s32(part[2], part[3]));
@@ -48,7 +49,8 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                     isum = vpaddq_s32(p01, p23);
                 }
                 isum = vsubq_s32(isum, bias_total);
-                epilogue(isum, panel + nr * kp, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr, clamp_min, clamp_max);
+                epilogue(isum, panel + nr * kp, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr,
+                         clamp_min, clamp_max);
             }
         }
     }

@@ -63,7 +63,9 @@ public struct StrictJSONParser {
     /// Added to every reported offset (the JSON's position inside its file).
     private let baseOffset: Int
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, maxDepth: Int = 32) throws(JSONError) -> JSONNode {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, maxDepth: Int = 32) throws(JSONError)
+        -> JSONNode
+    {
         var p = StrictJSONParser(maxDepth: maxDepth, bytes: bytes, baseOffset: baseOffset)
         p.skipWhitespace()
         let node = try p.parseValue(depth: 1)
@@ -76,7 +78,9 @@ public struct StrictJSONParser {
 
     public static func parse(_ array: [UInt8], baseOffset: Int = 0, maxDepth: Int = 32) throws(JSONError) -> JSONNode {
         let result: Result<JSONNode, JSONError> = array.withUnsafeBytes { raw in
-            do throws(JSONError) { return .success(try parse(raw, baseOffset: baseOffset, maxDepth: maxDepth)) } catch { return .failure(error) }
+            do throws(JSONError) { return .success(try parse(raw, baseOffset: baseOffset, maxDepth: maxDepth)) } catch {
+                return .failure(error)
+            }
         }
         return try result.get()
     }
@@ -224,13 +228,17 @@ public struct StrictJSONParser {
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             pos += 1
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: no digits after '.'", at: start) }
+            guard pos < bytes.count, isDigit(bytes[pos]) else {
+                throw error("invalid number: no digits after '.'", at: start)
+            }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
             pos += 1
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: no digits in exponent", at: start) }
+            guard pos < bytes.count, isDigit(bytes[pos]) else {
+                throw error("invalid number: no digits in exponent", at: start)
+            }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
@@ -276,7 +284,8 @@ public struct StrictJSONParser {
         case UInt8(ascii: "u"):
             let first = try parseHex4(escStart)
             if (0xD800...0xDBFF).contains(first) {
-                guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u")
+                else {
                     throw error("lone surrogate \\u\(String(first, radix: 16)) in string", at: escStart)
                 }
                 pos += 2

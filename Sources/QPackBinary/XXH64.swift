@@ -30,7 +30,9 @@ extension XXH64 {
         }
 
         /// `update(a)` on this state and `other.update(b)`, interleaved (about the cost of one).
-        public mutating func update(_ a: UnsafeRawBufferPointer, alongside other: inout Streaming, _ b: UnsafeRawBufferPointer) {
+        public mutating func update(
+            _ a: UnsafeRawBufferPointer, alongside other: inout Streaming, _ b: UnsafeRawBufferPointer
+        ) {
             qp_xxh64_update_pair(&state, a.baseAddress, a.count, &other.state, b.baseAddress, b.count)
         }
 

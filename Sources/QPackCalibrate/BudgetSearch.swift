@@ -99,20 +99,28 @@ public enum BudgetSearch {
 
     /// `planner` plans with a rule set exactly as the caller planned `base` (same target,
     /// activation mode and calibration).
-    public static func run(checkpoint: Checkpoint, path: String, plan base: QuantPlan, rules: RuleSet, options: ConvertOptions,
-                           planner: (RuleSet) throws -> QuantPlan,
-                           float: ModelRunner, sequences: [[Int32]], budget: Budget, workDirectory: String,
-                           sensitivity sensitivityMode: Sensitivity = .endToEnd,
-                           log: (String) -> Void = { _ in },
-                           progress: (_ done: Int, _ total: Int, _ item: String) -> Void = { _, _, _ in }) throws(Failure) -> Result {
-        func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], tag: String) throws(Failure) -> (QuantPlan, RuleSet) {
+    public static func run(
+        checkpoint: Checkpoint, path: String, plan base: QuantPlan, rules: RuleSet, options: ConvertOptions,
+        planner: (RuleSet) throws -> QuantPlan,
+        float: ModelRunner, sequences: [[Int32]], budget: Budget, workDirectory: String,
+        sensitivity sensitivityMode: Sensitivity = .endToEnd,
+        log: (String) -> Void = { _ in },
+        progress: (_ done: Int, _ total: Int, _ item: String) -> Void = { _, _, _ in }
+    ) throws(Failure) -> Result {
+        func replan(_ base: QuantPlan, rules: RuleSet, schemes: [String: WeightScheme], tag: String) throws(Failure)
+            -> (QuantPlan, RuleSet)
+        {
             let set = forcing(schemes, base: base, rules: rules, tag: tag)
             do { return (try planner(set), set) } catch { throw Failure(description: "\(error)") }
         }
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let graphNames = Set(float.linearWeightNames)
-        let candidates = base.entries.filter { graphNames.contains($0.name) && promoted($0.scheme) != nil && $0.matrix != nil }.map(\.name)
-        guard !candidates.isEmpty else { throw Failure(description: "\(fileName): no linear can be promoted (none is int4 or int8)") }
+        let candidates = base.entries.filter {
+            graphNames.contains($0.name) && promoted($0.scheme) != nil && $0.matrix != nil
+        }.map(\.name)
+        guard !candidates.isEmpty else {
+            throw Failure(description: "\(fileName): no linear can be promoted (none is int4 or int8)")
+        }
 
         // 1. The rules' conversion and everything one and two rungs up.
         var schemesByRung: [[String: WeightScheme]] = [[:], [:], [:]]
@@ -135,7 +143,7 @@ public enum BudgetSearch {
                 _ = try Converter.convert(checkpoint, path: path, plan: p, rules: r, output: out, options: o)
                 runners.append(try ModelRunner.packed(try ContainerFile(path: out)))
             } catch { throw Failure(description: "\(fileName): budget search, rung \(rung): \(error)") }
-            try? FileManager.default.removeItem(atPath: out) // the runner holds its own copy of the bytes
+            try? FileManager.default.removeItem(atPath: out)  // the runner holds its own copy of the bytes
             plans.append(p)
         }
 
@@ -176,7 +184,9 @@ public enum BudgetSearch {
             let probe = Array(sequences.prefix(4)).map { Array($0.prefix(48)) }
             log("measuring the end-to-end harm of each of \(candidates.count) linears alone on \(probe.count) samples")
             let probeReference: Evaluator.Reference
-            do { probeReference = try Evaluator.reference(float, sequences: probe) } catch { throw Failure(description: "\(fileName): \(error)") }
+            do { probeReference = try Evaluator.reference(float, sequences: probe) } catch {
+                throw Failure(description: "\(fileName): \(error)")
+            }
             // Candidates are independent: measured on every core, each result in its own slot.
             let results = SensitivitySlots(count: candidates.count)
             let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, candidates.count))
@@ -205,24 +215,32 @@ public enum BudgetSearch {
 
         // 3. The order: harm removed per added bit, one rung at a time.
         let entryByName = Dictionary(uniqueKeysWithValues: base.entries.map { ($0.name, $0) })
-        let storedBytes = plans.map { p in Dictionary(p.entries.map { ($0.name, $0.storedBytes) }, uniquingKeysWith: { a, _ in a }) }
+        let storedBytes = plans.map { p in
+            Dictionary(p.entries.map { ($0.name, $0.storedBytes) }, uniquingKeysWith: { a, _ in a })
+        }
         func bytes(_ name: String, _ rung: Int) -> Int { storedBytes[rung][name]! }
         var rung = Dictionary(uniqueKeysWithValues: candidates.map { ($0, 0) })
         var order: [Step] = []
         while true {
             var best: (score: Double, name: String)?
-            for name in candidates where rung[name]! < 2 && schemesByRung[rung[name]! + 1][name] != schemesByRung[rung[name]!][name] {
+            for name in candidates
+            where rung[name]! < 2 && schemesByRung[rung[name]! + 1][name] != schemesByRung[rung[name]!][name] {
                 let r = rung[name]!
                 let gain = harmAt(r, name) - harmAt(r + 1, name)
                 let addedBits = Double(8 * (bytes(name, r + 1) - bytes(name, r)))
                 let score = addedBits > 0 ? gain / addedBits : gain
-                if best == nil || score > best!.score || (score == best!.score && name < best!.name) { best = (score, name) }
+                if best == nil || score > best!.score || (score == best!.score && name < best!.name) {
+                    best = (score, name)
+                }
             }
             guard let pick = best else { break }
             let r = rung[pick.name]!
-            order.append(Step(tensor: pick.name, from: schemesByRung[r][pick.name]!.name, to: schemesByRung[r + 1][pick.name]!.name,
-                              harmFrom: harmAt(r, pick.name), harmTo: harmAt(r + 1, pick.name),
-                              localFrom: relative(r, pick.name), localTo: relative(r + 1, pick.name)))
+            order.append(
+                Step(
+                    tensor: pick.name, from: schemesByRung[r][pick.name]!.name,
+                    to: schemesByRung[r + 1][pick.name]!.name,
+                    harmFrom: harmAt(r, pick.name), harmTo: harmAt(r + 1, pick.name),
+                    localFrom: relative(r, pick.name), localTo: relative(r + 1, pick.name)))
             rung[pick.name] = r + 1
         }
 
@@ -244,7 +262,9 @@ public enum BudgetSearch {
         // 4. End-to-end measurement of a prefix with the packed kernels.
         log("running the float model on \(sequences.count) calibration samples")
         let reference: Evaluator.Reference
-        do { reference = try Evaluator.reference(float, sequences: sequences) } catch { throw Failure(description: "\(error)") }
+        do { reference = try Evaluator.reference(float, sequences: sequences) } catch {
+            throw Failure(description: "\(error)")
+        }
         var evaluations: [Evaluation] = []
         var measured: [[Int]: Double] = [:]
         func measure(_ applied: [Int]) throws(Failure) -> Double {
@@ -256,7 +276,10 @@ public enum BudgetSearch {
                 let e = Evaluation(promotions: applied.count, harm: report.harm, bitsPerWeight: bitsPerWeight(applied))
                 evaluations.append(e)
                 measured[applied] = e.harm
-                log(String(format: "  %4d promotions: %@ %.5f at %.3f bits per weight", applied.count, float.architecture == "llama" ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
+                log(
+                    String(
+                        format: "  %4d promotions: %@ %.5f at %.3f bits per weight", applied.count,
+                        float.architecture == "llama" ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
                 return e.harm
             } catch { throw Failure(description: "\(error)") }
         }
@@ -279,7 +302,13 @@ public enum BudgetSearch {
             met = bitsPerWeight(chosen) <= target
         case .maxKL, .minCosine:
             let limit: Double
-            if case let .maxKL(x) = budget { limit = x } else if case let .minCosine(x) = budget { limit = 1 - x } else { limit = 0 }
+            if case let .maxKL(x) = budget {
+                limit = x
+            } else if case let .minCosine(x) = budget {
+                limit = 1 - x
+            } else {
+                limit = 0
+            }
             if try measure(prefix(0)) <= limit {
                 chosen = []
                 met = true
@@ -306,15 +335,18 @@ public enum BudgetSearch {
         for (name, r) in final where r > 0 { finalSchemes[name] = schemesByRung[r][name]! }
         var (plan, finalRules) = try replan(base, rules: rules, schemes: finalSchemes, tag: "promotions")
         var stepOf: [String: (Int, Step)] = [:]
-        for i in chosen { stepOf[order[i].tensor] = (i + 1, order[i]) } // the last step of each tensor
+        for i in chosen { stepOf[order[i].tensor] = (i + 1, order[i]) }  // the last step of each tensor
         plan.entries = plan.entries.map { e in
             guard let (step, s) = stepOf[e.name] else { return e }
             var d = e
-            d.promotion = Promotion(from: entryByName[e.name]!.scheme.name, to: e.scheme.name, step: step, sensitivity: s.harmFrom, metricAfter: finalHarm)
+            d.promotion = Promotion(
+                from: entryByName[e.name]!.scheme.name, to: e.scheme.name, step: step, sensitivity: s.harmFrom,
+                metricAfter: finalHarm)
             return d
         }
-        return Result(budget: budget, plan: plan, rules: finalRules, order: order, applied: chosen,
-                      evaluations: evaluations, met: met, harm: finalHarm, bitsPerWeight: bitsPerWeight(chosen))
+        return Result(
+            budget: budget, plan: plan, rules: finalRules, order: order, applied: chosen,
+            evaluations: evaluations, met: met, harm: finalHarm, bitsPerWeight: bitsPerWeight(chosen))
     }
 
     /// `rules` with rules named `budget:<tensor>` in front forcing some tensors' schemes (keeping
@@ -328,8 +360,10 @@ public enum BudgetSearch {
             // The exact name as a regex, its metacharacters escaped.
             match.regex = name.map { ".^$*+?()[]{}|\\/-#&~".contains($0) ? "\\" + String($0) : String($0) }.joined()
             let e = byName[name]!
-            var r = Rule(name: "budget:" + name, match: match, scheme: scheme, fallback: nil, search: e.search,
-                         nonFinite: e.nonFinite, activations: nil, observer: nil, percentile: nil, why: "promoted by the budget search", line: nil)
+            var r = Rule(
+                name: "budget:" + name, match: match, scheme: scheme, fallback: nil, search: e.search,
+                nonFinite: e.nonFinite, activations: nil, observer: nil, percentile: nil,
+                why: "promoted by the budget search", line: nil)
             if let observer = RangeObserver(planned: e.activations) {
                 r.activations = "static"
                 r.observer = observer.name
@@ -339,7 +373,10 @@ public enum BudgetSearch {
             }
             forced.append(r)
         }
-        let text = rules.text + "\n# budget search (\(tag)): " + schemes.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value.name)" }.joined(separator: ", ") + "\n"
+        let text =
+            rules.text + "\n# budget search (\(tag)): "
+            + schemes.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value.name)" }.joined(separator: ", ")
+            + "\n"
         return RuleSet(rules: forced + rules.rules, text: text, origin: rules.origin)
     }
 }
@@ -350,9 +387,13 @@ extension ModelRunner {
         var out: [String: qp_linear] = [:]
         switch graph {
         case let .bert(b):
-            for l in 0..<b.config.layers { for w in 0..<6 { out[b.weightName(layer: l, which: w)] = b.linear(layer: l, which: w) } }
+            for l in 0..<b.config.layers {
+                for w in 0..<6 { out[b.weightName(layer: l, which: w)] = b.linear(layer: l, which: w) }
+            }
         case let .llama(m):
-            for l in 0..<m.config.layers { for w in 0..<7 { out[m.weightName(layer: l, which: w)] = m.linear(layer: l, which: w) } }
+            for l in 0..<m.config.layers {
+                for w in 0..<7 { out[m.weightName(layer: l, which: w)] = m.linear(layer: l, which: w) }
+            }
             out[m.weightName(layer: m.config.layers, which: 7)] = m.model.output
         }
         return out

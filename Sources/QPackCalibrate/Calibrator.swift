@@ -15,7 +15,9 @@ public enum Calibrator {
 
     /// The token id sequences calibration runs: `samples` picked by the seeded shuffle,
     /// tokenized, cut to `sequenceLength` (and the model's context); empty ones dropped.
-    public static func sequences(_ data: [CalibrationSample], runner: ModelRunner, options: Options) throws(ModelRunner.Failure) -> [[Int32]] {
+    public static func sequences(_ data: [CalibrationSample], runner: ModelRunner, options: Options) throws(ModelRunner
+        .Failure) -> [[Int32]]
+    {
         var out: [[Int32]] = []
         for s in CalibrationData.select(data, count: options.samples, seed: options.seed) {
             let ids: [Int32]
@@ -26,7 +28,8 @@ public enum Calibrator {
             case let .ids(v):
                 ids = Array(v.prefix(min(options.sequenceLength, runner.maxPositions)))
                 if let bad = ids.first(where: { Int($0) >= runner.vocabularySize }) {
-                    throw ModelRunner.Failure(description: "token id \(bad) is outside the vocabulary of \(runner.vocabularySize)")
+                    throw ModelRunner.Failure(
+                        description: "token id \(bad) is outside the vocabulary of \(runner.vocabularySize)")
                 }
             }
             if !ids.isEmpty { out.append(ids) }
@@ -36,8 +39,10 @@ public enum Calibrator {
     }
 
     /// Statistics of every linear's input over `sequences`.
-    public static func calibrate(_ runner: ModelRunner, sequences: [[Int32]], source: String, options: Options,
-                                 progress: (Int, Int) -> Void = { _, _ in }) throws(ModelRunner.Failure) -> CalibrationStats {
+    public static func calibrate(
+        _ runner: ModelRunner, sequences: [[Int32]], source: String, options: Options,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(ModelRunner.Failure) -> CalibrationStats {
         var stats: [String: ActivationStats] = [:]
         for (i, ids) in sequences.enumerated() {
             _ = try runner.run(ids) { name, m, k, _, input, _ in
@@ -46,9 +51,10 @@ public enum Calibrator {
             }
             progress(i + 1, sequences.count)
         }
-        let data = CalibrationStats.DataSet(sha256: CalibrationData.digest(sequences), source: source, samples: sequences.count,
-                                            tokens: sequences.reduce(0) { $0 + $1.count }, sequenceLength: options.sequenceLength,
-                                            seed: options.seed)
+        let data = CalibrationStats.DataSet(
+            sha256: CalibrationData.digest(sequences), source: source, samples: sequences.count,
+            tokens: sequences.reduce(0) { $0 + $1.count }, sequenceLength: options.sequenceLength,
+            seed: options.seed)
         return CalibrationStats(architecture: runner.architecture, data: [data], linears: Array(stats.values))
     }
 }

@@ -32,7 +32,9 @@ public enum Evaluator {
         let width: Int
     }
 
-    public static func reference(_ float: ModelRunner, sequences: [[Int32]], progress: (Int, Int) -> Void = { _, _ in }) throws(ModelRunner.Failure) -> Reference {
+    public static func reference(_ float: ModelRunner, sequences: [[Int32]], progress: (Int, Int) -> Void = { _, _ in })
+        throws(ModelRunner.Failure) -> Reference
+    {
         var outputs: [[Float]] = []
         for (i, s) in sequences.enumerated() {
             var out = try float.run(s)
@@ -40,13 +42,18 @@ public enum Evaluator {
             outputs.append(out)
             progress(i + 1, sequences.count)
         }
-        return Reference(architecture: float.architecture, sequences: sequences, outputs: outputs, width: float.outputWidth)
+        return Reference(
+            architecture: float.architecture, sequences: sequences, outputs: outputs, width: float.outputWidth)
     }
 
-    public static func evaluate(_ model: ModelRunner, against ref: Reference, progress: (Int, Int) -> Void = { _, _ in }) throws(ModelRunner.Failure) -> EvaluationReport {
+    public static func evaluate(
+        _ model: ModelRunner, against ref: Reference, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(ModelRunner.Failure) -> EvaluationReport {
         var acc = Accumulator()
         for (i, s) in ref.sequences.enumerated() {
-            acc.add(sequence: s, reference: ref.outputs[i], packed: try model.run(s), architecture: ref.architecture, width: ref.width)
+            acc.add(
+                sequence: s, reference: ref.outputs[i], packed: try model.run(s), architecture: ref.architecture,
+                width: ref.width)
             progress(i + 1, ref.sequences.count)
         }
         return acc.report(architecture: ref.architecture)
@@ -54,13 +61,17 @@ public enum Evaluator {
 
     /// `evaluate` one sample at a time, so only one sample's float outputs are held (a decoder's
     /// logits for many long samples would not fit).
-    public static func compare(float: ModelRunner, packed: ModelRunner, sequences: [[Int32]],
-                               progress: (Int, Int) -> Void = { _, _ in }) throws(ModelRunner.Failure) -> EvaluationReport {
+    public static func compare(
+        float: ModelRunner, packed: ModelRunner, sequences: [[Int32]],
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(ModelRunner.Failure) -> EvaluationReport {
         var acc = Accumulator()
         for (i, s) in sequences.enumerated() {
             var a = try float.run(s)
             if float.architecture == "llama" { logSoftmaxRows(&a, width: float.outputWidth) }
-            acc.add(sequence: s, reference: a, packed: try packed.run(s), architecture: float.architecture, width: float.outputWidth)
+            acc.add(
+                sequence: s, reference: a, packed: try packed.run(s), architecture: float.architecture,
+                width: float.outputWidth)
             progress(i + 1, sequences.count)
         }
         return acc.report(architecture: float.architecture)
@@ -72,12 +83,17 @@ public enum Evaluator {
         var klSum = 0.0, positions = 0, agree = 0, nllA = 0.0, nllB = 0.0, predicted = 0, maxSample = 0.0, samples = 0
 
         /// `reference`: log-probabilities (decoders) or the embedding (encoders); `packed`: raw outputs.
-        mutating func add(sequence s: [Int32], reference a: [Float], packed raw: [Float], architecture: String, width v: Int) {
+        mutating func add(
+            sequence s: [Int32], reference a: [Float], packed raw: [Float], architecture: String, width v: Int
+        ) {
             samples += 1
             if architecture != "llama" {
                 let b = raw
                 var dot = 0.0, na = 0.0, nb = 0.0
-                for j in 0..<a.count { dot += Double(a[j]) * Double(b[j]); na += Double(a[j]) * Double(a[j]); nb += Double(b[j]) * Double(b[j]) }
+                for j in 0..<a.count {
+                    dot += Double(a[j]) * Double(b[j]); na += Double(a[j]) * Double(a[j]);
+                    nb += Double(b[j]) * Double(b[j])
+                }
                 cosines.append(na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0)
                 return
             }
@@ -109,14 +125,19 @@ public enum Evaluator {
 
         func report(architecture: String) -> EvaluationReport {
             if architecture != "llama" {
-                return EvaluationReport(architecture: architecture, samples: cosines.count, positions: cosines.count, meanKL: nil, maxSampleKL: nil,
-                                        top1Agreement: nil, perplexityFloat: nil, perplexityPacked: nil,
-                                        meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min())
+                return EvaluationReport(
+                    architecture: architecture, samples: cosines.count, positions: cosines.count, meanKL: nil,
+                    maxSampleKL: nil,
+                    top1Agreement: nil, perplexityFloat: nil, perplexityPacked: nil,
+                    meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min())
             }
-            return EvaluationReport(architecture: "llama", samples: samples, positions: positions, meanKL: klSum / Double(max(1, positions)),
-                                    maxSampleKL: maxSample, top1Agreement: Double(agree) / Double(max(1, positions)),
-                                    perplexityFloat: exp(nllA / Double(max(1, predicted))), perplexityPacked: exp(nllB / Double(max(1, predicted))),
-                                    meanCosine: nil, minimumCosine: nil)
+            return EvaluationReport(
+                architecture: "llama", samples: samples, positions: positions,
+                meanKL: klSum / Double(max(1, positions)),
+                maxSampleKL: maxSample, top1Agreement: Double(agree) / Double(max(1, positions)),
+                perplexityFloat: exp(nllA / Double(max(1, predicted))),
+                perplexityPacked: exp(nllB / Double(max(1, predicted))),
+                meanCosine: nil, minimumCosine: nil)
         }
     }
 

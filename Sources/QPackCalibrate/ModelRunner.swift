@@ -28,7 +28,9 @@ public final class ModelRunner: @unchecked Sendable {
     public let textRefusal: String?
 
     /// After every linear: its weight name, rows m, columns (k in, n out), input m×k, output m×n.
-    public typealias Observer = (_ name: String, _ m: Int, _ k: Int, _ n: Int, _ input: UnsafePointer<Float>, _ output: UnsafePointer<Float>) -> Void
+    public typealias Observer = (
+        _ name: String, _ m: Int, _ k: Int, _ n: Int, _ input: UnsafePointer<Float>, _ output: UnsafePointer<Float>
+    ) -> Void
 
     init(graph: Graph, tokenize: @escaping (String) -> [Int32], maxPositions: Int, textRefusal: String? = nil) {
         self.graph = graph
@@ -83,11 +85,14 @@ public final class ModelRunner: @unchecked Sendable {
             let names: (Int, Int) -> (String, qp_linear)
             init(_ f: @escaping Observer, _ n: @escaping (Int, Int) -> (String, qp_linear)) { self.f = f; names = n }
         }
-        let callback: qp_linear_observer? = observer == nil ? nil : { ctx, layer, which, m, input, output in
-            let b = Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue()
-            let (name, l) = b.names(layer, Int(which))
-            b.f(name, m, l.k, l.n, input!, output!)
-        }
+        let callback: qp_linear_observer? =
+            observer == nil
+            ? nil
+            : { ctx, layer, which, m, input, output in
+                let b = Unmanaged<Box>.fromOpaque(ctx!).takeUnretainedValue()
+                let (name, l) = b.names(layer, Int(which))
+                b.f(name, m, l.k, l.n, input!, output!)
+            }
         var status = QP_OK
         var out: [Float]
         switch graph {
@@ -96,17 +101,27 @@ public final class ModelRunner: @unchecked Sendable {
             out = [Float](repeating: 0, count: b.config.hidden)
             var m = b.model
             let ctx = box.map { Unmanaged.passUnretained($0).toOpaque() }
-            status = ids.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { qp_bert_embed(&m, i.baseAddress, i.count, $0.baseAddress, callback, ctx) } }
+            status = ids.withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer {
+                    qp_bert_embed(&m, i.baseAddress, i.count, $0.baseAddress, callback, ctx)
+                }
+            }
             withExtendedLifetime(box) {}
         case let .llama(l):
             let box = observer.map { Box($0, { (l.weightName(layer: $0, which: $1), l.linear(layer: $0, which: $1)) }) }
             out = [Float](repeating: 0, count: ids.count * l.config.vocab)
             var m = l.model
             let ctx = box.map { Unmanaged.passUnretained($0).toOpaque() }
-            status = ids.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { qp_llama_logits(&m, i.baseAddress, i.count, $0.baseAddress, callback, ctx) } }
+            status = ids.withUnsafeBufferPointer { i in
+                out.withUnsafeMutableBufferPointer {
+                    qp_llama_logits(&m, i.baseAddress, i.count, $0.baseAddress, callback, ctx)
+                }
+            }
             withExtendedLifetime(box) {}
         }
-        guard status == QP_OK else { throw Failure(description: "runtime error: \(String(cString: qp_status_string(status)))") }
+        guard status == QP_OK else {
+            throw Failure(description: "runtime error: \(String(cString: qp_status_string(status)))")
+        }
         return out
     }
 
@@ -116,11 +131,17 @@ public final class ModelRunner: @unchecked Sendable {
         switch graph {
         case let .bert(b):
             var vs: [BERTModel] = []
-            for v in variants { guard case let .bert(x) = v.graph else { throw Failure(description: "cannot mix architectures") }; vs.append(x) }
+            for v in variants {
+                guard case let .bert(x) = v.graph else { throw Failure(description: "cannot mix architectures") };
+                vs.append(x)
+            }
             return with(graph: .bert(b.mixing(vs, choose: choose)))
         case let .llama(l):
             var vs: [LlamaModel] = []
-            for v in variants { guard case let .llama(x) = v.graph else { throw Failure(description: "cannot mix architectures") }; vs.append(x) }
+            for v in variants {
+                guard case let .llama(x) = v.graph else { throw Failure(description: "cannot mix architectures") };
+                vs.append(x)
+            }
             return with(graph: .llama(l.mixing(vs, choose: choose)))
         }
     }
@@ -129,30 +150,41 @@ public final class ModelRunner: @unchecked Sendable {
 
     /// The float model of a source checkpoint, or of the float copy a container carries.
     public static func float(description: ModelDescription, reference: FloatReference) throws(Failure) -> ModelRunner {
-        try build(description, bert: { try BERTModel.float(from: reference, config: $0) }, llama: { try LlamaModel.float(from: reference, config: $0) })
+        try build(
+            description, bert: { try BERTModel.float(from: reference, config: $0) },
+            llama: { try LlamaModel.float(from: reference, config: $0) })
     }
 
     /// The packed model of a `.qpack` file.
     public static func packed(_ file: ContainerFile) throws(Failure) -> ModelRunner {
-        try build(ModelDescription(container: file), bert: { try BERTModel.packed(from: file, config: $0) },
-                  llama: { try LlamaModel.packed(from: file, config: $0) })
+        try build(
+            ModelDescription(container: file), bert: { try BERTModel.packed(from: file, config: $0) },
+            llama: { try LlamaModel.packed(from: file, config: $0) })
     }
 
     /// The graph the description's architecture names, with its tokenizer.
-    static func build(_ d: ModelDescription, bert: (BERTModel.Config) throws -> BERTModel,
-                      llama: (LlamaModel.Config) throws -> LlamaModel) throws(Failure) -> ModelRunner {
+    static func build(
+        _ d: ModelDescription, bert: (BERTModel.Config) throws -> BERTModel,
+        llama: (LlamaModel.Config) throws -> LlamaModel
+    ) throws(Failure) -> ModelRunner {
         do {
             switch d.architecture {
             case "bert":
                 let config = try BERTModel.config(from: d)
-                return ModelRunner(graph: .bert(try bert(config)), tokenize: try wordPiece(d), maxPositions: config.maxPositions)
+                return ModelRunner(
+                    graph: .bert(try bert(config)), tokenize: try wordPiece(d), maxPositions: config.maxPositions)
             case "llama":
                 let config = try LlamaModel.config(from: d)
                 var refusal: String?
                 do { try DecoderVerifier.checkEncodesText(d) } catch { refusal = error.description }
-                return ModelRunner(graph: .llama(try llama(config)), tokenize: try bpe(d), maxPositions: config.maxPositions, textRefusal: refusal)
+                return ModelRunner(
+                    graph: .llama(try llama(config)), tokenize: try bpe(d), maxPositions: config.maxPositions,
+                    textRefusal: refusal)
             default:
-                throw Failure(description: "\(d.fileName): architecture '\(d.architecture ?? "unknown")' has no runtime graph (bert and llama do)")
+                throw Failure(
+                    description:
+                        "\(d.fileName): architecture '\(d.architecture ?? "unknown")' has no runtime graph (bert and llama do)"
+                )
             }
         } catch let e as Failure { throw e } catch { throw Failure(description: "\(error)") }
     }

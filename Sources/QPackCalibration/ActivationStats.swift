@@ -28,8 +28,10 @@ public struct ActivationStats: Sendable, Equatable {
     }
 
     /// Restores statistics read from a file (validated by the reader).
-    public init(tensor: String, channels: Int, rows: UInt64, minimum: Float, maximum: Float, sumSquares: [Double],
-                channelAbsMax: [Float], channelMin: [Float], channelMax: [Float], histogram: ActivationHistogram) {
+    public init(
+        tensor: String, channels: Int, rows: UInt64, minimum: Float, maximum: Float, sumSquares: [Double],
+        channelAbsMax: [Float], channelMin: [Float], channelMax: [Float], histogram: ActivationHistogram
+    ) {
         self.tensor = tensor
         self.channels = channels
         self.rows = rows

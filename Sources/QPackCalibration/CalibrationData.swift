@@ -33,8 +33,12 @@ public enum CalibrationData {
     public static func load(path: String, format: Format? = nil) throws(LoadError) -> [CalibrationSample] {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let file: MappedFile
-        do { file = try MappedFile(path: path) } catch { throw LoadError(description: "\(path): cannot read: \(error)") }
-        guard file.size <= maximumFileSize else { throw LoadError(description: "\(name): larger than \(maximumFileSize >> 20) MiB") }
+        do { file = try MappedFile(path: path) } catch {
+            throw LoadError(description: "\(path): cannot read: \(error)")
+        }
+        guard file.size <= maximumFileSize else {
+            throw LoadError(description: "\(name): larger than \(maximumFileSize >> 20) MiB")
+        }
         return try parse(Array(file.bytes), name: name, format: format ?? .guess(path))
     }
 
@@ -59,14 +63,17 @@ public enum CalibrationData {
                     throw LoadError(description: "\(name): line \(lineNumber): \(error.description)")
                 }
                 guard let t = node["text"]?.string else {
-                    throw LoadError(description: "\(name): line \(lineNumber) (byte \(offset)): field 'text' missing or not a string")
+                    throw LoadError(
+                        description:
+                            "\(name): line \(lineNumber) (byte \(offset)): field 'text' missing or not a string")
                 }
                 out.append(.text(t))
             case .ids:
                 var ids: [Int32] = []
                 for word in text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }) {
                     guard let v = Int32(word), v >= 0 else {
-                        throw LoadError(description: "\(name): line \(lineNumber) (byte \(offset)): '\(word)' is not a token id")
+                        throw LoadError(
+                            description: "\(name): line \(lineNumber) (byte \(offset)): '\(word)' is not a token id")
                     }
                     ids.append(v)
                 }
@@ -105,7 +112,10 @@ public enum CalibrationData {
             bytes.reserveCapacity(4 + 4 * s.count)
             let n = UInt32(s.count)
             for v in [n] + s.map({ UInt32(bitPattern: $0) }) {
-                bytes += [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24)]
+                bytes += [
+                    UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v >> 16),
+                    UInt8(truncatingIfNeeded: v >> 24),
+                ]
             }
             bytes.withUnsafeBytes { h.update($0) }
         }
@@ -141,15 +151,19 @@ public enum LicenseCorpus {
     /// `directory`, sorted by file name. Families at even positions of the sorted family list go
     /// to calibration, odd ones to evaluation; repeated paragraphs are kept once, and a paragraph
     /// of an evaluation file that also occurs in a calibration file is dropped.
-    public static func paragraphs(_ split: Split, directory: String = directory) throws(CalibrationData.LoadError) -> [String] {
+    public static func paragraphs(_ split: Split, directory: String = directory) throws(CalibrationData.LoadError)
+        -> [String]
+    {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: directory) else {
-            throw CalibrationData.LoadError(description: "\(directory): cannot list (Debian's base-files package installs it)")
+            throw CalibrationData.LoadError(
+                description: "\(directory): cannot list (Debian's base-files package installs it)")
         }
         var files: [(name: String, family: String)] = []
         for n in names.sorted() {
             let path = directory + "/" + n
-            guard let attrs = try? fm.attributesOfItem(atPath: path), attrs[.type] as? FileAttributeType == .typeRegular else { continue }
+            guard let attrs = try? fm.attributesOfItem(atPath: path), attrs[.type] as? FileAttributeType == .typeRegular
+            else { continue }
             files.append((n, family(n)))
         }
         let families = Array(Set(files.map(\.family))).sorted()

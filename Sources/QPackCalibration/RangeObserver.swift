@@ -90,7 +90,7 @@ public enum RangeObserver: Sendable, Hashable, CustomStringConvertible {
     /// rest) and spreads each group's count evenly over its bins where P is non-zero. Both are
     /// smoothed (ε = 0.0001 moved onto zero bins) and normalised; the first minimum wins.
     static func entropyThreshold(_ h: ActivationHistogram) -> Double {
-        let mags = h.magnitudes.map { Double($0) } // not Double.init, which takes the bit pattern
+        let mags = h.magnitudes.map { Double($0) }  // not Double.init, which takes the bit pattern
         let n = mags.count, levels = entropyLevels
         var suffix = [Double](repeating: 0, count: n + 1)
         for i in stride(from: n - 1, through: 0, by: -1) { suffix[i] = suffix[i + 1] + mags[i] }

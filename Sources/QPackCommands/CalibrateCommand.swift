@@ -8,15 +8,15 @@ struct CalibrateCommand: ParsableCommand {
         commandName: "calibrate",
         abstract: "Run the float model over calibration data and save what every linear layer sees (.qcal).",
         discussion: """
-        The bundled runtime runs the float model of MODEL over the samples and records, for the \
-        input of every linear layer, its range, a histogram (for the static range observers) and \
-        the mean square of each input channel (the importance matrix). The .qcal file \
-        (Formats/qpack-calibration.md) records the digest of the token ids it saw; several files \
-        of the same model merge with --merge. `qpack convert --calibration-stats` reuses them.
-        DATA is a text file (one sample per line), JSON lines with a 'text' field, token ids \
-        (one sample per line), or licenses:calibration / licenses:evaluation (the license texts \
-        of Debian's base-files, split so the two never share a paragraph).
-        """
+            The bundled runtime runs the float model of MODEL over the samples and records, for the \
+            input of every linear layer, its range, a histogram (for the static range observers) and \
+            the mean square of each input channel (the importance matrix). The .qcal file \
+            (Formats/qpack-calibration.md) records the digest of the token ids it saw; several files \
+            of the same model merge with --merge. `qpack convert --calibration-stats` reuses them.
+            DATA is a text file (one sample per line), JSON lines with a 'text' field, token ids \
+            (one sample per line), or licenses:calibration / licenses:evaluation (the license texts \
+            of Debian's base-files, split so the two never share a paragraph).
+            """
     )
 
     @Argument(help: "Source checkpoint (with --calibration), or .qcal files (with --merge).")
@@ -41,9 +41,13 @@ struct CalibrateCommand: ParsableCommand {
 
     func validate() throws {
         if merge {
-            guard inputs.count >= 2, calibration == nil else { throw ValidationError("--merge takes two or more .qcal files and no --calibration") }
+            guard inputs.count >= 2, calibration == nil else {
+                throw ValidationError("--merge takes two or more .qcal files and no --calibration")
+            }
         } else {
-            guard inputs.count == 1, calibration != nil else { throw ValidationError("give one MODEL and --calibration DATA (or --merge A.qcal B.qcal ...)") }
+            guard inputs.count == 1, calibration != nil else {
+                throw ValidationError("give one MODEL and --calibration DATA (or --merge A.qcal B.qcal ...)")
+            }
         }
     }
 
@@ -65,7 +69,10 @@ struct CalibrateCommand: ParsableCommand {
         }
         guard !quiet else { return }
         let tokens = stats.data.reduce(0) { $0 + $1.tokens }
-        print("wrote \(output): \(stats.linears.count) linear inputs, \(stats.data.count) data set(s), \(tokens) tokens")
-        for d in stats.data { print("  \(d.sha256.prefix(16))…  \(d.samples) samples, \(d.tokens) tokens  \(d.source)") }
+        print(
+            "wrote \(output): \(stats.linears.count) linear inputs, \(stats.data.count) data set(s), \(tokens) tokens")
+        for d in stats.data {
+            print("  \(d.sha256.prefix(16))…  \(d.samples) samples, \(d.tokens) tokens  \(d.source)")
+        }
     }
 }

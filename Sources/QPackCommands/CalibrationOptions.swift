@@ -19,26 +19,45 @@ struct SampleOptions: ParsableArguments {
     @Option(help: "Seed of the shuffle that picks the samples.")
     var seed: UInt64 = 0
 
-    @Option(name: .customLong("data-format"), help: ArgumentHelp("text (one sample per line), jsonl (a 'text' field) or ids (token ids per line); default from the file name.", valueName: "format"))
+    @Option(
+        name: .customLong("data-format"),
+        help: ArgumentHelp(
+            "text (one sample per line), jsonl (a 'text' field) or ids (token ids per line); default from the file name.",
+            valueName: "format"))
     var dataFormat: String?
 
     func validate() throws {
-        guard sampleCount >= 1 && sampleCount <= 1 << 20 else { throw ValidationError("--samples must be between 1 and 1048576") }
-        guard sequenceLength >= 1 && sequenceLength <= 1 << 16 else { throw ValidationError("--seq-len must be between 1 and 65536") }
-        if let f = dataFormat, CalibrationData.Format(rawValue: f) == nil { throw ValidationError("--data-format must be text, jsonl or ids") }
+        guard sampleCount >= 1 && sampleCount <= 1 << 20 else {
+            throw ValidationError("--samples must be between 1 and 1048576")
+        }
+        guard sequenceLength >= 1 && sequenceLength <= 1 << 16 else {
+            throw ValidationError("--seq-len must be between 1 and 65536")
+        }
+        if let f = dataFormat, CalibrationData.Format(rawValue: f) == nil {
+            throw ValidationError("--data-format must be text, jsonl or ids")
+        }
     }
 
-    var calibratorOptions: Calibrator.Options { Calibrator.Options(samples: sampleCount, sequenceLength: sequenceLength, seed: seed) }
+    var calibratorOptions: Calibrator.Options {
+        Calibrator.Options(samples: sampleCount, sequenceLength: sequenceLength, seed: seed)
+    }
 
     /// The samples of `spec`: `licenses:calibration`, `licenses:evaluation`, or a file.
     func load(_ spec: String) throws -> [CalibrationSample] {
         do {
-            if let split = LicenseCorpus.split(named: spec) { return try LicenseCorpus.paragraphs(split).map { .text($0) } }
-            if spec.hasPrefix("licenses:") { throw CalibrationData.LoadError(description: "\(spec): the license corpus has the splits calibration and evaluation") }
-            return try CalibrationData.load(path: spec, format: dataFormat.flatMap(CalibrationData.Format.init(rawValue:)))
+            if let split = LicenseCorpus.split(named: spec) {
+                return try LicenseCorpus.paragraphs(split).map { .text($0) }
+            }
+            if spec.hasPrefix("licenses:") {
+                throw CalibrationData.LoadError(
+                    description: "\(spec): the license corpus has the splits calibration and evaluation")
+            }
+            return try CalibrationData.load(
+                path: spec, format: dataFormat.flatMap(CalibrationData.Format.init(rawValue:)))
         } catch {
             printError("\(error)")
-            throw FileManager.default.fileExists(atPath: spec) || spec.hasPrefix("licenses:") ? QPackExit.malformedInput : QPackExit.ioError
+            throw FileManager.default.fileExists(atPath: spec) || spec.hasPrefix("licenses:")
+                ? QPackExit.malformedInput : QPackExit.ioError
         }
     }
 }
@@ -52,7 +71,8 @@ func floatRunner(source path: String) throws -> ModelRunner {
     }
     do {
         let description = try ModelDescription.source(checkpoint, path: path)
-        return try ModelRunner.float(description: description, reference: FloatReference(checkpoint: checkpoint, path: path))
+        return try ModelRunner.float(
+            description: description, reference: FloatReference(checkpoint: checkpoint, path: path))
     } catch {
         printError("\(error)")
         throw QPackExit.malformedInput
@@ -60,14 +80,16 @@ func floatRunner(source path: String) throws -> ModelRunner {
 }
 
 /// Calibrates `runner` over the samples of `spec`, with a progress bar.
-func runCalibration(_ runner: ModelRunner, spec: String, samples: SampleOptions, quiet: Bool) throws -> CalibrationStats {
+func runCalibration(_ runner: ModelRunner, spec: String, samples: SampleOptions, quiet: Bool) throws -> CalibrationStats
+{
     let data = try samples.load(spec)
     let bar = ProgressBar(label: "calibrating", quiet: quiet)
     defer { bar.finish() }
     do {
         let sequences = try Calibrator.sequences(data, runner: runner, options: samples.calibratorOptions)
         let name = spec.hasPrefix("licenses:") ? spec : (spec.split(separator: "/").last.map(String.init) ?? spec)
-        return try Calibrator.calibrate(runner, sequences: sequences, source: name, options: samples.calibratorOptions) { done, total in
+        return try Calibrator.calibrate(runner, sequences: sequences, source: name, options: samples.calibratorOptions)
+        { done, total in
             bar.update(done: done, total: total, item: "sample \(done)")
         }
     } catch {

@@ -14,12 +14,12 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Quantize and pack a checkpoint into a .qpack file for Arm CPUs.",
         discussion: """
-        Plans the conversion (see `qpack plan`), then quantizes and packs every tensor in \
-        KleidiAI's layouts for the target's kernels and writes a .qpack container \
-        (Formats/qpack-container.md). The output appears only when complete: it is written to \
-        an unnamed temporary file beside it, synced, and renamed into place; an existing \
-        output is replaced only with --force. Same inputs and options, same bytes.
-        """
+            Plans the conversion (see `qpack plan`), then quantizes and packs every tensor in \
+            KleidiAI's layouts for the target's kernels and writes a .qpack container \
+            (Formats/qpack-container.md). The output appears only when complete: it is written to \
+            an unnamed temporary file beside it, synced, and renamed into place; an existing \
+            output is replaced only with --force. Same inputs and options, same bytes.
+            """
     )
 
     @Argument(help: "Checkpoint: .safetensors, .safetensors.index.json or .gguf.")
@@ -36,15 +36,22 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Threads converting tensors (default: the number of cores). The output does not depend on it.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))
+    @Option(
+        help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))
     var nan: String?
 
-    @Option(help: ArgumentHelp("How the provenance identifies each input file: xxh64 (fast, as xxhsum prints it) or sha256 (as sha256sum and model hubs print it).", valueName: "algorithm"))
+    @Option(
+        help: ArgumentHelp(
+            "How the provenance identifies each input file: xxh64 (fast, as xxhsum prints it) or sha256 (as sha256sum and model hubs print it).",
+            valueName: "algorithm"))
     var inputDigest: String = "xxh64"
 
     @OptionGroup var calibrationUse: CalibrationUse
 
-    @Flag(help: "Also store the source's float values of every tensor not kept as f32, so `qpack verify` runs without --source.")
+    @Flag(
+        help:
+            "Also store the source's float values of every tensor not kept as f32, so `qpack verify` runs without --source."
+    )
     var withReference = false
 
     @Flag(help: "Replace an existing output file.")
@@ -57,7 +64,9 @@ struct ConvertCommand: ParsableCommand {
         guard ["none", "zstd"].contains(compress) else { throw ValidationError("--compress must be none or zstd") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
         if let nan, NonFinitePolicy(rawValue: nan) == nil { throw ValidationError("--nan must be error or zero") }
-        guard InputDigest(rawValue: inputDigest) != nil else { throw ValidationError("--input-digest must be xxh64 or sha256") }
+        guard InputDigest(rawValue: inputDigest) != nil else {
+            throw ValidationError("--input-digest must be xxh64 or sha256")
+        }
     }
 
     func run() throws {
@@ -69,16 +78,20 @@ struct ConvertCommand: ParsableCommand {
             printError(error.description)
             throw QPackExit.code(for: error)
         }
-        var options = ConvertOptions(target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
+        var options = ConvertOptions(
+            target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
         options.nonFinite = nan.flatMap(NonFinitePolicy.init(rawValue:))
         options.withReference = withReference
         options.inputDigest = InputDigest(rawValue: inputDigest) ?? .xxh64
-        let (plan, rules, prepared) = try calibrationUse.prepare(model: model, checkpoint: checkpoint, planning: planning, options: options, quiet: quiet)
+        let (plan, rules, prepared) = try calibrationUse.prepare(
+            model: model, checkpoint: checkpoint, planning: planning, options: options, quiet: quiet)
         options = prepared
         let bar = ProgressBar(label: "converting", quiet: quiet)
         let result: ConvertResult
         do {
-            result = try Converter.convert(checkpoint, path: model, plan: plan, rules: rules, output: output, options: options) { done, total, name in
+            result = try Converter.convert(
+                checkpoint, path: model, plan: plan, rules: rules, output: output, options: options
+            ) { done, total, name in
                 bar.update(done: done, total: total, item: name)
             }
         } catch {
@@ -95,13 +108,16 @@ struct ConvertCommand: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
         print("wrote \(output)")
         for c in plan.coverage {
-            print("  " + c.scheme.padding(12) + String(c.tensors).leftPad(5) + " tensors" + String(c.parameters).leftPad(12) + " params"
-                + String(format: "%7.2f bits/weight", c.bitsPerWeight))
+            print(
+                "  " + c.scheme.padding(12) + String(c.tensors).leftPad(5) + " tensors"
+                    + String(c.parameters).leftPad(12) + " params"
+                    + String(format: "%7.2f bits/weight", c.bitsPerWeight))
         }
         let ratio = result.tensorBytes > 0 ? Double(result.storedTensorBytes) / Double(result.tensorBytes) : 1
-        print("  \(plan.entries.count) tensors, \(String(format: "%.2f", plan.bitsPerWeight)) bits per weight; file \(Units.bytes(result.fileBytes, exact: false))"
-            + (options.compress ? String(format: " (zstd: %.1f%% of packed size)", ratio * 100) : "")
-            + String(format: ", %.1f s", seconds))
+        print(
+            "  \(plan.entries.count) tensors, \(String(format: "%.2f", plan.bitsPerWeight)) bits per weight; file \(Units.bytes(result.fileBytes, exact: false))"
+                + (options.compress ? String(format: " (zstd: %.1f%% of packed size)", ratio * 100) : "")
+                + String(format: ", %.1f s", seconds))
         print("  content digest \(result.contentDigest)")
     }
 }

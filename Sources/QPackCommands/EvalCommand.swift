@@ -12,18 +12,20 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure a packed model against its float model over a data set.",
         discussion: """
-        Decoders: perplexity of the data under the float and the packed model, mean KL divergence \
-        of the next-token distributions (float ‖ packed) over every position, and top-1 agreement. \
-        Encoders: mean and minimum cosine of the pooled embeddings. The default data is \
-        licenses:evaluation, the evaluation half of the license texts Debian's base-files \
-        installs (never overlapping licenses:calibration).
-        """
+            Decoders: perplexity of the data under the float and the packed model, mean KL divergence \
+            of the next-token distributions (float ‖ packed) over every position, and top-1 agreement. \
+            Encoders: mean and minimum cosine of the pooled embeddings. The default data is \
+            licenses:evaluation, the evaluation half of the license texts Debian's base-files \
+            installs (never overlapping licenses:calibration).
+            """
     )
 
     @Argument(help: "The .qpack file.")
     var file: String
 
-    @Option(help: ArgumentHelp("Source checkpoint for the float model (optional when the file carries a float copy).", valueName: "model"))
+    @Option(
+        help: ArgumentHelp(
+            "Source checkpoint for the float model (optional when the file carries a float copy).", valueName: "model"))
     var source: String?
 
     @Option(help: ArgumentHelp("Evaluation data: a file or licenses:evaluation.", valueName: "data"))
@@ -48,10 +50,16 @@ struct EvalCommand: ParsableCommand {
             float = try floatRunner(source: source)
         } else {
             guard FloatReference.containerCarriesReference(container) else {
-                printError("\(container.fileName): no --source given and the file carries no float copy (convert with --with-reference)")
+                printError(
+                    "\(container.fileName): no --source given and the file carries no float copy (convert with --with-reference)"
+                )
                 throw QPackExit.usage
             }
-            do { float = try ModelRunner.float(description: ModelDescription(container: container), reference: FloatReference(container: container)) } catch {
+            do {
+                float = try ModelRunner.float(
+                    description: ModelDescription(container: container), reference: FloatReference(container: container)
+                )
+            } catch {
                 printError(error.description)
                 throw QPackExit.malformedInput
             }
@@ -70,7 +78,9 @@ struct EvalCommand: ParsableCommand {
         let bar = ProgressBar(label: "evaluating", quiet: quiet)
         do {
             let sequences = try Calibrator.sequences(data, runner: float, options: samples.calibratorOptions)
-            report = try Evaluator.compare(float: float, packed: packed, sequences: sequences) { bar.update(done: $0, total: $1, item: "sample \($0)") }
+            report = try Evaluator.compare(float: float, packed: packed, sequences: sequences) {
+                bar.update(done: $0, total: $1, item: "sample \($0)")
+            }
             bar.finish()
         } catch {
             bar.finish()
@@ -86,12 +96,19 @@ struct EvalCommand: ParsableCommand {
             return
         }
         let bpw = Self.bitsPerWeight(container)
-        var out = "\(file): \(report.architecture), \(String(format: "%.2f", bpw)) bits per weight; \(report.samples) samples of \(dataset), \(report.positions) positions\n"
+        var out =
+            "\(file): \(report.architecture), \(String(format: "%.2f", bpw)) bits per weight; \(report.samples) samples of \(dataset), \(report.positions) positions\n"
         if let kl = report.meanKL {
-            out += String(format: "  mean KL %.4f (worst sample %.4f), top-1 agreement %.1f%%\n", kl, report.maxSampleKL ?? 0, 100 * (report.top1Agreement ?? 0))
-            out += String(format: "  perplexity: float %.3f, packed %.3f\n", report.perplexityFloat ?? 0, report.perplexityPacked ?? 0)
+            out += String(
+                format: "  mean KL %.4f (worst sample %.4f), top-1 agreement %.1f%%\n", kl, report.maxSampleKL ?? 0,
+                100 * (report.top1Agreement ?? 0))
+            out += String(
+                format: "  perplexity: float %.3f, packed %.3f\n", report.perplexityFloat ?? 0,
+                report.perplexityPacked ?? 0)
         } else {
-            out += String(format: "  cosine of pooled embeddings: mean %.5f, min %.5f\n", report.meanCosine ?? 0, report.minimumCosine ?? 0)
+            out += String(
+                format: "  cosine of pooled embeddings: mean %.5f, min %.5f\n", report.meanCosine ?? 0,
+                report.minimumCosine ?? 0)
         }
         print(out, terminator: "")
     }

@@ -2,11 +2,11 @@ import ArgumentParser
 import QPackReaders
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The exit codes qpack promises (sysexits.h values).

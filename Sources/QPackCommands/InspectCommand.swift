@@ -10,16 +10,16 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Show what a safetensors file, sharded index or GGUF file holds.",
         discussion: """
-        Prints a summary (format, version, tensor and parameter counts, bytes, a histogram of \
-        tensor types, the architecture and its sizes, the tokenizer) and a table of tensors. \
-        The file is validated completely and mapped, not read into memory.
+            Prints a summary (format, version, tensor and parameter counts, bytes, a histogram of \
+            tensor types, the architecture and its sizes, the tokenizer) and a table of tensors. \
+            The file is validated completely and mapped, not read into memory.
 
-        Examples:
-          qpack inspect model.safetensors
-          qpack inspect SmolLM2.gguf --filter 'blk.0.*'
-          qpack inspect model.gguf --tensor token_embd.weight --stats
-          qpack inspect model.safetensors.index.json --json
-        """
+            Examples:
+              qpack inspect model.safetensors
+              qpack inspect SmolLM2.gguf --filter 'blk.0.*'
+              qpack inspect model.gguf --tensor token_embd.weight --stats
+              qpack inspect model.safetensors.index.json --json
+            """
     )
 
     @Argument(help: "Checkpoint files: .safetensors, .safetensors.index.json or .gguf.")
@@ -28,7 +28,9 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON (schema qpack-inspect/1, see docs/cli.md) instead of text.")
     var json = false
 
-    @Option(name: .customLong("filter"), help: ArgumentHelp("List only tensors whose name matches this glob (repeatable).", valueName: "glob"))
+    @Option(
+        name: .customLong("filter"),
+        help: ArgumentHelp("List only tensors whose name matches this glob (repeatable).", valueName: "glob"))
     var filters: [String] = []
 
     @Option(help: ArgumentHelp("Show only this tensor (exact name; repeatable).", valueName: "name"))
@@ -49,7 +51,10 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "For .qpack files: unpack and dequantize the listed tensors and show their statistics.")
     var dequant = false
 
-    @Option(help: ArgumentHelp("For .qpack files with --dequant: the source checkpoint to compare with (RMSE, max error, SNR).", valueName: "model"))
+    @Option(
+        help: ArgumentHelp(
+            "For .qpack files with --dequant: the source checkpoint to compare with (RMSE, max error, SNR).",
+            valueName: "model"))
     var source: String?
 
     func validate() throws {
@@ -89,12 +94,13 @@ struct InspectCommand: ParsableCommand {
             print(try InspectJSON.encode(outputs))
         } else {
             let renderer = InspectTextRenderer(width: wide ? Int.max : 80, showMetadata: !noMetadata)
-            print(outputs.map { o in
-                switch o {
-                case let .checkpoint(r): return renderer.render(r)
-                case let .container(r): return renderer.render(r)
-                }
-            }.joined(separator: "\n"), terminator: "")
+            print(
+                outputs.map { o in
+                    switch o {
+                    case let .checkpoint(r): return renderer.render(r)
+                    case let .container(r): return renderer.render(r)
+                    }
+                }.joined(separator: "\n"), terminator: "")
         }
     }
 
@@ -126,7 +132,11 @@ struct InspectCommand: ParsableCommand {
                     throw QPackExit.usage
                 }
                 // Exact names: escape glob characters so only these tensors are decoded.
-                options.filters = tensor.map { NameGlob($0.replacingOccurrences(of: "[", with: "[[]").replacingOccurrences(of: "*", with: "[*]").replacingOccurrences(of: "?", with: "[?]")) }
+                options.filters = tensor.map {
+                    NameGlob(
+                        $0.replacingOccurrences(of: "[", with: "[[]").replacingOccurrences(of: "*", with: "[*]")
+                            .replacingOccurrences(of: "?", with: "[?]"))
+                }
             }
             let report = try ContainerReport.build(path: path, file: file, options: options)
             return report
@@ -162,7 +172,8 @@ enum InspectJSON {
 
     static func encode(_ reports: [InspectOutput]) throws -> String {
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = try encoder.encode(Document(inputs: reports))

@@ -18,7 +18,10 @@ struct InspectTextRenderer {
         field("parameters", "\(Units.count(r.parameterCount)) (\(r.parameterCount))")
         field("tensor bytes", Units.bytes(r.tensorBytes))
         for (i, t) in r.types.enumerated() {
-            field(i == 0 ? "types" : "", "\(t.type.padding(6)) \(String(t.tensors).leftPad(5)) tensors  \(Units.count(t.parameters).leftPad(8)) params  \(Units.bytes(t.bytes, exact: false))")
+            field(
+                i == 0 ? "types" : "",
+                "\(t.type.padding(6)) \(String(t.tensors).leftPad(5)) tensors  \(Units.count(t.parameters).leftPad(8)) params  \(Units.bytes(t.bytes, exact: false))"
+            )
         }
         if let m = r.model {
             field("architecture", (m.architecture ?? "unknown") + (m.name.map { " (\($0))" } ?? "") + "  [\(m.source)]")
@@ -69,7 +72,10 @@ struct InspectTextRenderer {
 
     private func tensorTable(_ tensors: [InspectReport.Tensor]) -> String {
         let rows = tensors.map { t in
-            [t.name, t.type, "[" + t.shape.map(String.init).joined(separator: ", ") + "]", String(t.bytes), String(t.offset)]
+            [
+                t.name, t.type, "[" + t.shape.map(String.init).joined(separator: ", ") + "]", String(t.bytes),
+                String(t.offset),
+            ]
         }
         let header = ["NAME", "TYPE", "SHAPE", "BYTES", "OFFSET"]
         var widths = header.map(\.count)
@@ -79,7 +85,8 @@ struct InspectTextRenderer {
         var out = ""
         func emit(_ row: [String]) {
             let name = Units.elide(row[0], to: widths[0])
-            out += "  " + name.padding(widths[0]) + "  " + row[1].padding(widths[1]) + "  " + row[2].padding(widths[2])
+            out +=
+                "  " + name.padding(widths[0]) + "  " + row[1].padding(widths[1]) + "  " + row[2].padding(widths[2])
                 + "  " + row[3].leftPad(widths[3]) + "  " + row[4].leftPad(widths[4]) + "\n"
         }
         emit(header)
@@ -96,7 +103,8 @@ struct InspectTextRenderer {
         let peak = s.histogram.map(\.count).max() ?? 0
         for b in s.histogram {
             let bar = peak == 0 ? 0 : Int((Double(b.count) / Double(peak) * 30).rounded(.up))
-            out += "  " + Units.number(b.lower).leftPad(11) + " .. " + Units.number(b.upper).leftPad(11) + " "
+            out +=
+                "  " + Units.number(b.lower).leftPad(11) + " .. " + Units.number(b.upper).leftPad(11) + " "
                 + String(b.count).leftPad(10) + " " + String(repeating: "#", count: bar) + "\n"
         }
         return out
@@ -190,14 +198,21 @@ extension InspectTextRenderer {
         field("file size", Units.bytes(r.fileBytes))
         field("digest", r.contentDigest)
         field("tensors", "\(r.tensorCount), \(Units.count(r.parameterCount)) parameters")
-        field("sections", "\(r.sections), \(Units.bytes(r.sectionBytes, exact: false))"
-            + (r.storedSectionBytes != r.sectionBytes ? String(format: ", stored %.1f%%", r.compressionRatio * 100) : ""))
+        field(
+            "sections",
+            "\(r.sections), \(Units.bytes(r.sectionBytes, exact: false))"
+                + (r.storedSectionBytes != r.sectionBytes
+                    ? String(format: ", stored %.1f%%", r.compressionRatio * 100) : ""))
         for (i, s) in r.schemes.enumerated() {
             let bits = s.parameters > 0 ? Double(s.bytes * 8) / Double(s.parameters) : 0
-            field(i == 0 ? "schemes" : "", "\(s.type.padding(11)) \(String(s.tensors).leftPad(4)) tensors \(Units.count(s.parameters).leftPad(8)) params "
-                + String(format: "%6.2f bits/w", bits))
+            field(
+                i == 0 ? "schemes" : "",
+                "\(s.type.padding(11)) \(String(s.tensors).leftPad(4)) tensors \(Units.count(s.parameters).leftPad(8)) params "
+                    + String(format: "%6.2f bits/w", bits))
         }
-        if let a = r.architecture { field("architecture", a + (r.runnable ? "" : "  (not runnable: converted with --allow-unsupported)")) }
+        if let a = r.architecture {
+            field("architecture", a + (r.runnable ? "" : "  (not runnable: converted with --allow-unsupported)"))
+        }
         for key in r.hyperparameters.keys.sorted() {
             let s = "    \(key) = \(r.hyperparameters[key]!)"
             line(s.count > width ? String(s.prefix(width - 1)) + "…" : s)
@@ -206,26 +221,40 @@ extension InspectTextRenderer {
         line()
         line("Tensors (\(r.tensors.count)\(r.tensors.count == r.tensorCount ? "" : " of \(r.tensorCount)")):")
         let rows = r.tensors.map { t in
-            [t.name, t.scheme + (t.activation != nil ? "/static" : ""), t.matrix.map { "\($0[0])x\($0[1])" } ?? "[" + t.shape.map(String.init).joined(separator: ",") + "]", String(t.bytes)]
+            [
+                t.name, t.scheme + (t.activation != nil ? "/static" : ""),
+                t.matrix.map { "\($0[0])x\($0[1])" } ?? "[" + t.shape.map(String.init).joined(separator: ",") + "]",
+                String(t.bytes),
+            ]
         }
         let header = ["NAME", "SCHEME", "SHAPE", "BYTES"]
         var widths = header.map(\.count)
         for row in rows { for (i, c) in row.enumerated() { widths[i] = max(widths[i], c.count) } }
         if width != Int.max { widths[0] = min(widths[0], max(width - (widths[1...].reduce(0, +) + 2 * 3 + 2), 16)) }
         for row in [header] + rows {
-            line("  " + Units.elide(row[0], to: widths[0]).padding(widths[0]) + "  " + row[1].padding(widths[1]) + "  "
-                + row[2].padding(widths[2]) + "  " + row[3].leftPad(widths[3]))
+            line(
+                "  " + Units.elide(row[0], to: widths[0]).padding(widths[0]) + "  " + row[1].padding(widths[1]) + "  "
+                    + row[2].padding(widths[2]) + "  " + row[3].leftPad(widths[3]))
         }
         for t in r.tensors {
             if let l = t.layout, t.stats != nil { line(); line("\(t.name): \(t.scheme), \(l), rule \(t.rule)") }
-            if let a = t.activation, t.stats != nil { line("  static activations: \(a.observer) range [\(a.min), \(a.max)]" + (a.smoothing.map { ", smoothed (alpha \($0))" } ?? "")) }
+            if let a = t.activation, t.stats != nil {
+                line(
+                    "  static activations: \(a.observer) range [\(a.min), \(a.max)]"
+                        + (a.smoothing.map { ", smoothed (alpha \($0))" } ?? ""))
+            }
             if let e = t.error {
-                line("  vs source: rmse \(Units.number(e.rmse))   max error \(Units.number(e.maxAbsError))   relative rmse \(Units.number(e.relativeRMSE))")
-                line("             SNR \(e.snrDB.isFinite ? String(format: "%.2f dB", e.snrDB) : "exact")   cosine \(String(format: "%.6f", e.cosine))")
+                line(
+                    "  vs source: rmse \(Units.number(e.rmse))   max error \(Units.number(e.maxAbsError))   relative rmse \(Units.number(e.relativeRMSE))"
+                )
+                line(
+                    "             SNR \(e.snrDB.isFinite ? String(format: "%.2f dB", e.snrDB) : "exact")   cosine \(String(format: "%.6f", e.cosine))"
+                )
             }
             if let s = t.stats {
                 if t.layout == nil { line(); line("\(t.name): \(t.scheme)") }
-                out += statsBlock(t.name, s).split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+                out += statsBlock(t.name, s).split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+                    .joined(separator: "\n")
             }
         }
         return out

@@ -9,44 +9,70 @@ import QPackReaders
 
 /// Options shared by `plan` and `convert`: which rules, which target.
 struct PlanningOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Rules file (YAML, Formats/qpack-rules.md). Default: the built-in rules (see --print-rules).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Rules file (YAML, Formats/qpack-rules.md). Default: the built-in rules (see --print-rules).",
+            valueName: "file"))
     var rules: String?
 
-    @Option(help: ArgumentHelp("Kernel family to pack for: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "target"))
+    @Option(
+        help: ArgumentHelp(
+            "Kernel family to pack for: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "target"))
     var target: String = KernelTarget.neonI8mm.rawValue
 
     @Flag(help: "Treat planner warnings (fallbacks, guessed roles) as errors.")
     var strict = false
 
-    @Flag(help: "Plan and convert a checkpoint whose architecture qpack cannot run (unsupported, incomplete or with unknown tensors); the file is marked not runnable and verify refuses it.")
+    @Flag(
+        help:
+            "Plan and convert a checkpoint whose architecture qpack cannot run (unsupported, incomplete or with unknown tensors); the file is marked not runnable and verify refuses it."
+    )
     var allowUnsupported = false
 
-    @Option(help: ArgumentHelp("Activation quantization of quantized linears whose rule does not say: dynamic (per row at run time) or static (ranges from calibration).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "Activation quantization of quantized linears whose rule does not say: dynamic (per row at run time) or static (ranges from calibration).",
+            valueName: "mode"))
     var mode: String = "dynamic"
 
-    @Option(help: ArgumentHelp("Static range observer for rules without one: minmax, percentile, entropy or mse.", valueName: "observer"))
+    @Option(
+        help: ArgumentHelp(
+            "Static range observer for rules without one: minmax, percentile, entropy or mse.", valueName: "observer"))
     var observer: String = "percentile"
 
     @Option(help: ArgumentHelp("Percentile of the percentile observer (default 99.99).", valueName: "p"))
     var percentile: Double?
 
-    @Option(help: ArgumentHelp("Smooth static linears whose rule does not say, with strength alpha in (0, 1] (SmoothQuant: input channels divided, weight columns multiplied; needs --observer minmax).", valueName: "alpha"))
+    @Option(
+        help: ArgumentHelp(
+            "Smooth static linears whose rule does not say, with strength alpha in (0, 1] (SmoothQuant: input channels divided, weight columns multiplied; needs --observer minmax).",
+            valueName: "alpha"))
     var smooth: Double?
 
     func validate() throws {
         guard mode == "dynamic" || mode == "static" else { throw ValidationError("--mode must be dynamic or static") }
-        guard ["minmax", "percentile", "entropy", "mse"].contains(observer) else { throw ValidationError("--observer must be minmax, percentile, entropy or mse") }
-        if let p = percentile, !(p > 50 && p <= 100) || observer != "percentile" { throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile") }
-        if let a = smooth, !(a > 0 && a <= 1) || observer != "minmax" { throw ValidationError("--smooth takes a number in (0, 1] and needs --observer minmax") }
+        guard ["minmax", "percentile", "entropy", "mse"].contains(observer) else {
+            throw ValidationError("--observer must be minmax, percentile, entropy or mse")
+        }
+        if let p = percentile, !(p > 50 && p <= 100) || observer != "percentile" {
+            throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile")
+        }
+        if let a = smooth, !(a > 0 && a <= 1) || observer != "minmax" {
+            throw ValidationError("--smooth takes a number in (0, 1] and needs --observer minmax")
+        }
         guard KernelTarget(rawValue: target) != nil else {
-            throw ValidationError("unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ValidationError(
+                "unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
     }
 
     var kernelTarget: KernelTarget { KernelTarget(rawValue: target)! }
 
     /// The observer as the planner takes it ("percentile(p)" with --percentile).
-    var plannedObserver: String { observer == "percentile" && percentile != nil ? "percentile(\(percentile!))" : observer }
+    var plannedObserver: String {
+        observer == "percentile" && percentile != nil ? "percentile(\(percentile!))" : observer
+    }
 
     /// Loads the rule set; a bad rules file exits 65 with its line and column.
     func ruleSet() throws -> RuleSet {
@@ -76,8 +102,9 @@ struct PlanningOptions: ParsableArguments {
         let (target, mode, observer, smooth, allow) = (kernelTarget, mode, plannedObserver, smooth, allowUnsupported)
         let inputs = checkpoint.planInputs
         return { rules in
-            Planner.plan(inputs, rules: rules, target: target, declared: declared, allowUnsupported: allow, activations: mode,
-                         observer: observer, smoothing: smooth)
+            Planner.plan(
+                inputs, rules: rules, target: target, declared: declared, allowUnsupported: allow, activations: mode,
+                observer: observer, smoothing: smooth)
         }
     }
 
@@ -101,11 +128,11 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Show which scheme every tensor of a checkpoint would get, which rule chose it, and why.",
         discussion: """
-        Nothing is converted. The plan recognises the architecture (BERT, Llama with HF or GGUF \
-        names), gives each tensor a role, applies the rules (first match wins), checks that every \
-        shape fits its scheme, and sums up tensors, parameters, bytes and bits per weight per \
-        scheme. A shape that does not fit is an error (exit 65) unless the rule names a fallback.
-        """
+            Nothing is converted. The plan recognises the architecture (BERT, Llama with HF or GGUF \
+            names), gives each tensor a role, applies the rules (first match wins), checks that every \
+            shape fits its scheme, and sums up tensors, parameters, bytes and bits per weight per \
+            scheme. A shape that does not fit is an error (exit 65) unless the rule names a fallback.
+            """
     )
 
     @Argument(help: "Checkpoint: .safetensors, .safetensors.index.json or .gguf.")
@@ -119,7 +146,10 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the built-in default rules and exit.")
     var printRules = false
 
-    @Flag(help: "Show the budget search behind the schemes (every promotion, the measurements, the end-to-end evaluations) and the static activation ranges: of a .qpack file, or of this plan with a budget option.")
+    @Flag(
+        help:
+            "Show the budget search behind the schemes (every promotion, the measurements, the end-to-end evaluations) and the static activation ranges: of a .qpack file, or of this plan with a budget option."
+    )
     var explain = false
 
     @OptionGroup var calibrationUse: CalibrationUse
@@ -153,15 +183,18 @@ struct PlanCommand: ParsableCommand {
         var budget: JSONOut?
         if usesCalibration {
             // The same preparation as convert (calibration, static ranges, budget search), no file written.
-            let (p, _, options) = try calibrationUse.prepare(model: path, checkpoint: checkpoint, planning: planning,
-                                                             options: ConvertOptions(target: planning.kernelTarget, jobs: 2), quiet: json)
+            let (p, _, options) = try calibrationUse.prepare(
+                model: path, checkpoint: checkpoint, planning: planning,
+                options: ConvertOptions(target: planning.kernelTarget, jobs: 2), quiet: json)
             plan = p
             budget = options.budget
         }
         if explain {
             let node = try budget.map { try StrictJSONParser.parse(Array($0.text().utf8)) }
             print(PlanExplanation.render(name: path, budget: node, statics: [], calibration: nil), terminator: "")
-            if budget == nil { print("  (give --calibration DATA with --max-kl, --min-cosine or --target-bpw to run a budget search)") }
+            if budget == nil {
+                print("  (give --calibration DATA with --max-kl, --min-cosine or --target-bpw to run a budget search)")
+            }
             return
         }
         if json {
@@ -192,7 +225,9 @@ struct PlanTextRenderer {
     func render(_ plan: QuantPlan, path: String) -> String {
         var out = "\(path)\n"
         out += "  profile \(plan.profile), target \(plan.target.rawValue), rules: \(plan.rules)\n"
-        if !plan.runnable { out += "  not runnable: planned with --allow-unsupported; qpack cannot verify or run the result\n" }
+        if !plan.runnable {
+            out += "  not runnable: planned with --allow-unsupported; qpack cannot verify or run the result\n"
+        }
         out += "\n"
         let rows = plan.entries.map { e -> [String] in
             var scheme = e.scheme.name
@@ -221,7 +256,9 @@ struct PlanTextRenderer {
             var observers: [String: Int] = [:]
             for e in statics { observers[String(e.activations.dropFirst("static:".count)), default: 0] += 1 }
             let smoothed = statics.filter { $0.smoothing != nil }.count
-            out += "\n  /static: activations quantized with calibrated ranges (" + observers.keys.sorted().map { "\(observers[$0]!) by \($0)" }.joined(separator: ", ")
+            out +=
+                "\n  /static: activations quantized with calibrated ranges ("
+                + observers.keys.sorted().map { "\(observers[$0]!) by \($0)" }.joined(separator: ", ")
                 + (smoothed > 0 ? "; \(smoothed) smoothed" : "") + ")\n"
         }
         let notes = Set(plan.entries.compactMap(\.note))
@@ -239,14 +276,20 @@ struct PlanTextRenderer {
             out += fit("  \(e.rule) (\(count)): \(e.why ?? "")") + "\n"
         }
         out += "\nCoverage:\n"
-        out += "  " + "SCHEME".padding(12) + "TENSORS".leftPad(8) + "PARAMS".leftPad(14) + "BYTES".leftPad(14) + "BITS/W".leftPad(9) + "\n"
+        out +=
+            "  " + "SCHEME".padding(12) + "TENSORS".leftPad(8) + "PARAMS".leftPad(14) + "BYTES".leftPad(14)
+            + "BITS/W".leftPad(9) + "\n"
         for c in plan.coverage {
-            out += "  " + c.scheme.padding(12) + String(c.tensors).leftPad(8) + String(c.parameters).leftPad(14)
+            out +=
+                "  " + c.scheme.padding(12) + String(c.tensors).leftPad(8) + String(c.parameters).leftPad(14)
                 + String(c.bytes).leftPad(14) + String(format: "%9.2f", c.bitsPerWeight) + "\n"
         }
-        out += "  " + "total".padding(12) + String(plan.entries.count).leftPad(8) + String(plan.totalParameters).leftPad(14)
+        out +=
+            "  " + "total".padding(12) + String(plan.entries.count).leftPad(8)
+            + String(plan.totalParameters).leftPad(14)
             + String(plan.expectedTensorBytes).leftPad(14) + String(format: "%9.2f", plan.bitsPerWeight) + "\n"
-        out += "\n  \(plan.entries.count) of \(plan.totalTensors) tensors planned; source \(Units.bytes(plan.sourceBytes, exact: false)),"
+        out +=
+            "\n  \(plan.entries.count) of \(plan.totalTensors) tensors planned; source \(Units.bytes(plan.sourceBytes, exact: false)),"
             + " expected tensor data \(Units.bytes(plan.expectedTensorBytes, exact: false))\n"
         return out
     }
@@ -269,28 +312,41 @@ func printNotice(_ message: String) {
 /// What a budget search and calibration decided for a `.qpack` file, from its manifest.
 enum PlanExplanation {
     static func render(_ c: ContainerFile) -> String {
-        render(name: c.fileName, budget: c.manifest["provenance"]?["budget"],
-               statics: c.tensors.compactMap { t in t.activation.map { (t.name, $0) } }, calibration: c.manifest["provenance"]?["calibration"])
+        render(
+            name: c.fileName, budget: c.manifest["provenance"]?["budget"],
+            statics: c.tensors.compactMap { t in t.activation.map { (t.name, $0) } },
+            calibration: c.manifest["provenance"]?["calibration"])
     }
 
-    static func render(name: String, budget: JSONNode?, statics: [(String, ContainerFile.StaticActivation)], calibration: JSONNode?) -> String {
+    static func render(
+        name: String, budget: JSONNode?, statics: [(String, ContainerFile.StaticActivation)], calibration: JSONNode?
+    ) -> String {
         var out = "\(name)\n"
         if let b = budget {
             let metric = b["metric"]?.string == "kl" ? "KL" : "1 - cosine"
             out += "  budget: \(b["budget"]?.string ?? "?"), ranked by \(b["sensitivity"]?.string ?? "?") sensitivity; "
             out += (b["met"]?.bool == true ? "met" : "NOT met")
-            out += String(format: ": %@ %.5f at %.3f bits per weight, %d of %d promotions\n", metric, b["measured"]?.double ?? 0,
-                          b["bits_per_weight"]?.double ?? 0, b["promotions"]?.int ?? 0, b["order"]?.items.count ?? 0)
-            out += "  measured on the calibration data (token ids sha256 \(b["calibration_sha256"]?.string?.prefix(16) ?? "?")…)\n\n"
+            out += String(
+                format: ": %@ %.5f at %.3f bits per weight, %d of %d promotions\n", metric, b["measured"]?.double ?? 0,
+                b["bits_per_weight"]?.double ?? 0, b["promotions"]?.int ?? 0, b["order"]?.items.count ?? 0)
+            out +=
+                "  measured on the calibration data (token ids sha256 \(b["calibration_sha256"]?.string?.prefix(16) ?? "?")…)\n\n"
             out += "End-to-end evaluations of the search (promotions applied → \(metric), bits per weight):\n"
             for e in b["evaluations"]?.items ?? [] {
-                out += String(format: "  %5d  %.5f  %.3f\n", e["promotions"]?.int ?? 0, e["measured"]?.double ?? 0, e["bits_per_weight"]?.double ?? 0)
+                out += String(
+                    format: "  %5d  %.5f  %.3f\n", e["promotions"]?.int ?? 0, e["measured"]?.double ?? 0,
+                    e["bits_per_weight"]?.double ?? 0)
             }
             let applied = Set((b["applied"]?.items ?? []).compactMap(\.int))
-            out += "\nPromotion order (* applied; harm = \(metric) with the linear alone quantized, local = relative MSE of its output):\n"
-            out += "  " + "STEP".leftPad(5) + "  " + "TENSOR".padding(28) + "FROM".padding(9) + "TO".padding(8) + "HARM".leftPad(10) + "LOCAL".leftPad(10) + "\n"
+            out +=
+                "\nPromotion order (* applied; harm = \(metric) with the linear alone quantized, local = relative MSE of its output):\n"
+            out +=
+                "  " + "STEP".leftPad(5) + "  " + "TENSOR".padding(28) + "FROM".padding(9) + "TO".padding(8)
+                + "HARM".leftPad(10) + "LOCAL".leftPad(10) + "\n"
             for (i, s) in (b["order"]?.items ?? []).enumerated() {
-                out += "  " + ((applied.contains(i + 1) ? "*" : " ") + String(i + 1)).leftPad(5) + "  " + Units.elide(s["tensor"]?.string ?? "", to: 27).padding(28)
+                out +=
+                    "  " + ((applied.contains(i + 1) ? "*" : " ") + String(i + 1)).leftPad(5) + "  "
+                    + Units.elide(s["tensor"]?.string ?? "", to: 27).padding(28)
                     + (s["from"]?.string ?? "").padding(9) + (s["to"]?.string ?? "").padding(8)
                     + String(format: "%10.5f%10.5f", s["harm_from"]?.double ?? 0, s["local_from"]?.double ?? 0) + "\n"
             }
@@ -306,7 +362,8 @@ enum PlanExplanation {
         if let cal = calibration {
             out += "\nCalibration data:\n"
             for d in cal["data"]?.items ?? [] {
-                out += "  \(d["sha256"]?.string?.prefix(16) ?? "?")…  \(d["samples"]?.int ?? 0) samples, \(d["tokens"]?.int ?? 0) tokens  \(d["source"]?.string ?? "")\n"
+                out +=
+                    "  \(d["sha256"]?.string?.prefix(16) ?? "?")…  \(d["samples"]?.int ?? 0) samples, \(d["tokens"]?.int ?? 0) tokens  \(d["source"]?.string ?? "")\n"
             }
         }
         return out

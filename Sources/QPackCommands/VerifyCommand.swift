@@ -11,19 +11,22 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Run real samples through the packed model and the float model and show how far apart they are.",
         discussion: """
-        The bundled C runtime runs the packed .qpack model and the float model (weights from \
-        --source, or from the float copy a file converted with --with-reference carries) on each sample and reports the end-to-end cosine of the sentence embeddings, \
-        and for every linear layer its output error against the float layer on the same input \
-        (relative RMSE, SNR, cosine), worst first, with the rule that chose its scheme. \
-        For Llama decoders: per-position KL divergence of the next-token distributions, top-1 \
-        agreement, perplexity of each sample under both models, and greedy continuations.
-        """
+            The bundled C runtime runs the packed .qpack model and the float model (weights from \
+            --source, or from the float copy a file converted with --with-reference carries) on each sample and reports the end-to-end cosine of the sentence embeddings, \
+            and for every linear layer its output error against the float layer on the same input \
+            (relative RMSE, SNR, cosine), worst first, with the rule that chose its scheme. \
+            For Llama decoders: per-position KL divergence of the next-token distributions, top-1 \
+            agreement, perplexity of each sample under both models, and greedy continuations.
+            """
     )
 
     @Argument(help: "The .qpack file.")
     var file: String
 
-    @Option(help: ArgumentHelp("Source checkpoint for the float reference (optional when the file carries a float copy).", valueName: "model"))
+    @Option(
+        help: ArgumentHelp(
+            "Source checkpoint for the float reference (optional when the file carries a float copy).",
+            valueName: "model"))
     var source: String?
 
     @Option(help: ArgumentHelp("A sample text (repeatable).", valueName: "text"))
@@ -35,13 +38,17 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A sample given as token ids, comma-separated (repeatable).", valueName: "ids"))
     var ids: [String] = []
 
-    @Option(help: ArgumentHelp("Write the packed and float outputs (pooled embeddings or logits per position) to this safetensors file.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the packed and float outputs (pooled embeddings or logits per position) to this safetensors file.",
+            valueName: "file"))
     var output: String?
 
     @Option(help: ArgumentHelp("Encoders: fail (exit 1) when a sample's cosine is below this.", valueName: "x"))
     var minCosine: Double?
 
-    @Option(help: ArgumentHelp("Decoders: fail (exit 1) when a sample's mean KL divergence is above this.", valueName: "x"))
+    @Option(
+        help: ArgumentHelp("Decoders: fail (exit 1) when a sample's mean KL divergence is above this.", valueName: "x"))
     var maxKl: Double?
 
     @Option(help: "Decoders: tokens of greedy continuation to show.")
@@ -51,9 +58,15 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if runSample.isEmpty && sampleFile == nil && ids.isEmpty { throw ValidationError("give --run-sample TEXT, --sample-file FILE or --ids IDS") }
+        if runSample.isEmpty && sampleFile == nil && ids.isEmpty {
+            throw ValidationError("give --run-sample TEXT, --sample-file FILE or --ids IDS")
+        }
         for list in ids {
-            guard !list.isEmpty, list.split(separator: ",").allSatisfy({ Int32($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false }) else {
+            guard !list.isEmpty,
+                list.split(separator: ",").allSatisfy({
+                    Int32($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 } ?? false
+                })
+            else {
                 throw ValidationError("--ids takes non-negative integers separated by commas, got '\(list)'")
             }
         }
@@ -82,7 +95,9 @@ struct VerifyCommand: ParsableCommand {
             }
         } else {
             guard FloatReference.containerCarriesReference(container) else {
-                printError("\(container.fileName): no --source given and the file carries no float copy (convert with --with-reference)")
+                printError(
+                    "\(container.fileName): no --source given and the file carries no float copy (convert with --with-reference)"
+                )
                 throw QPackExit.usage
             }
             checkpoint = FloatReference(container: container)
@@ -106,13 +121,15 @@ struct VerifyCommand: ParsableCommand {
             }
             let reference = try BERTModel.float(from: checkpoint, config: config)
             let packed = try BERTModel.packed(from: container, config: config)
-            let samples = texts.map { t in (text: t, ids: tokenizer.encode(t).prefix(config.maxPositions).map(Int32.init)) }
+            let samples =
+                texts.map { t in (text: t, ids: tokenizer.encode(t).prefix(config.maxPositions).map(Int32.init)) }
                 + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
             for s in samples where s.ids.contains(where: { Int($0) >= tokenizer.vocabulary.count }) {
                 printError("\(s.text): token id outside the vocabulary of \(tokenizer.vocabulary.count)")
                 throw QPackExit.usage
             }
-            var r = try Verifier.verifyBERT(container: container, reference: reference, packed: packed, samples: samples)
+            var r = try Verifier.verifyBERT(
+                container: container, reference: reference, packed: packed, samples: samples)
             do { r.layoutChecks = try LayoutCheck.run(container, reference: checkpoint) } catch {
                 printError("layout check: \(error)")
                 throw QPackExit.malformedInput
@@ -137,20 +154,26 @@ struct VerifyCommand: ParsableCommand {
         let failedLayouts = report.layoutChecks.filter { $0.violations > 0 }
         if !failedLayouts.isEmpty {
             for f in failedLayouts {
-                printError("\(file): tensor '\(f.tensor)' (\(f.scheme)): \(f.violations) values outside the scheme's bound of the source")
+                printError(
+                    "\(file): tensor '\(f.tensor)' (\(f.scheme)): \(f.violations) values outside the scheme's bound of the source"
+                )
             }
             throw QPackExit.verificationFailed
         }
         if let minCosine, report.minimumCosine < minCosine {
             let worst = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
-            printError("\(file): cosine \(String(format: "%.4f", report.minimumCosine)) is below --min-cosine \(minCosine)\(worst)")
+            printError(
+                "\(file): cosine \(String(format: "%.4f", report.minimumCosine)) is below --min-cosine \(minCosine)\(worst)"
+            )
             throw QPackExit.verificationFailed
         }
     }
 
     /// Samples given as ids, shown as "ids: 1,2,3".
     var idSamples: [(text: String, ids: [Int32])] {
-        ids.map { list in ("ids: " + list, list.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces))! }) }
+        ids.map { list in
+            ("ids: " + list, list.split(separator: ",").map { Int32($0.trimmingCharacters(in: .whitespaces))! })
+        }
     }
 
     func writeOutput(_ tensors: [OutputTensor]) throws {
@@ -170,15 +193,23 @@ struct VerifyCommand: ParsableCommand {
             let reference = try LlamaModel.float(from: checkpoint, config: config)
             let packed = try LlamaModel.packed(from: container, config: config)
             var bos: [Int32] = []
-            if container.manifest["tokenizer"]?["add_bos_token"]?.bool == true, let b = container.manifest["tokenizer"]?["bos_token_id"]?.int { bos = [Int32(b)] }
-            let samples = texts.map { t in (text: t, ids: Array((bos + tokenizer.encode(t).map(Int32.init)).prefix(config.maxPositions))) }
+            if container.manifest["tokenizer"]?["add_bos_token"]?.bool == true,
+                let b = container.manifest["tokenizer"]?["bos_token_id"]?.int
+            {
+                bos = [Int32(b)]
+            }
+            let samples =
+                texts.map { t in
+                    (text: t, ids: Array((bos + tokenizer.encode(t).map(Int32.init)).prefix(config.maxPositions)))
+                }
                 + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
             for s in samples where s.ids.contains(where: { Int($0) >= config.vocab }) {
                 printError("\(s.text): token id outside the vocabulary of \(config.vocab)")
                 throw QPackExit.usage
             }
-            report = try DecoderVerifier.verify(container: container, reference: reference, packed: packed, tokenizer: tokenizer,
-                                                samples: samples, continuation: max(0, min(continuation, 64)))
+            report = try DecoderVerifier.verify(
+                container: container, reference: reference, packed: packed, tokenizer: tokenizer,
+                samples: samples, continuation: max(0, min(continuation, 64)))
             report.layoutChecks = try LayoutCheck.run(container, reference: checkpoint)
         } catch {
             printError("\(error)")
@@ -192,36 +223,51 @@ struct VerifyCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             var out = "\(file): llama, \(report.samples.count) samples\n"
-            out += "  mean KL \(String(format: "%.4f", report.meanKL)), top-1 agreement \(String(format: "%.1f%%", 100 * report.top1Agreement))\n"
+            out +=
+                "  mean KL \(String(format: "%.4f", report.meanKL)), top-1 agreement \(String(format: "%.1f%%", 100 * report.top1Agreement))\n"
             let failed = report.layoutChecks.filter { $0.violations > 0 }.count
-            out += "  layout checks: \(report.layoutChecks.count) tensors, " + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
+            out +=
+                "  layout checks: \(report.layoutChecks.count) tensors, "
+                + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
             for s in report.samples {
                 out += "\nSample (\(s.tokens) tokens): \(s.text)\n"
-                out += "  KL mean \(String(format: "%.4f", s.meanKL)) max \(String(format: "%.4f", s.maxKL)), top-1 \(String(format: "%.0f%%", 100 * s.top1Agreement)), "
-                out += "perplexity float \(String(format: "%.2f", s.perplexityFloat)) packed \(String(format: "%.2f", s.perplexityPacked))\n"
-                out += "  float:  \(s.continuationFloat.debugDescription)\n  packed: \(s.continuationPacked.debugDescription)\n"
+                out +=
+                    "  KL mean \(String(format: "%.4f", s.meanKL)) max \(String(format: "%.4f", s.maxKL)), top-1 \(String(format: "%.0f%%", 100 * s.top1Agreement)), "
+                out +=
+                    "perplexity float \(String(format: "%.2f", s.perplexityFloat)) packed \(String(format: "%.2f", s.perplexityPacked))\n"
+                out +=
+                    "  float:  \(s.continuationFloat.debugDescription)\n  packed: \(s.continuationPacked.debugDescription)\n"
             }
             out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
-            out += "  " + "LAYER".padding(24) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
+            out +=
+                "  " + "LAYER".padding(24) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8)
+                + "  RULE\n"
             for l in report.layers {
-                out += "  " + l.name.padding(24) + l.scheme.padding(9) + String(format: "%9.5f", l.relativeRMSE) + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
+                out +=
+                    "  " + l.name.padding(24) + l.scheme.padding(9) + String(format: "%9.5f", l.relativeRMSE)
+                    + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
             }
             print(out)
         }
         if let f = report.layoutChecks.first(where: { $0.violations > 0 }) {
-            printError("\(file): tensor '\(f.tensor)' (\(f.scheme)): \(f.violations) values outside the scheme's bound of the source")
+            printError(
+                "\(file): tensor '\(f.tensor)' (\(f.scheme)): \(f.violations) values outside the scheme's bound of the source"
+            )
             throw QPackExit.verificationFailed
         }
         if let maxKl, let worst = report.samples.max(by: { $0.meanKL < $1.meanKL }), worst.meanKL > maxKl {
             let layer = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
-            printError("\(file): mean KL \(String(format: "%.4f", worst.meanKL)) on \"\(worst.text)\" is above --max-kl \(maxKl)\(layer)")
+            printError(
+                "\(file): mean KL \(String(format: "%.4f", worst.meanKL)) on \"\(worst.text)\" is above --max-kl \(maxKl)\(layer)"
+            )
             throw QPackExit.verificationFailed
         }
     }
 
     static func render(_ r: VerifyReport, file: String) -> String {
         var out = "\(file): \(r.architecture), \(r.samples.count) samples\n"
-        out += "  mean cosine \(String(format: "%.5f", r.meanCosine)), min \(String(format: "%.5f", r.minimumCosine))\n\n"
+        out +=
+            "  mean cosine \(String(format: "%.5f", r.meanCosine)), min \(String(format: "%.5f", r.minimumCosine))\n\n"
         out += "Samples (cosine of pooled embeddings, packed vs float):\n"
         for s in r.samples {
             var text = s.text.replacingOccurrences(of: "\t", with: " ")
@@ -229,12 +275,16 @@ struct VerifyCommand: ParsableCommand {
             out += "  " + String(format: "%.5f", s.cosine) + "  " + String(s.tokens).leftPad(4) + " tok  " + text + "\n"
         }
         let failed = r.layoutChecks.filter { $0.violations > 0 }.count
-        out += "  layout checks: \(r.layoutChecks.count) tensors unpacked and compared with the source, "
+        out +=
+            "  layout checks: \(r.layoutChecks.count) tensors unpacked and compared with the source, "
             + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
         out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
-        out += "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
+        out +=
+            "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
         for l in r.layers {
-            out += "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9) + String(format: "%9.5f", l.relativeRMSE)
+            out +=
+                "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9)
+                + String(format: "%9.5f", l.relativeRMSE)
                 + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
         }
         return out

@@ -14,7 +14,9 @@ public enum Zstd {
 
     /// One frame with the content size and a content checksum.
     public static func compress(_ input: [UInt8], level: Int32 = 3) throws(Failure) -> [UInt8] {
-        guard let cctx = ZSTD_createCCtx() else { throw Failure(message: "zstd: cannot allocate a compression context") }
+        guard let cctx = ZSTD_createCCtx() else {
+            throw Failure(message: "zstd: cannot allocate a compression context")
+        }
         defer { ZSTD_freeCCtx(cctx) }
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
@@ -41,11 +43,15 @@ public enum Zstd {
         }
         let contentSize = ZSTD_getFrameContentSize(frame.baseAddress, frame.count)
         // ZSTD_CONTENTSIZE_UNKNOWN / ZSTD_CONTENTSIZE_ERROR are the two largest UInt64 values.
-        guard contentSize < UInt64.max - 1 else { throw Failure(message: "zstd: frame does not declare its content size") }
+        guard contentSize < UInt64.max - 1 else {
+            throw Failure(message: "zstd: frame does not declare its content size")
+        }
         guard contentSize == UInt64(declaredSize) else {
             throw Failure(message: "zstd: frame declares \(contentSize) bytes, expected \(declaredSize)")
         }
-        guard let dctx = ZSTD_createDCtx() else { throw Failure(message: "zstd: cannot allocate a decompression context") }
+        guard let dctx = ZSTD_createDCtx() else {
+            throw Failure(message: "zstd: cannot allocate a decompression context")
+        }
         defer { ZSTD_freeDCtx(dctx) }
         ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, maxWindowLog)
         var out = [UInt8](repeating: 0, count: declaredSize)
@@ -69,14 +75,18 @@ public enum Zstd {
                 }
             }
         }
-        if result == -1 { throw Failure(message: "zstd: decompressed size differs from the declared \(declaredSize) bytes") }
+        if result == -1 {
+            throw Failure(message: "zstd: decompressed size differs from the declared \(declaredSize) bytes")
+        }
         if result != 0 { throw Failure(message: "zstd: " + String(cString: ZSTD_getErrorName(result))) }
         return out
     }
 
     public static func decompress(_ frame: [UInt8], declaredSize: Int) throws(Failure) -> [UInt8] {
         let r: Result<[UInt8], Failure> = frame.withUnsafeBytes { raw in
-            do throws(Failure) { return .success(try decompress(raw, declaredSize: declaredSize)) } catch { return .failure(error) }
+            do throws(Failure) { return .success(try decompress(raw, declaredSize: declaredSize)) } catch {
+                return .failure(error)
+            }
         }
         return try r.get()
     }

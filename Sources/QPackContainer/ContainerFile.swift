@@ -110,14 +110,17 @@ public final class ContainerFile: Sendable {
         guard file.size >= ContainerFormat.headerSize + ContainerFormat.footerSize else {
             throw fail("header", 0, "file of \(file.size) bytes is too small for a header and footer")
         }
-        guard Array(bytes[0..<8]) == ContainerFormat.magic else { throw fail("magic", 0, "not a .qpack file (bad magic)") }
+        guard Array(bytes[0..<8]) == ContainerFormat.magic else {
+            throw fail("magic", 0, "not a .qpack file (bad magic)")
+        }
         func u16(_ at: Int) -> UInt16 { UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
         func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
         func u64(_ at: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
         major = u16(8)
         minor = u16(10)
         guard major == ContainerFormat.major else {
-            throw fail("version", 8, "major version \(major) is not supported (this reader reads \(ContainerFormat.major).x)")
+            throw fail(
+                "version", 8, "major version \(major) is not supported (this reader reads \(ContainerFormat.major).x)")
         }
         let features = u32(12)
         guard features & ~ContainerFormat.knownFeatures == 0 else {
@@ -127,17 +130,23 @@ public final class ContainerFile: Sendable {
         guard Array(bytes[footer..<(footer + 8)]) == ContainerFormat.footerMagic else {
             throw fail("footer", footer, "missing commit record: the file is incomplete (interrupted write?)")
         }
-        guard u64(16) == u64(footer + 8), u64(24) == u64(footer + 16), Array(bytes[32..<64]) == Array(bytes[(footer + 32)..<(footer + 64)]) else {
+        guard u64(16) == u64(footer + 8), u64(24) == u64(footer + 16),
+            Array(bytes[32..<64]) == Array(bytes[(footer + 32)..<(footer + 64)])
+        else {
             throw fail("footer", footer, "header and footer disagree")
         }
         guard u64(footer + 24) == UInt64(file.size) else {
-            throw fail("footer", footer + 24, "records a file length of \(u64(footer + 24)) but the file has \(file.size) bytes")
+            throw fail(
+                "footer", footer + 24,
+                "records a file length of \(u64(footer + 24)) but the file has \(file.size) bytes")
         }
         guard let mOffset = Checked.int(u64(16)), let mLength = Checked.int(u64(24)),
-              mOffset >= ContainerFormat.headerSize, mOffset % ContainerFormat.alignment == 0,
-              mLength >= 1, mLength <= ContainerFormat.maxManifestBytes, Checked.add(mOffset, mLength) == footer
+            mOffset >= ContainerFormat.headerSize, mOffset % ContainerFormat.alignment == 0,
+            mLength >= 1, mLength <= ContainerFormat.maxManifestBytes, Checked.add(mOffset, mLength) == footer
         else {
-            throw fail("manifest_offset", 16, "manifest range [\(u64(16)), +\(u64(24))) does not end at the footer (\(footer))")
+            throw fail(
+                "manifest_offset", 16, "manifest range [\(u64(16)), +\(u64(24))) does not end at the footer (\(footer))"
+            )
         }
         manifestOffset = mOffset
         manifestLength = mLength
@@ -167,13 +176,15 @@ public final class ContainerFile: Sendable {
         var out: [UInt8]
         if s.compression == "zstd" {
             do { out = try Zstd.decompress(stored, declaredSize: s.length) } catch {
-                throw ContainerError(.malformed, file: fileName, subject: "section '\(name)'", offset: s.offset, error.description)
+                throw ContainerError(
+                    .malformed, file: fileName, subject: "section '\(name)'", offset: s.offset, error.description)
             }
         } else {
             out = Array(stored)
         }
         guard SHA256.hex(SHA256.hash(out)) == s.sha256 else {
-            throw ContainerError(.malformed, file: fileName, subject: "section '\(name)'", offset: s.offset, "checksum mismatch")
+            throw ContainerError(
+                .malformed, file: fileName, subject: "section '\(name)'", offset: s.offset, "checksum mismatch")
         }
         return out
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import QPackBinary
 import QPackCompression
@@ -34,7 +34,8 @@ public final class ContainerWriter {
                 throw ContainerError(.usage, file: name, subject: "output", "is a directory")
             }
             if !force {
-                throw ContainerError(.usage, file: name, subject: "output", "already exists (use --force to replace it)")
+                throw ContainerError(
+                    .usage, file: name, subject: "output", "already exists (use --force to replace it)")
             }
         }
         fd = open(directory, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
@@ -43,7 +44,8 @@ public final class ContainerWriter {
             var template = Array((directory + "/." + name + ".tmp-XXXXXX").utf8CString)
             fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard fd >= 0 else {
-                throw ContainerError(.io, file: name, subject: "output", "cannot create a file in '\(directory)': \(Self.errorText())")
+                throw ContainerError(
+                    .io, file: name, subject: "output", "cannot create a file in '\(directory)': \(Self.errorText())")
             }
             namedTemp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
             fchmod(fd, 0o644)
@@ -99,8 +101,9 @@ public final class ContainerWriter {
         try pad()
         let start = offset
         try writeAll(prepared.stored, what: "section '\(name)'")
-        let record = SectionRecord(name: name, offset: start, storedLength: prepared.stored.count, length: prepared.length,
-                                   compression: prepared.compression, sha256: prepared.sha256)
+        let record = SectionRecord(
+            name: name, offset: start, storedLength: prepared.stored.count, length: prepared.length,
+            compression: prepared.compression, sha256: prepared.sha256)
         sections.append(record)
         return record
     }
@@ -120,10 +123,13 @@ public final class ContainerWriter {
 
     /// The sections array of the manifest, in file order.
     public var sectionsJSON: JSONOut {
-        .array(sections.map { s in
-            .object([("name", .string(s.name)), ("offset", .int(s.offset)), ("stored_length", .int(s.storedLength)),
-                     ("length", .int(s.length)), ("compression", .string(s.compression)), ("sha256", .string(s.sha256))])
-        })
+        .array(
+            sections.map { s in
+                .object([
+                    ("name", .string(s.name)), ("offset", .int(s.offset)), ("stored_length", .int(s.storedLength)),
+                    ("length", .int(s.length)), ("compression", .string(s.compression)), ("sha256", .string(s.sha256)),
+                ])
+            })
     }
 
     /// Writes the manifest, footer and header, makes the file durable and puts it at `path`.
@@ -135,7 +141,8 @@ public final class ContainerWriter {
             try pad()
             let text = Array((manifest.text(indent: 1) + "\n").utf8)
             guard text.count <= ContainerFormat.maxManifestBytes else {
-                throw ContainerError(.io, file: name, subject: "manifest", "\(text.count) bytes exceed the 64 MiB limit")
+                throw ContainerError(
+                    .io, file: name, subject: "manifest", "\(text.count) bytes exceed the 64 MiB limit")
             }
             let manifestOffset = offset
             let digest = SHA256.hash(text)
@@ -161,13 +168,17 @@ public final class ContainerWriter {
     private func publish() throws(ContainerError) {
         let name = Self.baseName(path)
         if let namedTemp {
-            guard rename(namedTemp, path) == 0 else { throw ContainerError(.io, file: name, subject: "output", "cannot rename into place: \(Self.errorText())") }
+            guard rename(namedTemp, path) == 0 else {
+                throw ContainerError(
+                    .io, file: name, subject: "output", "cannot rename into place: \(Self.errorText())")
+            }
             self.namedTemp = nil
         } else {
             let temp = directory + "/." + name + ".tmp-\(getpid())"
             unlink(temp)
             guard linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, temp, AT_SYMLINK_FOLLOW) == 0 else {
-                throw ContainerError(.io, file: name, subject: "output", "cannot link the finished file: \(Self.errorText())")
+                throw ContainerError(
+                    .io, file: name, subject: "output", "cannot link the finished file: \(Self.errorText())")
             }
             guard rename(temp, path) == 0 else {
                 let e = Self.errorText()
@@ -191,7 +202,9 @@ public final class ContainerWriter {
 
     private func writeAll(_ bytes: [UInt8], what: String) throws(ContainerError) {
         let r: Result<Void, ContainerError> = bytes.withUnsafeBytes { raw in
-            do throws(ContainerError) { try writeAll(raw, what: what); return .success(()) } catch { return .failure(error) }
+            do throws(ContainerError) { try writeAll(raw, what: what); return .success(()) } catch {
+                return .failure(error)
+            }
         }
         try r.get()
     }
@@ -221,7 +234,8 @@ public final class ContainerWriter {
     }
 
     private func ioError(_ what: String) -> ContainerError {
-        ContainerError(.io, file: Self.baseName(path), subject: what, offset: offset, "write failed: \(Self.errorText())")
+        ContainerError(
+            .io, file: Self.baseName(path), subject: what, offset: offset, "write failed: \(Self.errorText())")
     }
 
     static func errorText() -> String {

@@ -10,13 +10,15 @@ extension Checkpoint {
         case .safetensors, .sharded:
             return records.map { r in
                 let floatType = SafetensorsDType(rawValue: r.typeName)?.isFloatingPoint ?? false
-                return PlanInput(name: r.name, sourceType: r.typeName, shape: r.shape, elementCount: r.elementCount,
-                                 byteCount: r.byteCount, ggmlOrder: false, decodable: floatType)
+                return PlanInput(
+                    name: r.name, sourceType: r.typeName, shape: r.shape, elementCount: r.elementCount,
+                    byteCount: r.byteCount, ggmlOrder: false, decodable: floatType)
             }
         case let .gguf(g):
             return g.tensors.map { t in
-                PlanInput(name: t.name, sourceType: t.type.name, shape: t.dimensions, elementCount: t.elementCount,
-                          byteCount: t.byteCount, ggmlOrder: true, decodable: t.type.isDequantizable)
+                PlanInput(
+                    name: t.name, sourceType: t.type.name, shape: t.dimensions, elementCount: t.elementCount,
+                    byteCount: t.byteCount, ggmlOrder: true, decodable: t.type.isDequantizable)
             }
         }
     }
@@ -31,7 +33,9 @@ extension Checkpoint {
         case let .gguf(g):
             do {
                 guard let label = try g.string("general.architecture") else { return .unlabelled }
-                let layers = try g.integer(label + ".block_count").flatMap { $0 >= 0 && $0 <= Int64(Int32.max) ? Int($0) : nil }
+                let layers = try g.integer(label + ".block_count").flatMap {
+                    $0 >= 0 && $0 <= Int64(Int32.max) ? Int($0) : nil
+                }
                 return DeclaredModel(label: label, labelSource: "\(g.fileName): general.architecture", layers: layers)
             } catch { throw ConvertError(error) }
         case .safetensors, .sharded:
@@ -58,7 +62,9 @@ extension Checkpoint {
             candidates.insert(String(base[..<r.lowerBound]) + ".safetensors.index.json", at: 0)
         }
         for c in candidates {
-            guard let index = try? ModelMetadata.readJSON(dir + "/" + c), case let .object(map)? = index["weight_map"]?.value else { continue }
+            guard let index = try? ModelMetadata.readJSON(dir + "/" + c),
+                case let .object(map)? = index["weight_map"]?.value
+            else { continue }
             if map.contains(where: { $0.node.string == base }) { return c }
         }
         return nil

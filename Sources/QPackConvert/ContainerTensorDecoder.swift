@@ -23,14 +23,16 @@ public enum ContainerTensorDecoder {
         guard let sm = t.activation?.smoothing else { return nil }
         let d = FloatBits.littleEndianFloats(try file.sectionBytes(sm.section))
         if let bad = d.firstIndex(where: { !($0.isFinite && $0 > 0) }) {
-            throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'",
-                                 "smoothing divisor \(bad) in section '\(sm.section)' is \(d[bad]), not a positive finite number")
+            throw ContainerError(
+                .malformed, file: file.fileName, subject: "tensor '\(t.name)'",
+                "smoothing divisor \(bad) in section '\(sm.section)' is \(d[bad]), not a positive finite number")
         }
         return d
     }
 
     /// The values as stored: for a smoothed tensor, the weights times the divisors.
-    public static func storedFloats(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float] {
+    public static func storedFloats(_ t: ContainerFile.Tensor, in file: ContainerFile) throws(ContainerError) -> [Float]
+    {
         let bytes = try file.sectionBytes(t.section)
         func u16(_ i: Int) -> UInt16 { UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8 }
         switch t.scheme {
@@ -39,14 +41,20 @@ public enum ContainerTensorDecoder {
         case .bf16: return (0..<(bytes.count / 2)).map { FloatBits.bfloat16ToFloat(u16($0)) }
         case .keep:
             guard t.sourceType == "F32" else {
-                throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "kept as \(t.sourceType); no float view")
+                throw ContainerError(
+                    .malformed, file: file.fileName, subject: "tensor '\(t.name)'",
+                    "kept as \(t.sourceType); no float view")
             }
             return FloatBits.littleEndianFloats(bytes)
         default:
             guard let family = t.scheme.family, let m = t.matrix, let l = t.layout else {
-                throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "\(t.scheme.name) needs a matrix and a layout")
+                throw ContainerError(
+                    .malformed, file: file.fileName, subject: "tensor '\(t.name)'",
+                    "\(t.scheme.name) needs a matrix and a layout")
             }
-            return family.unpack(bytes, m.rows, m.columns, t.scheme.blockLength ?? 0, KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)).values
+            return family.unpack(
+                bytes, m.rows, m.columns, t.scheme.blockLength ?? 0, KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
+            ).values
         }
     }
 }

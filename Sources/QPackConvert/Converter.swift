@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import QPackBinary
 import QPackCalibration
@@ -28,8 +28,10 @@ public struct ConvertOptions: Sendable {
     /// How the provenance identifies each input file.
     public var inputDigest: InputDigest = .xxh64
 
-    public init(target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
-                nonFinite: NonFinitePolicy? = nil, search: ScaleSearch? = nil) {
+    public init(
+        target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
+        nonFinite: NonFinitePolicy? = nil, search: ScaleSearch? = nil
+    ) {
         self.target = target
         self.compress = compress
         self.jobs = max(1, jobs)
@@ -51,21 +53,27 @@ public struct ConvertResult: Sendable {
 public enum Converter {
     public static let version = "0.1.0"
 
-    public static func convert(_ checkpoint: Checkpoint, path: String, plan: QuantPlan, rules: RuleSet, output: String,
-                               options: ConvertOptions, progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }) throws(ConvertError) -> ConvertResult {
-        guard !plan.hasErrors else { throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them") }
+    public static func convert(
+        _ checkpoint: Checkpoint, path: String, plan: QuantPlan, rules: RuleSet, output: String,
+        options: ConvertOptions, progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }
+    ) throws(ConvertError) -> ConvertResult {
+        guard !plan.hasErrors else {
+            throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them")
+        }
         let plan = plan.applying(nonFinite: options.nonFinite?.rawValue, search: options.search?.name)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile, runnable: plan.runnable)
         let activations = try staticActivations(plan, options.calibration, checkpoint: checkpoint, file: fileName)
         let divisorsOf = activations.compactMapValues(\.divisors)
         let calibration = options.calibration
-        let importanceWanted = options.search.map { if case .importance = $0 { return true } else { return false } } ?? false
+        let importanceWanted =
+            options.search.map { if case .importance = $0 { return true } else { return false } } ?? false
         // The importance weights a quantized tensor's search uses: asked for (option or rule),
         // seen by calibration, one per input channel. Decided once, for the encoder and the manifest.
         let importanceOf: @Sendable (PlanEntry) -> [Float]? = { e in
             guard e.scheme.isQuantized, e.scheme != .q4_0Repack, importanceWanted || e.search == "importance",
-                  let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1] else { return nil }
+                let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1]
+            else { return nil }
             // A smoothed column meets inputs divided by its divisor: E[(x/s)²] = E[x²]/s².
             guard let d = divisorsOf[e.name] else { return w }
             return zip(w, d).map { $0 / ($1 * $1) }
@@ -73,12 +81,15 @@ public enum Converter {
         let writer: ContainerWriter
         do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
         do throws(ConvertError) {
-            let encoderOptions = TensorEncoder.Options(target: options.target, nonFinite: options.nonFinite, search: options.search,
-                                                       threads: options.jobs)
+            let encoderOptions = TensorEncoder.Options(
+                target: options.target, nonFinite: options.nonFinite, search: options.search,
+                threads: options.jobs)
             // Input digests and tensor checksums are computed on their own thread meanwhile.
             let inputPaths = checkpoint.filePaths + metadata.extraInputs
             var ranges: [String: [InputDigests.TensorRange]] = [:]
-            for r in checkpoint.records { ranges[r.file, default: []].append(.init(name: r.name, offset: r.fileOffset, count: r.byteCount)) }
+            for r in checkpoint.records {
+                ranges[r.file, default: []].append(.init(name: r.name, offset: r.fileOffset, count: r.byteCount))
+            }
             let digests = InputDigests(paths: inputPaths, digest: options.inputDigest, tensors: ranges)
             var written: [(entry: PlanEntry, section: String, reference: String?, search: String)] = []
             var tensorBytes = 0, storedBytes = 0
@@ -89,15 +100,18 @@ public enum Converter {
             // plan order as they complete, so the file never depends on scheduling.
             let withReference = options.withReference
             typealias Encoded = (tensor: ContainerWriter.PreparedSection, reference: ContainerWriter.PreparedSection?)
-            let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: 2 * options.jobs) { i throws(ConvertError) in
+            let pipeline = OrderedPipeline<Encoded>(count: entries.count, window: 2 * options.jobs) {
+                i throws(ConvertError) in
                 let e = entries[i]
-                let bytes = try TensorEncoder.encode(e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e),
-                                                     columnScale: divisorsOf[e.name])
+                let bytes = try TensorEncoder.encode(
+                    e, from: checkpoint, file: fileName, options: encoderOptions, importance: importanceOf(e),
+                    columnScale: divisorsOf[e.name])
                 var reference: [UInt8]?
                 if withReference && e.scheme != .f32 && e.scheme != .keep {
                     do {
                         guard let values = try checkpoint.floatValues(of: e.name) else {
-                            throw ConvertError(.malformed, "\(fileName): tensor '\(e.name)' has no float values for --with-reference")
+                            throw ConvertError(
+                                .malformed, "\(fileName): tensor '\(e.name)' has no float values for --with-reference")
                         }
                         reference = FloatBits.littleEndianBytes(values)
                     } catch let error as ConvertError { throw error } catch {
@@ -106,8 +120,12 @@ public enum Converter {
                 }
                 checkpoint.release(e.name)
                 do throws(ContainerError) {
-                    return (try ContainerWriter.PreparedSection(bytes, compress: compress),
-                            try reference.map { r throws(ContainerError) in try ContainerWriter.PreparedSection(r, compress: compress) })
+                    return (
+                        try ContainerWriter.PreparedSection(bytes, compress: compress),
+                        try reference.map { r throws(ContainerError) in
+                            try ContainerWriter.PreparedSection(r, compress: compress)
+                        }
+                    )
                 } catch {
                     throw ConvertError(.io, "\(fileName): tensor '\(e.name)': \(error.detail)")
                 }
@@ -118,9 +136,12 @@ public enum Converter {
                 var referenceSection: SectionRecord?
                 do throws(ContainerError) {
                     section = try writer.addSection(name: "tensor:" + e.name, prepared: encoded.tensor)
-                    if let r = encoded.reference { referenceSection = try writer.addSection(name: "reference:" + e.name, prepared: r) }
+                    if let r = encoded.reference {
+                        referenceSection = try writer.addSection(name: "reference:" + e.name, prepared: r)
+                    }
                     if let a = activations[e.name]?.activation.smoothing, let d = divisorsOf[e.name] {
-                        try writer.addSection(name: a.section, bytes: FloatBits.littleEndianBytes(d), compress: compress)
+                        try writer.addSection(
+                            name: a.section, bytes: FloatBits.littleEndianBytes(d), compress: compress)
                     }
                 } catch {
                     pipeline.cancel()
@@ -135,37 +156,83 @@ public enum Converter {
                 progress(i + 1, entries.count, e.name)
             }
             for s in metadata.sections {
-                do { try writer.addSection(name: s.name, bytes: s.bytes, compress: options.compress) } catch { throw ConvertError(error) }
+                do { try writer.addSection(name: s.name, bytes: s.bytes, compress: options.compress) } catch {
+                    throw ConvertError(error)
+                }
             }
             let rulesBytes = Array(rules.text.utf8)
-            do { try writer.addSection(name: "provenance.rules", bytes: rulesBytes, compress: options.compress) } catch { throw ConvertError(error) }
+            do { try writer.addSection(name: "provenance.rules", bytes: rulesBytes, compress: options.compress) } catch
+            { throw ConvertError(error) }
 
             let (inputs, checksums) = try digests.wait()
             var tensorsJSON: [JSONOut] = []
             for w in written {
-                guard let checksum = checksums[w.entry.name] else { throw ConvertError(.io, "\(fileName): tensor '\(w.entry.name)': its stored bytes were not read") }
-                tensorsJSON.append(tensorJSON(w.entry, section: w.section, reference: w.reference, sourceChecksum: checksum, checkpoint: checkpoint,
-                                              search: w.search, activation: activations[w.entry.name]?.activation))
+                guard let checksum = checksums[w.entry.name] else {
+                    throw ConvertError(.io, "\(fileName): tensor '\(w.entry.name)': its stored bytes were not read")
+                }
+                tensorsJSON.append(
+                    tensorJSON(
+                        w.entry, section: w.section, reference: w.reference, sourceChecksum: checksum,
+                        checkpoint: checkpoint,
+                        search: w.search, activation: activations[w.entry.name]?.activation))
             }
             let manifest = JSONOut.object([
                 ("format", .string("qpack")),
-                ("version", .object([("major", .int(Int(ContainerFormat.major))), ("minor", .int(Int(ContainerFormat.minor)))])),
+                (
+                    "version",
+                    .object([("major", .int(Int(ContainerFormat.major))), ("minor", .int(Int(ContainerFormat.minor)))])
+                ),
                 ("producer", .object([("name", .string("qpack")), ("version", .string(version))])),
-                ("provenance", .object([
-                    ("inputs", .array(inputs)),
-                    ("rules", .object([("origin", .string(rules.origin.split(separator: "/").last.map(String.init) ?? rules.origin)),
-                                       ("sha256", .string(SHA256.hex(SHA256.hash(rulesBytes)))),
-                                       ("section", .string("provenance.rules"))])),
-                    ("options", .object([("target", .string(options.target.rawValue)),
-                                         ("compression", .string(options.compress ? "zstd" : "none")),
-                                         ("nan", .string(options.nonFinite?.rawValue ?? "per rule")),
-                                         ("search", .string(options.search?.name ?? "per rule"))])),
-                ] + (calibration.map { c in [("calibration", JSONOut.object([
-                    ("architecture", .string(c.architecture)),
-                    ("data", .array(c.data.map { d in .object([("sha256", .string(d.sha256)), ("source", .string(d.source)),
-                                                              ("samples", .int(d.samples)), ("tokens", .int(d.tokens))]) })),
-                    ("sha256", .string(SHA256.hex(SHA256.hash(c.bytes())))),
-                ]))] } ?? []) + (options.budget.map { [("budget", $0)] } ?? []))),
+                (
+                    "provenance",
+                    .object(
+                        [
+                            ("inputs", .array(inputs)),
+                            (
+                                "rules",
+                                .object([
+                                    (
+                                        "origin",
+                                        .string(
+                                            rules.origin.split(separator: "/").last.map(String.init) ?? rules.origin)
+                                    ),
+                                    ("sha256", .string(SHA256.hex(SHA256.hash(rulesBytes)))),
+                                    ("section", .string("provenance.rules")),
+                                ])
+                            ),
+                            (
+                                "options",
+                                .object([
+                                    ("target", .string(options.target.rawValue)),
+                                    ("compression", .string(options.compress ? "zstd" : "none")),
+                                    ("nan", .string(options.nonFinite?.rawValue ?? "per rule")),
+                                    ("search", .string(options.search?.name ?? "per rule")),
+                                ])
+                            ),
+                        ]
+                            + (calibration.map { c in
+                                [
+                                    (
+                                        "calibration",
+                                        JSONOut.object([
+                                            ("architecture", .string(c.architecture)),
+                                            (
+                                                "data",
+                                                .array(
+                                                    c.data.map { d in
+                                                        .object([
+                                                            ("sha256", .string(d.sha256)),
+                                                            ("source", .string(d.source)),
+                                                            ("samples", .int(d.samples)), ("tokens", .int(d.tokens)),
+                                                        ])
+                                                    })
+                                            ),
+                                            ("sha256", .string(SHA256.hex(SHA256.hash(c.bytes())))),
+                                        ])
+                                    )
+                                ]
+                            } ?? []) + (options.budget.map { [("budget", $0)] } ?? []))
+                ),
                 ("target", .object([("name", .string(options.target.rawValue))])),
                 ("model", metadata.model),
                 ("tokenizer", metadata.tokenizer),
@@ -175,7 +242,9 @@ public enum Converter {
             let digest: String
             do { digest = try writer.finish(manifest: manifest) } catch { throw ConvertError(error) }
             let size = (try? MappedFile(path: output).size) ?? 0
-            return ConvertResult(output: output, fileBytes: size, contentDigest: digest, tensorBytes: tensorBytes, storedTensorBytes: storedBytes)
+            return ConvertResult(
+                output: output, fileBytes: size, contentDigest: digest, tensorBytes: tensorBytes,
+                storedTensorBytes: storedBytes)
         } catch {
             writer.abandon()
             throw error
@@ -185,10 +254,13 @@ public enum Converter {
     /// The plan with static activations turned dynamic for linears calibration never saw run (BERT's
     /// pooler under mean pooling has no inputs to observe), and a notice for each. Fails when the
     /// statistics name none of the plan's tensors (another model).
-    public static func applyCalibration(_ plan: QuantPlan, _ stats: CalibrationStats?, file: String) throws(ConvertError) -> (QuantPlan, [String]) {
+    public static func applyCalibration(_ plan: QuantPlan, _ stats: CalibrationStats?, file: String)
+        throws(ConvertError) -> (QuantPlan, [String])
+    {
         guard let stats else { return (plan, []) }
         guard plan.entries.contains(where: { stats.stats(for: $0.name) != nil }) else {
-            throw ConvertError(.malformed, "\(file): the calibration statistics name none of this model's tensors (another model?)")
+            throw ConvertError(
+                .malformed, "\(file): the calibration statistics name none of this model's tensors (another model?)")
         }
         var p = plan, notes: [String] = []
         p.entries = plan.entries.map { e in
@@ -196,7 +268,9 @@ public enum Converter {
             var d = e
             d.activations = "dynamic"
             d.smoothing = nil
-            notes.append("tensor '\(e.name)': calibration never saw it run (not in the runtime graph); its activations stay dynamic")
+            notes.append(
+                "tensor '\(e.name)': calibration never saw it run (not in the runtime graph); its activations stay dynamic"
+            )
             return d
         }
         return (p, notes)
@@ -205,72 +279,112 @@ public enum Converter {
     /// Static activation ranges of the plan's static tensors, chosen by their observers from the
     /// calibration statistics, with smoothing divisors where the plan asks for them; an error
     /// names a tensor calibration did not see.
-    static func staticActivations(_ plan: QuantPlan, _ stats: CalibrationStats?, checkpoint: Checkpoint,
-                                  file: String) throws(ConvertError) -> [String: (activation: ContainerStaticActivation, divisors: [Float]?)] {
+    static func staticActivations(
+        _ plan: QuantPlan, _ stats: CalibrationStats?, checkpoint: Checkpoint,
+        file: String
+    ) throws(ConvertError) -> [String: (activation: ContainerStaticActivation, divisors: [Float]?)] {
         var out: [String: (activation: ContainerStaticActivation, divisors: [Float]?)] = [:]
         for e in plan.entries where e.activations.hasPrefix("static:") {
             guard let stats else {
-                throw ConvertError(.usage, "\(file): tensor '\(e.name)' has static activations (rule '\(e.rule)'); give --calibration or --calibration-stats")
+                throw ConvertError(
+                    .usage,
+                    "\(file): tensor '\(e.name)' has static activations (rule '\(e.rule)'); give --calibration or --calibration-stats"
+                )
             }
             guard let s = stats.stats(for: e.name) else {
-                throw ConvertError(.malformed, "\(file): tensor '\(e.name)': the calibration statistics have no entry for it (another model?)")
+                throw ConvertError(
+                    .malformed,
+                    "\(file): tensor '\(e.name)': the calibration statistics have no entry for it (another model?)")
             }
             guard s.channels == e.matrix?[1] else {
-                throw ConvertError(.malformed, "\(file): tensor '\(e.name)': calibration saw \(s.channels) input channels, the tensor has \(e.matrix?[1] ?? 0)")
+                throw ConvertError(
+                    .malformed,
+                    "\(file): tensor '\(e.name)': calibration saw \(s.channels) input channels, the tensor has \(e.matrix?[1] ?? 0)"
+                )
             }
             guard let observer = RangeObserver(planned: e.activations) else {
-                throw ConvertError(.malformed, "\(file): tensor '\(e.name)': unknown activation setting '\(e.activations)'")
+                throw ConvertError(
+                    .malformed, "\(file): tensor '\(e.name)': unknown activation setting '\(e.activations)'")
             }
             if let alpha = e.smoothing {
-                guard case .minmax = observer else { throw ConvertError(.usage, "\(file): tensor '\(e.name)': smoothing needs the minmax observer") }
+                guard case .minmax = observer else {
+                    throw ConvertError(.usage, "\(file): tensor '\(e.name)': smoothing needs the minmax observer")
+                }
                 let weights: [Float]
                 do {
-                    guard let w = try checkpoint.floatValues(of: e.name) else { throw ConvertError(.malformed, "\(file): tensor '\(e.name)': not found") }
+                    guard let w = try checkpoint.floatValues(of: e.name) else {
+                        throw ConvertError(.malformed, "\(file): tensor '\(e.name)': not found")
+                    }
                     weights = w
-                } catch let error as ConvertError { throw error } catch { throw ConvertError(.malformed, "\(file): tensor '\(e.name)': \(error)") }
+                } catch let error as ConvertError { throw error } catch {
+                    throw ConvertError(.malformed, "\(file): tensor '\(e.name)': \(error)")
+                }
                 checkpoint.release(e.name)  // read again by the encoder; do not keep every tensor resident
                 let d = Smoothing.divisors(inputAbsMax: s.channelAbsMax, weights: weights, alpha: alpha)
                 let r = Smoothing.range(channelMin: s.channelMin, channelMax: s.channelMax, divisors: d)
-                let a = ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi),
-                                                  smoothing: .init(alpha: alpha, section: "smooth:" + e.name))
+                let a = ContainerStaticActivation(
+                    observer: observer.description, min: min(0, r.lo), max: max(0, r.hi),
+                    smoothing: .init(alpha: alpha, section: "smooth:" + e.name))
                 out[e.name] = (a, d)
             } else {
                 let r = observer.range(s)
-                out[e.name] = (ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi)), nil)
+                out[e.name] = (
+                    ContainerStaticActivation(observer: observer.description, min: min(0, r.lo), max: max(0, r.hi)), nil
+                )
             }
         }
         return out
     }
 
-    static func tensorJSON(_ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint,
-                           search: String, activation: ContainerStaticActivation?) -> JSONOut {
+    static func tensorJSON(
+        _ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint,
+        search: String, activation: ContainerStaticActivation?
+    ) -> JSONOut {
         var layout = JSONOut.null, quantization = JSONOut.null
         if let family = e.scheme.family, let t = e.tile {
-            var l: [(String, JSONOut)] = [("id", .string(family.id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr))]
+            var l: [(String, JSONOut)] = [
+                ("id", .string(family.id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr)),
+            ]
             if family.grouped, let bl = e.scheme.blockLength { l.append(("bl", .int(bl))) }
             layout = .object(l)
-            quantization = .object([("scale_dtype", .string(family.scaleType)), ("scale_rounding", .string("nearest-even")),
-                                    ("search", .string(family.losslessSource != nil ? "none" : search)), ("nan", .string(e.nonFinite))])
+            quantization = .object([
+                ("scale_dtype", .string(family.scaleType)), ("scale_rounding", .string("nearest-even")),
+                ("search", .string(family.losslessSource != nil ? "none" : search)), ("nan", .string(e.nonFinite)),
+            ])
         }
-        var members: [(String, JSONOut)] = [
-            ("name", .string(e.name)), ("role", .string(e.role.rawValue)), ("layer", e.layer.map { .int($0) } ?? .null),
-        ] + (e.slot.map { [("slot", JSONOut.string($0))] } ?? []) + [
-            ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
-            ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
-            ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),
-            ("source_xxh64", .string(sourceChecksum)), ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
-            ("layout", layout), ("quantization", quantization),
-        ]
+        var members: [(String, JSONOut)] =
+            [
+                ("name", .string(e.name)), ("role", .string(e.role.rawValue)),
+                ("layer", e.layer.map { .int($0) } ?? .null),
+            ] + (e.slot.map { [("slot", JSONOut.string($0))] } ?? []) + [
+                ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
+                ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
+                ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),
+                ("source_xxh64", .string(sourceChecksum)),
+                ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
+                ("layout", layout), ("quantization", quantization),
+            ]
         // Present only with --with-reference, so files without it are unchanged.
         if let reference { members.append(("reference_section", .string(reference))) }
         if let a = activation {
-            var act: [(String, JSONOut)] = [("mode", .string("static")), ("observer", .string(a.observer)), ("min", .float(a.min)), ("max", .float(a.max))]
-            if let sm = a.smoothing { act.append(("smoothing", .object([("alpha", .double(sm.alpha)), ("section", .string(sm.section))]))) }
+            var act: [(String, JSONOut)] = [
+                ("mode", .string("static")), ("observer", .string(a.observer)), ("min", .float(a.min)),
+                ("max", .float(a.max)),
+            ]
+            if let sm = a.smoothing {
+                act.append(("smoothing", .object([("alpha", .double(sm.alpha)), ("section", .string(sm.section))])))
+            }
             members.append(("activation", .object(act)))
         }
         if let p = e.promotion {
-            members.append(("promotion", .object([("from", .string(p.from)), ("to", .string(p.to)), ("step", .int(p.step)),
-                                                  ("sensitivity", .double(p.sensitivity)), ("metric_after", .double(p.metricAfter))])))
+            members.append(
+                (
+                    "promotion",
+                    .object([
+                        ("from", .string(p.from)), ("to", .string(p.to)), ("step", .int(p.step)),
+                        ("sensitivity", .double(p.sensitivity)), ("metric_after", .double(p.metricAfter)),
+                    ])
+                ))
         }
         return .object(members)
     }

@@ -15,17 +15,27 @@ struct HuggingFaceTokenizer {
     static let limit = 4_000_000
 
     static func read(_ root: JSONNode, file: String) throws(ConvertError) -> HuggingFaceTokenizer {
-        func fail(_ field: String, _ why: String) -> ConvertError { ConvertError(.malformed, "\(file): \(field): \(why)") }
-        guard let model = root["model"], case .object = model.value else { throw fail("model", "missing or not an object") }
+        func fail(_ field: String, _ why: String) -> ConvertError {
+            ConvertError(.malformed, "\(file): \(field): \(why)")
+        }
+        guard let model = root["model"], case .object = model.value else {
+            throw fail("model", "missing or not an object")
+        }
         guard model["type"]?.string == "BPE" else {
             throw fail("model.type", "'\(model["type"]?.string ?? "?")' is not supported (byte-level BPE only)")
         }
-        guard let vocabNode = model["vocab"], case let .object(vocabMembers) = vocabNode.value else { throw fail("model.vocab", "missing or not an object") }
-        guard vocabMembers.count <= limit else { throw fail("model.vocab", "\(vocabMembers.count) entries exceed \(limit)") }
+        guard let vocabNode = model["vocab"], case let .object(vocabMembers) = vocabNode.value else {
+            throw fail("model.vocab", "missing or not an object")
+        }
+        guard vocabMembers.count <= limit else {
+            throw fail("model.vocab", "\(vocabMembers.count) entries exceed \(limit)")
+        }
         var byId: [Int: String] = [:]
         var vocab: [String: Int] = [:]
         func add(_ token: String, _ idNode: JSONNode?, field: String) throws(ConvertError) {
-            guard let raw = idNode?.value.exactUInt64, raw < UInt64(limit) else { throw fail(field, "id is not an integer in 0..<\(limit)") }
+            guard let raw = idNode?.value.exactUInt64, raw < UInt64(limit) else {
+                throw fail(field, "id is not an integer in 0..<\(limit)")
+            }
             let id = Int(raw)
             if let old = byId[id], old != token { throw fail(field, "id \(id) is both '\(old)' and '\(token)'") }
             byId[id] = token
@@ -35,7 +45,9 @@ struct HuggingFaceTokenizer {
         if let node = root["added_tokens"], case let .array(added) = node.value {
             guard added.count <= limit else { throw fail("added_tokens", "\(added.count) entries exceed \(limit)") }
             for (i, t) in added.enumerated() {
-                guard let content = t["content"]?.string else { throw fail("added_tokens[\(i)].content", "missing or not a string") }
+                guard let content = t["content"]?.string else {
+                    throw fail("added_tokens[\(i)].content", "missing or not a string")
+                }
                 try add(content, t["id"], field: "added_tokens[\(i)]")
             }
         }
@@ -52,10 +64,14 @@ struct HuggingFaceTokenizer {
             for (i, m) in list.enumerated() {
                 // Older files write "left right"; tokenizers >= 0.20 writes ["left", "right"].
                 if let s = m.string {
-                    guard s.split(separator: " ", omittingEmptySubsequences: false).count == 2 else { throw fail("model.merges[\(i)]", "not two tokens") }
+                    guard s.split(separator: " ", omittingEmptySubsequences: false).count == 2 else {
+                        throw fail("model.merges[\(i)]", "not two tokens")
+                    }
                     merges.append(s)
-                } else if case let .array(pair) = m.value, pair.count == 2, let a = pair[0].string, let b = pair[1].string,
-                          !a.contains(" "), !b.contains(" ") {
+                } else if case let .array(pair) = m.value, pair.count == 2, let a = pair[0].string,
+                    let b = pair[1].string,
+                    !a.contains(" "), !b.contains(" ")
+                {
                     merges.append(a + " " + b)
                 } else {
                     throw fail("model.merges[\(i)]", "not a \"left right\" string or a pair of space-free strings")
@@ -77,7 +93,8 @@ struct HuggingFaceTokenizer {
         if byteLevel(p) { return "gpt2" }
         let list = p["pretokenizers"]?.items ?? []
         if p["type"]?.string == "Sequence", list.count == 2,
-           list[0]["type"]?.string == "Digits", list[0]["individual_digits"]?.bool == true, byteLevel(list[1]) {
+            list[0]["type"]?.string == "Digits", list[0]["individual_digits"]?.bool == true, byteLevel(list[1])
+        {
             return "smollm"
         }
         return "unsupported: pre_tokenizer \(p["type"]?.string ?? "?")"
@@ -86,10 +103,12 @@ struct HuggingFaceTokenizer {
     /// The manifest's `tokenizer` object and the sections it names (container spec §4.8).
     /// `config` is tokenizer_config.json, for the BOS/EOS tokens and whether BOS is added.
     func metadata(config: JSONNode?) -> (JSONOut, [(String, [UInt8])]) {
-        var t: [(String, JSONOut)] = [("type", .string("bpe")), ("model", .string("gpt2")), ("pre", .string(pre)),
-                                      ("source", .string("tokenizer.json")),
-                                      ("tokens_section", .string("tokenizer.tokens")), ("vocab_size", .int(tokens.count)),
-                                      ("merges_section", .string("tokenizer.merges"))]
+        var t: [(String, JSONOut)] = [
+            ("type", .string("bpe")), ("model", .string("gpt2")), ("pre", .string(pre)),
+            ("source", .string("tokenizer.json")),
+            ("tokens_section", .string("tokenizer.tokens")), ("vocab_size", .int(tokens.count)),
+            ("merges_section", .string("tokenizer.merges")),
+        ]
         // A special token in tokenizer_config.json is a string or {"content": ...}.
         func special(_ key: String) -> Int? {
             guard let n = config?[key] else { return nil }
@@ -103,7 +122,12 @@ struct HuggingFaceTokenizer {
         for key in ["add_bos_token", "add_eos_token"] {
             if let b = config?[key]?.bool { t.append((key, .bool(b))) }
         }
-        return (.object(t), [("tokenizer.tokens", ModelMetadata.lengthPrefixed(tokens.lazy.map { Array($0.utf8) })),
-                             ("tokenizer.merges", ModelMetadata.lengthPrefixed(merges.lazy.map { Array($0.utf8) }))])
+        return (
+            .object(t),
+            [
+                ("tokenizer.tokens", ModelMetadata.lengthPrefixed(tokens.lazy.map { Array($0.utf8) })),
+                ("tokenizer.merges", ModelMetadata.lengthPrefixed(merges.lazy.map { Array($0.utf8) })),
+            ]
+        )
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 import QPackBinary
@@ -24,14 +24,19 @@ final class InputDigests: @unchecked Sendable {
     /// `tensors`: the stored byte range of each tensor, by the base name of the file holding it.
     /// `window` (a multiple of the page size) and `slice` are the mapping and hashing steps
     /// (smaller in tests, to cross their boundaries).
-    init(paths: [String], digest: InputDigest, tensors: [String: [TensorRange]], window: Int = 64 << 20, slice: Int = 256 << 10) {
+    init(
+        paths: [String], digest: InputDigest, tensors: [String: [TensorRange]], window: Int = 64 << 20,
+        slice: Int = 256 << 10
+    ) {
         let thread = Thread { [self] in
             var inputs: [JSONOut] = [], checksums: [String: String] = [:]
             do throws(ConvertError) {
                 for p in paths {
                     let name = p.split(separator: "/").last.map(String.init) ?? p
-                    inputs.append(try Self.read(p, name: name, digest: digest, tensors: tensors[name] ?? [], window: window, slice: slice,
-                                                checksums: &checksums))
+                    inputs.append(
+                        try Self.read(
+                            p, name: name, digest: digest, tensors: tensors[name] ?? [], window: window, slice: slice,
+                            checksums: &checksums))
                 }
                 outcome = .success((inputs, checksums))
             } catch {
@@ -50,15 +55,19 @@ final class InputDigests: @unchecked Sendable {
         return try outcome.get()
     }
 
-    private static func read(_ path: String, name: String, digest: InputDigest, tensors: [TensorRange], window: Int, slice: Int,
-                             checksums: inout [String: String]) throws(ConvertError) -> JSONOut {
+    private static func read(
+        _ path: String, name: String, digest: InputDigest, tensors: [TensorRange], window: Int, slice: Int,
+        checksums: inout [String: String]
+    ) throws(ConvertError) -> JSONOut {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ConvertError(.io, "\(name): cannot open to compute its digest") }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw ConvertError(.io, "\(name): cannot stat to compute its digest") }
         let size = Int(st.st_size)
-        let ranges = tensors.filter { $0.count >= 0 && $0.offset >= 0 && $0.offset + $0.count <= size }.sorted { $0.offset < $1.offset }
+        let ranges = tensors.filter { $0.count >= 0 && $0.offset >= 0 && $0.offset + $0.count <= size }.sorted {
+            $0.offset < $1.offset
+        }
         var states = ranges.map { _ in XXH64.Streaming() }
         var sha = SHA256(), xxh = XXH64.Streaming()
         var offset = 0, firstOpen = 0  // ranges before firstOpen end before `offset`
@@ -72,8 +81,12 @@ final class InputDigests: @unchecked Sendable {
             while at < count {
                 let n = min(slice, count - at)
                 let lo = offset + at, hi = lo + n
-                func bytes(_ from: Int, _ to: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: p + (from - offset), count: to - from) }
-                while firstOpen < ranges.count && ranges[firstOpen].offset + ranges[firstOpen].count <= lo { firstOpen += 1 }
+                func bytes(_ from: Int, _ to: Int) -> UnsafeRawBufferPointer {
+                    UnsafeRawBufferPointer(start: p + (from - offset), count: to - from)
+                }
+                while firstOpen < ranges.count && ranges[firstOpen].offset + ranges[firstOpen].count <= lo {
+                    firstOpen += 1
+                }
                 // The file's digest takes the slice in order; where a tensor's bytes lie, an XXH64
                 // file digest and the tensor's checksum are updated side by side.
                 var fileAt = lo, r = firstOpen

@@ -21,18 +21,24 @@ public struct ModelDescription: @unchecked Sendable {
     public static func source(_ checkpoint: Checkpoint, path: String) throws(ConvertError) -> ModelDescription {
         let meta = try ModelMetadata.collect(checkpoint, path: path, profile: "source")
         func node(_ j: JSONOut) throws(ConvertError) -> JSONNode {
-            do { return try StrictJSONParser.parse(Array(j.text().utf8)) } catch { throw ConvertError(.malformed, "\(path): metadata: \(error)") }
+            do { return try StrictJSONParser.parse(Array(j.text().utf8)) } catch {
+                throw ConvertError(.malformed, "\(path): metadata: \(error)")
+            }
         }
         let sections = Dictionary(meta.sections.map { ($0.name, $0.bytes) }, uniquingKeysWith: { a, _ in a })
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        return ModelDescription(fileName: name, model: try node(meta.model), tokenizer: meta.tokenizer == .null ? nil : try node(meta.tokenizer),
-                                sectionBytes: { s in
-                                    guard let b = sections[s] else { throw ConvertError(.malformed, "\(name): no tokenizer data '\(s)'") }
-                                    return b
-                                })
+        return ModelDescription(
+            fileName: name, model: try node(meta.model),
+            tokenizer: meta.tokenizer == .null ? nil : try node(meta.tokenizer),
+            sectionBytes: { s in
+                guard let b = sections[s] else { throw ConvertError(.malformed, "\(name): no tokenizer data '\(s)'") }
+                return b
+            })
     }
 
-    private init(fileName: String, model: JSONNode?, tokenizer: JSONNode?, sectionBytes: @escaping (String) throws -> [UInt8]) {
+    private init(
+        fileName: String, model: JSONNode?, tokenizer: JSONNode?, sectionBytes: @escaping (String) throws -> [UInt8]
+    ) {
         self.fileName = fileName
         self.model = model
         self.tokenizer = tokenizer
@@ -44,8 +50,10 @@ public struct ModelDescription: @unchecked Sendable {
     public var runnable: Bool { model?["runnable"]?.bool != false }
     /// Why no graph can run this model, or nil when one can.
     public var notRunnableReason: String? {
-        runnable ? nil : "\(fileName): converted with --allow-unsupported (architecture '\(architecture ?? "unknown")', "
-            + "\(model?["profile"]?.string ?? "no profile")): qpack cannot run or verify it"
+        runnable
+            ? nil
+            : "\(fileName): converted with --allow-unsupported (architecture '\(architecture ?? "unknown")', "
+                + "\(model?["profile"]?.string ?? "no profile")): qpack cannot run or verify it"
     }
     public var hyperparameters: JSONNode? { model?["hyperparameters"] }
     public func section(_ name: String) throws -> [UInt8] { try sectionBytes(name) }

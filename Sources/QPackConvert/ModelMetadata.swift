@@ -12,15 +12,19 @@ struct ModelMetadata {
     /// Files read besides the checkpoint: (path).
     var extraInputs: [String]
 
-    static let bertHyperparameters = ["hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                                      "max_position_embeddings", "vocab_size", "type_vocab_size", "layer_norm_eps",
-                                      "hidden_act", "pad_token_id"]
+    static let bertHyperparameters = [
+        "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+        "max_position_embeddings", "vocab_size", "type_vocab_size", "layer_norm_eps",
+        "hidden_act", "pad_token_id",
+    ]
     /// What a Llama-family config.json says that the decoder graph needs (`rope_scaling` is an
     /// object and is copied whole).
-    static let llamaHyperparameters = ["hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-                                       "intermediate_size", "max_position_embeddings", "vocab_size", "rms_norm_eps",
-                                       "rope_theta", "rope_scaling", "head_dim", "hidden_act", "tie_word_embeddings",
-                                       "attention_bias", "mlp_bias", "bos_token_id", "eos_token_id", "pad_token_id"]
+    static let llamaHyperparameters = [
+        "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+        "intermediate_size", "max_position_embeddings", "vocab_size", "rms_norm_eps",
+        "rope_theta", "rope_scaling", "head_dim", "hidden_act", "tie_word_embeddings",
+        "attention_bias", "mlp_bias", "bos_token_id", "eos_token_id", "pad_token_id",
+    ]
 
     /// A parsed JSON value written back out unchanged (numbers keep their lexemes).
     static func copy(_ node: JSONNode) -> JSONOut {
@@ -36,7 +40,9 @@ struct ModelMetadata {
 
     /// `runnable` false (converted with --allow-unsupported) adds `"runnable": false` to the
     /// model object; runnable files carry no such member.
-    static func collect(_ checkpoint: Checkpoint, path: String, profile: String, runnable: Bool = true) throws(ConvertError) -> ModelMetadata {
+    static func collect(_ checkpoint: Checkpoint, path: String, profile: String, runnable: Bool = true)
+        throws(ConvertError) -> ModelMetadata
+    {
         var m: ModelMetadata
         switch checkpoint {
         case .safetensors, .sharded:
@@ -58,19 +64,26 @@ struct ModelMetadata {
         guard let file = try? MappedFile(path: path) else { return nil }
         guard file.size <= limit else { throw ConvertError(.malformed, "\(path): larger than \(limit >> 20) MiB") }
         do { return try StrictJSONParser.parse(file.bytes) } catch {
-            throw ConvertError(.malformed, "\(path.split(separator: "/").last.map(String.init) ?? path): \(error.description)")
+            throw ConvertError(
+                .malformed, "\(path.split(separator: "/").last.map(String.init) ?? path): \(error.description)")
         }
     }
 
-    static func huggingFace(_ checkpoint: Checkpoint, path: String, profile: String) throws(ConvertError) -> ModelMetadata {
+    static func huggingFace(_ checkpoint: Checkpoint, path: String, profile: String) throws(ConvertError)
+        -> ModelMetadata
+    {
         let dir = directory(of: path)
         var inputs: [String] = []
         var architecture = "unknown"
         var hyper: [(String, JSONOut)] = []
         if let config = try readJSON(dir + "/config.json") {
             inputs.append(dir + "/config.json")
-            guard case let .object(members) = config.value else { throw ConvertError(.malformed, "config.json: not a JSON object") }
-            if let m = members.first(where: { $0.key == "model_type" }), case let .string(t) = m.node.value { architecture = t }
+            guard case let .object(members) = config.value else {
+                throw ConvertError(.malformed, "config.json: not a JSON object")
+            }
+            if let m = members.first(where: { $0.key == "model_type" }), case let .string(t) = m.node.value {
+                architecture = t
+            }
             let wanted = architecture == "llama" ? llamaHyperparameters : bertHyperparameters
             for m in members where wanted.contains(m.key) {
                 switch m.node.value {
@@ -86,20 +99,28 @@ struct ModelMetadata {
             guard vocab.size <= 64 << 20 else { throw ConvertError(.malformed, "vocab.txt: larger than 64 MiB") }
             inputs.append(dir + "/vocab.txt")
             let bytes = Array(vocab.bytes)
-            guard String(validating: bytes, as: UTF8.self) != nil else { throw ConvertError(.malformed, "vocab.txt: not valid UTF-8") }
-            let count = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (bytes.last == 0x0A ? 1 : 0)
+            guard String(validating: bytes, as: UTF8.self) != nil else {
+                throw ConvertError(.malformed, "vocab.txt: not valid UTF-8")
+            }
+            let count =
+                bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (bytes.last == 0x0A ? 1 : 0)
             var lowerCase = true
             if let tc = try readJSON(dir + "/tokenizer_config.json") {
                 inputs.append(dir + "/tokenizer_config.json")
-                if case let .object(ms) = tc.value, let m = ms.first(where: { $0.key == "do_lower_case" }), case let .bool(b) = m.node.value {
+                if case let .object(ms) = tc.value, let m = ms.first(where: { $0.key == "do_lower_case" }),
+                    case let .bool(b) = m.node.value
+                {
                     lowerCase = b
                 }
             }
             sections.append(("tokenizer.vocab", bytes))
-            tokenizer = .object([("type", .string("wordpiece")), ("vocab_section", .string("tokenizer.vocab")),
-                                 ("vocab_size", .int(count)), ("lower_case", .bool(lowerCase))])
+            tokenizer = .object([
+                ("type", .string("wordpiece")), ("vocab_section", .string("tokenizer.vocab")),
+                ("vocab_size", .int(count)), ("lower_case", .bool(lowerCase)),
+            ])
         }
-        if tokenizer == .null, architecture == "llama", let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20) {
+        if tokenizer == .null, architecture == "llama", let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20)
+        {
             inputs.append(dir + "/tokenizer.json")
             let hf = try HuggingFaceTokenizer.read(tj, file: "tokenizer.json")
             let tc = try readJSON(dir + "/tokenizer_config.json")
@@ -146,7 +167,12 @@ struct ModelMetadata {
                     tok.append(("merges_section", .string("tokenizer.merges")))
                 }
                 if let types = try g.array("tokenizer.ggml.token_type", of: .int32) {
-                    guard types.count == tokens.count else { throw ConvertError(.malformed, "\(g.fileName): tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens") }
+                    guard types.count == tokens.count else {
+                        throw ConvertError(
+                            .malformed,
+                            "\(g.fileName): tokenizer.ggml.token_type has \(types.count) entries for \(tokens.count) tokens"
+                        )
+                    }
                     sections.append(("tokenizer.token_types", Array(g.payload(of: types))))
                     tok.append(("token_types_section", .string("tokenizer.token_types")))
                 }
@@ -154,7 +180,10 @@ struct ModelMetadata {
                     if let v = try g.integer("tokenizer.ggml." + key) {
                         // G30: ids index the vocabulary; check the range before recording them.
                         guard v >= 0, v < tokens.count else {
-                            throw ConvertError(.malformed, "\(g.fileName): tokenizer.ggml.\(key) = \(v) is outside the vocabulary of \(tokens.count)")
+                            throw ConvertError(
+                                .malformed,
+                                "\(g.fileName): tokenizer.ggml.\(key) = \(v) is outside the vocabulary of \(tokens.count)"
+                            )
                         }
                         tok.append((key, .int(Int(v))))
                     }
@@ -175,7 +204,8 @@ struct ModelMetadata {
             ("architecture", .string(arch)), ("profile", .string(profile)), ("source_format", .string("gguf")),
             ("hyperparameters", .object(hyper)),
         ])
-        return ModelMetadata(model: model, tokenizer: tok.isEmpty ? .null : .object(tok), sections: sections, extraInputs: [])
+        return ModelMetadata(
+            model: model, tokenizer: tok.isEmpty ? .null : .object(tok), sections: sections, extraInputs: [])
     }
 
     static func lengthPrefixed(_ g: GGUFFile, _ a: GGUFArray) -> [UInt8] {
@@ -188,7 +218,10 @@ struct ModelMetadata {
         out.reserveCapacity(capacity)
         for s in strings {
             let n = UInt32(s.count)
-            out += [UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n >> 16), UInt8(truncatingIfNeeded: n >> 24)]
+            out += [
+                UInt8(truncatingIfNeeded: n), UInt8(truncatingIfNeeded: n >> 8), UInt8(truncatingIfNeeded: n >> 16),
+                UInt8(truncatingIfNeeded: n >> 24),
+            ]
             out += s
         }
         return out

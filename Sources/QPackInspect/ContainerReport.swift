@@ -65,7 +65,9 @@ public struct ContainerReport: Sendable, Codable, Equatable {
         public init() {}
     }
 
-    public static func build(path: String, file: ContainerFile, options: Options = Options()) throws(ContainerError) -> ContainerReport {
+    public static func build(path: String, file: ContainerFile, options: Options = Options()) throws(ContainerError)
+        -> ContainerReport
+    {
         let m = file.manifest
         func text(_ n: JSONNode?) -> String? {
             guard let n else { return nil }
@@ -75,7 +77,8 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             case let .bool(b): return b ? "true" : "false"
             case .null: return "null"
             // rope_scaling and the like: shown compactly, members in file order.
-            case let .object(ms): return "{" + ms.map { "\($0.key): \(text($0.node) ?? "?")" }.joined(separator: ", ") + "}"
+            case let .object(ms):
+                return "{" + ms.map { "\($0.key): \(text($0.node) ?? "?")" }.joined(separator: ", ") + "}"
             case let .array(a): return "[" + a.map { text($0) ?? "?" }.joined(separator: ", ") + "]"
             }
         }
@@ -89,8 +92,10 @@ public struct ContainerReport: Sendable, Codable, Equatable {
         }
         var tokenizer: String?
         if let t = member(m, "tokenizer"), t.value != .null {
-            tokenizer = [text(member(t, "type")), text(member(t, "model")), text(member(t, "vocab_size")).map { "\($0) tokens" }]
-                .compactMap { $0 }.joined(separator: ", ")
+            tokenizer = [
+                text(member(t, "type")), text(member(t, "model")), text(member(t, "vocab_size")).map { "\($0) tokens" },
+            ]
+            .compactMap { $0 }.joined(separator: ", ")
         }
         var schemes: [String: InspectReport.TypeSummary] = [:]
         var order: [String] = []
@@ -105,36 +110,51 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             s.bytes += section.length
             schemes[name] = s
             guard NameGlob.any(options.filters, match: t.name) else { continue }
-            var entry = Tensor(name: t.name, role: t.role, scheme: name,
-                               layout: t.layout.map { "\($0.id) nr=\($0.nr) kr=\($0.kr) sr=\($0.sr)" + ($0.blockLength.map { " bl=\($0)" } ?? "") },
-                               shape: t.shape, matrix: t.matrix.map { [$0.rows, $0.columns] }, parameters: t.elementCount,
-                               bytes: section.length, storedBytes: section.storedLength, rule: t.rule,
-                               activation: t.activation.map { Activation(observer: $0.observer, min: $0.min, max: $0.max, smoothing: $0.smoothing?.alpha) },
-                               referenceSection: t.referenceSection)
+            var entry = Tensor(
+                name: t.name, role: t.role, scheme: name,
+                layout: t.layout.map {
+                    "\($0.id) nr=\($0.nr) kr=\($0.kr) sr=\($0.sr)" + ($0.blockLength.map { " bl=\($0)" } ?? "")
+                },
+                shape: t.shape, matrix: t.matrix.map { [$0.rows, $0.columns] }, parameters: t.elementCount,
+                bytes: section.length, storedBytes: section.storedLength, rule: t.rule,
+                activation: t.activation.map {
+                    Activation(observer: $0.observer, min: $0.min, max: $0.max, smoothing: $0.smoothing?.alpha)
+                },
+                referenceSection: t.referenceSection)
             if options.dequantize && !(t.scheme == .keep && t.sourceType != "F32") {
                 let values = try ContainerTensorDecoder.floats(t, in: file)
                 entry.stats = TensorStatistics(values: values, bins: options.histogramBins)
                 if let source = options.source {
                     let reference: [Float]?
                     do { reference = try source.floatValues(of: t.name) } catch {
-                        throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "source: \(error.description)")
+                        throw ContainerError(
+                            .malformed, file: file.fileName, subject: "tensor '\(t.name)'",
+                            "source: \(error.description)")
                     }
                     guard let reference, reference.count == values.count else {
-                        throw ContainerError(.malformed, file: file.fileName, subject: "tensor '\(t.name)'", "the source has no tensor of this name and size")
+                        throw ContainerError(
+                            .malformed, file: file.fileName, subject: "tensor '\(t.name)'",
+                            "the source has no tensor of this name and size")
                     }
                     entry.error = ErrorMetrics(reference: reference, values: values)
                 }
             }
             tensors.append(entry)
         }
-        let total = file.sections.reduce(0) { $0 + $1.length }, stored = file.sections.reduce(0) { $0 + $1.storedLength }
+        let total = file.sections.reduce(0) { $0 + $1.length },
+            stored = file.sections.reduce(0) { $0 + $1.storedLength }
         var report = ContainerReport(
-            path: path, version: "\(file.major).\(file.minor)", fileBytes: file.fileSize, contentDigest: file.contentDigest,
-            producer: [text(member(member(m, "producer"), "name")), text(member(member(m, "producer"), "version"))].compactMap { $0 }.joined(separator: " "),
-            target: text(member(member(m, "target"), "name")) ?? "?", architecture: text(member(member(m, "model"), "architecture")),
-            hyperparameters: hyper, tokenizer: tokenizer, sections: file.sections.count, sectionBytes: total, storedSectionBytes: stored,
+            path: path, version: "\(file.major).\(file.minor)", fileBytes: file.fileSize,
+            contentDigest: file.contentDigest,
+            producer: [text(member(member(m, "producer"), "name")), text(member(member(m, "producer"), "version"))]
+                .compactMap { $0 }.joined(separator: " "),
+            target: text(member(member(m, "target"), "name")) ?? "?",
+            architecture: text(member(member(m, "model"), "architecture")),
+            hyperparameters: hyper, tokenizer: tokenizer, sections: file.sections.count, sectionBytes: total,
+            storedSectionBytes: stored,
             compressionRatio: total == 0 ? 1 : Double(stored) / Double(total), tensorCount: file.tensors.count,
-            parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, schemes: order.map { schemes[$0]! }, tensors: tensors)
+            parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, schemes: order.map { schemes[$0]! },
+            tensors: tensors)
         report.runnable = member(member(m, "model"), "runnable")?.bool != false
         return report
     }

@@ -14,7 +14,9 @@ extension InspectReport {
 
     /// Builds the report for an opened checkpoint. Throws only when statistics need tensor
     /// values that cannot be decoded (an unsupported GGUF type).
-    public static func build(path: String, checkpoint: Checkpoint, options: Options = Options()) throws(ReaderError) -> InspectReport {
+    public static func build(path: String, checkpoint: Checkpoint, options: Options = Options()) throws(ReaderError)
+        -> InspectReport
+    {
         let records = checkpoint.records
         var byType: [String: TypeSummary] = [:]
         var typeOrder: [String] = []
@@ -30,27 +32,34 @@ extension InspectReport {
             if options.statistics, let values = try checkpoint.floatValues(of: r.name) {
                 stats = TensorStatistics(values: values, bins: options.histogramBins)
             }
-            tensors.append(Tensor(name: r.name, type: r.typeName, shape: r.shape, parameters: r.elementCount,
-                                  bytes: r.byteCount, offset: r.fileOffset, file: r.file, stats: stats))
+            tensors.append(
+                Tensor(
+                    name: r.name, type: r.typeName, shape: r.shape, parameters: r.elementCount,
+                    bytes: r.byteCount, offset: r.fileOffset, file: r.file, stats: stats))
         }
         var report = InspectReport(
             path: path, format: "", version: nil, files: [], fileBytes: 0,
             tensorCount: records.count, parameterCount: records.reduce(0) { $0 + $1.elementCount },
             tensorBytes: records.reduce(0) { $0 + $1.byteCount },
-            types: typeOrder.map { byType[$0]! }, model: nil, tokenizer: nil, metadata: [], tensors: tensors, warnings: [])
+            types: typeOrder.map { byType[$0]! }, model: nil, tokenizer: nil, metadata: [], tensors: tensors,
+            warnings: [])
 
         switch checkpoint {
         case let .safetensors(f):
             report.format = "safetensors"
             report.files = [f.fileName]
             report.fileBytes = f.fileSize
-            report.metadata = f.metadata.map { MetadataEntry(key: $0.key, type: "string", value: Self.shorten($0.value)) }
+            report.metadata = f.metadata.map {
+                MetadataEntry(key: $0.key, type: "string", value: Self.shorten($0.value))
+            }
             report.applyConfig(nextTo: f.path)
         case let .sharded(s):
             report.format = "safetensors-sharded"
             report.files = [s.indexName] + s.shards.map(\.fileName)
             report.fileBytes = s.shards.reduce(0) { $0 + $1.fileSize }
-            report.metadata = s.metadata.map { MetadataEntry(key: $0.key, type: "index", value: Self.shorten($0.value)) }
+            report.metadata = s.metadata.map {
+                MetadataEntry(key: $0.key, type: "index", value: Self.shorten($0.value))
+            }
             report.applyConfig(nextTo: s.indexPath)
         case let .gguf(g):
             report.format = "gguf"
@@ -65,7 +74,9 @@ extension InspectReport {
     }
 
     static func shorten(_ s: String, limit: Int = 120) -> String {
-        let escaped = s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        let escaped = s.unicodeScalars.map {
+            $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+        }.joined()
         guard escaped.utf8.count > limit else { return escaped }
         var out = ""
         for ch in escaped {
@@ -147,7 +158,8 @@ extension InspectReport {
 
 extension InspectReport.ModelFacts {
     init(architecture: String?, source: String, name: String?) {
-        self.init(architecture: architecture, source: source, name: name, blockCount: nil, embeddingLength: nil,
-                  feedForwardLength: nil, headCount: nil, headCountKV: nil, contextLength: nil, vocabSize: nil)
+        self.init(
+            architecture: architecture, source: source, name: name, blockCount: nil, embeddingLength: nil,
+            feedForwardLength: nil, headCount: nil, headCountKV: nil, contextLength: nil, vocabSize: nil)
     }
 }

@@ -13,8 +13,10 @@ public struct ModelArchitecture: Sendable, Hashable {
     /// A prefix some Hugging Face exports put before every name (`bert.`).
     public let optionalPrefix: String?
 
-    public init(name: String, labels: [String], optionalPrefix: String? = nil, slots: [TensorSlot],
-                hyperparameters: [HyperparameterSpec]) {
+    public init(
+        name: String, labels: [String], optionalPrefix: String? = nil, slots: [TensorSlot],
+        hyperparameters: [HyperparameterSpec]
+    ) {
         self.name = name
         self.labels = labels
         self.optionalPrefix = optionalPrefix

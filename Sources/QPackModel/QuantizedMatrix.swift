@@ -12,7 +12,9 @@ public struct Int4BlockMatrix: Sendable, Equatable {
     public var scales: [UInt16]
 
     public init(rows: Int, columns: Int, blockLength: Int, codes: [Int8], scales: [UInt16]) {
-        precondition(columns % blockLength == 0 && codes.count == rows * columns && scales.count == rows * (columns / blockLength))
+        precondition(
+            columns % blockLength == 0 && codes.count == rows * columns
+                && scales.count == rows * (columns / blockLength))
         self.rows = rows
         self.columns = columns
         self.blockLength = blockLength

@@ -14,7 +14,9 @@ public struct TensorRecord: Sendable, Hashable {
     /// The file holding the data (its base name).
     public let file: String
 
-    public init(name: String, typeName: String, shape: [Int], elementCount: Int, byteCount: Int, fileOffset: Int, file: String) {
+    public init(
+        name: String, typeName: String, shape: [Int], elementCount: Int, byteCount: Int, fileOffset: Int, file: String
+    ) {
         self.name = name
         self.typeName = typeName
         self.shape = shape

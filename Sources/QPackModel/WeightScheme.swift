@@ -47,8 +47,10 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    public static let allNames = ["f32", "f16", "bf16", "keep", "qsi4c32", "qsi4c32b64", "qsi4c32b128", "qsi4c32b256",
-                                  "qsi4cx", "qsi8cx", "q4_0-repack"]
+    public static let allNames = [
+        "f32", "f16", "bf16", "keep", "qsi4c32", "qsi4c32b64", "qsi4c32b128", "qsi4c32b256",
+        "qsi4cx", "qsi8cx", "q4_0-repack",
+    ]
 
     public var isQuantized: Bool {
         switch self {

@@ -17,7 +17,8 @@ public enum Qsi4cxpPacker {
         (nIndex / tile.nr) * panelStride(k: k, tile: tile)
     }
 
-    public static func pack(_ m: ChannelQuantizedMatrix, bias: [Float]?, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8] {
+    public static func pack(_ m: ChannelQuantizedMatrix, bias: [Float]?, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8]
+    {
         precondition(m.bits == 4)
         let n = m.rows, k = m.columns, nr = tile.nr, L = tile.depth
         let kp = roundUp(k, 32)
@@ -35,7 +36,8 @@ public enum Qsi4cxpPacker {
                         let row = Swift.min(g * nr + r, n - 1)
                         let kl = s * L + j
                         let k0 = 32 * (kl / 16) + kl % 16
-                        o[base + i] = UInt8(bitPattern: q(row, k0)) & 0x0F | (UInt8(bitPattern: q(row, k0 + 16)) & 0x0F) << 4
+                        o[base + i] =
+                            UInt8(bitPattern: q(row, k0)) & 0x0F | (UInt8(bitPattern: q(row, k0 + 16)) & 0x0F) << 4
                     }
                     let tail = base + nr * kp / 2
                     for r in 0..<nr {
@@ -52,7 +54,9 @@ public enum Qsi4cxpPacker {
         return out
     }
 
-    public static func unpack(_ packed: [UInt8], n: Int, k: Int, tile: KleidiAITile) -> (matrix: ChannelQuantizedMatrix, bias: [Float], rowSums: [Int32]) {
+    public static func unpack(_ packed: [UInt8], n: Int, k: Int, tile: KleidiAITile) -> (
+        matrix: ChannelQuantizedMatrix, bias: [Float], rowSums: [Int32]
+    ) {
         let nr = tile.nr, L = tile.depth, kp = roundUp(k, 32)
         let stride = panelStride(k: k, tile: tile)
         var codes = [Int8](repeating: 0, count: n * k)
@@ -98,7 +102,8 @@ public enum Qsi8cxpPacker {
         (nIndex / tile.nr) * panelStride(k: k, tile: tile)
     }
 
-    public static func pack(_ m: ChannelQuantizedMatrix, bias: [Float]?, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8] {
+    public static func pack(_ m: ChannelQuantizedMatrix, bias: [Float]?, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8]
+    {
         precondition(m.bits == 8)
         let n = m.rows, k = m.columns, nr = tile.nr, kr = tile.kr
         let kp = roundUp(k, 32)
@@ -135,7 +140,9 @@ public enum Qsi8cxpPacker {
         return out
     }
 
-    public static func unpack(_ packed: [UInt8], n: Int, k: Int, tile: KleidiAITile) -> (matrix: ChannelQuantizedMatrix, bias: [Float], rowSums: [Int32]) {
+    public static func unpack(_ packed: [UInt8], n: Int, k: Int, tile: KleidiAITile) -> (
+        matrix: ChannelQuantizedMatrix, bias: [Float], rowSums: [Int32]
+    ) {
         let nr = tile.nr, kr = tile.kr, kp = roundUp(k, 32)
         let stride = panelStride(k: k, tile: tile)
         var codes = [Int8](repeating: 0, count: n * k)
@@ -182,7 +189,9 @@ public enum Qsi4c32pScaleF16Packer {
     }
 
     /// `blocks`: N rows of K/32 `block_q4_0` (f16 d, 16 bytes of nibbles: j low, j+16 high).
-    public static func pack(q4_0 blocks: UnsafeRawBufferPointer, n: Int, k: Int, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8] {
+    public static func pack(q4_0 blocks: UnsafeRawBufferPointer, n: Int, k: Int, tile: KleidiAITile, fill: UInt8 = 0)
+        -> [UInt8]
+    {
         let nr = tile.nr, kr = tile.kr, bl = blockLength
         let perRow = k / bl
         precondition(blocks.count == n * perRow * q4_0BlockBytes)
@@ -233,7 +242,8 @@ public enum Qsi4c32pScaleF16Packer {
                     for r in 0..<nr {
                         for j in 0..<(kr / 2) {
                             if g * nr + r < n {
-                                blocks[((g * nr + r) * perRow + b) * q4_0BlockBytes + 2 + s * kr / 2 + j] = packed[i] ^ 0x88
+                                blocks[((g * nr + r) * perRow + b) * q4_0BlockBytes + 2 + s * kr / 2 + j] =
+                                    packed[i] ^ 0x88
                             }
                             i += 1
                         }

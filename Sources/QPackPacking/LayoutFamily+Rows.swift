@@ -8,14 +8,18 @@ extension LayoutFamily {
     public static let qsi4c32p = LayoutFamily(
         id: "qsi4c32p", codeBits: 4, scaleType: "bf16", grouped: true, losslessSource: nil, activationPacker: "qai8dxp",
         tiles: [
-            .neonDotprod: TargetTile(tile: KleidiAITile(nr: 8, kr: 8, sr: 2),
-                                     kernels: ["qai8dxp1x4_qsi4c32p8x4_1x8_neon_dotprod", "qai8dxp4x4_qsi4c32p8x4_4x8_neon_dotprod"]),
-            .neonI8mm: TargetTile(tile: KleidiAITile(nr: 8, kr: 16, sr: 2),
-                                  kernels: ["qai8dxp1x8_qsi4c32p8x8_1x8x32_neon_dotprod", "qai8dxp4x8_qsi4c32p8x8_4x8x32_neon_i8mm"]),
+            .neonDotprod: TargetTile(
+                tile: KleidiAITile(nr: 8, kr: 8, sr: 2),
+                kernels: ["qai8dxp1x4_qsi4c32p8x4_1x8_neon_dotprod", "qai8dxp4x4_qsi4c32p8x4_4x8_neon_dotprod"]),
+            .neonI8mm: TargetTile(
+                tile: KleidiAITile(nr: 8, kr: 16, sr: 2),
+                kernels: ["qai8dxp1x8_qsi4c32p8x8_1x8x32_neon_dotprod", "qai8dxp4x8_qsi4c32p8x8_4x8x32_neon_i8mm"]),
         ],
         packedSize: { n, k, bl, tile in Qsi4c32pPacker.packedSize(n: n, k: k, blockLength: bl, tile: tile) },
         tileProblem: { k, bl, tile in
-            do throws(Qsi4c32pPacker.ShapeError) { try Qsi4c32pPacker.validate(k: k, blockLength: bl, tile: tile) } catch { return error.description }
+            do throws(Qsi4c32pPacker.ShapeError) {
+                try Qsi4c32pPacker.validate(k: k, blockLength: bl, tile: tile)
+            } catch { return error.description }
             return nil
         },
         unpack: { bytes, n, k, bl, tile in
@@ -30,40 +34,55 @@ extension LayoutFamily {
     public static let qsi4cxp = LayoutFamily(
         id: "qsi4cxp", codeBits: 4, scaleType: "f32", grouped: false, losslessSource: nil, activationPacker: "qai8dxp",
         tiles: [
-            .neonDotprod: TargetTile(tile: KleidiAITile(nr: 4, kr: 8, sr: 2),
-                                     kernels: ["qai8dxp1x4_qsi4cxp4x4_1x4_neon_dotprod", "qai8dxp4x8_qsi4cxp4x4_16x4x32_neon_dotprod"]),
-            .neonI8mm: TargetTile(tile: KleidiAITile(nr: 8, kr: 16, sr: 2),
-                                  kernels: ["qai8dxp1x8_qsi4cxp8x8_1x8x32_neon_dotprod", "qai8dxp4x8_qsi4cxp8x8_8x8x32_neon_i8mm"]),
+            .neonDotprod: TargetTile(
+                tile: KleidiAITile(nr: 4, kr: 8, sr: 2),
+                kernels: ["qai8dxp1x4_qsi4cxp4x4_1x4_neon_dotprod", "qai8dxp4x8_qsi4cxp4x4_16x4x32_neon_dotprod"]),
+            .neonI8mm: TargetTile(
+                tile: KleidiAITile(nr: 8, kr: 16, sr: 2),
+                kernels: ["qai8dxp1x8_qsi4cxp8x8_1x8x32_neon_dotprod", "qai8dxp4x8_qsi4cxp8x8_8x8x32_neon_i8mm"]),
         ],
         packedSize: { n, k, _, tile in Qsi4cxpPacker.packedSize(n: n, k: k, tile: tile) },
         tileProblem: { _, _, tile in
-            tile.nr > 0 && tile.sr > 0 && tile.kr % tile.sr == 0 && 16 % tile.depth == 0 ? nil : "tile \(tile) is not a qsi4cxp tile"
+            tile.nr > 0 && tile.sr > 0 && tile.kr % tile.sr == 0 && 16 % tile.depth == 0
+                ? nil : "tile \(tile) is not a qsi4cxp tile"
         },
-        unpack: { bytes, n, k, _, tile in channelValues(Qsi4cxpPacker.unpack(bytes, n: n, k: k, tile: tile).matrix, qmax: 7) })
+        unpack: { bytes, n, k, _, tile in
+            channelValues(Qsi4cxpPacker.unpack(bytes, n: n, k: k, tile: tile).matrix, qmax: 7)
+        })
 
     /// Symmetric int8 per output channel (per row for embeddings), f32 scales (`qsi8cx`).
     public static let qsi8cxp = LayoutFamily(
         id: "qsi8cxp", codeBits: 8, scaleType: "f32", grouped: false, losslessSource: nil, activationPacker: "qai8dxp",
         tiles: [
-            .neonDotprod: TargetTile(tile: KleidiAITile(nr: 4, kr: 4, sr: 1),
-                                     kernels: ["qai8dxp1x4_qsi8cxp4x4_1x4_neon_dotprod", "qai8dxp4x4_qsi8cxp4x4_16x4_neon_dotprod"]),
-            .neonI8mm: TargetTile(tile: KleidiAITile(nr: 4, kr: 8, sr: 1),
-                                  kernels: ["qai8dxp1x8_qsi8cxp4x8_1x4_neon_dotprod", "qai8dxp4x8_qsi8cxp4x8_16x4_neon_i8mm"]),
+            .neonDotprod: TargetTile(
+                tile: KleidiAITile(nr: 4, kr: 4, sr: 1),
+                kernels: ["qai8dxp1x4_qsi8cxp4x4_1x4_neon_dotprod", "qai8dxp4x4_qsi8cxp4x4_16x4_neon_dotprod"]),
+            .neonI8mm: TargetTile(
+                tile: KleidiAITile(nr: 4, kr: 8, sr: 1),
+                kernels: ["qai8dxp1x8_qsi8cxp4x8_1x4_neon_dotprod", "qai8dxp4x8_qsi8cxp4x8_16x4_neon_i8mm"]),
         ],
         packedSize: { n, k, _, tile in Qsi8cxpPacker.packedSize(n: n, k: k, tile: tile) },
-        tileProblem: { _, _, tile in tile.nr > 0 && tile.kr > 0 && tile.sr == 1 ? nil : "tile \(tile) is not a qsi8cxp tile (sr must be 1)" },
-        unpack: { bytes, n, k, _, tile in channelValues(Qsi8cxpPacker.unpack(bytes, n: n, k: k, tile: tile).matrix, qmax: 127) })
+        tileProblem: { _, _, tile in
+            tile.nr > 0 && tile.kr > 0 && tile.sr == 1 ? nil : "tile \(tile) is not a qsi8cxp tile (sr must be 1)"
+        },
+        unpack: { bytes, n, k, _, tile in
+            channelValues(Qsi8cxpPacker.unpack(bytes, n: n, k: k, tile: tile).matrix, qmax: 127)
+        })
 
     /// GGUF Q4_0 blocks moved bit for bit into the f16-scale int4 layout (`q4_0-repack`).
     public static let qsi4c32pscalef16 = LayoutFamily(
-        id: "qsi4c32pscalef16", codeBits: 4, scaleType: "f16", grouped: true, losslessSource: "Q4_0", activationPacker: "qsi8d32p",
+        id: "qsi4c32pscalef16", codeBits: 4, scaleType: "f16", grouped: true, losslessSource: "Q4_0",
+        activationPacker: "qsi8d32p",
         tiles: [
-            .neonDotprod: TargetTile(tile: KleidiAITile(nr: 4, kr: 8, sr: 2), kernels: ["qsi8d32p1x4_qsi4c32p4x4_1x4_neon_dotprod"]),
-            .neonI8mm: TargetTile(tile: KleidiAITile(nr: 4, kr: 16, sr: 2), kernels: ["qsi8d32p4x8_qsi4c32p4x8_16x4_neon_i8mm"]),
+            .neonDotprod: TargetTile(
+                tile: KleidiAITile(nr: 4, kr: 8, sr: 2), kernels: ["qsi8d32p1x4_qsi4c32p4x4_1x4_neon_dotprod"]),
+            .neonI8mm: TargetTile(
+                tile: KleidiAITile(nr: 4, kr: 16, sr: 2), kernels: ["qsi8d32p4x8_qsi4c32p4x8_16x4_neon_i8mm"]),
         ],
         packedSize: { n, k, _, tile in Qsi4c32pScaleF16Packer.packedSize(n: n, k: k, tile: tile) },
         tileProblem: { k, bl, tile in
-            bl == 32 && k % 32 == 0 && tile.nr > 0 && tile.kr > 0 && 32 % tile.kr == 0 && tile.kr % 2 == 0 ? nil
+            bl == 32 && k % 32 == 0 && tile.nr > 0 && tile.kr > 0 && 32 % tile.kr == 0 && tile.kr % 2 == 0
+                ? nil
                 : "tile \(tile) with bl \(bl) and K = \(k) is not a qsi4c32pscalef16 layout"
         },
         unpack: { bytes, n, k, _, tile in

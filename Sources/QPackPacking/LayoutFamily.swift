@@ -26,7 +26,8 @@ public struct LayoutFamily: Sendable {
     /// Why a tile read from a file cannot be this family's, or nil.
     public let tileProblem: @Sendable (_ k: Int, _ bl: Int, _ tile: KleidiAITile) -> String?
     /// The stored values and their quantization groups, read back from packed bytes.
-    public let unpack: @Sendable (_ packed: [UInt8], _ n: Int, _ k: Int, _ bl: Int, _ tile: KleidiAITile) -> UnpackedWeights
+    public let unpack:
+        @Sendable (_ packed: [UInt8], _ n: Int, _ k: Int, _ bl: Int, _ tile: KleidiAITile) -> UnpackedWeights
 
     public struct TargetTile: Sendable, Hashable {
         public let tile: KleidiAITile
@@ -76,7 +77,9 @@ extension WeightScheme {
 
     /// Bytes this scheme stores for a tensor of `elements` values, `sourceBytes` source bytes and
     /// (packed schemes) an N x K matrix with `tile`.
-    public func storedBytes(elements: Int, sourceBytes: Int, matrix: (rows: Int, columns: Int)?, tile: KleidiAITile?) -> Int? {
+    public func storedBytes(elements: Int, sourceBytes: Int, matrix: (rows: Int, columns: Int)?, tile: KleidiAITile?)
+        -> Int?
+    {
         switch self {
         case .keep: return sourceBytes
         case .f32: return 4 * elements

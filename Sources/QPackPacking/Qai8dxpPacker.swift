@@ -11,7 +11,9 @@ public enum Qai8dxpPacker {
     }
 
     /// Quantization of one row: multiplier, stored scale (1 / multiplier) and zero point.
-    public static func rowParameters(_ x: UnsafeBufferPointer<Float>) -> (multiplier: Float, scale: Float, zeroPoint: Int32) {
+    public static func rowParameters(_ x: UnsafeBufferPointer<Float>) -> (
+        multiplier: Float, scale: Float, zeroPoint: Int32
+    ) {
         var mn = Float.greatestFiniteMagnitude, mx = -Float.greatestFiniteMagnitude
         for v in x {
             mn = Swift.min(mn, v)
@@ -44,7 +46,9 @@ public enum Qai8dxpPacker {
                         let q: Int8
                         if col < k {
                             let v = xr[col] * mul
-                            let rounded = v.isFinite ? Int32(Swift.max(-1e9, Swift.min(1e9, v)).rounded(.toNearestOrAwayFromZero)) : 0
+                            let rounded =
+                                v.isFinite
+                                ? Int32(Swift.max(-1e9, Swift.min(1e9, v)).rounded(.toNearestOrAwayFromZero)) : 0
                             q = Int8(Swift.max(-128, Swift.min(127, rounded + zp)))
                             last = q
                         } else {

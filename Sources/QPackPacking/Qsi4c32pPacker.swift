@@ -62,7 +62,8 @@ public enum Qsi4c32pPacker {
                                         for j in 0..<L {
                                             let lo = src[j], hi = src[j + 16]
                                             partial &+= Int32(lo) &+ Int32(hi)
-                                            blockBase[i] = UInt8(bitPattern: lo) & 0x0F | (UInt8(bitPattern: hi) & 0x0F) << 4
+                                            blockBase[i] =
+                                                UInt8(bitPattern: lo) & 0x0F | (UInt8(bitPattern: hi) & 0x0F) << 4
                                             i += 1
                                         }
                                         // KleidiAI's scalar packer accumulates per segment in storage order.
@@ -92,23 +93,29 @@ public enum Qsi4c32pPacker {
     /// Packs kxn codes (K rows of ceil(N/2) bytes, low nibble = even n, zero point 8) exactly as
     /// `kai_run_rhs_pack_kxn_qsi4c32p_qsu4c32s1s0` does, including its padded-row quirk: rows past
     /// N take the byte of row N-1 but the nibble chosen by their own parity.
-    public static func packKxN(codes: [UInt8], n: Int, k: Int, blockLength bl: Int, scales: [UInt16], bias: [Float]?, tile: KleidiAITile, fill: UInt8 = 0) -> [UInt8] {
+    public static func packKxN(
+        codes: [UInt8], n: Int, k: Int, blockLength bl: Int, scales: [UInt16], bias: [Float]?, tile: KleidiAITile,
+        fill: UInt8 = 0
+    ) -> [UInt8] {
         let stride = (n + 1) / 2
         let blocks = k / bl
-        return pack(n: n, k: k, blockLength: bl, tile: tile, fill: fill,
-                    code: { row, col in
-                        let byte = codes[col * stride + Swift.min(row, n - 1) / 2]
-                        let u = row % 2 == 0 ? byte & 0x0F : byte >> 4
-                        return Int8(u) - 8
-                    },
-                    scale: { row, b in scales[Swift.min(row, n - 1) * blocks + b] },
-                    bias: { row in bias?[Swift.min(row, n - 1)] ?? 0 })
+        return pack(
+            n: n, k: k, blockLength: bl, tile: tile, fill: fill,
+            code: { row, col in
+                let byte = codes[col * stride + Swift.min(row, n - 1) / 2]
+                let u = row % 2 == 0 ? byte & 0x0F : byte >> 4
+                return Int8(u) - 8
+            },
+            scale: { row, b in scales[Swift.min(row, n - 1) * blocks + b] },
+            bias: { row in bias?[Swift.min(row, n - 1)] ?? 0 })
     }
 
     /// The packing loop, over accessors so nxk and kxn share it. `code(row, k)` is called with
     /// unclamped rows (up to the padded panel end).
-    static func pack(n: Int, k: Int, blockLength bl: Int, tile: KleidiAITile, fill: UInt8,
-                     code: (Int, Int) -> Int8, scale: (Int, Int) -> UInt16, bias: (Int) -> Float) -> [UInt8] {
+    static func pack(
+        n: Int, k: Int, blockLength bl: Int, tile: KleidiAITile, fill: UInt8,
+        code: (Int, Int) -> Int8, scale: (Int, Int) -> UInt16, bias: (Int) -> Float
+    ) -> [UInt8] {
         let nr = tile.nr, L = tile.depth
         let blocks = k / bl
         let stride = panelStride(k: k, blockLength: bl, tile: tile)
@@ -158,7 +165,9 @@ public enum Qsi4c32pPacker {
     }
 
     /// Reads codes, scales and biases back out of a packed buffer (rows < n only).
-    public static func unpack(_ packed: [UInt8], n: Int, k: Int, blockLength bl: Int, tile: KleidiAITile) -> (matrix: Int4BlockMatrix, bias: [Float], rowSums: [Float]) {
+    public static func unpack(_ packed: [UInt8], n: Int, k: Int, blockLength bl: Int, tile: KleidiAITile) -> (
+        matrix: Int4BlockMatrix, bias: [Float], rowSums: [Float]
+    ) {
         let nr = tile.nr, L = tile.depth, blocks = k / bl
         let stride = panelStride(k: k, blockLength: bl, tile: tile)
         var codes = [Int8](repeating: 0, count: n * k)

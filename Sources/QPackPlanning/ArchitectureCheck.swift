@@ -38,36 +38,53 @@ public enum ArchitectureCheck {
 
     public static func check(_ inputs: [PlanInput], declared: DeclaredModel, allowUnsupported: Bool) -> Outcome {
         let severity: Diagnostic.Severity = allowUnsupported ? .warning : .error
-        let hint = allowUnsupported ? "; converting anyway (--allow-unsupported): the file is marked not runnable"
+        let hint =
+            allowUnsupported
+            ? "; converting anyway (--allow-unsupported): the file is marked not runnable"
             : "; --allow-unsupported converts it anyway, marked not runnable"
-        func problem(_ message: String) -> Diagnostic { Diagnostic(severity: severity, tensor: nil, rule: nil, message: message + hint) }
+        func problem(_ message: String) -> Diagnostic {
+            Diagnostic(severity: severity, tensor: nil, rule: nil, message: message + hint)
+        }
         let names = inputs.map(\.name)
         let candidates: [ArchitectureProfile]
         if let label = declared.label {
             guard let a = ModelArchitecture.labelled(label) else {
                 let profile = ArchitectureProfile.recognize(names)
-                return Outcome(profile: allowUnsupported ? profile : nil, runnable: false, diagnostics: [problem(
-                    "architecture '\(label)' (\(declared.labelSource)) is not supported (supported: \(ModelArchitecture.supportedNames))")])
+                return Outcome(
+                    profile: allowUnsupported ? profile : nil, runnable: false,
+                    diagnostics: [
+                        problem(
+                            "architecture '\(label)' (\(declared.labelSource)) is not supported (supported: \(ModelArchitecture.supportedNames))"
+                        )
+                    ])
             }
             candidates = ArchitectureProfile.builtIn.filter { $0.architecture == a }
         } else {
             candidates = ArchitectureProfile.builtIn
         }
         guard let profile = ArchitectureProfile.recognize(names, among: candidates) else {
-            let what = declared.label.map { "'\($0)' (\(declared.labelSource))" } ?? "any supported architecture (\(ModelArchitecture.supportedNames))"
-            return Outcome(profile: nil, runnable: false, diagnostics: [problem("the tensor names are not those of \(what)")])
+            let what =
+                declared.label.map { "'\($0)' (\(declared.labelSource))" }
+                ?? "any supported architecture (\(ModelArchitecture.supportedNames))"
+            return Outcome(
+                profile: nil, runnable: false, diagnostics: [problem("the tensor names are not those of \(what)")])
         }
         var diagnostics: [Diagnostic] = []
         let unknown = names.filter { profile.classify($0) == nil }
         if !unknown.isEmpty {
-            diagnostics.append(problem("\(unknown.count) tensor\(unknown.count == 1 ? "" : "s") not part of the \(profile.label) architecture: "
-                + list(unknown)))
+            diagnostics.append(
+                problem(
+                    "\(unknown.count) tensor\(unknown.count == 1 ? "" : "s") not part of the \(profile.label) architecture: "
+                        + list(unknown)))
         }
         let missing = missingRequired(names, profile: profile, declaredLayers: declared.layers)
         if !missing.isEmpty {
-            diagnostics.append(problem("\(missing.count) tensor\(missing.count == 1 ? "" : "s") the \(profile.name) graph needs "
-                + "\(missing.count == 1 ? "is" : "are") missing: " + list(missing)
-                + (declared.shardOf.map { " (this file is one shard of \($0): plan and convert the index)" } ?? "")))
+            diagnostics.append(
+                problem(
+                    "\(missing.count) tensor\(missing.count == 1 ? "" : "s") the \(profile.name) graph needs "
+                        + "\(missing.count == 1 ? "is" : "are") missing: " + list(missing)
+                        + (declared.shardOf.map { " (this file is one shard of \($0): plan and convert the index)" }
+                            ?? "")))
         }
         return Outcome(profile: profile, runnable: diagnostics.isEmpty, diagnostics: diagnostics)
     }
@@ -83,13 +100,16 @@ public enum ArchitectureCheck {
         }
         // A lying block count must not make this loop unbounded.
         let layers = min(max(declaredLayers ?? 0, maxLayer + 1), 1 << 16)
-        let prefix = names.contains { n in profile.architecture.optionalPrefix.map { n.hasPrefix($0) } ?? false }
+        let prefix =
+            names.contains { n in profile.architecture.optionalPrefix.map { n.hasPrefix($0) } ?? false }
             ? profile.architecture.optionalPrefix ?? "" : ""
         var missing: [String] = []
         for slot in profile.architecture.slots where slot.required && slot.names[profile.naming] != nil {
             for layer in slot.perLayer ? Array(0..<layers).map(Optional.some) : [nil]
             where !present.contains(slot.name + "@" + (layer.map(String.init) ?? "-")) {
-                if let n = profile.architecture.sourceName(of: slot, layer: layer, naming: profile.naming) { missing.append(prefix + n) }
+                if let n = profile.architecture.sourceName(of: slot, layer: layer, naming: profile.naming) {
+                    missing.append(prefix + n)
+                }
             }
         }
         return missing

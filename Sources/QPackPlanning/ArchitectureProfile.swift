@@ -26,7 +26,9 @@ public struct ArchitectureProfile: Sendable, Hashable {
 
     /// Every supported architecture under every naming it has names for.
     public static let builtIn: [ArchitectureProfile] = ModelArchitecture.supported.flatMap { a in
-        TensorNaming.allCases.filter { n in a.slots.contains { $0.names[n] != nil } }.map { n in ArchitectureProfile(a, naming: n) }
+        TensorNaming.allCases.filter { n in a.slots.contains { $0.names[n] != nil } }.map { n in
+            ArchitectureProfile(a, naming: n)
+        }
     }
 
     /// "llama (gguf names)", as plans and manifests record it.
@@ -35,13 +37,17 @@ public struct ArchitectureProfile: Sendable, Hashable {
     /// The slot, role and layer of `name`, or nil if no pattern of this profile matches.
     public func classify(_ name: String) -> (slot: TensorSlot, layer: Int?)? {
         var stripped = Substring(name)
-        if naming == .huggingFace, let p = architecture.optionalPrefix, stripped.hasPrefix(p) { stripped = stripped.dropFirst(p.count) }
+        if naming == .huggingFace, let p = architecture.optionalPrefix, stripped.hasPrefix(p) {
+            stripped = stripped.dropFirst(p.count)
+        }
         let parts = stripped.split(separator: ".", omittingEmptySubsequences: false)
         outer: for (pattern, slot) in patterns where pattern.count == parts.count {
             var layer: Int?
             for (p, c) in zip(pattern, parts) {
                 if p == "#" {
-                    guard !c.isEmpty, c.allSatisfy(\.isASCII), c.allSatisfy(\.isNumber), let v = Int(c), v >= 0 else { continue outer }
+                    guard !c.isEmpty, c.allSatisfy(\.isASCII), c.allSatisfy(\.isNumber), let v = Int(c), v >= 0 else {
+                        continue outer
+                    }
                     layer = v
                 } else if p != c {
                     continue outer
@@ -54,10 +60,14 @@ public struct ArchitectureProfile: Sendable, Hashable {
 
     /// Of `candidates`, the profile that recognises the most names (at least `minimumShare` of
     /// them, and at least one), or nil.
-    public static func recognize(_ names: [String], among candidates: [ArchitectureProfile] = builtIn,
-                                 minimumShare: Double = 0.5) -> ArchitectureProfile? {
+    public static func recognize(
+        _ names: [String], among candidates: [ArchitectureProfile] = builtIn,
+        minimumShare: Double = 0.5
+    ) -> ArchitectureProfile? {
         let scored = candidates.map { p in (p, names.filter { p.classify($0) != nil }.count) }
-        guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 > 0, Double(best.1) >= minimumShare * Double(names.count) else { return nil }
+        guard let best = scored.max(by: { $0.1 < $1.1 }), best.1 > 0,
+            Double(best.1) >= minimumShare * Double(names.count)
+        else { return nil }
         return best.0
     }
 
@@ -65,7 +75,8 @@ public struct ArchitectureProfile: Sendable, Hashable {
     public static func heuristicRole(_ name: String, rank: Int) -> (role: TensorRole, layer: Int?) {
         let parts = name.split(separator: ".")
         var layer: Int?
-        for (i, p) in parts.enumerated() where ["layer", "layers", "blk", "h", "block", "blocks"].contains(p) && i + 1 < parts.count {
+        for (i, p) in parts.enumerated()
+        where ["layer", "layers", "blk", "h", "block", "blocks"].contains(p) && i + 1 < parts.count {
             layer = Int(parts[i + 1])
         }
         let lower = name.lowercased()

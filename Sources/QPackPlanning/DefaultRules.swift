@@ -1,45 +1,45 @@
 /// The rules qpack uses when no `--rules` file is given. Printed by `qpack plan --print-rules`.
 public enum DefaultRules {
     public static let text = """
-    # qpack default rules (version 1). First match wins.
-    version: 1
-    rules:
-      - name: norms-f32
-        match: {role: norm}
-        scheme: f32
-        why: LayerNorm/RMSNorm weights and biases are few and sensitive
-      - name: biases-f32
-        match: {role: bias}
-        scheme: f32
-        why: biases are added to the float output of the matmul
-      - name: attention-output-f16
-        match: {role: attention_output}
-        scheme: f16
-        why: the attention output projection is the most quantization-sensitive linear
-      - name: embeddings-int8
-        match: {role: embedding}
-        scheme: qsi8cx
-        fallback: f16
-        why: embedding rows are looked up one at a time; int8 with one scale per row
-      - name: lm-head-int8
-        match: {role: lm_head}
-        scheme: qsi8cx
-        fallback: f16
-        why: logits feed sampling directly; int8 per output channel
-      - name: encoder-linear-int8
-        match: {architecture: bert, role: linear}
-        scheme: qsi8cx
-        why: small encoders lose too much at int4 (MiniLM-L6 cosine 0.93-0.98); int8 per channel keeps >= 0.99
-      - name: linear-int4
-        match: {role: linear}
-        scheme: qsi4c32
-        fallback: qsi4cx
-        why: int4 in blocks of 32 along K with bf16 scales (4.5 bits per weight)
-      - name: everything-else-kept
-        scheme: keep
-        why: buffers and unrecognised tensors are copied unchanged
+        # qpack default rules (version 1). First match wins.
+        version: 1
+        rules:
+          - name: norms-f32
+            match: {role: norm}
+            scheme: f32
+            why: LayerNorm/RMSNorm weights and biases are few and sensitive
+          - name: biases-f32
+            match: {role: bias}
+            scheme: f32
+            why: biases are added to the float output of the matmul
+          - name: attention-output-f16
+            match: {role: attention_output}
+            scheme: f16
+            why: the attention output projection is the most quantization-sensitive linear
+          - name: embeddings-int8
+            match: {role: embedding}
+            scheme: qsi8cx
+            fallback: f16
+            why: embedding rows are looked up one at a time; int8 with one scale per row
+          - name: lm-head-int8
+            match: {role: lm_head}
+            scheme: qsi8cx
+            fallback: f16
+            why: logits feed sampling directly; int8 per output channel
+          - name: encoder-linear-int8
+            match: {architecture: bert, role: linear}
+            scheme: qsi8cx
+            why: small encoders lose too much at int4 (MiniLM-L6 cosine 0.93-0.98); int8 per channel keeps >= 0.99
+          - name: linear-int4
+            match: {role: linear}
+            scheme: qsi4c32
+            fallback: qsi4cx
+            why: int4 in blocks of 32 along K with bf16 scales (4.5 bits per weight)
+          - name: everything-else-kept
+            scheme: keep
+            why: buffers and unrecognised tensors are copied unchanged
 
-    """
+        """
 
     public static var ruleSet: RuleSet {
         // The built-in text is tested to parse; a failure here is a programming error.

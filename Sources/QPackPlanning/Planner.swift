@@ -10,15 +10,18 @@ public enum Planner {
     /// strength of static linears whose rule does not give one.
     /// `declared` is what the checkpoint says it is (label, block count); an unsupported or
     /// incomplete model is an error unless `allowUnsupported`, which plans it as not runnable.
-    public static func plan(_ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, declared: DeclaredModel = .unlabelled,
-                            allowUnsupported: Bool = false, activations: String = "dynamic", observer: String = "percentile",
-                            smoothing: Double? = nil) -> QuantPlan {
+    public static func plan(
+        _ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, declared: DeclaredModel = .unlabelled,
+        allowUnsupported: Bool = false, activations: String = "dynamic", observer: String = "percentile",
+        smoothing: Double? = nil
+    ) -> QuantPlan {
         let check = ArchitectureCheck.check(inputs, declared: declared, allowUnsupported: allowUnsupported)
         let profile = check.profile
         var diagnostics = check.diagnostics
-        let regexes: [String: Regex<AnyRegexOutput>] = Dictionary(uniqueKeysWithValues: rules.rules.compactMap { r in
-            r.match.regex.flatMap { pattern in (try? Regex(pattern)).map { (r.name, $0) } }
-        })
+        let regexes: [String: Regex<AnyRegexOutput>] = Dictionary(
+            uniqueKeysWithValues: rules.rules.compactMap { r in
+                r.match.regex.flatMap { pattern in (try? Regex(pattern)).map { (r.name, $0) } }
+            })
         var entries: [PlanEntry] = []
         for input in inputs {
             var role: TensorRole, layer: Int?, slot: String?
@@ -28,9 +31,15 @@ public enum Planner {
                 // Reported by the architecture check; roles guessed so the rest can be planned.
                 (role, layer) = ArchitectureProfile.heuristicRole(input.name, rank: input.shape.count)
             }
-            guard let rule = rules.rules.first(where: { matches($0, input.name, role, layer, regexes[$0.name], architecture: profile?.name) }) else {
-                diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: nil,
-                                              message: "no rule matches (role \(role.rawValue)); add a catch-all rule"))
+            guard
+                let rule = rules.rules.first(where: {
+                    matches($0, input.name, role, layer, regexes[$0.name], architecture: profile?.name)
+                })
+            else {
+                diagnostics.append(
+                    Diagnostic(
+                        severity: .error, tensor: input.name, rule: nil,
+                        message: "no rule matches (role \(role.rawValue)); add a catch-all rule"))
                 continue
             }
             var (entry, diag) = decide(input, role: role, layer: layer, rule: rule, target: target)
@@ -44,13 +53,18 @@ public enum Planner {
                     if let a = rule.smooth ?? smoothing {
                         // The divided inputs' range is known exactly from per-channel extremes only.
                         if entry!.scheme == .q4_0Repack {
-                            diagnostics.append(Diagnostic(severity: .note, tensor: input.name, rule: rule.name,
-                                                          message: "not smoothed: the lossless Q4_0 repack stores the source blocks unchanged"))
+                            diagnostics.append(
+                                Diagnostic(
+                                    severity: .note, tensor: input.name, rule: rule.name,
+                                    message: "not smoothed: the lossless Q4_0 repack stores the source blocks unchanged"
+                                ))
                         } else if o == "minmax" {
                             entry!.smoothing = a
                         } else {
-                            diagnostics.append(Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
-                                                          message: "smoothing needs the minmax observer, not \(o)"))
+                            diagnostics.append(
+                                Diagnostic(
+                                    severity: .error, tensor: input.name, rule: rule.name,
+                                    message: "smoothing needs the minmax observer, not \(o)"))
                         }
                     }
                 } else {
@@ -60,12 +74,15 @@ public enum Planner {
             if let entry { entries.append(entry) }
             diagnostics.append(contentsOf: diag)
         }
-        return summarize(entries, inputs: inputs, profile: profile, runnable: check.runnable, rules: rules, target: target,
-                         diagnostics: diagnostics)
+        return summarize(
+            entries, inputs: inputs, profile: profile, runnable: check.runnable, rules: rules, target: target,
+            diagnostics: diagnostics)
     }
 
-    static func matches(_ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?,
-                        architecture: String?) -> Bool {
+    static func matches(
+        _ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?,
+        architecture: String?
+    ) -> Bool {
         let m = rule.match
         if !m.architectures.isEmpty {
             guard let architecture, m.architectures.contains(architecture) else { return false }
@@ -89,11 +106,15 @@ public enum Planner {
         default:
             guard let family = scheme.family else { return "\(scheme.name) has no layout family" }
             if let source = family.losslessSource {
-                guard input.sourceType == source else { return "\(scheme.name) needs a GGUF \(source) source, this one is \(input.sourceType)" }
+                guard input.sourceType == source else {
+                    return "\(scheme.name) needs a GGUF \(source) source, this one is \(input.sourceType)"
+                }
             } else if !input.decodable {
                 return "\(input.sourceType) values cannot be quantized"
             }
-            guard let m = input.matrix else { return "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)" }
+            guard let m = input.matrix else {
+                return "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)"
+            }
             if let bl = scheme.blockLength, m.columns % bl != 0 {
                 return "K = \(m.columns) is not a multiple of the \(scheme.name) block length \(bl)"
             }
@@ -101,31 +122,53 @@ public enum Planner {
         }
     }
 
-    static func decide(_ input: PlanInput, role: TensorRole, layer: Int?, rule: Rule, target: KernelTarget) -> (PlanEntry?, [Diagnostic]) {
+    static func decide(_ input: PlanInput, role: TensorRole, layer: Int?, rule: Rule, target: KernelTarget) -> (
+        PlanEntry?, [Diagnostic]
+    ) {
         var scheme = rule.scheme
         var requested: WeightScheme?
         var fallbackReason: String?
         var diagnostics: [Diagnostic] = []
         if let problem = misfit(input, scheme) {
             guard let fallback = rule.fallback else {
-                return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
-                                         message: "\(problem); the rule has no fallback")])
+                return (
+                    nil,
+                    [
+                        Diagnostic(
+                            severity: .error, tensor: input.name, rule: rule.name,
+                            message: "\(problem); the rule has no fallback")
+                    ]
+                )
             }
             if let second = misfit(input, fallback) {
-                return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
-                                         message: "\(problem), and the fallback \(fallback.name) does not fit either: \(second)")])
+                return (
+                    nil,
+                    [
+                        Diagnostic(
+                            severity: .error, tensor: input.name, rule: rule.name,
+                            message: "\(problem), and the fallback \(fallback.name) does not fit either: \(second)")
+                    ]
+                )
             }
             requested = scheme
             fallbackReason = problem
             scheme = fallback
-            diagnostics.append(Diagnostic(severity: .warning, tensor: input.name, rule: rule.name,
-                                          message: "\(problem); using the fallback \(fallback.name)"))
+            diagnostics.append(
+                Diagnostic(
+                    severity: .warning, tensor: input.name, rule: rule.name,
+                    message: "\(problem); using the fallback \(fallback.name)"))
         }
         var tile: KleidiAITileSpec?
         if let family = scheme.family {
             guard let t = family.tile(for: target) else {
-                return (nil, [Diagnostic(severity: .error, tensor: input.name, rule: rule.name,
-                                         message: "target \(target.rawValue) has no kernel for \(scheme.name)")])
+                return (
+                    nil,
+                    [
+                        Diagnostic(
+                            severity: .error, tensor: input.name, rule: rule.name,
+                            message: "target \(target.rawValue) has no kernel for \(scheme.name)")
+                    ]
+                )
             }
             tile = KleidiAITileSpec(nr: t.tile.nr, kr: t.tile.kr, sr: t.tile.sr, kernels: t.kernels)
         }
@@ -139,9 +182,13 @@ public enum Planner {
         default:
             let source = scheme.family?.losslessSource
             lossless = source != nil
-            if let source, let id = scheme.family?.id { note = "lossless: \(source) blocks moved bit for bit into the \(id) layout" }
+            if let source, let id = scheme.family?.id {
+                note = "lossless: \(source) blocks moved bit for bit into the \(id) layout"
+            }
         }
-        if input.ggmlOrder && input.decodable && scheme.isQuantized && !lossless && !["F32", "F16", "BF16"].contains(input.sourceType) {
+        if input.ggmlOrder && input.decodable && scheme.isQuantized && !lossless
+            && !["F32", "F16", "BF16"].contains(input.sourceType)
+        {
             note = "requantized from \(input.sourceType) (dequantized exactly first); error adds to the source's"
         }
         let entry = PlanEntry(
@@ -155,12 +202,15 @@ public enum Planner {
     }
 
     static func storedBytes(_ input: PlanInput, _ scheme: WeightScheme, _ tile: KleidiAITileSpec?) -> Int {
-        scheme.storedBytes(elements: input.elementCount, sourceBytes: input.byteCount, matrix: input.matrix,
-                           tile: tile.map { KleidiAITile(nr: $0.nr, kr: $0.kr, sr: $0.sr) }) ?? 0
+        scheme.storedBytes(
+            elements: input.elementCount, sourceBytes: input.byteCount, matrix: input.matrix,
+            tile: tile.map { KleidiAITile(nr: $0.nr, kr: $0.kr, sr: $0.sr) }) ?? 0
     }
 
-    static func summarize(_ entries: [PlanEntry], inputs: [PlanInput], profile: ArchitectureProfile?, runnable: Bool, rules: RuleSet,
-                          target: KernelTarget, diagnostics: [Diagnostic]) -> QuantPlan {
+    static func summarize(
+        _ entries: [PlanEntry], inputs: [PlanInput], profile: ArchitectureProfile?, runnable: Bool, rules: RuleSet,
+        target: KernelTarget, diagnostics: [Diagnostic]
+    ) -> QuantPlan {
         var order: [String] = []
         var byScheme: [String: (t: Int, p: Int, b: Int)] = [:]
         for e in entries {
@@ -170,8 +220,9 @@ public enum Planner {
         }
         let coverage = order.map { s in
             let c = byScheme[s]!
-            return SchemeCoverage(scheme: s, tensors: c.t, parameters: c.p, bytes: c.b,
-                                  bitsPerWeight: c.p == 0 ? 0 : Double(c.b * 8) / Double(c.p))
+            return SchemeCoverage(
+                scheme: s, tensors: c.t, parameters: c.p, bytes: c.b,
+                bitsPerWeight: c.p == 0 ? 0 : Double(c.b * 8) / Double(c.p))
         }
         let params = entries.reduce(0) { $0 + $1.parameters }
         let bytes = entries.reduce(0) { $0 + $1.storedBytes }

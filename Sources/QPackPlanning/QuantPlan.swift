@@ -13,7 +13,10 @@ public struct PlanInput: Sendable, Hashable {
     /// The reader can decode the values to float (float dtypes, dequantizable GGUF types).
     public let decodable: Bool
 
-    public init(name: String, sourceType: String, shape: [Int], elementCount: Int, byteCount: Int, ggmlOrder: Bool, decodable: Bool) {
+    public init(
+        name: String, sourceType: String, shape: [Int], elementCount: Int, byteCount: Int, ggmlOrder: Bool,
+        decodable: Bool
+    ) {
         self.name = name
         self.sourceType = sourceType
         self.shape = shape

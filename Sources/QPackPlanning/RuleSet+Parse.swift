@@ -31,7 +31,9 @@ extension RuleSet {
         } catch {
             throw RulesError(origin: origin, line: nil, column: nil, message: "not valid YAML: \(error)")
         }
-        guard case let .mapping(top) = root else { throw fail(root, "the rules file must be a mapping with 'version' and 'rules'") }
+        guard case let .mapping(top) = root else {
+            throw fail(root, "the rules file must be a mapping with 'version' and 'rules'")
+        }
         var version: Int?
         var rulesNode: Node?
         for (k, v) in top {
@@ -44,8 +46,12 @@ extension RuleSet {
             }
         }
         guard let version else { throw fail(root, "missing 'version: 1'") }
-        guard version == Self.version else { throw fail(root, "rules version \(version) is not supported (qpack reads version \(Self.version))") }
-        guard let rulesNode, case let .sequence(items) = rulesNode else { throw fail(rulesNode ?? root, "'rules' must be a list") }
+        guard version == Self.version else {
+            throw fail(root, "rules version \(version) is not supported (qpack reads version \(Self.version))")
+        }
+        guard let rulesNode, case let .sequence(items) = rulesNode else {
+            throw fail(rulesNode ?? root, "'rules' must be a list")
+        }
         var rules: [Rule] = []
         var names: Set<String> = []
         for item in items {
@@ -79,27 +85,40 @@ extension RuleSet {
                 if key == "scheme" { scheme = parsed } else { fallback = parsed }
             case "search":
                 search = try text()
-                guard search == "absmax" || search == "mse" || search == "importance" else { throw fail(v, "search must be 'absmax', 'mse' or 'importance'") }
+                guard search == "absmax" || search == "mse" || search == "importance" else {
+                    throw fail(v, "search must be 'absmax', 'mse' or 'importance'")
+                }
             case "activations":
                 activations = try text()
-                guard activations == "dynamic" || activations == "static" else { throw fail(v, "activations must be 'dynamic' or 'static'") }
+                guard activations == "dynamic" || activations == "static" else {
+                    throw fail(v, "activations must be 'dynamic' or 'static'")
+                }
             case "observer":
                 observer = try text()
                 guard ActivationObserverName.allowed.contains(observer!) else {
-                    throw fail(v, "observer must be one of \(ActivationObserverName.allowed.sorted().joined(separator: ", "))")
+                    throw fail(
+                        v, "observer must be one of \(ActivationObserverName.allowed.sorted().joined(separator: ", "))")
                 }
             case "percentile":
-                guard let p = Double(try text()), p > 50, p <= 100 else { throw fail(v, "percentile must be a number in (50, 100]") }
+                guard let p = Double(try text()), p > 50, p <= 100 else {
+                    throw fail(v, "percentile must be a number in (50, 100]")
+                }
                 percentile = p
             case "smooth":
-                guard let a = Double(try text()), a > 0, a <= 1 else { throw fail(v, "smooth must be a number in (0, 1]") }
+                guard let a = Double(try text()), a > 0, a <= 1 else {
+                    throw fail(v, "smooth must be a number in (0, 1]")
+                }
                 smooth = a
             case "nan":
                 nan = try text()
                 guard NonFinitePolicyName.allowed.contains(nan!) else { throw fail(v, "nan must be 'error' or 'zero'") }
             case "why": why = try text()
             case "match": match = try parseMatch(v, fail: fail)
-            default: throw fail(k, "unknown rule key '\(key)' (allowed: name, match, scheme, fallback, search, nan, activations, observer, percentile, smooth, why)")
+            default:
+                throw fail(
+                    k,
+                    "unknown rule key '\(key)' (allowed: name, match, scheme, fallback, search, nan, activations, observer, percentile, smooth, why)"
+                )
             }
         }
         guard let name, !name.isEmpty else { throw fail(node, "rule without a 'name'") }
@@ -107,11 +126,19 @@ extension RuleSet {
         if (observer != nil || percentile != nil) && activations == "dynamic" {
             throw fail(node, "rule '\(name)': observer and percentile apply to static activations only")
         }
-        if percentile != nil && observer != "percentile" { throw fail(node, "rule '\(name)': percentile needs observer: percentile") }
-        if smooth != nil && activations == "dynamic" { throw fail(node, "rule '\(name)': smooth applies to static activations only") }
-        if smooth != nil, let o = observer, o != "minmax" { throw fail(node, "rule '\(name)': smooth needs observer: minmax") }
-        return Rule(name: name, match: match, scheme: scheme, fallback: fallback, search: search, nonFinite: nan,
-                    activations: activations, observer: observer, percentile: percentile, smooth: smooth, why: why, line: node.mark?.line)
+        if percentile != nil && observer != "percentile" {
+            throw fail(node, "rule '\(name)': percentile needs observer: percentile")
+        }
+        if smooth != nil && activations == "dynamic" {
+            throw fail(node, "rule '\(name)': smooth applies to static activations only")
+        }
+        if smooth != nil, let o = observer, o != "minmax" {
+            throw fail(node, "rule '\(name)': smooth needs observer: minmax")
+        }
+        return Rule(
+            name: name, match: match, scheme: scheme, fallback: fallback, search: search, nonFinite: nan,
+            activations: activations, observer: observer, percentile: percentile, smooth: smooth, why: why,
+            line: node.mark?.line)
     }
 
     static func parseMatch(_ node: Node, fail: (Node?, String) -> RulesError) throws(RulesError) -> Rule.Match {
@@ -135,14 +162,18 @@ extension RuleSet {
             case "role":
                 for s in strings {
                     guard let r = TensorRole(rawValue: s) else {
-                        throw fail(v, "unknown role '\(s)' (known: \(TensorRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        throw fail(
+                            v,
+                            "unknown role '\(s)' (known: \(TensorRole.allCases.map(\.rawValue).joined(separator: ", ")))"
+                        )
                     }
                     match.roles.append(r)
                 }
             case "layers":
                 for s in strings.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
                     let bounds = s.split(separator: "-", omittingEmptySubsequences: false)
-                    guard bounds.count <= 2, let lo = Int(bounds[0]), let hi = Int(bounds.last!), lo >= 0, lo <= hi else {
+                    guard bounds.count <= 2, let lo = Int(bounds[0]), let hi = Int(bounds.last!), lo >= 0, lo <= hi
+                    else {
                         throw fail(v, "layers '\(s)' must be N or N-M with N <= M")
                     }
                     match.layers.append(lo...hi)

@@ -16,7 +16,9 @@ public struct Rule: Sendable, Hashable, Codable {
 
         public init() {}
 
-        public var isEmpty: Bool { names.isEmpty && regex == nil && roles.isEmpty && layers.isEmpty && architectures.isEmpty }
+        public var isEmpty: Bool {
+            names.isEmpty && regex == nil && roles.isEmpty && layers.isEmpty && architectures.isEmpty
+        }
     }
 
     public var name: String
@@ -39,9 +41,11 @@ public struct Rule: Sendable, Hashable, Codable {
     /// Line of the rule in its file (1-based), for messages.
     public var line: Int?
 
-    public init(name: String, match: Match, scheme: WeightScheme, fallback: WeightScheme? = nil, search: String? = nil,
-                nonFinite: String? = nil, activations: String? = nil, observer: String? = nil, percentile: Double? = nil,
-                smooth: Double? = nil, why: String? = nil, line: Int? = nil) {
+    public init(
+        name: String, match: Match, scheme: WeightScheme, fallback: WeightScheme? = nil, search: String? = nil,
+        nonFinite: String? = nil, activations: String? = nil, observer: String? = nil, percentile: Double? = nil,
+        smooth: Double? = nil, why: String? = nil, line: Int? = nil
+    ) {
         self.name = name
         self.match = match
         self.scheme = scheme

@@ -16,7 +16,9 @@ public enum HalfPrecisionStore {
         case tooLarge(index: Int, value: Float)
     }
 
-    public static func store(_ w: PackedQuantizer.Source, as format: Format, nonFinite: NonFinitePolicy, threads: Int = 1) -> Outcome {
+    public static func store(
+        _ w: PackedQuantizer.Source, as format: Format, nonFinite: NonFinitePolicy, threads: Int = 1
+    ) -> Outcome {
         let count = w.rows * w.columns
         let runs = max(1, min(threads, count / 262_144))
         let firsts = UnsafeMutableBufferPointer<(Int, Int)>.allocate(capacity: runs)
@@ -25,10 +27,13 @@ public enum HalfPrecisionStore {
         let out = [UInt8](unsafeUninitializedCapacity: 2 * count) { buffer, written in
             written = 2 * count
             guard count > 0 else { return }
-            var source = qp_weight_source(data: w.bytes.baseAddress, encoding: w.encoding.cCode, rows: w.rows, cols: w.columns)
+            var source = qp_weight_source(
+                data: w.bytes.baseAddress, encoding: w.encoding.cCode, rows: w.rows, cols: w.columns)
             let code = Int32(format == .f16 ? QP_STORE_F16 : QP_STORE_BF16), zero: Int32 = nonFinite == .zero ? 1 : 0
             withUnsafeMutablePointer(to: &source) { src in
-                let (sp, o, f) = (SendablePointer(src), SendablePointer(buffer.baseAddress!), SendablePointer(firsts.baseAddress!))
+                let (sp, o, f) = (
+                    SendablePointer(src), SendablePointer(buffer.baseAddress!), SendablePointer(firsts.baseAddress!)
+                )
                 DispatchQueue.concurrentPerform(iterations: runs) { i in
                     let begin = i * count / runs, end = (i + 1) * count / runs
                     var bad = 0, large = 0

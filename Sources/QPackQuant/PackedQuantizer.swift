@@ -26,40 +26,52 @@ public enum PackedQuantizer {
     }
 
     /// `qsi4c32p`; `fill` (tests) presets every byte so one never written shows.
-    public static func qsi4c32p(_ w: Source, blockLength bl: Int, tile: KleidiAITile, search: ScaleSearch, nonFinite: NonFinitePolicy,
-                                threads: Int = 1, fill: UInt8? = nil) throws(QuantizationError) -> [UInt8] {
+    public static func qsi4c32p(
+        _ w: Source, blockLength bl: Int, tile: KleidiAITile, search: ScaleSearch, nonFinite: NonFinitePolicy,
+        threads: Int = 1, fill: UInt8? = nil
+    ) throws(QuantizationError) -> [UInt8] {
         precondition(w.columns % bl == 0)
         let size = Qsi4c32pPacker.packedSize(n: w.rows, k: w.columns, blockLength: bl, tile: tile)
-        return try run(w, size: size, nr: tile.nr, search: search, nonFinite: nonFinite, threads: threads, fill: fill) { src, s, g0, g1, out in
+        return try run(w, size: size, nr: tile.nr, search: search, nonFinite: nonFinite, threads: threads, fill: fill) {
+            src, s, g0, g1, out in
             qp_quant_pack_qsi4c32p(src, bl, tile.nr, tile.depth, s, g0, g1, out)
         }
     }
 
     /// `qsi4cxp` (int4 per row).
-    public static func qsi4cxp(_ w: Source, tile: KleidiAITile, search: ScaleSearch, nonFinite: NonFinitePolicy,
-                               threads: Int = 1, fill: UInt8? = nil) throws(QuantizationError) -> [UInt8] {
+    public static func qsi4cxp(
+        _ w: Source, tile: KleidiAITile, search: ScaleSearch, nonFinite: NonFinitePolicy,
+        threads: Int = 1, fill: UInt8? = nil
+    ) throws(QuantizationError) -> [UInt8] {
         let size = Qsi4cxpPacker.packedSize(n: w.rows, k: w.columns, tile: tile)
-        return try run(w, size: size, nr: tile.nr, search: search, nonFinite: nonFinite, threads: threads, fill: fill) { src, s, g0, g1, out in
+        return try run(w, size: size, nr: tile.nr, search: search, nonFinite: nonFinite, threads: threads, fill: fill) {
+            src, s, g0, g1, out in
             qp_quant_pack_qsi4cxp(src, tile.nr, tile.depth, s, g0, g1, out)
         }
     }
 
     /// `qsi8cxp` (int8 per row).
-    public static func qsi8cxp(_ w: Source, tile: KleidiAITile, search: ScaleSearch, nonFinite: NonFinitePolicy,
-                               threads: Int = 1, fill: UInt8? = nil) throws(QuantizationError) -> [UInt8] {
+    public static func qsi8cxp(
+        _ w: Source, tile: KleidiAITile, search: ScaleSearch, nonFinite: NonFinitePolicy,
+        threads: Int = 1, fill: UInt8? = nil
+    ) throws(QuantizationError) -> [UInt8] {
         let size = Qsi8cxpPacker.packedSize(n: w.rows, k: w.columns, tile: tile)
-        return try run(w, size: size, nr: tile.nr, search: search, nonFinite: nonFinite, threads: threads, fill: fill) { src, s, g0, g1, out in
+        return try run(w, size: size, nr: tile.nr, search: search, nonFinite: nonFinite, threads: threads, fill: fill) {
+            src, s, g0, g1, out in
             qp_quant_pack_qsi8cxp(src, tile.nr, tile.kr, s, g0, g1, out)
         }
     }
 
-    typealias Kernel = @Sendable (UnsafePointer<qp_weight_source>, qp_scale_search, Int, Int, UnsafeMutablePointer<UInt8>) -> Int64
+    typealias Kernel =
+        @Sendable (UnsafePointer<qp_weight_source>, qp_scale_search, Int, Int, UnsafeMutablePointer<UInt8>) -> Int64
 
     /// Splits the panels into contiguous runs, one per thread; each panel depends only on its
     /// own rows, so the split never changes the bytes. The first non-finite value is the
     /// smallest index any run stopped at (runs cover the rows in order).
-    static func run(_ w: Source, size: Int, nr: Int, search: ScaleSearch, nonFinite: NonFinitePolicy, threads: Int, fill: UInt8?,
-                    _ kernel: Kernel) throws(QuantizationError) -> [UInt8] {
+    static func run(
+        _ w: Source, size: Int, nr: Int, search: ScaleSearch, nonFinite: NonFinitePolicy, threads: Int, fill: UInt8?,
+        _ kernel: Kernel
+    ) throws(QuantizationError) -> [UInt8] {
         let ratios: [Float]
         switch search {
         case .absmax: ratios = []
@@ -75,15 +87,18 @@ public enum PackedQuantizer {
             if let fill { buffer.initialize(repeating: fill) }
             count = size
             guard size > 0 else { return }
-            var source = qp_weight_source(data: w.bytes.baseAddress, encoding: w.encoding.cCode, rows: w.rows, cols: w.columns)
+            var source = qp_weight_source(
+                data: w.bytes.baseAddress, encoding: w.encoding.cCode, rows: w.rows, cols: w.columns)
             ratios.withUnsafeBufferPointer { r in
-                var s = qp_scale_search(ratios: r.baseAddress, nratios: r.count, zero_nonfinite: nonFinite == .zero ? 1 : 0)
+                var s = qp_scale_search(
+                    ratios: r.baseAddress, nratios: r.count, zero_nonfinite: nonFinite == .zero ? 1 : 0)
                 let (o, st) = (SendablePointer(buffer.baseAddress!), SendablePointer(stops.baseAddress!))
                 withUnsafeMutablePointer(to: &source) { src in
                     withUnsafeMutablePointer(to: &s) { search in
                         let (sp, sc) = (SendablePointer(src), SendablePointer(search))
                         DispatchQueue.concurrentPerform(iterations: runs) { i in
-                            st.p[i] = kernel(UnsafePointer(sp.p), sc.p.pointee, i * panels / runs, (i + 1) * panels / runs, o.p)
+                            st.p[i] = kernel(
+                                UnsafePointer(sp.p), sc.p.pointee, i * panels / runs, (i + 1) * panels / runs, o.p)
                         }
                     }
                 }
@@ -102,8 +117,11 @@ extension PackedQuantizer.Source {
     func value(at i: Int) -> Float {
         switch encoding {
         case .f32: return Float(bitPattern: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian)
-        case .f16: return Float(Float16(bitPattern: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
-        case .bf16: return Float(bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
+        case .f16:
+            return Float(Float16(bitPattern: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
+        case .bf16:
+            return Float(
+                bitPattern: UInt32(bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16)
         }
     }
 }

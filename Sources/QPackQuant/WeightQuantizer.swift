@@ -8,9 +8,11 @@ import QPackModel
 /// how many threads share the rows.
 public enum WeightQuantizer {
     /// `qsi4c32`: int4 per block of `blockLength` along each row, bf16 scales.
-    public static func int4Blocks(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, blockLength: Int,
-                                  search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
-                                  threads: Int = 1, importance: [Float]? = nil) throws(QuantizationError) -> Int4BlockMatrix {
+    public static func int4Blocks(
+        _ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, blockLength: Int,
+        search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
+        threads: Int = 1, importance: [Float]? = nil
+    ) throws(QuantizationError) -> Int4BlockMatrix {
         precondition(importance == nil || importance!.count == columns)
         precondition(columns % blockLength == 0 && w.count == rows * columns)
         if nonFinite == .error { try checkFinite(w) }
@@ -32,8 +34,9 @@ public enum WeightQuantizer {
                                     x[j] = v.isFinite ? v : 0
                                 }
                                 let s = importance.withOptionalPointer(offset: b * blockLength) { wt in
-                                    quantizeGroup(UnsafeBufferPointer(x), qmax: 7, qmin: -8, search: search,
-                                                  out: qp.p + start, storeScale: roundToBFloat16, weights: wt)
+                                    quantizeGroup(
+                                        UnsafeBufferPointer(x), qmax: 7, qmin: -8, search: search,
+                                        out: qp.p + start, storeScale: roundToBFloat16, weights: wt)
                                 }
                                 sp.p[r * blocks + b] = BFloat16.fromFloat(s)
                             }
@@ -46,9 +49,11 @@ public enum WeightQuantizer {
     }
 
     /// `qsi4cx` (bits 4) or `qsi8cx` (bits 8): one f32 scale per row.
-    public static func perChannel(_ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, bits: Int,
-                                  search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
-                                  threads: Int = 1, importance: [Float]? = nil) throws(QuantizationError) -> ChannelQuantizedMatrix {
+    public static func perChannel(
+        _ w: UnsafeBufferPointer<Float>, rows: Int, columns: Int, bits: Int,
+        search: ScaleSearch = .default, nonFinite: NonFinitePolicy = .error,
+        threads: Int = 1, importance: [Float]? = nil
+    ) throws(QuantizationError) -> ChannelQuantizedMatrix {
         precondition(importance == nil || importance!.count == columns)
         precondition(w.count == rows * columns && (bits == 4 || bits == 8))
         if nonFinite == .error { try checkFinite(w) }
@@ -68,8 +73,9 @@ public enum WeightQuantizer {
                                 x[j] = v.isFinite ? v : 0
                             }
                             sp.p[r] = importance.withOptionalPointer(offset: 0) { wt in
-                                quantizeGroup(UnsafeBufferPointer(x), qmax: qmax, qmin: qmin, search: search,
-                                              out: qp.p + r * columns, storeScale: { $0 }, weights: wt)
+                                quantizeGroup(
+                                    UnsafeBufferPointer(x), qmax: qmax, qmin: qmin, search: search,
+                                    out: qp.p + r * columns, storeScale: { $0 }, weights: wt)
                             }
                         }
                     }
@@ -106,9 +112,11 @@ public enum WeightQuantizer {
     /// overflows are skipped, so 1/scale never overflows (BAD-INPUTS N05); such groups hold
     /// nothing above 1.5e-36.
     @inline(__always)
-    static func quantizeGroup(_ x: UnsafeBufferPointer<Float>, qmax: Float, qmin: Float, search: ScaleSearch,
-                              out: UnsafeMutablePointer<Int8>, storeScale: (Float) -> Float,
-                              weights: UnsafePointer<Float>? = nil) -> Float {
+    static func quantizeGroup(
+        _ x: UnsafeBufferPointer<Float>, qmax: Float, qmin: Float, search: ScaleSearch,
+        out: UnsafeMutablePointer<Int8>, storeScale: (Float) -> Float,
+        weights: UnsafePointer<Float>? = nil
+    ) -> Float {
         let absmax = absoluteMaximum(x)
         if absmax / qmax < Float.leastNormalMagnitude {
             for i in 0..<x.count { out[i] = 0 }
@@ -122,14 +130,17 @@ public enum WeightQuantizer {
             return scale
         case .mse(let ratios), .importance(let ratios):
             var weighted: UnsafePointer<Float>?
-            if case .importance = search, let weights, (0..<x.count).contains(where: { weights[$0] > 0 }) { weighted = weights }
+            if case .importance = search, let weights, (0..<x.count).contains(where: { weights[$0] > 0 }) {
+                weighted = weights
+            }
             var grid = ratios
             if case .importance = search, weighted == nil { grid = ScaleSearch.defaultRatios }
             var bestScale: Float = 0, bestError = Float.infinity
             for alpha in grid {
                 let s = storeScale(alpha * absmax / qmax)
                 guard s > 0, s.isFinite, (1 / s).isFinite else { continue }
-                let err = weighted.map { qp_weighted_sq_error_f32(x.baseAddress!, $0, x.count, s, 1 / s, qmin, qmax) }
+                let err =
+                    weighted.map { qp_weighted_sq_error_f32(x.baseAddress!, $0, x.count, s, 1 / s, qmin, qmax) }
                     ?? squaredError(x, scale: s, inv: 1 / s, qmin: qmin, qmax: qmax)
                 if err < bestError {
                     bestError = err
@@ -166,12 +177,16 @@ public enum WeightQuantizer {
     }
 
     @inline(__always)
-    static func squaredError(_ x: UnsafeBufferPointer<Float>, scale: Float, inv: Float, qmin: Float, qmax: Float) -> Float {
+    static func squaredError(_ x: UnsafeBufferPointer<Float>, scale: Float, inv: Float, qmin: Float, qmax: Float)
+        -> Float
+    {
         qp_sq_error_f32(x.baseAddress!, x.count, scale, inv, qmin, qmax)
     }
 
     @inline(__always)
-    static func encode(_ x: UnsafeBufferPointer<Float>, inv: Float, qmin: Float, qmax: Float, out: UnsafeMutablePointer<Int8>) {
+    static func encode(
+        _ x: UnsafeBufferPointer<Float>, inv: Float, qmin: Float, qmax: Float, out: UnsafeMutablePointer<Int8>
+    ) {
         qp_encode_f32(x.baseAddress!, x.count, inv, qmin, qmax, out)
     }
 

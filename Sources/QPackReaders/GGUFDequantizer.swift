@@ -7,7 +7,9 @@ import QPackModel
 public enum GGUFDequantizer {
     public static func dequantize(_ raw: UnsafeRawBufferPointer, type: GGMLType, count: Int) -> [Float] {
         precondition(type.isDequantizable, "caller checks isDequantizable")
-        precondition(count % type.blockSize == 0 && raw.count == count / type.blockSize * type.typeSize, "caller validated the size")
+        precondition(
+            count % type.blockSize == 0 && raw.count == count / type.blockSize * type.typeSize,
+            "caller validated the size")
         guard count > 0 else { return [] }
         let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let blocks = count / type.blockSize

@@ -78,7 +78,8 @@ public final class GGUFFile: Sendable {
         guard let kv = keyValue(key) else { return nil }
         guard case let .string(s) = kv.value else { throw typeError(kv, expected: "string") }
         guard let text = s.text else {
-            throw ReaderError(.malformed, file: fileName, subject: "metadata '\(key)'", offset: kv.offset, "value is not valid UTF-8")
+            throw ReaderError(
+                .malformed, file: fileName, subject: "metadata '\(key)'", offset: kv.offset, "value is not valid UTF-8")
         }
         return text
     }
@@ -101,7 +102,9 @@ public final class GGUFFile: Sendable {
     }
 
     private func typeError(_ kv: GGUFKeyValue, expected: String) -> ReaderError {
-        ReaderError(.malformed, file: fileName, subject: "metadata '\(kv.key)'", offset: kv.offset, "expected \(expected), found \(kv.value.type.name)")
+        ReaderError(
+            .malformed, file: fileName, subject: "metadata '\(kv.key)'", offset: kv.offset,
+            "expected \(expected), found \(kv.value.type.name)")
     }
 
     /// The i-th string of a string array (bytes preserved).
@@ -137,16 +140,18 @@ public final class GGUFFile: Sendable {
     /// The tensor dequantized to Float, bit-identical to gguf-py's `dequantize`.
     public func floatValues(of t: GGUFTensorInfo) throws(ReaderError) -> [Float] {
         guard t.type.isDequantizable else {
-            throw ReaderError(.unsupported, file: fileName, subject: "tensor '\(t.name)'", offset: t.infoOffset,
-                              "unsupported tensor type \(t.type.name) (id \(t.type.id)) for dequantization")
+            throw ReaderError(
+                .unsupported, file: fileName, subject: "tensor '\(t.name)'", offset: t.infoOffset,
+                "unsupported tensor type \(t.type.name) (id \(t.type.id)) for dequantization")
         }
         return GGUFDequantizer.dequantize(data(of: t), type: t.type, count: t.elementCount)
     }
 
     public var records: [TensorRecord] {
         tensors.map {
-            TensorRecord(name: $0.name, typeName: $0.type.name, shape: $0.dimensions, elementCount: $0.elementCount,
-                         byteCount: $0.byteCount, fileOffset: dataStart + $0.relativeOffset, file: fileName)
+            TensorRecord(
+                name: $0.name, typeName: $0.type.name, shape: $0.dimensions, elementCount: $0.elementCount,
+                byteCount: $0.byteCount, fileOffset: dataStart + $0.relativeOffset, file: fileName)
         }
     }
 }

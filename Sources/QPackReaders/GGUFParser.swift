@@ -47,9 +47,14 @@ struct GGUFParser {
         let version = try read(UInt32.self, "version")
         switch version {
         case 2, 3: break
-        case 1: throw ReaderError(.unsupported, file: fileName, subject: "version", offset: 4, "GGUF version 1 is not supported (use version 2 or 3)")
+        case 1:
+            throw ReaderError(
+                .unsupported, file: fileName, subject: "version", offset: 4,
+                "GGUF version 1 is not supported (use version 2 or 3)")
         case 0x0200_0000, 0x0300_0000:
-            throw ReaderError(.unsupported, file: fileName, subject: "version", offset: 4, "big-endian GGUF (version bytes \(version.byteSwapped) byte-swapped) is not supported")
+            throw ReaderError(
+                .unsupported, file: fileName, subject: "version", offset: 4,
+                "big-endian GGUF (version bytes \(version.byteSwapped) byte-swapped) is not supported")
         default: throw fail("version", 4, "unsupported GGUF version \(version) (qpack reads 2 and 3)")
         }
         let countsOffset = cursor.offset
@@ -57,10 +62,16 @@ struct GGUFParser {
         let nKV64 = try read(UInt64.self, "kv_count")
         // Bound counts by the limits and by the smallest record that could follow.
         guard nTensors64 <= UInt64(limits.maxTensors), Int(nTensors64) <= cursor.remaining / 24 else {
-            throw fail("tensor_count", countsOffset, "tensor count \(nTensors64) exceeds the limit of \(limits.maxTensors) or what \(cursor.remaining) remaining bytes can hold")
+            throw fail(
+                "tensor_count", countsOffset,
+                "tensor count \(nTensors64) exceeds the limit of \(limits.maxTensors) or what \(cursor.remaining) remaining bytes can hold"
+            )
         }
         guard nKV64 <= UInt64(limits.maxKeyValues), Int(nKV64) <= cursor.remaining / 14 else {
-            throw fail("kv_count", countsOffset + 8, "key-value count \(nKV64) exceeds the limit of \(limits.maxKeyValues) or what \(cursor.remaining) remaining bytes can hold")
+            throw fail(
+                "kv_count", countsOffset + 8,
+                "key-value count \(nKV64) exceeds the limit of \(limits.maxKeyValues) or what \(cursor.remaining) remaining bytes can hold"
+            )
         }
         let nTensors = Int(nTensors64), nKV = Int(nKV64)
 
@@ -87,7 +98,9 @@ struct GGUFParser {
                 throw fail("metadata 'general.alignment'", kv.offset, "must be u32, found \(kv.value.type.name)")
             }
             guard a >= 8, a & (a - 1) == 0, a % 8 == 0, Int(a) <= limits.maxAlignment else {
-                throw fail("metadata 'general.alignment'", kv.offset, "alignment \(a) must be a power of two, a multiple of 8 and at most \(limits.maxAlignment)")
+                throw fail(
+                    "metadata 'general.alignment'", kv.offset,
+                    "alignment \(a) must be a power of two, a multiple of 8 and at most \(limits.maxAlignment)")
             }
             alignment = Int(a)
         }
@@ -112,12 +125,15 @@ struct GGUFParser {
         var unpaddedEnd = dataStart
         for t in tensors {
             guard t.relativeOffset == running else {
-                let what = t.relativeOffset % alignment != 0 ? "is not aligned to \(alignment)" :
-                    (t.relativeOffset > running ? "leaves a gap" : "overlaps the previous tensor")
-                throw fail("tensor '\(t.name)'", t.infoOffset, "data offset \(t.relativeOffset) \(what) (expected \(running))")
+                let what =
+                    t.relativeOffset % alignment != 0
+                    ? "is not aligned to \(alignment)"
+                    : (t.relativeOffset > running ? "leaves a gap" : "overlaps the previous tensor")
+                throw fail(
+                    "tensor '\(t.name)'", t.infoOffset, "data offset \(t.relativeOffset) \(what) (expected \(running))")
             }
             guard let end = Checked.add(running, t.byteCount), let padded = Checked.alignUp(end, to: alignment),
-                  let absEnd = Checked.add(dataStart, end)
+                let absEnd = Checked.add(dataStart, end)
             else {
                 throw fail("tensor '\(t.name)'", t.infoOffset, "data range overflows")
             }
@@ -126,13 +142,18 @@ struct GGUFParser {
         }
         guard unpaddedEnd <= file.size else {
             let last = tensors.last!
-            throw fail("tensor '\(last.name)'", last.infoOffset, "data ends at \(unpaddedEnd) but the file has \(file.size) bytes (truncated)")
+            throw fail(
+                "tensor '\(last.name)'", last.infoOffset,
+                "data ends at \(unpaddedEnd) but the file has \(file.size) bytes (truncated)")
         }
         let paddedEnd = tensors.isEmpty ? max(headerEnd, min(dataStart, file.size)) : dataStart + running
         guard file.size <= max(paddedEnd, unpaddedEnd) else {
-            throw fail("data section", max(paddedEnd, unpaddedEnd), "\(file.size - max(paddedEnd, unpaddedEnd)) bytes follow the last tensor")
+            throw fail(
+                "data section", max(paddedEnd, unpaddedEnd),
+                "\(file.size - max(paddedEnd, unpaddedEnd)) bytes follow the last tensor")
         }
-        return Parsed(version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart)
+        return Parsed(
+            version: version, metadata: metadata, tensors: tensors, alignment: alignment, dataStart: dataStart)
     }
 
     // MARK: primitives
@@ -227,11 +248,14 @@ struct GGUFParser {
         let countOffset = cursor.offset
         let count64 = try read(UInt64.self, subject)
         guard count64 <= UInt64(limits.maxArrayElements) else {
-            throw fail(subject, countOffset, "array of \(count64) elements exceeds the limit of \(limits.maxArrayElements)")
+            throw fail(
+                subject, countOffset, "array of \(count64) elements exceeds the limit of \(limits.maxArrayElements)")
         }
         let count = Int(count64)
         guard count <= cursor.remaining / elementType.minimumSize else {
-            throw fail(subject, countOffset, "array of \(count) \(elementType.name) elements cannot fit in the \(cursor.remaining) bytes left")
+            throw fail(
+                subject, countOffset,
+                "array of \(count) \(elementType.name) elements cannot fit in the \(cursor.remaining) bytes left")
         }
         try checkMetadataBudget(count * elementType.minimumSize, subject)
         let payloadOffset = cursor.offset
@@ -256,8 +280,9 @@ struct GGUFParser {
                 nested.append(try readArray(subject: subject, depth: depth + 1))
             }
         }
-        return GGUFArray(elementType: elementType, count: count, payloadOffset: payloadOffset,
-                         payloadLength: cursor.offset - payloadOffset, stringOffsets: stringOffsets, nested: nested)
+        return GGUFArray(
+            elementType: elementType, count: count, payloadOffset: payloadOffset,
+            payloadLength: cursor.offset - payloadOffset, stringOffsets: stringOffsets, nested: nested)
     }
 
     mutating func readTensorInfo() throws(ReaderError) -> GGUFTensorInfo {
@@ -267,7 +292,9 @@ struct GGUFParser {
             throw fail("tensor name", infoOffset, "tensor name is not valid UTF-8")
         }
         guard rawName.count <= limits.maxTensorNameBytes else {
-            throw fail("tensor '\(name)'", infoOffset, "tensor name of \(rawName.count) bytes exceeds the limit of \(limits.maxTensorNameBytes)")
+            throw fail(
+                "tensor '\(name)'", infoOffset,
+                "tensor name of \(rawName.count) bytes exceeds the limit of \(limits.maxTensorNameBytes)")
         }
         if let problem = TensorNameRules.problem(with: name) {
             throw fail("tensor name", infoOffset, problem)
@@ -301,13 +328,16 @@ struct GGUFParser {
             throw fail(subject, dimsOffset, "shape \(dims) overflows 64-bit arithmetic")
         }
         guard dims[0] % type.blockSize == 0 else {
-            throw fail(subject, dimsOffset, "row length \(dims[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
+            throw fail(
+                subject, dimsOffset,
+                "row length \(dims[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
         }
         guard let bytes = Checked.product([dims[0] / type.blockSize, type.typeSize] + dims.dropFirst()) else {
             throw fail(subject, dimsOffset, "byte size of shape \(dims) x \(type.name) overflows 64-bit arithmetic")
         }
-        return GGUFTensorInfo(name: name, dimensions: dims, type: type, relativeOffset: relativeOffset,
-                              elementCount: elements, byteCount: bytes, infoOffset: infoOffset)
+        return GGUFTensorInfo(
+            name: name, dimensions: dims, type: type, relativeOffset: relativeOffset,
+            elementCount: elements, byteCount: bytes, infoOffset: infoOffset)
     }
 }
 

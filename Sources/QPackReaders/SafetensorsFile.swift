@@ -65,9 +65,12 @@ public final class SafetensorsFile: Sendable {
             throw fail("header length", 0, "file of \(file.size) bytes is too small to hold the 8-byte header length")
         }
         let rawLength = file.bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
-        guard rawLength > 0 else { throw fail("header length", 0, "header length is 0 (the header must be a JSON object)") }
+        guard rawLength > 0 else {
+            throw fail("header length", 0, "header length is 0 (the header must be a JSON object)")
+        }
         guard rawLength <= UInt64(limits.maxHeaderBytes) else {
-            throw fail("header length", 0, "header length \(rawLength) exceeds the limit of \(limits.maxHeaderBytes) bytes")
+            throw fail(
+                "header length", 0, "header length \(rawLength) exceeds the limit of \(limits.maxHeaderBytes) bytes")
         }
         let headerLength = Int(rawLength)
         guard headerLength <= file.size - 8 else {
@@ -109,17 +112,22 @@ public final class SafetensorsFile: Sendable {
             if t.begin != expected {
                 let subject = "tensor '\(t.name)'"
                 if t.begin > expected {
-                    throw fail(subject, t.entryOffset, "data_offsets [\(t.begin), \(t.end)] leave a gap: the previous tensor ends at \(expected)")
+                    throw fail(
+                        subject, t.entryOffset,
+                        "data_offsets [\(t.begin), \(t.end)] leave a gap: the previous tensor ends at \(expected)")
                 }
                 let other = previous.map { " (tensor '\($0.name)' [\($0.begin), \($0.end)])" } ?? ""
-                throw fail(subject, t.entryOffset, "data_offsets [\(t.begin), \(t.end)] overlap the previous tensor\(other)")
+                throw fail(
+                    subject, t.entryOffset, "data_offsets [\(t.begin), \(t.end)] overlap the previous tensor\(other)")
             }
             expected = t.end
             previous = t
         }
         if expected > dataLength {
             let last = byRange.last!
-            throw fail("tensor '\(last.name)'", last.entryOffset, "data_offsets end at \(expected) but the file holds only \(dataLength) data bytes (truncated)")
+            throw fail(
+                "tensor '\(last.name)'", last.entryOffset,
+                "data_offsets end at \(expected) but the file holds only \(dataLength) data bytes (truncated)")
         }
         if expected < dataLength {
             throw fail("data", 8 + headerLength + expected, "\(dataLength - expected) bytes follow the last tensor")
@@ -132,21 +140,27 @@ public final class SafetensorsFile: Sendable {
         self.index = index
     }
 
-    private static func parseMetadata(_ member: JSONMember, fail: (String, Int?, String) -> ReaderError) throws(ReaderError) -> [(key: String, value: String)] {
+    private static func parseMetadata(_ member: JSONMember, fail: (String, Int?, String) -> ReaderError)
+        throws(ReaderError) -> [(key: String, value: String)]
+    {
         guard case let .object(entries) = member.node.value else {
-            throw fail("__metadata__", member.node.offset, "must be an object of strings, found \(member.node.value.kindName)")
+            throw fail(
+                "__metadata__", member.node.offset, "must be an object of strings, found \(member.node.value.kindName)")
         }
         var out: [(key: String, value: String)] = []
         for e in entries {
             guard case let .string(s) = e.node.value else {
-                throw fail("__metadata__ '\(e.key)'", e.node.offset, "value must be a string, found \(e.node.value.kindName)")
+                throw fail(
+                    "__metadata__ '\(e.key)'", e.node.offset, "value must be a string, found \(e.node.value.kindName)")
             }
             out.append((e.key, s))
         }
         return out
     }
 
-    private static func parseEntry(_ member: JSONMember, fileName: String, limits: Limits, fail: (String, Int?, String) -> ReaderError) throws(ReaderError) -> SafetensorsTensor {
+    private static func parseEntry(
+        _ member: JSONMember, fileName: String, limits: Limits, fail: (String, Int?, String) -> ReaderError
+    ) throws(ReaderError) -> SafetensorsTensor {
         let name = member.key
         if let problem = TensorNameRules.problem(with: name) {
             throw fail("tensor name", member.keyOffset, problem)
@@ -173,7 +187,9 @@ public final class SafetensorsFile: Sendable {
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
             if SafetensorsDType.knownUnsupported.contains(dtypeName) {
-                throw ReaderError(.unsupported, file: fileName, subject: subject, offset: dtypeNode.offset, "unsupported dtype \(dtypeName)")
+                throw ReaderError(
+                    .unsupported, file: fileName, subject: subject, offset: dtypeNode.offset,
+                    "unsupported dtype \(dtypeName)")
             }
             throw fail(subject, dtypeNode.offset, "unknown dtype '\(dtypeName)'")
         }
@@ -187,7 +203,9 @@ public final class SafetensorsFile: Sendable {
         var shape: [Int] = []
         for d in dims {
             guard let u = d.value.exactUInt64, let v = Checked.int(u) else {
-                throw fail(subject, d.offset, "shape element must be a non-negative integer below 2^63, found \(Self.describe(d.value))")
+                throw fail(
+                    subject, d.offset,
+                    "shape element must be a non-negative integer below 2^63, found \(Self.describe(d.value))")
             }
             shape.append(v)
         }
@@ -199,17 +217,24 @@ public final class SafetensorsFile: Sendable {
             throw fail(subject, offsetsNode.offset, "data_offsets must be an array of two integers")
         }
         guard let b64 = offs[0].value.exactUInt64, let e64 = offs[1].value.exactUInt64,
-              let begin = Checked.int(b64), let end = Checked.int(e64)
+            let begin = Checked.int(b64), let end = Checked.int(e64)
         else {
-            throw fail(subject, offsetsNode.offset, "data_offsets must be non-negative integers below 2^63, found [\(Self.describe(offs[0].value)), \(Self.describe(offs[1].value))]")
+            throw fail(
+                subject, offsetsNode.offset,
+                "data_offsets must be non-negative integers below 2^63, found [\(Self.describe(offs[0].value)), \(Self.describe(offs[1].value))]"
+            )
         }
         guard end >= begin else {
             throw fail(subject, offsetsNode.offset, "data_offsets [\(begin), \(end)] end before they begin")
         }
         guard end - begin == bytes else {
-            throw fail(subject, offsetsNode.offset, "data_offsets [\(begin), \(end)] do not match shape \(shape) x \(dtypeName) (\(bytes) bytes)")
+            throw fail(
+                subject, offsetsNode.offset,
+                "data_offsets [\(begin), \(end)] do not match shape \(shape) x \(dtypeName) (\(bytes) bytes)")
         }
-        return SafetensorsTensor(name: name, dtype: dtype, shape: shape, begin: begin, end: end, elementCount: elements, entryOffset: member.keyOffset)
+        return SafetensorsTensor(
+            name: name, dtype: dtype, shape: shape, begin: begin, end: end, elementCount: elements,
+            entryOffset: member.keyOffset)
     }
 
     private static func describe(_ v: JSONValue) -> String {
@@ -243,9 +268,9 @@ public final class SafetensorsFile: Sendable {
 
     public var records: [TensorRecord] {
         tensors.map {
-            TensorRecord(name: $0.name, typeName: $0.dtype.rawValue, shape: $0.shape, elementCount: $0.elementCount,
-                         byteCount: $0.byteCount, fileOffset: dataStart + $0.begin, file: fileName)
+            TensorRecord(
+                name: $0.name, typeName: $0.dtype.rawValue, shape: $0.shape, elementCount: $0.elementCount,
+                byteCount: $0.byteCount, fileOffset: dataStart + $0.begin, file: fileName)
         }
     }
 }
-

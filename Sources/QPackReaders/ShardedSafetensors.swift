@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import QPackBinary
 import QPackModel
@@ -74,7 +74,9 @@ public final class ShardedSafetensors: Sendable {
         }
         guard let weightMap else { throw fail("weight_map", root.offset, "missing 'weight_map'") }
         guard weightMap.count <= limits.maxTensors else {
-            throw fail("weight_map", root.offset, "\(weightMap.count) entries exceed the limit of \(limits.maxTensors) tensors")
+            throw fail(
+                "weight_map", root.offset, "\(weightMap.count) entries exceed the limit of \(limits.maxTensors) tensors"
+            )
         }
 
         let directory = Self.directory(of: indexPath)
@@ -91,10 +93,13 @@ public final class ShardedSafetensors: Sendable {
                 throw fail("weight_map", e.keyOffset, problem)
             }
             guard case let .string(shard) = e.node.value else {
-                throw fail("weight_map '\(e.key)'", e.node.offset, "shard must be a string, found \(e.node.value.kindName)")
+                throw fail(
+                    "weight_map '\(e.key)'", e.node.offset, "shard must be a string, found \(e.node.value.kindName)")
             }
             guard Self.isPlainShardName(shard) else {
-                throw fail("weight_map '\(e.key)'", e.node.offset, "shard name '\(shard)' must be a plain file name matching [A-Za-z0-9._-]+.safetensors")
+                throw fail(
+                    "weight_map '\(e.key)'", e.node.offset,
+                    "shard name '\(shard)' must be a plain file name matching [A-Za-z0-9._-]+.safetensors")
             }
             shardNames.insert(shard)
             shardOf[e.key] = shard
@@ -109,22 +114,31 @@ public final class ShardedSafetensors: Sendable {
         for shardName in shardNames.sorted() {
             let shardPath = directory + "/" + shardName
             guard let real = Self.realPath(shardPath) else {
-                throw fail("weight_map", firstMention[shardName], "shard '\(shardName)' does not exist next to the index")
+                throw fail(
+                    "weight_map", firstMention[shardName], "shard '\(shardName)' does not exist next to the index")
             }
             guard real.hasPrefix(realDirectory == "/" ? "/" : realDirectory + "/") else {
-                throw fail("weight_map", firstMention[shardName], "shard '\(shardName)' resolves to '\(real)', outside the model directory")
+                throw fail(
+                    "weight_map", firstMention[shardName],
+                    "shard '\(shardName)' resolves to '\(real)', outside the model directory")
             }
             let shard = try SafetensorsFile(path: shardPath, limits: limits)
             total += shard.tensors.count
             guard total <= limits.maxTensors else {
-                throw ReaderError(.malformed, file: shardName, subject: "header", offset: 8, "the shards hold more than \(limits.maxTensors) tensors")
+                throw ReaderError(
+                    .malformed, file: shardName, subject: "header", offset: 8,
+                    "the shards hold more than \(limits.maxTensors) tensors")
             }
             for t in shard.tensors {
                 guard let listed = shardOf[t.name] else {
-                    throw ReaderError(.malformed, file: shardName, subject: "tensor '\(t.name)'", offset: t.entryOffset, "tensor is not listed in \(indexName)")
+                    throw ReaderError(
+                        .malformed, file: shardName, subject: "tensor '\(t.name)'", offset: t.entryOffset,
+                        "tensor is not listed in \(indexName)")
                 }
                 guard listed == shardName else {
-                    throw ReaderError(.malformed, file: shardName, subject: "tensor '\(t.name)'", offset: t.entryOffset, "\(indexName) maps this tensor to '\(listed)'")
+                    throw ReaderError(
+                        .malformed, file: shardName, subject: "tensor '\(t.name)'", offset: t.entryOffset,
+                        "\(indexName) maps this tensor to '\(listed)'")
                 }
                 locations[t.name] = (shards.count, t)
             }
@@ -140,11 +154,14 @@ public final class ShardedSafetensors: Sendable {
     }
 
     static func isPlainShardName(_ s: String) -> Bool {
-        guard s.hasSuffix(".safetensors"), s.utf8.count > ".safetensors".utf8.count, s.utf8.count <= 255 else { return false }
+        guard s.hasSuffix(".safetensors"), s.utf8.count > ".safetensors".utf8.count, s.utf8.count <= 255 else {
+            return false
+        }
         for c in s.utf8 {
             switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 continue
             default:
                 return false

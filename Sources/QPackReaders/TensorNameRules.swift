@@ -10,7 +10,8 @@ public enum TensorNameRules {
         if count > maxBytes { return "tensor name of \(count) bytes exceeds the limit of \(maxBytes)" }
         for s in name.unicodeScalars {
             if s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) {
-                return "tensor name contains control character U+\(String(s.value, radix: 16, uppercase: true).leftPad4)"
+                return
+                    "tensor name contains control character U+\(String(s.value, radix: 16, uppercase: true).leftPad4)"
             }
             if s == "/" || s == "\\" { return "tensor name contains a path separator '\(s)'" }
         }

@@ -23,7 +23,9 @@ public final class BERTModel {
     /// Models whose buffers a mixed model points into.
     private var retained: [AnyObject] = []
 
-    public func weightName(layer: Int, which: Int) -> String { "encoder.layer.\(layer).\(Self.linearNames[which]).weight" }
+    public func weightName(layer: Int, which: Int) -> String {
+        "encoder.layer.\(layer).\(Self.linearNames[which]).weight"
+    }
 
     public var linearWeightNames: [String] {
         (0..<config.layers).flatMap { l in (0..<6).map { weightName(layer: l, which: $0) } }
@@ -39,15 +41,18 @@ public final class BERTModel {
             func pick(_ which: Int, _ l: inout qp_linear) {
                 if let v = choose(weightName(layer: i, which: which)) { l = variants[v].linear(layer: i, which: which) }
             }
-            pick(0, &L.query); pick(1, &L.key); pick(2, &L.value); pick(3, &L.attention_output); pick(4, &L.intermediate); pick(5, &L.output)
+            pick(0, &L.query); pick(1, &L.key); pick(2, &L.value); pick(3, &L.attention_output);
+            pick(4, &L.intermediate); pick(5, &L.output)
             m.layers[i] = L
         }
         m.model.layer = UnsafePointer(m.layers)
         return m
     }
 
-    public static let linearNames = ["attention.self.query", "attention.self.key", "attention.self.value",
-                                     "attention.output.dense", "intermediate.dense", "output.dense"]
+    public static let linearNames = [
+        "attention.self.query", "attention.self.key", "attention.self.value",
+        "attention.output.dense", "intermediate.dense", "output.dense",
+    ]
 
     public struct LoadError: Error, Sendable, CustomStringConvertible {
         public let description: String
@@ -67,12 +72,15 @@ public final class BERTModel {
         }
         if let why = file.notRunnableReason { throw LoadError(description: why) }
         guard file.architecture == "bert" else {
-            throw LoadError(description: "\(file.fileName): not a BERT encoder (architecture \(file.architecture ?? "unknown"))")
+            throw LoadError(
+                description: "\(file.fileName): not a BERT encoder (architecture \(file.architecture ?? "unknown"))")
         }
         var eps: Float = 1e-12
         if case let .number(n)? = file.hyperparameters?["layer_norm_eps"]?.value, let e = Float(n) { eps = e }
-        return Config(hidden: try int("hidden_size"), heads: try int("num_attention_heads"), intermediate: try int("intermediate_size"),
-                      layers: try int("num_hidden_layers"), maxPositions: try int("max_position_embeddings"), normEps: eps)
+        return Config(
+            hidden: try int("hidden_size"), heads: try int("num_attention_heads"),
+            intermediate: try int("intermediate_size"),
+            layers: try int("num_hidden_layers"), maxPositions: try int("max_position_embeddings"), normEps: eps)
     }
 
     private init(config: Config) {
@@ -106,10 +114,14 @@ public final class BERTModel {
             let w = try values(prefix + ".weight")
             // n < 0: a table whose row count comes from the tensor.
             let n = wanted < 0 ? w.count / k : wanted
-            guard w.count == n * k else { throw LoadError(description: "'\(prefix).weight' has \(w.count) values, expected \(n)x\(k)") }
+            guard w.count == n * k else {
+                throw LoadError(description: "'\(prefix).weight' has \(w.count) values, expected \(n)x\(k)")
+            }
             let bias = try? values(prefix + ".bias")
-            return qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)),
-                             bias: bias.map { m.keep($0) }, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
+            return qp_linear(
+                kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)),
+                bias: bias.map { m.keep($0) }, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0,
+                activation_divisor: nil)
         }
         try m.assemble(linear: linear, vector: { name throws(LoadError) in m.keep(try values(name)) })
         return m
@@ -119,11 +131,14 @@ public final class BERTModel {
     public static func packed(from file: ContainerFile, config: Config) throws(LoadError) -> BERTModel {
         let m = BERTModel(config: config)
         func tensor(_ name: String) throws(LoadError) -> ContainerFile.Tensor {
-            guard let t = file.tensor(named: name) else { throw LoadError(description: "\(file.fileName): no tensor '\(name)'") }
+            guard let t = file.tensor(named: name) else {
+                throw LoadError(description: "\(file.fileName): no tensor '\(name)'")
+            }
             return t
         }
         func vector(_ name: String) throws(LoadError) -> UnsafePointer<Float> {
-            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e as LoadError { throw e } catch {
+            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e as LoadError
+            { throw e } catch {
                 throw LoadError(description: "\(error)")
             }
         }
@@ -134,14 +149,20 @@ public final class BERTModel {
             let bytes: [UInt8]
             do { bytes = try file.sectionBytes(t.section) } catch { throw LoadError(description: error.description) }
             let weights = bytes.withUnsafeBytes { m.keep($0) }
-            var l = qp_linear(kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
-            do { try l.applyActivation(t, in: file, pinned: m.pinned) } catch { throw LoadError(description: error.description) }
+            var l = qp_linear(
+                kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil,
+                activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
+            do { try l.applyActivation(t, in: file, pinned: m.pinned) } catch {
+                throw LoadError(description: error.description)
+            }
             if let w = t.runtimeWeights {
                 (l.kind, l.tile, l.bl) = (w.kind, w.tile, w.bl)
             } else {
                 // bf16, keep and layouts the runtime has no kernels for: decode to float (exact) and run in f32.
                 let v: [Float]
-                do { v = try ContainerTensorDecoder.floats(t, in: file) } catch { throw LoadError(description: error.description) }
+                do { v = try ContainerTensorDecoder.floats(t, in: file) } catch {
+                    throw LoadError(description: error.description)
+                }
                 l.kind = QP_WEIGHT_F32
                 l.weights = UnsafeRawPointer(m.keep(v))
             }
@@ -154,8 +175,10 @@ public final class BERTModel {
         return m
     }
 
-    private func assemble(linear: (String, Int, Int) throws(LoadError) -> qp_linear,
-                          vector: (String) throws(LoadError) -> UnsafePointer<Float>) throws(LoadError) {
+    private func assemble(
+        linear: (String, Int, Int) throws(LoadError) -> qp_linear,
+        vector: (String) throws(LoadError) -> UnsafePointer<Float>
+    ) throws(LoadError) {
         let c = config
         model.hidden = c.hidden
         model.heads = c.heads
@@ -188,7 +211,9 @@ public final class BERTModel {
     }
 
     /// An embedding table: rows from the tensor itself, `hidden` columns.
-    private func table(_ name: String, _ linear: (String, Int, Int) throws(LoadError) -> qp_linear) throws(LoadError) -> qp_linear {
+    private func table(_ name: String, _ linear: (String, Int, Int) throws(LoadError) -> qp_linear) throws(LoadError)
+        -> qp_linear
+    {
         try linear(String(name.dropLast(".weight".count)), -1, config.hidden)
     }
 

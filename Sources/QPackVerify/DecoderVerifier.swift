@@ -60,8 +60,10 @@ public enum DecoderVerifier {
         return x.map { Double($0) - lse }
     }
 
-    public static func verify(container: ContainerFile, reference: LlamaModel, packed: LlamaModel, tokenizer: ByteLevelBPETokenizer,
-                              samples: [(text: String, ids: [Int32])], continuation: Int = 8) throws(Verifier.Failure) -> DecoderReport {
+    public static func verify(
+        container: ContainerFile, reference: LlamaModel, packed: LlamaModel, tokenizer: ByteLevelBPETokenizer,
+        samples: [(text: String, ids: [Int32])], continuation: Int = 8
+    ) throws(Verifier.Failure) -> DecoderReport {
         let acc = Accumulator(reference: reference)
         let v = reference.config.vocab
         var results: [DecoderReport.Sample] = []
@@ -69,15 +71,22 @@ public enum DecoderVerifier {
         var outputs: [OutputTensor] = []
         for (index, s) in samples.enumerated() {
             guard !s.ids.isEmpty else { continue }
-            guard let a = reference.logits(s.ids) else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
+            guard let a = reference.logits(s.ids) else {
+                throw Verifier.Failure(description: "runtime error on \"\(s.text)\"")
+            }
             var b = [Float](repeating: 0, count: s.ids.count * v)
             var pm = packed.model
             let ctx = Unmanaged.passUnretained(acc).toOpaque()
-            let st = s.ids.withUnsafeBufferPointer { ids in b.withUnsafeMutableBufferPointer { out in
-                qp_llama_logits(&pm, ids.baseAddress, ids.count, out.baseAddress, { c, layer, which, m, input, output in
-                    Unmanaged<Accumulator>.fromOpaque(c!).takeUnretainedValue().observe(layer: layer, which: Int(which), m: m, input: input!, output: output!)
-                }, ctx)
-            } }
+            let st = s.ids.withUnsafeBufferPointer { ids in
+                b.withUnsafeMutableBufferPointer { out in
+                    qp_llama_logits(
+                        &pm, ids.baseAddress, ids.count, out.baseAddress,
+                        { c, layer, which, m, input, output in
+                            Unmanaged<Accumulator>.fromOpaque(c!).takeUnretainedValue().observe(
+                                layer: layer, which: Int(which), m: m, input: input!, output: output!)
+                        }, ctx)
+                }
+            }
             guard st == QP_OK else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
             var kls: [Double] = [], agree = 0, nllA = 0.0, nllB = 0.0
             for t in 0..<s.ids.count {
@@ -92,11 +101,13 @@ public enum DecoderVerifier {
                 }
             }
             let predicted = Double(max(s.ids.count - 1, 1))
-            results.append(.init(text: s.text, tokens: s.ids.count, meanKL: kls.reduce(0, +) / Double(kls.count), maxKL: kls.max()!,
-                                 top1Agreement: Double(agree) / Double(kls.count), perplexityFloat: exp(nllA / predicted),
-                                 perplexityPacked: exp(nllB / predicted),
-                                 continuationFloat: tokenizer.decode(reference.greedy(s.ids, steps: continuation).map(Int.init)),
-                                 continuationPacked: tokenizer.decode(packed.greedy(s.ids, steps: continuation).map(Int.init))))
+            results.append(
+                .init(
+                    text: s.text, tokens: s.ids.count, meanKL: kls.reduce(0, +) / Double(kls.count), maxKL: kls.max()!,
+                    top1Agreement: Double(agree) / Double(kls.count), perplexityFloat: exp(nllA / predicted),
+                    perplexityPacked: exp(nllB / predicted),
+                    continuationFloat: tokenizer.decode(reference.greedy(s.ids, steps: continuation).map(Int.init)),
+                    continuationPacked: tokenizer.decode(packed.greedy(s.ids, steps: continuation).map(Int.init))))
             outputs.append(OutputTensor(name: "float.logits.\(index)", shape: [s.ids.count, v], values: a))
             outputs.append(OutputTensor(name: "packed.logits.\(index)", shape: [s.ids.count, v], values: b))
             allKL += kls
@@ -105,13 +116,17 @@ public enum DecoderVerifier {
         }
         let headWeight = container.tensor(named: reference.weightName(layer: reference.config.layers, which: 7))
         let layers = acc.sums.map { name, s in
-            VerifyReport.Layer(name: name, scheme: container.tensor(named: name + ".weight")?.scheme.name ?? headWeight?.scheme.name ?? "?",
-                               rule: container.tensor(named: name + ".weight")?.rule ?? headWeight?.rule ?? "?",
-                               relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0, snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
-                               cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
+            VerifyReport.Layer(
+                name: name,
+                scheme: container.tensor(named: name + ".weight")?.scheme.name ?? headWeight?.scheme.name ?? "?",
+                rule: container.tensor(named: name + ".weight")?.rule ?? headWeight?.rule ?? "?",
+                relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
+                snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
+                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
-        var report = DecoderReport(architecture: "llama", samples: results, meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
-                                   top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
+        var report = DecoderReport(
+            architecture: "llama", samples: results, meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
+            top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
         report.outputs = outputs
         return report
     }
@@ -127,14 +142,17 @@ public enum DecoderVerifier {
             var out: [String] = [], at = 0
             while at + 4 <= b.count {
                 let n = Int(UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24)
-                guard n <= b.count - at - 4 else { throw Verifier.Failure(description: "\(file.fileName): section '\(section)' is truncated") }
+                guard n <= b.count - at - 4 else {
+                    throw Verifier.Failure(description: "\(file.fileName): section '\(section)' is truncated")
+                }
                 out.append(String(decoding: b[(at + 4)..<(at + 4 + n)], as: UTF8.self))
                 at += 4 + n
             }
             return out
         }
-        return ByteLevelBPETokenizer(tokens: try strings("tokenizer.tokens"), merges: try strings("tokenizer.merges"),
-                                     splitsDigits: file.tokenizer?["pre"]?.string != "gpt2")
+        return ByteLevelBPETokenizer(
+            tokens: try strings("tokenizer.tokens"), merges: try strings("tokenizer.merges"),
+            splitsDigits: file.tokenizer?["pre"]?.string != "gpt2")
     }
 
     /// Refuses to turn text into ids when the container's pre-tokenizer is not one qpack runs
@@ -142,7 +160,10 @@ public enum DecoderVerifier {
     public static func checkEncodesText(_ file: ModelDescription) throws(Verifier.Failure) {
         let pre = file.tokenizer?["pre"]?.string ?? "(none)"
         guard ByteLevelBPETokenizer.supportedPreTokenizers.contains(pre) else {
-            throw Verifier.Failure(description: "\(file.fileName): tokenizer pre-tokenizer '\(pre)' is not supported (\(ByteLevelBPETokenizer.supportedPreTokenizers.joined(separator: ", ")) are); give token ids instead of text")
+            throw Verifier.Failure(
+                description:
+                    "\(file.fileName): tokenizer pre-tokenizer '\(pre)' is not supported (\(ByteLevelBPETokenizer.supportedPreTokenizers.joined(separator: ", ")) are); give token ids instead of text"
+            )
         }
     }
 }

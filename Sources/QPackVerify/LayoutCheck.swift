@@ -25,14 +25,17 @@ public enum LayoutCheck {
     public static func run(_ file: ContainerFile, reference source: FloatReference) throws -> [Result] {
         var results: [Result] = []
         for t in file.tensors {
-            guard t.scheme != .keep || t.sourceType == "F32", var reference = try source.floatValues(of: t.name) else { continue }
+            guard t.scheme != .keep || t.sourceType == "F32", var reference = try source.floatValues(of: t.name) else {
+                continue
+            }
             // A smoothed tensor is checked where it was quantized: the source times its divisors.
             let decoded = try ContainerTensorDecoder.storedFloats(t, in: file)
             if let d = try ContainerTensorDecoder.divisors(t, in: file), reference.count % d.count == 0 {
                 for i in reference.indices { reference[i] *= d[i % d.count] }
             }
             guard decoded.count == reference.count else {
-                results.append(Result(tensor: t.name, scheme: t.scheme.name, violations: reference.count, worstRatio: .infinity))
+                results.append(
+                    Result(tensor: t.name, scheme: t.scheme.name, violations: reference.count, worstRatio: .infinity))
                 continue
             }
             let bounds = try elementBounds(t, file: file, reference: reference)
@@ -54,16 +57,21 @@ public enum LayoutCheck {
         case .f32, .keep:
             return [Float](repeating: 0, count: reference.count)
         case .f16:
-            return reference.map { s in max(Float(0x1p-25), Float(sign: .plus, exponent: max(s.exponent, -14) - 11, significand: 1)) }
+            return reference.map { s in
+                max(Float(0x1p-25), Float(sign: .plus, exponent: max(s.exponent, -14) - 11, significand: 1))
+            }
         case .bf16:
             // Zero's exponent is Int.min: clamp to the smallest normal's before subtracting.
             return reference.map { s in Float(sign: .plus, exponent: max(s.exponent, -126) - 8, significand: 1) }
         default:
-            guard let family = t.scheme.family, let m = t.matrix, let l = t.layout else { return [Float](repeating: 0, count: reference.count) }
+            guard let family = t.scheme.family, let m = t.matrix, let l = t.layout else {
+                return [Float](repeating: 0, count: reference.count)
+            }
             // A lossless repack holds the source's values exactly.
             if family.losslessSource != nil { return [Float](repeating: 0, count: reference.count) }
-            let w = family.unpack(try file.sectionBytes(t.section), m.rows, m.columns, t.scheme.blockLength ?? 0,
-                                  KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
+            let w = family.unpack(
+                try file.sectionBytes(t.section), m.rows, m.columns, t.scheme.blockLength ?? 0,
+                KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))
             var bounds = [Float](repeating: 0, count: reference.count)
             for (gi, start) in stride(from: 0, to: reference.count, by: w.groupLength).enumerated() {
                 let range = start..<min(start + w.groupLength, reference.count)

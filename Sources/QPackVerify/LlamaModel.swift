@@ -27,14 +27,19 @@ public final class LlamaModel {
         /// GGUF permutes q/k rows so pairs are adjacent; Hugging Face pairs the two halves.
         public let ropeHalfSplit: Bool
 
-        public static let gguf = Naming(embeddings: "token_embd.weight", head: "output.weight", outputNorm: "output_norm.weight",
-                                        layerPrefix: "blk.", linears: ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"],
-                                        attentionNorm: "attn_norm.weight", ffnNorm: "ffn_norm.weight", ropeHalfSplit: false)
-        public static let huggingFace = Naming(embeddings: "model.embed_tokens.weight", head: "lm_head.weight", outputNorm: "model.norm.weight",
-                                               layerPrefix: "model.layers.",
-                                               linears: ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                                         "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"],
-                                               attentionNorm: "input_layernorm.weight", ffnNorm: "post_attention_layernorm.weight", ropeHalfSplit: true)
+        public static let gguf = Naming(
+            embeddings: "token_embd.weight", head: "output.weight", outputNorm: "output_norm.weight",
+            layerPrefix: "blk.",
+            linears: ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"],
+            attentionNorm: "attn_norm.weight", ffnNorm: "ffn_norm.weight", ropeHalfSplit: false)
+        public static let huggingFace = Naming(
+            embeddings: "model.embed_tokens.weight", head: "lm_head.weight", outputNorm: "model.norm.weight",
+            layerPrefix: "model.layers.",
+            linears: [
+                "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
+            ],
+            attentionNorm: "input_layernorm.weight", ffnNorm: "post_attention_layernorm.weight", ropeHalfSplit: true)
 
         /// The head's short name in reports (`output` or `lm_head`).
         public var headName: String { String(head.dropLast(".weight".count)) }
@@ -58,7 +63,9 @@ public final class LlamaModel {
             throw BERTModel.LoadError(description: "\(file.fileName): not a llama model")
         }
         let h = file.hyperparameters
-        func fail(_ k: String, _ why: String) -> BERTModel.LoadError { BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' \(why)") }
+        func fail(_ k: String, _ why: String) -> BERTModel.LoadError {
+            BERTModel.LoadError(description: "\(file.fileName): hyperparameter '\(k)' \(why)")
+        }
         func int(_ k: String) throws(BERTModel.LoadError) -> Int {
             guard let v = h?[k]?.value.exactUInt64, v <= 1 << 31 else { throw fail(k, "missing or not a count") }
             return Int(v)
@@ -72,46 +79,69 @@ public final class LlamaModel {
             return v
         }
         if file.model?["source_format"]?.string == "gguf" {
-            let c = Config(hidden: try int("embedding_length"), heads: try int("attention.head_count"),
-                           kvHeads: h?["attention.head_count_kv"] == nil ? try int("attention.head_count") : try int("attention.head_count_kv"),
-                           layers: try int("block_count"), vocab: try int("vocab_size"), maxPositions: try int("context_length"),
-                           normEps: try float("attention.layer_norm_rms_epsilon"), ropeBase: try float("rope.freq_base", default: 10000),
-                           naming: .gguf, ropeInvFreq: nil, tiedByConfig: false)
+            let c = Config(
+                hidden: try int("embedding_length"), heads: try int("attention.head_count"),
+                kvHeads: h?["attention.head_count_kv"] == nil
+                    ? try int("attention.head_count") : try int("attention.head_count_kv"),
+                layers: try int("block_count"), vocab: try int("vocab_size"), maxPositions: try int("context_length"),
+                normEps: try float("attention.layer_norm_rms_epsilon"),
+                ropeBase: try float("rope.freq_base", default: 10000),
+                naming: .gguf, ropeInvFreq: nil, tiedByConfig: false)
             try checkHeads(c, file.fileName)
-            if h?["attention.key_length"] != nil, try int("attention.key_length") != c.headDim { throw fail("attention.key_length", "differs from embedding_length / head_count (not supported)") }
+            if h?["attention.key_length"] != nil, try int("attention.key_length") != c.headDim {
+                throw fail("attention.key_length", "differs from embedding_length / head_count (not supported)")
+            }
             switch h?["rope.scaling.type"]?.string {
             case nil, "none": return c
             case "linear":
                 let factor = try float("rope.scaling.factor")
                 guard factor > 0 else { throw fail("rope.scaling.factor", "must be positive") }
-                return Config(hidden: c.hidden, heads: c.heads, kvHeads: c.kvHeads, layers: c.layers, vocab: c.vocab, maxPositions: c.maxPositions,
-                              normEps: c.normEps, ropeBase: c.ropeBase, naming: .gguf,
-                              ropeInvFreq: RopeFrequencies.linear(base: Double(c.ropeBase), headDim: c.headDim, factor: Double(factor)), tiedByConfig: false)
+                return Config(
+                    hidden: c.hidden, heads: c.heads, kvHeads: c.kvHeads, layers: c.layers, vocab: c.vocab,
+                    maxPositions: c.maxPositions,
+                    normEps: c.normEps, ropeBase: c.ropeBase, naming: .gguf,
+                    ropeInvFreq: RopeFrequencies.linear(
+                        base: Double(c.ropeBase), headDim: c.headDim, factor: Double(factor)), tiedByConfig: false)
             case let t?: throw fail("rope.scaling.type", "'\(t)' is not supported (none and linear are)")
             }
         }
         // Hugging Face config.json members.
         let heads = try int("num_attention_heads")
-        let c0 = Config(hidden: try int("hidden_size"), heads: heads,
-                        kvHeads: h?["num_key_value_heads"] == nil ? heads : try int("num_key_value_heads"),
-                        layers: try int("num_hidden_layers"), vocab: try int("vocab_size"), maxPositions: try int("max_position_embeddings"),
-                        normEps: try float("rms_norm_eps"), ropeBase: try float("rope_theta", default: 10000), naming: .huggingFace,
-                        ropeInvFreq: nil, tiedByConfig: h?["tie_word_embeddings"]?.bool ?? false)
+        let c0 = Config(
+            hidden: try int("hidden_size"), heads: heads,
+            kvHeads: h?["num_key_value_heads"] == nil ? heads : try int("num_key_value_heads"),
+            layers: try int("num_hidden_layers"), vocab: try int("vocab_size"),
+            maxPositions: try int("max_position_embeddings"),
+            normEps: try float("rms_norm_eps"), ropeBase: try float("rope_theta", default: 10000), naming: .huggingFace,
+            ropeInvFreq: nil, tiedByConfig: h?["tie_word_embeddings"]?.bool ?? false)
         try checkHeads(c0, file.fileName)
-        if h?["head_dim"] != nil, try int("head_dim") != c0.headDim { throw fail("head_dim", "differs from hidden_size / num_attention_heads (not supported)") }
-        if let act = h?["hidden_act"]?.string, act != "silu" { throw fail("hidden_act", "'\(act)' is not supported (silu is)") }
-        for k in ["attention_bias", "mlp_bias"] where h?[k]?.bool == true { throw fail(k, "true is not supported (no biases in the llama graph)") }
+        if h?["head_dim"] != nil, try int("head_dim") != c0.headDim {
+            throw fail("head_dim", "differs from hidden_size / num_attention_heads (not supported)")
+        }
+        if let act = h?["hidden_act"]?.string, act != "silu" {
+            throw fail("hidden_act", "'\(act)' is not supported (silu is)")
+        }
+        for k in ["attention_bias", "mlp_bias"] where h?[k]?.bool == true {
+            throw fail(k, "true is not supported (no biases in the llama graph)")
+        }
         let inv: [Double]?
         do {
-            inv = try RopeFrequencies.huggingFace(base: Double(c0.ropeBase), headDim: c0.headDim, scaling: h?["rope_scaling"])
+            inv = try RopeFrequencies.huggingFace(
+                base: Double(c0.ropeBase), headDim: c0.headDim, scaling: h?["rope_scaling"])
         } catch { throw fail("rope_scaling", error.description) }
-        return Config(hidden: c0.hidden, heads: c0.heads, kvHeads: c0.kvHeads, layers: c0.layers, vocab: c0.vocab, maxPositions: c0.maxPositions,
-                      normEps: c0.normEps, ropeBase: c0.ropeBase, naming: .huggingFace, ropeInvFreq: inv, tiedByConfig: c0.tiedByConfig)
+        return Config(
+            hidden: c0.hidden, heads: c0.heads, kvHeads: c0.kvHeads, layers: c0.layers, vocab: c0.vocab,
+            maxPositions: c0.maxPositions,
+            normEps: c0.normEps, ropeBase: c0.ropeBase, naming: .huggingFace, ropeInvFreq: inv,
+            tiedByConfig: c0.tiedByConfig)
     }
 
     static func checkHeads(_ c: Config, _ file: String) throws(BERTModel.LoadError) {
         guard c.heads > 0, c.kvHeads > 0, c.hidden % c.heads == 0, c.heads % c.kvHeads == 0, c.headDim % 2 == 0 else {
-            throw BERTModel.LoadError(description: "\(file): \(c.heads) heads and \(c.kvHeads) key/value heads do not divide a hidden size of \(c.hidden) into even head sizes")
+            throw BERTModel.LoadError(
+                description:
+                    "\(file): \(c.heads) heads and \(c.kvHeads) key/value heads do not divide a hidden size of \(c.hidden) into even head sizes"
+            )
         }
     }
 
@@ -144,26 +174,38 @@ public final class LlamaModel {
         }
         func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
             let w = try values(name)
-            return qp_linear(kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)), bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
+            return qp_linear(
+                kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(),
+                weights: UnsafeRawPointer(m.keep(w)), bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0,
+                activation_max: 0, activation_divisor: nil)
         }
-        try m.assemble(linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) }, has: { reference.has($0) })
+        try m.assemble(
+            linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) },
+            has: { reference.has($0) })
         return m
     }
 
     public static func packed(from file: ContainerFile, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
         let m = LlamaModel(config: config)
         func tensor(_ name: String) throws(BERTModel.LoadError) -> ContainerFile.Tensor {
-            guard let t = file.tensor(named: name) else { throw BERTModel.LoadError(description: "\(file.fileName): no tensor '\(name)'") }
+            guard let t = file.tensor(named: name) else {
+                throw BERTModel.LoadError(description: "\(file.fileName): no tensor '\(name)'")
+            }
             return t
         }
         func vector(_ name: String) throws(BERTModel.LoadError) -> UnsafePointer<Float> {
-            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e as BERTModel.LoadError { throw e } catch {
+            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e
+                as BERTModel.LoadError
+            { throw e } catch {
                 throw BERTModel.LoadError(description: "\(error)")
             }
         }
         func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
             let t = try tensor(name)
-            var l = qp_linear(kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil, bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
+            var l = qp_linear(
+                kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil,
+                bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0,
+                activation_divisor: nil)
             do {
                 if let w = t.runtimeWeights, t.scheme != .f32 {
                     let bytes = try file.sectionBytes(t.section)
@@ -182,9 +224,11 @@ public final class LlamaModel {
         return m
     }
 
-    private func assemble(linear: (String, Int) throws(BERTModel.LoadError) -> qp_linear,
-                          vector: (String) throws(BERTModel.LoadError) -> UnsafePointer<Float>,
-                          has: (String) -> Bool) throws(BERTModel.LoadError) {
+    private func assemble(
+        linear: (String, Int) throws(BERTModel.LoadError) -> qp_linear,
+        vector: (String) throws(BERTModel.LoadError) -> UnsafePointer<Float>,
+        has: (String) -> Bool
+    ) throws(BERTModel.LoadError) {
         let c = config
         model.hidden = c.hidden
         model.heads = c.heads
@@ -199,7 +243,9 @@ public final class LlamaModel {
         // GGUF stores Llama 3.1 rope scaling as per-frequency divisors in a tensor; no test
         // material has one, so the graph refuses it rather than run it untested.
         if names == .gguf, has("rope_freqs.weight") {
-            throw BERTModel.LoadError(description: "tensor 'rope_freqs.weight' (GGUF llama3 rope scaling) is not supported by the runtime graph")
+            throw BERTModel.LoadError(
+                description:
+                    "tensor 'rope_freqs.weight' (GGUF llama3 rope scaling) is not supported by the runtime graph")
         }
         if let inv = c.ropeInvFreq {
             let p = UnsafeMutablePointer<Double>.allocate(capacity: inv.count)
@@ -215,7 +261,8 @@ public final class LlamaModel {
             let p = names.layerPrefix + "\(i)."
             // The graph has no biases; refuse a checkpoint that has them rather than drop them.
             for l in names.linears where has(p + l + ".bias") {
-                throw BERTModel.LoadError(description: "tensor '\(p + l).bias': linear biases are not supported in the llama graph")
+                throw BERTModel.LoadError(
+                    description: "tensor '\(p + l).bias': linear biases are not supported in the llama graph")
             }
             var L = qp_llama_layer()
             L.query = try linear(p + names.linears[0] + ".weight", c.hidden)
@@ -248,7 +295,9 @@ public final class LlamaModel {
 
     /// Every linear's weight name, layer by layer, then the head.
     public var linearWeightNames: [String] {
-        (0..<config.layers).flatMap { l in (0..<7).map { weightName(layer: l, which: $0) } } + [weightName(layer: config.layers, which: 7)]
+        (0..<config.layers).flatMap { l in (0..<7).map { weightName(layer: l, which: $0) } } + [
+            weightName(layer: config.layers, which: 7)
+        ]
     }
 
     /// A model that takes linear `name` from `variants[choose(name)]` (the same architecture and
@@ -285,7 +334,9 @@ public final class LlamaModel {
     public func logits(_ ids: [Int32]) -> [Float]? {
         var out = [Float](repeating: 0, count: ids.count * config.vocab)
         var m = model
-        let st = ids.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { qp_llama_logits(&m, i.baseAddress, i.count, $0.baseAddress, nil, nil) } }
+        let st = ids.withUnsafeBufferPointer { i in
+            out.withUnsafeMutableBufferPointer { qp_llama_logits(&m, i.baseAddress, i.count, $0.baseAddress, nil, nil) }
+        }
         return st == QP_OK ? out : nil
     }
 
@@ -301,7 +352,8 @@ public final class LlamaModel {
             let part = Array(ids[start..<min(start + chunk, ids.count)])
             let st = part.withUnsafeBufferPointer { i in
                 out.withUnsafeMutableBufferPointer {
-                    qp_llama_session_step(&session, i.baseAddress, i.count, $0.baseAddress! + start * config.vocab, nil, nil)
+                    qp_llama_session_step(
+                        &session, i.baseAddress, i.count, $0.baseAddress! + start * config.vocab, nil, nil)
                 }
             }
             guard st == QP_OK else { return nil }
@@ -324,7 +376,9 @@ public final class LlamaModel {
         var input = ids
         while session.length < capacity {
             let st = input.withUnsafeBufferPointer { i in
-                logits.withUnsafeMutableBufferPointer { qp_llama_session_step(&session, i.baseAddress, i.count, $0.baseAddress, nil, nil) }
+                logits.withUnsafeMutableBufferPointer {
+                    qp_llama_session_step(&session, i.baseAddress, i.count, $0.baseAddress, nil, nil)
+                }
             }
             guard st == QP_OK else { break }
             let last = logits[((input.count - 1) * config.vocab)..<(input.count * config.vocab)]

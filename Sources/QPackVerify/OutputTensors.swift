@@ -17,7 +17,8 @@ public enum SafetensorsWriter {
         for (i, t) in tensors.enumerated() {
             let bytes = 4 * t.values.count
             if i > 0 { header += "," }
-            header += "\"\(t.name)\":{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            header +=
+                "\"\(t.name)\":{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}"
             offset += bytes
         }
         header += "}"

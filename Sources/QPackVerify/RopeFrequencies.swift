@@ -21,8 +21,10 @@ public enum RopeFrequencies {
     /// Llama 3.1's scaling: wavelengths longer than original/low_freq_factor are divided by
     /// `factor`, shorter than original/high_freq_factor are kept, and the band between is
     /// interpolated linearly in original/wavelength.
-    public static func llama3(base: Double, headDim d: Int, factor: Double, lowFreqFactor: Double, highFreqFactor: Double,
-                              originalMaxPositions: Double) -> [Double] {
+    public static func llama3(
+        base: Double, headDim d: Int, factor: Double, lowFreqFactor: Double, highFreqFactor: Double,
+        originalMaxPositions: Double
+    ) -> [Double] {
         let lowWavelength = originalMaxPositions / lowFreqFactor, highWavelength = originalMaxPositions / highFreqFactor
         return plain(base: base, headDim: d).map { f in
             let wavelength = 2 * Double.pi / f
@@ -40,7 +42,9 @@ public enum RopeFrequencies {
         guard case .object = s.value else { throw Unsupported(description: "is not an object") }
         let type = s["rope_type"]?.string ?? s["type"]?.string ?? "?"
         func number(_ k: String) throws(Unsupported) -> Double {
-            guard let v = s[k]?.double, v.isFinite, v > 0 else { throw Unsupported(description: "'\(k)' is missing or not a positive number") }
+            guard let v = s[k]?.double, v.isFinite, v > 0 else {
+                throw Unsupported(description: "'\(k)' is missing or not a positive number")
+            }
             return v
         }
         switch type {
@@ -49,8 +53,9 @@ public enum RopeFrequencies {
         case "llama3":
             let low = try number("low_freq_factor"), high = try number("high_freq_factor")
             guard high > low else { throw Unsupported(description: "'high_freq_factor' must exceed 'low_freq_factor'") }
-            return llama3(base: base, headDim: d, factor: try number("factor"), lowFreqFactor: low, highFreqFactor: high,
-                          originalMaxPositions: try number("original_max_position_embeddings"))
+            return llama3(
+                base: base, headDim: d, factor: try number("factor"), lowFreqFactor: low, highFreqFactor: high,
+                originalMaxPositions: try number("original_max_position_embeddings"))
         default:
             throw Unsupported(description: "type '\(type)' is not supported (default, linear and llama3 are)")
         }

@@ -15,7 +15,9 @@ extension ContainerFile.Tensor {
             let tile = qp_matmul_tile(mr: 0, nr: layout.nr, kr: layout.kr, sr: layout.sr)
             let bl = layout.blockLength ?? 0
             var choice = qp_matmul_choice()
-            guard qp_layout_weight_kind(layout.id, &kind) == 1, qp_matmul_choose(layout.id, tile, 1, k, bl, 0, &choice) == 1 else { return nil }
+            guard qp_layout_weight_kind(layout.id, &kind) == 1,
+                qp_matmul_choose(layout.id, tile, 1, k, bl, 0, &choice) == 1
+            else { return nil }
             return (kind, tile, bl)
         }
     }

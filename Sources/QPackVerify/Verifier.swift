@@ -66,41 +66,55 @@ public enum Verifier {
         }
     }
 
-    public static func verifyBERT(container: ContainerFile, reference: BERTModel, packed: BERTModel,
-                                  samples: [(text: String, ids: [Int32])]) throws(Failure) -> VerifyReport {
+    public static func verifyBERT(
+        container: ContainerFile, reference: BERTModel, packed: BERTModel,
+        samples: [(text: String, ids: [Int32])]
+    ) throws(Failure) -> VerifyReport {
         let acc = Accumulator(reference: reference)
         var results: [VerifyReport.Sample] = []
         var floatRows: [Float] = [], packedRows: [Float] = []
         for s in samples {
             var a = [Float](repeating: 0, count: reference.config.hidden), b = a
             var rm = reference.model, pm = packed.model
-            let st1 = s.ids.withUnsafeBufferPointer { ids in qp_bert_embed(&rm, ids.baseAddress, ids.count, &a, nil, nil) }
+            let st1 = s.ids.withUnsafeBufferPointer { ids in
+                qp_bert_embed(&rm, ids.baseAddress, ids.count, &a, nil, nil)
+            }
             let context = Unmanaged.passUnretained(acc).toOpaque()
             let st2 = s.ids.withUnsafeBufferPointer { ids in
-                qp_bert_embed(&pm, ids.baseAddress, ids.count, &b, { ctx, layer, which, m, input, output in
-                    Unmanaged<Accumulator>.fromOpaque(ctx!).takeUnretainedValue()
-                        .observe(layer: layer, which: Int(which), m: m, input: input!, output: output!)
-                }, context)
+                qp_bert_embed(
+                    &pm, ids.baseAddress, ids.count, &b,
+                    { ctx, layer, which, m, input, output in
+                        Unmanaged<Accumulator>.fromOpaque(ctx!).takeUnretainedValue()
+                            .observe(layer: layer, which: Int(which), m: m, input: input!, output: output!)
+                    }, context)
             }
             guard st1 == QP_OK, st2 == QP_OK else {
-                throw Failure(description: "runtime error on sample \"\(s.text)\": \(String(cString: qp_status_string(st1 == QP_OK ? st2 : st1)))")
+                throw Failure(
+                    description:
+                        "runtime error on sample \"\(s.text)\": \(String(cString: qp_status_string(st1 == QP_OK ? st2 : st1)))"
+                )
             }
-            results.append(.init(text: s.text, tokens: s.ids.count, cosine: ErrorMetrics(reference: a, values: b).cosine))
+            results.append(
+                .init(text: s.text, tokens: s.ids.count, cosine: ErrorMetrics(reference: a, values: b).cosine))
             floatRows += a
             packedRows += b
         }
         let layers = acc.sums.map { name, s in
-            VerifyReport.Layer(name: name, scheme: packed.schemes[name] ?? "?", rule: packed.rules[name] ?? "?",
-                               relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
-                               snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
-                               cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
+            VerifyReport.Layer(
+                name: name, scheme: packed.schemes[name] ?? "?", rule: packed.rules[name] ?? "?",
+                relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
+                snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
+                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
         let cosines = results.map(\.cosine)
-        var report = VerifyReport(architecture: "bert", samples: results, minimumCosine: cosines.min() ?? 1,
-                                  meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: layers)
+        var report = VerifyReport(
+            architecture: "bert", samples: results, minimumCosine: cosines.min() ?? 1,
+            meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: layers)
         let shape = [results.count, reference.config.hidden]
-        report.outputs = [OutputTensor(name: "float.embeddings", shape: shape, values: floatRows),
-                          OutputTensor(name: "packed.embeddings", shape: shape, values: packedRows)]
+        report.outputs = [
+            OutputTensor(name: "float.embeddings", shape: shape, values: floatRows),
+            OutputTensor(name: "packed.embeddings", shape: shape, values: packedRows),
+        ]
         return report
     }
 }

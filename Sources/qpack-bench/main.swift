@@ -19,9 +19,12 @@ func bert(_ args: [String]) throws {
     let config = try BERTModel.config(from: file)
     let reference = try BERTModel.float(from: Checkpoint.open(path: args[3]), config: config)
     let packed = try BERTModel.packed(from: file, config: config)
-    let tokenizer = try WordPieceTokenizer(vocab: String(decoding: try file.sectionBytes("tokenizer.vocab"), as: UTF8.self))
-    let texts = args.count > 4 ? try String(contentsOfFile: args[4], encoding: .utf8).split(separator: "\n").map(String.init)
-                               : ["A man is eating food.", "The quick brown fox jumps over the lazy dog!"]
+    let tokenizer = try WordPieceTokenizer(
+        vocab: String(decoding: try file.sectionBytes("tokenizer.vocab"), as: UTF8.self))
+    let texts =
+        args.count > 4
+        ? try String(contentsOfFile: args[4], encoding: .utf8).split(separator: "\n").map(String.init)
+        : ["A man is eating food.", "The quick brown fox jumps over the lazy dog!"]
     let samples = texts.filter { !$0.isEmpty }.map { tokenizer.encode($0).map(Int32.init) }
     let tokens = samples.reduce(0) { $0 + $1.count }
     for (name, model) in [("float (f32 weights)", reference), ("packed (default rules)", packed)] {
@@ -30,11 +33,16 @@ func bert(_ args: [String]) throws {
         let rounds = 5
         let t = seconds {
             for _ in 0..<rounds {
-                for ids in samples { _ = ids.withUnsafeBufferPointer { qp_bert_embed(&m, $0.baseAddress, $0.count, &out, nil, nil) } }
+                for ids in samples {
+                    _ = ids.withUnsafeBufferPointer { qp_bert_embed(&m, $0.baseAddress, $0.count, &out, nil, nil) }
+                }
             }
         }
         let n = Double(rounds * samples.count)
-        print(String(format: "| %@ | %.1f sentences/s | %.0f tokens/s | %.2f ms/sentence |", name, n / t, Double(rounds * tokens) / t, 1000 * t / n))
+        print(
+            String(
+                format: "| %@ | %.1f sentences/s | %.0f tokens/s | %.2f ms/sentence |", name, n / t,
+                Double(rounds * tokens) / t, 1000 * t / n))
     }
 }
 
@@ -53,8 +61,11 @@ func llama(_ args: [String]) throws {
         var generated: [Int32] = []
         let total = seconds { for _ in 0..<rounds { generated = model.greedy(prompt, steps: steps) } } / Double(rounds)
         let decode = max(total - prefill, 1e-9)
-        print(String(format: "| %@ | %d | %.1f tokens/s | %d | %.1f tokens/s |", name, prompt.count, Double(prompt.count) / prefill,
-                     generated.count, Double(generated.count - 1) / decode))
+        print(
+            String(
+                format: "| %@ | %d | %.1f tokens/s | %d | %.1f tokens/s |", name, prompt.count,
+                Double(prompt.count) / prefill,
+                generated.count, Double(generated.count - 1) / decode))
     }
 }
 
@@ -63,6 +74,9 @@ switch args.count >= 4 ? args[1] : "" {
 case "bert": try bert(args)
 case "llama": try llama(args)
 default:
-    FileHandle.standardError.write(Data("usage: qpack-bench bert MODEL.qpack SOURCE [SENTENCES.txt] | llama MODEL.qpack SOURCE [PROMPT] [TOKENS]\n".utf8))
+    FileHandle.standardError.write(
+        Data(
+            "usage: qpack-bench bert MODEL.qpack SOURCE [SENTENCES.txt] | llama MODEL.qpack SOURCE [PROMPT] [TOKENS]\n"
+                .utf8))
     exit(64)
 }

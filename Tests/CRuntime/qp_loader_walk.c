@@ -11,7 +11,10 @@
 
 static unsigned char *slurp(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
     fseek(f, 0, SEEK_END);
     *n = (size_t)ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -35,8 +38,12 @@ static int check(const unsigned char *buf, size_t n, qp_container *original) {
             const char *name = qp_container_section_name(c, i);
             const unsigned char *d, *od;
             size_t len, olen;
-            if (qp_container_section(c, name, &d, &len, msg, sizeof msg) != QP_OK) { result = 0; break; }
-            if (qp_container_section(original, name, &od, &olen, NULL, 0) != QP_OK || olen != len || memcmp(d, od, len)) result = 2;
+            if (qp_container_section(c, name, &d, &len, msg, sizeof msg) != QP_OK) {
+                result = 0;
+                break;
+            }
+            if (qp_container_section(original, name, &od, &olen, NULL, 0) != QP_OK || olen != len || memcmp(d, od, len))
+                result = 2;
         }
         qp_container_close(c);
     }
@@ -51,7 +58,10 @@ int main(int argc, char **argv) {
     unsigned char *b = slurp(argv[1], &n);
     qp_container *original = NULL;
     char msg[256];
-    if (qp_container_open_memory(b, n, &original, msg, sizeof msg) != QP_OK) { fprintf(stderr, "%s: %s\n", argv[1], msg); return 1; }
+    if (qp_container_open_memory(b, n, &original, msg, sizeof msg) != QP_OK) {
+        fprintf(stderr, "%s: %s\n", argv[1], msg);
+        return 1;
+    }
     int accepted_truncations = 0, wrong = 0, accepted_flips = 0;
     /* Sections lie between the header and the manifest; outside them every position is tried. */
     size_t manifest = 0;
@@ -73,7 +83,8 @@ int main(int argc, char **argv) {
         if (r == 1 && !(i == 10 || i == 11)) accepted_flips++;
         wrong += r == 2;
     }
-    printf("%s: %zu bytes; %d truncations accepted, %d flips accepted with identical content, %d accepted with different content\n",
+    printf("%s: %zu bytes; %d truncations accepted, %d flips accepted with identical content, %d accepted with "
+           "different content\n",
            argv[1], n, accepted_truncations, accepted_flips, wrong);
     qp_container_close(original);
     free(m);

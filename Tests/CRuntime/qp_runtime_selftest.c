@@ -18,37 +18,60 @@ static unsigned char *read_file(const char *dir, const char *name, size_t *size)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "rb");
-    if (!f) { fprintf(stderr, "cannot open %s\n", path); exit(2); }
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
     unsigned char *b = malloc((size_t)n + 1);
-    if (fread(b, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "short read %s\n", path); exit(2); }
+    if (fread(b, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "short read %s\n", path);
+        exit(2);
+    }
     fclose(f);
     *size = (size_t)n;
     return b;
 }
 
-static float from_bits(unsigned long b) { unsigned int u = (unsigned int)b; float f; memcpy(&f, &u, 4); return f; }
+static float from_bits(unsigned long b) {
+    unsigned int u = (unsigned int)b;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
 
-typedef void (*kernel_fn)(size_t, size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t, float, float);
+typedef void (*kernel_fn)(size_t, size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t,
+                          float, float);
 
-static void run(const char *family, size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs,
-                float *dst, float lo, float hi, int scalar_only) {
+static void run(const char *family, size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs,
+                const void *rhs, float *dst, float lo, float hi, int scalar_only) {
     if (!strcmp(family, "qsi4c32p")) {
-        if (scalar_only) qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
-        else qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
+        if (scalar_only)
+            qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
+        else
+            qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, dst, 4 * n, lo, hi);
     } else if (!strcmp(family, "qsi4cxp")) {
-        if (scalar_only) qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
-        else qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        if (scalar_only)
+            qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        else
+            qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
     } else {
-        if (scalar_only) qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
-        else qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        if (scalar_only)
+            qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
+        else
+            qp_matmul_f32_qai8dxp_qsi8cxp(m, n, k, t, lhs, rhs, dst, 4 * n, lo, hi);
     }
 }
 
 static unsigned long long rng = 88172645463325252ULL;
-static unsigned int next_u32(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (unsigned int)(rng >> 11); }
+static unsigned int next_u32(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned int)(rng >> 11);
+}
 
 /* Random qsi4c32p panels (valid bf16 scales) and a packed LHS: scalar vs dispatched variant. */
 static int random_cross_check(void) {
@@ -61,11 +84,14 @@ static int random_cross_check(void) {
         const size_t panels = (n + nr - 1) / nr, stride = nr * ((k / bl) * (bl / 2 + 2) + 8);
         unsigned char *rhs = malloc(panels * stride);
         for (size_t i = 0; i < panels * stride; i++) rhs[i] = (unsigned char)next_u32();
-        for (size_t g = 0; g < panels; g++) {          /* make scales and sums finite */
+        for (size_t g = 0; g < panels; g++) { /* make scales and sums finite */
             unsigned char *p = rhs + g * stride;
             for (size_t b = 0; b < k / bl; b++) {
                 unsigned char *s = p + b * nr * (bl / 2 + 2) + nr * bl / 2;
-                for (size_t r = 0; r < nr; r++) { s[2 * r] = (unsigned char)next_u32(); s[2 * r + 1] = (unsigned char)(0x3A + next_u32() % 8); }
+                for (size_t r = 0; r < nr; r++) {
+                    s[2 * r] = (unsigned char)next_u32();
+                    s[2 * r + 1] = (unsigned char)(0x3A + next_u32() % 8);
+                }
             }
             float *tail = (float *)(p + (k / bl) * nr * (bl / 2 + 2));
             for (size_t r = 0; r < 2 * nr; r++) tail[r] = (float)((int)(next_u32() % 2001) - 1000) / 64.0f;
@@ -78,10 +104,15 @@ static int random_cross_check(void) {
         qp_matmul_f32_qai8dxp_qsi4c32p_scalar(m, n, k, bl, t, lhs, rhs, a, 4 * n, -1e30f, 1e30f);
         qp_matmul_f32_qai8dxp_qsi4c32p(m, n, k, bl, t, lhs, rhs, b, 4 * n, -1e30f, 1e30f);
         if (memcmp(a, b, m * n * 4)) {
-            fprintf(stderr, "random case %d (m %zu n %zu k %zu bl %zu nr %zu L %zu): variants differ\n", iter, m, n, k, bl, nr, L);
+            fprintf(stderr, "random case %d (m %zu n %zu k %zu bl %zu nr %zu L %zu): variants differ\n", iter, m, n, k,
+                    bl, nr, L);
             failures++;
         }
-        free(rhs); free(x); free(lhs); free(a); free(b);
+        free(rhs);
+        free(x);
+        free(lhs);
+        free(a);
+        free(b);
     }
     return failures;
 }
@@ -93,7 +124,8 @@ static int random_cross_check_cx(void) {
         const int int8 = iter % 2;
         const size_t nr = (iter / 2) % 2 ? 8 : 4, L = (iter / 4) % 2 ? 8 : 4;
         const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = 1 + next_u32() % 300, kp = (k + 31) / 32 * 32;
-        qp_matmul_tile t = int8 ? (qp_matmul_tile){iter % 3 ? 4 : 1, 4, L, 1} : (qp_matmul_tile){iter % 3 ? 4 : 1, nr, 2 * L, 2};
+        qp_matmul_tile t =
+            int8 ? (qp_matmul_tile){iter % 3 ? 4 : 1, 4, L, 1} : (qp_matmul_tile){iter % 3 ? 4 : 1, nr, 2 * L, 2};
         const size_t data = int8 ? t.nr * kp : t.nr * kp / 2, panels = (n + t.nr - 1) / t.nr, stride = data + 12 * t.nr;
         unsigned char *rhs = malloc(panels * stride);
         for (size_t g = 0; g < panels; g++) {
@@ -120,10 +152,15 @@ static int random_cross_check_cx(void) {
             qp_matmul_f32_qai8dxp_qsi4cxp(m, n, k, t, lhs, rhs, b, 4 * n, -1e30f, 1e30f);
         }
         if (memcmp(a, b, m * n * 4)) {
-            fprintf(stderr, "random %s case %d (m %zu n %zu k %zu): variants differ\n", int8 ? "qsi8cxp" : "qsi4cxp", iter, m, n, k);
+            fprintf(stderr, "random %s case %d (m %zu n %zu k %zu): variants differ\n", int8 ? "qsi8cxp" : "qsi4cxp",
+                    iter, m, n, k);
             failures++;
         }
-        free(rhs); free(x); free(lhs); free(a); free(b);
+        free(rhs);
+        free(x);
+        free(lhs);
+        free(a);
+        free(b);
     }
     return failures;
 }
@@ -133,26 +170,47 @@ static int random_linear_check(void) {
     int failures = 0;
     for (int iter = 0; iter < 100; iter++) {
         const size_t m = 1 + next_u32() % 4, n = 1 + next_u32() % 20, k = 1 + next_u32() % 200;
-        float *x = malloc(m * k * 4), *w = malloc(n * k * 4), *bias = malloc(n * 4), *a = malloc(m * n * 4), *b = malloc(m * n * 4);
+        float *x = malloc(m * k * 4), *w = malloc(n * k * 4), *bias = malloc(n * 4), *a = malloc(m * n * 4),
+              *b = malloc(m * n * 4);
         uint16_t *h = malloc(n * k * 2);
         for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 2001) - 1000) / 997.0f;
-        for (size_t i = 0; i < n * k; i++) { w[i] = (float)((int)(next_u32() % 2001) - 1000) / 991.0f; h[i] = (uint16_t)(next_u32() & 0x7BFF); }
+        for (size_t i = 0; i < n * k; i++) {
+            w[i] = (float)((int)(next_u32() % 2001) - 1000) / 991.0f;
+            h[i] = (uint16_t)(next_u32() & 0x7BFF);
+        }
         for (size_t i = 0; i < n; i++) bias[i] = (float)((int)(next_u32() % 2001) - 1000) / 983.0f;
         qp_linear_f32_scalar(m, n, k, x, w, bias, a, -1e30f, 1e30f);
         qp_linear_f32_neon(m, n, k, x, w, bias, b, -1e30f, 1e30f);
-        if (memcmp(a, b, m * n * 4)) { fprintf(stderr, "linear f32 m %zu n %zu k %zu: variants differ\n", m, n, k); failures++; }
+        if (memcmp(a, b, m * n * 4)) {
+            fprintf(stderr, "linear f32 m %zu n %zu k %zu: variants differ\n", m, n, k);
+            failures++;
+        }
         qp_linear_f16_scalar(m, n, k, x, h, bias, a, -1e30f, 1e30f);
         qp_linear_f16_neon(m, n, k, x, h, bias, b, -1e30f, 1e30f);
-        if (memcmp(a, b, m * n * 4)) { fprintf(stderr, "linear f16 m %zu n %zu k %zu: variants differ\n", m, n, k); failures++; }
-        free(x); free(w); free(bias); free(a); free(b); free(h);
+        if (memcmp(a, b, m * n * 4)) {
+            fprintf(stderr, "linear f16 m %zu n %zu k %zu: variants differ\n", m, n, k);
+            failures++;
+        }
+        free(x);
+        free(w);
+        free(bias);
+        free(a);
+        free(b);
+        free(h);
     }
     return failures;
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) { fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]); return 64; }
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]);
+        return 64;
+    }
     FILE *cases = fopen(argv[1], "r");
-    if (!cases) { perror(argv[1]); return 2; }
+    if (!cases) {
+        perror(argv[1]);
+        return 2;
+    }
     static const char *names[] = {"auto", "scalar", "neon_dotprod", "neon_i8mm"};
     printf("variant: %s (dotprod %s, i8mm %s)\n", names[qp_selected_variant()], qp_cpu_has_dotprod() ? "yes" : "no",
            qp_cpu_has_i8mm() ? "yes" : "no");
@@ -160,10 +218,11 @@ int main(int argc, char **argv) {
     size_t m, n, k, bl, mr, nr, kr, sr;
     unsigned long lo_bits, hi_bits;
     int total = 0, failures = 0;
-    while (fscanf(cases, "%31s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s %511s", family, &m, &n, &k, &bl, &mr, &nr, &kr, &sr,
-                  &lo_bits, &hi_bits, lhsn, rhsn, outn, xn) == 15) {
+    while (fscanf(cases, "%31s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s %511s", family, &m, &n, &k,
+                  &bl, &mr, &nr, &kr, &sr, &lo_bits, &hi_bits, lhsn, rhsn, outn, xn) == 15) {
         size_t ls, rs, os, xs;
-        unsigned char *oracle_lhs = read_file(argv[2], lhsn, &ls), *rhs = read_file(argv[2], rhsn, &rs), *want = read_file(argv[2], outn, &os);
+        unsigned char *oracle_lhs = read_file(argv[2], lhsn, &ls), *rhs = read_file(argv[2], rhsn, &rs),
+                      *want = read_file(argv[2], outn, &os);
         float *x = (float *)read_file(argv[2], xn, &xs);
         qp_matmul_tile t = {mr, nr, kr, sr};
         unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, mr));
@@ -183,13 +242,19 @@ int main(int argc, char **argv) {
             run(family, m, n, k, bl, t, lhs, rhs, dst, from_bits(lo_bits), from_bits(hi_bits), path == 1);
             qp_use_x86_extensions(1);
             if (memcmp(dst, want, os)) {
-                fprintf(stderr, "case %s %s (m %zu n %zu k %zu, %s): output differs from KleidiAI\n", family, outn, m, n, k,
-                        path == 1 ? "scalar" : path == 2 ? "dispatched, NEON source" : "dispatched");
+                fprintf(stderr, "case %s %s (m %zu n %zu k %zu, %s): output differs from KleidiAI\n", family, outn, m,
+                        n, k,
+                        path == 1   ? "scalar"
+                        : path == 2 ? "dispatched, NEON source"
+                                    : "dispatched");
                 failures++;
             }
         }
         total++;
-        free(lhs); free(rhs); free(want); free(dst);
+        free(lhs);
+        free(rhs);
+        free(want);
+        free(dst);
     }
     fclose(cases);
     int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check();
@@ -199,7 +264,9 @@ int main(int argc, char **argv) {
     qp_force_variant(QP_VARIANT_NEON_I8MM); /* x86 dispatches to dotprod; cover the i8mm source too */
     random_failures += random_cross_check() + random_cross_check_cx();
     qp_force_variant(QP_VARIANT_AUTO);
-    printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with odd M, N not a multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears), %d failures\n",
+    printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with odd M, N not a "
+           "multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears), %d "
+           "failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
 }

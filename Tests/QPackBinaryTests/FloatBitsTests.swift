@@ -12,7 +12,9 @@ import QPackTestSupport
             let reference = Float(Float16(bitPattern: h))
             if reference.isNaN {
                 let payload = UInt32(h & 0x3FF) << 13
-                if !mine.isNaN || (mine.bitPattern & 0x8000_0000) != UInt32(h & 0x8000) << 16 || (mine.bitPattern & 0x7F_E000 & ~0x40_0000) != payload & ~0x40_0000 {
+                if !mine.isNaN || (mine.bitPattern & 0x8000_0000) != UInt32(h & 0x8000) << 16
+                    || (mine.bitPattern & 0x7F_E000 & ~0x40_0000) != payload & ~0x40_0000
+                {
                     mismatches += 1
                 }
             } else if mine.bitPattern != reference.bitPattern {

@@ -12,11 +12,13 @@ import Testing
         #expect(node.offset == 2)
         #expect(m.map(\.key) == ["a", "b"])
         #expect(m[0].keyOffset == 3)
-        #expect(m[0].node.value == .array([
-            JSONNode(value: .number("1"), offset: 9), JSONNode(value: .number("-2.5e3"), offset: 12),
-            JSONNode(value: .bool(true), offset: 20), JSONNode(value: .bool(false), offset: 26),
-            JSONNode(value: .null, offset: 33),
-        ]))
+        #expect(
+            m[0].node.value
+                == .array([
+                    JSONNode(value: .number("1"), offset: 9), JSONNode(value: .number("-2.5e3"), offset: 12),
+                    JSONNode(value: .bool(true), offset: 20), JSONNode(value: .bool(false), offset: 26),
+                    JSONNode(value: .null, offset: 33),
+                ]))
         guard case let .object(inner) = m[1].node.value else { Issue.record("b not an object"); return }
         #expect(inner[0].node.value == .string("dé\n"))
     }

@@ -14,7 +14,9 @@ import QPackTestSupport
         var checked = 0
         for c in doc["cases"]!.items {
             let n = c["length"]!.int!, seed = UInt64(c["seed"]!.string!)!
-            #expect(XXH64.hex(XXH64.hash(Array(data.prefix(n)), seed: seed)) == c["xxh64"]!.string!, "length \(n) seed \(seed)")
+            #expect(
+                XXH64.hex(XXH64.hash(Array(data.prefix(n)), seed: seed)) == c["xxh64"]!.string!,
+                "length \(n) seed \(seed)")
             checked += 1
         }
         #expect(checked == 225)
@@ -51,7 +53,8 @@ import QPackTestSupport
                 let (oa, na) = (Int(rng.next() % 2000), Int(rng.next() % 600))
                 let (ob, nb) = (Int(rng.next() % 2000), rng.next() % 2 == 0 ? na : Int(rng.next() % 600))
                 data.withUnsafeBytes { raw in
-                    let pa = UnsafeRawBufferPointer(rebasing: raw[oa..<(oa + na)]), pb = UnsafeRawBufferPointer(rebasing: raw[ob..<(ob + nb)])
+                    let pa = UnsafeRawBufferPointer(rebasing: raw[oa..<(oa + na)]),
+                        pb = UnsafeRawBufferPointer(rebasing: raw[ob..<(ob + nb)])
                     a.update(pa, alongside: &b, pb)
                     refA.update(pa)
                     refB.update(pb)

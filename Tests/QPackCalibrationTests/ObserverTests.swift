@@ -34,7 +34,7 @@ func histogram(_ bins: [Int: UInt64], exponent: Int = 0) -> ActivationHistogram 
         let large: [Float] = [37.5, -90.25]
         let a = stats(small + large), b = stats(large + small)
         #expect(a.histogram == b.histogram)
-        #expect(a.histogram.exponent == 7) // 90.25 < 128
+        #expect(a.histogram.exponent == 7)  // 90.25 < 128
         // And merging two halves gives the histogram of the whole.
         var m = stats(small)
         m.merge(stats(large))
@@ -102,8 +102,10 @@ func histogram(_ bins: [Int: UInt64], exponent: Int = 0) -> ActivationHistogram 
         var bins: [Int: UInt64] = [1024 + 10: 1_000_000, 1024 + 1000: 1]
         bins[1024 + 11] = 500_000
         var s = stats([0.98])
-        s = ActivationStats(tensor: "t", channels: 1, rows: 1_500_001, minimum: 0.0098, maximum: 0.98,
-                            sumSquares: [1], channelAbsMax: [0.98], channelMin: [0.0098], channelMax: [0.98], histogram: histogram(bins))
+        s = ActivationStats(
+            tensor: "t", channels: 1, rows: 1_500_001, minimum: 0.0098, maximum: 0.98,
+            sumSquares: [1], channelAbsMax: [0.98], channelMin: [0.0098], channelMax: [0.98], histogram: histogram(bins)
+        )
         let r = RangeObserver.mse.range(s)
         #expect(r.hi < 0.98 && r.lo == 0)
         let chosen = RangeObserver.squaredError(s.histogram, lo: r.lo, hi: r.hi)
@@ -118,7 +120,7 @@ func histogram(_ bins: [Int: UInt64], exponent: Int = 0) -> ActivationHistogram 
         let q = ActivationQuantizer(lo: -1, hi: 3)
         #expect(q.multiplier == 63.75 && q.zeroPoint == -64)
         #expect(q.code(3) == 127 && q.code(-1) == -128 && q.code(0) == -64)
-        #expect(q.code(10) == 127 && q.code(-10) == -128) // saturates
-        #expect(q.code(0.5 / 63.75) == -63) // 0.5 rounds away from zero
+        #expect(q.code(10) == 127 && q.code(-10) == -128)  // saturates
+        #expect(q.code(0.5 / 63.75) == -63)  // 0.5 rounds away from zero
     }
 }

@@ -22,7 +22,9 @@ import Testing
         #expect(plan.status == 65)
         #expect(plan.stderr.contains("architecture '\(c.label)'") && plan.stderr.contains(c.source))
         #expect(plan.stderr.contains("supported: bert, llama"), "\(plan.stderr)")
-        #expect(!plan.stderr.contains("error: error:") && plan.stderr.components(separatedBy: "error:").count == 2, "level printed once: \(plan.stderr)")
+        #expect(
+            !plan.stderr.contains("error: error:") && plan.stderr.components(separatedBy: "error:").count == 2,
+            "level printed once: \(plan.stderr)")
 
         let out = dir + "/m.qpack"
         let refused = try CLI.run(["convert", model, "-o", out])
@@ -39,7 +41,8 @@ import Testing
 
         let verify = try CLI.run(["verify", out, "--source", model, "--run-sample", "hello"])
         #expect(verify.status == 65)
-        #expect(verify.stderr.contains("--allow-unsupported") && verify.stderr.contains("cannot run"), "\(verify.stderr)")
+        #expect(
+            verify.stderr.contains("--allow-unsupported") && verify.stderr.contains("cannot run"), "\(verify.stderr)")
     }
 
     /// One shard of a sharded BERT lacks tensors its graph needs: refused, naming them (the
@@ -47,14 +50,23 @@ import Testing
     @Test func oneShardIsRefusedNamingTheMissingTensors() throws {
         let dir = try scratchDirectory("shard")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = try CLI.run(["convert", TestPaths.fixture("architectures/bert-sharded/model-00001-of-00002.safetensors"), "-o", dir + "/a.qpack"])
+        let first = try CLI.run([
+            "convert", TestPaths.fixture("architectures/bert-sharded/model-00001-of-00002.safetensors"), "-o",
+            dir + "/a.qpack",
+        ])
         #expect(first.status == 65)
         #expect(first.stderr.contains("16 tensors the bert graph needs are missing"), "\(first.stderr)")
         #expect(first.stderr.contains("'encoder.layer.1.attention.self.query.weight'"))
         #expect(first.stderr.contains("one shard of model.safetensors.index.json"))
-        let second = try CLI.run(["plan", TestPaths.fixture("architectures/bert-sharded/model-00002-of-00002.safetensors")])
-        #expect(second.status == 65 && second.stderr.contains("'embeddings.word_embeddings.weight'"), "\(second.stderr)")
-        let whole = try CLI.run(["convert", TestPaths.fixture("architectures/bert-sharded/model.safetensors.index.json"), "-o", dir + "/b.qpack", "-q"])
+        let second = try CLI.run([
+            "plan", TestPaths.fixture("architectures/bert-sharded/model-00002-of-00002.safetensors"),
+        ])
+        #expect(
+            second.status == 65 && second.stderr.contains("'embeddings.word_embeddings.weight'"), "\(second.stderr)")
+        let whole = try CLI.run([
+            "convert", TestPaths.fixture("architectures/bert-sharded/model.safetensors.index.json"), "-o",
+            dir + "/b.qpack", "-q",
+        ])
         #expect(whole.status == 0, "\(whole.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["b.qpack"])
     }
@@ -65,7 +77,11 @@ import Testing
         let dir = try scratchDirectory("slots")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/b.qpack"
-        #expect(try CLI.run(["convert", TestPaths.fixture("architectures/bert-sharded/model.safetensors.index.json"), "-o", out, "-q"]).status == 0)
+        #expect(
+            try CLI.run([
+                "convert", TestPaths.fixture("architectures/bert-sharded/model.safetensors.index.json"), "-o", out,
+                "-q",
+            ]).status == 0)
         let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
         func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[at + $1]) << (8 * $1) } }
         #expect(file[10] == 1 && file[11] == 0, "minor version 1")
@@ -82,15 +98,21 @@ import Testing
 
     /// The slot table of Formats/qpack-container.md §4.7.1 is the descriptors' table, row by row.
     @Test func specSlotTableMatchesTheDescriptors() throws {
-        let spec = String(decoding: try TestPaths.read(TestPaths.repoRoot + "/Formats/qpack-container.md"), as: UTF8.self)
-        let rows = spec.split(separator: "\n").filter { $0.hasPrefix("| `bert` |") || $0.hasPrefix("| `llama` |") }.map { line in
-            line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "") }
+        let spec = String(
+            decoding: try TestPaths.read(TestPaths.repoRoot + "/Formats/qpack-container.md"), as: UTF8.self)
+        let rows = spec.split(separator: "\n").filter { $0.hasPrefix("| `bert` |") || $0.hasPrefix("| `llama` |") }.map
+        { line in
+            line.split(separator: "|").map {
+                $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "`", with: "")
+            }
         }
         var expected: [[String]] = []
         for a in ModelArchitecture.supported {
             for s in a.slots {
-                expected.append([a.name, s.name, s.perLayer ? "yes" : "no", s.required ? "yes" : "no",
-                                 s.names[.huggingFace] ?? "—", s.names[.gguf] ?? "—"])
+                expected.append([
+                    a.name, s.name, s.perLayer ? "yes" : "no", s.required ? "yes" : "no",
+                    s.names[.huggingFace] ?? "—", s.names[.gguf] ?? "—",
+                ])
             }
         }
         #expect(rows == expected)

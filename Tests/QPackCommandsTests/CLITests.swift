@@ -17,7 +17,8 @@ enum CLI {
         let process = Process()
         if arguments.first == "--sh-ulimit-f" {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -f \(arguments[1]); exec \"$0\" \"$@\"", TestPaths.qpackBinary] + arguments.dropFirst(2)
+            process.arguments =
+                ["-c", "ulimit -f \(arguments[1]); exec \"$0\" \"$@\"", TestPaths.qpackBinary] + arguments.dropFirst(2)
         } else {
             process.executableURL = URL(fileURLWithPath: TestPaths.qpackBinary)
             process.arguments = arguments
@@ -30,14 +31,17 @@ enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
 @Suite struct CLITests {
     @Test func binaryIsBuilt() {
-        #expect(FileManager.default.isExecutableFile(atPath: TestPaths.qpackBinary), "run `swift build` before `swift test`")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: TestPaths.qpackBinary), "run `swift build` before `swift test`"
+        )
     }
 
     @Test func helpVersionAndCompletion() throws {
@@ -76,12 +80,15 @@ enum CLI {
     @Test func missingFileIsAnIOError() throws {
         let r = try CLI.run(["inspect", "/nonexistent/model.safetensors"])
         #expect(r.status == 74)
-        #expect(r.stderr.hasPrefix("qpack: error: model.safetensors: file: /nonexistent/model.safetensors: cannot open"))
+        #expect(
+            r.stderr.hasPrefix("qpack: error: model.safetensors: file: /nonexistent/model.safetensors: cannot open"))
     }
 
     static let malformed: [(file: String, kind: String)] = {
         guard let doc = try? TestPaths.json(TestPaths.fixture("malformed/expected.json")) else { return [] }
-        return doc["cases"]!.items.filter { $0["generated"]?.bool != true }.map { ($0["file"]!.string!, $0["kind"]!.string!) }
+        return doc["cases"]!.items.filter { $0["generated"]?.bool != true }.map {
+            ($0["file"]!.string!, $0["kind"]!.string!)
+        }
     }()
 
     /// Every malformed fixture: exit 65 (74 for what cannot be opened), one error line naming the
@@ -100,8 +107,10 @@ enum CLI {
         }
     }
 
-    @Test(arguments: ["safetensors/dtypes.safetensors", "gguf/types.gguf", "gguf/metadata.gguf",
-                      "safetensors/sharded/model.safetensors.index.json"])
+    @Test(arguments: [
+        "safetensors/dtypes.safetensors", "gguf/types.gguf", "gguf/metadata.gguf",
+        "safetensors/sharded/model.safetensors.index.json",
+    ])
     func textOutputFitsEightyColumns(_ fixture: String) throws {
         let r = try CLI.run(["inspect", TestPaths.fixture(fixture), "--stats"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -111,7 +120,10 @@ enum CLI {
     }
 
     @Test func jsonFollowsTheDocumentedSchema() throws {
-        let r = try CLI.run(["inspect", "--json", TestPaths.fixture("safetensors/dtypes.safetensors"), TestPaths.fixture("gguf/types.gguf")])
+        let r = try CLI.run([
+            "inspect", "--json", TestPaths.fixture("safetensors/dtypes.safetensors"),
+            TestPaths.fixture("gguf/types.gguf"),
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
         #expect(doc["schema"]?.string == "qpack-inspect/1")
@@ -155,9 +167,12 @@ enum CLI {
                 #expect(line.count <= 80, "\(line)")
             }
         }
-        let stats = try CLI.run(["inspect", TestPaths.smolLMPath, "--tensor", "blk.0.attn_q.weight", "--stats", "--json"])
+        let stats = try CLI.run([
+            "inspect", TestPaths.smolLMPath, "--tensor", "blk.0.attn_q.weight", "--stats", "--json",
+        ])
         let s = try StrictJSONParser.parse(Array(stats.stdout.utf8))["inputs"]!.items[0]["tensors"]!.items[0]["stats"]!
-        let want = try TestPaths.json(TestPaths.fixture("real-models/expected.json"))["smollm2"]!["stats"]!["blk.0.attn_q.weight"]!
+        let want = try TestPaths.json(TestPaths.fixture("real-models/expected.json"))["smollm2"]!["stats"]![
+            "blk.0.attn_q.weight"]!
         #expect(s["min"]?.double == want["min"]!.double)
         #expect(s["max"]?.double == want["max"]!.double)
         #expect(s["zeros"]?.int == want["zeros"]!.int)

@@ -12,11 +12,15 @@ struct CalibrationCLITests {
 
     @Test func calibrateMergeAndRefusals() throws {
         let a = dir + "/a.qcal", b = dir + "/b.qcal", m = dir + "/m.qcal", m2 = dir + "/m2.qcal"
-        #expect(try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", a, "--seed", "1"] + small).status == 0)
-        let second = try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", b, "--seed", "2"] + small)
+        #expect(
+            try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", a, "--seed", "1"] + small)
+                .status == 0)
+        let second = try CLI.run(
+            ["calibrate", model, "--calibration", "licenses:calibration", "-o", b, "--seed", "2"] + small)
         #expect(second.status == 0 && second.stdout.contains("36 linear inputs"))
         // The same options twice give the same bytes; an existing output needs --force.
-        let again = try CLI.run(["calibrate", model, "--calibration", "licenses:calibration", "-o", a, "--seed", "1"] + small)
+        let again = try CLI.run(
+            ["calibrate", model, "--calibration", "licenses:calibration", "-o", a, "--seed", "1"] + small)
         #expect(again.status == 64 && again.stderr.contains("--force"))
         #expect(try CLI.run(["calibrate", "--merge", a, b, "-o", m]).status == 0)
         #expect(try CLI.run(["calibrate", "--merge", b, a, "-o", m2]).status == 0)
@@ -26,14 +30,19 @@ struct CalibrationCLITests {
         #expect(twice.status == 65 && twice.stderr.contains("already in the merge"))
         // A broken file names itself and the field.
         var bytes = try TestPaths.read(a)
-        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"histogram_bins\":2048", with: "\"histogram_bins\":2047")
+        let text = String(decoding: bytes, as: UTF8.self).replacingOccurrences(
+            of: "\"histogram_bins\":2048", with: "\"histogram_bins\":2047")
         bytes = Array(text.utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/bad.qcal"))
-        let bad = try CLI.run(["convert", model, "-o", dir + "/bad.qpack", "--calibration-stats", dir + "/bad.qcal", "--mode", "static", "-q"])
+        let bad = try CLI.run([
+            "convert", model, "-o", dir + "/bad.qpack", "--calibration-stats", dir + "/bad.qcal", "--mode", "static",
+            "-q",
+        ])
         #expect(bad.status == 65 && bad.stderr.contains("bad.qcal") && bad.stderr.contains("histogram_bins"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad.qpack"))
         // Calibration data that is not there, or malformed.
-        #expect(try CLI.run(["calibrate", model, "--calibration", dir + "/none.txt", "-o", dir + "/n.qcal"]).status == 74)
+        #expect(
+            try CLI.run(["calibrate", model, "--calibration", dir + "/none.txt", "-o", dir + "/n.qcal"]).status == 74)
         try "{\"text\": 3}\n".write(toFile: dir + "/bad.jsonl", atomically: true, encoding: .utf8)
         let jsonl = try CLI.run(["calibrate", model, "--calibration", dir + "/bad.jsonl", "-o", dir + "/n.qcal"])
         #expect(jsonl.status == 65 && jsonl.stderr.contains("line 1"))
@@ -46,14 +55,21 @@ struct CalibrationCLITests {
         let refused = try CLI.run(["convert", model, "-o", out, "--mode", "static", "-q"])
         #expect(refused.status == 64 && refused.stderr.contains("give --calibration"))
         #expect(!FileManager.default.fileExists(atPath: out))
-        let convert = try CLI.run(["convert", model, "-o", out, "--rules", TestPaths.fixture("rules/all-int8.yaml"), "--mode", "static",
-                                   "--observer", "minmax", "--calibration", "licenses:calibration"] + small)
+        let convert = try CLI.run(
+            [
+                "convert", model, "-o", out, "--rules", TestPaths.fixture("rules/all-int8.yaml"), "--mode", "static",
+                "--observer", "minmax", "--calibration", "licenses:calibration",
+            ] + small)
         #expect(convert.status == 0, "\(convert.stderr)")
         #expect(convert.stderr.contains("pooler.dense.weight") && convert.stderr.contains("stay dynamic"))
-        let verify = try CLI.run(["verify", out, "--source", model, "--run-sample", "A man is eating food.", "--min-cosine", "0.97"])
+        let verify = try CLI.run([
+            "verify", out, "--source", model, "--run-sample", "A man is eating food.", "--min-cosine", "0.97",
+        ])
         #expect(verify.status == 0, "\(verify.stderr)")
         let explain = try CLI.run(["plan", "--explain", out])
-        #expect(explain.status == 0 && explain.stdout.contains("Static activation ranges (36 linears)") && explain.stdout.contains("licenses:calibration"))
+        #expect(
+            explain.status == 0 && explain.stdout.contains("Static activation ranges (36 linears)")
+                && explain.stdout.contains("licenses:calibration"))
         let eval = try CLI.run(["eval", out, "--source", model, "--samples", "6", "--seq-len", "48", "--json"])
         #expect(eval.status == 0)
         let j = try StrictJSONParser.parse(Array(eval.stdout.utf8))
@@ -63,24 +79,37 @@ struct CalibrationCLITests {
 
     @Test func budgetIsRecordedAndExplained() throws {
         let out = dir + "/budget.qpack"
-        let convert = try CLI.run(["convert", model, "-o", out, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
-                                   "--calibration", "licenses:calibration", "--min-cosine", "0.99", "--sensitivity", "local"] + small)
+        let convert = try CLI.run(
+            [
+                "convert", model, "-o", out, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
+                "--calibration", "licenses:calibration", "--min-cosine", "0.99", "--sensitivity", "local",
+            ] + small)
         #expect(convert.status == 0, "\(convert.stderr)")
         #expect(convert.stdout.contains("budget (min cosine 0.99)"))
         let explain = try CLI.run(["plan", "--explain", out])
-        #expect(explain.stdout.contains("ranked by local sensitivity; met") && explain.stdout.contains("Promotion order"))
+        #expect(
+            explain.stdout.contains("ranked by local sensitivity; met") && explain.stdout.contains("Promotion order"))
         // `plan` with the same options runs the same search and shows the same promotions, writing nothing.
         let file = try StrictJSONParser.parse(Array(try CLI.run(["inspect", out, "--json"]).stdout.utf8))
-        let promotedInFile = (file["inputs"]?.items.first?["tensors"]?.items ?? []).filter { $0["rule"]?.string?.hasPrefix("budget:") == true }.count
-        let plan = try CLI.run(["plan", model, "--rules", TestPaths.fixture("rules/all-int4.yaml"), "--calibration", "licenses:calibration",
-                                "--min-cosine", "0.99", "--sensitivity", "local", "--json"] + small)
+        let promotedInFile = (file["inputs"]?.items.first?["tensors"]?.items ?? []).filter {
+            $0["rule"]?.string?.hasPrefix("budget:") == true
+        }.count
+        let plan = try CLI.run(
+            [
+                "plan", model, "--rules", TestPaths.fixture("rules/all-int4.yaml"), "--calibration",
+                "licenses:calibration",
+                "--min-cosine", "0.99", "--sensitivity", "local", "--json",
+            ] + small)
         #expect(plan.status == 0)
         let entries = try StrictJSONParser.parse(Array(plan.stdout.utf8))["plan"]?["entries"]?.items ?? []
         #expect(promotedInFile > 0 && entries.filter { $0["promotion"] != nil }.count == promotedInFile)
         // An unreachable budget exits 1 and writes nothing.
         let none = dir + "/none.qpack"
-        let impossible = try CLI.run(["convert", model, "-o", none, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
-                                      "--calibration", "licenses:calibration", "--min-cosine", "1", "--sensitivity", "local", "-q"] + small)
+        let impossible = try CLI.run(
+            [
+                "convert", model, "-o", none, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
+                "--calibration", "licenses:calibration", "--min-cosine", "1", "--sensitivity", "local", "-q",
+            ] + small)
         #expect(impossible.status == 1 && impossible.stderr.contains("cannot be met"))
         #expect(!FileManager.default.fileExists(atPath: none))
         // Budgets need calibration data.
@@ -102,9 +131,12 @@ struct CalibrationCLITests {
         #expect(root["tensors"]?.items.first { $0["name"]?.string == "t.f16" }?["activation"] == nil)
         #expect(f32?["activation"]?["smoothing"] == nil)
         let smoothed = try CLI.run(["inspect", TestPaths.fixture("qpack/smoothed.qpack"), "--json"])
-        let s32 = try #require(try StrictJSONParser.parse(Array(smoothed.stdout.utf8))["inputs"]?.items.first)["tensors"]?.items.first { $0["name"]?.string == "t.f32" }
+        let s32 = try #require(try StrictJSONParser.parse(Array(smoothed.stdout.utf8))["inputs"]?.items.first)[
+            "tensors"]?.items.first { $0["name"]?.string == "t.f32" }
         #expect(s32?["activation"]?["smoothing"]?.double == 0.5)
-        let stext = try CLI.run(["inspect", TestPaths.fixture("qpack/smoothed.qpack"), "--tensor", "t.f32", "--stats", "--dequant"])
+        let stext = try CLI.run([
+            "inspect", TestPaths.fixture("qpack/smoothed.qpack"), "--tensor", "t.f32", "--stats", "--dequant",
+        ])
         #expect(stext.status == 0 && stext.stdout.contains("smoothed (alpha 0.5)"), "\(stext.stdout)")
     }
 }
@@ -115,10 +147,19 @@ struct CalibrationCLITests {
     @Test func smoothIsValidatedAndShown() throws {
         let model = TestPaths.fixture("gguf/types.gguf"), rules = TestPaths.fixture("qpack/rules.yaml")
         #expect(try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--smooth", "0.75"]).status == 64)
-        #expect(try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "1.5"]).status == 64)
-        let ok = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--allow-unsupported"])
+        #expect(
+            try CLI.run([
+                "plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "1.5",
+            ]).status == 64)
+        let ok = try CLI.run([
+            "plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5",
+            "--allow-unsupported",
+        ])
         #expect(ok.status == 0 && ok.stdout.contains("6 smoothed"), "\(ok.stdout)")
-        let json = try CLI.run(["plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--json", "--allow-unsupported"])
+        let json = try CLI.run([
+            "plan", model, "--rules", rules, "--mode", "static", "--observer", "minmax", "--smooth", "0.5", "--json",
+            "--allow-unsupported",
+        ])
         let entries = try StrictJSONParser.parse(Array(json.stdout.utf8))["plan"]?["entries"]?.items ?? []
         #expect(entries.filter { $0["smoothing"]?.double == 0.5 }.count == 6)  // not the lossless Q4_0 repack
     }

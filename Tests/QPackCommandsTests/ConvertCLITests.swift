@@ -4,7 +4,9 @@ import QPackBinary
 import QPackTestSupport
 
 func scratchDirectory(_ label: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-cli-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "qpack-cli-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
@@ -24,7 +26,8 @@ func scratchDirectory(_ label: String) throws -> String {
     @Test func badRulesFileExits65WithItsLine() throws {
         let dir = try scratchDirectory("rules")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "version: 1\nrules:\n  - name: a\n    scheme: int3\n".write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
+        try "version: 1\nrules:\n  - name: a\n    scheme: int3\n".write(
+            toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
         let r = try CLI.run(["plan", TestPaths.fixture("gguf/types.gguf"), "--rules", dir + "/r.yaml"])
         #expect(r.status == 65)
         #expect(r.stderr.contains("r.yaml:4:") && r.stderr.contains("unknown scheme 'int3'"))
@@ -33,10 +36,16 @@ func scratchDirectory(_ label: String) throws -> String {
     @Test func misfitWithoutFallbackExits65NamingTheTensor() throws {
         let dir = try scratchDirectory("misfit")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "version: 1\nrules: [{name: b256, scheme: qsi4c32b256}]\n".write(toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
-        let r = try CLI.run(["convert", TestPaths.fixture("safetensors/sharded/model.safetensors.index.json"), "-o", dir + "/x.qpack", "--rules", dir + "/r.yaml"])
+        try "version: 1\nrules: [{name: b256, scheme: qsi4c32b256}]\n".write(
+            toFile: dir + "/r.yaml", atomically: true, encoding: .utf8)
+        let r = try CLI.run([
+            "convert", TestPaths.fixture("safetensors/sharded/model.safetensors.index.json"), "-o", dir + "/x.qpack",
+            "--rules", dir + "/r.yaml",
+        ])
         #expect(r.status == 65)
-        #expect(r.stderr.contains("tensor 'layer.0.weight'") && r.stderr.contains("K = 8 is not a multiple of the qsi4c32b256 block length 256"))
+        #expect(
+            r.stderr.contains("tensor 'layer.0.weight'")
+                && r.stderr.contains("K = 8 is not a multiple of the qsi4c32b256 block length 256"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["r.yaml"])
     }
 
@@ -49,7 +58,9 @@ func scratchDirectory(_ label: String) throws -> String {
         #expect(r.status == 64)
         #expect(r.stderr.contains("already exists (use --force"))
         #expect(try String(contentsOfFile: out, encoding: .utf8) == "previous")
-        let forced = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--force", "--quiet", "--allow-unsupported"])
+        let forced = try CLI.run([
+            "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--force", "--quiet", "--allow-unsupported",
+        ])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(forced.stdout.isEmpty)
         let inspected = try CLI.run(["inspect", out, "--json"])
@@ -80,7 +91,8 @@ func scratchDirectory(_ label: String) throws -> String {
             #expect(named.isSuperset(of: shards))
             for input in inputs {
                 let name = try #require(input["file"]?.string)
-                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("safetensors/sharded/" + name))))
+                let bytes = try [UInt8](
+                    Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("safetensors/sharded/" + name))))
                 #expect(input["bytes"]?.int == bytes.count)
                 #expect(input[member == "xxh64" ? "sha256" : "xxh64"] == nil, "one digest per input")
                 if member == "xxh64" {
@@ -108,8 +120,11 @@ func scratchDirectory(_ label: String) throws -> String {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (flag, expected) in [([String](), "error"), (["--nan", "zero"], "zero")] {
             let out = dir + "/\(expected).qpack"
-            let r = try CLI.run(["convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "-q", "--allow-unsupported",
-                                 "--rules", TestPaths.fixture("qpack/rules.yaml")] + flag)
+            let r = try CLI.run(
+                [
+                    "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "-q", "--allow-unsupported",
+                    "--rules", TestPaths.fixture("qpack/rules.yaml"),
+                ] + flag)
             #expect(r.status == 0, "\(r.stderr)")
             let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
             func u64(_ at: Int) -> Int { (0..<8).reduce(0) { $0 | Int(file[at + $1]) << (8 * $1) } }
@@ -127,9 +142,12 @@ func scratchDirectory(_ label: String) throws -> String {
         let dir = try scratchDirectory("full")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/t.qpack"
-        let r = try CLI.run(["--sh-ulimit-f", "8", "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--allow-unsupported"])
+        let r = try CLI.run([
+            "--sh-ulimit-f", "8", "convert", TestPaths.fixture("gguf/types.gguf"), "-o", out, "--allow-unsupported",
+        ])
         #expect(r.status == 74, "\(r.stderr)")
-        #expect(r.stderr.contains("t.qpack") && r.stderr.contains("write failed") && r.stderr.contains("File too large"))
+        #expect(
+            r.stderr.contains("t.qpack") && r.stderr.contains("write failed") && r.stderr.contains("File too large"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
@@ -168,7 +186,9 @@ func scratchDirectory(_ label: String) throws -> String {
         for fd in fds {
             var st = stat()
             if stat(fdDir + "/" + fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG,
-               let target = try? FileManager.default.destinationOfSymbolicLink(atPath: fdDir + "/" + fd), target.contains("(deleted)") || target.hasSuffix(".qpack") == false {
+                let target = try? FileManager.default.destinationOfSymbolicLink(atPath: fdDir + "/" + fd),
+                target.contains("(deleted)") || target.hasSuffix(".qpack") == false
+            {
                 if !target.hasSuffix(".gguf") { largest = max(largest, Int(st.st_size)) }
             }
         }
@@ -185,18 +205,26 @@ struct VerifyCLITests {
         let out = dir + "/m.qpack"
         let convert = try CLI.run(["convert", TestPaths.miniLMPath, "-o", out, "--quiet"])
         #expect(convert.status == 0, "\(convert.stderr)")
-        let text = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food."])
+        let text = try CLI.run([
+            "verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.",
+        ])
         #expect(text.status == 0, "\(text.stderr)")
         #expect(text.stdout.contains("Layers, worst first") && text.stdout.contains("encoder-linear-int8"))
-        let json = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--json"])
+        let json = try CLI.run([
+            "verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--json",
+        ])
         let doc = try StrictJSONParser.parse(Array(json.stdout.utf8))
         #expect(doc["samples"]?.items.count == 1)
         #expect(doc["layers"]?.items.count == 36)
         let cos = try #require(doc["samples"]?.items.first?["cosine"]?.double)
         #expect(cos > 0.9 && cos < 1)
-        let strict = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--min-cosine", "0.999"])
+        let strict = try CLI.run([
+            "verify", out, "--source", TestPaths.miniLMPath, "--run-sample", "A man is eating food.", "--min-cosine",
+            "0.999",
+        ])
         #expect(strict.status == 1)
-        #expect(strict.stderr.contains("below --min-cosine 0.999") && strict.stderr.contains("worst layer: encoder.layer."))
+        #expect(
+            strict.stderr.contains("below --min-cosine 0.999") && strict.stderr.contains("worst layer: encoder.layer."))
         let usage = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath])
         #expect(usage.status == 64)
     }
@@ -228,8 +256,10 @@ struct VerifyCLITests {
         let reference = try TestPaths.json(TestPaths.fixture("verify/minilm.expected.json"))["sentences"]!.items[0]
         let text = try #require(reference["text"]?.string)
         let ids = reference["ids"]!.items.compactMap { $0.int }.map(String.init).joined(separator: ",")
-        let r = try CLI.run(["verify", out, "--source", TestPaths.miniLMPath, "--run-sample", text, "--ids", ids,
-                             "--output", tensors, "--json"])
+        let r = try CLI.run([
+            "verify", out, "--source", TestPaths.miniLMPath, "--run-sample", text, "--ids", ids,
+            "--output", tensors, "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let bytes = try TestPaths.read(tensors)
         let headerLength = Int(bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
@@ -252,7 +282,8 @@ struct VerifyCLITests {
         // The packed rows are the ones the reported cosine was computed from.
         let cos = try #require(StrictJSONParser.parse(Array(r.stdout.utf8))["samples"]?.items[0]["cosine"]?.double)
         let dot = zip(float[0], packed[0]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let norms = (float[0].reduce(0.0) { $0 + Double($1 * $1) } * packed[0].reduce(0.0) { $0 + Double($1 * $1) }).squareRoot()
+        let norms = (float[0].reduce(0.0) { $0 + Double($1 * $1) } * packed[0].reduce(0.0) { $0 + Double($1 * $1) })
+            .squareRoot()
         #expect(abs(dot / norms - cos) < 1e-5)
     }
 }
@@ -264,9 +295,13 @@ struct DecoderVerifyCLITests {
         let dir = try scratchDirectory("verify-llama")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/s.qpack"
-        #expect(try CLI.run(["convert", TestPaths.smolLMPath, "-o", out, "--quiet", "--target", "neon-dotprod"]).status == 0)
-        let r = try CLI.run(["verify", out, "--source", TestPaths.smolLMPath, "--run-sample", "The capital of France is",
-                             "--continuation", "1", "--max-kl", "0.01", "--json"])
+        #expect(
+            try CLI.run(["convert", TestPaths.smolLMPath, "-o", out, "--quiet", "--target", "neon-dotprod"]).status == 0
+        )
+        let r = try CLI.run([
+            "verify", out, "--source", TestPaths.smolLMPath, "--run-sample", "The capital of France is",
+            "--continuation", "1", "--max-kl", "0.01", "--json",
+        ])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.contains("above --max-kl 0.01") && r.stderr.contains("worst layer: blk."))
         let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
@@ -285,7 +320,10 @@ struct DecoderVerifyCLITests {
         let source = TestPaths.hfLlamaDirectory + "/model.safetensors", out = dir + "/hf.qpack"
         let c = try CLI.run(["convert", source, "-o", out, "--quiet", "--target", "neon-dotprod"])
         #expect(c.status == 0, "\(c.stderr)")
-        let r = try CLI.run(["verify", out, "--source", source, "--run-sample", "The capital of France is", "--continuation", "1", "--json"])
+        let r = try CLI.run([
+            "verify", out, "--source", source, "--run-sample", "The capital of France is", "--continuation", "1",
+            "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
         let sample = try #require(doc["samples"]?.items.first)
@@ -294,7 +332,9 @@ struct DecoderVerifyCLITests {
         let names = doc["layers"]?.items.compactMap { $0["name"]?.string } ?? []
         #expect(names.count == 30 * 7 + 1)
         #expect(names.contains("model.layers.0.self_attn.q_proj") && names.contains("lm_head"))
-        #expect(doc["layers"]?.items.first { $0["name"]?.string == "model.layers.0.self_attn.o_proj" }?["rule"]?.string == "attention-output-f16")
+        #expect(
+            doc["layers"]?.items.first { $0["name"]?.string == "model.layers.0.self_attn.o_proj" }?["rule"]?.string
+                == "attention-output-f16")
         #expect(doc["layout_checks"]?.items.count == 272)
         #expect(doc["layout_checks"]?.items.allSatisfy { $0["violations"]?.int == 0 } == true)
     }
@@ -305,19 +345,27 @@ struct DecoderVerifyCLITests {
         let dir = try scratchDirectory("hf-llama-nfc")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fm = FileManager.default
-        try fm.createSymbolicLink(atPath: dir + "/model.safetensors", withDestinationPath: TestPaths.hfLlamaDirectory + "/model.safetensors")
+        try fm.createSymbolicLink(
+            atPath: dir + "/model.safetensors", withDestinationPath: TestPaths.hfLlamaDirectory + "/model.safetensors")
         try fm.copyItem(atPath: TestPaths.hfLlamaDirectory + "/config.json", toPath: dir + "/config.json")
         let tokenizer = try String(contentsOfFile: TestPaths.hfLlamaDirectory + "/tokenizer.json", encoding: .utf8)
-        let changed = tokenizer.replacingOccurrences(of: #""normalizer": null"#, with: #""normalizer": {"type": "NFC"}"#)
+        let changed = tokenizer.replacingOccurrences(
+            of: #""normalizer": null"#, with: #""normalizer": {"type": "NFC"}"#)
         #expect(changed != tokenizer)
         try changed.write(toFile: dir + "/tokenizer.json", atomically: true, encoding: .utf8)
-        let r = try CLI.run(["calibrate", dir + "/model.safetensors", "--calibration", "licenses:calibration", "--samples", "1", "-o", dir + "/x.qcal"])
+        let r = try CLI.run([
+            "calibrate", dir + "/model.safetensors", "--calibration", "licenses:calibration", "--samples", "1", "-o",
+            dir + "/x.qcal",
+        ])
         #expect(r.status == 65, "\(r.stderr)")
         #expect(r.stderr.contains("pre-tokenizer 'unsupported: normalizer NFC' is not supported"), "\(r.stderr)")
         #expect(!fm.fileExists(atPath: dir + "/x.qcal"))
         // Token ids need no tokenizer: the same model calibrates on them.
         try "504 3575 282 4649 314\n".write(toFile: dir + "/prompt.ids", atomically: true, encoding: .utf8)
-        let ids = try CLI.run(["calibrate", dir + "/model.safetensors", "--calibration", dir + "/prompt.ids", "-o", dir + "/ids.qcal", "--quiet"])
+        let ids = try CLI.run([
+            "calibrate", dir + "/model.safetensors", "--calibration", dir + "/prompt.ids", "-o", dir + "/ids.qcal",
+            "--quiet",
+        ])
         #expect(ids.status == 0 && fm.fileExists(atPath: dir + "/ids.qcal"), "\(ids.stderr)")
     }
 }

@@ -5,15 +5,19 @@ import QPackTestSupport
 @testable import QPackContainer
 
 func temporaryDirectory(_ label: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))").path
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "qpack-\(label)-\(getpid())-\(UUID().uuidString.prefix(8))"
+    ).path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
 }
 
 @Suite struct ContainerTests {
     static func manifest(_ w: ContainerWriter) -> JSONOut {
-        .object([("format", .string("qpack")), ("version", .object([("major", .int(1)), ("minor", .int(0))])),
-                 ("sections", w.sectionsJSON), ("tensors", .array([]))])
+        .object([
+            ("format", .string("qpack")), ("version", .object([("major", .int(1)), ("minor", .int(0))])),
+            ("sections", w.sectionsJSON), ("tensors", .array([])),
+        ])
     }
 
     static func smallContainer(at path: String, compress: Bool = false) throws -> [String: [UInt8]] {
@@ -41,13 +45,19 @@ func temporaryDirectory(_ label: String) throws -> String {
         #expect(file.section(named: "b")?.compression == (compress ? "zstd" : "none"))
         // The content digest is the manifest's SHA-256, independently recomputed here.
         let raw = try TestPaths.read(path)
-        #expect(file.contentDigest == SHA256.hex(SHA256.hash(Array(raw[file.manifestOffset..<(file.manifestOffset + file.manifestLength)]))))
+        #expect(
+            file.contentDigest
+                == SHA256.hex(
+                    SHA256.hash(Array(raw[file.manifestOffset..<(file.manifestOffset + file.manifestLength)]))))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.qpack"])
     }
 
     /// `reference_section` must name an unused section of exactly 4 bytes per element.
-    @Test(arguments: [("r", nil), ("nope", "must name an existing section"), ("short", "12 F32 values need 48"),
-                      ("t", "shares section 't'")] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("r", nil), ("nope", "must name an existing section"), ("short", "12 F32 values need 48"),
+            ("t", "shares section 't'"),
+        ] as [(String, String?)])
     func referenceSectionIsChecked(_ reference: String, _ message: String?) throws {
         let dir = try temporaryDirectory("reference")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -55,12 +65,17 @@ func temporaryDirectory(_ label: String) throws -> String {
         try w.addSection(name: "t", bytes: [UInt8](repeating: 1, count: 48), compress: false)
         try w.addSection(name: "r", bytes: [UInt8](repeating: 2, count: 48), compress: false)
         try w.addSection(name: "short", bytes: [UInt8](repeating: 3, count: 8), compress: false)
-        let tensor = JSONOut.object([("name", .string("w")), ("role", .string("linear")), ("layer", .null), ("source_type", .string("F32")),
-                                     ("shape", .array([.int(12)])), ("scheme", .string("keep")), ("rule", .string("x")),
-                                     ("section", .string("t")), ("source_xxh64", .string("0000000000000000")), ("source_bytes", .int(48)),
-                                     ("reference_section", .string(reference))])
-        _ = try w.finish(manifest: .object([("format", .string("qpack")), ("version", .object([("major", .int(1)), ("minor", .int(0))])),
-                                            ("sections", w.sectionsJSON), ("tensors", .array([tensor]))]))
+        let tensor = JSONOut.object([
+            ("name", .string("w")), ("role", .string("linear")), ("layer", .null), ("source_type", .string("F32")),
+            ("shape", .array([.int(12)])), ("scheme", .string("keep")), ("rule", .string("x")),
+            ("section", .string("t")), ("source_xxh64", .string("0000000000000000")), ("source_bytes", .int(48)),
+            ("reference_section", .string(reference)),
+        ])
+        _ = try w.finish(
+            manifest: .object([
+                ("format", .string("qpack")), ("version", .object([("major", .int(1)), ("minor", .int(0))])),
+                ("sections", w.sectionsJSON), ("tensors", .array([tensor])),
+            ]))
         if let message {
             #expect { try ContainerFile(path: dir + "/x.qpack") } throws: { e in
                 let d = (e as? ContainerError)?.description ?? ""
@@ -121,7 +136,9 @@ func temporaryDirectory(_ label: String) throws -> String {
         for n in 0..<bytes.count { #expect(!survives(Array(bytes[..<n])), "truncation to \(n) bytes accepted") }
         // A flip inside a zstd frame may leave the decoded bytes unchanged (an encoding
         // freedom the frame checksum cannot see); survives() then checked the content is exact.
-        let frames = try ContainerFile(path: path).sections.filter { $0.compression == "zstd" }.map { $0.offset..<($0.offset + $0.storedLength) }
+        let frames = try ContainerFile(path: path).sections.filter { $0.compression == "zstd" }.map {
+            $0.offset..<($0.offset + $0.storedLength)
+        }
         var undetected = 0
         for i in 0..<bytes.count {
             var m = bytes

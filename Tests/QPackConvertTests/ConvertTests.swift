@@ -8,18 +8,25 @@ import QPackTestSupport
 @testable import QPackPlanning
 @testable import QPackReaders
 
-func convert(_ modelPath: String, rules: RuleSet = DefaultRules.ruleSet, target: KernelTarget = .neonI8mm,
-             to output: String, jobs: Int = 2, compress: Bool = false, withReference: Bool = false) throws -> (QuantPlan, ConvertResult) {
+func convert(
+    _ modelPath: String, rules: RuleSet = DefaultRules.ruleSet, target: KernelTarget = .neonI8mm,
+    to output: String, jobs: Int = 2, compress: Bool = false, withReference: Bool = false
+) throws -> (QuantPlan, ConvertResult) {
     let checkpoint = try Checkpoint.open(path: modelPath)
     let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target, allowUnsupported: true)
     var options = ConvertOptions(target: target, compress: compress, jobs: jobs)
     options.withReference = withReference
-    let result = try Converter.convert(checkpoint, path: modelPath, plan: plan, rules: rules, output: output, options: options)
+    let result = try Converter.convert(
+        checkpoint, path: modelPath, plan: plan, rules: rules, output: output, options: options)
     return (plan, result)
 }
 
 func littleEndianFloats(_ b: [UInt8]) -> [Float] {
-    (0..<(b.count / 4)).map { Float(bitPattern: UInt32(b[4 * $0]) | UInt32(b[4 * $0 + 1]) << 8 | UInt32(b[4 * $0 + 2]) << 16 | UInt32(b[4 * $0 + 3]) << 24) }
+    (0..<(b.count / 4)).map {
+        Float(
+            bitPattern: UInt32(b[4 * $0]) | UInt32(b[4 * $0 + 1]) << 8 | UInt32(b[4 * $0 + 2]) << 16 | UInt32(
+                b[4 * $0 + 3]) << 24)
+    }
 }
 
 /// Checks a decoded tensor against its source within the scheme's bound, element by element.
@@ -94,7 +101,10 @@ final class ScaleCache: @unchecked Sendable {
         let tile = KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr)
         let s: [Float]
         switch t.scheme {
-        case let .qsi4c32(bl): s = Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix.scales.map { Float(bitPattern: UInt32($0) << 16) }
+        case let .qsi4c32(bl):
+            s = Qsi4c32pPacker.unpack(bytes, n: m.rows, k: m.columns, blockLength: bl, tile: tile).matrix.scales.map {
+                Float(bitPattern: UInt32($0) << 16)
+            }
         case .qsi4cx: s = Qsi4cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
         default: s = Qsi8cxpPacker.unpack(bytes, n: m.rows, k: m.columns, tile: tile).matrix.scales
         }
@@ -108,13 +118,14 @@ final class ScaleCache: @unchecked Sendable {
     @Test func q4_0RepackIsBitExact() throws {
         let dir = try temporaryDirectory("repack")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
-          - {name: float, match: {name: ["t.f16", "t.bf16", "t.q8_0"]}, scheme: f32}
-          - {name: rest, scheme: keep}
-        """, origin: "test")
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
+              - {name: float, match: {name: ["t.f16", "t.bf16", "t.q8_0"]}, scheme: f32}
+              - {name: rest, scheme: keep}
+            """, origin: "test")
         let (plan, _) = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/t.qpack")
         #expect(plan.entries.first { $0.name == "t.q4_0" }?.lossless == true)
         let file = try ContainerFile(path: dir + "/t.qpack")
@@ -134,24 +145,31 @@ final class ScaleCache: @unchecked Sendable {
     @Test func referenceSectionsHoldGGUFPyValues() throws {
         let dir = try temporaryDirectory("reference")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
-          - {name: half, match: {name: t.q8_0}, scheme: f16}
-          - {name: float, match: {name: ["t.f16", "t.bf16"]}, scheme: f32}
-          - {name: rest, scheme: keep}
-        """, origin: "test")
-        _ = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/r.qpack", compress: true, withReference: true)
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
+              - {name: half, match: {name: t.q8_0}, scheme: f16}
+              - {name: float, match: {name: ["t.f16", "t.bf16"]}, scheme: f32}
+              - {name: rest, scheme: keep}
+            """, origin: "test")
+        _ = try convert(
+            TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/r.qpack", compress: true,
+            withReference: true)
         _ = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/p.qpack", compress: true)
         let file = try ContainerFile(path: dir + "/r.qpack"), plain = try ContainerFile(path: dir + "/p.qpack")
         for name in ["t.q4_0", "t.q8_0"] {
             let t = try #require(file.tensor(named: name))
             let section = try #require(t.referenceSection)
             let want = littleEndianFloats(try TestPaths.read(TestPaths.fixture("gguf/types.expected/\(name).f32")))
-            #expect(littleEndianFloats(try file.sectionBytes(section)).map(\.bitPattern) == want.map(\.bitPattern), "\(name)")
+            #expect(
+                littleEndianFloats(try file.sectionBytes(section)).map(\.bitPattern) == want.map(\.bitPattern),
+                "\(name)")
         }
-        for name in ["t.f16", "t.bf16", "t.q4_1"] { #expect(file.tensor(named: name)?.referenceSection == nil, "\(name)") }
+        for name in ["t.f16", "t.bf16", "t.q4_1"] {
+            #expect(file.tensor(named: name)?.referenceSection == nil, "\(name)")
+        }
         #expect(plain.tensors.allSatisfy { $0.referenceSection == nil })
         #expect(file.sections.count == plain.sections.count + 2)
     }
@@ -159,7 +177,9 @@ final class ScaleCache: @unchecked Sendable {
     @Test func nonFiniteWeightsStopTheConversionAndLeaveNothing() throws {
         let dir = try temporaryDirectory("nan")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let rules = try RuleSet.parse("version: 1\nrules: [{name: all, match: {name: t.f32}, scheme: f32}, {name: rest, scheme: keep}]", origin: "t")
+        let rules = try RuleSet.parse(
+            "version: 1\nrules: [{name: all, match: {name: t.f32}, scheme: f32}, {name: rest, scheme: keep}]",
+            origin: "t")
         // dtypes.safetensors' t.f32 holds NaN at element 20.
         #expect {
             _ = try convert(TestPaths.fixture("safetensors/dtypes.safetensors"), rules: rules, to: dir + "/x.qpack")
@@ -189,9 +209,12 @@ struct RealModelConvertTests {
             try checkBound(t, decoded: decoded, source: try source.floatValues(of: t.name)!, file: file)
         }
         #expect(file.tensors.filter { $0.name.contains("LayerNorm") }.allSatisfy { $0.scheme == .f32 })
-        #expect(file.tensors.filter { $0.name.hasSuffix("attention.output.dense.weight") }.allSatisfy { $0.scheme == .f16 })
+        #expect(
+            file.tensors.filter { $0.name.hasSuffix("attention.output.dense.weight") }.allSatisfy { $0.scheme == .f16 })
         // The WordPiece vocabulary travels verbatim.
-        #expect(try file.sectionBytes("tokenizer.vocab") == TestPaths.read(TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt"))
+        #expect(
+            try file.sectionBytes("tokenizer.vocab")
+                == TestPaths.read(TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt"))
         #expect(file.manifest["model"]?["hyperparameters"]?["num_hidden_layers"]?.int == 6)
         #expect(file.manifest["model"]?["hyperparameters"]?["layer_norm_eps"]?.double == 1e-12)
         #expect(file.manifest["tokenizer"]?["vocab_size"]?.int == 30522)
@@ -209,7 +232,10 @@ struct RealModelConvertTests {
         let plain = try ContainerFile(path: dir + "/a.qpack"), packed = try ContainerFile(path: dir + "/c.qpack")
         #expect(packed.fileSize < plain.fileSize)
         for s in plain.sections { #expect(try packed.sectionBytes(s.name) == plain.sectionBytes(s.name)) }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["a.qpack", "b.qpack", "c.qpack", "d.qpack"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == [
+                "a.qpack", "b.qpack", "c.qpack", "d.qpack",
+            ])
     }
 
     @Test func smolLMConvertsWithItsTokenizer() throws {
@@ -224,15 +250,24 @@ struct RealModelConvertTests {
         let tokens = try file.sectionBytes("tokenizer.tokens")
         var count = 0, at = 0
         while at < tokens.count {
-            at += 4 + Int(UInt32(tokens[at]) | UInt32(tokens[at + 1]) << 8 | UInt32(tokens[at + 2]) << 16 | UInt32(tokens[at + 3]) << 24)
+            at +=
+                4
+                + Int(
+                    UInt32(tokens[at]) | UInt32(tokens[at + 1]) << 8 | UInt32(tokens[at + 2]) << 16 | UInt32(
+                        tokens[at + 3]) << 24)
             count += 1
         }
         #expect(count == 49152 && at == tokens.count)
         let source = try Checkpoint.open(path: TestPaths.smolLMPath)
-        for name in ["blk.0.attn_q.weight", "blk.29.ffn_down.weight", "blk.0.attn_output.weight", "output_norm.weight"] {
+        for name in ["blk.0.attn_q.weight", "blk.29.ffn_down.weight", "blk.0.attn_output.weight", "output_norm.weight"]
+        {
             let t = try #require(file.tensor(named: name))
-            try checkBound(t, decoded: try ContainerTensorDecoder.floats(t, in: file), source: try source.floatValues(of: name)!, file: file)
+            try checkBound(
+                t, decoded: try ContainerTensorDecoder.floats(t, in: file), source: try source.floatValues(of: name)!,
+                file: file)
         }
-        #expect(file.tensor(named: "blk.0.attn_q.weight")?.layout?.nr == 8 && file.tensor(named: "blk.0.attn_q.weight")?.layout?.kr == 8)
+        #expect(
+            file.tensor(named: "blk.0.attn_q.weight")?.layout?.nr == 8
+                && file.tensor(named: "blk.0.attn_q.weight")?.layout?.kr == 8)
     }
 }

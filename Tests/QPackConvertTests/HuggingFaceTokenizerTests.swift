@@ -12,9 +12,11 @@ struct HuggingFaceTokenizerTests {
     }
 
     static let byteLevel = #"{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}"#
-    static func file(vocab: String = #"{"a": 0, "b": 1, "ab": 2}"#, merges: String = #"[["a", "b"]]"#,
-                     pre: String = byteLevel, added: String = #"[{"id": 3, "content": "<s>", "special": true}]"#,
-                     normalizer: String = "null") -> String {
+    static func file(
+        vocab: String = #"{"a": 0, "b": 1, "ab": 2}"#, merges: String = #"[["a", "b"]]"#,
+        pre: String = byteLevel, added: String = #"[{"id": 3, "content": "<s>", "special": true}]"#,
+        normalizer: String = "null"
+    ) -> String {
         #"{"version": "1.0", "added_tokens": \#(added), "normalizer": \#(normalizer), "pre_tokenizer": \#(pre), "#
             + #""model": {"type": "BPE", "vocab": \#(vocab), "merges": \#(merges)}}"#
     }
@@ -25,21 +27,28 @@ struct HuggingFaceTokenizerTests {
         #expect(t.merges == ["a b"])
         #expect(t.pre == "gpt2")
         #expect(try read(Self.file(merges: #"["a b"]"#)).merges == ["a b"])
-        let config = try StrictJSONParser.parse(Array(#"{"bos_token": {"content": "<s>"}, "eos_token": "ab", "add_bos_token": true}"#.utf8))
+        let config = try StrictJSONParser.parse(
+            Array(#"{"bos_token": {"content": "<s>"}, "eos_token": "ab", "add_bos_token": true}"#.utf8))
         let (meta, sections) = t.metadata(config: config)
         let text = meta.text()
-        #expect(text.contains(#""bos_token_id":3"#) && text.contains(#""eos_token_id":2"#) && text.contains(#""add_bos_token":true"#), "\(text)")
+        #expect(
+            text.contains(#""bos_token_id":3"#) && text.contains(#""eos_token_id":2"#)
+                && text.contains(#""add_bos_token":true"#), "\(text)")
         #expect(sections.map(\.0) == ["tokenizer.tokens", "tokenizer.merges"])
         #expect(sections[1].1 == [3, 0, 0, 0] + Array("a b".utf8))
     }
 
     @Test func namesThePreTokenizer() throws {
-        let smollm = #"{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, \#(Self.byteLevel)]}"#
+        let smollm =
+            #"{"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, \#(Self.byteLevel)]}"#
         #expect(try read(Self.file(pre: smollm)).pre == "smollm")
-        let split = #"{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "x"}, "behavior": "Isolated"}, \#(Self.byteLevel)]}"#
+        let split =
+            #"{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "x"}, "behavior": "Isolated"}, \#(Self.byteLevel)]}"#
         #expect(try read(Self.file(pre: split)).pre == "unsupported: pre_tokenizer Sequence")
         #expect(try read(Self.file(normalizer: #"{"type": "NFC"}"#)).pre == "unsupported: normalizer NFC")
-        #expect(try read(Self.file(pre: #"{"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}"#)).pre.hasPrefix("unsupported"))
+        #expect(
+            try read(Self.file(pre: #"{"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}"#)).pre
+                .hasPrefix("unsupported"))
     }
 
     @Test func malformedFilesNameTheField() {

@@ -15,7 +15,8 @@ import QPackBinary
         #expect(report.tokenizer?.tokens == 4)
         #expect(report.tokenizer?.merges == 1)
         // SHA-256 of the template text, computed independently with Python's hashlib.
-        #expect(report.tokenizer?.chatTemplateSHA256 == "b4df99e96cc5bceeff21054559de001583b472af4e765411e7772bc5ebf573f6")
+        #expect(
+            report.tokenizer?.chatTemplateSHA256 == "b4df99e96cc5bceeff21054559de001583b472af4e765411e7772bc5ebf573f6")
         let template = report.metadata.first { $0.key == "tokenizer.chat_template" }
         #expect(template?.value.contains("__class__") == false)  // never shown, only its digest
         #expect(report.metadata.first { $0.key == "test.array.nested" }?.value == "[2 x array]")
@@ -57,7 +58,8 @@ import QPackBinary
         var options = InspectReport.Options()
         options.statistics = true
         options.filters = expected.members.map { NameGlob($0.key) }
-        let report = try InspectReport.build(path: TestPaths.miniLMPath, checkpoint: Checkpoint.open(path: TestPaths.miniLMPath), options: options)
+        let report = try InspectReport.build(
+            path: TestPaths.miniLMPath, checkpoint: Checkpoint.open(path: TestPaths.miniLMPath), options: options)
         #expect(report.model?.architecture == "bert")
         #expect(report.model?.blockCount == 6)
         #expect(report.model?.embeddingLength == 384)

@@ -34,21 +34,25 @@ import QPackTestSupport
         case "kai_run_rhs_pack_nxk_qsi4c32p_qsu4c32s1s0":
             let bl = p["bl"]!.int!
             let u = nibbles(try oracle.bytes(inputs["codes"]!), rows: n, cols: k, stride: p["rhs_stride"]!.int!)
-            let m = Int4BlockMatrix(rows: n, columns: k, blockLength: bl, codes: u.map { Int8($0) - 8 },
-                                    scales: try oracle.uint16s(inputs["scales"]!))
+            let m = Int4BlockMatrix(
+                rows: n, columns: k, blockLength: bl, codes: u.map { Int8($0) - 8 },
+                scales: try oracle.uint16s(inputs["scales"]!))
             return Qsi4c32pPacker.pack(m, bias: bias, tile: t, fill: fill)
         case "kai_run_rhs_pack_kxn_qsi4c32p_qsu4c32s1s0":
-            return Qsi4c32pPacker.packKxN(codes: try oracle.bytes(inputs["codes"]!), n: n, k: k, blockLength: p["bl"]!.int!,
-                                          scales: try oracle.uint16s(inputs["scales"]!), bias: bias, tile: t, fill: fill)
+            return Qsi4c32pPacker.packKxN(
+                codes: try oracle.bytes(inputs["codes"]!), n: n, k: k, blockLength: p["bl"]!.int!,
+                scales: try oracle.uint16s(inputs["scales"]!), bias: bias, tile: t, fill: fill)
         case "kai_run_rhs_pack_nxk_qsi4cxp_qs4cxs1s0":
             let u = nibbles(try oracle.bytes(inputs["codes"]!), rows: n, cols: k, stride: p["rhs_stride"]!.int!)
             let zp8 = p["rhs_zero_point"]!.int! == 8
             let q = u.map { zp8 ? Int8($0) - 8 : Int8(bitPattern: $0 << 4) >> 4 }
-            let m = ChannelQuantizedMatrix(rows: n, columns: k, bits: 4, codes: q, scales: try oracle.floats(inputs["scales"]!))
+            let m = ChannelQuantizedMatrix(
+                rows: n, columns: k, bits: 4, codes: q, scales: try oracle.floats(inputs["scales"]!))
             return Qsi4cxpPacker.pack(m, bias: bias, tile: t, fill: fill)
         case "kai_run_rhs_pack_nxk_qsi8cxp_qsi8cx_neon":
             let q = try oracle.bytes(inputs["codes"]!).map { Int8(bitPattern: $0) }
-            let m = ChannelQuantizedMatrix(rows: n, columns: k, bits: 8, codes: q, scales: try oracle.floats(inputs["scales"]!))
+            let m = ChannelQuantizedMatrix(
+                rows: n, columns: k, bits: 8, codes: q, scales: try oracle.floats(inputs["scales"]!))
             return Qsi8cxpPacker.pack(m, bias: bias, tile: t, fill: fill)
         case "kai_run_rhs_pack_nxk_qsi4c32pscalef16_qsu4c32s16s0":
             let blocks = try oracle.bytes(inputs["blocks"]!)
@@ -64,18 +68,27 @@ import QPackTestSupport
         switch c["function"]!.string! {
         case "kai_run_rhs_pack_nxk_qsi4c32p_qsu4c32s1s0", "kai_run_rhs_pack_kxn_qsi4c32p_qsu4c32s1s0":
             let bl = p["bl"]!.int!
-            return (Qsi4c32pPacker.packedSize(n: n, k: k, blockLength: bl, tile: t),
-                    Qsi4c32pPacker.panelStride(k: k, blockLength: bl, tile: t),
-                    Qsi4c32pPacker.packedOffset(nIndex: t.nr, k: k, blockLength: bl, tile: t))
+            return (
+                Qsi4c32pPacker.packedSize(n: n, k: k, blockLength: bl, tile: t),
+                Qsi4c32pPacker.panelStride(k: k, blockLength: bl, tile: t),
+                Qsi4c32pPacker.packedOffset(nIndex: t.nr, k: k, blockLength: bl, tile: t)
+            )
         case "kai_run_rhs_pack_nxk_qsi4cxp_qs4cxs1s0":
-            return (Qsi4cxpPacker.packedSize(n: n, k: k, tile: t), Qsi4cxpPacker.panelStride(k: k, tile: t),
-                    Qsi4cxpPacker.packedOffset(nIndex: t.nr, k: k, tile: t))
+            return (
+                Qsi4cxpPacker.packedSize(n: n, k: k, tile: t), Qsi4cxpPacker.panelStride(k: k, tile: t),
+                Qsi4cxpPacker.packedOffset(nIndex: t.nr, k: k, tile: t)
+            )
         case "kai_run_rhs_pack_nxk_qsi8cxp_qsi8cx_neon":
-            return (Qsi8cxpPacker.packedSize(n: n, k: k, tile: t), Qsi8cxpPacker.panelStride(k: k, tile: t),
-                    Qsi8cxpPacker.packedOffset(nIndex: t.nr, k: k, tile: t))
+            return (
+                Qsi8cxpPacker.packedSize(n: n, k: k, tile: t), Qsi8cxpPacker.panelStride(k: k, tile: t),
+                Qsi8cxpPacker.packedOffset(nIndex: t.nr, k: k, tile: t)
+            )
         case "kai_run_rhs_pack_nxk_qsi4c32pscalef16_qsu4c32s16s0":
-            return (Qsi4c32pScaleF16Packer.packedSize(n: n, k: k, tile: t), Qsi4c32pScaleF16Packer.panelStride(k: k, tile: t),
-                    Qsi4c32pScaleF16Packer.panelStride(k: k, tile: t))
+            return (
+                Qsi4c32pScaleF16Packer.packedSize(n: n, k: k, tile: t),
+                Qsi4c32pScaleF16Packer.panelStride(k: k, tile: t),
+                Qsi4c32pScaleF16Packer.panelStride(k: k, tile: t)
+            )
         default:
             return nil
         }
@@ -119,7 +132,9 @@ import QPackTestSupport
             let want = try Self.oracle.bytes(c["output"]!)
             let mask = try Self.oracle.unwrittenMask(c["output"]!, count: want.count)
             #expect(Qai8dxpPacker.packedSize(m: m, k: k, mr: mr) == c["getters"]!["packed_size"]!.int, "\(id)")
-            #expect(Qai8dxpPacker.packedOffset(mIndex: mr, k: k, mr: mr) == c["getters"]!["packed_offset(m_idx=mr)"]!.int, "\(id)")
+            #expect(
+                Qai8dxpPacker.packedOffset(mIndex: mr, k: k, mr: mr) == c["getters"]!["packed_offset(m_idx=mr)"]!.int,
+                "\(id)")
             for fill in [UInt8(0), 0xFF] {
                 let got = Qai8dxpPacker.pack(lhs, m: m, k: k, mr: mr, kr: p["kr"]!.int!, sr: p["sr"]!.int!, fill: fill)
                 #expect(got.count == want.count, "\(id)")

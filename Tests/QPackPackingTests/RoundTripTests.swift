@@ -3,11 +3,12 @@ import QPackTestSupport
 import QPackModel
 @testable import QPackPacking
 
-
 /// unpack(pack(q)) == q over random shapes, for every tile the NEON kernels use.
 @Suite struct RoundTripTests {
-    static let int4Tiles = [KleidiAITile(nr: 4, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 8, sr: 2),
-                            KleidiAITile(nr: 4, kr: 16, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2)]
+    static let int4Tiles = [
+        KleidiAITile(nr: 4, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 8, sr: 2),
+        KleidiAITile(nr: 4, kr: 16, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2),
+    ]
     static let int8Tiles = [KleidiAITile(nr: 4, kr: 4, sr: 1), KleidiAITile(nr: 4, kr: 8, sr: 1)]
 
     @Test(arguments: int4Tiles)
@@ -41,7 +42,9 @@ import QPackModel
             #expect(back.matrix.codes == codes, "n=\(n) k=\(k)")
             // Scales are stored divided by 16 (an exact power-of-two step) and read back times 16.
             #expect(back.matrix.scales == scales)
-            #expect(back.rowSums == (0..<n).map { r in 16 * codes[(r * k)..<((r + 1) * k)].reduce(Int32(0)) { $0 + Int32($1) } })
+            #expect(
+                back.rowSums
+                    == (0..<n).map { r in 16 * codes[(r * k)..<((r + 1) * k)].reduce(Int32(0)) { $0 + Int32($1) } })
         }
     }
 

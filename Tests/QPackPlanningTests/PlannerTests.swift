@@ -9,54 +9,73 @@ import QPackTestSupport
 @Suite struct RulesParsingTests {
     @Test func defaultRulesParse() {
         let rules = DefaultRules.ruleSet
-        #expect(rules.rules.map(\.name) == ["norms-f32", "biases-f32", "attention-output-f16", "embeddings-int8",
-                                            "lm-head-int8", "encoder-linear-int8", "linear-int4", "everything-else-kept"])
+        #expect(
+            rules.rules.map(\.name) == [
+                "norms-f32", "biases-f32", "attention-output-f16", "embeddings-int8",
+                "lm-head-int8", "encoder-linear-int8", "linear-int4", "everything-else-kept",
+            ])
         #expect(rules.rules[5].match.architectures == ["bert"] && rules.rules[5].scheme == .qsi8cx)
         #expect(rules.rules[6].scheme == .qsi4c32(blockLength: 32))
         #expect(rules.rules[6].fallback == .qsi4cx)
     }
 
     @Test func matchesByGlobRegexRoleAndLayers() throws {
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - name: early-ffn-int8
-            match: {name: "blk.*.ffn_*.weight", layers: "0-1, 29"}
-            scheme: qsi8cx
-          - name: q-regex
-            match: {regex: 'blk\\.[0-9]+\\.attn_q\\.weight'}
-            scheme: qsi4c32b64
-          - name: rest
-            scheme: keep
-        """, origin: "t.yaml")
-        let inputs = ["blk.0.ffn_up.weight", "blk.1.ffn_down.weight", "blk.2.ffn_up.weight", "blk.29.ffn_gate.weight",
-                      "blk.3.attn_q.weight", "blk.3.attn_k.weight"].map {
-            PlanInput(name: $0, sourceType: "F32", shape: [128, 64], elementCount: 8192, byteCount: 32768, ggmlOrder: true, decodable: true)
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - name: early-ffn-int8
+                match: {name: "blk.*.ffn_*.weight", layers: "0-1, 29"}
+                scheme: qsi8cx
+              - name: q-regex
+                match: {regex: 'blk\\.[0-9]+\\.attn_q\\.weight'}
+                scheme: qsi4c32b64
+              - name: rest
+                scheme: keep
+            """, origin: "t.yaml")
+        let inputs = [
+            "blk.0.ffn_up.weight", "blk.1.ffn_down.weight", "blk.2.ffn_up.weight", "blk.29.ffn_gate.weight",
+            "blk.3.attn_q.weight", "blk.3.attn_k.weight",
+        ].map {
+            PlanInput(
+                name: $0, sourceType: "F32", shape: [128, 64], elementCount: 8192, byteCount: 32768, ggmlOrder: true,
+                decodable: true)
         }
         let plan = Planner.plan(inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
-        #expect(plan.entries.map(\.rule) == ["early-ffn-int8", "early-ffn-int8", "rest", "early-ffn-int8", "q-regex", "rest"])
+        #expect(
+            plan.entries.map(\.rule) == [
+                "early-ffn-int8", "early-ffn-int8", "rest", "early-ffn-int8", "q-regex", "rest",
+            ])
         #expect(plan.entries[4].scheme == .qsi4c32(blockLength: 64))
         #expect(plan.entries[4].matrix == [64, 128])
     }
 
     /// `architecture` matches the recognised profile only; unrecognised names never match it.
     @Test func matchesByArchitecture() throws {
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - {name: llama-only, match: {architecture: llama, role: linear}, scheme: qsi8cx}
-          - {name: bert-only, match: {architecture: [bert], role: linear}, scheme: qsi4cx}
-          - {name: rest, scheme: keep}
-        """, origin: "t.yaml")
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: llama-only, match: {architecture: llama, role: linear}, scheme: qsi8cx}
+              - {name: bert-only, match: {architecture: [bert], role: linear}, scheme: qsi4cx}
+              - {name: rest, scheme: keep}
+            """, origin: "t.yaml")
         func input(_ name: String) -> PlanInput {
-            PlanInput(name: name, sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true)
+            PlanInput(
+                name: name, sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true,
+                decodable: true)
         }
-        let llama = Planner.plan(["blk.0.attn_q.weight", "blk.0.ffn_up.weight", "token_embd.weight"].map(input), rules: rules, target: .neonI8mm, allowUnsupported: true)
+        let llama = Planner.plan(
+            ["blk.0.attn_q.weight", "blk.0.ffn_up.weight", "token_embd.weight"].map(input), rules: rules,
+            target: .neonI8mm, allowUnsupported: true)
         #expect(llama.entries.map(\.rule) == ["llama-only", "llama-only", "rest"])
-        let bert = Planner.plan(["encoder.layer.0.attention.self.query.weight", "encoder.layer.0.intermediate.dense.weight"].map(input),
-                                rules: rules, target: .neonI8mm, allowUnsupported: true)
+        let bert = Planner.plan(
+            ["encoder.layer.0.attention.self.query.weight", "encoder.layer.0.intermediate.dense.weight"].map(input),
+            rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(bert.entries.map(\.rule) == ["bert-only", "bert-only"])
-        let unknown = Planner.plan(["foo.0.proj.weight", "foo.1.proj.weight"].map(input), rules: rules, target: .neonI8mm, allowUnsupported: true)
+        let unknown = Planner.plan(
+            ["foo.0.proj.weight", "foo.1.proj.weight"].map(input), rules: rules, target: .neonI8mm,
+            allowUnsupported: true)
         #expect(unknown.entries.map(\.rule) == ["rest", "rest"])
     }
 
@@ -90,8 +109,10 @@ import QPackTestSupport
 
 @Suite struct PreflightTests {
     func input(_ name: String, _ shape: [Int], type: String = "F32", decodable: Bool = true) -> PlanInput {
-        PlanInput(name: name, sourceType: type, shape: shape, elementCount: shape.reduce(1, *), byteCount: 4 * shape.reduce(1, *),
-                  ggmlOrder: false, decodable: decodable)
+        PlanInput(
+            name: name, sourceType: type, shape: shape, elementCount: shape.reduce(1, *),
+            byteCount: 4 * shape.reduce(1, *),
+            ggmlOrder: false, decodable: decodable)
     }
 
     @Test func shapeMisfitWithoutFallbackIsAnErrorNamingTheNumbers() throws {
@@ -99,12 +120,16 @@ import QPackTestSupport
         let plan = Planner.plan([input("w", [16, 33])], rules: rules, target: .neonDotprod, allowUnsupported: true)
         #expect(plan.hasErrors)
         #expect(plan.entries.isEmpty)
-        #expect(plan.diagnostics.first { $0.severity == .error }?.description ==
-                "error: tensor 'w': K = 33 is not a multiple of the qsi4c32 block length 32; the rule has no fallback (rule 'int4')")
+        #expect(
+            plan.diagnostics.first { $0.severity == .error }?.description
+                == "error: tensor 'w': K = 33 is not a multiple of the qsi4c32 block length 32; the rule has no fallback (rule 'int4')"
+        )
     }
 
     @Test func fallbackIsUsedAndShown() throws {
-        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [16, 33])], rules: DefaultRules.ruleSet, target: .neonDotprod, allowUnsupported: true)
+        let plan = Planner.plan(
+            [input("model.layers.0.mlp.up_proj.weight", [16, 33])], rules: DefaultRules.ruleSet, target: .neonDotprod,
+            allowUnsupported: true)
         #expect(!plan.hasErrors)
         let e = try #require(plan.entries.first)
         #expect(e.scheme == .qsi4cx)
@@ -115,15 +140,23 @@ import QPackTestSupport
 
     @Test func integerTensorsCannotBeQuantized() throws {
         let rules = try RuleSet.parse("version: 1\nrules: [{name: all-int8, scheme: qsi8cx}]", origin: "r")
-        let plan = Planner.plan([input("ids", [1, 512], type: "I64", decodable: false)], rules: rules, target: .neonDotprod, allowUnsupported: true)
-        #expect(plan.diagnostics.first { $0.severity == .error }?.message.contains("I64 values cannot be quantized") == true)
+        let plan = Planner.plan(
+            [input("ids", [1, 512], type: "I64", decodable: false)], rules: rules, target: .neonDotprod,
+            allowUnsupported: true)
+        #expect(
+            plan.diagnostics.first { $0.severity == .error }?.message.contains("I64 values cannot be quantized") == true
+        )
     }
 
     @Test func sizesFollowTheKleidiAIFormulas() throws {
-        let plan = Planner.plan([input("model.layers.0.mlp.up_proj.weight", [1536, 384])], rules: DefaultRules.ruleSet, target: .neonI8mm, allowUnsupported: true)
+        let plan = Planner.plan(
+            [input("model.layers.0.mlp.up_proj.weight", [1536, 384])], rules: DefaultRules.ruleSet, target: .neonI8mm,
+            allowUnsupported: true)
         // nr 8: 192 panels of 8 * (12 blocks * (16 + 2) + 8) bytes
         #expect(plan.entries[0].storedBytes == 192 * 8 * (12 * 18 + 8))
-        #expect(plan.entries[0].tile == KleidiAITileSpec(nr: 8, kr: 16, sr: 2, kernels: LayoutFamily.qsi4c32p.tile(for: .neonI8mm)!.kernels))
+        #expect(
+            plan.entries[0].tile
+                == KleidiAITileSpec(nr: 8, kr: 16, sr: 2, kernels: LayoutFamily.qsi4c32p.tile(for: .neonI8mm)!.kernels))
     }
 }
 
@@ -137,8 +170,12 @@ struct RealModelPlanTests {
         #expect(plan.entries.count == 104)
         for e in plan.entries {
             if e.name.contains("LayerNorm") { #expect(e.scheme == .f32 && e.role == .norm, "\(e.name)") }
-            if e.name.hasSuffix("attention.output.dense.weight") { #expect(e.scheme == .f16 && e.role == .attentionOutput) }
-            if e.name.hasSuffix(".bias") && !e.name.contains("LayerNorm") { #expect(e.scheme == .f32 && e.role == .bias) }
+            if e.name.hasSuffix("attention.output.dense.weight") {
+                #expect(e.scheme == .f16 && e.role == .attentionOutput)
+            }
+            if e.name.hasSuffix(".bias") && !e.name.contains("LayerNorm") {
+                #expect(e.scheme == .f32 && e.role == .bias)
+            }
             if e.name.hasSuffix("query.weight") || e.name.hasSuffix("intermediate.dense.weight") {
                 #expect(e.scheme == .qsi8cx && e.rule == "encoder-linear-int8")
             }
@@ -163,56 +200,88 @@ struct RealModelPlanTests {
         #expect(plan.entries.filter { $0.role == .attentionOutput }.count == 30)
         #expect(plan.entries.filter { $0.role == .attentionOutput }.allSatisfy { $0.scheme == .f16 })
         let q = try #require(plan.entries.first { $0.name == "blk.0.attn_q.weight" })
-        #expect(q.scheme == .qsi4c32(blockLength: 32) && q.matrix == [576, 576] && q.note?.contains("requantized from Q4_1") == true)
+        #expect(
+            q.scheme == .qsi4c32(blockLength: 32) && q.matrix == [576, 576]
+                && q.note?.contains("requantized from Q4_1") == true)
         #expect(plan.entries.first { $0.name == "token_embd.weight" }?.matrix == [49152, 576])
         #expect(plan.coverage.reduce(0) { $0 + $1.tensors } == 272)
     }
 }
 
 @Suite struct ActivationRuleTests {
-    static let inputs = [PlanInput(name: "blk.0.attn_q.weight", sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true),
-                         PlanInput(name: "blk.0.ffn_down.weight", sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384, ggmlOrder: true, decodable: true),
-                         PlanInput(name: "blk.0.attn_norm.weight", sourceType: "F32", shape: [64], elementCount: 64, byteCount: 256, ggmlOrder: true, decodable: true)]
+    static let inputs = [
+        PlanInput(
+            name: "blk.0.attn_q.weight", sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384,
+            ggmlOrder: true, decodable: true),
+        PlanInput(
+            name: "blk.0.ffn_down.weight", sourceType: "F32", shape: [64, 64], elementCount: 4096, byteCount: 16384,
+            ggmlOrder: true, decodable: true),
+        PlanInput(
+            name: "blk.0.attn_norm.weight", sourceType: "F32", shape: [64], elementCount: 64, byteCount: 256,
+            ggmlOrder: true, decodable: true),
+    ]
 
     @Test func modeObserverAndPerRuleChoices() throws {
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - {name: down, match: {name: "*.ffn_down.weight"}, scheme: qsi8cx, observer: entropy}
-          - {name: norms, match: {role: norm}, scheme: f32}
-          - {name: rest, scheme: qsi8cx}
-        """, origin: "t.yaml")
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: down, match: {name: "*.ffn_down.weight"}, scheme: qsi8cx, observer: entropy}
+              - {name: norms, match: {role: norm}, scheme: f32}
+              - {name: rest, scheme: qsi8cx}
+            """, origin: "t.yaml")
         let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(dynamic.entries.map(\.activations) == ["dynamic", "static:entropy", "none"])
-        let stat = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "percentile(99.9)")
+        let stat = Planner.plan(
+            Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static",
+            observer: "percentile(99.9)")
         #expect(stat.entries.map(\.activations) == ["static:percentile(99.9)", "static:entropy", "none"])
-        for bad in ["{name: x, scheme: qsi8cx, activations: sometimes}", "{name: x, scheme: qsi8cx, observer: max}",
-                    "{name: x, scheme: qsi8cx, activations: dynamic, observer: minmax}", "{name: x, scheme: qsi8cx, percentile: 99}",
-                    "{name: x, scheme: qsi8cx, observer: percentile, percentile: 20}"] {
-            #expect(throws: RulesError.self) { try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml") }
+        for bad in [
+            "{name: x, scheme: qsi8cx, activations: sometimes}", "{name: x, scheme: qsi8cx, observer: max}",
+            "{name: x, scheme: qsi8cx, activations: dynamic, observer: minmax}",
+            "{name: x, scheme: qsi8cx, percentile: 99}",
+            "{name: x, scheme: qsi8cx, observer: percentile, percentile: 20}",
+        ] {
+            #expect(throws: RulesError.self) {
+                try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml")
+            }
         }
     }
 
     /// Smoothing: per rule or by option, static minmax linears only; with another observer the
     /// plan has an error naming the tensor; malformed `smooth` values are refused.
     @Test func smoothingPerRuleAndByOption() throws {
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - {name: down, match: {name: "*.ffn_down.weight"}, scheme: qsi8cx, activations: static, observer: minmax, smooth: 0.8}
-          - {name: norms, match: {role: norm}, scheme: f32}
-          - {name: rest, scheme: qsi8cx}
-        """, origin: "t.yaml")
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: down, match: {name: "*.ffn_down.weight"}, scheme: qsi8cx, activations: static, observer: minmax, smooth: 0.8}
+              - {name: norms, match: {role: norm}, scheme: f32}
+              - {name: rest, scheme: qsi8cx}
+            """, origin: "t.yaml")
         let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
         #expect(dynamic.entries.map(\.smoothing) == [nil, 0.8, nil])
-        let all = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "minmax", smoothing: 0.6)
+        let all = Planner.plan(
+            Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static",
+            observer: "minmax", smoothing: 0.6)
         #expect(all.entries.map(\.smoothing) == [0.6, 0.8, nil] && !all.hasErrors)
-        let wrong = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "entropy", smoothing: 0.6)
+        let wrong = Planner.plan(
+            Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static",
+            observer: "entropy", smoothing: 0.6)
         #expect(wrong.hasErrors)
-        #expect(wrong.diagnostics.contains { $0.tensor == "blk.0.attn_q.weight" && $0.message.contains("smoothing needs the minmax observer") })
-        for bad in ["{name: x, scheme: qsi8cx, smooth: 0}", "{name: x, scheme: qsi8cx, smooth: 1.5}", "{name: x, scheme: qsi8cx, smooth: strong}",
-                    "{name: x, scheme: qsi8cx, activations: dynamic, smooth: 0.5}", "{name: x, scheme: qsi8cx, observer: mse, smooth: 0.5}"] {
-            #expect(throws: RulesError.self) { try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml") }
+        #expect(
+            wrong.diagnostics.contains {
+                $0.tensor == "blk.0.attn_q.weight" && $0.message.contains("smoothing needs the minmax observer")
+            })
+        for bad in [
+            "{name: x, scheme: qsi8cx, smooth: 0}", "{name: x, scheme: qsi8cx, smooth: 1.5}",
+            "{name: x, scheme: qsi8cx, smooth: strong}",
+            "{name: x, scheme: qsi8cx, activations: dynamic, smooth: 0.5}",
+            "{name: x, scheme: qsi8cx, observer: mse, smooth: 0.5}",
+        ] {
+            #expect(throws: RulesError.self) {
+                try RuleSet.parse("version: 1\nrules:\n  - \(bad)\n", origin: "bad.yaml")
+            }
         }
     }
 }

@@ -12,17 +12,22 @@ import QPackTestSupport
     static func values(_ count: Int, rng: inout SplitMix64) -> [Float] {
         (0..<count).map { i in
             switch i % 6 {
-            case 0: return Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0x477F_FFFF | (rng.next() % 2 == 0 ? 0 : 0x8000_0000))
-            case 1: return Float(Int64(rng.next() % 2_000_001) - 1_000_000) * 6e-8   // around f16 subnormals
-            case 2: return Float(Int(rng.next() % 4096)) + 0.5                       // ties at small magnitudes
-            case 3: return (Float(Int(rng.next() % 2048)) * 2 + 1) * 0x1p-25          // ties between subnormals
+            case 0:
+                return Float(
+                    bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0x477F_FFFF
+                        | (rng.next() % 2 == 0 ? 0 : 0x8000_0000))
+            case 1: return Float(Int64(rng.next() % 2_000_001) - 1_000_000) * 6e-8  // around f16 subnormals
+            case 2: return Float(Int(rng.next() % 4096)) + 0.5  // ties at small magnitudes
+            case 3: return (Float(Int(rng.next() % 2048)) * 2 + 1) * 0x1p-25  // ties between subnormals
             case 4: return [65504, -65504, 65519.99, 0x1p-24, 0x1p-25, -0.0][Int(rng.next() % 6)]
             default: return Float(Int64(rng.next() % 2_000_001) - 1_000_000) * 1e-3
             }
         }.map { abs($0) <= 65504 ? $0 : 1 }
     }
 
-    static func bytes(_ v: [Float]) -> [UInt8] { v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) } }
+    static func bytes(_ v: [Float]) -> [UInt8] {
+        v.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
+    }
 
     @Test func f16AndBF16MatchTheScalarDefinitions() {
         var rng = SplitMix64(seed: 16)
@@ -32,13 +37,19 @@ import QPackTestSupport
         for threads in [1, 3] {
             raw.withUnsafeBytes { r in
                 let w = PackedQuantizer.Source(bytes: r, encoding: .f32, rows: v.count, columns: 1)
-                #expect(HalfPrecisionStore.store(w, as: .f16, nonFinite: .error, threads: threads) == .stored(expectedF16))
-                #expect(HalfPrecisionStore.store(w, as: .bf16, nonFinite: .error, threads: threads) == .stored(expectedBF16))
+                #expect(
+                    HalfPrecisionStore.store(w, as: .f16, nonFinite: .error, threads: threads) == .stored(expectedF16))
+                #expect(
+                    HalfPrecisionStore.store(w, as: .bf16, nonFinite: .error, threads: threads) == .stored(expectedBF16)
+                )
             }
         }
         // From bf16 and f16 sources: decoded exactly, then stored.
-        let bf = v.map { BFloat16.fromFloat($0) }, bfRaw = bf.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
-        let bfAsF16 = bf.flatMap { b in withUnsafeBytes(of: FloatBits.floatToHalf(Float(bitPattern: UInt32(b) << 16)).littleEndian, Array.init) }
+        let bf = v.map { BFloat16.fromFloat($0) },
+            bfRaw = bf.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
+        let bfAsF16 = bf.flatMap { b in
+            withUnsafeBytes(of: FloatBits.floatToHalf(Float(bitPattern: UInt32(b) << 16)).littleEndian, Array.init)
+        }
         bfRaw.withUnsafeBytes { r in
             let w = PackedQuantizer.Source(bytes: r, encoding: .bf16, rows: v.count, columns: 1)
             let got = HalfPrecisionStore.store(w, as: .f16, nonFinite: .zero, threads: 2)
@@ -53,7 +64,9 @@ import QPackTestSupport
         let hRaw = halves.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) }
         hRaw.withUnsafeBytes { r in
             let w = PackedQuantizer.Source(bytes: r, encoding: .f16, rows: halves.count, columns: 1)
-            #expect(HalfPrecisionStore.store(w, as: .f16, nonFinite: .error) == .stored(hRaw), "every finite f16 survives the round trip")
+            #expect(
+                HalfPrecisionStore.store(w, as: .f16, nonFinite: .error) == .stored(hRaw),
+                "every finite f16 survives the round trip")
         }
     }
 
@@ -68,15 +81,23 @@ import QPackTestSupport
         for threads in [1, 3] {
             raw.withUnsafeBytes { r in
                 let w = PackedQuantizer.Source(bytes: r, encoding: .f32, rows: v.count, columns: 1)
-                guard case let .nonFinite(i, x) = HalfPrecisionStore.store(w, as: .f16, nonFinite: .error, threads: threads) else {
+                guard
+                    case let .nonFinite(i, x) = HalfPrecisionStore.store(
+                        w, as: .f16, nonFinite: .error, threads: threads)
+                else {
                     Issue.record("no non-finite error"); return
                 }
                 #expect(i == 600_000 && x.isNaN)
-                #expect(HalfPrecisionStore.store(w, as: .f16, nonFinite: .zero, threads: threads) == .tooLarge(index: 100, value: 70_000))
-                guard case let .stored(b) = HalfPrecisionStore.store(w, as: .bf16, nonFinite: .zero, threads: threads) else {
+                #expect(
+                    HalfPrecisionStore.store(w, as: .f16, nonFinite: .zero, threads: threads)
+                        == .tooLarge(index: 100, value: 70_000))
+                guard case let .stored(b) = HalfPrecisionStore.store(w, as: .bf16, nonFinite: .zero, threads: threads)
+                else {
                     Issue.record("bf16 refused"); return
                 }
-                #expect(b[1_200_000] == 0 && b[1_200_001] == 0 && b[1_400_000] == 0 && b[1_400_001] == 0, "non-finite stored as 0")
+                #expect(
+                    b[1_200_000] == 0 && b[1_200_001] == 0 && b[1_400_000] == 0 && b[1_400_001] == 0,
+                    "non-finite stored as 0")
                 #expect(b[200] == UInt8(truncatingIfNeeded: BFloat16.fromFloat(70_000)))
             }
         }

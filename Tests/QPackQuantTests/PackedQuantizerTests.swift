@@ -29,7 +29,9 @@ import QPackTestSupport
             }
         }
         if nonFinite {
-            for _ in 0..<3 { v[Int(rng.next() % UInt64(count))] = [Float.nan, .infinity, -.infinity][Int(rng.next() % 3)] }
+            for _ in 0..<3 {
+                v[Int(rng.next() % UInt64(count))] = [Float.nan, .infinity, -.infinity][Int(rng.next() % 3)]
+            }
         }
         return v
     }
@@ -62,8 +64,10 @@ import QPackTestSupport
 
     @Test func int4BlocksEqualQuantizeThenPack() {
         var rng = SplitMix64(seed: 41)
-        let tiles = [KleidiAITile(nr: 8, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2), KleidiAITile(nr: 4, kr: 8, sr: 2),
-                     KleidiAITile(nr: 4, kr: 4, sr: 2), KleidiAITile(nr: 4, kr: 16, sr: 1)]  // L = 4, 8, 4, 2, 16
+        let tiles = [
+            KleidiAITile(nr: 8, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2), KleidiAITile(nr: 4, kr: 8, sr: 2),
+            KleidiAITile(nr: 4, kr: 4, sr: 2), KleidiAITile(nr: 4, kr: 16, sr: 1),
+        ]  // L = 4, 8, 4, 2, 16
         var compared = 0, failures = 0
         for trial in 0..<180 {
             let bl = [32, 64, 128, 256][trial % 4]
@@ -71,21 +75,27 @@ import QPackTestSupport
             let tile = tiles[trial % tiles.count], encoding = Self.encodings[trial % 3]
             let search = Self.searches[(trial / 3) % 3]
             let policy: NonFinitePolicy = trial % 5 == 0 ? .error : .zero
-            let (bytes, decoded) = Self.encode(Self.values(rows * columns, groups: rows * columns / bl, nonFinite: trial % 5 < 2, rng: &rng), encoding)
+            let (bytes, decoded) = Self.encode(
+                Self.values(rows * columns, groups: rows * columns / bl, nonFinite: trial % 5 < 2, rng: &rng), encoding)
             let expected = Self.outcome { () throws(QuantizationError) in
                 let q = try decoded.withUnsafeBufferPointer { w throws(QuantizationError) in
-                    try WeightQuantizer.int4Blocks(w, rows: rows, columns: columns, blockLength: bl, search: search, nonFinite: policy)
+                    try WeightQuantizer.int4Blocks(
+                        w, rows: rows, columns: columns, blockLength: bl, search: search, nonFinite: policy)
                 }
                 return Qsi4c32pPacker.pack(q, bias: nil, tile: tile, fill: 0x5A)
             }
             for threads in [1, 3] {
                 let got = bytes.withUnsafeBytes { raw in
                     Self.outcome { () throws(QuantizationError) in
-                        try PackedQuantizer.qsi4c32p(.init(bytes: raw, encoding: encoding, rows: rows, columns: columns), blockLength: bl,
-                                                     tile: tile, search: search, nonFinite: policy, threads: threads, fill: 0xA5)
+                        try PackedQuantizer.qsi4c32p(
+                            .init(bytes: raw, encoding: encoding, rows: rows, columns: columns), blockLength: bl,
+                            tile: tile, search: search, nonFinite: policy, threads: threads, fill: 0xA5)
                     }
                 }
-                #expect(got == expected, "trial \(trial): \(rows)x\(columns) bl \(bl) \(tile) \(encoding) \(search.name) \(policy) threads \(threads)")
+                #expect(
+                    got == expected,
+                    "trial \(trial): \(rows)x\(columns) bl \(bl) \(tile) \(encoding) \(search.name) \(policy) threads \(threads)"
+                )
                 compared += 1
                 if case .failure = got { failures += 1 }
             }
@@ -96,29 +106,41 @@ import QPackTestSupport
     @Test(arguments: [4, 8])
     func perChannelEqualsQuantizeThenPack(bits: Int) {
         var rng = SplitMix64(seed: UInt64(bits))
-        let tiles = bits == 4 ? [KleidiAITile(nr: 4, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2)]
+        let tiles =
+            bits == 4
+            ? [KleidiAITile(nr: 4, kr: 8, sr: 2), KleidiAITile(nr: 8, kr: 16, sr: 2)]
             : [KleidiAITile(nr: 4, kr: 4, sr: 1), KleidiAITile(nr: 4, kr: 8, sr: 1)]
         for trial in 0..<120 {
             let rows = 1 + Int(rng.next() % 19), columns = 1 + Int(rng.next() % 300)
             let tile = tiles[trial % 2], encoding = Self.encodings[trial % 3]
             let search = Self.searches[(trial / 3) % 3]
             let policy: NonFinitePolicy = trial % 5 == 0 ? .error : .zero
-            let (bytes, decoded) = Self.encode(Self.values(rows * columns, groups: rows, nonFinite: trial % 5 < 2, rng: &rng), encoding)
+            let (bytes, decoded) = Self.encode(
+                Self.values(rows * columns, groups: rows, nonFinite: trial % 5 < 2, rng: &rng), encoding)
             let expected = Self.outcome { () throws(QuantizationError) in
                 let q = try decoded.withUnsafeBufferPointer { w throws(QuantizationError) in
-                    try WeightQuantizer.perChannel(w, rows: rows, columns: columns, bits: bits, search: search, nonFinite: policy)
+                    try WeightQuantizer.perChannel(
+                        w, rows: rows, columns: columns, bits: bits, search: search, nonFinite: policy)
                 }
-                return bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile, fill: 0x5A) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile, fill: 0x5A)
+                return bits == 4
+                    ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile, fill: 0x5A)
+                    : Qsi8cxpPacker.pack(q, bias: nil, tile: tile, fill: 0x5A)
             }
             for threads in [1, 2] {
                 let got = bytes.withUnsafeBytes { raw in
                     Self.outcome { () throws(QuantizationError) in
                         let w = PackedQuantizer.Source(bytes: raw, encoding: encoding, rows: rows, columns: columns)
-                        return bits == 4 ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: policy, threads: threads, fill: 0xA5)
-                            : try PackedQuantizer.qsi8cxp(w, tile: tile, search: search, nonFinite: policy, threads: threads, fill: 0xA5)
+                        return bits == 4
+                            ? try PackedQuantizer.qsi4cxp(
+                                w, tile: tile, search: search, nonFinite: policy, threads: threads, fill: 0xA5)
+                            : try PackedQuantizer.qsi8cxp(
+                                w, tile: tile, search: search, nonFinite: policy, threads: threads, fill: 0xA5)
                     }
                 }
-                #expect(got == expected, "trial \(trial): \(rows)x\(columns) \(tile) \(encoding) \(search.name) \(policy) threads \(threads)")
+                #expect(
+                    got == expected,
+                    "trial \(trial): \(rows)x\(columns) \(tile) \(encoding) \(search.name) \(policy) threads \(threads)"
+                )
             }
         }
     }
@@ -132,8 +154,9 @@ import QPackTestSupport
         let (bytes, _) = Self.encode(v, .f32)
         let got = bytes.withUnsafeBytes { raw in
             Self.outcome { () throws(QuantizationError) in
-                try PackedQuantizer.qsi4c32p(.init(bytes: raw, encoding: .f32, rows: rows, columns: columns), blockLength: 32,
-                                             tile: KleidiAITile(nr: 8, kr: 8, sr: 2), search: .absmax, nonFinite: .error, threads: 4)
+                try PackedQuantizer.qsi4c32p(
+                    .init(bytes: raw, encoding: .f32, rows: rows, columns: columns), blockLength: 32,
+                    tile: KleidiAITile(nr: 8, kr: 8, sr: 2), search: .absmax, nonFinite: .error, threads: 4)
             }
         }
         guard case let .failure(e) = got else { Issue.record("no error"); return }
@@ -156,8 +179,9 @@ import QPackTestSupport
             #expect(q.scales[0] == 0 && q.codes[0..<32].allSatisfy { $0 == 0 }, "\(search.name)")
             #expect(q.scales[1] != 0 && q.codes[32..<64].contains { $0 != 0 })
             let packed = try bytes.withUnsafeBytes { raw throws(QuantizationError) in
-                try PackedQuantizer.qsi4c32p(.init(bytes: raw, encoding: .f32, rows: 1, columns: 64), blockLength: 32,
-                                             tile: KleidiAITile(nr: 8, kr: 8, sr: 2), search: search, nonFinite: .error)
+                try PackedQuantizer.qsi4c32p(
+                    .init(bytes: raw, encoding: .f32, rows: 1, columns: 64), blockLength: 32,
+                    tile: KleidiAITile(nr: 8, kr: 8, sr: 2), search: search, nonFinite: .error)
             }
             #expect(packed == Qsi4c32pPacker.pack(q, bias: nil, tile: KleidiAITile(nr: 8, kr: 8, sr: 2)))
         }
@@ -185,10 +209,12 @@ import QPackTestSupport
             let q = try decoded.withUnsafeBufferPointer { w throws(QuantizationError) in
                 try WeightQuantizer.perChannel(w, rows: rows, columns: columns, bits: bits, search: search)
             }
-            let expected = bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
+            let expected =
+                bits == 4 ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
             let got = try bytes.withUnsafeBytes { raw throws(QuantizationError) in
                 let w = PackedQuantizer.Source(bytes: raw, encoding: .f32, rows: rows, columns: columns)
-                return bits == 4 ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: .error)
+                return bits == 4
+                    ? try PackedQuantizer.qsi4cxp(w, tile: tile, search: search, nonFinite: .error)
                     : try PackedQuantizer.qsi8cxp(w, tile: tile, search: search, nonFinite: .error)
             }
             #expect(got == expected, "\(search.name)")

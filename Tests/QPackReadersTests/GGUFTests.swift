@@ -6,8 +6,10 @@ import QPackTestSupport
 @testable import QPackReaders
 
 @Suite struct GGUFTests {
-    static let typeNames = ["t.f32", "t.f16", "t.bf16", "t.q4_0", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0",
-                            "t.q2_k", "t.q3_k", "t.q4_k", "t.q5_k", "t.q6_k", "t.q8_k"]
+    static let typeNames = [
+        "t.f32", "t.f16", "t.bf16", "t.q4_0", "t.q4_1", "t.q5_0", "t.q5_1", "t.q8_0",
+        "t.q2_k", "t.q3_k", "t.q4_k", "t.q5_k", "t.q6_k", "t.q8_k",
+    ]
 
     /// Dequantization equals gguf-py's `dequantize` bit for bit (Q8_K: numpy, as gguf-py has none).
     @Test(arguments: typeNames)
@@ -24,7 +26,9 @@ import QPackTestSupport
         #expect(got.count * 4 == want.count)
         var mismatches = 0
         for (i, v) in got.enumerated() {
-            let w = UInt32(want[4 * i]) | UInt32(want[4 * i + 1]) << 8 | UInt32(want[4 * i + 2]) << 16 | UInt32(want[4 * i + 3]) << 24
+            let w =
+                UInt32(want[4 * i]) | UInt32(want[4 * i + 1]) << 8 | UInt32(want[4 * i + 2]) << 16 | UInt32(
+                    want[4 * i + 3]) << 24
             if v.bitPattern != w { mismatches += 1 }
         }
         #expect(mismatches == 0, "\(mismatches) of \(got.count) values differ for \(name)")
@@ -75,20 +79,25 @@ import QPackTestSupport
     }
 
     static func shortName(_ python: String) -> String {
-        ["uint8": "u8", "int8": "i8", "uint16": "u16", "int16": "i16", "uint32": "u32", "int32": "i32",
-         "uint64": "u64", "int64": "i64", "float32": "f32", "float64": "f64"][python] ?? python
+        [
+            "uint8": "u8", "int8": "i8", "uint16": "u16", "int16": "i16", "uint32": "u32", "int32": "i32",
+            "uint64": "u64", "int64": "i64", "float32": "f32", "float64": "f64",
+        ][python] ?? python
     }
 
     /// Arrays rendered as text on both sides, so nesting compares structurally.
     static func render(_ a: GGUFArray, in file: GGUFFile) -> String {
         if a.elementType == .array { return "[" + a.nested.map { render($0, in: file) }.joined(separator: ",") + "]" }
-        if a.elementType == .string { return "[" + (0..<a.count).map { "\"\(file.string(at: $0, of: a).text!)\"" }.joined(separator: ",") + "]" }
+        if a.elementType == .string {
+            return "[" + (0..<a.count).map { "\"\(file.string(at: $0, of: a).text!)\"" }.joined(separator: ",") + "]"
+        }
         let p = file.payload(of: a)
         let items: [String] = (0..<a.count).map { i in
             switch a.elementType {
             case .int32: return String(Int32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
             case .uint64: return String(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))
-            case .float32: return String(Double(Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
+            case .float32:
+                return String(Double(Float(bitPattern: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))))
             case .bool: return p[i] == 1 ? "true" : "false"
             default: return "?"
             }
@@ -153,7 +162,8 @@ import QPackTestSupport
             try patched.floatValues(of: patched.tensors[0])
         } throws: { error in
             let e = error as? ReaderError
-            return e?.kind == .unsupported && e?.subject == "tensor 'a'" && e?.detail.contains("unsupported tensor type IQ4_NL") == true
+            return e?.kind == .unsupported && e?.subject == "tensor 'a'"
+                && e?.detail.contains("unsupported tensor type IQ4_NL") == true
         }
     }
 

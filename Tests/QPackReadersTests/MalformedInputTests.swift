@@ -21,17 +21,20 @@ import QPackTestSupport
         guard let doc = try? TestPaths.json(TestPaths.fixture("malformed/expected.json")) else { return [] }
         return doc["cases"]!.items.compactMap { c in
             if c["generated"]?.bool == true { return nil }  // built inside a test below
-            return Case(id: c["id"]!.string!, file: c["file"]!.string!, kind: c["kind"]!.string!,
-                        subject: c["subject"]!.string!, detail: c["detail"]!.string!, offset: c["offset"]?.int)
+            return Case(
+                id: c["id"]!.string!, file: c["file"]!.string!, kind: c["kind"]!.string!,
+                subject: c["subject"]!.string!, detail: c["detail"]!.string!, offset: c["offset"]?.int)
         }
     }()
 
     @Test func corpusCoversTheChecklist() {
         #expect(Self.cases.count >= 40)
         let ids = Set(Self.cases.map(\.id))
-        for id in ["S01", "S03", "S05", "S07", "S11", "S13", "S16", "S20", "S23", "S25", "S29",
-                   "G01", "G02", "G03", "G08", "G12", "G15", "G21", "G23", "G26", "G28",
-                   "F01", "F02", "F03", "F04"] {
+        for id in [
+            "S01", "S03", "S05", "S07", "S11", "S13", "S16", "S20", "S23", "S25", "S29",
+            "G01", "G02", "G03", "G08", "G12", "G15", "G21", "G23", "G26", "G28",
+            "F01", "F02", "F03", "F04",
+        ] {
             #expect(ids.contains(id), "no fixture for \(id)")
         }
     }
@@ -86,7 +89,9 @@ import QPackTestSupport
 /// Every truncation and every single-byte flip of the small golden files ends in a typed error
 /// or a successful parse; a successful parse then decodes every tensor without trapping.
 @Suite struct MutationWalkTests {
-    static let goldens = ["safetensors/dtypes.safetensors", "gguf/metadata.gguf", "gguf/types.gguf", "gguf/aligned64.gguf"]
+    static let goldens = [
+        "safetensors/dtypes.safetensors", "gguf/metadata.gguf", "gguf/types.gguf", "gguf/aligned64.gguf",
+    ]
 
     static func parse(_ bytes: [UInt8], name: String, decodeTensors: Bool) -> Bool {
         let file = MappedFile(copying: bytes, path: name)

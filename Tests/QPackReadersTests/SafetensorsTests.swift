@@ -43,12 +43,15 @@ import QPackTestSupport
     @Test func shardedIndexJoinsItsShards() throws {
         let dir = TestPaths.fixture("safetensors/sharded")
         let sharded = try ShardedSafetensors(indexPath: dir + "/model.safetensors.index.json")
-        #expect(sharded.shards.map(\.fileName) == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
+        #expect(
+            sharded.shards.map(\.fileName) == ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"])
         #expect(Set(sharded.records.map(\.name)) == ["layer.0.weight", "layer.0.bias", "layer.1.weight"])
         let direct = try SafetensorsFile(path: dir + "/model-00002-of-00002.safetensors")
         let viaIndex = try #require(sharded.location(of: "layer.1.weight"))
         #expect(viaIndex.shard.fileName == "model-00002-of-00002.safetensors")
-        #expect(viaIndex.shard.floatValues(of: viaIndex.tensor) == direct.floatValues(of: direct.tensor(named: "layer.1.weight")!))
+        #expect(
+            viaIndex.shard.floatValues(of: viaIndex.tensor)
+                == direct.floatValues(of: direct.tensor(named: "layer.1.weight")!))
         #expect(sharded.metadata.first { $0.key == "total_size" }?.value == "204")  // 4x8 F32 + 8 F16 + 3x5 F32
         let checkpoint = try Checkpoint.open(path: dir + "/model.safetensors.index.json")
         #expect(checkpoint.formatName == "safetensors (sharded)")
@@ -58,14 +61,17 @@ import QPackTestSupport
     @Test func shardedIndexAllowsSymlinksThatStayInside() throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-symlink-\(getpid())")
         try? FileManager.default.removeItem(at: tmp)
-        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("blobs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: tmp.appendingPathComponent("blobs"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
         let src = TestPaths.fixture("safetensors/sharded")
         for shard in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"] {
             try FileManager.default.copyItem(atPath: src + "/" + shard, toPath: tmp.path + "/blobs/" + shard)
-            try FileManager.default.createSymbolicLink(atPath: tmp.path + "/" + shard, withDestinationPath: "blobs/" + shard)
+            try FileManager.default.createSymbolicLink(
+                atPath: tmp.path + "/" + shard, withDestinationPath: "blobs/" + shard)
         }
-        try FileManager.default.copyItem(atPath: src + "/model.safetensors.index.json", toPath: tmp.path + "/model.safetensors.index.json")
+        try FileManager.default.copyItem(
+            atPath: src + "/model.safetensors.index.json", toPath: tmp.path + "/model.safetensors.index.json")
         let sharded = try ShardedSafetensors(indexPath: tmp.path + "/model.safetensors.index.json")
         #expect(sharded.records.count == 3)
     }

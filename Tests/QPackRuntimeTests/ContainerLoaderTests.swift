@@ -13,7 +13,9 @@ import QPackVerify
 
 /// The C loader reads the containers qpack writes exactly as the Swift reader does.
 @Suite struct ContainerLoaderTests {
-    static let fixtures = ["qpack/types.qpack", "qpack/types-zstd.qpack", "qpack/tiny.qpack", "qpack/static.qpack", "qpack/smoothed.qpack"]
+    static let fixtures = [
+        "qpack/types.qpack", "qpack/types-zstd.qpack", "qpack/tiny.qpack", "qpack/static.qpack", "qpack/smoothed.qpack",
+    ]
 
     @Test(arguments: fixtures)
     func cLoaderAgreesWithTheSwiftReader(_ fixture: String) throws {
@@ -22,7 +24,9 @@ import QPackVerify
         var c: OpaquePointer?
         var message = [CChar](repeating: 0, count: 256)
         let status = qp_container_open(path, &c, &message, message.count)
-        #expect(status == QP_OK, "\(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        #expect(
+            status == QP_OK,
+            "\(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
         defer { qp_container_close(c) }
         #expect(String(cString: qp_container_digest(c)) == swift.contentDigest)
         #expect(qp_container_tensor_count(c) == swift.tensors.count)
@@ -35,8 +39,12 @@ import QPackVerify
             var data: UnsafePointer<UInt8>?
             var length = 0
             #expect(qp_container_section(c, info.section, &data, &length, nil, 0) == QP_OK)
-            #expect(Array(UnsafeBufferPointer(start: data, count: length)) == (try swift.sectionBytes(t.section)), "\(t.name)")
-            #expect(info.activation_divisor_section.map { String(cString: $0) } == t.activation?.smoothing?.section, "\(t.name)")
+            #expect(
+                Array(UnsafeBufferPointer(start: data, count: length)) == (try swift.sectionBytes(t.section)),
+                "\(t.name)")
+            #expect(
+                info.activation_divisor_section.map { String(cString: $0) } == t.activation?.smoothing?.section,
+                "\(t.name)")
         }
         var info = qp_tensor_info()
         #expect(qp_container_find_tensor(c, "no such tensor", &info) == QP_ERR_NOT_FOUND)
@@ -47,7 +55,9 @@ import QPackVerify
         bytes[bytes.count - 64] ^= 0xFF  // break the footer magic: an interrupted write
         var c: OpaquePointer?
         var message = [CChar](repeating: 0, count: 256)
-        let status = bytes.withUnsafeBufferPointer { qp_container_open_memory($0.baseAddress, $0.count, &c, &message, message.count) }
+        let status = bytes.withUnsafeBufferPointer {
+            qp_container_open_memory($0.baseAddress, $0.count, &c, &message, message.count)
+        }
         #expect(status == QP_ERR_FORMAT && c == nil)
         let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         #expect(text.contains("footer at offset \(bytes.count - 64)") && text.contains("incomplete"))
@@ -70,21 +80,35 @@ import QPackVerify
         ] {
             let checkpoint = try Checkpoint.open(path: TestPaths.fixture(source))
             let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: target, allowUnsupported: true)
-            _ = try Converter.convert(checkpoint, path: TestPaths.fixture(source), plan: plan, rules: rules, output: dir + "/" + name,
-                                      options: ConvertOptions(target: target, compress: compress, jobs: 2))
-            #expect(try TestPaths.read(dir + "/" + name) == TestPaths.read(TestPaths.fixture("qpack/" + name)), "\(name)")
+            _ = try Converter.convert(
+                checkpoint, path: TestPaths.fixture(source), plan: plan, rules: rules, output: dir + "/" + name,
+                options: ConvertOptions(target: target, compress: compress, jobs: 2))
+            #expect(
+                try TestPaths.read(dir + "/" + name) == TestPaths.read(TestPaths.fixture("qpack/" + name)), "\(name)")
         }
         // Static activations from a .qcal file that generate.py wrote from the spec alone.
         let stats = try CalibrationStats.read(path: TestPaths.fixture("calibration/types.qcal"))
         let checkpoint = try Checkpoint.open(path: TestPaths.fixture("gguf/types.gguf"))
-        let plan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "minmax")
+        let plan = Planner.plan(
+            checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true,
+            activations: "static", observer: "minmax")
         var options = ConvertOptions(target: .neonI8mm, jobs: 2)
         options.calibration = stats
-        _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: plan, rules: fixtureRules, output: dir + "/static.qpack", options: options)
-        #expect(try TestPaths.read(dir + "/static.qpack") == TestPaths.read(TestPaths.fixture("qpack/static.qpack")), "static.qpack")
-        let smoothPlan = Planner.plan(checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true, activations: "static", observer: "minmax", smoothing: 0.5)
-        _ = try Converter.convert(checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: smoothPlan, rules: fixtureRules, output: dir + "/smoothed.qpack", options: options)
-        #expect(try TestPaths.read(dir + "/smoothed.qpack") == TestPaths.read(TestPaths.fixture("qpack/smoothed.qpack")), "smoothed.qpack")
+        _ = try Converter.convert(
+            checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: plan, rules: fixtureRules,
+            output: dir + "/static.qpack", options: options)
+        #expect(
+            try TestPaths.read(dir + "/static.qpack") == TestPaths.read(TestPaths.fixture("qpack/static.qpack")),
+            "static.qpack")
+        let smoothPlan = Planner.plan(
+            checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true,
+            activations: "static", observer: "minmax", smoothing: 0.5)
+        _ = try Converter.convert(
+            checkpoint, path: TestPaths.fixture("gguf/types.gguf"), plan: smoothPlan, rules: fixtureRules,
+            output: dir + "/smoothed.qpack", options: options)
+        #expect(
+            try TestPaths.read(dir + "/smoothed.qpack") == TestPaths.read(TestPaths.fixture("qpack/smoothed.qpack")),
+            "smoothed.qpack")
     }
 
     /// smoothed.qpack (smoothing 0.5 over generate.py's statistics): divisors and ranges follow
@@ -99,7 +123,9 @@ import QPackVerify
         var checked = 0
         // t.q4_0 is a lossless Q4_0 repack: static, never smoothed.
         let repack = try #require(file.tensor(named: "t.q4_0"))
-        #expect(repack.scheme == .q4_0Repack && repack.activation?.smoothing == nil && repack.activation?.observer == "minmax")
+        #expect(
+            repack.scheme == .q4_0Repack && repack.activation?.smoothing == nil
+                && repack.activation?.observer == "minmax")
         // The packed weights are the source times the divisors, within each scheme's bound.
         let layout = try LayoutCheck.run(file, source: source)
         #expect(layout.count >= 7 && layout.allSatisfy { $0.violations == 0 }, "\(layout.filter { $0.violations > 0 })")
@@ -119,7 +145,8 @@ import QPackVerify
                 lo = min(lo, (j % 2 == 1 ? Float(-0.25) : 0) / d[j])
                 hi = max(hi, Float(ax) / d[j])
             }
-            #expect(t.activation?.min == lo && t.activation?.max == hi && t.activation?.smoothing?.alpha == 0.5, "\(name)")
+            #expect(
+                t.activation?.min == lo && t.activation?.max == hi && t.activation?.smoothing?.alpha == 0.5, "\(name)")
             var info = qp_tensor_info()
             #expect(qp_container_find_tensor(c, name, &info) == QP_OK)
             #expect(info.activation_min == lo && info.activation_max == hi)
@@ -142,7 +169,9 @@ import QPackVerify
             // generate.py: min = -0.5 - 0.25 i, max = 1.5 + 0.5 i over the sorted names.
             let lo = Float(-0.5 - 0.25 * Double(i)), hi = Float(1.5 + 0.5 * Double(i))
             #expect(stats.stats(for: name)?.minimum == lo && stats.stats(for: name)?.maximum == hi)
-            #expect(file.tensor(named: name)?.activation == ContainerFile.StaticActivation(observer: "minmax", min: lo, max: hi), "\(name)")
+            #expect(
+                file.tensor(named: name)?.activation
+                    == ContainerFile.StaticActivation(observer: "minmax", min: lo, max: hi), "\(name)")
             var info = qp_tensor_info()
             #expect(qp_container_find_tensor(c, name, &info) == QP_OK)
             #expect(info.activation_static == 1 && info.activation_min == lo && info.activation_max == hi)
@@ -175,12 +204,19 @@ import QPackVerify
         #expect(qp_container_section(c, info.section, &data, &length, nil, 0) == QP_OK)
         let tile = qp_matmul_tile(mr: 1, nr: info.nr, kr: info.kr, sr: info.sr)
         var lhs = [UInt8](repeating: 0, count: qp_lhs_packed_size_qai8dxp(1, k, 1))
-        x.withUnsafeBufferPointer { xp in lhs.withUnsafeMutableBytes { qp_lhs_quant_pack_qai8dxp_f32(1, k, 1, tile.kr, tile.sr, xp.baseAddress, 4 * k, $0.baseAddress) } }
+        x.withUnsafeBufferPointer { xp in
+            lhs.withUnsafeMutableBytes {
+                qp_lhs_quant_pack_qai8dxp_f32(1, k, 1, tile.kr, tile.sr, xp.baseAddress, 4 * k, $0.baseAddress)
+            }
+        }
         var y = [Float](repeating: .nan, count: n)
         for variant in [QP_VARIANT_SCALAR, QP_VARIANT_NEON_DOTPROD] {
             qp_force_variant(variant)
             lhs.withUnsafeBytes { l in
-                y.withUnsafeMutableBufferPointer { qp_matmul_f32_qai8dxp_qsi4c32p(1, n, k, info.bl, tile, l.baseAddress, data, $0.baseAddress, 4 * n, -.infinity, .infinity) }
+                y.withUnsafeMutableBufferPointer {
+                    qp_matmul_f32_qai8dxp_qsi4c32p(
+                        1, n, k, info.bl, tile, l.baseAddress, data, $0.baseAddress, 4 * n, -.infinity, .infinity)
+                }
             }
             let scale = reference.map { abs($0) }.max()!
             for i in 0..<n {

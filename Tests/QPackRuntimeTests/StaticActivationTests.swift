@@ -41,10 +41,13 @@ import Testing
                 var one = [UInt8](repeating: 0, count: qp_lhs_packed_size_qai8dxp(1, k, mr))
                 x.withUnsafeBufferPointer { xp in
                     one.withUnsafeMutableBytes {
-                        qp_lhs_quant_pack_qai8dxp_f32_range(1, k, mr, kr, sr, xp.baseAddress! + r * k, 4 * k, $0.baseAddress, own.min()!, own.max()!)
+                        qp_lhs_quant_pack_qai8dxp_f32_range(
+                            1, k, mr, kr, sr, xp.baseAddress! + r * k, 4 * k, $0.baseAddress, own.min()!, own.max()!)
                     }
                 }
-                #expect(Self.row(one, r: 0, kp: kp, mr: mr, L: L) == Self.row(want, r: r, kp: kp, mr: mr, L: L), "\(c["id"]!.string!) row \(r)")
+                #expect(
+                    Self.row(one, r: 0, kp: kp, mr: mr, L: L) == Self.row(want, r: r, kp: kp, mr: mr, L: L),
+                    "\(c["id"]!.string!) row \(r)")
                 rowsChecked += 1
             }
         }
@@ -60,7 +63,9 @@ import Testing
         let lo: Float = -3, hi: Float = 2.5
         var packed = [UInt8](repeating: 0, count: qp_lhs_packed_size_qai8dxp(3, k, mr))
         rows.withUnsafeBufferPointer { xp in
-            packed.withUnsafeMutableBytes { qp_lhs_quant_pack_qai8dxp_f32_range(3, k, mr, kr, sr, xp.baseAddress, 4 * k, $0.baseAddress, lo, hi) }
+            packed.withUnsafeMutableBytes {
+                qp_lhs_quant_pack_qai8dxp_f32_range(3, k, mr, kr, sr, xp.baseAddress, 4 * k, $0.baseAddress, lo, hi)
+            }
         }
         let q = ActivationQuantizer(lo: lo, hi: hi)
         let kp = 64, L = kr / sr
@@ -85,8 +90,11 @@ import Testing
         let (nr, kr, sr, bl) = tile
         let n = 13, k = 256
         var state: UInt64 = 7
-        let codes: [Int8] = (0..<(n * k)).map { _ in state = state &* 6364136223846793005 &+ 1; return Int8(Int(state >> 60) - 8) }
-        let scales: [UInt16] = (0..<(n * k / bl)).map { i in UInt16(0x3C00 + (i * 37) % 900) } // bf16 bits near 0.008 ... 1.5
+        let codes: [Int8] = (0..<(n * k)).map { _ in
+            state = state &* 6364136223846793005 &+ 1; return Int8(Int(state >> 60) - 8)
+        }
+        // bf16 bits near 0.008 ... 1.5
+        let scales: [UInt16] = (0..<(n * k / bl)).map { i in UInt16(0x3C00 + (i * 37) % 900) }
         let m = Int4BlockMatrix(rows: n, columns: k, blockLength: bl, codes: codes, scales: scales)
         let packed = Qsi4c32pPacker.pack(m, bias: nil, tile: KleidiAITile(nr: nr, kr: kr, sr: sr))
         try packed.withUnsafeBytes { p in
@@ -129,10 +137,14 @@ import Testing
             var y = [Float](repeating: 0, count: m * n)
             packed.withUnsafeBytes { p in
                 (divisors ?? []).withUnsafeBufferPointer { dv in
-                    var l = qp_linear(kind: QP_WEIGHT_QSI8CXP, n: n, k: k, bl: 0, tile: qp_matmul_tile(mr: 1, nr: 4, kr: 4, sr: 1), weights: p.baseAddress,
-                                      bias: nil, activation: QP_ACTIVATION_STATIC, activation_min: -3, activation_max: 3.5,
-                                      activation_divisor: divisors == nil ? nil : dv.baseAddress)
-                    if divisors != nil { #expect(qp_linear_scratch_size(&l, m) >= qp_lhs_packed_size_qai8dxp(m, k, 1) + m * k * 4) }
+                    var l = qp_linear(
+                        kind: QP_WEIGHT_QSI8CXP, n: n, k: k, bl: 0, tile: qp_matmul_tile(mr: 1, nr: 4, kr: 4, sr: 1),
+                        weights: p.baseAddress,
+                        bias: nil, activation: QP_ACTIVATION_STATIC, activation_min: -3, activation_max: 3.5,
+                        activation_divisor: divisors == nil ? nil : dv.baseAddress)
+                    if divisors != nil {
+                        #expect(qp_linear_scratch_size(&l, m) >= qp_lhs_packed_size_qai8dxp(m, k, 1) + m * k * 4)
+                    }
                     #expect(qp_linear_forward(&l, m, input, &y) == QP_OK)
                 }
             }

@@ -15,7 +15,8 @@ public struct Oracle: Sendable {
     public static var committed: Oracle { try! Oracle(directory: TestPaths.fixture("kleidiai")) }
 
     public static var full: Oracle? {
-        let dir = ProcessInfo.processInfo.environment["QPACK_ORACLE_DIR"] ?? TestPaths.repoRoot + "/../shared/oracle/kleidiai"
+        let dir =
+            ProcessInfo.processInfo.environment["QPACK_ORACLE_DIR"] ?? TestPaths.repoRoot + "/../shared/oracle/kleidiai"
         guard FileManager.default.fileExists(atPath: dir + "/index.json") else { return nil }
         return try? Oracle(directory: dir)
     }
@@ -34,7 +35,9 @@ public struct Oracle: Sendable {
     public func floats(_ fileEntry: JSONNode) throws -> [Float] {
         let b = try bytes(fileEntry)
         return (0..<(b.count / 4)).map { i in
-            Float(bitPattern: UInt32(b[4 * i]) | UInt32(b[4 * i + 1]) << 8 | UInt32(b[4 * i + 2]) << 16 | UInt32(b[4 * i + 3]) << 24)
+            Float(
+                bitPattern: UInt32(b[4 * i]) | UInt32(b[4 * i + 1]) << 8 | UInt32(b[4 * i + 2]) << 16 | UInt32(
+                    b[4 * i + 3]) << 24)
         }
     }
 

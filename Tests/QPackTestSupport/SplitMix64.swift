@@ -14,5 +14,7 @@ public struct SplitMix64: RandomNumberGenerator {
     }
 
     /// A float in [lo, hi) from the top 24 bits.
-    public mutating func float(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
+    public mutating func float(_ lo: Float, _ hi: Float) -> Float {
+        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+    }
 }

@@ -61,4 +61,3 @@ public enum TestPaths {
         try StrictJSONParser.parse(try read(path), maxDepth: 64)
     }
 }
-

@@ -9,7 +9,8 @@ import QPackTestSupport
 @Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
 struct WordPieceTests {
     @Test func matchesHuggingFaceTokenizers() throws {
-        let vocab = try String(contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
+        let vocab = try String(
+            contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
         let tokenizer = try WordPieceTokenizer(vocab: vocab)
         #expect(tokenizer.vocabulary.count == 30522)
         let expected = try TestPaths.json(TestPaths.fixture("tokenizers/expected.json"))["wordpiece"]!.items

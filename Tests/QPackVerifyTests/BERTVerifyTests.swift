@@ -22,15 +22,19 @@ struct BERTVerifyTests {
         if !FileManager.default.fileExists(atPath: out) {
             let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
             let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonI8mm)
-            _ = try Converter.convert(checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: DefaultRules.ruleSet, output: out,
-                                      options: ConvertOptions(target: .neonI8mm, jobs: 2, force: true))
+            _ = try Converter.convert(
+                checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: DefaultRules.ruleSet, output: out,
+                options: ConvertOptions(target: .neonI8mm, jobs: 2, force: true))
         }
         return (try ContainerFile(path: out), dir)
     }
 
     static func samples() throws -> [(text: String, ids: [Int32], embedding: [Float])] {
         try TestPaths.json(TestPaths.fixture("verify/minilm.expected.json"))["sentences"]!.items.map {
-            ($0["text"]!.string!, $0["ids"]!.items.map { Int32($0.int!) }, $0["embedding"]!.items.map { Float($0.double!) })
+            (
+                $0["text"]!.string!, $0["ids"]!.items.map { Int32($0.int!) },
+                $0["embedding"]!.items.map { Float($0.double!) }
+            )
         }
     }
 
@@ -38,7 +42,8 @@ struct BERTVerifyTests {
         let (file, _) = try Self.converted()
         let config = try BERTModel.config(from: file)
         let reference = try BERTModel.float(from: Checkpoint.open(path: TestPaths.miniLMPath), config: config)
-        let vocab = try String(contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
+        let vocab = try String(
+            contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
         let tokenizer = try WordPieceTokenizer(vocab: vocab)
         let samples = try Self.samples()
         #expect(samples.count >= 15)
@@ -58,8 +63,9 @@ struct BERTVerifyTests {
         let config = try BERTModel.config(from: file)
         let reference = try BERTModel.float(from: Checkpoint.open(path: TestPaths.miniLMPath), config: config)
         let packed = try BERTModel.packed(from: file, config: config)
-        let report = try Verifier.verifyBERT(container: file, reference: reference, packed: packed,
-                                             samples: Self.samples().map { ($0.text, $0.ids) })
+        let report = try Verifier.verifyBERT(
+            container: file, reference: reference, packed: packed,
+            samples: Self.samples().map { ($0.text, $0.ids) })
         // The target: every committed sentence at cosine >= 0.99 against the float path.
         for s in report.samples { #expect(s.cosine >= 0.99, "\(s.text): \(s.cosine)") }
         #expect(report.samples.count == (try Self.samples()).count)
@@ -77,5 +83,6 @@ struct BERTVerifyTests {
 import CQPackRuntime
 
 func qp_bert_embed_swift(_ model: inout qp_bert, _ ids: UnsafeBufferPointer<Int32>, _ out: inout [Float]) -> Bool {
-    out.withUnsafeMutableBufferPointer { qp_bert_embed(&model, ids.baseAddress, ids.count, $0.baseAddress, nil, nil) } == QP_OK
+    out.withUnsafeMutableBufferPointer { qp_bert_embed(&model, ids.baseAddress, ids.count, $0.baseAddress, nil, nil) }
+        == QP_OK
 }

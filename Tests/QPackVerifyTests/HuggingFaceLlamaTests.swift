@@ -80,25 +80,40 @@ struct HuggingFaceLlamaTests {
         #expect(got.count == want.count)
         for (g, w) in zip(got, want) { #expect(abs(g - w) <= 1e-12 * w, "\(g) vs \(w)") }
         let plain = RopeFrequencies.plain(base: Double(c.ropeBase), headDim: c.headDim)
-        #expect(zip(got, plain).filter { $0 == $1 }.count > 0 && zip(got, plain).filter { abs($0 - $1 * 0.125) < 1e-15 * $1 }.count > 0
-                && zip(got, plain).contains { $0 != $1 && abs($0 - $1 / 8) > 1e-12 * $1 }, "all three bands of the scaling occur")
+        #expect(
+            zip(got, plain).filter { $0 == $1 }.count > 0
+                && zip(got, plain).filter { abs($0 - $1 * 0.125) < 1e-15 * $1 }.count > 0
+                && zip(got, plain).contains { $0 != $1 && abs($0 - $1 / 8) > 1e-12 * $1 },
+            "all three bands of the scaling occur")
         let passage = try #require(model.logits(ref.passageIds))
         let last = passage[((ref.passageIds.count - 1) * c.vocab)...]
         let (d, scale) = Self.maxDiff(last, ref.passageLast[...])
         #expect(d < 1e-3 * scale, "max |logit diff| \(d) of \(scale)")
         let unscaled = try Self.reference(TestPaths.hfLlamaDirectory, vocab: c.vocab)
-        #expect(Self.maxDiff(last, unscaled.passageLast[...]).diff > 10 * 1e-3 * scale, "the scaling changes the logits measurably")
+        #expect(
+            Self.maxDiff(last, unscaled.passageLast[...]).diff > 10 * 1e-3 * scale,
+            "the scaling changes the logits measurably")
     }
 
     @Test func ropeScalingRefusesWhatItDoesNotRun() throws {
         func node(_ s: String) throws -> JSONNode { try StrictJSONParser.parse(Array(s.utf8)) }
         #expect(try RopeFrequencies.huggingFace(base: 10000, headDim: 64, scaling: node("null")) == nil)
-        #expect(try RopeFrequencies.huggingFace(base: 10000, headDim: 64, scaling: node(#"{"rope_type": "default"}"#)) == nil)
-        let lin = try #require(try RopeFrequencies.huggingFace(base: 10000, headDim: 4, scaling: node(#"{"type": "linear", "factor": 2}"#)))
+        #expect(
+            try RopeFrequencies.huggingFace(base: 10000, headDim: 64, scaling: node(#"{"rope_type": "default"}"#))
+                == nil)
+        let lin = try #require(
+            try RopeFrequencies.huggingFace(base: 10000, headDim: 4, scaling: node(#"{"type": "linear", "factor": 2}"#))
+        )
         #expect(lin == [0.5, 0.005])
-        for bad in [#"{"rope_type": "yarn", "factor": 4}"#, #"{"rope_type": "dynamic", "factor": 2}"#, #"{"rope_type": "linear"}"#,
-                    #"{"rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 1, "original_max_position_embeddings": 8192}"#, "3"] {
-            #expect(throws: RopeFrequencies.Unsupported.self, "\(bad)") { try RopeFrequencies.huggingFace(base: 10000, headDim: 64, scaling: node(bad)) }
+        for bad in [
+            #"{"rope_type": "yarn", "factor": 4}"#, #"{"rope_type": "dynamic", "factor": 2}"#,
+            #"{"rope_type": "linear"}"#,
+            #"{"rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 1, "original_max_position_embeddings": 8192}"#,
+            "3",
+        ] {
+            #expect(throws: RopeFrequencies.Unsupported.self, "\(bad)") {
+                try RopeFrequencies.huggingFace(base: 10000, headDim: 64, scaling: node(bad))
+            }
         }
     }
 
@@ -113,9 +128,12 @@ struct HuggingFaceLlamaTests {
         let checkpoint = try Checkpoint.open(path: path)
         let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonDotprod)
         #expect(plan.entries.first { $0.name == "model.layers.0.self_attn.o_proj.weight" }?.scheme == .f16)
-        #expect(plan.entries.first { $0.name == "model.layers.0.mlp.down_proj.weight" }?.scheme == .qsi4c32(blockLength: 32))
-        _ = try Converter.convert(checkpoint, path: path, plan: plan, rules: DefaultRules.ruleSet, output: dir + "/hf.qpack",
-                                  options: ConvertOptions(target: .neonDotprod, jobs: 2, force: true))
+        #expect(
+            plan.entries.first { $0.name == "model.layers.0.mlp.down_proj.weight" }?.scheme == .qsi4c32(blockLength: 32)
+        )
+        _ = try Converter.convert(
+            checkpoint, path: path, plan: plan, rules: DefaultRules.ruleSet, output: dir + "/hf.qpack",
+            options: ConvertOptions(target: .neonDotprod, jobs: 2, force: true))
         let file = try ContainerFile(path: dir + "/hf.qpack")
         let config = try LlamaModel.config(from: file)
         #expect(config.naming == .huggingFace)
@@ -132,7 +150,8 @@ struct HuggingFaceLlamaTests {
                     #expect(try file.sectionBytes(hf.section) == ggufFile.sectionBytes(gg.section), "\(hf.name)")
                 } else {
                     // GGUF row (h, i, j) is Hugging Face row (h, j, i): i < head_dim/2, j < 2.
-                    let a = try ContainerTensorDecoder.floats(hf, in: file), b = try ContainerTensorDecoder.floats(gg, in: ggufFile)
+                    let a = try ContainerTensorDecoder.floats(hf, in: file),
+                        b = try ContainerTensorDecoder.floats(gg, in: ggufFile)
                     let k = config.hidden, half = config.headDim / 2
                     let rows = a.count / k
                     var same = a.count == b.count
@@ -147,7 +166,8 @@ struct HuggingFaceLlamaTests {
             }
         }
         #expect(compared == 7 * config.layers)
-        #expect(try file.sectionBytes(file.tensor(named: "model.embed_tokens.weight")!.section)
+        #expect(
+            try file.sectionBytes(file.tensor(named: "model.embed_tokens.weight")!.section)
                 == ggufFile.sectionBytes(ggufFile.tensor(named: "token_embd.weight")!.section))
         let ids = try Self.reference(TestPaths.hfLlamaDirectory, vocab: config.vocab).ids
         #expect(packed.greedy(ids, steps: 1) == [7042])  // " Paris", as the packed GGUF model says

@@ -17,21 +17,25 @@ import QPackTestSupport
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = TestPaths.fixture("safetensors/sharded")
-        for f in ["model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"] {
+        for f in [
+            "model.safetensors.index.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+        ] {
             try FileManager.default.copyItem(atPath: src + "/" + f, toPath: dir + "/" + f)
         }
-        let rules = try RuleSet.parse("""
-        version: 1
-        rules:
-          - {name: int8, match: {name: layer.0.weight}, scheme: qsi8cx}
-          - {name: int4, match: {name: layer.1.weight}, scheme: qsi4cx}
-          - {name: half, scheme: f16}
-        """, origin: "t")
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: int8, match: {name: layer.0.weight}, scheme: qsi8cx}
+              - {name: int4, match: {name: layer.1.weight}, scheme: qsi4cx}
+              - {name: half, scheme: f16}
+            """, origin: "t")
         let index = dir + "/model.safetensors.index.json"
         let checkpoint = try Checkpoint.open(path: index)
         let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: .neonDotprod, allowUnsupported: true)
-        _ = try Converter.convert(checkpoint, path: index, plan: plan, rules: rules, output: dir + "/m.qpack",
-                                  options: ConvertOptions(target: .neonDotprod))
+        _ = try Converter.convert(
+            checkpoint, path: index, plan: plan, rules: rules, output: dir + "/m.qpack",
+            options: ConvertOptions(target: .neonDotprod))
         let file = try ContainerFile(path: dir + "/m.qpack")
         let good = try LayoutCheck.run(file, source: checkpoint)
         #expect(good.count == 3)

@@ -22,14 +22,19 @@ struct LlamaTests {
         if !FileManager.default.fileExists(atPath: out) {
             let checkpoint = try Checkpoint.open(path: TestPaths.smolLMPath)
             let plan = Planner.plan(checkpoint.planInputs, rules: DefaultRules.ruleSet, target: .neonDotprod)
-            _ = try Converter.convert(checkpoint, path: TestPaths.smolLMPath, plan: plan, rules: DefaultRules.ruleSet, output: out,
-                                      options: ConvertOptions(target: .neonDotprod, jobs: 2, force: true))
+            _ = try Converter.convert(
+                checkpoint, path: TestPaths.smolLMPath, plan: plan, rules: DefaultRules.ruleSet, output: out,
+                options: ConvertOptions(target: .neonDotprod, jobs: 2, force: true))
         }
         return try ContainerFile(path: out)
     }
 
     static func littleEndianFloats(_ b: [UInt8]) -> [Float] {
-        (0..<(b.count / 4)).map { Float(bitPattern: UInt32(b[4 * $0]) | UInt32(b[4 * $0 + 1]) << 8 | UInt32(b[4 * $0 + 2]) << 16 | UInt32(b[4 * $0 + 3]) << 24) }
+        (0..<(b.count / 4)).map {
+            Float(
+                bitPattern: UInt32(b[4 * $0]) | UInt32(b[4 * $0 + 1]) << 8 | UInt32(b[4 * $0 + 2]) << 16 | UInt32(
+                    b[4 * $0 + 3]) << 24)
+        }
     }
 
     @Test func floatPathMatchesNumpyAndSaysParis() throws {
@@ -40,9 +45,11 @@ struct LlamaTests {
         let ids = expected["ids"]!.items.map { Int32($0.int!) }
         // The ids also come out of qpack's own BPE tokenizer.
         let data = try GGUFFile(path: TestPaths.smolLMPath)
-        let tok = try data.array("tokenizer.ggml.tokens", of: .string)!, mer = try data.array("tokenizer.ggml.merges", of: .string)!
-        let bpe = ByteLevelBPETokenizer(tokens: (0..<tok.count).map { data.string(at: $0, of: tok).text! },
-                                        merges: (0..<mer.count).map { data.string(at: $0, of: mer).text! })
+        let tok = try data.array("tokenizer.ggml.tokens", of: .string)!,
+            mer = try data.array("tokenizer.ggml.merges", of: .string)!
+        let bpe = ByteLevelBPETokenizer(
+            tokens: (0..<tok.count).map { data.string(at: $0, of: tok).text! },
+            merges: (0..<mer.count).map { data.string(at: $0, of: mer).text! })
         #expect(bpe.encode(expected["prompt"]!.string!).map(Int32.init) == ids)
         let logits = try #require(reference.logits(ids))
         let last = Array(logits[((ids.count - 1) * config.vocab)...])
@@ -64,7 +71,9 @@ struct LlamaTests {
         let config = try LlamaModel.config(from: file)
         let reference = try LlamaModel.float(from: Checkpoint.open(path: TestPaths.smolLMPath), config: config)
         let packed = try LlamaModel.packed(from: file, config: config)
-        let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map { Int32($0.int!) }
+        let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map {
+            Int32($0.int!)
+        }
         let a = try #require(reference.logits(ids)), b = try #require(packed.logits(ids))
         let v = config.vocab
         var kl = 0.0, agree = 0
@@ -89,7 +98,9 @@ struct LlamaTests {
         let file = try Self.container()
         let config = try LlamaModel.config(from: file)
         let packed = try LlamaModel.packed(from: file, config: config)
-        let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map { Int32($0.int!) }
+        let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map {
+            Int32($0.int!)
+        }
         let whole = try #require(packed.logits(ids))
         let scale = whole.map(abs).max()!
         for chunk in [1, 2] {

@@ -49,7 +49,9 @@ int main(int argc, char **argv) {
     static const char *variants[] = {"auto", "scalar", "neon_dotprod", "neon_i8mm"};
     printf("%s: %zu x %zu, %s, variant %s\n", t.name, n, k, t.scheme, variants[qp_selected_variant()]);
     for (size_t i = 0; i < n && i < 4; i++) printf("y[%zu] = %.6f\n", i, y[i]);
-    free(x); free(y); free(lhs);
+    free(x);
+    free(y);
+    free(lhs);
     qp_container_close(model);
     return 0;
 }

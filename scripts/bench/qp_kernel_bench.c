@@ -20,11 +20,16 @@ static double now(void) {
 }
 
 static unsigned long long rng = 0x9E3779B97F4A7C15ULL;
-static unsigned next_u32(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (unsigned)(rng >> 11); }
+static unsigned next_u32(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng >> 11);
+}
 
 #if defined(__x86_64__)
-__attribute__((target("avx2")))
-static void gemv_i8_avx2(size_t n, size_t k, const int8_t *x, const int8_t *w, int32_t *y) {
+__attribute__((target("avx2"))) static void gemv_i8_avx2(size_t n, size_t k, const int8_t *x, const int8_t *w,
+                                                         int32_t *y) {
     for (size_t r = 0; r < n; r++) {
         __m256i acc = _mm256_setzero_si256();
         const int8_t *wr = w + r * k;
@@ -41,8 +46,10 @@ static void gemv_i8_avx2(size_t n, size_t k, const int8_t *x, const int8_t *w, i
 }
 #endif
 
-typedef void (*fn_c32)(size_t, size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t, float, float);
-typedef void (*fn_cx)(size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t, float, float);
+typedef void (*fn_c32)(size_t, size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t,
+                       float, float);
+typedef void (*fn_cx)(size_t, size_t, size_t, qp_matmul_tile, const void *, const void *, float *, size_t, float,
+                      float);
 
 static void report(const char *name, size_t m, size_t n, size_t k, double seconds, int reps) {
     printf("%-44s %6zux%-6zu m=%-2zu %8.2f GFLOP/s\n", name, n, k, m, 2.0 * m * n * k * reps / seconds / 1e9);
@@ -63,7 +70,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < c32; i++) w4[i] = (uint8_t)next_u32();
     for (size_t g = 0; g < (n + nr - 1) / nr; g++) { /* finite scales */
         uint8_t *p = w4 + g * (c32 / ((n + nr - 1) / nr));
-        for (size_t b = 0; b < k / bl; b++) for (size_t r = 0; r < nr; r++) p[b * nr * 18 + nr * 16 + 2 * r + 1] = 0x3C;
+        for (size_t b = 0; b < k / bl; b++)
+            for (size_t r = 0; r < nr; r++) p[b * nr * 18 + nr * 16 + 2 * r + 1] = 0x3C;
         float *tail = (float *)(p + (k / bl) * nr * 18);
         for (size_t r = 0; r < 2 * nr; r++) tail[r] = 1.0f;
     }
@@ -74,7 +82,11 @@ int main(int argc, char **argv) {
         float *tail = (float *)(w8 + g * (cx8 / ((n + 3) / 4)) + 4 * k);
         for (size_t r = 4; r < 12; r++) tail[r] = 0.001f;
     }
-    struct { const char *name; fn_c32 f; qp_matmul_tile t; } c32k[] = {
+    struct {
+        const char *name;
+        fn_c32 f;
+        qp_matmul_tile t;
+    } c32k[] = {
         {"qsi4c32p scalar (8,8,2)", qp_matmul_f32_qai8dxp_qsi4c32p_scalar, {1, 8, 8, 2}},
         {"qsi4c32p neon_dotprod (8,8,2)", qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod, {1, 8, 8, 2}},
         {"qsi4c32p neon_dotprod (8,16,2)", qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod, {1, 8, 16, 2}},
@@ -95,7 +107,11 @@ int main(int argc, char **argv) {
         report(c32k[i].name, m, n, k, now() - t0, r);
         free(lhs);
     }
-    struct { const char *name; fn_cx f; qp_matmul_tile t; } cxk[] = {
+    struct {
+        const char *name;
+        fn_cx f;
+        qp_matmul_tile t;
+    } cxk[] = {
         {"qsi8cxp scalar (4,4,1)", qp_matmul_f32_qai8dxp_qsi8cxp_scalar, {1, 4, 4, 1}},
         {"qsi8cxp neon_dotprod (4,4,1)", qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod, {1, 4, 4, 1}},
 #if defined(__x86_64__)

@@ -22,7 +22,8 @@ float qp_absmax_f32(const float *x, size_t n);
 float qp_sq_error_f32(const float *x, size_t n, float scale, float inv, float qmin, float qmax);
 
 /* Σ w[i]·(x - q·scale)², the same order as qp_sq_error_f32 (importance-weighted search). */
-float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin, float qmax);
+float qp_weighted_sq_error_f32(const float *x, const float *w, size_t n, float scale, float inv, float qmin,
+                               float qmax);
 
 /* The scale minimising Σ w·(x − q·s)² for the codes q = round_half_even(clamp(x·inv)):
  * Σ w·x·q / Σ w·q² (in double, in order), or 0 when every weighted code is 0. */

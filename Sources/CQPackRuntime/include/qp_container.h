@@ -14,12 +14,12 @@ extern "C" {
 
 typedef enum qp_status {
     QP_OK = 0,
-    QP_ERR_ARGUMENT = 1,    /* API misuse */
-    QP_ERR_IO = 2,          /* cannot open, stat or map */
-    QP_ERR_FORMAT = 3,      /* the bytes break the format */
+    QP_ERR_ARGUMENT = 1, /* API misuse */
+    QP_ERR_IO = 2, /* cannot open, stat or map */
+    QP_ERR_FORMAT = 3, /* the bytes break the format */
     QP_ERR_UNSUPPORTED = 4, /* another major version or a required feature */
-    QP_ERR_CHECKSUM = 5,    /* a SHA-256 or zstd checksum does not match */
-    QP_ERR_LIMIT = 6,       /* a count or size beyond the loader's limits */
+    QP_ERR_CHECKSUM = 5, /* a SHA-256 or zstd checksum does not match */
+    QP_ERR_LIMIT = 6, /* a count or size beyond the loader's limits */
     QP_ERR_NOMEM = 7,
     QP_ERR_NOT_FOUND = 8,
 } qp_status;
@@ -30,12 +30,12 @@ typedef struct qp_container qp_container;
 
 typedef struct qp_tensor_info {
     const char *name;
-    const char *scheme;   /* "qsi4c32", "f16", ... */
-    const char *layout;   /* "qsi4c32p", ... or NULL for float and keep */
+    const char *scheme; /* "qsi4c32", "f16", ... */
+    const char *layout; /* "qsi4c32p", ... or NULL for float and keep */
     const char *section;
     size_t rows, columns; /* matrix N x K, 0 when not a matrix */
     size_t nr, kr, sr, bl;
-    size_t length;        /* uncompressed section bytes */
+    size_t length; /* uncompressed section bytes */
     int activation_static; /* 1: quantize inputs with [activation_min, activation_max] */
     float activation_min, activation_max;
     /* Smoothing (static only): the section of `columns` little-endian float32 divisors to set
@@ -46,15 +46,16 @@ typedef struct qp_tensor_info {
 /* Opens and validates `path`. On failure *out is NULL and `message` (if given) says why. */
 qp_status qp_container_open(const char *path, qp_container **out, char *message, size_t message_size);
 /* Same over a caller-owned buffer (must outlive the container). */
-qp_status qp_container_open_memory(const uint8_t *data, size_t size, qp_container **out, char *message, size_t message_size);
+qp_status qp_container_open_memory(const uint8_t *data, size_t size, qp_container **out, char *message,
+                                   size_t message_size);
 void qp_container_close(qp_container *c);
 
 size_t qp_container_tensor_count(const qp_container *c);
 qp_status qp_container_tensor(const qp_container *c, size_t index, qp_tensor_info *info);
 qp_status qp_container_find_tensor(const qp_container *c, const char *name, qp_tensor_info *info);
 /* A section's uncompressed bytes, checksum verified (decompressed once and kept). */
-qp_status qp_container_section(qp_container *c, const char *name, const uint8_t **data, size_t *length,
-                               char *message, size_t message_size);
+qp_status qp_container_section(qp_container *c, const char *name, const uint8_t **data, size_t *length, char *message,
+                               size_t message_size);
 /* Sections by index (names of tensor, tokenizer and provenance sections). */
 size_t qp_container_section_count(const qp_container *c);
 const char *qp_container_section_name(const qp_container *c, size_t index);

@@ -12,8 +12,8 @@ extern "C" {
 #endif
 
 typedef enum qp_weight_kind {
-    QP_WEIGHT_F32 = 0,      /* float [n][k] */
-    QP_WEIGHT_F16 = 1,      /* binary16 bits [n][k] */
+    QP_WEIGHT_F32 = 0, /* float [n][k] */
+    QP_WEIGHT_F16 = 1, /* binary16 bits [n][k] */
     QP_WEIGHT_QSI4C32P = 2, /* KleidiAI packed, with tile and bl */
     QP_WEIGHT_QSI4CXP = 3,
     QP_WEIGHT_QSI8CXP = 4,
@@ -26,7 +26,7 @@ int qp_layout_weight_kind(const char *layout_id, qp_weight_kind *kind);
 
 typedef enum qp_activation_mode {
     QP_ACTIVATION_DYNAMIC = 0, /* each row's own range, at run time */
-    QP_ACTIVATION_STATIC = 1,  /* one range from calibration (activation_min, activation_max) */
+    QP_ACTIVATION_STATIC = 1, /* one range from calibration (activation_min, activation_max) */
 } qp_activation_mode;
 
 typedef struct qp_linear {
@@ -54,7 +54,8 @@ qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float 
 size_t qp_linear_scratch_size(const qp_linear *l, size_t m);
 
 /* qp_linear_forward with caller-owned scratch of at least qp_linear_scratch_size bytes. */
-qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *scratch, size_t scratch_size);
+qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *scratch,
+                                    size_t scratch_size);
 
 /* Row `row` of an embedding table stored as f32 or f16 [rows][k], qsi8cxp (int8 per row) or
  * qsi4c32p (int4 in blocks along the row, bf16 scales). */
@@ -75,7 +76,8 @@ typedef struct qp_bert {
 
 /* Called after every linear layer: layer index, which linear (0 query ... 5 output), rows m,
  * the input (m x k) and the output (m x n) as the graph used them. */
-typedef void (*qp_linear_observer)(void *context, size_t layer, int which, size_t m, const float *input, const float *output);
+typedef void (*qp_linear_observer)(void *context, size_t layer, int which, size_t m, const float *input,
+                                   const float *output);
 
 /* Sentence embedding as sentence-transformers computes it for BERT: token ids -> encoder ->
  * mean over tokens -> L2 normalisation. `pooled` receives `hidden` floats. */
@@ -91,7 +93,7 @@ typedef struct qp_llama {
     size_t hidden, heads, kv_heads, layers, vocab, max_positions;
     float norm_eps, rope_base;
     qp_linear token_embeddings; /* row table */
-    qp_linear output;           /* logits head (the embeddings when tied) */
+    qp_linear output; /* logits head (the embeddings when tied) */
     const float *output_norm;
     const qp_llama_layer *layer;
     /* RoPE pairs: 0 adjacent (x[2i], x[2i+1]), as GGUF's permuted q/k rows need; 1 the two
@@ -117,8 +119,8 @@ typedef struct qp_llama_session {
     const qp_llama *model;
     size_t capacity, chunk, length;
     float *keys, *values; /* [layers][capacity][kv_heads * head_dim], keys after RoPE */
-    float *arena;         /* activations for `chunk` tokens */
-    void *scratch;        /* LHS packing for the largest linear at `chunk` rows */
+    float *arena; /* activations for `chunk` tokens */
+    void *scratch; /* LHS packing for the largest linear at `chunk` rows */
     size_t scratch_size;
 } qp_llama_session;
 

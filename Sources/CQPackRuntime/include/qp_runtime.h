@@ -23,14 +23,13 @@ const char *qp_json_c_version(void);
  *   int32 -zero_point[mr], float scale[mr]. Rows past m in the last panel are not written. */
 size_t qp_lhs_packed_size_qai8dxp(size_t m, size_t k, size_t mr);
 size_t qp_lhs_packed_offset_qai8dxp(size_t m_idx, size_t k, size_t mr);
-void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
-                                   const float *lhs, size_t lhs_stride_bytes, void *lhs_packed);
+void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, size_t sr, const float *lhs,
+                                   size_t lhs_stride_bytes, void *lhs_packed);
 /* Static activation quantization: the same layout and arithmetic with one range for every row
  * ([min(0, range_min), max(0, range_max)], from calibration) instead of each row's own; values
  * outside it saturate. With a row's own min and max it gives the dynamic packer's bytes. */
-void qp_lhs_quant_pack_qai8dxp_f32_range(size_t m, size_t k, size_t mr, size_t kr, size_t sr,
-                                         const float *lhs, size_t lhs_stride_bytes, void *lhs_packed,
-                                         float range_min, float range_max);
+void qp_lhs_quant_pack_qai8dxp_f32_range(size_t m, size_t k, size_t mr, size_t kr, size_t sr, const float *lhs,
+                                         size_t lhs_stride_bytes, void *lhs_packed, float range_min, float range_max);
 
 /* ---- Matmul: dst[m][n] = clamp(LHS x RHS^T + bias) -------------------------------------------
  * The LHS must be packed with the kernel's mr, kr, sr; the RHS with its nr, kr, sr (and bl).
@@ -41,57 +40,57 @@ typedef struct qp_matmul_tile {
 } qp_matmul_tile;
 
 void qp_matmul_f32_qai8dxp_qsi4c32p_scalar(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
-                                          const void *lhs_packed, const void *rhs_packed,
-                                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
-void qp_matmul_f32_qai8dxp_qsi4cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                         const void *lhs_packed, const void *rhs_packed,
-                                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
-void qp_matmul_f32_qai8dxp_qsi8cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                         const void *lhs_packed, const void *rhs_packed,
-                                         float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+                                           const void *lhs_packed, const void *rhs_packed, float *dst,
+                                           size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi4cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                          const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                          float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp_scalar(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                          const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                          float clamp_max);
 
 /* NEON dotprod GEMV (m == 1 per call; loops over rows for m > 1) for qsi4c32p with L = kr/sr = 4
  * or 8 and nr a multiple of 4. Compiled with SIMDe on non-Arm hosts. */
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
-                                                const void *lhs_packed, const void *rhs_packed,
-                                                float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+                                                 const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                 size_t dst_stride_row, float clamp_min, float clamp_max);
 
 /* NEON i8mm GEMM for qsi4c32p: LHS packed with mr = 4, kr = 16, sr = 2 (the neon-i8mm target's
  * tile); other tiles take the dotprod path. Needs FEAT_I8MM (SMMLA); portable code elsewhere. */
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
-                                             const void *lhs_packed, const void *rhs_packed,
-                                             float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+                                              const void *lhs_packed, const void *rhs_packed, float *dst,
+                                              size_t dst_stride_row, float clamp_min, float clamp_max);
 
 /* NEON i8mm GEMMs for the per-channel families (LHS mr 4, L 8; qsi8cxp kr 8): the neon-i8mm
  * target's tiles. Other tiles and CPUs without i8mm take the dotprod path. */
-void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                            const void *lhs_packed, const void *rhs_packed,
-                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
-void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                            const void *lhs_packed, const void *rhs_packed,
-                                            float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                             const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                             float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                             const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                             float clamp_max);
 
 /* NEON dotprod GEMVs for the per-channel families (L = 4 or 8, nr a multiple of 4). */
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                               const void *lhs_packed, const void *rhs_packed,
-                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+                                                const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                size_t dst_stride_row, float clamp_min, float clamp_max);
 void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                               const void *lhs_packed, const void *rhs_packed,
-                                               float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+                                                const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                size_t dst_stride_row, float clamp_min, float clamp_max);
 
 /* ---- Float linear layers (tensors kept in f32 or f16): y = clamp(x·W^T + bias) --------------
  * x is m x k (row-major), W is n x k (f32 or binary16 bits), bias n floats or NULL, y m x n.
  * Bits: 4 fused partial sums (lane l: k = 4i + l), reduced (s0 + s1) + (s2 + s3), the tail
  * fused in order, then + bias; the NEON variants give identical results. */
 float qp_f16_to_f32(uint16_t h);
-void qp_linear_f32_scalar(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
-                          float *y, float clamp_min, float clamp_max);
-void qp_linear_f16_scalar(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
-                          float *y, float clamp_min, float clamp_max);
-void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias,
-                        float *y, float clamp_min, float clamp_max);
-void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias,
-                        float *y, float clamp_min, float clamp_max);
+void qp_linear_f32_scalar(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
+                          float clamp_min, float clamp_max);
+void qp_linear_f16_scalar(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias, float *y,
+                          float clamp_min, float clamp_max);
+void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
+                        float clamp_min, float clamp_max);
+void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint16_t *w, const float *bias, float *y,
+                        float clamp_min, float clamp_max);
 
 /* ---- Dispatch ------------------------------------------------------------------------------ */
 typedef enum qp_variant {
@@ -120,7 +119,7 @@ qp_variant qp_selected_variant(void);
  * GEMV (mr 1) otherwise; with `lhs_mr` set, only variants reading that LHS packing are chosen.
  * The result is a name for traces, the variant, and the LHS mr to pack with. */
 typedef struct qp_matmul_choice {
-    const char *name;   /* "qsi4c32p neon_i8mm 4x" ... */
+    const char *name; /* "qsi4c32p neon_i8mm 4x" ... */
     qp_variant variant;
     size_t mr;
 } qp_matmul_choice;
@@ -129,8 +128,8 @@ int qp_matmul_choose(const char *layout, qp_matmul_tile rhs_tile, size_t m, size
                      qp_matmul_choice *choice);
 /* Runs the chosen variant (the LHS packed with choice->mr). */
 void qp_matmul_run(const char *layout, const qp_matmul_choice *choice, size_t m, size_t n, size_t k, size_t bl,
-                   qp_matmul_tile rhs_tile, const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
-                   float clamp_min, float clamp_max);
+                   qp_matmul_tile rhs_tile, const void *lhs_packed, const void *rhs_packed, float *dst,
+                   size_t dst_stride_row, float clamp_min, float clamp_max);
 /* 1 when `variant` of `layout` runs this tile (LHS packed with tile.mr) and shape, whatever the
  * CPU: the tiles each variant declares, for tests that call variants directly. */
 int qp_matmul_variant_runs(const char *layout, qp_variant variant, qp_matmul_tile tile, size_t k, size_t bl);
@@ -144,15 +143,15 @@ void qp_set_matmul_trace(qp_matmul_trace_fn trace, void *context);
 /* The best available variant for this CPU (bit-identical results whichever runs); the LHS was
  * packed with tile.mr. */
 void qp_matmul_f32_qai8dxp_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
-                                   const void *lhs_packed, const void *rhs_packed,
-                                   float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+                                    const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                    float clamp_min, float clamp_max);
 
-void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                  const void *lhs_packed, const void *rhs_packed,
-                                  float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
-void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile,
-                                  const void *lhs_packed, const void *rhs_packed,
-                                  float *dst, size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                   const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                   float clamp_max);
+void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
+                                   const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                   float clamp_max);
 
 #ifdef __cplusplus
 }

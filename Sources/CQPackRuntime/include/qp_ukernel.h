@@ -12,8 +12,8 @@ extern "C" {
 
 typedef struct qp_matmul_ukernel {
     const char *name;
-    const char *family;   /* "qsi4c32p", "qsi4cxp", "qsi8cxp" */
-    const char *variant;  /* "scalar", "neon_dotprod" */
+    const char *family; /* "qsi4c32p", "qsi4cxp", "qsi8cxp" */
+    const char *variant; /* "scalar", "neon_dotprod" */
     size_t (*get_m_step)(void);
     size_t (*get_n_step)(void);
     size_t (*get_mr)(void);
@@ -25,8 +25,8 @@ typedef struct qp_matmul_ukernel {
     size_t (*get_rhs_packed_offset)(size_t n_idx, size_t k, size_t bl);
     size_t (*get_dst_offset)(size_t m_idx, size_t n_idx, size_t dst_stride);
     size_t (*get_dst_size)(size_t m, size_t n);
-    void (*run)(size_t m, size_t n, size_t k, size_t bl, const void *lhs_packed, const void *rhs_packed,
-                float *dst, size_t dst_stride_row, size_t dst_stride_col, float clamp_min, float clamp_max);
+    void (*run)(size_t m, size_t n, size_t k, size_t bl, const void *lhs_packed, const void *rhs_packed, float *dst,
+                size_t dst_stride_row, size_t dst_stride_col, float clamp_min, float clamp_max);
 } qp_matmul_ukernel;
 
 /* Every micro-kernel the runtime has, for the tiles qpack's targets emit:
