@@ -26,8 +26,11 @@ for c in json.load(open(sys.argv[1]))["cases"]:
           c["inputs"]["lhs_f32"]["file"])
 PY
 src="$root/Sources/CQPackRuntime"
-files=("$src/qp_lhs_quant_pack_qai8dxp_f32.c" "$src/qp_matmul_f32_qai8dxp_scalar.c"
-       "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_cxp_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm.c" "$src/qp_matmul_f32_qai8dxp_cxp_neon_i8mm.c" "$src/qp_dispatch.c" "$src/qp_linear_f32.c" "$root/Tests/CRuntime/qp_runtime_selftest.c")
+# Every runtime source but the loader and the library versions (json-c and zstd are not
+# cross-compiled), and the self-test.
+kernels=()
+for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c) ;; *) kernels+=("$f") ;; esac; done
+files=("${kernels[@]}" "$root/Tests/CRuntime/qp_runtime_selftest.c")
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
 echo "== native ($(uname -m), NEON via SIMDe)"
 cc "${flags[@]}" "${files[@]}" -lm -o "$work/selftest-native"
@@ -43,7 +46,7 @@ qpack="$root/.build/debug/qpack"
 [ -x "$qpack" ] || (cd "$root" && swift build >/dev/null)
 "$qpack" convert "$root/Fixtures/architectures/tiny-llama/model.safetensors" -o "$work/tiny-llama.qpack" --target neon-i8mm --quiet
 python3 "$root/Tests/CRuntime/qpack_flatten.py" "$work/tiny-llama.qpack" "$work/tiny-llama.desc" "$work/tiny-llama.blob"
-graph=("$src/qp_llama.c" "$src/qp_bert.c" "$src/qp_layouts.c" "${files[@]/*qp_runtime_selftest.c/$root/Tests/CRuntime/qp_graph_selftest.c}")
+graph=("${kernels[@]}" "$root/Tests/CRuntime/qp_graph_selftest.c")
 cc "${flags[@]}" "${graph[@]}" -lm -o "$work/graph-native"
 "$work/graph-native" "$work/tiny-llama.desc" "$work/tiny-llama.blob"
 aarch64-linux-gnu-gcc "${flags[@]}" -march=armv8-a -static "${graph[@]}" -lm -o "$work/graph-aarch64"
@@ -55,9 +58,9 @@ done
 echo "== loader walk under ASan + UBSan"
 rt="$root/Sources/CQPackRuntime"
 hash="$root/Sources/CQPackHash"
-loader=("$rt/qp_container.c" "$rt/qp_layouts.c" "$hash/qp_sha256.c")
-cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$rt/include" -I"$hash/include" \
-  "${loader[@]}" "$root/Tests/CRuntime/qp_loader_walk.c" -ljson-c -lzstd -o "$work/walk"
+loader=("$rt"/qp_*.c "$hash/qp_sha256.c") # the layout registry names the kernels, so all of the runtime
+cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$rt/include" -I"$rt" -I"$hash/include" \
+  "${loader[@]}" "$root/Tests/CRuntime/qp_loader_walk.c" -ljson-c -lzstd -lm -o "$work/walk"
 "$work/walk" "$root/Fixtures/qpack/tiny.qpack"
 "$work/walk" "$root/Fixtures/qpack/types.qpack" 7
 "$work/walk" "$root/Fixtures/qpack/types-zstd.qpack" 7
@@ -65,8 +68,8 @@ cc -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -I"$rt
 "$work/walk" "$root/Fixtures/qpack/smoothed.qpack" 7
 echo "== loader fuzzing (libFuzzer, ${QPACK_FUZZ_SECONDS:-20} s)"
 clang="$(dirname "$(command -v swift)")/clang"
-"$clang" -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -I"$rt/include" -I"$hash/include" \
-  "${loader[@]}" "$root/Tests/CRuntime/qp_loader_fuzz.c" -ljson-c -lzstd -o "$work/fuzz" 2>/dev/null
+"$clang" -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -I"$rt/include" -I"$rt" -I"$hash/include" \
+  "${loader[@]}" "$root/Tests/CRuntime/qp_loader_fuzz.c" -ljson-c -lzstd -lm -o "$work/fuzz" 2>/dev/null
 mkdir -p "$work/corpus"
 cp "$root"/Fixtures/qpack/*.qpack "$work/corpus/"
 ( cd "$work" && "$work/fuzz" -max_total_time="${QPACK_FUZZ_SECONDS:-20}" -max_len=65536 -print_final_stats=1 "$work/corpus" > "$work/fuzz.log" 2>&1 ) || { tail -30 "$work/fuzz.log" >&2; echo "the fuzzer found a failing input" >&2; exit 1; }

@@ -14,7 +14,10 @@ static int smooths(const qp_linear *l) { return l->activation == QP_ACTIVATION_S
 size_t qp_linear_scratch_size(const qp_linear *l, size_t m) {
     if (!l || l->kind == QP_WEIGHT_F32 || l->kind == QP_WEIGHT_F16) return 0;
     /* Room for the LHS packed with the largest mr dispatch may choose. */
-    const size_t lhs = round_up(qp_lhs_packed_size_qai8dxp(m, l->k, qp_matmul_max_mr()), 64);
+    const qp_layout_traits *layout = qp_layout_by_kind(l->kind);
+    if (!layout || !layout->lhs_packed_size) return 0;
+    const size_t lhs =
+        round_up(layout->lhs_packed_size(m, l->k, l->bl, qp_matmul_max_mr(), l->tile.kr, l->tile.sr), 64);
     /* Smoothing divides the input into a copy after the packed LHS. */
     return smooths(l) ? lhs + m * l->k * sizeof(float) : lhs;
 }
@@ -39,10 +42,12 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     }
     const qp_layout_traits *layout = qp_layout_by_kind(l->kind);
     qp_matmul_choice choice;
-    if (!layout || !qp_matmul_choose(layout->id, l->tile, m, k, l->bl, 0, &choice)) return QP_ERR_UNSUPPORTED;
+    if (!layout || !layout->lhs_pack || !qp_matmul_choose(layout->id, l->tile, m, k, l->bl, 0, &choice))
+        return QP_ERR_UNSUPPORTED;
+    if (l->activation == QP_ACTIVATION_STATIC && !layout->lhs_pack_range) return QP_ERR_UNSUPPORTED;
     qp_matmul_tile t = l->tile;
     t.mr = choice.mr;
-    const size_t lhs_size = qp_lhs_packed_size_qai8dxp(m, k, t.mr);
+    const size_t lhs_size = layout->lhs_packed_size(m, k, l->bl, t.mr, t.kr, t.sr);
     if (!lhs || scratch_size < qp_linear_scratch_size(l, m)) return QP_ERR_ARGUMENT;
     memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
     if (smooths(l)) {
@@ -52,10 +57,11 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
         x = divided;
     }
     if (l->activation == QP_ACTIVATION_STATIC)
-        qp_lhs_quant_pack_qai8dxp_f32_range(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min,
-                                            l->activation_max);
+        layout->lhs_pack_range(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min,
+                               l->activation_max);
     else
-        qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
+        layout->lhs_pack(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
+
     qp_matmul_run(layout->id, &choice, m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
     /* The packed layouts carry zero biases; the layer's bias is added here. */
     if (l->bias)

@@ -1,5 +1,6 @@
 /* Kernel choice, in one place: the CPU's features (or a forced variant) and each variant's
  * declared tiles and shapes pick the micro-kernel; kernels never fall back by themselves. */
+#include "qp_layouts.h"
 #include "qp_runtime.h"
 
 #include <string.h>
@@ -52,81 +53,6 @@ qp_variant qp_selected_variant(void) {
     return qp_cpu_has_dotprod() ? QP_VARIANT_NEON_DOTPROD : QP_VARIANT_SCALAR;
 }
 
-typedef void (*matmul_fn)(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs,
-                          float *dst, size_t dst_stride_row, float lo, float hi);
-
-/* One variant of a layout's matmul: the LHS mr it reads (0: any), the CPU feature it needs, and
- * the tiles and shapes it runs. */
-typedef struct variant_row {
-    const char *layout, *name;
-    qp_variant variant;
-    size_t mr;
-    int (*supports)(qp_matmul_tile t, size_t k, size_t bl);
-    matmul_fn run;
-} variant_row;
-
-static size_t kp32(size_t k) { return (k + 31) / 32 * 32; }
-static size_t depth(qp_matmul_tile t) { return t.sr ? t.kr / t.sr : 0; }
-static int blocks_ok(size_t k, size_t bl) { return bl != 0 && bl % 32 == 0 && k % bl == 0; }
-
-static int any_tile(qp_matmul_tile t, size_t k, size_t bl) {
-    (void)t;
-    (void)k;
-    (void)bl;
-    return 1;
-}
-static int c32_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
-    return (depth(t) == 4 || depth(t) == 8) && t.nr % 4 == 0 && blocks_ok(k, bl) && k <= 65536;
-}
-static int c32_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
-    return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64 && blocks_ok(k, bl);
-}
-static int cx4_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
-    (void)bl;
-    return (depth(t) == 4 || depth(t) == 8) && t.nr % 4 == 0 && kp32(k) <= 65536;
-}
-static int cx4_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
-    (void)k;
-    (void)bl;
-    return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64;
-}
-static int cx8_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
-    (void)bl;
-    return (t.kr == 4 || t.kr == 8) && t.sr == 1 && t.nr % 4 == 0 && kp32(k) <= 65536;
-}
-static int cx8_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
-    (void)k;
-    (void)bl;
-    return t.kr == 8 && t.sr == 1 && t.nr % 4 == 0 && t.nr <= 64;
-}
-
-#define CX_WRAP(NAME, FN)                                                                                         \
-    static void NAME(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs, \
-                     float *dst, size_t stride, float lo, float hi) {                                             \
-        (void)bl;                                                                                                 \
-        FN(m, n, k, t, lhs, rhs, dst, stride, lo, hi);                                                            \
-    }
-CX_WRAP(cx4_scalar_run, qp_matmul_f32_qai8dxp_qsi4cxp_scalar)
-CX_WRAP(cx4_dotprod_run, qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod)
-CX_WRAP(cx4_i8mm_run, qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm)
-CX_WRAP(cx8_scalar_run, qp_matmul_f32_qai8dxp_qsi8cxp_scalar)
-CX_WRAP(cx8_dotprod_run, qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod)
-CX_WRAP(cx8_i8mm_run, qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm)
-
-/* In order of preference. */
-static const variant_row variants[] = {
-    {"qsi4c32p", "qsi4c32p neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, c32_i8mm, qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm},
-    {"qsi4c32p", "qsi4c32p neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, c32_dotprod,
-     qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod},
-    {"qsi4c32p", "qsi4c32p scalar", QP_VARIANT_SCALAR, 0, any_tile, qp_matmul_f32_qai8dxp_qsi4c32p_scalar},
-    {"qsi4cxp", "qsi4cxp neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, cx4_i8mm, cx4_i8mm_run},
-    {"qsi4cxp", "qsi4cxp neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, cx4_dotprod, cx4_dotprod_run},
-    {"qsi4cxp", "qsi4cxp scalar", QP_VARIANT_SCALAR, 0, any_tile, cx4_scalar_run},
-    {"qsi8cxp", "qsi8cxp neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, cx8_i8mm, cx8_i8mm_run},
-    {"qsi8cxp", "qsi8cxp neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, cx8_dotprod, cx8_dotprod_run},
-    {"qsi8cxp", "qsi8cxp scalar", QP_VARIANT_SCALAR, 0, any_tile, cx8_scalar_run},
-};
-
 static qp_matmul_trace_fn trace_fn;
 static void *trace_context;
 
@@ -137,8 +63,9 @@ void qp_set_matmul_trace(qp_matmul_trace_fn trace, void *context) {
 
 size_t qp_matmul_max_mr(void) {
     size_t mr = 1;
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
-        if (variants[i].mr > mr) mr = variants[i].mr;
+    for (size_t j = 0; j < qp_layout_count(); j++)
+        for (size_t i = 0; i < qp_layout_at(j)->variant_count; i++)
+            if (qp_layout_at(j)->variants[i].mr > mr) mr = qp_layout_at(j)->variants[i].mr;
     return mr;
 }
 
@@ -154,10 +81,12 @@ static int allowed(qp_variant policy, qp_variant v) {
 int qp_matmul_choose(const char *layout, qp_matmul_tile t, size_t m, size_t k, size_t bl, size_t lhs_mr,
                      qp_matmul_choice *choice) {
     if (!layout || !choice || t.nr == 0 || t.kr == 0 || t.sr == 0 || t.kr % t.sr) return 0;
+    const qp_layout_traits *l = qp_layout_by_id(layout);
+    if (!l) return 0;
     const qp_variant policy = qp_selected_variant();
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
-        const variant_row *v = &variants[i];
-        if (strcmp(v->layout, layout) || !allowed(policy, v->variant) || !v->supports(t, k, bl)) continue;
+    for (size_t i = 0; i < l->variant_count; i++) {
+        const qp_matmul_variant_row *v = &l->variants[i];
+        if (!allowed(policy, v->variant) || !v->supports(t, k, bl)) continue;
         if (lhs_mr ? (v->mr && v->mr != lhs_mr) : (v->mr > 1 && m < 2)) continue; /* one row: a GEMV */
         choice->name = v->name;
         choice->variant = v->variant;
@@ -168,11 +97,11 @@ int qp_matmul_choose(const char *layout, qp_matmul_tile t, size_t m, size_t k, s
 }
 
 int qp_matmul_variant_runs(const char *layout, qp_variant variant, qp_matmul_tile t, size_t k, size_t bl) {
-    if (!layout || t.nr == 0 || t.kr == 0 || t.sr == 0 || t.kr % t.sr) return 0;
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
-        const variant_row *v = &variants[i];
-        if (!strcmp(v->layout, layout) && v->variant == variant && (!v->mr || v->mr == t.mr) && v->supports(t, k, bl))
-            return 1;
+    const qp_layout_traits *l = qp_layout_by_id(layout);
+    if (!l || t.nr == 0 || t.kr == 0 || t.sr == 0 || t.kr % t.sr) return 0;
+    for (size_t i = 0; i < l->variant_count; i++) {
+        const qp_matmul_variant_row *v = &l->variants[i];
+        if (v->variant == variant && (!v->mr || v->mr == t.mr) && v->supports(t, k, bl)) return 1;
     }
     return 0;
 }
@@ -180,11 +109,12 @@ int qp_matmul_variant_runs(const char *layout, qp_variant variant, qp_matmul_til
 void qp_matmul_run(const char *layout, const qp_matmul_choice *choice, size_t m, size_t n, size_t k, size_t bl,
                    qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
                    float clamp_min, float clamp_max) {
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
-        if (variants[i].name != choice->name || strcmp(variants[i].layout, layout)) continue;
+    const qp_layout_traits *l = qp_layout_by_id(layout);
+    for (size_t i = 0; l && i < l->variant_count; i++) {
+        if (l->variants[i].name != choice->name) continue;
         if (trace_fn) trace_fn(trace_context, layout, choice, m);
         t.mr = choice->mr;
-        variants[i].run(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        l->variants[i].run(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
         return;
     }
 }

@@ -1,4 +1,5 @@
-/* The layout registry rows: sizes and tile constraints per family (Formats/qpack-container.md §5). */
+/* The layout registry rows: per family its sizes and tile constraints (Formats/qpack-container.md §5), its
+ * LHS packer and its micro-kernel variants with what each runs. */
 #include "qp_layouts.h"
 
 #include <string.h>
@@ -53,13 +54,104 @@ static uint64_t qsi4c32pscalef16_size(uint64_t n, uint64_t k, uint64_t bl, uint6
     return panels(n, nr) * nr * (k / 32) * 18;
 }
 
-static const qp_layout_traits layouts[] = {
-    {"qsi4c32p", "qsi4c32", 1, QP_WEIGHT_QSI4C32P, 1, qsi4c32p_tile, qsi4c32p_size},
-    {"qsi4cxp", "qsi4cx", 0, QP_WEIGHT_QSI4CXP, 0, qsi4cxp_tile, qsi4cxp_size},
-    {"qsi8cxp", "qsi8cx", 0, QP_WEIGHT_QSI8CXP, 0, qsi8cxp_tile, qsi8cxp_size},
-    /* GGUF Q4_0 repacked losslessly; the runtime has no kernels for it yet. */
-    {"qsi4c32pscalef16", "q4_0-repack", 0, QP_WEIGHT_QSI4C32PSCALEF16, 1, qsi4c32pscalef16_tile, qsi4c32pscalef16_size},
+/* What each micro-kernel variant runs (dispatch never gives it anything else). */
+static size_t depth(qp_matmul_tile t) { return t.sr ? t.kr / t.sr : 0; }
+static int blocks_ok(size_t k, size_t bl) { return bl != 0 && bl % 32 == 0 && k % bl == 0; }
+
+static int any_tile(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)t;
+    (void)k;
+    (void)bl;
+    return 1;
+}
+static int c32_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
+    return (depth(t) == 4 || depth(t) == 8) && t.nr % 4 == 0 && blocks_ok(k, bl) && k <= 65536;
+}
+static int c32_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
+    return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64 && blocks_ok(k, bl);
+}
+static int cx4_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)bl;
+    return (depth(t) == 4 || depth(t) == 8) && t.nr % 4 == 0 && kp32(k) <= 65536;
+}
+static int cx4_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)k;
+    (void)bl;
+    return depth(t) == 8 && t.nr % 4 == 0 && t.nr <= 64;
+}
+static int cx8_dotprod(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)bl;
+    return (t.kr == 4 || t.kr == 8) && t.sr == 1 && t.nr % 4 == 0 && kp32(k) <= 65536;
+}
+static int cx8_i8mm(qp_matmul_tile t, size_t k, size_t bl) {
+    (void)k;
+    (void)bl;
+    return t.kr == 8 && t.sr == 1 && t.nr % 4 == 0 && t.nr <= 64;
+}
+
+#define CX_WRAP(NAME, FN)                                                                                         \
+    static void NAME(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs, const void *rhs, \
+                     float *dst, size_t stride, float lo, float hi) {                                             \
+        (void)bl;                                                                                                 \
+        FN(m, n, k, t, lhs, rhs, dst, stride, lo, hi);                                                            \
+    }
+CX_WRAP(cx4_scalar_run, qp_matmul_f32_qai8dxp_qsi4cxp_scalar)
+CX_WRAP(cx4_dotprod_run, qp_matmul_f32_qai8dxp_qsi4cxp_neon_dotprod)
+CX_WRAP(cx4_i8mm_run, qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm)
+CX_WRAP(cx8_scalar_run, qp_matmul_f32_qai8dxp_qsi8cxp_scalar)
+CX_WRAP(cx8_dotprod_run, qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod)
+CX_WRAP(cx8_i8mm_run, qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm)
+
+/* Variants in order of preference. */
+static const qp_matmul_variant_row qsi4c32p_variants[] = {
+    {"qsi4c32p neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, c32_i8mm, qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm},
+    {"qsi4c32p neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, c32_dotprod, qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod},
+    {"qsi4c32p scalar", QP_VARIANT_SCALAR, 0, any_tile, qp_matmul_f32_qai8dxp_qsi4c32p_scalar},
 };
+static const qp_matmul_variant_row qsi4cxp_variants[] = {
+    {"qsi4cxp neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, cx4_i8mm, cx4_i8mm_run},
+    {"qsi4cxp neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, cx4_dotprod, cx4_dotprod_run},
+    {"qsi4cxp scalar", QP_VARIANT_SCALAR, 0, any_tile, cx4_scalar_run},
+};
+static const qp_matmul_variant_row qsi8cxp_variants[] = {
+    {"qsi8cxp neon_i8mm 4x", QP_VARIANT_NEON_I8MM, 4, cx8_i8mm, cx8_i8mm_run},
+    {"qsi8cxp neon_dotprod", QP_VARIANT_NEON_DOTPROD, 0, cx8_dotprod, cx8_dotprod_run},
+    {"qsi8cxp scalar", QP_VARIANT_SCALAR, 0, any_tile, cx8_scalar_run},
+};
+
+/* The qai8dxp LHS (per-row asymmetric int8) in the registry's signature: bl is not used. */
+static size_t qai8dxp_size(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr) {
+    (void)bl;
+    (void)kr;
+    (void)sr;
+    return qp_lhs_packed_size_qai8dxp(m, k, mr);
+}
+static void qai8dxp_pack(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr, const float *x, size_t stride,
+                         void *packed) {
+    (void)bl;
+    qp_lhs_quant_pack_qai8dxp_f32(m, k, mr, kr, sr, x, stride, packed);
+}
+static void qai8dxp_pack_range(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr, const float *x,
+                               size_t stride, void *packed, float lo, float hi) {
+    (void)bl;
+    qp_lhs_quant_pack_qai8dxp_f32_range(m, k, mr, kr, sr, x, stride, packed, lo, hi);
+}
+
+#define QAI8DXP qai8dxp_size, qai8dxp_pack, qai8dxp_pack_range
+#define VARIANTS(A) A, sizeof A / sizeof A[0]
+
+static const qp_layout_traits layouts[] = {
+    {"qsi4c32p", "qsi4c32", 1, QP_WEIGHT_QSI4C32P, 1, qsi4c32p_tile, qsi4c32p_size, QAI8DXP,
+     VARIANTS(qsi4c32p_variants)},
+    {"qsi4cxp", "qsi4cx", 0, QP_WEIGHT_QSI4CXP, 0, qsi4cxp_tile, qsi4cxp_size, QAI8DXP, VARIANTS(qsi4cxp_variants)},
+    {"qsi8cxp", "qsi8cx", 0, QP_WEIGHT_QSI8CXP, 0, qsi8cxp_tile, qsi8cxp_size, QAI8DXP, VARIANTS(qsi8cxp_variants)},
+    /* GGUF Q4_0 repacked losslessly; loaded, no kernels yet (no LHS packer, no variants). */
+    {"qsi4c32pscalef16", "q4_0-repack", 0, QP_WEIGHT_QSI4C32PSCALEF16, 1, qsi4c32pscalef16_tile, qsi4c32pscalef16_size,
+     NULL, NULL, NULL, NULL, 0},
+};
+
+size_t qp_layout_count(void) { return sizeof layouts / sizeof layouts[0]; }
+const qp_layout_traits *qp_layout_at(size_t index) { return index < qp_layout_count() ? &layouts[index] : NULL; }
 
 const qp_layout_traits *qp_layout_by_id(const char *id) {
     for (size_t i = 0; id && i < sizeof layouts / sizeof layouts[0]; i++)

@@ -71,7 +71,8 @@ public enum Converter {
         // The importance weights a quantized tensor's search uses: asked for (option or rule),
         // seen by calibration, one per input channel. Decided once, for the encoder and the manifest.
         let importanceOf: @Sendable (PlanEntry) -> [Float]? = { e in
-            guard e.scheme.isQuantized, e.scheme != .q4_0Repack, importanceWanted || e.search == "importance",
+            guard e.scheme.isQuantized, e.scheme.family?.losslessSource == nil,
+                importanceWanted || e.search == "importance",
                 let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1]
             else { return nil }
             // A smoothed column meets inputs divided by its divisor: E[(x/s)²] = E[x²]/s².

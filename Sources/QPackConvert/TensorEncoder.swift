@@ -137,15 +137,15 @@ enum TensorEncoder {
                 return bits == 4
                     ? Qsi4cxpPacker.pack(q, bias: nil, tile: tile) : Qsi8cxpPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
-        case .q4_0Repack:
+        case .repack:
             guard columnScale == nil else {
-                throw ConvertError(.usage, "\(subject): a lossless Q4_0 repack cannot be smoothed")
+                throw ConvertError(.usage, "\(subject): a lossless repack cannot be smoothed")
             }
-            guard let raw = checkpoint.rawBytes(of: e.name) else {
-                throw ConvertError(.malformed, "\(subject): not found")
+            guard let raw = checkpoint.rawBytes(of: e.name), let repack = e.scheme.family?.repack, let m = e.matrix
+            else {
+                throw ConvertError(.malformed, "\(subject): no \(e.scheme.name) source blocks")
             }
-            let m = e.matrix!
-            return Qsi4c32pScaleF16Packer.pack(q4_0: raw, n: m[0], k: m[1], tile: tileOf(e))
+            return repack(raw, m[0], m[1], tileOf(e))
         }
     }
 

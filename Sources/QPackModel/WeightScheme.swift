@@ -10,8 +10,13 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
     case qsi4cx
     /// Symmetric int8 per output channel (per row for embeddings), f32 scales.
     case qsi8cx
-    /// GGUF Q4_0 blocks moved bit for bit into KleidiAI's f16-scale int4 layout (lossless).
-    case q4_0Repack
+    /// A GGUF block type's blocks moved bit for bit into the KleidiAI layout family that holds
+    /// them (lossless), named `<type>-repack` (`q4_0-repack`). Which types have such a family is
+    /// QPackPacking's `LayoutFamily` registry's business.
+    case repack(source: String)
+
+    /// GGUF Q4_0 blocks in KleidiAI's f16-scale int4 layout.
+    public static let q4_0Repack = WeightScheme.repack(source: "Q4_0")
 
     public var description: String { name }
 
@@ -24,7 +29,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         case let .qsi4c32(bl): return bl == 32 ? "qsi4c32" : "qsi4c32b\(bl)"
         case .qsi4cx: return "qsi4cx"
         case .qsi8cx: return "qsi8cx"
-        case .q4_0Repack: return "q4_0-repack"
+        case let .repack(source): return source.lowercased() + "-repack"
         }
     }
 
@@ -42,8 +47,13 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         case "qsi4c32b256": self = .qsi4c32(blockLength: 256)
         case "qsi4cx": self = .qsi4cx
         case "qsi8cx": self = .qsi8cx
-        case "q4_0-repack": self = .q4_0Repack
-        default: return nil
+        default:
+            // `<ggml type>-repack`: lowercase letters, digits and underscores before the suffix.
+            guard name.hasSuffix("-repack"), name.count > "-repack".count,
+                name.dropLast("-repack".count).allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
+                )
+            else { return nil }
+            self = .repack(source: name.dropLast("-repack".count).uppercased())
         }
     }
 
@@ -54,7 +64,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var isQuantized: Bool {
         switch self {
-        case .qsi4c32, .qsi4cx, .qsi8cx, .q4_0Repack: return true
+        case .qsi4c32, .qsi4cx, .qsi8cx, .repack: return true
         default: return false
         }
     }

@@ -4,6 +4,9 @@ import QPackModel
 // (docs/kernels.md); size formulas and readers are the packers'.
 
 extension LayoutFamily {
+    /// Every packed layout family qpack writes (the runtime's rows are in qp_layouts.c).
+    public static let all: [LayoutFamily] = [.qsi4c32p, .qsi4cxp, .qsi8cxp, .qsi4c32pscalef16]
+
     /// Symmetric int4 in blocks of 32/64/128/256 along K, bf16 scales (`qsi4c32*` schemes).
     public static let qsi4c32p = LayoutFamily(
         id: "qsi4c32p", codeBits: 4, scaleType: "bf16", grouped: true, losslessSource: nil, activationPacker: "qai8dxp",
@@ -70,36 +73,41 @@ extension LayoutFamily {
         })
 
     /// GGUF Q4_0 blocks moved bit for bit into the f16-scale int4 layout (`q4_0-repack`).
-    public static let qsi4c32pscalef16 = LayoutFamily(
-        id: "qsi4c32pscalef16", codeBits: 4, scaleType: "f16", grouped: true, losslessSource: "Q4_0",
-        activationPacker: "qsi8d32p",
-        tiles: [
-            .neonDotprod: TargetTile(
-                tile: KleidiAITile(nr: 4, kr: 8, sr: 2), kernels: ["qsi8d32p1x4_qsi4c32p4x4_1x4_neon_dotprod"]),
-            .neonI8mm: TargetTile(
-                tile: KleidiAITile(nr: 4, kr: 16, sr: 2), kernels: ["qsi8d32p4x8_qsi4c32p4x8_16x4_neon_i8mm"]),
-        ],
-        packedSize: { n, k, _, tile in Qsi4c32pScaleF16Packer.packedSize(n: n, k: k, tile: tile) },
-        tileProblem: { k, bl, tile in
-            bl == 32 && k % 32 == 0 && tile.nr > 0 && tile.kr > 0 && 32 % tile.kr == 0 && tile.kr % 2 == 0
-                ? nil
-                : "tile \(tile) with bl \(bl) and K = \(k) is not a qsi4c32pscalef16 layout"
-        },
-        unpack: { bytes, n, k, _, tile in
-            let blocks = Qsi4c32pScaleF16Packer.unpack(bytes, n: n, k: k, tile: tile)
-            let count = blocks.count / Qsi4c32pScaleF16Packer.q4_0BlockBytes
-            var values = [Float](repeating: 0, count: n * k), scales = [Float](repeating: 0, count: count)
-            for b in 0..<count {
-                let base = Qsi4c32pScaleF16Packer.q4_0BlockBytes * b
-                let d = Float(Float16(bitPattern: UInt16(blocks[base]) | UInt16(blocks[base + 1]) << 8))
-                scales[b] = d
-                for j in 0..<32 {
-                    let byte = blocks[base + 2 + j % 16]
-                    values[32 * b + j] = d * Float(Int(j < 16 ? byte & 0x0F : byte >> 4) - 8)
+    public static let qsi4c32pscalef16: LayoutFamily = {
+        var f = LayoutFamily(
+            id: "qsi4c32pscalef16", codeBits: 4, scaleType: "f16", grouped: true, losslessSource: "Q4_0",
+            activationPacker: "qsi8d32p",
+            tiles: [
+                .neonDotprod: TargetTile(
+                    tile: KleidiAITile(nr: 4, kr: 8, sr: 2), kernels: ["qsi8d32p1x4_qsi4c32p4x4_1x4_neon_dotprod"]),
+                .neonI8mm: TargetTile(
+                    tile: KleidiAITile(nr: 4, kr: 16, sr: 2), kernels: ["qsi8d32p4x8_qsi4c32p4x8_16x4_neon_i8mm"]),
+            ],
+            packedSize: { n, k, _, tile in Qsi4c32pScaleF16Packer.packedSize(n: n, k: k, tile: tile) },
+            tileProblem: { k, bl, tile in
+                bl == 32 && k % 32 == 0 && tile.nr > 0 && tile.kr > 0 && 32 % tile.kr == 0 && tile.kr % 2 == 0
+                    ? nil
+                    : "tile \(tile) with bl \(bl) and K = \(k) is not a qsi4c32pscalef16 layout"
+            },
+            unpack: { bytes, n, k, _, tile in
+                let blocks = Qsi4c32pScaleF16Packer.unpack(bytes, n: n, k: k, tile: tile)
+                let count = blocks.count / Qsi4c32pScaleF16Packer.q4_0BlockBytes
+                var values = [Float](repeating: 0, count: n * k), scales = [Float](repeating: 0, count: count)
+                for b in 0..<count {
+                    let base = Qsi4c32pScaleF16Packer.q4_0BlockBytes * b
+                    let d = Float(Float16(bitPattern: UInt16(blocks[base]) | UInt16(blocks[base + 1]) << 8))
+                    scales[b] = d
+                    for j in 0..<32 {
+                        let byte = blocks[base + 2 + j % 16]
+                        values[32 * b + j] = d * Float(Int(j < 16 ? byte & 0x0F : byte >> 4) - 8)
+                    }
                 }
-            }
-            return UnpackedWeights(values: values, groupLength: 32, scales: scales, qmax: 8)
-        })
+                return UnpackedWeights(values: values, groupLength: 32, scales: scales, qmax: 8)
+            })
+        f.fixedBlockLength = Qsi4c32pScaleF16Packer.blockLength
+        f.repack = { blocks, n, k, tile in Qsi4c32pScaleF16Packer.pack(q4_0: blocks, n: n, k: k, tile: tile) }
+        return f
+    }()
 
     static func channelValues(_ m: ChannelQuantizedMatrix, qmax: Float) -> UnpackedWeights {
         var values = [Float](repeating: 0, count: m.rows * m.columns)

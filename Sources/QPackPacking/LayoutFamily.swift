@@ -14,9 +14,15 @@ public struct LayoutFamily: Sendable {
     public let scaleType: String
     /// Values per scale along K: nil per output channel, else the scheme's block length.
     public let grouped: Bool
-    /// The GGUF type whose blocks this family holds bit for bit (a lossless repack), nil when it
-    /// is quantized from float values.
+    /// The GGUF type whose blocks this family holds bit for bit (a lossless repack, scheme
+    /// `<type>-repack`), nil when it is quantized from float values.
     public let losslessSource: String?
+    /// The values per scale a repack family fixes (the source's block size), nil otherwise.
+    public var fixedBlockLength: Int? = nil
+    /// A repack family's packer: N rows of the source's blocks for an N x K matrix, into the
+    /// layout with `tile`.
+    public var repack:
+        (@Sendable (_ blocks: UnsafeRawBufferPointer, _ n: Int, _ k: Int, _ tile: KleidiAITile) -> [UInt8])? = nil
     /// The LHS packer the family's kernels take (`qai8dxp`).
     public let activationPacker: String
     /// Tile and micro-kernel names per target (GEMV first, then GEMM).
@@ -48,20 +54,18 @@ public struct UnpackedWeights: Sendable {
 }
 
 extension LayoutFamily {
-    /// Every packed layout family qpack writes and the runtime runs.
-    public static let all: [LayoutFamily] = [.qsi4c32p, .qsi4cxp, .qsi8cxp, .qsi4c32pscalef16]
-
     public static func named(_ id: String) -> LayoutFamily? { all.first { $0.id == id } }
 }
 
 extension WeightScheme {
-    /// The packed layout family holding this scheme; nil for float and kept tensors.
+    /// The packed layout family holding this scheme; nil for float and kept tensors, and for a
+    /// repack of a type no family holds.
     public var family: LayoutFamily? {
         switch self {
         case .qsi4c32: return .qsi4c32p
         case .qsi4cx: return .qsi4cxp
         case .qsi8cx: return .qsi8cxp
-        case .q4_0Repack: return .qsi4c32pscalef16
+        case let .repack(source): return LayoutFamily.all.first { $0.losslessSource == source }
         case .f32, .f16, .bf16, .keep: return nil
         }
     }
@@ -70,7 +74,7 @@ extension WeightScheme {
     public var blockLength: Int? {
         switch self {
         case let .qsi4c32(bl): return bl
-        case .q4_0Repack: return 32
+        case .repack: return family?.fixedBlockLength
         default: return nil
         }
     }

@@ -52,11 +52,12 @@ public enum Planner {
                     entry!.activations = "static:" + (o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
                     if let a = rule.smooth ?? smoothing {
                         // The divided inputs' range is known exactly from per-channel extremes only.
-                        if entry!.scheme == .q4_0Repack {
+                        if let source = entry!.scheme.family?.losslessSource {
                             diagnostics.append(
                                 Diagnostic(
                                     severity: .note, tensor: input.name, rule: rule.name,
-                                    message: "not smoothed: the lossless Q4_0 repack stores the source blocks unchanged"
+                                    message:
+                                        "not smoothed: the lossless \(source) repack stores the source blocks unchanged"
                                 ))
                         } else if o == "minmax" {
                             entry!.smoothing = a

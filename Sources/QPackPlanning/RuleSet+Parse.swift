@@ -1,4 +1,5 @@
 import QPackModel
+import QPackPacking
 import Yams
 
 public struct RulesError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -79,7 +80,7 @@ extension RuleSet {
             case "name": name = try text()
             case "scheme", "fallback":
                 let s = try text()
-                guard let parsed = WeightScheme(name: s) else {
+                guard let parsed = WeightScheme(name: s), !(parsed.isQuantized && parsed.family == nil) else {
                     throw fail(v, "unknown scheme '\(s)' (known: \(WeightScheme.allNames.joined(separator: ", ")))")
                 }
                 if key == "scheme" { scheme = parsed } else { fallback = parsed }
