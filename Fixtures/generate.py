@@ -675,7 +675,7 @@ def main():
     malformed_safetensors(cases, rng)
     malformed_gguf(cases, rng)
     malformed_paths(cases, rng, index)
-    doc = {"source": "Fixtures/generate.py; ids are rows of ../shared/design/BAD-INPUTS.md", "cases": cases.items}
+    doc = {"source": "Fixtures/generate.py; ids are rows of docs/bad-inputs.md", "cases": cases.items}
     write(f"{out}/malformed/expected.json", (json.dumps(doc, indent=1) + "\n").encode())
     print(f"generate.py: {len(cases.items)} malformed cases written to {out}")
 

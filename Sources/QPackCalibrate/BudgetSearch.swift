@@ -279,7 +279,7 @@ public enum BudgetSearch {
                 log(
                     String(
                         format: "  %4d promotions: %@ %.5f at %.3f bits per weight", applied.count,
-                        float.architecture == "llama" ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
+                        float.descriptor.isDecoder ? "KL" : "1 - cosine", e.harm, e.bitsPerWeight))
                 return e.harm
             } catch { throw Failure(description: "\(error)") }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import QPackModel
 
 /// How far a packed (or mixed) model is from the float model over a data set: for decoders the
 /// perplexity under both, mean KL divergence of next-token distributions and top-1 agreement;
@@ -38,7 +39,7 @@ public enum Evaluator {
         var outputs: [[Float]] = []
         for (i, s) in sequences.enumerated() {
             var out = try float.run(s)
-            if float.architecture == "llama" { logSoftmaxRows(&out, width: float.outputWidth) }
+            if float.descriptor.isDecoder { logSoftmaxRows(&out, width: float.outputWidth) }
             outputs.append(out)
             progress(i + 1, sequences.count)
         }
@@ -68,7 +69,7 @@ public enum Evaluator {
         var acc = Accumulator()
         for (i, s) in sequences.enumerated() {
             var a = try float.run(s)
-            if float.architecture == "llama" { logSoftmaxRows(&a, width: float.outputWidth) }
+            if float.descriptor.isDecoder { logSoftmaxRows(&a, width: float.outputWidth) }
             acc.add(
                 sequence: s, reference: a, packed: try packed.run(s), architecture: float.architecture,
                 width: float.outputWidth)
@@ -87,7 +88,7 @@ public enum Evaluator {
             sequence s: [Int32], reference a: [Float], packed raw: [Float], architecture: String, width v: Int
         ) {
             samples += 1
-            if architecture != "llama" {
+            if ModelArchitecture.labelled(architecture)?.isDecoder != true {
                 let b = raw
                 var dot = 0.0, na = 0.0, nb = 0.0
                 for j in 0..<a.count {
@@ -124,7 +125,7 @@ public enum Evaluator {
         }
 
         func report(architecture: String) -> EvaluationReport {
-            if architecture != "llama" {
+            if ModelArchitecture.labelled(architecture)?.isDecoder != true {
                 return EvaluationReport(
                     architecture: architecture, samples: cosines.count, positions: cosines.count, meanKL: nil,
                     maxSampleKL: nil,
@@ -132,7 +133,7 @@ public enum Evaluator {
                     meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min())
             }
             return EvaluationReport(
-                architecture: "llama", samples: samples, positions: positions,
+                architecture: architecture, samples: samples, positions: positions,
                 meanKL: klSum / Double(max(1, positions)),
                 maxSampleKL: maxSample, top1Agreement: Double(agree) / Double(max(1, positions)),
                 perplexityFloat: exp(nllA / Double(max(1, predicted))),

@@ -1,5 +1,6 @@
 import CQPackRuntime
 import QPackContainer
+import QPackModel
 import QPackConvert
 import QPackReaders
 import QPackTokenizers
@@ -39,10 +40,13 @@ public final class ModelRunner: @unchecked Sendable {
         self.textRefusal = textRefusal
     }
 
-    public var architecture: String {
-        if case .bert = graph { return "bert" }
-        return "llama"
+    /// The architecture the graph runs.
+    public var descriptor: ModelArchitecture {
+        if case .bert = graph { return .bert }
+        return .llama
     }
+
+    public var architecture: String { descriptor.name }
 
     /// Outputs per run: hidden floats (encoder) or vocabulary logits per position (decoder).
     public var outputWidth: Int {
@@ -168,12 +172,12 @@ public final class ModelRunner: @unchecked Sendable {
         llama: (LlamaModel.Config) throws -> LlamaModel
     ) throws(Failure) -> ModelRunner {
         do {
-            switch d.architecture {
-            case "bert":
+            switch d.architecture.flatMap(ModelArchitecture.labelled) {
+            case ModelArchitecture.bert?:
                 let config = try BERTModel.config(from: d)
                 return ModelRunner(
                     graph: .bert(try bert(config)), tokenize: try wordPiece(d), maxPositions: config.maxPositions)
-            case "llama":
+            case ModelArchitecture.llama?:
                 let config = try LlamaModel.config(from: d)
                 var refusal: String?
                 do { try DecoderVerifier.checkEncodesText(d) } catch { refusal = error.description }

@@ -151,7 +151,7 @@ struct CalibrationUse: ParsableArguments {
             printError("\(error)")
             throw QPackExit.malformedInput
         }
-        let metric = float.architecture == "llama" ? "kl" : "one_minus_cosine"
+        let metric = float.descriptor.isDecoder ? "kl" : "one_minus_cosine"
         let record = JSONOut.object([
             ("budget", .string(budget.description)), ("metric", .string(metric)), ("sensitivity", .string(sensitivity)),
             ("met", .bool(result.met)),

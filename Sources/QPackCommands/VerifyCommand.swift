@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import QPackConvert
 import QPackContainer
+import QPackModel
 import QPackReaders
 import QPackTokenizers
 import QPackVerify
@@ -102,7 +103,7 @@ struct VerifyCommand: ParsableCommand {
             }
             checkpoint = FloatReference(container: container)
         }
-        if container.manifest["model"]?["architecture"]?.string == "llama" {
+        if container.manifest["model"]?["architecture"]?.string.flatMap(ModelArchitecture.labelled)?.isDecoder == true {
             try verifyDecoder(container, checkpoint, texts)
             return
         }

@@ -12,20 +12,6 @@ struct ModelMetadata {
     /// Files read besides the checkpoint: (path).
     var extraInputs: [String]
 
-    static let bertHyperparameters = [
-        "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-        "max_position_embeddings", "vocab_size", "type_vocab_size", "layer_norm_eps",
-        "hidden_act", "pad_token_id",
-    ]
-    /// What a Llama-family config.json says that the decoder graph needs (`rope_scaling` is an
-    /// object and is copied whole).
-    static let llamaHyperparameters = [
-        "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-        "intermediate_size", "max_position_embeddings", "vocab_size", "rms_norm_eps",
-        "rope_theta", "rope_scaling", "head_dim", "hidden_act", "tie_word_embeddings",
-        "attention_bias", "mlp_bias", "bos_token_id", "eos_token_id", "pad_token_id",
-    ]
-
     /// A parsed JSON value written back out unchanged (numbers keep their lexemes).
     static func copy(_ node: JSONNode) -> JSONOut {
         switch node.value {
@@ -84,7 +70,9 @@ struct ModelMetadata {
             if let m = members.first(where: { $0.key == "model_type" }), case let .string(t) = m.node.value {
                 architecture = t
             }
-            let wanted = architecture == "llama" ? llamaHyperparameters : bertHyperparameters
+            // The members the architecture's graph reads; an unsupported one (converted with
+            // --allow-unsupported) keeps BERT's list, as files of 1.0 did.
+            let wanted = (ModelArchitecture.labelled(architecture) ?? .bert).configMembers
             for m in members where wanted.contains(m.key) {
                 switch m.node.value {
                 case .number, .string, .bool: hyper.append((m.key, copy(m.node)))
@@ -119,7 +107,8 @@ struct ModelMetadata {
                 ("vocab_size", .int(count)), ("lower_case", .bool(lowerCase)),
             ])
         }
-        if tokenizer == .null, architecture == "llama", let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20)
+        if tokenizer == .null, ModelArchitecture.labelled(architecture)?.isDecoder == true,
+            let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20)
         {
             inputs.append(dir + "/tokenizer.json")
             let hf = try HuggingFaceTokenizer.read(tj, file: "tokenizer.json")

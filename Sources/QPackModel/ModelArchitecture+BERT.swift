@@ -1,7 +1,7 @@
 extension ModelArchitecture {
     /// BERT encoders with sentence-transformers pooling (MiniLM and friends); Hugging Face names.
     public static let bert = ModelArchitecture(
-        name: "bert", labels: ["bert"], optionalPrefix: "bert.",
+        name: "bert", labels: ["bert"], optionalPrefix: "bert.", output: .embedding,
         slots: [
             TensorSlot(
                 "token_embeddings", .embedding, perLayer: false, required: true,
@@ -84,5 +84,9 @@ extension ModelArchitecture {
             HyperparameterSpec("norm_eps", .number, required: false, config: "layer_norm_eps", gguf: nil),
             HyperparameterSpec("activation", .text, required: false, config: "hidden_act", gguf: nil),
             HyperparameterSpec("pad_token", .count, required: false, config: "pad_token_id", gguf: nil),
+        ],
+        configMembers: [
+            "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "max_position_embeddings",
+            "vocab_size", "type_vocab_size", "layer_norm_eps", "hidden_act", "pad_token_id",
         ])
 }

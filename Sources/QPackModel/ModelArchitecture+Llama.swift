@@ -2,7 +2,7 @@ extension ModelArchitecture {
     /// Llama-family decoders (RMSNorm, RoPE, grouped-query attention, SwiGLU): Hugging Face and
     /// GGUF names.
     public static let llama = ModelArchitecture(
-        name: "llama", labels: ["llama"],
+        name: "llama", labels: ["llama"], output: .logits,
         slots: [
             TensorSlot(
                 "token_embeddings", .embedding, perLayer: false, required: true, hf: "model.embed_tokens.weight",
@@ -76,5 +76,12 @@ extension ModelArchitecture {
             HyperparameterSpec("head_dim", .count, required: false, config: "head_dim", gguf: "attention.key_length"),
             HyperparameterSpec("activation", .text, required: false, config: "hidden_act", gguf: nil),
             HyperparameterSpec("tied_embeddings", .flag, required: false, config: "tie_word_embeddings", gguf: nil),
+        ],
+        // rope_scaling is an object and is copied whole.
+        configMembers: [
+            "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size",
+            "max_position_embeddings", "vocab_size", "rms_norm_eps", "rope_theta", "rope_scaling", "head_dim",
+            "hidden_act",
+            "tie_word_embeddings", "attention_bias", "mlp_bias", "bos_token_id", "eos_token_id", "pad_token_id",
         ])
 }

@@ -12,17 +12,32 @@ public struct ModelArchitecture: Sendable, Hashable {
     public let hyperparameters: [HyperparameterSpec]
     /// A prefix some Hugging Face exports put before every name (`bert.`).
     public let optionalPrefix: String?
+    /// What the graph computes: next-token logits (a decoder, measured by KL divergence) or a
+    /// sentence embedding (an encoder, measured by cosine).
+    public let output: Output
+    /// The config.json members a `.qpack` manifest copies into `model.hyperparameters`
+    /// (Formats/qpack-container.md §4.7).
+    public let configMembers: [String]
+
+    public enum Output: String, Sendable, Hashable {
+        case logits, embedding
+    }
 
     public init(
-        name: String, labels: [String], optionalPrefix: String? = nil, slots: [TensorSlot],
-        hyperparameters: [HyperparameterSpec]
+        name: String, labels: [String], optionalPrefix: String? = nil, output: Output, slots: [TensorSlot],
+        hyperparameters: [HyperparameterSpec], configMembers: [String]
     ) {
         self.name = name
         self.labels = labels
         self.optionalPrefix = optionalPrefix
+        self.output = output
         self.slots = slots
         self.hyperparameters = hyperparameters
+        self.configMembers = configMembers
     }
+
+    /// Decoders are measured by KL divergence and perplexity, encoders by cosine.
+    public var isDecoder: Bool { output == .logits }
 
     /// Every architecture qpack converts, verifies and runs.
     public static let supported: [ModelArchitecture] = [.bert, .llama]

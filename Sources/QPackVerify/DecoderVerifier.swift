@@ -3,6 +3,7 @@ import Foundation
 import QPackContainer
 import QPackConvert
 import QPackTokenizers
+import QPackModel
 
 /// Packed vs float Llama decoder on text samples: per-position KL divergence of next-token
 /// distributions, top-1 agreement, perplexity of each sample under both, greedy continuations,
@@ -125,7 +126,8 @@ public enum DecoderVerifier {
                 cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
         var report = DecoderReport(
-            architecture: "llama", samples: results, meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
+            architecture: ModelArchitecture.llama.name, samples: results,
+            meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
             top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
         report.outputs = outputs
         return report

@@ -2,6 +2,7 @@ import CQPackRuntime
 import Foundation
 import QPackContainer
 import QPackConvert
+import QPackModel
 
 /// Runs samples through the float reference and the packed model and measures how far apart
 /// they are: end to end (embedding cosine) and per linear layer (the packed layer's output
@@ -108,7 +109,7 @@ public enum Verifier {
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
         let cosines = results.map(\.cosine)
         var report = VerifyReport(
-            architecture: "bert", samples: results, minimumCosine: cosines.min() ?? 1,
+            architecture: ModelArchitecture.bert.name, samples: results, minimumCosine: cosines.min() ?? 1,
             meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: layers)
         let shape = [results.count, reference.config.hidden]
         report.outputs = [
