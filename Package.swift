@@ -23,12 +23,13 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
 
         .target(name: "QPackModel", exclude: ["README.md"]),
-        .target(name: "QPackTokenizers", exclude: ["README.md"]),
+        .target(name: "QPackTokenizers", dependencies: ["QPackModel"], exclude: ["README.md"]),
         .target(name: "CQPackHash"),
         .target(
             name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"],
             swiftSettings: optimized),
-        .target(name: "QPackCompression", dependencies: ["CZstd", "QPackBinary"], exclude: ["README.md"]),
+        .target(
+            name: "QPackCompression", dependencies: ["CZstd", "QPackBinary", "QPackModel"], exclude: ["README.md"]),
         .target(
             name: "QPackReaders", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"],
             swiftSettings: optimized),
@@ -67,7 +68,8 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .target(
-            name: "QPackCalibration", dependencies: ["QPackBinary"], exclude: ["README.md"], swiftSettings: optimized),
+            name: "QPackCalibration", dependencies: ["QPackBinary", "QPackModel"], exclude: ["README.md"],
+            swiftSettings: optimized),
         .target(
             name: "QPackCalibrate",
             dependencies: [

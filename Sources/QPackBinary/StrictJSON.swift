@@ -1,3 +1,4 @@
+import QPackModel
 /// A JSON value with the byte offset where it starts, so format errors can point at it.
 public struct JSONNode: Sendable, Equatable {
     public let value: JSONValue
@@ -358,4 +359,8 @@ extension String {
     func leftPadded(to width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }
+}
+
+extension JSONError: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
 }

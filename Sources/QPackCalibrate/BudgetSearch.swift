@@ -408,3 +408,7 @@ final class SensitivitySlots: @unchecked Sendable {
     func set(_ i: Int, _ r: Result<Double, BudgetSearch.Failure>) { lock.lock(); slots[i] = r; lock.unlock() }
     func get(_ i: Int) throws(BudgetSearch.Failure) -> Double { try slots[i]!.get() }
 }
+
+extension BudgetSearch.Failure: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
+}

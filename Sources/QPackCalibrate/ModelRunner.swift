@@ -206,3 +206,7 @@ public final class ModelRunner: @unchecked Sendable {
         return { bos + t.encode($0).map(Int32.init) }
     }
 }
+
+extension ModelRunner.Failure: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
+}

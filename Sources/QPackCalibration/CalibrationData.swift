@@ -1,5 +1,6 @@
 import Foundation
 import QPackBinary
+import QPackModel
 
 /// One calibration or evaluation sample: text for the model's tokenizer, or token ids.
 public enum CalibrationSample: Sendable, Equatable {
@@ -24,7 +25,12 @@ public enum CalibrationData {
 
     public struct LoadError: Error, Sendable, CustomStringConvertible {
         public let description: String
-        public init(description: String) { self.description = description }
+        /// The file could not be read at all (exit 74), rather than read and found malformed.
+        public var isIO = false
+        public init(description: String, isIO: Bool = false) {
+            self.description = description
+            self.isIO = isIO
+        }
     }
 
     public static let maximumFileSize = 256 << 20
@@ -34,7 +40,7 @@ public enum CalibrationData {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch {
-            throw LoadError(description: "\(path): cannot read: \(error)")
+            throw LoadError(description: "\(path): cannot read: \(error)", isIO: true)
         }
         guard file.size <= maximumFileSize else {
             throw LoadError(description: "\(name): larger than \(maximumFileSize >> 20) MiB")
@@ -186,4 +192,8 @@ public enum LicenseCorpus {
         if split == .evaluation { return sets[.evaluation]!.filter { !calibration.contains($0) } }
         return sets[.calibration]!
     }
+}
+
+extension CalibrationData.LoadError: QPackFailure {
+    public var failureKind: FailureKind { isIO ? .io : .malformed }
 }

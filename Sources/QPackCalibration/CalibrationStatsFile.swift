@@ -1,5 +1,6 @@
 import Foundation
 import QPackBinary
+import QPackModel
 
 /// A `.qcal` file: activation statistics of every linear layer's input, gathered by running a
 /// float model over calibration data (Formats/qpack-calibration.md).
@@ -147,13 +148,15 @@ public struct CalibrationStats: Sendable, Equatable {
 
     public struct ReadError: Error, Sendable, CustomStringConvertible {
         public let description: String
+        /// The file could not be read at all (exit 74), rather than read and found malformed.
+        public var isIO = false
     }
 
     public static func read(path: String) throws(ReadError) -> CalibrationStats {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch {
-            throw ReadError(description: "\(path): cannot read: \(error)")
+            throw ReadError(description: "\(path): cannot read: \(error)", isIO: true)
         }
         guard file.size <= maximumFileSize else {
             throw ReadError(
@@ -309,4 +312,12 @@ public struct CalibrationStats: Sendable, Equatable {
         }
         return CalibrationStats(architecture: architecture, data: data, linears: linears)
     }
+}
+
+extension CalibrationStats.MergeError: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
+}
+
+extension CalibrationStats.ReadError: QPackFailure {
+    public var failureKind: FailureKind { isIO ? .io : .malformed }
 }

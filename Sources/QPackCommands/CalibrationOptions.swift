@@ -55,9 +55,7 @@ struct SampleOptions: ParsableArguments {
             return try CalibrationData.load(
                 path: spec, format: dataFormat.flatMap(CalibrationData.Format.init(rawValue:)))
         } catch {
-            printError("\(error)")
-            throw FileManager.default.fileExists(atPath: spec) || spec.hasPrefix("licenses:")
-                ? QPackExit.malformedInput : QPackExit.ioError
+            throw fail(error)
         }
     }
 }
@@ -66,16 +64,14 @@ struct SampleOptions: ParsableArguments {
 func floatRunner(source path: String) throws -> ModelRunner {
     let checkpoint: Checkpoint
     do { checkpoint = try Checkpoint.open(path: path) } catch {
-        printError(error.description)
-        throw QPackExit.code(for: error)
+        throw fail(error)
     }
     do {
         let description = try ModelDescription.source(checkpoint, path: path)
         return try ModelRunner.float(
             description: description, reference: FloatReference(checkpoint: checkpoint, path: path))
     } catch {
-        printError("\(error)")
-        throw QPackExit.malformedInput
+        throw fail(error)
     }
 }
 
@@ -93,8 +89,7 @@ func runCalibration(_ runner: ModelRunner, spec: String, samples: SampleOptions,
             bar.update(done: done, total: total, item: "sample \(done)")
         }
     } catch {
-        printError("\(spec): \(error)")
-        throw QPackExit.malformedInput
+        throw fail(error, context: spec)
     }
 }
 
@@ -103,13 +98,11 @@ func readCalibrationStats(_ paths: [String]) throws -> CalibrationStats {
     var files: [(name: String, stats: CalibrationStats)] = []
     for p in paths {
         do { files.append((p, try CalibrationStats.read(path: p))) } catch {
-            printError(error.description)
-            throw FileManager.default.fileExists(atPath: p) ? QPackExit.malformedInput : QPackExit.ioError
+            throw fail(error)
         }
     }
     if files.count == 1 { return files[0].stats }
     do { return try CalibrationStats.merged(files) } catch {
-        printError(error.description)
-        throw QPackExit.malformedInput
+        throw fail(error)
     }
 }

@@ -104,8 +104,7 @@ struct CalibrationUse: ParsableArguments {
             plan = p
             if !quiet { for n in notes { printNotice(n) } }
         } catch {
-            printError(error.description)
-            throw QPackExit.malformedInput
+            throw fail(error)
         }
         if let budget = budgetChoice, let float, let calibration {
             (plan, rules, options.budget) = try searchBudget(
@@ -126,8 +125,7 @@ struct CalibrationUse: ParsableArguments {
             sequences = try Calibrator.sequences(
                 try samples.load(data), runner: float, options: samples.calibratorOptions)
         } catch {
-            printError("\(data): \(error)")
-            throw QPackExit.malformedInput
+            throw fail(error, context: data)
         }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-budget-\(getpid())").path
         try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -148,8 +146,7 @@ struct CalibrationUse: ParsableArguments {
                 log: { if !quiet { bar.finish(); printNotice($0) } },
                 progress: { bar.update(done: $0, total: $1, item: $2) })
         } catch {
-            printError("\(error)")
-            throw QPackExit.malformedInput
+            throw fail(error)
         }
         let metric = float.descriptor.isDecoder ? "kl" : "one_minus_cosine"
         let record = JSONOut.object([

@@ -75,8 +75,7 @@ struct ConvertCommand: ParsableCommand {
         let started = DispatchTime.now()
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.open(path: model) } catch {
-            printError(error.description)
-            throw QPackExit.code(for: error)
+            throw fail(error)
         }
         var options = ConvertOptions(
             target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
@@ -96,12 +95,7 @@ struct ConvertCommand: ParsableCommand {
             }
         } catch {
             bar.finish()
-            printError(error.description)
-            switch error.kind {
-            case .usage: throw QPackExit.usage
-            case .malformed: throw QPackExit.malformedInput
-            case .io: throw QPackExit.ioError
-            }
+            throw fail(error)
         }
         bar.finish()
         guard !quiet else { return }

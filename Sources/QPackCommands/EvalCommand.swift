@@ -42,8 +42,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let container: ContainerFile
         do { container = try ContainerFile(path: file) } catch {
-            printError(error.description)
-            throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+            throw fail(error)
         }
         let float: ModelRunner
         if let source {
@@ -60,14 +59,12 @@ struct EvalCommand: ParsableCommand {
                     description: ModelDescription(container: container), reference: FloatReference(container: container)
                 )
             } catch {
-                printError(error.description)
-                throw QPackExit.malformedInput
+                throw fail(error)
             }
         }
         let packed: ModelRunner
         do { packed = try ModelRunner.packed(container) } catch {
-            printError(error.description)
-            throw QPackExit.malformedInput
+            throw fail(error)
         }
         guard packed.architecture == float.architecture else {
             printError("\(file): a \(packed.architecture) model, but the source is \(float.architecture)")
@@ -84,8 +81,7 @@ struct EvalCommand: ParsableCommand {
             bar.finish()
         } catch {
             bar.finish()
-            printError("\(error)")
-            throw QPackExit.malformedInput
+            throw fail(error)
         }
         report.bitsPerWeight = Self.bitsPerWeight(container)
         if json {

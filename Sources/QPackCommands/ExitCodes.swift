@@ -1,4 +1,5 @@
 import ArgumentParser
+import QPackModel
 import QPackReaders
 
 #if canImport(Glibc)
@@ -16,12 +17,23 @@ enum QPackExit {
     static let malformedInput = ExitCode(65)
     static let ioError = ExitCode(74)
 
-    static func code(for error: ReaderError) -> ExitCode {
-        switch error.kind {
-        case .malformed, .unsupported: return malformedInput
+    /// The one mapping from a failure's kind to the exit code.
+    static func code(for kind: FailureKind) -> ExitCode {
+        switch kind {
+        case .usage: return usage
+        case .malformed: return malformedInput
         case .io: return ioError
+        case .verification: return verificationFailed
         }
     }
+}
+
+/// Reports `error` once, in the one format (`qpack: error: [context: ]message`), and returns the
+/// exit code its kind maps to; errors of no known kind count as malformed input.
+func fail(_ error: any Error, context: String? = nil) -> ExitCode {
+    let message = (error as? any CustomStringConvertible)?.description ?? "\(error)"
+    printError(context.map { "\($0): " + message } ?? message)
+    return QPackExit.code(for: (error as? any QPackFailure)?.failureKind ?? .malformed)
 }
 
 /// Writes one error line to standard error.

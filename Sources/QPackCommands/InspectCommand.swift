@@ -86,8 +86,7 @@ struct InspectCommand: ParsableCommand {
                 }
                 outputs.append(.checkpoint(report))
             } catch let error as ReaderError {
-                printError(error.description)
-                throw QPackExit.code(for: error)
+                throw fail(error)
             }
         }
         if json {
@@ -121,8 +120,7 @@ struct InspectCommand: ParsableCommand {
             options.histogramBins = bins
             if let source {
                 do { options.source = try Checkpoint.open(path: source) } catch {
-                    printError(error.description)
-                    throw QPackExit.code(for: error)
+                    throw fail(error)
                 }
             }
             if !tensor.isEmpty {
@@ -141,12 +139,7 @@ struct InspectCommand: ParsableCommand {
             let report = try ContainerReport.build(path: path, file: file, options: options)
             return report
         } catch let error as ContainerError {
-            printError(error.description)
-            switch error.kind {
-            case .usage: throw QPackExit.usage
-            case .io: throw QPackExit.ioError
-            case .malformed: throw QPackExit.malformedInput
-            }
+            throw fail(error)
         }
     }
 }

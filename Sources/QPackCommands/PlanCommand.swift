@@ -86,8 +86,7 @@ struct PlanningOptions: ParsableArguments {
             throw QPackExit.malformedInput
         }
         do { return try RuleSet.parse(text, origin: rules) } catch {
-            printError(error.description)
-            throw QPackExit.malformedInput
+            throw fail(error)
         }
     }
 
@@ -96,8 +95,7 @@ struct PlanningOptions: ParsableArguments {
     func planner(for path: String, checkpoint: Checkpoint) throws -> @Sendable (RuleSet) -> QuantPlan {
         let declared: DeclaredModel
         do { declared = try checkpoint.declaredModel(path: path) } catch {
-            printError(error.description)
-            throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+            throw fail(error)
         }
         let (target, mode, observer, smooth, allow) = (kernelTarget, mode, plannedObserver, smooth, allowUnsupported)
         let inputs = checkpoint.planInputs
@@ -167,8 +165,7 @@ struct PlanCommand: ParsableCommand {
         if path.hasSuffix(".qpack") {
             let container: ContainerFile
             do { container = try ContainerFile(path: path) } catch {
-                printError(error.description)
-                throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+                throw fail(error)
             }
             print(PlanExplanation.render(container), terminator: "")
             return
@@ -176,8 +173,7 @@ struct PlanCommand: ParsableCommand {
         let usesCalibration = calibrationUse.calibration != nil || !calibrationUse.calibrationStats.isEmpty
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.open(path: path) } catch {
-            printError(error.description)
-            throw QPackExit.code(for: error)
+            throw fail(error)
         }
         var plan = try planning.plan(for: path, checkpoint: checkpoint, printWarnings: !json)
         var budget: JSONOut?

@@ -85,14 +85,12 @@ struct VerifyCommand: ParsableCommand {
         }
         let container: ContainerFile
         do { container = try ContainerFile(path: file) } catch {
-            printError(error.description)
-            throw error.kind == .io ? QPackExit.ioError : QPackExit.malformedInput
+            throw fail(error)
         }
         let checkpoint: FloatReference
         if let source {
             do { checkpoint = FloatReference(checkpoint: try Checkpoint.open(path: source), path: source) } catch {
-                printError(error.description)
-                throw QPackExit.code(for: error)
+                throw fail(error)
             }
         } else {
             guard FloatReference.containerCarriesReference(container) else {
@@ -112,13 +110,11 @@ struct VerifyCommand: ParsableCommand {
             let config = try BERTModel.config(from: container)
             let vocab: [UInt8]
             do { vocab = try container.sectionBytes("tokenizer.vocab") } catch {
-                printError("\(container.fileName): no WordPiece vocabulary in the container: \(error.description)")
-                throw QPackExit.malformedInput
+                throw fail(error, context: "\(container.fileName): no WordPiece vocabulary in the container")
             }
             let tokenizer: WordPieceTokenizer
             do { tokenizer = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self)) } catch {
-                printError("\(container.fileName): \(error.description)")
-                throw QPackExit.malformedInput
+                throw fail(error, context: container.fileName)
             }
             let reference = try BERTModel.float(from: checkpoint, config: config)
             let packed = try BERTModel.packed(from: container, config: config)
@@ -132,16 +128,13 @@ struct VerifyCommand: ParsableCommand {
             var r = try Verifier.verifyBERT(
                 container: container, reference: reference, packed: packed, samples: samples)
             do { r.layoutChecks = try LayoutCheck.run(container, reference: checkpoint) } catch {
-                printError("layout check: \(error)")
-                throw QPackExit.malformedInput
+                throw fail(error, context: "layout check")
             }
             report = r
         } catch let e as BERTModel.LoadError {
-            printError(e.description)
-            throw QPackExit.malformedInput
+            throw fail(e)
         } catch let e as Verifier.Failure {
-            printError(e.description)
-            throw QPackExit.malformedInput
+            throw fail(e)
         }
         try writeOutput(report.outputs)
         if json {
@@ -213,8 +206,7 @@ struct VerifyCommand: ParsableCommand {
                 samples: samples, continuation: max(0, min(continuation, 64)))
             report.layoutChecks = try LayoutCheck.run(container, reference: checkpoint)
         } catch {
-            printError("\(error)")
-            throw QPackExit.malformedInput
+            throw fail(error)
         }
         try writeOutput(report.outputs)
         if json {

@@ -1,4 +1,5 @@
 import CZstd
+import QPackModel
 
 /// zstd compression for container sections, with the safety rules of qpack's bad-input
 /// checklist: frames carry a content checksum, decompression is sized only by the size the
@@ -90,4 +91,8 @@ public enum Zstd {
         }
         return try r.get()
     }
+}
+
+extension Zstd.Failure: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
 }

@@ -1,3 +1,4 @@
+import QPackModel
 /// Constants of the `.qpack` container (Formats/qpack-container.md).
 public enum ContainerFormat {
     public static let magic: [UInt8] = Array("QPACK\r\n".utf8) + [0x1A]
@@ -52,5 +53,15 @@ public struct ContainerError: Error, Sendable, Equatable, CustomStringConvertibl
         var s = "\(file): \(subject)"
         if let offset { s += " at offset \(offset)" }
         return s + ": " + detail
+    }
+}
+
+extension ContainerError: QPackFailure {
+    public var failureKind: FailureKind {
+        switch kind {
+        case .usage: return .usage
+        case .io: return .io
+        default: return .malformed
+        }
     }
 }

@@ -1,5 +1,6 @@
 import QPackContainer
 import QPackReaders
+import QPackModel
 
 /// Why a conversion stopped. Every case names the file or tensor.
 public struct ConvertError: Error, Sendable, CustomStringConvertible {
@@ -26,5 +27,15 @@ public struct ConvertError: Error, Sendable, CustomStringConvertible {
     init(_ e: ReaderError) {
         kind = e.kind == .io ? .io : .malformed
         message = e.description
+    }
+}
+
+extension ConvertError: QPackFailure {
+    public var failureKind: FailureKind {
+        switch kind {
+        case .usage: return .usage
+        case .malformed: return .malformed
+        case .io: return .io
+        }
     }
 }

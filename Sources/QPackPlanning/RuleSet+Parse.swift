@@ -210,3 +210,7 @@ private extension String {
 }
 
 private enum WhitespaceSet { case whitespaces }
+
+extension RulesError: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
+}

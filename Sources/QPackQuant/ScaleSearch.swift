@@ -1,3 +1,4 @@
+import QPackModel
 /// How a block's (or channel's) scale is chosen.
 public enum ScaleSearch: Sendable, Hashable, Codable {
     /// Round to nearest with scale = absmax / qmax: KleidiAI's reference rule
@@ -56,4 +57,8 @@ public struct QuantizationError: Error, Sendable, Equatable, CustomStringConvert
     }
 
     public static func == (a: Self, b: Self) -> Bool { a.index == b.index && a.value.bitPattern == b.value.bitPattern }
+}
+
+extension QuantizationError: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
 }

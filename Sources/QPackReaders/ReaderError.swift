@@ -1,3 +1,4 @@
+import QPackModel
 /// Why a checkpoint could not be read. Every case names the file, the field or tensor, and the
 /// byte offset where the problem was found, so a user can find it with a hex editor.
 public struct ReaderError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -39,4 +40,8 @@ extension String {
     var baseName: String {
         split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? self
     }
+}
+
+extension ReaderError: QPackFailure {
+    public var failureKind: FailureKind { kind == .io ? .io : .malformed }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import QPackModel
 
 /// BERT's WordPiece tokenizer, as Hugging Face `tokenizers` runs it for uncased models:
 /// BertNormalizer (clean text, spaces around CJK ideographs, accents stripped, lower case),
@@ -157,4 +158,8 @@ public struct WordPieceTokenizer: Sendable {
         }
         return pieces
     }
+}
+
+extension WordPieceTokenizer.VocabularyError: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
 }

@@ -3,6 +3,7 @@ import QPackBinary
 import QPackContainer
 import QPackConvert
 import QPackReaders
+import QPackModel
 
 /// A BERT encoder ready for the C runtime: weights either decoded to float from the source
 /// checkpoint (the reference) or taken packed from a `.qpack` file. Owns every buffer the C
@@ -229,4 +230,8 @@ public final class BERTModel {
         default: return L.output
         }
     }
+}
+
+extension BERTModel.LoadError: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import QPackBinary
+import QPackModel
 
 /// Inverse rotary frequencies per pair of a head, with the scalings Llama-family configs name
 /// (transformers' `rope_scaling`: `default`, `linear`, `llama3`; GGUF's `rope.scaling.type`).
@@ -60,4 +61,8 @@ public enum RopeFrequencies {
             throw Unsupported(description: "type '\(type)' is not supported (default, linear and llama3 are)")
         }
     }
+}
+
+extension RopeFrequencies.Unsupported: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
 }

@@ -119,3 +119,7 @@ public enum Verifier {
         return report
     }
 }
+
+extension Verifier.Failure: QPackFailure {
+    public var failureKind: FailureKind { .malformed }
+}

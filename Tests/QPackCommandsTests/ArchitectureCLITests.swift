@@ -118,3 +118,33 @@ import Testing
         #expect(rows == expected)
     }
 }
+
+/// Every failure is reported once, as `qpack: error: <message>` (no second level inside the
+/// message), with the exit code of its kind: 74 unreadable, 65 malformed or unsupported, 64 usage.
+@Suite struct ErrorReportingCLITests {
+    static let cases: [(args: [String], status: Int32)] = [
+        (["inspect", "/nonexistent/model.gguf"], 74),
+        (["plan", "/nonexistent/model.safetensors"], 74),
+        (["inspect", TestPaths.fixture("malformed/G01-bad-magic.gguf")], 65),
+        (["plan", TestPaths.fixture("malformed/S01-too-small.safetensors")], 65),
+        (["plan", TestPaths.fixture("architectures/gemma3.gguf")], 65),
+        (["plan", TestPaths.fixture("gguf/types.gguf"), "--allow-unsupported", "--strict"], 65),
+        (
+            ["convert", TestPaths.fixture("gguf/types.gguf"), "-o", "/nonexistent-dir/x.qpack", "--allow-unsupported"],
+            74
+        ),
+        (["calibrate", "--merge", "/nonexistent/a.qcal", "/nonexistent/b.qcal", "-o", "/tmp/never.qcal"], 74),
+    ]
+
+    @Test(arguments: cases)
+    func oneLevelOneFormatOneCode(_ c: (args: [String], status: Int32)) throws {
+        let r = try CLI.run(c.args)
+        #expect(r.status == c.status, "\(c.args): \(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").filter { $0.contains("error") }
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect(line.hasPrefix("qpack: error: "), "\(line)")
+            #expect(line.components(separatedBy: "error:").count == 2, "level printed once: \(line)")
+        }
+    }
+}
