@@ -217,6 +217,23 @@ extension InspectTextRenderer {
             let s = "    \(key) = \(r.hyperparameters[key]!)"
             line(s.count > width ? String(s.prefix(width - 1)) + "…" : s)
         }
+        if !r.config.isEmpty {
+            // Wrapped to the width: every value matters.
+            let indent = String(repeating: " ", count: 16)
+            var current = "  " + "config".padding(14), itemsOnLine = 0
+            for key in r.config.keys.sorted() {
+                let item = "\(key) \(r.config[key]!)"
+                if itemsOnLine > 0 && current.count + item.count + 2 > width {
+                    line(current + ",")
+                    (current, itemsOnLine) = (indent, 0)
+                } else if itemsOnLine > 0 {
+                    current += ", "
+                }
+                current += item
+                itemsOnLine += 1
+            }
+            line(current)
+        }
         if let t = r.tokenizer { field("tokenizer", t) }
         line()
         line("Tensors (\(r.tensors.count)\(r.tensors.count == r.tensorCount ? "" : " of \(r.tensorCount)")):")

@@ -62,11 +62,13 @@ struct ModelMetadata {
         var inputs: [String] = []
         var architecture = "unknown"
         var hyper: [(String, JSONOut)] = []
+        var configMembers: [(key: String, node: JSONNode)] = []
         if let config = try readJSON(dir + "/config.json") {
             inputs.append(dir + "/config.json")
             guard case let .object(members) = config.value else {
                 throw ConvertError(.malformed, "config.json: not a JSON object")
             }
+            configMembers = members.map { ($0.key, $0.node) }
             if let m = members.first(where: { $0.key == "model_type" }), case let .string(t) = m.node.value {
                 architecture = t
             }
@@ -118,11 +120,26 @@ struct ModelMetadata {
             tokenizer = t
             sections += s
         }
-        let model = JSONOut.object([
-            ("architecture", .string(architecture)), ("profile", .string(profile)),
-            ("source_format", .string(checkpoint.formatName == "safetensors" ? "safetensors" : "safetensors-sharded")),
-            ("hyperparameters", .object(hyper)),
-        ])
+        let model = JSONOut.object(
+            [
+                ("architecture", .string(architecture)), ("profile", .string(profile)),
+                (
+                    "source_format",
+                    .string(checkpoint.formatName == "safetensors" ? "safetensors" : "safetensors-sharded")
+                ),
+                ("hyperparameters", .object(hyper)),
+            ]
+                + (try config(architecture, file: "config.json") { spec in
+                    guard let key = spec.configKey, let n = configMembers.first(where: { $0.key == key })?.node else {
+                        return nil
+                    }
+                    switch n.value {
+                    case let .number(lexeme): return .number(lexeme)
+                    case let .bool(b): return .flag(b)
+                    case let .string(s): return .text(s)
+                    default: return .other
+                    }
+                }))
         return ModelMetadata(model: model, tokenizer: tokenizer, sections: sections, extraInputs: inputs)
     }
 
@@ -189,10 +206,22 @@ struct ModelMetadata {
         } catch let e as ConvertError { throw e } catch let e as ReaderError { throw ConvertError(e) } catch {
             throw ConvertError(.malformed, "\(g.fileName): \(error)")
         }
-        let model = JSONOut.object([
-            ("architecture", .string(arch)), ("profile", .string(profile)), ("source_format", .string("gguf")),
-            ("hyperparameters", .object(hyper)),
-        ])
+        let model = JSONOut.object(
+            [
+                ("architecture", .string(arch)), ("profile", .string(profile)), ("source_format", .string("gguf")),
+                ("hyperparameters", .object(hyper)),
+            ]
+                + (try config(arch, file: g.fileName) { spec in
+                    guard let key = spec.ggufKey, let v = g.value(arch + "." + key) else { return nil }
+                    switch v {
+                    case let .float32(f): return .float32(f)
+                    case let .float64(d): return .double(d)
+                    case let .bool(b): return .flag(b)
+                    case let .string(s): return s.text.map(SourceValue.text) ?? .other
+                    case .array: return .other
+                    default: return v.integer.map(SourceValue.integer) ?? .other
+                    }
+                }))
         return ModelMetadata(
             model: model, tokenizer: tok.isEmpty ? .null : .object(tok), sections: sections, extraInputs: [])
     }
@@ -214,5 +243,53 @@ struct ModelMetadata {
             out += s
         }
         return out
+    }
+
+    /// A hyperparameter as its source gives it, before typing.
+    enum SourceValue {
+        case number(String), integer(Int64), float32(Float), double(Double), flag(Bool), text(String), other
+    }
+
+    /// The `config` member (Formats/qpack-container.md §4.7): the architecture's hyperparameters
+    /// under their canonical names, typed (counts as integers, numbers as numbers), whatever the
+    /// source's naming; `kv_heads` defaults to `heads`. Empty for an unsupported architecture. A
+    /// value of the wrong type is an error naming the source key.
+    static func config(_ label: String, file: String, read: (HyperparameterSpec) -> SourceValue?) throws(ConvertError)
+        -> [(String, JSONOut)]
+    {
+        guard let a = ModelArchitecture.labelled(label) else { return [] }
+        var out: [(String, JSONOut)] = []
+        for spec in a.hyperparameters {
+            guard let v = read(spec) else { continue }
+            let key = spec.configKey ?? spec.ggufKey ?? spec.name
+            func bad(_ why: String) -> ConvertError {
+                ConvertError(.malformed, "\(file): hyperparameter '\(key)' \(why)")
+            }
+            switch (spec.kind, v) {
+            case let (.count, .number(lexeme)):
+                guard let n = UInt64(lexeme), n <= UInt64(Int32.max) else { throw bad("is not a count: \(lexeme)") }
+                out.append((spec.name, .int(Int(n))))
+            case let (.count, .integer(n)):
+                guard n >= 0, n <= Int64(Int32.max) else { throw bad("is not a count: \(n)") }
+                out.append((spec.name, .int(Int(n))))
+            case let (.number, .number(lexeme)):
+                guard let d = Double(lexeme), d.isFinite else { throw bad("is not a finite number: \(lexeme)") }
+                out.append((spec.name, .number(lexeme)))
+            case let (.number, .float32(f)):
+                guard f.isFinite else { throw bad("is not finite") }
+                out.append((spec.name, .float(f)))
+            case let (.number, .double(d)):
+                guard d.isFinite else { throw bad("is not finite") }
+                out.append((spec.name, .double(d)))
+            case let (.number, .integer(n)): out.append((spec.name, .int(Int(clamping: n))))
+            case let (.flag, .flag(b)): out.append((spec.name, .bool(b)))
+            case let (.text, .text(s)): out.append((spec.name, .string(s)))
+            default: throw bad("has the wrong type (\(spec.kind.rawValue) expected)")
+            }
+        }
+        if !out.contains(where: { $0.0 == "kv_heads" }), let heads = out.first(where: { $0.0 == "heads" })?.1 {
+            out.append(("kv_heads", heads))
+        }
+        return [("config", .object(out))]
     }
 }

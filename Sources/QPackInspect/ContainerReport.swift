@@ -44,7 +44,10 @@ public struct ContainerReport: Sendable, Codable, Equatable {
     public var architecture: String?
     /// False for files converted with --allow-unsupported (no graph runs them).
     public var runnable = true
-    public var hyperparameters: [String: String]
+    /// The source's hyperparameters as the manifest copied them, typed.
+    public var hyperparameters: [String: ManifestValue]
+    /// The normalised, typed hyperparameters (container 1.1 `model.config`), empty for older files.
+    public var config: [String: ManifestValue] = [:]
     public var tokenizer: String?
     public var sections: Int
     public var sectionBytes: Int
@@ -86,9 +89,12 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             guard let n, case let .object(ms) = n.value else { return nil }
             return ms.first { $0.key == k }?.node
         }
-        var hyper: [String: String] = [:]
+        var hyper: [String: ManifestValue] = [:], config: [String: ManifestValue] = [:]
         if let h = member(member(m, "model"), "hyperparameters"), case let .object(ms) = h.value {
-            for x in ms { hyper[x.key] = text(x.node) }
+            for x in ms { hyper[x.key] = ManifestValue(x.node) }
+        }
+        if let h = member(member(m, "model"), "config"), case let .object(ms) = h.value {
+            for x in ms { config[x.key] = ManifestValue(x.node) }
         }
         var tokenizer: String?
         if let t = member(m, "tokenizer"), t.value != .null {
@@ -156,6 +162,7 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, schemes: order.map { schemes[$0]! },
             tensors: tensors)
         report.runnable = member(member(m, "model"), "runnable")?.bool != false
+        report.config = config
         return report
     }
 }

@@ -94,6 +94,12 @@ import Testing
         #expect(slots["encoder.layer.0.attention.output.LayerNorm.bias"] == "attention_norm.bias")
         #expect(slots["pooler.dense.weight"] == "pooler.weight")
         #expect(slots.values.allSatisfy { $0 != nil })
+        // inspect --json gives hyperparameters as numbers, and the normalised config.
+        let inspected = try CLI.run(["inspect", out, "--json"])
+        let doc = try #require(try StrictJSONParser.parse(Array(inspected.stdout.utf8))["inputs"]?.items.first)
+        #expect(doc["hyperparameters"]?["hidden_size"]?.value == .number("32"))
+        #expect(doc["hyperparameters"]?["hidden_act"]?.string == "gelu")
+        #expect(doc["config"]?["layers"]?.value == .number("2") && doc["config"]?["heads"]?.int == 2)
     }
 
     /// The slot table of Formats/qpack-container.md §4.7.1 is the descriptors' table, row by row.

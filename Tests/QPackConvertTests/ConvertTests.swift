@@ -218,6 +218,20 @@ struct RealModelConvertTests {
         #expect(file.manifest["model"]?["hyperparameters"]?["num_hidden_layers"]?.int == 6)
         #expect(file.manifest["model"]?["hyperparameters"]?["layer_norm_eps"]?.double == 1e-12)
         #expect(file.manifest["tokenizer"]?["vocab_size"]?.int == 30522)
+        // The normalised config (container 1.1): canonical names, integers typed as integers,
+        // each equal to the model's own config.json.
+        let sourceConfig = try StrictJSONParser.parse(
+            try TestPaths.read(TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/config.json"))
+        let config = try #require(file.manifest["model"]?["config"])
+        for (name, key) in [
+            ("hidden", "hidden_size"), ("layers", "num_hidden_layers"), ("heads", "num_attention_heads"),
+            ("ffn", "intermediate_size"), ("max_positions", "max_position_embeddings"), ("vocab", "vocab_size"),
+        ] {
+            #expect(config[name]?.int == sourceConfig[key]?.int, "\(name)")
+            if case .number(let lexeme)? = config[name]?.value { #expect(Int(lexeme) != nil, "\(name) is an integer") }
+        }
+        #expect(config["kv_heads"]?.int == sourceConfig["num_attention_heads"]?.int)
+        #expect(config["norm_eps"]?.double == 1e-12 && config["activation"]?.string == "gelu")
     }
 
     @Test func conversionIsDeterministicAcrossJobsAndCompression() throws {
@@ -247,6 +261,12 @@ struct RealModelConvertTests {
         #expect(file.manifest["model"]?["architecture"]?.string == "llama")
         #expect(file.manifest["model"]?["hyperparameters"]?["block_count"]?.int == 30)
         #expect(file.manifest["tokenizer"]?["vocab_size"]?.int == 49152)
+        // GGUF keys normalised to the same names; block count and width as gguf-py read them.
+        let expected = try StrictJSONParser.parse(try TestPaths.read(TestPaths.fixture("real-models/expected.json")))
+        let config = try #require(file.manifest["model"]?["config"])
+        #expect(config["layers"]?.int == expected["smollm2"]?["block_count"]?.int)
+        #expect(config["hidden"]?.int == expected["smollm2"]?["embedding_length"]?.int)
+        #expect(config["heads"]?.int == 9 && config["kv_heads"]?.int == 3 && config["vocab"]?.int == 49152)
         let tokens = try file.sectionBytes("tokenizer.tokens")
         var count = 0, at = 0
         while at < tokens.count {
