@@ -1,4 +1,5 @@
 import QPackBinary
+import QPackModel
 import QPackContainer
 import QPackConvert
 import QPackReaders
@@ -159,7 +160,11 @@ public struct ContainerReport: Sendable, Codable, Equatable {
             hyperparameters: hyper, tokenizer: tokenizer, sections: file.sections.count, sectionBytes: total,
             storedSectionBytes: stored,
             compressionRatio: total == 0 ? 1 : Double(stored) / Double(total), tensorCount: file.tensors.count,
-            parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount }, schemes: order.map { schemes[$0]! },
+            parameterCount: file.tensors.reduce(0) { $0 + $1.elementCount },
+            schemes: order.sorted {
+                (WeightScheme(name: $0)?.summaryRank ?? (Int.max, $0))
+                    < (WeightScheme(name: $1)?.summaryRank ?? (Int.max, $1))
+            }.map { schemes[$0]! },
             tensors: tensors)
         report.runnable = member(member(m, "model"), "runnable")?.bool != false
         report.config = config

@@ -62,6 +62,12 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         "qsi4cx", "qsi8cx", "q4_0-repack",
     ]
 
+    /// Where the scheme sorts in summaries: the order of `allNames`, then other repacks by name,
+    /// so a summary's order never depends on the order of the tensors.
+    public var summaryRank: (Int, String) {
+        (WeightScheme.allNames.firstIndex(of: name) ?? WeightScheme.allNames.count, name)
+    }
+
     public var isQuantized: Bool {
         switch self {
         case .qsi4c32, .qsi4cx, .qsi8cx, .repack: return true

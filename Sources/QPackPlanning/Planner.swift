@@ -212,13 +212,15 @@ public enum Planner {
         _ entries: [PlanEntry], inputs: [PlanInput], profile: ArchitectureProfile?, runnable: Bool, rules: RuleSet,
         target: KernelTarget, diagnostics: [Diagnostic]
     ) -> QuantPlan {
-        var order: [String] = []
+        var schemes: [WeightScheme] = []
         var byScheme: [String: (t: Int, p: Int, b: Int)] = [:]
         for e in entries {
-            if byScheme[e.scheme.name] == nil { order.append(e.scheme.name) }
+            if byScheme[e.scheme.name] == nil { schemes.append(e.scheme) }
             let c = byScheme[e.scheme.name] ?? (0, 0, 0)
             byScheme[e.scheme.name] = (c.t + 1, c.p + e.parameters, c.b + e.storedBytes)
         }
+        // A fixed order (the schemes' summary rank), whatever the order of the tensors.
+        let order = schemes.sorted { $0.summaryRank < $1.summaryRank }.map(\.name)
         let coverage = order.map { s in
             let c = byScheme[s]!
             return SchemeCoverage(

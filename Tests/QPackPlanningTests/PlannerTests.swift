@@ -115,6 +115,19 @@ import QPackTestSupport
             ggmlOrder: false, decodable: decodable)
     }
 
+    /// The coverage summary lists schemes in one fixed order, not in the order tensors come.
+    @Test func schemeSummaryOrderDoesNotDependOnTensorOrder() throws {
+        let inputs = [
+            input("model.layers.0.mlp.up_proj.weight", [64, 64]), input("model.norm.weight", [64]),
+            input("model.layers.0.self_attn.o_proj.weight", [64, 64]), input("model.embed_tokens.weight", [64, 64]),
+        ]
+        let forward = Planner.plan(inputs, rules: DefaultRules.ruleSet, target: .neonI8mm, allowUnsupported: true)
+        let backward = Planner.plan(
+            inputs.reversed(), rules: DefaultRules.ruleSet, target: .neonI8mm, allowUnsupported: true)
+        #expect(forward.coverage.map(\.scheme) == ["f32", "f16", "qsi4c32", "qsi8cx"])
+        #expect(backward.coverage.map(\.scheme) == forward.coverage.map(\.scheme))
+    }
+
     @Test func shapeMisfitWithoutFallbackIsAnErrorNamingTheNumbers() throws {
         let rules = try RuleSet.parse("version: 1\nrules: [{name: int4, scheme: qsi4c32}]", origin: "r")
         let plan = Planner.plan([input("w", [16, 33])], rules: rules, target: .neonDotprod, allowUnsupported: true)
