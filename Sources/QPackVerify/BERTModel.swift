@@ -25,7 +25,12 @@ public final class BERTModel {
     private var retained: [AnyObject] = []
 
     public func weightName(layer: Int, which: Int) -> String {
-        "encoder.layer.\(layer).\(Self.linearNames[which]).weight"
+        Self.linearStem(layer: layer, which: which) + ".weight"
+    }
+
+    /// Linear `which` (0 query ... 5 output) of `layer`, named as the source names it.
+    static func linearStem(layer: Int, which: Int) -> String {
+        ModelArchitecture.bert.linearStem(linearSlots[which], layer: layer, naming: .huggingFace)
     }
 
     public var linearWeightNames: [String] {
@@ -50,9 +55,9 @@ public final class BERTModel {
         return m
     }
 
-    public static let linearNames = [
-        "attention.self.query", "attention.self.key", "attention.self.value",
-        "attention.output.dense", "intermediate.dense", "output.dense",
+    /// The descriptor's slots of the graph's six linears, in the observer's order.
+    static let linearSlots = [
+        "attention.query", "attention.key", "attention.value", "attention.output", "ffn.up", "ffn.down",
     ]
 
     public struct LoadError: Error, Sendable, CustomStringConvertible {
@@ -188,24 +193,33 @@ public final class BERTModel {
         model.max_positions = c.maxPositions
         model.norm_eps = c.normEps
         // Embedding tables are row lookups: n = rows, k = hidden.
-        model.word_embeddings = try table("embeddings.word_embeddings.weight", linear)
-        model.position_embeddings = try table("embeddings.position_embeddings.weight", linear)
-        model.token_type_embeddings = try table("embeddings.token_type_embeddings.weight", linear)
-        model.embedding_norm_weight = try vector("embeddings.LayerNorm.weight")
-        model.embedding_norm_bias = try vector("embeddings.LayerNorm.bias")
+        // Tensors by slot; their names come from the BERT descriptor.
+        let a = ModelArchitecture.bert
+        func name(_ slot: String, _ layer: Int? = nil) -> String {
+            a.tensorName(slot, layer: layer, naming: .huggingFace)
+        }
+        model.word_embeddings = try table(name("token_embeddings"), linear)
+        model.position_embeddings = try table(name("position_embeddings"), linear)
+        model.token_type_embeddings = try table(name("token_type_embeddings"), linear)
+        model.embedding_norm_weight = try vector(name("embeddings_norm.weight"))
+        model.embedding_norm_bias = try vector(name("embeddings_norm.bias"))
         for i in 0..<c.layers {
-            let p = "encoder.layer.\(i)."
             var L = qp_bert_layer()
-            L.query = try linear(p + "attention.self.query", c.hidden, c.hidden)
-            L.key = try linear(p + "attention.self.key", c.hidden, c.hidden)
-            L.value = try linear(p + "attention.self.value", c.hidden, c.hidden)
-            L.attention_output = try linear(p + "attention.output.dense", c.hidden, c.hidden)
-            L.intermediate = try linear(p + "intermediate.dense", c.intermediate, c.hidden)
-            L.output = try linear(p + "output.dense", c.hidden, c.intermediate)
-            L.attention_norm_weight = try vector(p + "attention.output.LayerNorm.weight")
-            L.attention_norm_bias = try vector(p + "attention.output.LayerNorm.bias")
-            L.output_norm_weight = try vector(p + "output.LayerNorm.weight")
-            L.output_norm_bias = try vector(p + "output.LayerNorm.bias")
+            let shapes = [
+                (c.hidden, c.hidden), (c.hidden, c.hidden), (c.hidden, c.hidden), (c.hidden, c.hidden),
+                (c.intermediate, c.hidden), (c.hidden, c.intermediate),
+            ]
+            var each: [qp_linear] = []
+            for (which, (n, k)) in shapes.enumerated() {
+                each.append(try linear(Self.linearStem(layer: i, which: which), n, k))
+            }
+            (L.query, L.key, L.value, L.attention_output, L.intermediate, L.output) = (
+                each[0], each[1], each[2], each[3], each[4], each[5]
+            )
+            L.attention_norm_weight = try vector(name("attention_norm.weight", i))
+            L.attention_norm_bias = try vector(name("attention_norm.bias", i))
+            L.output_norm_weight = try vector(name("ffn_norm.weight", i))
+            L.output_norm_bias = try vector(name("ffn_norm.bias", i))
             layers[i] = L
         }
         model.layer = UnsafePointer(layers)

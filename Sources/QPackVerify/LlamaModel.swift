@@ -2,6 +2,7 @@ import CQPackRuntime
 import QPackBinary
 import QPackContainer
 import QPackConvert
+import QPackModel
 import QPackReaders
 
 /// A Llama decoder (GGUF or Hugging Face tensor names) ready for the C runtime, with float weights from the
@@ -18,32 +19,29 @@ public final class LlamaModel {
         public var headDim: Int { hidden / heads }
     }
 
-    /// Tensor names of one naming scheme, and how its q/k rows pair up for RoPE.
+    /// A checkpoint's naming convention and how its q/k rows pair up for RoPE; tensor names come
+    /// from the Llama descriptor (`ModelArchitecture.llama`).
     public struct Naming: Sendable, Equatable {
-        public let embeddings, head, outputNorm, layerPrefix: String
-        /// q, k, v, attention output, gate, up, down (without `.weight`).
-        public let linears: [String]
-        public let attentionNorm, ffnNorm: String
+        public let convention: TensorNaming
         /// GGUF permutes q/k rows so pairs are adjacent; Hugging Face pairs the two halves.
         public let ropeHalfSplit: Bool
 
-        public static let gguf = Naming(
-            embeddings: "token_embd.weight", head: "output.weight", outputNorm: "output_norm.weight",
-            layerPrefix: "blk.",
-            linears: ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"],
-            attentionNorm: "attn_norm.weight", ffnNorm: "ffn_norm.weight", ropeHalfSplit: false)
-        public static let huggingFace = Naming(
-            embeddings: "model.embed_tokens.weight", head: "lm_head.weight", outputNorm: "model.norm.weight",
-            layerPrefix: "model.layers.",
-            linears: [
-                "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj",
-            ],
-            attentionNorm: "input_layernorm.weight", ffnNorm: "post_attention_layernorm.weight", ropeHalfSplit: true)
+        public static let gguf = Naming(convention: .gguf, ropeHalfSplit: false)
+        public static let huggingFace = Naming(convention: .huggingFace, ropeHalfSplit: true)
+
+        /// The source name of the tensor in `slot` (in `layer`).
+        public func name(_ slot: String, layer: Int? = nil) -> String {
+            ModelArchitecture.llama.tensorName(slot, layer: layer, naming: convention)
+        }
 
         /// The head's short name in reports (`output` or `lm_head`).
-        public var headName: String { String(head.dropLast(".weight".count)) }
+        public var headName: String { String(name("output.weight").dropLast(".weight".count)) }
     }
+
+    /// The descriptor's slots of the graph's seven linears, in the observer's order.
+    static let linearSlots = [
+        "attention.query", "attention.key", "attention.value", "attention.output", "ffn.gate", "ffn.up", "ffn.down",
+    ]
 
     public let config: Config
     private let pinned = PinnedBuffers()
@@ -242,10 +240,11 @@ public final class LlamaModel {
         model.rope_half_split = names.ropeHalfSplit ? 1 : 0
         // GGUF stores Llama 3.1 rope scaling as per-frequency divisors in a tensor; no test
         // material has one, so the graph refuses it rather than run it untested.
-        if names == .gguf, has("rope_freqs.weight") {
+        if names == .gguf, has(names.name("rope.freqs")) {
             throw BERTModel.LoadError(
                 description:
-                    "tensor 'rope_freqs.weight' (GGUF llama3 rope scaling) is not supported by the runtime graph")
+                    "tensor '\(names.name("rope.freqs"))' (GGUF llama3 rope scaling) is not supported by the runtime graph"
+            )
         }
         if let inv = c.ropeInvFreq {
             let p = UnsafeMutablePointer<Double>.allocate(capacity: inv.count)
@@ -253,27 +252,31 @@ public final class LlamaModel {
             ropeInvFreq = p
             model.rope_inv_freq = UnsafePointer(p)
         }
-        model.token_embeddings = try linear(names.embeddings, c.hidden)
+        // Tensors by slot; their names come from the Llama descriptor.
+        model.token_embeddings = try linear(names.name("token_embeddings"), c.hidden)
         // A tied head reuses the embedding table as the output linear.
-        model.output = !c.tiedByConfig && has(names.head) ? try linear(names.head, c.hidden) : model.token_embeddings
-        model.output_norm = try vector(names.outputNorm)
+        let head = names.name("output.weight")
+        model.output = !c.tiedByConfig && has(head) ? try linear(head, c.hidden) : model.token_embeddings
+        model.output_norm = try vector(names.name("output_norm.weight"))
         for i in 0..<c.layers {
-            let p = names.layerPrefix + "\(i)."
             // The graph has no biases; refuse a checkpoint that has them rather than drop them.
-            for l in names.linears where has(p + l + ".bias") {
+            for slot in Self.linearSlots where has(names.name(slot + ".bias", layer: i)) {
                 throw BERTModel.LoadError(
-                    description: "tensor '\(p + l).bias': linear biases are not supported in the llama graph")
+                    description:
+                        "tensor '\(names.name(slot + ".bias", layer: i))': linear biases are not supported in the llama graph"
+                )
             }
             var L = qp_llama_layer()
-            L.query = try linear(p + names.linears[0] + ".weight", c.hidden)
-            L.key = try linear(p + names.linears[1] + ".weight", c.hidden)
-            L.value = try linear(p + names.linears[2] + ".weight", c.hidden)
-            L.attention_output = try linear(p + names.linears[3] + ".weight", c.hidden)
-            L.gate = try linear(p + names.linears[4] + ".weight", c.hidden)
-            L.up = try linear(p + names.linears[5] + ".weight", c.hidden)
-            L.down = try linear(p + names.linears[6] + ".weight", L.gate.n)
-            L.attention_norm = try vector(p + names.attentionNorm)
-            L.ffn_norm = try vector(p + names.ffnNorm)
+            func weight(_ which: Int) -> String { names.name(Self.linearSlots[which] + ".weight", layer: i) }
+            L.query = try linear(weight(0), c.hidden)
+            L.key = try linear(weight(1), c.hidden)
+            L.value = try linear(weight(2), c.hidden)
+            L.attention_output = try linear(weight(3), c.hidden)
+            L.gate = try linear(weight(4), c.hidden)
+            L.up = try linear(weight(5), c.hidden)
+            L.down = try linear(weight(6), L.gate.n)
+            L.attention_norm = try vector(names.name("attention_norm.weight", layer: i))
+            L.ffn_norm = try vector(names.name("ffn_norm.weight", layer: i))
             layers[i] = L
         }
         model.layer = UnsafePointer(layers)
@@ -282,8 +285,8 @@ public final class LlamaModel {
     /// Weight tensor name of linear `which` of `layer` (7: the head, the embeddings when tied).
     public func weightName(layer: Int, which: Int) -> String {
         let names = config.naming
-        if which == 7 { return tiedHead ? names.embeddings : names.head }
-        return names.layerPrefix + "\(layer).\(names.linears[which]).weight"
+        if which == 7 { return names.name(tiedHead ? "token_embeddings" : "output.weight") }
+        return names.name(Self.linearSlots[which] + ".weight", layer: layer)
     }
 
     /// Linear `which` of `layer` as reports name it (the head: `output` or `lm_head`).

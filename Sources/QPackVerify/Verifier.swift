@@ -54,7 +54,7 @@ public enum Verifier {
             var l = reference.linear(layer: layer, which: which)
             var ref = [Float](repeating: 0, count: m * l.n)
             _ = ref.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
-            let key = "encoder.layer.\(layer)." + BERTModel.linearNames[which]
+            let key = BERTModel.linearStem(layer: layer, which: which)
             var s = sums[key] ?? (0, 0, 0, 0)
             for i in 0..<(m * l.n) {
                 let r = Double(ref[i]), v = Double(output[i])
