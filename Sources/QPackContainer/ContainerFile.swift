@@ -23,6 +23,16 @@ public final class ContainerFile: Sendable {
     }
 
     /// A static int8 activation range chosen by calibration (§ activation in the spec).
+    /// A budget search's promotion of one tensor: from and to scheme names, its step, the
+    /// sensitivity that ranked it and the end-to-end metric after the search.
+    public struct Promotion: Sendable, Hashable, Codable {
+        public let from: String
+        public let to: String
+        public let step: Int
+        public let sensitivity: Double
+        public let metricAfter: Double
+    }
+
     public struct StaticActivation: Sendable, Hashable {
         public let observer: String
         public let min: Float
@@ -67,6 +77,8 @@ public final class ContainerFile: Sendable {
         public var referenceSection: String? = nil
         /// Static activation quantization (nil: dynamic, per row at run time).
         public var activation: StaticActivation? = nil
+        /// Set when a budget search changed the scheme the rules gave (spec §4.5 `promotion`).
+        public var promotion: Promotion? = nil
 
         public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.section == b.section }
         public func hash(into h: inout Hasher) { h.combine(name) }

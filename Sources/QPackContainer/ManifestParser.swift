@@ -181,6 +181,18 @@ struct ManifestParser {
                     "section '\(sectionName)' holds \(section.length) bytes, the scheme \(scheme.name) needs \(expected)"
                 )
             }
+            if let p = optional(item, "promotion") {
+                guard case .object = p.value, let s = optional(p, "sensitivity")?.double, s.isFinite,
+                    let after = optional(p, "metric_after")?.double, after.isFinite
+                else {
+                    throw fail(
+                        subject, p.offset, "promotion must be an object with finite sensitivity and metric_after")
+                }
+                t.promotion = ContainerFile.Promotion(
+                    from: try string(p, "from", subject), to: try string(p, "to", subject),
+                    step: try int(p, "step", subject),
+                    sensitivity: s, metricAfter: after)
+            }
             if let r = optional(item, "reference_section") {
                 guard case let .string(refName) = r.value, let ref = byName[refName] else {
                     throw fail(subject, r.offset, "reference_section must name an existing section")

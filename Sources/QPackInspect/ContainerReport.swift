@@ -26,8 +26,15 @@ public struct ContainerReport: Sendable, Codable, Equatable {
         public var bytes: Int
         public var storedBytes: Int
         public var rule: String
+        /// The tensor's slot in its architecture's graph (container 1.1).
+        public var slot: String?
+        /// How a packed tensor's inputs are quantized: "dynamic" (per row at run time) or
+        /// "static" (with `activation`'s range); absent for float tensors.
+        public var activationMode: String?
         /// Static activation range (absent: dynamic).
         public var activation: Activation?
+        /// What a budget search changed (absent: the rules' scheme).
+        public var promotion: ContainerFile.Promotion?
         /// The section holding the source's float copy (`convert --with-reference`).
         public var referenceSection: String?
         public var stats: TensorStatistics?
@@ -123,11 +130,12 @@ public struct ContainerReport: Sendable, Codable, Equatable {
                     "\($0.id) nr=\($0.nr) kr=\($0.kr) sr=\($0.sr)" + ($0.blockLength.map { " bl=\($0)" } ?? "")
                 },
                 shape: t.shape, matrix: t.matrix.map { [$0.rows, $0.columns] }, parameters: t.elementCount,
-                bytes: section.length, storedBytes: section.storedLength, rule: t.rule,
+                bytes: section.length, storedBytes: section.storedLength, rule: t.rule, slot: t.slot,
+                activationMode: t.layout == nil ? nil : (t.activation == nil ? "dynamic" : "static"),
                 activation: t.activation.map {
                     Activation(observer: $0.observer, min: $0.min, max: $0.max, smoothing: $0.smoothing?.alpha)
                 },
-                referenceSection: t.referenceSection)
+                promotion: t.promotion, referenceSection: t.referenceSection)
             if options.dequantize && !(t.scheme == .keep && t.sourceType != "F32") {
                 let values = try ContainerTensorDecoder.floats(t, in: file)
                 entry.stats = TensorStatistics(values: values, bins: options.histogramBins)

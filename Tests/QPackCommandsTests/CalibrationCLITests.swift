@@ -94,6 +94,19 @@ struct CalibrationCLITests {
         let promotedInFile = (file["inputs"]?.items.first?["tensors"]?.items ?? []).filter {
             $0["rule"]?.string?.hasPrefix("budget:") == true
         }.count
+        // inspect --json shows each promotion (from the rules' int4 to a wider scheme, with its
+        // step) and every packed tensor's activation mode.
+        let tensors = file["inputs"]?.items.first?["tensors"]?.items ?? []
+        let promotions = tensors.compactMap { $0["promotion"] }
+        #expect(promotions.count == promotedInFile && !promotions.isEmpty)
+        #expect(
+            promotions.allSatisfy {
+                $0["from"]?.string == "qsi4c32" && $0["to"]?.string != "qsi4c32" && ($0["step"]?.int ?? 0) >= 1
+            })
+        #expect(
+            tensors.filter { $0["layout"] != nil && $0["layout"]?.isNull != true }.allSatisfy {
+                $0["activation_mode"]?.string == "dynamic"
+            })
         let plan = try CLI.run(
             [
                 "plan", model, "--rules", TestPaths.fixture("rules/all-int4.yaml"), "--calibration",
