@@ -1,5 +1,6 @@
 import CQPackRuntime
 import Foundation
+import QPackBinary
 import QPackCalibration
 import QPackContainer
 import QPackConvert
@@ -411,4 +412,38 @@ final class SensitivitySlots: @unchecked Sendable {
 
 extension BudgetSearch.Failure: QPackFailure {
     public var failureKind: FailureKind { .malformed }
+}
+
+extension BudgetSearch.Result {
+    /// The search as the manifest's `provenance.budget` records it (Formats/qpack-container.md
+    /// §4.6): the budget, metric, what was measured, the promotion order and every evaluation.
+    public func provenance(metric: String, sensitivity: String, sequences: [[Int32]]) -> JSONOut {
+        .object([
+            ("budget", .string(budget.description)), ("metric", .string(metric)), ("sensitivity", .string(sensitivity)),
+            ("met", .bool(met)), ("measured", .double(harm)), ("bits_per_weight", .double(bitsPerWeight)),
+            ("calibration_sha256", .string(CalibrationData.digest(sequences))), ("promotions", .int(chosen)),
+            ("applied", .array(applied.map { .int($0 + 1) })),
+            (
+                "order",
+                .array(
+                    order.map { s in
+                        .object([
+                            ("tensor", .string(s.tensor)), ("from", .string(s.from)), ("to", .string(s.to)),
+                            ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo)),
+                            ("local_from", .double(s.localFrom)), ("local_to", .double(s.localTo)),
+                        ])
+                    })
+            ),
+            (
+                "evaluations",
+                .array(
+                    evaluations.map { e in
+                        .object([
+                            ("promotions", .int(e.promotions)), ("measured", .double(e.harm)),
+                            ("bits_per_weight", .double(e.bitsPerWeight)),
+                        ])
+                    })
+            ),
+        ])
+    }
 }

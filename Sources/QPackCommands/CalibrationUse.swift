@@ -149,34 +149,7 @@ struct CalibrationUse: ParsableArguments {
             throw fail(error)
         }
         let metric = float.descriptor.isDecoder ? "kl" : "one_minus_cosine"
-        let record = JSONOut.object([
-            ("budget", .string(budget.description)), ("metric", .string(metric)), ("sensitivity", .string(sensitivity)),
-            ("met", .bool(result.met)),
-            ("measured", .double(result.harm)), ("bits_per_weight", .double(result.bitsPerWeight)),
-            ("calibration_sha256", .string(CalibrationData.digest(sequences))), ("promotions", .int(result.chosen)),
-            ("applied", .array(result.applied.map { .int($0 + 1) })),
-            (
-                "order",
-                .array(
-                    result.order.map { s in
-                        .object([
-                            ("tensor", .string(s.tensor)), ("from", .string(s.from)), ("to", .string(s.to)),
-                            ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo)),
-                            ("local_from", .double(s.localFrom)), ("local_to", .double(s.localTo)),
-                        ])
-                    })
-            ),
-            (
-                "evaluations",
-                .array(
-                    result.evaluations.map { e in
-                        .object([
-                            ("promotions", .int(e.promotions)), ("measured", .double(e.harm)),
-                            ("bits_per_weight", .double(e.bitsPerWeight)),
-                        ])
-                    })
-            ),
-        ])
+        let record = result.provenance(metric: metric, sensitivity: sensitivity, sequences: sequences)
         if !quiet {
             print(
                 String(
