@@ -24,7 +24,7 @@ struct SampleOptions: ParsableArguments {
         help: ArgumentHelp(
             "text (one sample per line), jsonl (a 'text' field) or ids (token ids per line); default from the file name.",
             valueName: "format"))
-    var dataFormat: String?
+    var dataFormat: CalibrationData.Format?
 
     func validate() throws {
         guard sampleCount >= 1 && sampleCount <= 1 << 20 else {
@@ -32,9 +32,6 @@ struct SampleOptions: ParsableArguments {
         }
         guard sequenceLength >= 1 && sequenceLength <= 1 << 16 else {
             throw ValidationError("--seq-len must be between 1 and 65536")
-        }
-        if let f = dataFormat, CalibrationData.Format(rawValue: f) == nil {
-            throw ValidationError("--data-format must be text, jsonl or ids")
         }
     }
 
@@ -53,7 +50,7 @@ struct SampleOptions: ParsableArguments {
                     description: "\(spec): the license corpus has the splits calibration and evaluation")
             }
             return try CalibrationData.load(
-                path: spec, format: dataFormat.flatMap(CalibrationData.Format.init(rawValue:)))
+                path: spec, format: dataFormat)
         } catch {
             throw fail(error)
         }

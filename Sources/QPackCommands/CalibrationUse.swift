@@ -15,7 +15,7 @@ struct CalibrationUse: ParsableArguments {
         help: ArgumentHelp(
             "Override every rule's scale search: absmax, mse, or importance (mse weighted by calibration's mean x² per input channel).",
             valueName: "search"))
-    var search: String?
+    var search: SearchChoice?
 
     @Option(
         help: ArgumentHelp(
@@ -49,15 +49,9 @@ struct CalibrationUse: ParsableArguments {
         help: ArgumentHelp(
             "How the budget search ranks linears: end-to-end (each linear alone in the float model, measured on the output) or local (each linear's own output error; faster).",
             valueName: "how"))
-    var sensitivity: String = "end-to-end"
+    var sensitivity: BudgetSearch.Sensitivity = .endToEnd
 
     func validate() throws {
-        if let search, !["absmax", "mse", "importance"].contains(search) {
-            throw ValidationError("--search must be absmax, mse or importance")
-        }
-        guard BudgetSearch.Sensitivity(rawValue: sensitivity) != nil else {
-            throw ValidationError("--sensitivity must be end-to-end or local")
-        }
         let budgets = [maxKl, minCosine, targetBpw].compactMap { $0 }
         if budgets.count > 1 { throw ValidationError("give one of --max-kl, --min-cosine, --target-bpw") }
         if !budgets.isEmpty && calibration == nil {
@@ -67,7 +61,7 @@ struct CalibrationUse: ParsableArguments {
         if let x = maxKl, !(x >= 0) { throw ValidationError("--max-kl must be >= 0") }
         if let x = minCosine, !(x > -1 && x <= 1) { throw ValidationError("--min-cosine must be in (-1, 1]") }
         if let x = targetBpw, !(x > 0 && x <= 64) { throw ValidationError("--target-bpw must be in (0, 64]") }
-        if search == "importance" && calibration == nil && calibrationStats.isEmpty {
+        if search == .importance && calibration == nil && calibrationStats.isEmpty {
             throw ValidationError(
                 "--search importance needs calibration: --calibration DATA or --calibration-stats FILE")
         }
@@ -89,9 +83,7 @@ struct CalibrationUse: ParsableArguments {
         var rules = try planning.ruleSet()
         var plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
         var options = base
-        options.search = search.map {
-            $0 == "absmax" ? .absmax : $0 == "importance" ? .importance(ratios: ScaleSearch.importanceRatios) : .default
-        }
+        options.search = search?.scaleSearch
         let float = calibration != nil ? try floatRunner(source: model) : nil
         if !calibrationStats.isEmpty {
             options.calibration = try readCalibrationStats(calibrationStats)
@@ -142,14 +134,14 @@ struct CalibrationUse: ParsableArguments {
                 planner: { set in
                     try Converter.applyCalibration(planned(set), stats, file: fileName).0
                 }, float: float, sequences: sequences, budget: budget, workDirectory: work,
-                sensitivity: BudgetSearch.Sensitivity(rawValue: sensitivity)!,
+                sensitivity: sensitivity,
                 log: { if !quiet { bar.finish(); printNotice($0) } },
                 progress: { bar.update(done: $0, total: $1, item: $2) })
         } catch {
             throw fail(error)
         }
         let metric = float.descriptor.isDecoder ? "kl" : "one_minus_cosine"
-        let record = result.provenance(metric: metric, sensitivity: sensitivity, sequences: sequences)
+        let record = result.provenance(metric: metric, sensitivity: sensitivity.rawValue, sequences: sequences)
         if !quiet {
             print(
                 String(

@@ -31,20 +31,20 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var planning: PlanningOptions
 
     @Option(help: ArgumentHelp("Section compression: none or zstd.", valueName: "method"))
-    var compress: String = "none"
+    var compress: SectionCompression = .none
 
     @Option(help: "Threads converting tensors (default: the number of cores). The output does not depend on it.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(
         help: ArgumentHelp("Override every rule's handling of NaN/Inf weights: error or zero.", valueName: "policy"))
-    var nan: String?
+    var nan: NonFinitePolicy?
 
     @Option(
         help: ArgumentHelp(
             "How the provenance identifies each input file: xxh64 (fast, as xxhsum prints it) or sha256 (as sha256sum and model hubs print it).",
             valueName: "algorithm"))
-    var inputDigest: String = "xxh64"
+    var inputDigest: InputDigest = .xxh64
 
     @OptionGroup var calibrationUse: CalibrationUse
 
@@ -61,12 +61,7 @@ struct ConvertCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        guard ["none", "zstd"].contains(compress) else { throw ValidationError("--compress must be none or zstd") }
         guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256") }
-        if let nan, NonFinitePolicy(rawValue: nan) == nil { throw ValidationError("--nan must be error or zero") }
-        guard InputDigest(rawValue: inputDigest) != nil else {
-            throw ValidationError("--input-digest must be xxh64 or sha256")
-        }
     }
 
     func run() throws {
@@ -78,10 +73,10 @@ struct ConvertCommand: ParsableCommand {
             throw fail(error)
         }
         var options = ConvertOptions(
-            target: planning.kernelTarget, compress: compress == "zstd", jobs: jobs, force: force)
-        options.nonFinite = nan.flatMap(NonFinitePolicy.init(rawValue:))
+            target: planning.kernelTarget, compress: compress == .zstd, jobs: jobs, force: force)
+        options.nonFinite = nan
         options.withReference = withReference
-        options.inputDigest = InputDigest(rawValue: inputDigest) ?? .xxh64
+        options.inputDigest = inputDigest
         let (plan, rules, prepared) = try calibrationUse.prepare(
             model: model, checkpoint: checkpoint, planning: planning, options: options, quiet: quiet)
         options = prepared

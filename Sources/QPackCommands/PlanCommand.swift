@@ -17,9 +17,8 @@ struct PlanningOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Kernel family to pack for: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")).",
-            valueName: "target"))
-    var target: String = KernelTarget.neonI8mm.rawValue
+            "Kernel family to pack for.", valueName: "target"))
+    var target: KernelTarget = .neonI8mm
 
     @Flag(help: "Treat planner warnings (fallbacks, guessed roles) as errors.")
     var strict = false
@@ -34,12 +33,12 @@ struct PlanningOptions: ParsableArguments {
         help: ArgumentHelp(
             "Activation quantization of quantized linears whose rule does not say: dynamic (per row at run time) or static (ranges from calibration).",
             valueName: "mode"))
-    var mode: String = "dynamic"
+    var mode: ActivationMode = .dynamic
 
     @Option(
         help: ArgumentHelp(
-            "Static range observer for rules without one: minmax, percentile, entropy or mse.", valueName: "observer"))
-    var observer: String = "percentile"
+            "Static range observer for rules without one.", valueName: "observer"))
+    var observer: ObserverChoice = .percentile
 
     @Option(help: ArgumentHelp("Percentile of the percentile observer (default 99.99).", valueName: "p"))
     var percentile: Double?
@@ -51,27 +50,20 @@ struct PlanningOptions: ParsableArguments {
     var smooth: Double?
 
     func validate() throws {
-        guard mode == "dynamic" || mode == "static" else { throw ValidationError("--mode must be dynamic or static") }
-        guard ["minmax", "percentile", "entropy", "mse"].contains(observer) else {
-            throw ValidationError("--observer must be minmax, percentile, entropy or mse")
-        }
-        if let p = percentile, !(p > 50 && p <= 100) || observer != "percentile" {
+        if let p = percentile, !(p > 50 && p <= 100) || observer != .percentile {
             throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile")
         }
-        if let a = smooth, !(a > 0 && a <= 1) || observer != "minmax" {
+        if let a = smooth, !(a > 0 && a <= 1) || observer != .minmax {
             throw ValidationError("--smooth takes a number in (0, 1] and needs --observer minmax")
-        }
-        guard KernelTarget(rawValue: target) != nil else {
-            throw ValidationError(
-                "unknown target '\(target)' (known: \(KernelTarget.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
     }
 
-    var kernelTarget: KernelTarget { KernelTarget(rawValue: target)! }
+    var kernelTarget: KernelTarget { target }
 
     /// The observer as the planner takes it ("percentile(p)" with --percentile).
     var plannedObserver: String {
-        observer == "percentile" && percentile != nil ? "percentile(\(percentile!))" : observer
+        if observer == .percentile, let percentile { return "percentile(\(percentile))" }
+        return observer.rawValue
     }
 
     /// Loads the rule set; a bad rules file exits 65 with its line and column.
@@ -97,7 +89,9 @@ struct PlanningOptions: ParsableArguments {
         do { declared = try checkpoint.declaredModel(path: path) } catch {
             throw fail(error)
         }
-        let (target, mode, observer, smooth, allow) = (kernelTarget, mode, plannedObserver, smooth, allowUnsupported)
+        let (target, mode, observer, smooth, allow) = (
+            kernelTarget, mode.rawValue, plannedObserver, smooth, allowUnsupported
+        )
         let inputs = checkpoint.planInputs
         return { rules in
             Planner.plan(
