@@ -369,7 +369,7 @@ public enum BudgetSearch {
                 r.activations = "static"
                 r.observer = observer.name
                 if case let .percentile(p) = observer { r.percentile = p }
-            } else if e.activations == "dynamic" {
+            } else if e.activations == .dynamic {
                 r.activations = "dynamic"
             }
             forced.append(r)

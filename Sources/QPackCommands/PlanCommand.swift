@@ -223,7 +223,7 @@ struct PlanTextRenderer {
             var scheme = e.scheme.name
             if e.requestedScheme != nil { scheme += "*" }
             // Static activations show after the scheme (the observer is in the JSON).
-            if e.activations.hasPrefix("static:") { scheme += "/static" }
+            if e.activations.isStatic { scheme += "/static" }
             return [e.name, Self.shortRole(e.role), scheme, e.rule]
         }
         let header = ["TENSOR", "ROLE", "SCHEME", "RULE"]
@@ -241,10 +241,10 @@ struct PlanTextRenderer {
             out += "\n  * fallback:\n"
             for e in fallbacks { out += fit("    \(e.name): \(e.fallbackReason ?? "")") + "\n" }
         }
-        let statics = plan.entries.filter { $0.activations.hasPrefix("static:") }
+        let statics = plan.entries.filter { $0.activations.isStatic }
         if !statics.isEmpty {
             var observers: [String: Int] = [:]
-            for e in statics { observers[String(e.activations.dropFirst("static:".count)), default: 0] += 1 }
+            for e in statics { observers[e.activations.observer ?? "", default: 0] += 1 }
             let smoothed = statics.filter { $0.smoothing != nil }.count
             out +=
                 "\n  /static: activations quantized with calibrated ranges ("

@@ -265,9 +265,9 @@ public enum Converter {
         }
         var p = plan, notes: [String] = []
         p.entries = plan.entries.map { e in
-            guard e.activations.hasPrefix("static:"), stats.stats(for: e.name) == nil else { return e }
+            guard e.activations.isStatic, stats.stats(for: e.name) == nil else { return e }
             var d = e
-            d.activations = "dynamic"
+            d.activations = .dynamic
             d.smoothing = nil
             notes.append(
                 "tensor '\(e.name)': calibration never saw it run (not in the runtime graph); its activations stay dynamic"
@@ -285,7 +285,7 @@ public enum Converter {
         file: String
     ) throws(ConvertError) -> [String: (activation: ContainerStaticActivation, divisors: [Float]?)] {
         var out: [String: (activation: ContainerStaticActivation, divisors: [Float]?)] = [:]
-        for e in plan.entries where e.activations.hasPrefix("static:") {
+        for e in plan.entries where e.activations.isStatic {
             guard let stats else {
                 throw ConvertError(
                     .usage,
@@ -402,15 +402,15 @@ public enum InputDigest: String, Sendable, CaseIterable {
 public typealias ContainerStaticActivation = ContainerFile.StaticActivation
 
 extension RangeObserver {
-    /// From a plan entry's "static:<observer>" (percentile as "percentile(p)").
-    public init?(planned: String) {
-        guard planned.hasPrefix("static:") else { return nil }
-        let o = planned.dropFirst("static:".count)
+    /// The observer of a static activation plan (percentile as "percentile(p)"); nil for
+    /// dynamic and float tensors.
+    public init?(planned: ActivationPlan) {
+        guard let o = planned.observer else { return nil }
         if o.hasPrefix("percentile(") && o.hasSuffix(")") {
             guard let p = Double(o.dropFirst("percentile(".count).dropLast()) else { return nil }
             self = .percentile(p)
             return
         }
-        self.init(name: String(o))
+        self.init(name: o)
     }
 }

@@ -49,7 +49,8 @@ public enum Planner {
                 let mode = rule.activations ?? (rule.observer != nil ? "static" : activations)
                 if mode == "static" {
                     let o = rule.observer ?? observer
-                    entry!.activations = "static:" + (o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
+                    entry!.activations = .static(
+                        observer: o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
                     if let a = rule.smooth ?? smoothing {
                         // The divided inputs' range is known exactly from per-channel extremes only.
                         if let source = entry!.scheme.family?.losslessSource {
@@ -69,7 +70,7 @@ public enum Planner {
                         }
                     }
                 } else {
-                    entry!.activations = "dynamic"
+                    entry!.activations = .dynamic
                 }
             }
             if let entry { entries.append(entry) }

@@ -86,7 +86,7 @@ public struct PlanEntry: Sendable, Hashable, Codable {
     public let note: String?
     /// Activation quantization of quantized linears: "dynamic", or "static" with its observer
     /// (e.g. "static:percentile(99.99)"); "none" for float tensors.
-    public var activations: String = "none"
+    public var activations: ActivationPlan = .none
     /// Static linears only: the smoothing strength α (SmoothQuant; Formats/qpack-container.md
     /// §4.5.2), nil for none.
     public var smoothing: Double? = nil
@@ -161,5 +161,52 @@ public struct QuantPlan: Sendable, Hashable, Codable {
             return e
         }
         return p
+    }
+}
+
+/// How a tensor's inputs are quantized, as planned: `none` for float tensors, `dynamic` (per row
+/// at run time) or `static` with the observer that chooses the range from calibration
+/// (`minmax`, `percentile(99.99)`, `entropy`, `mse`). Encoded as `none`, `dynamic` or
+/// `static:<observer>` (the plan JSON's `activations`).
+public enum ActivationPlan: Sendable, Hashable, Codable, CustomStringConvertible {
+    case none
+    case dynamic
+    case `static`(observer: String)
+
+    public var isStatic: Bool { if case .static = self { return true } else { return false } }
+
+    /// The static observer, nil otherwise.
+    public var observer: String? { if case let .static(o) = self { return o } else { return nil } }
+
+    public var description: String {
+        switch self {
+        case .none: return "none"
+        case .dynamic: return "dynamic"
+        case let .static(o): return "static:" + o
+        }
+    }
+
+    public init?(_ text: String) {
+        switch text {
+        case "none": self = .none
+        case "dynamic": self = .dynamic
+        default:
+            guard text.hasPrefix("static:"), text.count > "static:".count else { return nil }
+            self = .static(observer: String(text.dropFirst("static:".count)))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let text = try c.decode(String.self)
+        guard let v = ActivationPlan(text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "unknown activation plan '\(text)'")
+        }
+        self = v
     }
 }

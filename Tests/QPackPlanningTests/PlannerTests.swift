@@ -244,11 +244,11 @@ struct RealModelPlanTests {
               - {name: rest, scheme: qsi8cx}
             """, origin: "t.yaml")
         let dynamic = Planner.plan(Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
-        #expect(dynamic.entries.map(\.activations) == ["dynamic", "static:entropy", "none"])
+        #expect(dynamic.entries.map(\.activations.description) == ["dynamic", "static:entropy", "none"])
         let stat = Planner.plan(
             Self.inputs, rules: rules, target: .neonI8mm, allowUnsupported: true, activations: "static",
             observer: "percentile(99.9)")
-        #expect(stat.entries.map(\.activations) == ["static:percentile(99.9)", "static:entropy", "none"])
+        #expect(stat.entries.map(\.activations.description) == ["static:percentile(99.9)", "static:entropy", "none"])
         for bad in [
             "{name: x, scheme: qsi8cx, activations: sometimes}", "{name: x, scheme: qsi8cx, observer: max}",
             "{name: x, scheme: qsi8cx, activations: dynamic, observer: minmax}",
