@@ -60,7 +60,7 @@ public enum Converter {
         guard !plan.hasErrors else {
             throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them")
         }
-        let plan = plan.applying(nonFinite: options.nonFinite?.rawValue, search: options.search?.name)
+        let plan = plan.applying(nonFinite: options.nonFinite, search: options.search?.method)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile, runnable: plan.runnable)
         let activations = try staticActivations(plan, options.calibration, checkpoint: checkpoint, file: fileName)
@@ -72,7 +72,7 @@ public enum Converter {
         // seen by calibration, one per input channel. Decided once, for the encoder and the manifest.
         let importanceOf: @Sendable (PlanEntry) -> [Float]? = { e in
             guard e.scheme.isQuantized, e.scheme.family?.losslessSource == nil,
-                importanceWanted || e.search == "importance",
+                importanceWanted || e.search == .importance,
                 let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1]
             else { return nil }
             // A smoothed column meets inputs divided by its divisor: E[(x/s)²] = E[x²]/s².
@@ -92,7 +92,7 @@ public enum Converter {
                 ranges[r.file, default: []].append(.init(name: r.name, offset: r.fileOffset, count: r.byteCount))
             }
             let digests = InputDigests(paths: inputPaths, digest: options.inputDigest, tensors: ranges)
-            var written: [(entry: PlanEntry, section: String, reference: String?, search: String)] = []
+            var written: [(entry: PlanEntry, section: String, reference: String?, search: SearchMethod)] = []
             var tensorBytes = 0, storedBytes = 0
             let entries = plan.entries
             let compress = options.compress
@@ -151,8 +151,9 @@ public enum Converter {
                 tensorBytes += section.length
                 storedBytes += section.storedLength
                 // What the encoder did: importance with weights; otherwise the plain search it fell back to.
-                let asked = options.search?.name ?? e.search
-                let searched = importanceOf(e) != nil ? "importance" : (asked == "importance" ? "mse" : asked)
+                let asked = options.search?.method ?? e.search
+                let searched: SearchMethod =
+                    importanceOf(e) != nil ? .importance : (asked == .importance ? .mse : asked)
                 written.append((e, section.name, referenceSection?.name, searched))
                 progress(i + 1, entries.count, e.name)
             }
@@ -339,7 +340,7 @@ public enum Converter {
 
     static func tensorJSON(
         _ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint,
-        search: String, activation: ContainerStaticActivation?
+        search: SearchMethod, activation: ContainerStaticActivation?
     ) -> JSONOut {
         var layout = JSONOut.null, quantization = JSONOut.null
         if let family = e.scheme.family, let t = e.tile {
@@ -350,7 +351,8 @@ public enum Converter {
             layout = .object(l)
             quantization = .object([
                 ("scale_dtype", .string(family.scaleType)), ("scale_rounding", .string("nearest-even")),
-                ("search", .string(family.losslessSource != nil ? "none" : search)), ("nan", .string(e.nonFinite)),
+                ("search", .string(family.losslessSource != nil ? "none" : search.rawValue)),
+                ("nan", .string(e.nonFinite.rawValue)),
             ])
         }
         var members: [(String, JSONOut)] =

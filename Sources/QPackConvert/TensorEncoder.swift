@@ -44,8 +44,9 @@ enum TensorEncoder {
             }
             return v
         }
-        let policy = options.nonFinite ?? NonFinitePolicy(rawValue: e.nonFinite) ?? .error
-        var search = options.search ?? (e.search == "absmax" ? .absmax : .default)
+        let policy = options.nonFinite ?? e.nonFinite
+        // The option's search carries its grid; otherwise the plan's method with the documented grids.
+        var search = options.search ?? ScaleSearch(e.search == .importance ? .mse : e.search)
         // Importance weights come only for tensors that use them (Converter decides); without
         // them an importance request falls back to the plain search.
         if importance != nil {

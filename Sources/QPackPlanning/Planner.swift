@@ -197,7 +197,7 @@ public enum Planner {
             name: input.name, role: role, layer: layer, sourceType: input.sourceType, shape: input.shape,
             matrix: input.matrix.map { [$0.rows, $0.columns] }, parameters: input.elementCount, scheme: scheme,
             requestedScheme: requested, fallbackReason: fallbackReason, rule: rule.name, why: rule.why,
-            search: rule.search ?? "mse", nonFinite: rule.nonFinite ?? "error",
+            search: rule.search ?? .mse, nonFinite: rule.nonFinite ?? .error,
             layout: scheme.family?.id, tile: tile,
             storedBytes: storedBytes(input, scheme, tile), lossless: lossless, note: note)
         return (entry, diagnostics)

@@ -74,8 +74,8 @@ public struct PlanEntry: Sendable, Hashable, Codable {
     public let why: String?
     /// The scale search (`absmax`, `mse`, `importance`) and NaN/Inf policy (`error`, `zero`):
     /// the rule's, or the command line's override once applied (`QuantPlan.applying`).
-    public var search: String
-    public var nonFinite: String
+    public var search: SearchMethod
+    public var nonFinite: NonFinitePolicy
     /// KleidiAI layout and tile, for quantized schemes.
     public let layout: String?
     public let tile: KleidiAITileSpec?
@@ -152,7 +152,7 @@ public struct QuantPlan: Sendable, Hashable, Codable {
 
     /// The plan with command-line overrides of every rule's NaN policy and scale search written
     /// into its entries, so what the manifest records is what the encoder does.
-    public func applying(nonFinite: String?, search: String?) -> QuantPlan {
+    public func applying(nonFinite: NonFinitePolicy?, search: SearchMethod?) -> QuantPlan {
         var p = self
         p.entries = entries.map { e in
             var e = e

@@ -67,7 +67,7 @@ extension RuleSet {
     static func parseRule(_ node: Node, fail: (Node?, String) -> RulesError) throws(RulesError) -> Rule {
         guard case let .mapping(m) = node else { throw fail(node, "each rule must be a mapping") }
         var name: String?, scheme: WeightScheme?, fallback: WeightScheme?
-        var search: String?, nan: String?, why: String?
+        var search: SearchMethod?, nan: NonFinitePolicy?, why: String?
         var activations: String?, observer: String?, percentile: Double?, smooth: Double?
         var match = Rule.Match()
         for (k, v) in m {
@@ -85,10 +85,10 @@ extension RuleSet {
                 }
                 if key == "scheme" { scheme = parsed } else { fallback = parsed }
             case "search":
-                search = try text()
-                guard search == "absmax" || search == "mse" || search == "importance" else {
+                guard let m = SearchMethod(rawValue: try text()) else {
                     throw fail(v, "search must be 'absmax', 'mse' or 'importance'")
                 }
+                search = m
             case "activations":
                 activations = try text()
                 guard activations == "dynamic" || activations == "static" else {
@@ -111,8 +111,10 @@ extension RuleSet {
                 }
                 smooth = a
             case "nan":
-                nan = try text()
-                guard NonFinitePolicyName.allowed.contains(nan!) else { throw fail(v, "nan must be 'error' or 'zero'") }
+                guard let policy = NonFinitePolicy(rawValue: try text()) else {
+                    throw fail(v, "nan must be 'error' or 'zero'")
+                }
+                nan = policy
             case "why": why = try text()
             case "match": match = try parseMatch(v, fail: fail)
             default:
@@ -194,10 +196,6 @@ extension RuleSet {
 
 enum ActivationObserverName {
     static let allowed: Set<String> = ["minmax", "percentile", "entropy", "mse"]
-}
-
-enum NonFinitePolicyName {
-    static let allowed: Set<String> = ["error", "zero"]
 }
 
 private extension String {

@@ -26,8 +26,8 @@ public struct Rule: Sendable, Hashable, Codable {
     public var scheme: WeightScheme
     /// Used when the tensor's shape does not fit `scheme` (shown in the plan).
     public var fallback: WeightScheme?
-    public var search: String?
-    public var nonFinite: String?
+    public var search: SearchMethod?
+    public var nonFinite: NonFinitePolicy?
     /// Activation quantization of a quantized linear: "dynamic" (per row at run time) or
     /// "static" (one range from calibration); nil leaves it to `convert --mode`.
     public var activations: String?
@@ -42,8 +42,9 @@ public struct Rule: Sendable, Hashable, Codable {
     public var line: Int?
 
     public init(
-        name: String, match: Match, scheme: WeightScheme, fallback: WeightScheme? = nil, search: String? = nil,
-        nonFinite: String? = nil, activations: String? = nil, observer: String? = nil, percentile: Double? = nil,
+        name: String, match: Match, scheme: WeightScheme, fallback: WeightScheme? = nil, search: SearchMethod? = nil,
+        nonFinite: NonFinitePolicy? = nil, activations: String? = nil, observer: String? = nil,
+        percentile: Double? = nil,
         smooth: Double? = nil, why: String? = nil, line: Int? = nil
     ) {
         self.name = name

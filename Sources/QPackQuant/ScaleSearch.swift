@@ -34,12 +34,24 @@ public enum ScaleSearch: Sendable, Hashable, Codable {
     }
 }
 
-/// What to do with NaN or ±Inf in a weight.
-public enum NonFinitePolicy: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Refuse the tensor, naming the index (the default).
-    case error
-    /// Replace the value by 0 and go on.
-    case zero
+extension ScaleSearch {
+    /// The method's name in rules, plans and manifests.
+    public var method: SearchMethod {
+        switch self {
+        case .absmax: return .absmax
+        case .mse: return .mse
+        case .importance: return .importance
+        }
+    }
+
+    /// The search a method names, with the documented grids.
+    public init(_ method: SearchMethod) {
+        switch method {
+        case .absmax: self = .absmax
+        case .mse: self = .default
+        case .importance: self = .importance(ratios: ScaleSearch.importanceRatios)
+        }
+    }
 }
 
 public struct QuantizationError: Error, Sendable, Equatable, CustomStringConvertible {
