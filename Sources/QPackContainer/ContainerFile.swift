@@ -20,9 +20,23 @@ public final class ContainerFile: Sendable {
         public let id: String
         public let nr: Int, kr: Int, sr: Int
         public let blockLength: Int?
+        public init(id: String, nr: Int, kr: Int, sr: Int, blockLength: Int?) {
+            (self.id, self.nr, self.kr, self.sr, self.blockLength) = (id, nr, kr, sr, blockLength)
+        }
     }
 
-    /// A static int8 activation range chosen by calibration (§ activation in the spec).
+    /// How a packed tensor was quantized (spec §4.5 `quantization`).
+    public struct Quantization: Sendable, Hashable {
+        public let scaleType: String
+        public let scaleRounding: String
+        /// `absmax`, `mse`, `importance`, or `none` for a lossless repack.
+        public let search: String
+        public let nan: NonFinitePolicy
+        public init(scaleType: String, scaleRounding: String = "nearest-even", search: String, nan: NonFinitePolicy) {
+            (self.scaleType, self.scaleRounding, self.search, self.nan) = (scaleType, scaleRounding, search, nan)
+        }
+    }
+
     /// A budget search's promotion of one tensor: from and to scheme names, its step, the
     /// sensitivity that ranked it and the end-to-end metric after the search.
     public struct Promotion: Sendable, Hashable, Codable {
@@ -31,7 +45,14 @@ public final class ContainerFile: Sendable {
         public let step: Int
         public let sensitivity: Double
         public let metricAfter: Double
+        public init(from: String, to: String, step: Int, sensitivity: Double, metricAfter: Double) {
+            (self.from, self.to, self.step, self.sensitivity, self.metricAfter) = (
+                from, to, step, sensitivity, metricAfter
+            )
+        }
     }
+
+    /// A static int8 activation range chosen by calibration (§4.5.1).
 
     public struct StaticActivation: Sendable, Hashable {
         public let observer: String
@@ -70,6 +91,8 @@ public final class ContainerFile: Sendable {
         public let sourceXXH64: String
         public let sourceBytes: Int
         public let layout: Layout?
+        /// How a packed tensor was quantized; nil for float and kept tensors.
+        public var quantization: Quantization? = nil
         /// The canonical slot of the tensor in its architecture's graph (1.1 files; nil when absent).
         public var slot: String? = nil
         /// Section holding the source's float values (F32, source order), written by
@@ -79,6 +102,17 @@ public final class ContainerFile: Sendable {
         public var activation: StaticActivation? = nil
         /// Set when a budget search changed the scheme the rules gave (spec §4.5 `promotion`).
         public var promotion: Promotion? = nil
+
+        public init(
+            name: String, role: String, layer: Int?, sourceType: String, shape: [Int],
+            matrix: (rows: Int, columns: Int)?,
+            scheme: WeightScheme, rule: String, section: String, sourceXXH64: String, sourceBytes: Int, layout: Layout?
+        ) {
+            (self.name, self.role, self.layer, self.sourceType, self.shape, self.matrix) =
+                (name, role, layer, sourceType, shape, matrix)
+            (self.scheme, self.rule, self.section, self.sourceXXH64, self.sourceBytes, self.layout) =
+                (scheme, rule, section, sourceXXH64, sourceBytes, layout)
+        }
 
         public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.section == b.section }
         public func hash(into h: inout Hasher) { h.combine(name) }

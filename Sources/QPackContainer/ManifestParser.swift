@@ -181,6 +181,15 @@ struct ManifestParser {
                     "section '\(sectionName)' holds \(section.length) bytes, the scheme \(scheme.name) needs \(expected)"
                 )
             }
+            if let q = optional(item, "quantization"), q.value != .null {
+                guard case .object = q.value, let nan = NonFinitePolicy(rawValue: try string(q, "nan", subject)) else {
+                    throw fail(subject, q.offset, "quantization must be an object with nan 'error' or 'zero'")
+                }
+                t.quantization = ContainerFile.Quantization(
+                    scaleType: try string(q, "scale_dtype", subject),
+                    scaleRounding: try string(q, "scale_rounding", subject),
+                    search: try string(q, "search", subject), nan: nan)
+            }
             if let p = optional(item, "promotion") {
                 guard case .object = p.value, let s = optional(p, "sensitivity")?.double, s.isFinite,
                     let after = optional(p, "metric_after")?.double, after.isFinite

@@ -338,58 +338,35 @@ public enum Converter {
         return out
     }
 
+    /// What was written for one planned tensor, as the manifest records it.
     static func tensorJSON(
         _ e: PlanEntry, section: String, reference: String?, sourceChecksum: String, checkpoint: Checkpoint,
         search: SearchMethod, activation: ContainerStaticActivation?
     ) -> JSONOut {
-        var layout = JSONOut.null, quantization = JSONOut.null
-        if let family = e.scheme.family, let t = e.tile {
-            var l: [(String, JSONOut)] = [
-                ("id", .string(family.id)), ("nr", .int(t.nr)), ("kr", .int(t.kr)), ("sr", .int(t.sr)),
-            ]
-            if family.grouped, let bl = e.scheme.blockLength { l.append(("bl", .int(bl))) }
-            layout = .object(l)
-            quantization = .object([
-                ("scale_dtype", .string(family.scaleType)), ("scale_rounding", .string("nearest-even")),
-                ("search", .string(family.losslessSource != nil ? "none" : search.rawValue)),
-                ("nan", .string(e.nonFinite.rawValue)),
-            ])
-        }
-        var members: [(String, JSONOut)] =
-            [
-                ("name", .string(e.name)), ("role", .string(e.role.rawValue)),
-                ("layer", e.layer.map { .int($0) } ?? .null),
-            ] + (e.slot.map { [("slot", JSONOut.string($0))] } ?? []) + [
-                ("source_type", .string(e.sourceType)), ("shape", .array(e.shape.map { .int($0) })),
-                ("matrix", e.matrix.map { .array($0.map { .int($0) }) } ?? .null),
-                ("scheme", .string(e.scheme.name)), ("rule", .string(e.rule)), ("section", .string(section)),
-                ("source_xxh64", .string(sourceChecksum)),
-                ("source_bytes", .int(checkpoint.rawBytes(of: e.name)?.count ?? 0)),
-                ("layout", layout), ("quantization", quantization),
-            ]
-        // Present only with --with-reference, so files without it are unchanged.
-        if let reference { members.append(("reference_section", .string(reference))) }
-        if let a = activation {
-            var act: [(String, JSONOut)] = [
-                ("mode", .string("static")), ("observer", .string(a.observer)), ("min", .float(a.min)),
-                ("max", .float(a.max)),
-            ]
-            if let sm = a.smoothing {
-                act.append(("smoothing", .object([("alpha", .double(sm.alpha)), ("section", .string(sm.section))])))
+        let family = e.scheme.family
+        let layout = family.flatMap { f in
+            e.tile.map { t in
+                ContainerFile.Layout(
+                    id: f.id, nr: t.nr, kr: t.kr, sr: t.sr, blockLength: f.grouped ? e.scheme.blockLength : nil)
             }
-            members.append(("activation", .object(act)))
         }
-        if let p = e.promotion {
-            members.append(
-                (
-                    "promotion",
-                    .object([
-                        ("from", .string(p.from)), ("to", .string(p.to)), ("step", .int(p.step)),
-                        ("sensitivity", .double(p.sensitivity)), ("metric_after", .double(p.metricAfter)),
-                    ])
-                ))
+        var t = ContainerFile.Tensor(
+            name: e.name, role: e.role.rawValue, layer: e.layer, sourceType: e.sourceType, shape: e.shape,
+            matrix: e.matrix.map { ($0[0], $0[1]) }, scheme: e.scheme, rule: e.rule, section: section,
+            sourceXXH64: sourceChecksum, sourceBytes: checkpoint.rawBytes(of: e.name)?.count ?? 0, layout: layout)
+        if let family, layout != nil {
+            t.quantization = ContainerFile.Quantization(
+                scaleType: family.scaleType, search: family.losslessSource != nil ? "none" : search.rawValue,
+                nan: e.nonFinite)
         }
-        return .object(members)
+        t.slot = e.slot
+        t.referenceSection = reference
+        t.activation = activation
+        t.promotion = e.promotion.map {
+            ContainerFile.Promotion(
+                from: $0.from, to: $0.to, step: $0.step, sensitivity: $0.sensitivity, metricAfter: $0.metricAfter)
+        }
+        return t.manifestJSON
     }
 }
 
