@@ -137,6 +137,7 @@ struct ModelMetadata {
                     case let .number(lexeme): return .number(lexeme)
                     case let .bool(b): return .flag(b)
                     case let .string(s): return .text(s)
+                    case .null: return nil  // e.g. "pad_token_id": null: not given
                     default: return .other
                     }
                 }))

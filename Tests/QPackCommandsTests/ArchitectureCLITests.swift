@@ -154,3 +154,37 @@ import Testing
         }
     }
 }
+
+/// The normalised config takes what config.json gives, typed: a null is "not given", a value of
+/// the wrong type stops the conversion (65) naming the key.
+@Suite struct ConfigTypingCLITests {
+    func copyOfShardedBERT(_ label: String, editing edit: (inout String) -> Void) throws -> String {
+        let dir = try scratchDirectory(label)
+        let source = TestPaths.fixture("architectures/bert-sharded")
+        for f in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + f, toPath: dir + "/" + f)
+        }
+        var config = try String(contentsOfFile: dir + "/config.json", encoding: .utf8)
+        edit(&config)
+        try config.write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func nullIsNotGivenAndAWrongTypeIsAnError() throws {
+        let withNull = try copyOfShardedBERT("null") {
+            $0 = $0.replacingOccurrences(
+                of: "\"hidden_act\": \"gelu\"", with: "\"hidden_act\": \"gelu\", \"pad_token_id\": null")
+        }
+        defer { try? FileManager.default.removeItem(atPath: withNull) }
+        let ok = try CLI.run(["convert", withNull + "/model.safetensors.index.json", "-o", withNull + "/m.qpack", "-q"])
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let wrong = try copyOfShardedBERT("wrong") {
+            $0 = $0.replacingOccurrences(of: "\"hidden_size\": 32", with: "\"hidden_size\": \"32\"")
+        }
+        defer { try? FileManager.default.removeItem(atPath: wrong) }
+        let bad = try CLI.run(["convert", wrong + "/model.safetensors.index.json", "-o", wrong + "/m.qpack"])
+        #expect(
+            bad.status == 65 && bad.stderr.contains("hyperparameter 'hidden_size' has the wrong type"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: wrong + "/m.qpack"))
+    }
+}
