@@ -74,14 +74,15 @@ struct CalibrationUse: ParsableArguments {
         return nil
     }
 
-    /// Plans `model`, calibrates (or reads statistics), applies them to the plan and runs the
-    /// budget search when one is asked for: the plan, rules and options a conversion uses.
+    /// Plans `model`, reads or gathers calibration statistics, and refines the plan through the
+    /// library (`PlanRefinement`): the plan, rules and options a conversion uses. Exits 1, writing
+    /// nothing, when a budget cannot be met.
     func prepare(
         model: String, checkpoint: Checkpoint, planning: PlanningOptions, options base: ConvertOptions,
         quiet: Bool
     ) throws -> (QuantPlan, RuleSet, ConvertOptions) {
-        var rules = try planning.ruleSet()
-        var plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
+        let rules = try planning.ruleSet()
+        let plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
         var options = base
         options.search = search?.scaleSearch
         let float = calibration != nil ? try floatRunner(source: model) : nil
@@ -90,72 +91,50 @@ struct CalibrationUse: ParsableArguments {
         } else if let calibration, let float {
             options.calibration = try runCalibration(float, spec: calibration, samples: samples, quiet: quiet)
         }
-        do {
-            let (p, notes) = try Converter.applyCalibration(
-                plan, options.calibration, file: model.split(separator: "/").last.map(String.init) ?? model)
-            plan = p
-            if !quiet { for n in notes { printNotice(n) } }
-        } catch {
-            throw fail(error)
-        }
+        var request: PlanRefinement.BudgetRequest?
         if let budget = budgetChoice, let float, let calibration {
-            (plan, rules, options.budget) = try searchBudget(
-                budget, model: model, checkpoint: checkpoint, plan: plan, rules: rules, options: options,
-                planning: planning, float: float, data: calibration, quiet: quiet)
+            let sequences: [[Int32]]
+            do {
+                sequences = try Calibrator.sequences(
+                    try samples.load(calibration), runner: float, options: samples.calibratorOptions)
+            } catch {
+                throw fail(error, context: calibration)
+            }
+            request = .init(budget: budget, sensitivity: sensitivity, float: float, sequences: sequences)
         }
-        return (plan, rules, options)
-    }
-
-    /// Runs the budget search; exits 1 (writing nothing) when the budget cannot be met.
-    func searchBudget(
-        _ budget: BudgetSearch.Budget, model: String, checkpoint: Checkpoint, plan: QuantPlan, rules: RuleSet,
-        options: ConvertOptions,
-        planning: PlanningOptions, float: ModelRunner, data: String, quiet: Bool
-    ) throws -> (QuantPlan, RuleSet, JSONOut) {
-        let sequences: [[Int32]]
-        do {
-            sequences = try Calibrator.sequences(
-                try samples.load(data), runner: float, options: samples.calibratorOptions)
-        } catch {
-            throw fail(error, context: data)
-        }
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-budget-\(getpid())").path
-        try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        let stats = options.calibration
-        let fileName = model.split(separator: "/").last.map(String.init) ?? model
-        let result: BudgetSearch.Result
+        let planner = try planning.planner(for: model, checkpoint: checkpoint)
         let bar = ProgressBar(label: "sensitivity", quiet: quiet)
-        defer { bar.finish() }
-        let planned = try planning.planner(for: model, checkpoint: checkpoint)
+        let outcome: PlanRefinement.Outcome
         do {
-            result = try BudgetSearch.run(
-                checkpoint: checkpoint, path: model, plan: plan, rules: rules, options: options,
-                planner: { set in
-                    try Converter.applyCalibration(planned(set), stats, file: fileName).0
-                }, float: float, sequences: sequences, budget: budget, workDirectory: work,
-                sensitivity: sensitivity,
-                log: { if !quiet { bar.finish(); printNotice($0) } },
+            outcome = try PlanRefinement.refine(
+                plan, rules: rules, planner: planner, checkpoint: checkpoint, path: model, options: options,
+                budget: request, log: { if !quiet { bar.finish(); printNotice($0) } },
                 progress: { bar.update(done: $0, total: $1, item: $2) })
         } catch {
+            bar.finish()
             throw fail(error)
         }
-        let metric = float.descriptor.isDecoder ? "kl" : "one_minus_cosine"
-        let record = result.provenance(metric: metric, sensitivity: sensitivity.rawValue, sequences: sequences)
-        if !quiet {
-            print(
-                String(
-                    format: "budget (%@): %d of %d promotions, %@ %.5f at %.3f bits per weight", budget.description,
-                    result.chosen, result.order.count,
-                    metric == "kl" ? "KL" : "1 - cosine", result.harm, result.bitsPerWeight))
+        bar.finish()
+        if !quiet { for n in outcome.notes { printNotice(n) } }
+        if let (result, record) = outcome.budget, let request {
+            let metric = request.metric == "kl" ? "KL" : "1 - cosine"
+            if !quiet {
+                print(
+                    String(
+                        format: "budget (%@): %d of %d promotions, %@ %.5f at %.3f bits per weight",
+                        request.budget.description, result.chosen, result.order.count, metric, result.harm,
+                        result.bitsPerWeight))
+            }
+            guard result.met else {
+                let file = model.split(separator: "/").last.map(String.init) ?? model
+                printError(
+                    "\(file): the budget (\(request.budget)) cannot be met: with all \(result.order.count) promotions the measured "
+                        + metric + String(format: " is %.5f at %.3f bits per weight", result.harm, result.bitsPerWeight)
+                )
+                throw QPackExit.verificationFailed
+            }
+            options.budget = record
         }
-        guard result.met else {
-            printError(
-                "\(fileName): the budget (\(budget)) cannot be met: with all \(result.order.count) promotions the measured "
-                    + (metric == "kl" ? "KL" : "1 - cosine")
-                    + String(format: " is %.5f at %.3f bits per weight", result.harm, result.bitsPerWeight))
-            throw QPackExit.verificationFailed
-        }
-        return (result.plan, result.rules, record)
+        return (outcome.plan, outcome.rules, options)
     }
 }
