@@ -85,3 +85,18 @@ public indirect enum JSONOut: Sendable, Equatable {
         return out + "\""
     }
 }
+
+extension JSONOut {
+    /// A parsed JSON value written back out unchanged (numbers keep their lexemes, members their
+    /// order).
+    public init(copying node: JSONNode) {
+        switch node.value {
+        case let .object(ms): self = .object(ms.map { ($0.key, JSONOut(copying: $0.node)) })
+        case let .array(a): self = .array(a.map(JSONOut.init(copying:)))
+        case let .string(s): self = .string(s)
+        case let .number(n): self = .number(n)
+        case let .bool(b): self = .bool(b)
+        case .null: self = .null
+        }
+    }
+}

@@ -31,7 +31,7 @@ enum QPackExit {
 /// Reports `error` once, in the one format (`qpack: error: [context: ]message`), and returns the
 /// exit code its kind maps to; errors of no known kind count as malformed input.
 func fail(_ error: any Error, context: String? = nil) -> ExitCode {
-    let message = (error as? any CustomStringConvertible)?.description ?? "\(error)"
+    let message = String(describing: error)
     printError(context.map { "\($0): " + message } ?? message)
     return QPackExit.code(for: (error as? any QPackFailure)?.failureKind ?? .malformed)
 }

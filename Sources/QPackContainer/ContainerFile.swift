@@ -37,20 +37,8 @@ public final class ContainerFile: Sendable {
         }
     }
 
-    /// A budget search's promotion of one tensor: from and to scheme names, its step, the
-    /// sensitivity that ranked it and the end-to-end metric after the search.
-    public struct Promotion: Sendable, Hashable, Codable {
-        public let from: String
-        public let to: String
-        public let step: Int
-        public let sensitivity: Double
-        public let metricAfter: Double
-        public init(from: String, to: String, step: Int, sensitivity: Double, metricAfter: Double) {
-            (self.from, self.to, self.step, self.sensitivity, self.metricAfter) = (
-                from, to, step, sensitivity, metricAfter
-            )
-        }
-    }
+    /// A budget search's promotion of one tensor (QPackModel's `Promotion`, as planned).
+    public typealias Promotion = QPackModel.Promotion
 
     /// A static int8 activation range chosen by calibration (§4.5.1).
 

@@ -362,10 +362,7 @@ public enum Converter {
         t.slot = e.slot
         t.referenceSection = reference
         t.activation = activation
-        t.promotion = e.promotion.map {
-            ContainerFile.Promotion(
-                from: $0.from, to: $0.to, step: $0.step, sensitivity: $0.sensitivity, metricAfter: $0.metricAfter)
-        }
+        t.promotion = e.promotion
         return t.manifestJSON
     }
 }

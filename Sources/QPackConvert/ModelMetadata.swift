@@ -12,18 +12,6 @@ struct ModelMetadata {
     /// Files read besides the checkpoint: (path).
     var extraInputs: [String]
 
-    /// A parsed JSON value written back out unchanged (numbers keep their lexemes).
-    static func copy(_ node: JSONNode) -> JSONOut {
-        switch node.value {
-        case let .object(ms): return .object(ms.map { ($0.key, copy($0.node)) })
-        case let .array(a): return .array(a.map(copy))
-        case let .string(s): return .string(s)
-        case let .number(n): return .number(n)
-        case let .bool(b): return .bool(b)
-        case .null: return .null
-        }
-    }
-
     /// `runnable` false (converted with --allow-unsupported) adds `"runnable": false` to the
     /// model object; runnable files carry no such member.
     static func collect(_ checkpoint: Checkpoint, path: String, profile: String, runnable: Bool = true)
@@ -77,8 +65,8 @@ struct ModelMetadata {
             let wanted = (ModelArchitecture.labelled(architecture) ?? .bert).configMembers
             for m in members where wanted.contains(m.key) {
                 switch m.node.value {
-                case .number, .string, .bool: hyper.append((m.key, copy(m.node)))
-                case .object where m.key == "rope_scaling": hyper.append((m.key, copy(m.node)))
+                case .number, .string, .bool: hyper.append((m.key, JSONOut(copying: m.node)))
+                case .object where m.key == "rope_scaling": hyper.append((m.key, JSONOut(copying: m.node)))
                 default: continue
                 }
             }
