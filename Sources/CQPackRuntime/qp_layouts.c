@@ -42,10 +42,10 @@ static uint64_t qsi8cxp_size(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, u
 }
 
 static int qsi4c32pscalef16_tile(uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
-    (void)bl;
     (void)nr;
     (void)sr;
-    return k % 32 == 0 && 32 % kr == 0;
+    /* Blocks of 32, moved kr/2 bytes (pairs of nibbles) at a time. */
+    return bl == 32 && k % 32 == 0 && 32 % kr == 0 && kr % 2 == 0;
 }
 static uint64_t qsi4c32pscalef16_size(uint64_t n, uint64_t k, uint64_t bl, uint64_t nr, uint64_t kr, uint64_t sr) {
     (void)bl;
@@ -174,5 +174,14 @@ int qp_layout_weight_kind(const char *layout_id, qp_weight_kind *kind) {
     const qp_layout_traits *l = qp_layout_by_id(layout_id);
     if (!l || !kind) return 0;
     *kind = l->kind;
+    return 1;
+}
+
+int qp_layout_packed_size(const char *layout_id, const char *scheme, uint64_t n, uint64_t k, uint64_t bl, uint64_t nr,
+                          uint64_t kr, uint64_t sr, uint64_t *size) {
+    const qp_layout_traits *l = qp_layout_by_id(layout_id);
+    if (!l || !size || !qp_layout_holds_scheme(l, scheme) || nr == 0 || kr == 0 || sr == 0 || kr % sr) return 0;
+    if (!l->tile_ok(k, bl, nr, kr, sr)) return 0;
+    *size = l->packed_size(n, k, bl, nr, kr, sr);
     return 1;
 }

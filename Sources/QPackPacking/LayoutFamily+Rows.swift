@@ -65,8 +65,10 @@ extension LayoutFamily {
                 kernels: ["qai8dxp1x8_qsi8cxp4x8_1x4_neon_dotprod", "qai8dxp4x8_qsi8cxp4x8_16x4_neon_i8mm"]),
         ],
         packedSize: { n, k, _, tile in Qsi8cxpPacker.packedSize(n: n, k: k, tile: tile) },
-        tileProblem: { _, _, tile in
-            tile.nr > 0 && tile.kr > 0 && tile.sr == 1 ? nil : "tile \(tile) is not a qsi8cxp tile (sr must be 1)"
+        tileProblem: { k, _, tile in
+            // Rows are padded to a multiple of 32 values, stored kr at a time.
+            tile.nr > 0 && tile.kr > 0 && tile.sr == 1 && roundUp(k, 32) % tile.kr == 0
+                ? nil : "tile \(tile) is not a qsi8cxp tile for K = \(k) (sr 1, kr dividing K rounded up to 32)"
         },
         unpack: { bytes, n, k, _, tile in
             channelValues(Qsi8cxpPacker.unpack(bytes, n: n, k: k, tile: tile).matrix, qmax: 127)

@@ -24,6 +24,12 @@ typedef enum qp_weight_kind {
  * knows the layout, 0 otherwise. */
 int qp_layout_weight_kind(const char *layout_id, qp_weight_kind *kind);
 
+/* The bytes the runtime's layout registry expects for an N x K tensor stored with `scheme` in
+ * `layout_id` with this tile (and bl): 1 and *size set when the layout holds the scheme and the
+ * tile is one its packers write, 0 otherwise. The loader checks section lengths with it. */
+int qp_layout_packed_size(const char *layout_id, const char *scheme, uint64_t n, uint64_t k, uint64_t bl, uint64_t nr,
+                          uint64_t kr, uint64_t sr, uint64_t *size);
+
 typedef enum qp_activation_mode {
     QP_ACTIVATION_DYNAMIC = 0, /* each row's own range, at run time */
     QP_ACTIVATION_STATIC = 1, /* one range from calibration (activation_min, activation_max) */
