@@ -49,8 +49,6 @@ public struct ModelArchitecture: Sendable, Hashable {
         supported.first { $0.labels.contains(label) }
     }
 
-    public static func named(_ name: String) -> ModelArchitecture? { supported.first { $0.name == name } }
-
     /// The source name of `slot` in layer `layer` under `naming` (nil: the naming has none).
     public func sourceName(of slot: TensorSlot, layer: Int?, naming: TensorNaming) -> String? {
         guard let pattern = slot.names[naming] else { return nil }

@@ -53,10 +53,6 @@ public struct UnpackedWeights: Sendable {
     public var qmax: Float
 }
 
-extension LayoutFamily {
-    public static func named(_ id: String) -> LayoutFamily? { all.first { $0.id == id } }
-}
-
 extension WeightScheme {
     /// The packed layout family holding this scheme; nil for float and kept tensors, and for a
     /// repack of a type no family holds.
