@@ -1,16 +1,25 @@
 #!/usr/bin/env python3
-"""Copies the small cases of KleidiAI's golden vectors (../shared/oracle/kleidiai) into
-Fixtures/kleidiai so a plain clone tests itself. Large cases (the real-model-shaped sources
-wr01-wr04 and the K=1536/4096 LHS) stay in ../shared and are tested when it is present.
+"""Copies the small cases of a set of KleidiAI's golden vectors (../shared/oracle/<set>) into
+Fixtures/<set> so a plain clone tests itself. Large cases (real-model-shaped sources and the
+K=1536/4096 LHS) stay in ../shared and are tested when it is present.
 
-    python3 scripts/copy-oracle-subset.py [ORACLE_DIR] [OUT_DIR]
+    python3 scripts/copy-oracle-subset.py [SET]                  (kleidiai or kleidiai-qsi8d32p)
+    python3 scripts/copy-oracle-subset.py ORACLE_DIR OUT_DIR     (the set is ORACLE_DIR's name)
 """
 import json, os, shutil, sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "..", "shared", "oracle", "kleidiai")
-dst = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "Fixtures", "kleidiai")
-LARGE = {"wr01", "wr02", "wr03", "wr04", "xa07", "xa08", "xa09", "xa10"}
+if len(sys.argv) > 2:
+    src, dst = sys.argv[1], sys.argv[2]
+else:
+    name = sys.argv[1] if len(sys.argv) > 1 else "kleidiai"
+    src, dst = os.path.join(root, "..", "shared", "oracle", name), os.path.join(root, "Fixtures", name)
+LARGE = {
+    "kleidiai": {"wr01", "wr02", "wr03", "wr04", "xa07", "xa08", "xa09", "xa10"},
+    # real layers (GGUF Q4_1, Q4_0 of SmolLM2) and K = 1536
+    "kleidiai-qsi8d32p": {"ga01", "ga02", "ha01", "ha02", "xa05", "xa10", "xa15", "xa20", "xa25", "xa30", "xa35",
+                          "wa04", "wa08", "wa12", "wa16", "wa20"},
+}[os.path.basename(os.path.normpath(src))]
 index = json.load(open(os.path.join(src, "index.json")))
 
 def files(entry):
@@ -19,6 +28,10 @@ def files(entry):
             yield v["file"]
         if isinstance(v, dict) and "unwritten_mask" in v and isinstance(v["unwritten_mask"], dict):
             yield v["unwritten_mask"]["file"]
+        if isinstance(v, dict):  # matmul inputs name their packed buffers one level down
+            for w in v.values():
+                if isinstance(w, dict) and "file" in w:
+                    yield w["file"]
 
 def small(case):
     for key in ("weights_source", "lhs_source"):
@@ -40,7 +53,8 @@ for f in sorted(needed):
     shutil.copyfile(os.path.join(src, f), os.path.join(dst, f))
 subset = dict(index)
 subset["cases"] = keep
-subset["subset_of"] = "../shared/oracle/kleidiai (cases whose sources are not in %s)" % sorted(LARGE)
+subset["subset_of"] = "../shared/oracle/%s (cases whose sources are not in %s)" % (
+    os.path.basename(os.path.normpath(src)), sorted(LARGE))
 with open(os.path.join(dst, "index.json"), "w") as f:
     json.dump(subset, f, indent=1, sort_keys=True)
     f.write("\n")

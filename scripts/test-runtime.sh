@@ -3,7 +3,8 @@
 # 1. kernels and self-test natively (x86: NEON through SIMDe) and for AArch64
 #    (aarch64-linux-gnu-gcc -static) under qemu-aarch64 -cpu max (dotprod: the NEON variant runs)
 #    and -cpu cortex-a53 (no dotprod: the dispatcher falls back to scalar). Every KleidiAI matmul
-#    case must be bit-exact in every run. The Llama graph over a converted tiny model: a prompt
+#    case must be bit-exact in every run; the same for the qsi8d32p families (LHS packers byte for
+#    byte, matmuls bit for bit, random shapes variant vs scalar). The Llama graph over a converted tiny model: a prompt
 #    reaches the i8mm GEMMs where the CPU has them, with logits bit-identical to scalar.
 # 2. the .qpack loader under AddressSanitizer and UBSan: every truncation and byte flip of the
 #    container fixtures.
@@ -40,6 +41,33 @@ aarch64-linux-gnu-gcc "${flags[@]}" -march=armv8-a -static "${files[@]}" -lm -o 
 qemu-aarch64 -cpu max "$work/selftest-aarch64" "$work/cases.txt" "$oracle"
 echo "== aarch64, qemu -cpu cortex-a53 (no dotprod)"
 qemu-aarch64 -cpu cortex-a53 "$work/selftest-aarch64" "$work/cases.txt" "$oracle"
+
+echo "== qsi8d32p families (KleidiAI's qsi8d32p golden vectors): native, qemu -cpu max, qemu -cpu cortex-a53"
+oracle8="${QPACK_ORACLE_QSI8D32P_DIR:-$root/../shared/oracle/kleidiai-qsi8d32p}"
+[ -f "$oracle8/index.json" ] || oracle8="$root/Fixtures/kleidiai-qsi8d32p"
+python3 - "$oracle8/index.json" > "$work/cases8.txt" <<'PY'
+import json, sys
+PACKERS = {"kai_run_lhs_quant_pack_qsi8d32p_f32": "portable", "kai_run_lhs_quant_pack_qsi8d32p4x8sb_f32_neon": "4x8sb",
+           "kai_run_lhs_quant_pack_qsi8d32pscalef32_f32_neon": "scalef32"}
+for c in json.load(open(sys.argv[1]))["cases"]:
+    p = c["params"]
+    if c["kind"] == "lhs_pack":
+        print("lhs", PACKERS[c["function"]], p["m"], p["k"], p["bl"], p["mr"], p["kr"], p["sr"],
+              c["inputs"]["lhs_f32"]["file"], c["output"]["file"])
+    elif c["kind"] == "matmul":
+        i = c["inputs"]
+        print("mm", "qai4c32p" if "qai4c32p" in c["kernel"] else "qsi4c32p", PACKERS[p["lhs_pack_function"]], p["m"],
+              p["n"], p["k"], p["bl"], p["mr"], p["nr"], p["kr"], p["sr"], p["clamp_min_bits"], p["clamp_max_bits"],
+              i["lhs_f32"]["file"], i["lhs_packed"]["file"], i["rhs_packed"]["file"], c["output"]["file"])
+PY
+cc "${flags[@]}" "${kernels[@]}" "$root/Tests/CRuntime/qp_qsi8d32p_selftest.c" -lm -o "$work/d32-native"
+"$work/d32-native" "$work/cases8.txt" "$oracle8"
+aarch64-linux-gnu-gcc "${flags[@]}" -march=armv8-a -static "${kernels[@]}" "$root/Tests/CRuntime/qp_qsi8d32p_selftest.c" -lm \
+  -o "$work/d32-aarch64"
+for cpu in max cortex-a53; do
+  echo "-- qemu -cpu $cpu"
+  qemu-aarch64 -cpu "$cpu" "$work/d32-aarch64" "$work/cases8.txt" "$oracle8"
+done
 
 echo "== Llama graph over packed weights (tiny-llama, neon-i8mm): prompt through the GEMMs, bit-identical to scalar"
 qpack="$root/.build/debug/qpack"

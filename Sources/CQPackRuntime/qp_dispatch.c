@@ -144,3 +144,15 @@ void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile 
                                    float clamp_max) {
     dispatch("qsi8cxp", m, n, k, 0, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
 }
+
+void qp_matmul_f32_qsi8d32p_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                     const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                     float clamp_min, float clamp_max) {
+    dispatch("qsi4c32pscalef16", m, n, k, bl, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
+void qp_matmul_f32_qsi8d32p_qai4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                     const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                     float clamp_min, float clamp_max) {
+    dispatch("qai4c32p", m, n, k, bl, tile, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+}

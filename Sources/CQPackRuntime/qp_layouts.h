@@ -25,8 +25,9 @@ typedef struct qp_matmul_variant_row {
 
 typedef struct qp_layout_traits {
     const char *id; /* KleidiAI layout id, as the manifest's layout.id */
-    const char *scheme; /* the manifest scheme it holds ... */
-    int scheme_is_prefix; /* ... or, when 1, every scheme starting so (qsi4c32, qsi4c32b64...) */
+    /* The manifest schemes it holds; an entry ending in '*' holds every scheme starting so
+     * (qsi4c32*: qsi4c32, qsi4c32b64...). NULL-terminated. */
+    const char *schemes[4];
     qp_weight_kind kind;
     int grouped; /* has a block length bl */
     /* 1 when a tile read from a file is one this family's packers write (bounds already checked). */

@@ -17,7 +17,8 @@ typedef enum qp_weight_kind {
     QP_WEIGHT_QSI4C32P = 2, /* KleidiAI packed, with tile and bl */
     QP_WEIGHT_QSI4CXP = 3,
     QP_WEIGHT_QSI8CXP = 4,
-    QP_WEIGHT_QSI4C32PSCALEF16 = 5, /* GGUF Q4_0 repacked; loaded, not yet run by a kernel */
+    QP_WEIGHT_QSI4C32PSCALEF16 = 5, /* GGUF Q4_0 blocks (f16 scales), run with qsi8d32p activations */
+    QP_WEIGHT_QAI4C32P = 6, /* asymmetric int4 per block of 32 (GGUF Q4_1), qsi8d32pscalef32 activations */
 } qp_weight_kind;
 
 /* The weight kind of a manifest layout id ("qsi4c32p" ...): 1 and *kind set when the runtime

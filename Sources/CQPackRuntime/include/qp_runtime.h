@@ -78,6 +78,52 @@ void qp_matmul_f32_qai8dxp_qsi8cxp_neon_dotprod(size_t m, size_t n, size_t k, qp
                                                 const void *lhs_packed, const void *rhs_packed, float *dst,
                                                 size_t dst_stride_row, float clamp_min, float clamp_max);
 
+/* ---- qsi8d32p families: activations quantized per block of bl values of a row --------------
+ * int8 values with one symmetric scale per block (Formats/qpack-container.md §5.6, byte-exact with
+ * KleidiAI's packers). Panels of mr rows; per block one record of the mr rows:
+ *   qsi8d32p:         f16 scale[mr], int8 data[bl/L][mr][L]            (mr*(bl+2) bytes)
+ *   qsi8d32pscalef32: int8 data[bl/L][mr][L], f32 sum[mr], f32 scale[mr] (mr*(bl+8) bytes)
+ * (L = kr/sr; sum = the block's dequantized sum). Rows past m in the last panel are not written.
+ * K must be a multiple of bl, bl of 32. qsi8d32p rounds half away from zero (KleidiAI's portable
+ * packer), its 4x8sb variant half to even (the NEON packer for mr 4, kr 16, sr 2). */
+uint16_t qp_f32_to_f16(float v); /* round to nearest even, overflow to infinity */
+size_t qp_lhs_packed_size_qsi8d32p(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr);
+size_t qp_lhs_packed_offset_qsi8d32p(size_t m_idx, size_t k, size_t bl, size_t mr);
+void qp_lhs_quant_pack_qsi8d32p_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr, const float *lhs,
+                                    size_t lhs_stride_bytes, void *lhs_packed);
+void qp_lhs_quant_pack_qsi8d32p4x8sb_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,
+                                         const float *lhs, size_t lhs_stride_bytes, void *lhs_packed);
+size_t qp_lhs_packed_size_qsi8d32pscalef32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr);
+size_t qp_lhs_packed_offset_qsi8d32pscalef32(size_t m_idx, size_t k, size_t bl, size_t mr);
+void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,
+                                            const float *lhs, size_t lhs_stride_bytes, void *lhs_packed);
+
+/* f32 <- qsi8d32p x qsi4c32p: RHS in the qsi4c32pscalef16 layout (GGUF Q4_0 blocks, f16
+ * scales, no bias). Per block: acc = fma(dot, d_rhs * d_lhs, acc); then clamp.
+ * f32 <- qsi8d32pscalef32 x qai4c32p: asymmetric RHS (f32 scale/16 and offset per block, f32
+ * bias per row). Per block: acc = fma(offset, lhs_sum, acc); acc = fma(16*dot, scale16 *
+ * lhs_scale, acc); then + bias, clamp. Scalar references define the bits; the NEON dotprod
+ * variant runs any mr with L = kr/sr 4 or 8 (sr 2, nr a multiple of 4), the i8mm variant mr 4,
+ * kr 16, sr 2. The dispatching entries choose by CPU. */
+void qp_matmul_f32_qsi8d32p_qsi4c32p_scalar(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                            const void *lhs_packed, const void *rhs_packed, float *dst,
+                                            size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                                  const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                  size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                               const void *lhs_packed, const void *rhs_packed, float *dst,
+                                               size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qsi8d32p_qai4c32p_scalar(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                            const void *lhs_packed, const void *rhs_packed, float *dst,
+                                            size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                                  const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                  size_t dst_stride_row, float clamp_min, float clamp_max);
+void qp_matmul_f32_qsi8d32p_qai4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                               const void *lhs_packed, const void *rhs_packed, float *dst,
+                                               size_t dst_stride_row, float clamp_min, float clamp_max);
+
 /* ---- Float linear layers (tensors kept in f32 or f16): y = clamp(x·W^T + bias) --------------
  * x is m x k (row-major), W is n x k (f32 or binary16 bits), bias n floats or NULL, y m x n.
  * Bits: 4 fused partial sums (lane l: k = 4i + l), reduced (s0 + s1) + (s2 + s3), the tail
@@ -152,6 +198,12 @@ void qp_matmul_f32_qai8dxp_qsi4cxp(size_t m, size_t n, size_t k, qp_matmul_tile 
 void qp_matmul_f32_qai8dxp_qsi8cxp(size_t m, size_t n, size_t k, qp_matmul_tile tile, const void *lhs_packed,
                                    const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
                                    float clamp_max);
+void qp_matmul_f32_qsi8d32p_qsi4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                     const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                     float clamp_min, float clamp_max);
+void qp_matmul_f32_qsi8d32p_qai4c32p(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile tile,
+                                     const void *lhs_packed, const void *rhs_packed, float *dst, size_t dst_stride_row,
+                                     float clamp_min, float clamp_max);
 
 #ifdef __cplusplus
 }

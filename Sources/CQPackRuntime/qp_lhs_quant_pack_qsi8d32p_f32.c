@@ -1,0 +1,122 @@
+/* LHS packers of the qsi8d32p families: int8 activations with one symmetric scale per block of
+ * bl values of a row (Formats/qpack-container.md §5.6), byte-exact with KleidiAI's
+ * kai_run_lhs_quant_pack_qsi8d32p_f32 (f16 scale, ties away from zero), its 4x8sb variant (ties
+ * to even) and kai_run_lhs_quant_pack_qsi8d32pscalef32_f32_neon (f32 scale and block sum). */
+#include "qp_runtime.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Built with -ffp-contract=off: every float operation rounds once, as KleidiAI's do. */
+
+static size_t panels(size_t m, size_t mr) { return (m + mr - 1) / mr; }
+
+size_t qp_lhs_packed_size_qsi8d32p(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr) {
+    (void)kr;
+    (void)sr;
+    return bl && mr ? panels(m, mr) * mr * (k / bl) * (bl + 2) : 0;
+}
+
+size_t qp_lhs_packed_offset_qsi8d32p(size_t m_idx, size_t k, size_t bl, size_t mr) {
+    return bl && mr ? m_idx / mr * mr * (k / bl) * (bl + 2) : 0;
+}
+
+size_t qp_lhs_packed_size_qsi8d32pscalef32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr) {
+    (void)kr;
+    (void)sr;
+    return bl && mr ? panels(m, mr) * mr * (k / bl) * (bl + 8) : 0;
+}
+
+size_t qp_lhs_packed_offset_qsi8d32pscalef32(size_t m_idx, size_t k, size_t bl, size_t mr) {
+    return bl && mr ? m_idx / mr * mr * (k / bl) * (bl + 8) : 0;
+}
+
+uint16_t qp_f32_to_f16(float v) {
+    uint32_t x;
+    memcpy(&x, &v, 4);
+    const uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    const uint32_t abs = x & 0x7FFFFFFFu;
+    if (abs >= 0x7F800000u) return sign | (abs > 0x7F800000u ? 0x7E00 : 0x7C00); /* NaN, Inf */
+    if (abs >= 0x477FF000u) return sign | 0x7C00; /* rounds past 65504 */
+    if (abs < 0x38800000u) { /* below 2^-14: an f16 subnormal (or zero), in units of 2^-24 */
+        float a;
+        memcpy(&a, &abs, 4);
+        return sign | (uint16_t)rintf(a * 0x1p24f); /* exact scaling, one rounding to even */
+    }
+    /* Normal: drop 13 mantissa bits, ties to even (a carry may step into the exponent). */
+    const uint32_t rounded = abs + 0xFFFu + ((abs >> 13) & 1u);
+    return sign | (uint16_t)((rounded - 0x38000000u) >> 13);
+}
+
+/* Rounding of x·(1/d): KleidiAI's portable packer uses roundf, the 4x8sb NEON packer vcvtn. */
+typedef enum { TIES_AWAY, TIES_EVEN } rounding;
+
+static int8_t quantize(float v, rounding mode) {
+    const float r = mode == TIES_AWAY ? roundf(v) : rintf(v);
+    if (r != r) return 0; /* NaN and out-of-range values never reach a cast */
+    return (int8_t)(r < -128.0f ? -128.0f : r > 127.0f ? 127.0f : r);
+}
+
+static float block_amax(const float *x, size_t n) {
+    float amax = 0.0f;
+    for (size_t i = 0; i < n; i++) amax = fmaxf(amax, fabsf(x[i]));
+    return amax;
+}
+
+static void pack_f16(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr, const float *lhs, size_t stride,
+                     void *lhs_packed, rounding mode) {
+    if (!bl || !mr || !sr || kr % sr) return;
+    const size_t L = kr / sr, blocks = k / bl, record = mr * (bl + 2);
+    for (size_t row = 0; row < m; row++) {
+        const float *x = (const float *)((const uint8_t *)lhs + row * stride);
+        uint8_t *panel = (uint8_t *)lhs_packed + row / mr * blocks * record;
+        const size_t r = row % mr;
+        for (size_t b = 0; b < blocks; b++) {
+            uint8_t *rec = panel + b * record;
+            const float *v = x + b * bl;
+            const float d = block_amax(v, bl) / 127.0f;
+            const float inv = d != 0.0f ? 1.0f / d : 0.0f;
+            const uint16_t h = qp_f32_to_f16(d);
+            memcpy(rec + 2 * r, &h, 2);
+            for (size_t i = 0; i < bl; i++) rec[2 * mr + (i / L * mr + r) * L + i % L] = (uint8_t)quantize(v[i] * inv, mode);
+        }
+    }
+}
+
+void qp_lhs_quant_pack_qsi8d32p_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr, const float *lhs,
+                                    size_t lhs_stride_bytes, void *lhs_packed) {
+    pack_f16(m, k, bl, mr, kr, sr, lhs, lhs_stride_bytes, lhs_packed, TIES_AWAY);
+}
+
+void qp_lhs_quant_pack_qsi8d32p4x8sb_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,
+                                         const float *lhs, size_t lhs_stride_bytes, void *lhs_packed) {
+    pack_f16(m, k, bl, mr, kr, sr, lhs, lhs_stride_bytes, lhs_packed, TIES_EVEN);
+}
+
+void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,
+                                            const float *lhs, size_t lhs_stride_bytes, void *lhs_packed) {
+    if (!bl || !mr || !sr || kr % sr) return;
+    const size_t L = kr / sr, blocks = k / bl, record = mr * (bl + 8);
+    for (size_t row = 0; row < m; row++) {
+        const float *x = (const float *)((const uint8_t *)lhs + row * lhs_stride_bytes);
+        uint8_t *panel = (uint8_t *)lhs_packed + row / mr * blocks * record;
+        const size_t r = row % mr;
+        for (size_t b = 0; b < blocks; b++) {
+            uint8_t *rec = panel + b * record;
+            const float *v = x + b * bl;
+            const float amax = block_amax(v, bl);
+            /* A multiplier 127/amax, not 1/(amax/127): the NEON packer's arithmetic. */
+            const float mul = amax == 0.0f ? 0.0f : 127.0f / amax;
+            const float rcp = mul != 0.0f ? 1.0f / mul : 0.0f;
+            int32_t sum = 0;
+            for (size_t i = 0; i < bl; i++) {
+                const int8_t q = quantize(v[i] * mul, TIES_EVEN);
+                sum += q;
+                rec[(i / L * mr + r) * L + i % L] = (uint8_t)q;
+            }
+            const float dequantized_sum = (float)sum * rcp;
+            memcpy(rec + mr * bl + 4 * r, &dequantized_sum, 4);
+            memcpy(rec + mr * bl + 4 * mr + 4 * r, &rcp, 4);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+/* f32 <- qsi8d32p x {qsi4c32p (f16 scales), qai4c32p (f32 scale and offset)}, NEON dotprod GEMV:
+ * one LHS row at a time against groups of 4 RHS rows. Block dot products with SDOT (exact), then
+ * the scalar reference's float steps per block, fused where it fuses: bit-identical outputs. */
+#include "qp_neon.h"
+#include "qp_qsi8d32p.h"
+
+#include <string.h>
+
+#if defined(QP_X86_FAST_DOT)
+#undef vfmaq_f32
+#define vfmaq_f32(a, b, c) qp_vfmaq_f32_fma(a, b, c)
+#endif
+
+/* 16·Σ qa·w of one block for RHS rows r0..r0+3 (nibbles shifted into the high half of a byte);
+ * `a` holds the LHS row's bl values of the block in order. */
+QP_TARGET_DOTPROD
+static inline int32x4_t block_dot4(const int8_t *a, const uint8_t *data, size_t nr, size_t L, size_t r0, size_t bl,
+                                   int pairs16) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    const size_t partner = qp_qsi8d32p_partner(bl, pairs16);
+    if (L == 4) { /* a 16-byte load: 4 values (and their partners) of 4 rows */
+        int32x4_t acc = vdupq_n_s32(0);
+        for (size_t s = 0; s < bl / 8; s++) {
+            const size_t lo = qp_qsi8d32p_low_index(4 * s, bl, pairs16);
+            int32_t wlo, whi;
+            memcpy(&wlo, a + lo, 4);
+            memcpy(&whi, a + lo + partner, 4);
+            const uint8x16_t bytes = vld1q_u8(data + (s * nr + r0) * 4);
+            acc = vdotq_s32(acc, vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
+            acc = vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)),
+                            vreinterpretq_s8_s32(vdupq_n_s32(whi)));
+        }
+        return acc;
+    }
+    /* L == 8: a 16-byte load holds 8 values of 2 rows; pairwise adds give one lane per row. */
+    int32x4_t p01 = vdupq_n_s32(0), p23 = vdupq_n_s32(0);
+    for (size_t s = 0; s < bl / 16; s++) {
+        const size_t lo = qp_qsi8d32p_low_index(8 * s, bl, pairs16);
+        const int8x8_t l8 = vld1_s8(a + lo), h8 = vld1_s8(a + lo + partner);
+        const int8x16_t alo = vcombine_s8(l8, l8), ahi = vcombine_s8(h8, h8);
+        const uint8x16_t b01 = vld1q_u8(data + (s * nr + r0) * 8), b23 = vld1q_u8(data + (s * nr + r0 + 2) * 8);
+        p01 = vdotq_s32(vdotq_s32(p01, vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)), alo),
+                        vreinterpretq_s8_u8(vandq_u8(b01, high_mask)), ahi);
+        p23 = vdotq_s32(vdotq_s32(p23, vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)), alo),
+                        vreinterpretq_s8_u8(vandq_u8(b23, high_mask)), ahi);
+    }
+    return vpaddq_s32(p01, p23);
+}
+
+static inline float32x4_t load_f16x4(const uint8_t *p) {
+    float v[4];
+    for (size_t i = 0; i < 4; i++) v[i] = qp_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+    return vld1q_f32(v);
+}
+
+static inline float32x4_t load_f32x4(const uint8_t *p) {
+    float v[4];
+    memcpy(v, p, 16);
+    return vld1q_f32(v);
+}
+
+QP_TARGET_DOTPROD
+static inline void store_clamped(float32x4_t v, float *out, size_t columns, float lo, float hi) {
+    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(lo)), vdupq_n_f32(hi));
+    if (columns >= 4) {
+        vst1q_f32(out, v);
+        return;
+    }
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+}
+
+/* The LHS row's values of block b, in order: in place when mr == 1, else gathered from the
+ * panel's interleave into `buffer`. */
+static inline const int8_t *lhs_values(const uint8_t *data, size_t mr, size_t L, size_t r, size_t bl, int8_t *buffer) {
+    if (mr == 1) return (const int8_t *)data;
+    for (size_t i = 0; i < bl; i++) buffer[i] = (int8_t)data[(i / L * mr + r) * L + i % L];
+    return buffer;
+}
+
+static int shape_ok(size_t bl, qp_matmul_tile t) {
+    const size_t L = t.sr ? t.kr / t.sr : 0;
+    return t.mr && (L == 4 || L == 8) && t.sr == 2 && t.nr % 4 == 0 && bl % 32 == 0 && bl <= 256;
+}
+
+QP_TARGET_DOTPROD
+void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
+                                                  const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                  size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!shape_ok(bl, t)) return;
+    const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
+    const size_t lhs_record = mr * (bl + 2), rhs_record = nr * (bl / 2 + 2);
+    int8_t buffer[256];
+    for (size_t row = 0; row < m; row++) {
+        const uint8_t *lp = (const uint8_t *)lhs_packed + row / mr * blocks * lhs_record;
+        float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
+        for (size_t col = 0; col < n; col += nr) {
+            const uint8_t *rp = (const uint8_t *)rhs_packed + col / nr * blocks * rhs_record;
+            for (size_t r0 = 0; r0 < nr && col + r0 < n; r0 += 4) {
+                float32x4_t acc = vdupq_n_f32(0.0f);
+                for (size_t b = 0; b < blocks; b++) {
+                    const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                    const int8_t *a = lhs_values(lb + 2 * mr, mr, L, row % mr, bl, buffer);
+                    const int32x4_t dot16 = block_dot4(a, rb + 2 * nr, nr, L, r0, bl, 0);
+                    const uint8_t *d = lb + 2 * (row % mr);
+                    const float s_lhs = qp_f16_to_f32((uint16_t)(d[0] | d[1] << 8));
+                    const float32x4_t s = vmulq_n_f32(load_f16x4(rb + 2 * r0), s_lhs); /* exact */
+                    acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(dot16), 0.0625f), s);
+                }
+                store_clamped(acc, out + col + r0, n - col - r0, clamp_min, clamp_max);
+            }
+        }
+    }
+}
+
+QP_TARGET_DOTPROD
+void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
+                                                  const void *lhs_packed, const void *rhs_packed, float *dst,
+                                                  size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!shape_ok(bl, t)) return;
+    const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
+    const size_t lhs_record = mr * (bl + 8), rhs_record = nr * (bl / 2 + 8);
+    int8_t buffer[256];
+    for (size_t row = 0; row < m; row++) {
+        const size_t lr = row % mr;
+        const uint8_t *lp = (const uint8_t *)lhs_packed + row / mr * blocks * lhs_record;
+        float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
+        for (size_t col = 0; col < n; col += nr) {
+            const uint8_t *rp = (const uint8_t *)rhs_packed + col / nr * (blocks * rhs_record + 4 * nr);
+            for (size_t r0 = 0; r0 < nr && col + r0 < n; r0 += 4) {
+                float32x4_t acc = vdupq_n_f32(0.0f);
+                for (size_t b = 0; b < blocks; b++) {
+                    const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                    const int32x4_t dot16 = block_dot4(lhs_values(lb, mr, L, lr, bl, buffer), rb, nr, L, r0, bl, 1);
+                    float lhs_sum, lhs_scale;
+                    memcpy(&lhs_sum, lb + mr * bl + 4 * lr, 4);
+                    memcpy(&lhs_scale, lb + mr * bl + 4 * mr + 4 * lr, 4);
+                    const uint8_t *meta = rb + nr * bl / 2;
+                    acc = vfmaq_f32(acc, load_f32x4(meta + 4 * r0), vdupq_n_f32(lhs_sum));
+                    acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16), vmulq_n_f32(load_f32x4(meta + 4 * nr + 4 * r0), lhs_scale));
+                }
+                acc = vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record + 4 * r0));
+                store_clamped(acc, out + col + r0, n - col - r0, clamp_min, clamp_max);
+            }
+        }
+    }
+}

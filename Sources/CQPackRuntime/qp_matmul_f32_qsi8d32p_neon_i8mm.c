@@ -1,0 +1,129 @@
+/* f32 <- qsi8d32p x {qsi4c32p, qai4c32p}, NEON i8mm GEMM: LHS packed with mr = 4, kr = 16,
+ * sr = 2 (L = 8), RHS with nr a multiple of 4 and the same kr, sr. Each SMMLA multiplies 2 LHS
+ * rows by 2 RHS rows over 8 values; block sums are exact, then the scalar reference's float
+ * steps, so outputs are bit-identical to it. */
+#include "qp_neon.h"
+#include "qp_qsi8d32p.h"
+
+#include <string.h>
+
+/* 16·Σ qa·w of one block for LHS rows 0..3 x RHS rows r0..r0+3, as rows[i] = 4 columns of row i. */
+QP_TARGET_I8MM
+static inline void block_dot4x4(const uint8_t *lhs_data, const uint8_t *rhs_data, size_t nr, size_t r0, size_t bl,
+                                int pairs16, int32x4_t rows[4]) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    const size_t partner = qp_qsi8d32p_partner(bl, pairs16);
+    int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00; /* [row pair][column pair] */
+    for (size_t s = 0; s < bl / 16; s++) {
+        const size_t lo = qp_qsi8d32p_low_index(8 * s, bl, pairs16), hi = lo + partner;
+        /* LHS group of 8 values g: 4 rows x 8 bytes at g * 32; rows 0-1 then rows 2-3. */
+        const int8_t *alo = (const int8_t *)lhs_data + lo / 8 * 32, *ahi = (const int8_t *)lhs_data + hi / 8 * 32;
+        const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16);
+        const int8x16_t a01hi = vld1q_s8(ahi), a23hi = vld1q_s8(ahi + 16);
+        const uint8x16_t b01 = vld1q_u8(rhs_data + (s * nr + r0) * 8), b23 = vld1q_u8(rhs_data + (s * nr + r0 + 2) * 8);
+        const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)), b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask));
+        const int8x16_t b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)), b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));
+        t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, b01lo), a01hi, b01hi);
+        t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, b23lo), a01hi, b23hi);
+        t10 = vmmlaq_s32(vmmlaq_s32(t10, a23lo, b01lo), a23hi, b01hi);
+        t11 = vmmlaq_s32(vmmlaq_s32(t11, a23lo, b23lo), a23hi, b23hi);
+    }
+    /* A tile holds [r0c0 r0c1 r1c0 r1c1]: a row of 4 columns is the low (or high) halves of two. */
+    rows[0] = vcombine_s32(vget_low_s32(t00), vget_low_s32(t01));
+    rows[1] = vcombine_s32(vget_high_s32(t00), vget_high_s32(t01));
+    rows[2] = vcombine_s32(vget_low_s32(t10), vget_low_s32(t11));
+    rows[3] = vcombine_s32(vget_high_s32(t10), vget_high_s32(t11));
+}
+
+static inline float32x4_t load_f16x4(const uint8_t *p) {
+    float v[4];
+    for (size_t i = 0; i < 4; i++) v[i] = qp_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+    return vld1q_f32(v);
+}
+
+static inline float32x4_t load_f32x4(const uint8_t *p) {
+    float v[4];
+    memcpy(v, p, 16);
+    return vld1q_f32(v);
+}
+
+static inline float load_f32(const uint8_t *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+QP_TARGET_I8MM
+static void store_rows(float32x4_t acc[4], size_t rows, size_t columns, float *dst, size_t stride, float lo,
+                       float hi) {
+    for (size_t i = 0; i < rows; i++) {
+        const float32x4_t v = vminq_f32(vmaxq_f32(acc[i], vdupq_n_f32(lo)), vdupq_n_f32(hi));
+        float lanes[4];
+        vst1q_f32(lanes, v);
+        memcpy((uint8_t *)dst + i * stride, lanes, 4 * (columns < 4 ? columns : 4));
+    }
+}
+
+static int shape_ok(size_t bl, qp_matmul_tile t) {
+    return t.mr == 4 && t.kr == 16 && t.sr == 2 && t.nr % 4 == 0 && bl % 32 == 0;
+}
+
+QP_TARGET_I8MM
+void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
+                                               const void *lhs_packed, const void *rhs_packed, float *dst,
+                                               size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!shape_ok(bl, t)) return;
+    const size_t nr = t.nr, blocks = k / bl, lhs_record = 4 * (bl + 2), rhs_record = nr * (bl / 2 + 2);
+    for (size_t row = 0; row < m; row += 4) {
+        const uint8_t *lp = (const uint8_t *)lhs_packed + row / 4 * blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = (const uint8_t *)rhs_packed + col / nr * blocks * rhs_record;
+            const size_t r0 = col % nr;
+            float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t dot16[4];
+                block_dot4x4(lb + 8, rb + 2 * nr, nr, r0, bl, 0, dot16);
+                const float32x4_t d_rhs = load_f16x4(rb + 2 * r0);
+                for (size_t i = 0; i < 4; i++) {
+                    const float s_lhs = qp_f16_to_f32((uint16_t)(lb[2 * i] | lb[2 * i + 1] << 8));
+                    acc[i] = vfmaq_f32(acc[i], vmulq_n_f32(vcvtq_f32_s32(dot16[i]), 0.0625f), vmulq_n_f32(d_rhs, s_lhs));
+                }
+            }
+            store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+                       dst_stride_row, clamp_min, clamp_max);
+        }
+    }
+}
+
+QP_TARGET_I8MM
+void qp_matmul_f32_qsi8d32p_qai4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
+                                               const void *lhs_packed, const void *rhs_packed, float *dst,
+                                               size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!shape_ok(bl, t)) return;
+    const size_t nr = t.nr, blocks = k / bl, lhs_record = 4 * (bl + 8), rhs_record = nr * (bl / 2 + 8);
+    for (size_t row = 0; row < m; row += 4) {
+        const uint8_t *lp = (const uint8_t *)lhs_packed + row / 4 * blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = (const uint8_t *)rhs_packed + col / nr * (blocks * rhs_record + 4 * nr);
+            const size_t r0 = col % nr;
+            float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t dot16[4];
+                block_dot4x4(lb, rb, nr, r0, bl, 1, dot16);
+                const float32x4_t offset = load_f32x4(rb + nr * bl / 2 + 4 * r0);
+                const float32x4_t scale16 = load_f32x4(rb + nr * bl / 2 + 4 * nr + 4 * r0);
+                for (size_t i = 0; i < 4; i++) {
+                    const float lhs_sum = load_f32(lb + 4 * bl + 4 * i), lhs_scale = load_f32(lb + 4 * bl + 16 + 4 * i);
+                    acc[i] = vfmaq_f32(acc[i], offset, vdupq_n_f32(lhs_sum));
+                    acc[i] = vfmaq_f32(acc[i], vcvtq_f32_s32(dot16[i]), vmulq_n_f32(scale16, lhs_scale));
+                }
+            }
+            const float32x4_t bias = load_f32x4(rp + blocks * rhs_record + 4 * r0);
+            for (size_t i = 0; i < 4; i++) acc[i] = vaddq_f32(acc[i], bias);
+            store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+                       dst_stride_row, clamp_min, clamp_max);
+        }
+    }
+}
