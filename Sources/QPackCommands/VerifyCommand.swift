@@ -233,12 +233,12 @@ struct VerifyCommand: ParsableCommand {
             }
             out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
             out +=
-                "  " + "LAYER".padding(24) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8)
-                + "  RULE\n"
+                "  " + "LAYER".padding(24) + "SCHEME".padding(12) + "RUN AS".padding(29) + "REL RMSE".leftPad(9)
+                + "SNR dB".leftPad(8) + "  RULE\n"
             for l in report.layers {
                 out +=
-                    "  " + l.name.padding(24) + l.scheme.padding(9) + String(format: "%9.5f", l.relativeRMSE)
-                    + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
+                    "  " + l.name.padding(24) + l.scheme.padding(12) + l.execution.padding(29)
+                    + String(format: "%9.5f", l.relativeRMSE) + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
             }
             print(out)
         }
@@ -273,10 +273,11 @@ struct VerifyCommand: ParsableCommand {
             + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
         out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
         out +=
-            "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "REL RMSE".leftPad(9) + "SNR dB".leftPad(8) + "  RULE\n"
+            "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "RUN AS".padding(18) + "REL RMSE".leftPad(9)
+            + "SNR dB".leftPad(8) + "  RULE\n"
         for l in r.layers {
             out +=
-                "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9)
+                "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9) + l.execution.padding(18)
                 + String(format: "%9.5f", l.relativeRMSE)
                 + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
         }

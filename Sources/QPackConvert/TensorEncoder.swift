@@ -146,7 +146,11 @@ enum TensorEncoder {
             else {
                 throw ConvertError(.malformed, "\(subject): no \(e.scheme.name) source blocks")
             }
-            return repack(raw, m[0], m[1], tileOf(e))
+            do throws(RepackError) {
+                return try repack(raw, m[0], m[1], tileOf(e))
+            } catch {
+                throw ConvertError(.malformed, "\(subject): \(error); choose another scheme for it in a rule")
+            }
         }
     }
 

@@ -17,6 +17,8 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// GGUF Q4_0 blocks in KleidiAI's f16-scale int4 layout.
     public static let q4_0Repack = WeightScheme.repack(source: "Q4_0")
+    /// GGUF Q4_1 blocks in KleidiAI's asymmetric int4 layout (scale d, offset m + 8d).
+    public static let q4_1Repack = WeightScheme.repack(source: "Q4_1")
 
     public var description: String { name }
 
@@ -59,7 +61,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static let allNames = [
         "f32", "f16", "bf16", "keep", "qsi4c32", "qsi4c32b64", "qsi4c32b128", "qsi4c32b256",
-        "qsi4cx", "qsi8cx", "q4_0-repack",
+        "qsi4cx", "qsi8cx", "q4_0-repack", "q4_1-repack",
     ]
 
     /// Where the scheme sorts in summaries: the order of `allNames`, then other repacks by name,

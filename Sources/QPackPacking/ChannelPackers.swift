@@ -177,25 +177,28 @@ public enum Qsi8cxpPacker {
 /// source block with each nibble's zero point removed (XOR 0x88). No row sums, no bias. The
 /// repack is lossless: every Q4_0 bit survives.
 public enum Qsi4c32pScaleF16Packer {
+    /// Q4_0's block length; the packer also takes 64 (`[f16 d][32 bytes: j low, j+32 high]`).
     public static let blockLength = 32
     public static let q4_0BlockBytes = 18
 
-    public static func packedSize(n: Int, k: Int, tile: KleidiAITile) -> Int {
-        ceilDiv(n, tile.nr) * tile.nr * (k / blockLength) * (blockLength / 2 + 2)
+    public static func packedSize(n: Int, k: Int, blockLength bl: Int = blockLength, tile: KleidiAITile) -> Int {
+        ceilDiv(n, tile.nr) * panelStride(k: k, blockLength: bl, tile: tile)
     }
 
-    public static func panelStride(k: Int, tile: KleidiAITile) -> Int {
-        tile.nr * (k / blockLength) * (blockLength / 2 + 2)
+    public static func panelStride(k: Int, blockLength bl: Int = blockLength, tile: KleidiAITile) -> Int {
+        tile.nr * (k / bl) * (bl / 2 + 2)
     }
 
-    /// `blocks`: N rows of K/32 `block_q4_0` (f16 d, 16 bytes of nibbles: j low, j+16 high).
-    public static func pack(q4_0 blocks: UnsafeRawBufferPointer, n: Int, k: Int, tile: KleidiAITile, fill: UInt8 = 0)
-        -> [UInt8]
-    {
-        let nr = tile.nr, kr = tile.kr, bl = blockLength
+    /// `blocks`: N rows of K/bl records of `2 + bl/2` bytes (f16 d, then nibbles: j low, j + bl/2
+    /// high); for bl 32 exactly ggml's `block_q4_0`.
+    public static func pack(
+        q4_0 blocks: UnsafeRawBufferPointer, n: Int, k: Int, blockLength bl: Int = blockLength, tile: KleidiAITile,
+        fill: UInt8 = 0
+    ) -> [UInt8] {
+        let nr = tile.nr, kr = tile.kr, record = bl / 2 + 2
         let perRow = k / bl
-        precondition(blocks.count == n * perRow * q4_0BlockBytes)
-        let stride = panelStride(k: k, tile: tile)
+        precondition(blocks.count == n * perRow * record)
+        let stride = panelStride(k: k, blockLength: bl, tile: tile)
         let panels = ceilDiv(n, nr)
         var out = [UInt8](repeating: fill, count: panels * stride)
         out.withUnsafeMutableBufferPointer { o in
@@ -203,14 +206,14 @@ public enum Qsi4c32pScaleF16Packer {
             for g in 0..<panels {
                 for b in 0..<perRow {
                     for r in 0..<nr {
-                        let src = (Swift.min(g * nr + r, n - 1) * perRow + b) * q4_0BlockBytes
+                        let src = (Swift.min(g * nr + r, n - 1) * perRow + b) * record
                         o[i] = blocks[src]
                         o[i + 1] = blocks[src + 1]
                         i += 2
                     }
                     for s in 0..<(bl / kr) {
                         for r in 0..<nr {
-                            let src = (Swift.min(g * nr + r, n - 1) * perRow + b) * q4_0BlockBytes + 2 + s * kr / 2
+                            let src = (Swift.min(g * nr + r, n - 1) * perRow + b) * record + 2 + s * kr / 2
                             for j in 0..<(kr / 2) {
                                 o[i] = blocks[src + j] ^ 0x88
                                 i += 1
@@ -223,16 +226,18 @@ public enum Qsi4c32pScaleF16Packer {
         return out
     }
 
-    /// Recovers the exact `block_q4_0` rows from a packed buffer.
-    public static func unpack(_ packed: [UInt8], n: Int, k: Int, tile: KleidiAITile) -> [UInt8] {
-        let nr = tile.nr, kr = tile.kr, bl = blockLength, perRow = k / bl
-        var blocks = [UInt8](repeating: 0, count: n * perRow * q4_0BlockBytes)
+    /// Recovers the exact source records (`block_q4_0` rows for bl 32) from a packed buffer.
+    public static func unpack(_ packed: [UInt8], n: Int, k: Int, blockLength bl: Int = blockLength, tile: KleidiAITile)
+        -> [UInt8]
+    {
+        let nr = tile.nr, kr = tile.kr, perRow = k / bl, record = bl / 2 + 2
+        var blocks = [UInt8](repeating: 0, count: n * perRow * record)
         var i = 0
         for g in 0..<ceilDiv(n, nr) {
             for b in 0..<perRow {
                 for r in 0..<nr {
                     if g * nr + r < n {
-                        let dst = ((g * nr + r) * perRow + b) * q4_0BlockBytes
+                        let dst = ((g * nr + r) * perRow + b) * record
                         blocks[dst] = packed[i]
                         blocks[dst + 1] = packed[i + 1]
                     }
@@ -242,8 +247,7 @@ public enum Qsi4c32pScaleF16Packer {
                     for r in 0..<nr {
                         for j in 0..<(kr / 2) {
                             if g * nr + r < n {
-                                blocks[((g * nr + r) * perRow + b) * q4_0BlockBytes + 2 + s * kr / 2 + j] =
-                                    packed[i] ^ 0x88
+                                blocks[((g * nr + r) * perRow + b) * record + 2 + s * kr / 2 + j] = packed[i] ^ 0x88
                             }
                             i += 1
                         }

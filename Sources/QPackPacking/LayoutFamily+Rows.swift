@@ -5,7 +5,7 @@ import QPackModel
 
 extension LayoutFamily {
     /// Every packed layout family qpack writes (the runtime's rows are in qp_layouts.c).
-    public static let all: [LayoutFamily] = [.qsi4c32p, .qsi4cxp, .qsi8cxp, .qsi4c32pscalef16]
+    public static let all: [LayoutFamily] = [.qsi4c32p, .qsi4cxp, .qsi8cxp, .qsi4c32pscalef16, .qai4c32p]
 
     /// Symmetric int4 in blocks of 32/64/128/256 along K, bf16 scales (`qsi4c32*` schemes).
     public static let qsi4c32p = LayoutFamily(
@@ -81,9 +81,11 @@ extension LayoutFamily {
             activationPacker: "qsi8d32p",
             tiles: [
                 .neonDotprod: TargetTile(
-                    tile: KleidiAITile(nr: 4, kr: 8, sr: 2), kernels: ["qsi8d32p1x4_qsi4c32p4x4_1x4_neon_dotprod"]),
+                    tile: KleidiAITile(nr: 4, kr: 8, sr: 2),
+                    kernels: ["qsi8d32p1x4_qsi4c32p4x4_1x4_neon_dotprod", "qsi8d32p4x4_qsi4c32p4x4_16x4_neon_dotprod"]),
                 .neonI8mm: TargetTile(
-                    tile: KleidiAITile(nr: 4, kr: 16, sr: 2), kernels: ["qsi8d32p4x8_qsi4c32p4x8_16x4_neon_i8mm"]),
+                    tile: KleidiAITile(nr: 4, kr: 16, sr: 2),
+                    kernels: ["qsi8d32p1x8_qsi4c32p4x8_1x4x32_neon_dotprod", "qsi8d32p4x8_qsi4c32p4x8_16x4_neon_i8mm"]),
             ],
             packedSize: { n, k, _, tile in Qsi4c32pScaleF16Packer.packedSize(n: n, k: k, tile: tile) },
             tileProblem: { k, bl, tile in
@@ -108,6 +110,46 @@ extension LayoutFamily {
             })
         f.fixedBlockLength = Qsi4c32pScaleF16Packer.blockLength
         f.repack = { blocks, n, k, tile in Qsi4c32pScaleF16Packer.pack(q4_0: blocks, n: n, k: k, tile: tile) }
+        return f
+    }()
+
+    /// GGUF Q4_1 blocks held exactly by the asymmetric int4 layout (`q4_1-repack`): scale d,
+    /// offset m + 8d, codes unchanged. Its kernels take per-block activations with f32 scales
+    /// and block sums (`qsi8d32pscalef32`).
+    public static let qai4c32p: LayoutFamily = {
+        var f = LayoutFamily(
+            id: "qai4c32p", codeBits: 4, scaleType: "f32", grouped: true, losslessSource: "Q4_1",
+            activationPacker: "qsi8d32pscalef32",
+            tiles: [
+                .neonDotprod: TargetTile(
+                    tile: KleidiAITile(nr: 4, kr: 8, sr: 2),
+                    kernels: ["qsi8d32p1x4_qai4c32p4x4_1x4_neon_dotprod", "qsi8d32p4x4_qai4c32p4x4_8x4_neon_dotprod"]),
+                .neonI8mm: TargetTile(
+                    tile: KleidiAITile(nr: 4, kr: 16, sr: 2),
+                    kernels: ["qsi8d32p1x8_qai4c32p4x8_1x4_neon_dotprod", "qsi8d32p4x8_qai4c32p4x8_8x4_neon_i8mm"]),
+            ],
+            packedSize: { n, k, bl, tile in Qai4c32pPacker.packedSize(n: n, k: k, blockLength: bl, tile: tile) },
+            tileProblem: { k, bl, tile in
+                bl == 32
+                    ? Qai4c32pPacker.problem(k: k, blockLength: bl, tile: tile)
+                    : "tile \(tile) with bl \(bl) and K = \(k) is not a qai4c32p layout (blocks of 32)"
+            },
+            unpack: { bytes, n, k, bl, tile in
+                // Q4_1's values as ggml computes them: d·q + m in float32, m = offset − 8d (exact).
+                let u = Qai4c32pPacker.unpack(bytes, n: n, k: k, blockLength: bl, tile: tile)
+                var values = [Float](repeating: 0, count: n * k)
+                for i in values.indices {
+                    let b = i / bl, d = u.scales[b]
+                    values[i] = d * Float(u.codes[i]) + (u.offsets[b] - 8 * d)
+                }
+                return UnpackedWeights(values: values, groupLength: bl, scales: u.scales, qmax: 8)
+            })
+        f.fixedBlockLength = 32
+        f.repack = { blocks, n, k, tile throws(RepackError) in
+            do throws(Qai4c32pPacker.InexactBlock) {
+                return try Qai4c32pPacker.repack(q4_1: blocks, n: n, k: k, tile: tile)
+            } catch { throw RepackError(error.description) }
+        }
         return f
     }()
 

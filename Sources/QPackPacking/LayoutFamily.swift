@@ -21,8 +21,13 @@ public struct LayoutFamily: Sendable {
     public var fixedBlockLength: Int? = nil
     /// A repack family's packer: N rows of the source's blocks for an N x K matrix, into the
     /// layout with `tile`.
+    /// A block the family cannot hold exactly is an error naming it.
     public var repack:
-        (@Sendable (_ blocks: UnsafeRawBufferPointer, _ n: Int, _ k: Int, _ tile: KleidiAITile) -> [UInt8])? = nil
+        (
+            @Sendable (_ blocks: UnsafeRawBufferPointer, _ n: Int, _ k: Int, _ tile: KleidiAITile) throws(RepackError)
+                ->
+                [UInt8]
+        )? = nil
     /// The LHS packer the family's kernels take (`qai8dxp`).
     public let activationPacker: String
     /// Tile and micro-kernel names per target (GEMV first, then GEMM).
@@ -41,6 +46,12 @@ public struct LayoutFamily: Sendable {
     }
 
     public func tile(for target: KernelTarget) -> TargetTile? { tiles[target] }
+}
+
+/// Why source blocks cannot be repacked exactly (a row and block named).
+public struct RepackError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Weights read back from a packed layout: the values exactly as the kernels see them, and the

@@ -21,6 +21,8 @@ public final class BERTModel {
     /// Rule that chose each linear's scheme, by (layer, which), for reports.
     public private(set) var rules: [String: String] = [:]
     public private(set) var schemes: [String: String] = [:]
+    /// How the runtime runs each linear (`ContainerFile.Tensor.execution`).
+    public private(set) var executions: [String: String] = [:]
     /// Models whose buffers a mixed model points into.
     private var retained: [AnyObject] = []
 
@@ -175,6 +177,7 @@ public final class BERTModel {
             if file.tensor(named: prefix + ".bias") != nil { l.bias = try vector(prefix + ".bias") }
             m.rules[prefix] = t.rule
             m.schemes[prefix] = t.scheme.name
+            m.executions[prefix] = t.execution
             return l
         }
         try m.assemble(linear: linear, vector: vector)

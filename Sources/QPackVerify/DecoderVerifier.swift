@@ -121,6 +121,7 @@ public enum DecoderVerifier {
                 name: name,
                 scheme: container.tensor(named: name + ".weight")?.scheme.name ?? headWeight?.scheme.name ?? "?",
                 rule: container.tensor(named: name + ".weight")?.rule ?? headWeight?.rule ?? "?",
+                execution: (container.tensor(named: name + ".weight") ?? headWeight)?.execution ?? "?",
                 relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
                 snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
                 cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)

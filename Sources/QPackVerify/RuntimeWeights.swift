@@ -1,5 +1,6 @@
 import CQPackRuntime
 import QPackContainer
+import QPackPacking
 
 extension ContainerFile.Tensor {
     /// How the C runtime runs this tensor as a linear's weights: f32 and f16 as stored, a packed
@@ -19,6 +20,22 @@ extension ContainerFile.Tensor {
                 qp_matmul_choose(layout.id, tile, 1, k, bl, 0, &choice) == 1
             else { return nil }
             return (kind, tile, bl)
+        }
+    }
+}
+
+extension ContainerFile.Tensor {
+    /// How the runtime runs this linear, for reports: the activation packer and the packed
+    /// layout its kernels read (`qsi8d32pscalef32 x qai4c32p`), `f32`/`f16` float kernels, or
+    /// `decoded to f32` for what has no kernel.
+    public var execution: String {
+        guard let w = runtimeWeights else { return "decoded to f32" }
+        switch w.kind {
+        case QP_WEIGHT_F32: return "f32"
+        case QP_WEIGHT_F16: return "f16"
+        default:
+            guard let family = scheme.family, let layout else { return "decoded to f32" }
+            return family.activationPacker + " x " + layout.id
         }
     }
 }

@@ -18,6 +18,8 @@ public struct VerifyReport: Sendable, Codable {
         public let name: String
         public let scheme: String
         public let rule: String
+        /// How the runtime ran it (`qsi8d32p x qsi4c32pscalef16`, `f16`, `decoded to f32`).
+        public var execution: String = ""
         public let relativeRMSE: Double
         public let snrDB: Double
         public let cosine: Double
@@ -103,7 +105,7 @@ public enum Verifier {
         let layers = acc.sums.map { name, s in
             VerifyReport.Layer(
                 name: name, scheme: packed.schemes[name] ?? "?", rule: packed.rules[name] ?? "?",
-                relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
+                execution: packed.executions[name] ?? "?", relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
                 snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
                 cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
         }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }

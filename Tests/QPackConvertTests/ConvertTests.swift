@@ -123,13 +123,16 @@ final class ScaleCache: @unchecked Sendable {
             version: 1
             rules:
               - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
+              - {name: repack1, match: {name: t.q4_1}, scheme: q4_1-repack}
               - {name: float, match: {name: ["t.f16", "t.bf16", "t.q8_0"]}, scheme: f32}
               - {name: rest, scheme: keep}
             """, origin: "test")
         let (plan, _) = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/t.qpack")
         #expect(plan.entries.first { $0.name == "t.q4_0" }?.lossless == true)
+        #expect(plan.entries.first { $0.name == "t.q4_1" }?.lossless == true)
         let file = try ContainerFile(path: dir + "/t.qpack")
-        for name in ["t.q4_0", "t.f16", "t.bf16", "t.q8_0"] {
+        #expect(file.tensor(named: "t.q4_1")?.layout?.id == "qai4c32p")
+        for name in ["t.q4_0", "t.q4_1", "t.f16", "t.bf16", "t.q8_0"] {
             let t = try #require(file.tensor(named: name))
             let decoded = try ContainerTensorDecoder.floats(t, in: file)
             let want = littleEndianFloats(try TestPaths.read(TestPaths.fixture("gguf/types.expected/\(name).f32")))
@@ -137,6 +140,28 @@ final class ScaleCache: @unchecked Sendable {
         }
         #expect(file.tensor(named: "t.q4_0")?.layout?.id == "qsi4c32pscalef16")
         #expect(file.tensors.count == 14)
+    }
+
+    /// A Q4_1 block qai4c32p cannot hold exactly (m + 8d not a float32) fails the conversion,
+    /// naming the tensor, row and block, and writes nothing.
+    @Test func inexactQ4_1BlockFailsNamingIt() throws {
+        let dir = try temporaryDirectory("repack-inexact")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = TestPaths.fixture("gguf/types.gguf")
+        var bytes = try TestPaths.read(source)
+        let gguf = try GGUFFile(path: source)
+        let t = try #require(gguf.tensor(named: "t.q4_1"))
+        let at = gguf.fileOffset(of: t) + 20  // block 1 of row 0: d = 2^-24, m = 2048
+        bytes.replaceSubrange(at..<(at + 4), with: [0x01, 0x00, 0x00, 0x68])
+        let path = dir + "/inexact.gguf"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let rules = try RuleSet.parse(
+            "version: 1\nrules:\n  - {name: r, match: {name: t.q4_1}, scheme: q4_1-repack}\n  - {name: rest, scheme: keep}\n",
+            origin: "test")
+        let error = #expect(throws: ConvertError.self) { _ = try convert(path, rules: rules, to: dir + "/x.qpack") }
+        #expect(error?.kind == .malformed)
+        #expect(error?.message.contains("t.q4_1") == true && error?.message.contains("block 1 of row 0") == true)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.qpack"))
     }
 
     /// `--with-reference`: every tensor stored below f32 gets a section of its source values as
@@ -286,8 +311,7 @@ struct RealModelConvertTests {
                 t, decoded: try ContainerTensorDecoder.floats(t, in: file), source: try source.floatValues(of: name)!,
                 file: file)
         }
-        #expect(
-            file.tensor(named: "blk.0.attn_q.weight")?.layout?.nr == 8
-                && file.tensor(named: "blk.0.attn_q.weight")?.layout?.kr == 8)
+        let q = file.tensor(named: "blk.0.attn_q.weight")?.layout
+        #expect(q?.id == "qai4c32p" && q?.nr == 4 && q?.kr == 8 && q?.sr == 2 && q?.blockLength == 32)
     }
 }

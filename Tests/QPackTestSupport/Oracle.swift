@@ -24,6 +24,18 @@ public struct Oracle: Sendable {
     /// The full set when present, else the committed subset.
     public static var best: Oracle { full ?? committed }
 
+    /// Another set (`kleidiai-qsi8d32p`): ../shared/oracle/<set> when present (or the folder
+    /// QPACK_ORACLE_QSI8D32P_DIR names), else the subset committed in Fixtures/<set>.
+    public static func best(set: String) -> Oracle {
+        let dir =
+            ProcessInfo.processInfo.environment["QPACK_ORACLE_QSI8D32P_DIR"].flatMap {
+                set == "kleidiai-qsi8d32p" ? $0 : nil
+            }
+            ?? TestPaths.repoRoot + "/../shared/oracle/" + set
+        if FileManager.default.fileExists(atPath: dir + "/index.json"), let o = try? Oracle(directory: dir) { return o }
+        return try! Oracle(directory: TestPaths.fixture(set))
+    }
+
     public func cases(kind: String) -> [JSONNode] {
         index["cases"]!.items.filter { $0["kind"]?.string == kind }
     }
