@@ -78,7 +78,8 @@ static void pack_f16(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t
             const float inv = d != 0.0f ? 1.0f / d : 0.0f;
             const uint16_t h = qp_f32_to_f16(d);
             memcpy(rec + 2 * r, &h, 2);
-            for (size_t i = 0; i < bl; i++) rec[2 * mr + (i / L * mr + r) * L + i % L] = (uint8_t)quantize(v[i] * inv, mode);
+            for (size_t i = 0; i < bl; i++)
+                rec[2 * mr + (i / L * mr + r) * L + i % L] = (uint8_t)quantize(v[i] * inv, mode);
         }
     }
 }

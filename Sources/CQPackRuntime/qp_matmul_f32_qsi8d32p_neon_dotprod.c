@@ -27,8 +27,8 @@ static inline int32x4_t block_dot4(const int8_t *a, const uint8_t *data, size_t 
             memcpy(&whi, a + lo + partner, 4);
             const uint8x16_t bytes = vld1q_u8(data + (s * nr + r0) * 4);
             acc = vdotq_s32(acc, vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), vreinterpretq_s8_s32(vdupq_n_s32(wlo)));
-            acc = vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)),
-                            vreinterpretq_s8_s32(vdupq_n_s32(whi)));
+            acc =
+                vdotq_s32(acc, vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)), vreinterpretq_s8_s32(vdupq_n_s32(whi)));
         }
         return acc;
     }
@@ -138,7 +138,8 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
                     memcpy(&lhs_scale, lb + mr * bl + 4 * mr + 4 * lr, 4);
                     const uint8_t *meta = rb + nr * bl / 2;
                     acc = vfmaq_f32(acc, load_f32x4(meta + 4 * r0), vdupq_n_f32(lhs_sum));
-                    acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16), vmulq_n_f32(load_f32x4(meta + 4 * nr + 4 * r0), lhs_scale));
+                    acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16),
+                                    vmulq_n_f32(load_f32x4(meta + 4 * nr + 4 * r0), lhs_scale));
                 }
                 acc = vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record + 4 * r0));
                 store_clamped(acc, out + col + r0, n - col - r0, clamp_min, clamp_max);

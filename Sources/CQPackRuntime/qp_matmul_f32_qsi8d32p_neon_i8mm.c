@@ -21,8 +21,10 @@ static inline void block_dot4x4(const uint8_t *lhs_data, const uint8_t *rhs_data
         const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16);
         const int8x16_t a01hi = vld1q_s8(ahi), a23hi = vld1q_s8(ahi + 16);
         const uint8x16_t b01 = vld1q_u8(rhs_data + (s * nr + r0) * 8), b23 = vld1q_u8(rhs_data + (s * nr + r0 + 2) * 8);
-        const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)), b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask));
-        const int8x16_t b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)), b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));
+        const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)),
+                        b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask));
+        const int8x16_t b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)),
+                        b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));
         t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, b01lo), a01hi, b01hi);
         t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, b23lo), a01hi, b23hi);
         t10 = vmmlaq_s32(vmmlaq_s32(t10, a23lo, b01lo), a23hi, b01hi);
@@ -54,8 +56,7 @@ static inline float load_f32(const uint8_t *p) {
 }
 
 QP_TARGET_I8MM
-static void store_rows(float32x4_t acc[4], size_t rows, size_t columns, float *dst, size_t stride, float lo,
-                       float hi) {
+static void store_rows(float32x4_t acc[4], size_t rows, size_t columns, float *dst, size_t stride, float lo, float hi) {
     for (size_t i = 0; i < rows; i++) {
         const float32x4_t v = vminq_f32(vmaxq_f32(acc[i], vdupq_n_f32(lo)), vdupq_n_f32(hi));
         float lanes[4];
@@ -87,7 +88,8 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, siz
                 const float32x4_t d_rhs = load_f16x4(rb + 2 * r0);
                 for (size_t i = 0; i < 4; i++) {
                     const float s_lhs = qp_f16_to_f32((uint16_t)(lb[2 * i] | lb[2 * i + 1] << 8));
-                    acc[i] = vfmaq_f32(acc[i], vmulq_n_f32(vcvtq_f32_s32(dot16[i]), 0.0625f), vmulq_n_f32(d_rhs, s_lhs));
+                    acc[i] =
+                        vfmaq_f32(acc[i], vmulq_n_f32(vcvtq_f32_s32(dot16[i]), 0.0625f), vmulq_n_f32(d_rhs, s_lhs));
                 }
             }
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * dst_stride_row) + col,

@@ -75,8 +75,10 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_scalar(size_t m, size_t n, size_t k, size_t
             for (size_t b = 0; b < blocks; b++) {
                 const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
                 const int32_t dot16 = 16 * block_dot(lb, mr, L, lr, rb, nr, r, bl, 1);
-                const float lhs_sum = load_f32(lb + mr * bl + 4 * lr), lhs_scale = load_f32(lb + mr * bl + 4 * mr + 4 * lr);
-                const float offset = load_f32(rb + nr * bl / 2 + 4 * r), scale16 = load_f32(rb + nr * bl / 2 + 4 * nr + 4 * r);
+                const float lhs_sum = load_f32(lb + mr * bl + 4 * lr),
+                            lhs_scale = load_f32(lb + mr * bl + 4 * mr + 4 * lr);
+                const float offset = load_f32(rb + nr * bl / 2 + 4 * r),
+                            scale16 = load_f32(rb + nr * bl / 2 + 4 * nr + 4 * r);
                 acc = fmaf(offset, lhs_sum, acc);
                 acc = fmaf((float)dot16, scale16 * lhs_scale, acc);
             }

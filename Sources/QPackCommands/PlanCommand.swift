@@ -212,6 +212,22 @@ enum PlanJSON {
 struct PlanTextRenderer {
     var width: Int
 
+    /// The source's type and what the scheme does to its values: `lossless` (bit for bit),
+    /// `rounded` (to a finer float grid), `requantized` (a quantized source put on another grid)
+    /// or `quantized` (a float source).
+    static func fidelity(_ e: PlanEntry) -> String {
+        let floatSource = ["F32", "F16", "BF16", "F64"].contains(e.sourceType)
+        let what: String
+        if e.lossless {
+            what = "lossless"
+        } else if e.scheme.isQuantized {
+            what = floatSource ? "quantized" : "requantized"
+        } else {
+            what = "rounded"
+        }
+        return e.sourceType + " " + what
+    }
+
     func render(_ plan: QuantPlan, path: String) -> String {
         var out = "\(path)\n"
         out += "  profile \(plan.profile), target \(plan.target.rawValue), rules: \(plan.rules)\n"
@@ -224,15 +240,15 @@ struct PlanTextRenderer {
             if e.requestedScheme != nil { scheme += "*" }
             // Static activations show after the scheme (the observer is in the JSON).
             if e.activations.isStatic { scheme += "/static" }
-            return [e.name, Self.shortRole(e.role), scheme, e.rule]
+            return [e.name, Self.shortRole(e.role), scheme, Self.fidelity(e), e.rule]
         }
-        let header = ["TENSOR", "ROLE", "SCHEME", "RULE"]
+        let header = ["TENSOR", "ROLE", "SCHEME", "FROM", "RULE"]
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
-        widths[0] = min(widths[0], max(16, width - (widths[1...].reduce(0, +) + 2 * 3 + 2)))
+        widths[0] = min(widths[0], max(16, width - (widths[1...].reduce(0, +) + 2 * 4 + 2)))
         func line(_ r: [String]) -> String {
             "  " + Units.elide(r[0], to: widths[0]).padding(widths[0]) + "  " + r[1].padding(widths[1]) + "  "
-                + r[2].padding(widths[2]) + "  " + r[3] + "\n"
+                + r[2].padding(widths[2]) + "  " + r[3].padding(widths[3]) + "  " + r[4] + "\n"
         }
         out += line(header)
         rows.forEach { out += line($0) }

@@ -16,6 +16,18 @@ public enum DefaultRules {
             match: {role: attention_output}
             scheme: f16
             why: the attention output projection is the most quantization-sensitive linear
+          - name: gguf-q4_0-lossless
+            match: {role: [linear, lm_head], source_type: Q4_0}
+            scheme: q4_0-repack
+            why: lossless first; Q4_0 blocks held bit for bit (KleidiAI qsi4c32pscalef16, per-block int8 activations)
+          - name: gguf-q4_1-lossless
+            match: {role: [linear, lm_head], source_type: Q4_1}
+            scheme: q4_1-repack
+            why: lossless first; Q4_1 blocks held exactly (KleidiAI qai4c32p, per-block int8 activations)
+          - name: gguf-q8_0-tables-f16
+            match: {role: [embedding, lm_head], source_type: Q8_0}
+            scheme: f16
+            why: no KleidiAI layout holds Q8_0's per-block scales; f16 is finer than its grid, int8 per row coarser
           - name: embeddings-int8
             match: {role: embedding}
             scheme: qsi8cx

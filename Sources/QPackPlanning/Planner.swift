@@ -33,7 +33,9 @@ public enum Planner {
             }
             guard
                 let rule = rules.rules.first(where: {
-                    matches($0, input.name, role, layer, regexes[$0.name], architecture: profile?.name)
+                    matches(
+                        $0, input.name, role, layer, regexes[$0.name], architecture: profile?.name,
+                        sourceType: input.sourceType)
                 })
             else {
                 diagnostics.append(
@@ -83,9 +85,10 @@ public enum Planner {
 
     static func matches(
         _ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?,
-        architecture: String?
+        architecture: String?, sourceType: String
     ) -> Bool {
         let m = rule.match
+        if !m.sourceTypes.isEmpty && !m.sourceTypes.contains(sourceType) { return false }
         if !m.architectures.isEmpty {
             guard let architecture, m.architectures.contains(architecture) else { return false }
         }
@@ -188,10 +191,11 @@ public enum Planner {
                 note = "lossless: \(source) blocks moved bit for bit into the \(id) layout"
             }
         }
-        if input.ggmlOrder && input.decodable && scheme.isQuantized && !lossless
-            && !["F32", "F16", "BF16"].contains(input.sourceType)
-        {
+        let quantizedSource = input.ggmlOrder && input.decodable && !["F32", "F16", "BF16"].contains(input.sourceType)
+        if quantizedSource && scheme.isQuantized && !lossless {
             note = "requantized from \(input.sourceType) (dequantized exactly first); error adds to the source's"
+        } else if quantizedSource && (scheme == .f16 || scheme == .bf16) {
+            note = "\(input.sourceType) values rounded to \(scheme.name) (dequantized exactly first): not bit-exact"
         }
         let entry = PlanEntry(
             name: input.name, role: role, layer: layer, sourceType: input.sourceType, shape: input.shape,

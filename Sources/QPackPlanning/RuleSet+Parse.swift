@@ -187,7 +187,15 @@ extension RuleSet {
                     throw fail(v, "unknown architecture '\(s)' (known: \(known.sorted().joined(separator: ", ")))")
                 }
                 match.architectures = strings
-            default: throw fail(k, "unknown match key '\(key)' (allowed: name, regex, role, layers, architecture)")
+            case "source_type":
+                let known = Set(GGMLType.all.map(\.name)).union(["F64", "I64", "I32", "I16", "I8", "U8", "BOOL"])
+                for s in strings where !known.contains(s) {
+                    throw fail(v, "unknown source type '\(s)' (known: \(known.sorted().joined(separator: ", ")))")
+                }
+                match.sourceTypes = strings
+            default:
+                throw fail(
+                    k, "unknown match key '\(key)' (allowed: name, regex, role, layers, architecture, source_type)")
             }
         }
         return match

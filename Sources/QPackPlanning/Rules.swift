@@ -13,11 +13,14 @@ public struct Rule: Sendable, Hashable, Codable {
         public var layers: [ClosedRange<Int>] = []
         /// Built-in architecture profiles (any may match); an unrecognised checkpoint never matches.
         public var architectures: [String] = []
+        /// The source tensor's stored type (`Q4_0`, `Q4_1`, `F32`, `BF16`...; any may match).
+        public var sourceTypes: [String] = []
 
         public init() {}
 
         public var isEmpty: Bool {
             names.isEmpty && regex == nil && roles.isEmpty && layers.isEmpty && architectures.isEmpty
+                && sourceTypes.isEmpty
         }
     }
 

@@ -70,17 +70,20 @@ static size_t paths(const char *family, path out[4]) {
     const int a = !strcmp(family, "qsi4c32p");
     out[0] = (path){"scalar", a ? qp_matmul_f32_qsi8d32p_qsi4c32p_scalar : qp_matmul_f32_qsi8d32p_qai4c32p_scalar,
                     QP_VARIANT_SCALAR};
-    out[1] = (path){"dispatched", a ? qp_matmul_f32_qsi8d32p_qsi4c32p : qp_matmul_f32_qsi8d32p_qai4c32p,
-                    QP_VARIANT_AUTO};
+    out[1] =
+        (path){"dispatched", a ? qp_matmul_f32_qsi8d32p_qsi4c32p : qp_matmul_f32_qsi8d32p_qai4c32p, QP_VARIANT_AUTO};
     out[2] = (path){"neon_dotprod",
                     a ? qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod : qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod,
                     QP_VARIANT_NEON_DOTPROD};
-    out[3] = (path){"neon_i8mm", a ? qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm : qp_matmul_f32_qsi8d32p_qai4c32p_neon_i8mm,
-                    QP_VARIANT_NEON_I8MM};
+    out[3] =
+        (path){"neon_i8mm", a ? qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm : qp_matmul_f32_qsi8d32p_qai4c32p_neon_i8mm,
+               QP_VARIANT_NEON_I8MM};
     return 4;
 }
 
-static const char *layout_of(const char *family) { return strcmp(family, "qsi4c32p") ? "qai4c32p" : "qsi4c32pscalef16"; }
+static const char *layout_of(const char *family) {
+    return strcmp(family, "qsi4c32p") ? "qai4c32p" : "qsi4c32pscalef16";
+}
 
 /* 1 when this path can run the tile on this CPU (a variant never runs what it does not declare). */
 static int runs(const char *family, path p, qp_matmul_tile t, size_t k, size_t bl) {
@@ -177,10 +180,11 @@ int main(int argc, char **argv) {
         size_t m, n = 0, k, bl, mr, nr = 0, kr, sr, xs, os;
         unsigned long lo_bits = 0, hi_bits = 0;
         if (!strcmp(kind, "lhs")) {
-            if (fscanf(cases, "%15s %zu %zu %zu %zu %zu %zu %511s %511s", pk, &m, &k, &bl, &mr, &kr, &sr, xn, outn) != 9)
+            if (fscanf(cases, "%15s %zu %zu %zu %zu %zu %zu %511s %511s", pk, &m, &k, &bl, &mr, &kr, &sr, xn, outn) !=
+                9)
                 return 2;
-        } else if (fscanf(cases, "%15s %15s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s %511s", family, pk,
-                          &m, &n, &k, &bl, &mr, &nr, &kr, &sr, &lo_bits, &hi_bits, xn, lhsn, rhsn, outn) != 16) {
+        } else if (fscanf(cases, "%15s %15s %zu %zu %zu %zu %zu %zu %zu %zu %lx %lx %511s %511s %511s %511s", family,
+                          pk, &m, &n, &k, &bl, &mr, &nr, &kr, &sr, &lo_bits, &hi_bits, xn, lhsn, rhsn, outn) != 16) {
             return 2;
         }
         float *x = (float *)read_file(argv[2], xn, &xs);
@@ -191,8 +195,8 @@ int main(int argc, char **argv) {
         unsigned char *want_lhs = read_file(argv[2], !strcmp(kind, "lhs") ? outn : lhsn, &os);
         /* Bytes KleidiAI's packer leaves unwritten are stored as 0; so are ours (calloc). */
         if (os != size || memcmp(lhs, want_lhs, size)) {
-            fprintf(stderr, "%s %s (m %zu k %zu bl %zu mr %zu kr %zu): LHS bytes differ from KleidiAI\n", kind, pk, m, k,
-                    bl, mr, kr);
+            fprintf(stderr, "%s %s (m %zu k %zu bl %zu mr %zu kr %zu): LHS bytes differ from KleidiAI\n", kind, pk, m,
+                    k, bl, mr, kr);
             failures++;
         }
         free(want_lhs);

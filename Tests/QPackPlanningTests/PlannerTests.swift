@@ -11,12 +11,50 @@ import QPackTestSupport
         let rules = DefaultRules.ruleSet
         #expect(
             rules.rules.map(\.name) == [
-                "norms-f32", "biases-f32", "attention-output-f16", "embeddings-int8",
-                "lm-head-int8", "encoder-linear-int8", "linear-int4", "everything-else-kept",
+                "norms-f32", "biases-f32", "attention-output-f16", "gguf-q4_0-lossless", "gguf-q4_1-lossless",
+                "gguf-q8_0-tables-f16", "embeddings-int8", "lm-head-int8", "encoder-linear-int8", "linear-int4",
+                "everything-else-kept",
             ])
-        #expect(rules.rules[5].match.architectures == ["bert"] && rules.rules[5].scheme == .qsi8cx)
-        #expect(rules.rules[6].scheme == .qsi4c32(blockLength: 32))
-        #expect(rules.rules[6].fallback == .qsi4cx)
+        #expect(rules.rules[3].match.sourceTypes == ["Q4_0"] && rules.rules[3].scheme == .q4_0Repack)
+        #expect(rules.rules[4].match.sourceTypes == ["Q4_1"] && rules.rules[4].scheme == .q4_1Repack)
+        #expect(rules.rules[8].match.architectures == ["bert"] && rules.rules[8].scheme == .qsi8cx)
+        #expect(rules.rules[9].scheme == .qsi4c32(blockLength: 32))
+        #expect(rules.rules[9].fallback == .qsi4cx)
+    }
+
+    /// Formats/qpack-rules.md lists the default rules; the spec and the built-in text agree.
+    @Test func specListsTheDefaultRules() throws {
+        let spec = try String(contentsOfFile: TestPaths.repoRoot + "/Formats/qpack-rules.md", encoding: .utf8)
+        let section = try #require(spec.components(separatedBy: "## The default rules").last)
+        let yaml = try #require(
+            section.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let listed = try RuleSet.parse(yaml, origin: "Formats/qpack-rules.md")
+        let builtIn = DefaultRules.ruleSet
+        #expect(listed.rules.map(\.name) == builtIn.rules.map(\.name))
+        for (a, b) in zip(listed.rules, builtIn.rules) {
+            #expect(a.match == b.match && a.scheme == b.scheme && a.fallback == b.fallback, "\(a.name)")
+        }
+    }
+
+    @Test func matchesBySourceTypeAndRejectsUnknownTypes() throws {
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: q41, match: {source_type: [Q4_1, Q4_0]}, scheme: qsi8cx}
+              - {name: rest, scheme: f16}
+            """, origin: "t")
+        let inputs = ["Q4_1", "Q4_0", "F32"].map {
+            PlanInput(
+                name: "blk.0.ffn_up.\($0)", sourceType: $0, shape: [64, 64], elementCount: 4096, byteCount: 4096,
+                ggmlOrder: true, decodable: true)
+        }
+        let plan = Planner.plan(inputs, rules: rules, target: .neonDotprod)
+        #expect(plan.entries.map(\.rule) == ["q41", "q41", "rest"])
+        #expect(throws: RulesError.self) {
+            try RuleSet.parse(
+                "version: 1\nrules:\n  - {name: a, match: {source_type: Q9_9}, scheme: f16}\n", origin: "t")
+        }
     }
 
     @Test func matchesByGlobRegexRoleAndLayers() throws {
@@ -212,11 +250,15 @@ struct RealModelPlanTests {
         #expect(plan.entries.filter { $0.role == .norm }.count == 61)
         #expect(plan.entries.filter { $0.role == .attentionOutput }.count == 30)
         #expect(plan.entries.filter { $0.role == .attentionOutput }.allSatisfy { $0.scheme == .f16 })
+        // Lossless first: the Q4_1 linears are repacked exactly, nothing is put on a coarser grid.
         let q = try #require(plan.entries.first { $0.name == "blk.0.attn_q.weight" })
-        #expect(
-            q.scheme == .qsi4c32(blockLength: 32) && q.matrix == [576, 576]
-                && q.note?.contains("requantized from Q4_1") == true)
-        #expect(plan.entries.first { $0.name == "token_embd.weight" }?.matrix == [49152, 576])
+        #expect(q.scheme == .q4_1Repack && q.matrix == [576, 576] && q.lossless && q.layout == "qai4c32p")
+        #expect(q.note?.contains("lossless") == true)
+        let linears = plan.entries.filter { $0.role == .linear }
+        #expect(linears.count == 180 && linears.allSatisfy { $0.scheme == .q4_1Repack && $0.lossless })
+        #expect(plan.entries.allSatisfy { $0.note?.contains("requantized") != true })
+        let table = try #require(plan.entries.first { $0.name == "token_embd.weight" })
+        #expect(table.matrix == [49152, 576] && table.scheme == .f16 && table.note?.contains("Q8_0") == true)
         #expect(plan.coverage.reduce(0) { $0 + $1.tensors } == 272)
     }
 }

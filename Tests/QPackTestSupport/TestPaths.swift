@@ -31,6 +31,10 @@ public enum TestPaths {
     /// Hugging Face Llama checkpoints derived from the SmolLM2 GGUF by scripts/make-hf-llama.sh
     /// (plain, and with a Llama 3.1 rope_scaling block), each with its numpy reference.
     public static var hfLlamaDirectory: String { modelsDirectory + "/SmolLM2-135M-Instruct-hf" }
+    /// A Q4_0 copy of the SmolLM2 GGUF written by gguf-py (the same script).
+    public static var smolLMQ4_0Path: String {
+        modelsDirectory + "/SmolLM2-135M-Instruct-q4_0/SmolLM2-135M-Instruct.Q4_0.gguf"
+    }
     public static var hfLlama3Directory: String { modelsDirectory + "/SmolLM2-135M-Instruct-hf-llama3" }
     public static var runHFLlamaTests: Bool {
         modelsRequired || FileManager.default.fileExists(atPath: hfLlama3Directory + "/reference.json")

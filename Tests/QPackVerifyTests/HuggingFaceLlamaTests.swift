@@ -138,7 +138,7 @@ struct HuggingFaceLlamaTests {
         let config = try LlamaModel.config(from: file)
         #expect(config.naming == .huggingFace)
         let packed = try LlamaModel.packed(from: file, config: config)
-        let ggufFile = try LlamaTests.container()
+        let ggufFile = try LlamaTests.container(requantizing: true)
         let ggufModel = try LlamaModel.packed(from: ggufFile, config: LlamaModel.config(from: ggufFile))
         var compared = 0
         for layer in 0..<config.layers {

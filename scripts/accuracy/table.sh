@@ -11,6 +11,7 @@ out="$root/.cache/accuracy"
 mkdir -p "$out"
 minilm="$root/.cache/models/all-MiniLM-L6-v2/model.safetensors"
 smollm="$root/.cache/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+smollm_q4_0="$root/.cache/models/SmolLM2-135M-Instruct-q4_0/SmolLM2-135M-Instruct.Q4_0.gguf" # scripts/make-hf-llama.sh
 cal=(--calibration licenses:calibration --samples 16 --seq-len 96)
 evalopts=(--dataset licenses:evaluation --samples 32 --seq-len 128 --json -q)
 
@@ -55,8 +56,10 @@ if [[ "$which" == smollm2 || "$which" == all ]]; then
     echo "| SmolLM2 | bits/weight | mean KL | top-1 | perplexity float / packed | convert options |"
     echo "|---|---|---|---|---|---|"
     row "all-int8 (dynamic)" "$smollm" "$out/s-int8.qpack" --rules Fixtures/rules/all-int8.yaml
-    row "default (int4 linears, f16 attention output)" "$smollm" "$out/s-default.qpack"
-    row "default, importance search" "$smollm" "$out/s-default-imp.qpack" "${cal[@]}" --search importance
+    row "default (Q4_1 linears repacked exactly, f16 attention output, Q8_0 embeddings/head f16)" "$smollm" "$out/s-default.qpack"
+    row "Q4_1 linears repacked exactly, int8 embeddings/head" "$smollm" "$out/s-lossless-int8t.qpack" --rules Fixtures/rules/lossless-int8-tables.yaml
+    row "requantized: int4 qsi4c32 linears, int8 embeddings/head (the rules before lossless-first)" "$smollm" "$out/s-requant.qpack" --rules Fixtures/rules/requantize-int4.yaml
+    row "requantized int4, importance search" "$smollm" "$out/s-requant-imp.qpack" --rules Fixtures/rules/requantize-int4.yaml "${cal[@]}" --search importance
     row "all-int4 incl. embeddings/head" "$smollm" "$out/s-int4e.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml
     row "all-int4 incl. embeddings/head, importance search" "$smollm" "$out/s-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
     row "static int8 (minmax)" "$smollm" "$out/s-static.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
@@ -64,4 +67,8 @@ if [[ "$which" == smollm2 || "$which" == all ]]; then
     row "static int8, FFN down dynamic" "$smollm" "$out/s-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax
     row "budget: 5.5 bits per weight from all-int4 incl. embeddings, importance" "$smollm" "$out/s-budget-bpw.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --target-bpw 5.5
     row "budget: max KL 0.05 from all-int4 incl. embeddings, importance" "$smollm" "$out/s-budget-kl.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --max-kl 0.05
+    echo
+    echo "| SmolLM2, Q4_0 copy (gguf-py) | bits/weight | mean KL | top-1 | perplexity float / packed | convert options |"
+    echo "|---|---|---|---|---|---|"
+    row "default (Q4_0 linears repacked exactly)" "$smollm_q4_0" "$out/s40-default.qpack"
 fi
