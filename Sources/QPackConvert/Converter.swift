@@ -71,7 +71,7 @@ public enum Converter {
         // The importance weights a quantized tensor's search uses: asked for (option or rule),
         // seen by calibration, one per input channel. Decided once, for the encoder and the manifest.
         let importanceOf: @Sendable (PlanEntry) -> [Float]? = { e in
-            guard e.scheme.isQuantized, e.scheme.family?.losslessSource == nil,
+            guard e.scheme.isQuantized, !e.scheme.isRepack,
                 importanceWanted || e.search == .importance,
                 let w = calibration?.stats(for: e.name)?.importance, w.count == e.matrix?[1]
             else { return nil }
@@ -356,7 +356,7 @@ public enum Converter {
             sourceXXH64: sourceChecksum, sourceBytes: checkpoint.rawBytes(of: e.name)?.count ?? 0, layout: layout)
         if let family, layout != nil {
             t.quantization = ContainerFile.Quantization(
-                scaleType: family.scaleType, search: family.losslessSource != nil ? "none" : search.rawValue,
+                scaleType: family.scaleType, search: e.scheme.isRepack ? "none" : search.rawValue,
                 nan: e.nonFinite)
         }
         t.slot = e.slot

@@ -142,12 +142,13 @@ enum TensorEncoder {
             guard columnScale == nil else {
                 throw ConvertError(.usage, "\(subject): a lossless repack cannot be smoothed")
             }
-            guard let raw = checkpoint.rawBytes(of: e.name), let repack = e.scheme.family?.repack, let m = e.matrix
+            guard let raw = checkpoint.rawBytes(of: e.name), let repack = e.scheme.family?.repack, let m = e.matrix,
+                case let .repack(source) = e.scheme
             else {
                 throw ConvertError(.malformed, "\(subject): no \(e.scheme.name) source blocks")
             }
             do throws(RepackError) {
-                return try repack(raw, m[0], m[1], tileOf(e))
+                return try repack(source, raw, m[0], m[1], tileOf(e))
             } catch {
                 throw ConvertError(.malformed, "\(subject): \(error); choose another scheme for it in a rule")
             }

@@ -61,7 +61,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static let allNames = [
         "f32", "f16", "bf16", "keep", "qsi4c32", "qsi4c32b64", "qsi4c32b128", "qsi4c32b256",
-        "qsi4cx", "qsi8cx", "q4_0-repack", "q4_1-repack",
+        "qsi4cx", "qsi8cx", "q4_0-repack", "q4_1-repack", "q4_k-repack",
     ]
 
     /// Where the scheme sorts in summaries: the order of `allNames`, then other repacks by name,
@@ -75,6 +75,12 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         case .qsi4c32, .qsi4cx, .qsi8cx, .repack: return true
         default: return false
         }
+    }
+
+    /// A lossless repack of a GGUF block type (`<type>-repack`).
+    public var isRepack: Bool {
+        if case .repack = self { return true }
+        return false
     }
 
     /// Needs a matrix (N rows x K columns).

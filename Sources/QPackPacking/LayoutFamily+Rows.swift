@@ -9,7 +9,7 @@ extension LayoutFamily {
 
     /// Symmetric int4 in blocks of 32/64/128/256 along K, bf16 scales (`qsi4c32*` schemes).
     public static let qsi4c32p = LayoutFamily(
-        id: "qsi4c32p", codeBits: 4, scaleType: "bf16", grouped: true, losslessSource: nil, activationPacker: "qai8dxp",
+        id: "qsi4c32p", codeBits: 4, scaleType: "bf16", grouped: true, losslessSources: [], activationPacker: "qai8dxp",
         tiles: [
             .neonDotprod: TargetTile(
                 tile: KleidiAITile(nr: 8, kr: 8, sr: 2),
@@ -35,7 +35,7 @@ extension LayoutFamily {
 
     /// Symmetric int4 per output channel, f32 scales (`qsi4cx`).
     public static let qsi4cxp = LayoutFamily(
-        id: "qsi4cxp", codeBits: 4, scaleType: "f32", grouped: false, losslessSource: nil, activationPacker: "qai8dxp",
+        id: "qsi4cxp", codeBits: 4, scaleType: "f32", grouped: false, losslessSources: [], activationPacker: "qai8dxp",
         tiles: [
             .neonDotprod: TargetTile(
                 tile: KleidiAITile(nr: 4, kr: 8, sr: 2),
@@ -55,7 +55,7 @@ extension LayoutFamily {
 
     /// Symmetric int8 per output channel (per row for embeddings), f32 scales (`qsi8cx`).
     public static let qsi8cxp = LayoutFamily(
-        id: "qsi8cxp", codeBits: 8, scaleType: "f32", grouped: false, losslessSource: nil, activationPacker: "qai8dxp",
+        id: "qsi8cxp", codeBits: 8, scaleType: "f32", grouped: false, losslessSources: [], activationPacker: "qai8dxp",
         tiles: [
             .neonDotprod: TargetTile(
                 tile: KleidiAITile(nr: 4, kr: 4, sr: 1),
@@ -77,7 +77,7 @@ extension LayoutFamily {
     /// GGUF Q4_0 blocks moved bit for bit into the f16-scale int4 layout (`q4_0-repack`).
     public static let qsi4c32pscalef16: LayoutFamily = {
         var f = LayoutFamily(
-            id: "qsi4c32pscalef16", codeBits: 4, scaleType: "f16", grouped: true, losslessSource: "Q4_0",
+            id: "qsi4c32pscalef16", codeBits: 4, scaleType: "f16", grouped: true, losslessSources: ["Q4_0"],
             activationPacker: "qsi8d32p",
             tiles: [
                 .neonDotprod: TargetTile(
@@ -109,16 +109,17 @@ extension LayoutFamily {
                 return UnpackedWeights(values: values, groupLength: 32, scales: scales, qmax: 8)
             })
         f.fixedBlockLength = Qsi4c32pScaleF16Packer.blockLength
-        f.repack = { blocks, n, k, tile in Qsi4c32pScaleF16Packer.pack(q4_0: blocks, n: n, k: k, tile: tile) }
+        f.repack = { _, blocks, n, k, tile in Qsi4c32pScaleF16Packer.pack(q4_0: blocks, n: n, k: k, tile: tile) }
         return f
     }()
 
-    /// GGUF Q4_1 blocks held exactly by the asymmetric int4 layout (`q4_1-repack`): scale d,
-    /// offset m + 8d, codes unchanged. Its kernels take per-block activations with f32 scales
-    /// and block sums (`qsi8d32pscalef32`).
+    /// Asymmetric int4 per block of 32 with an f32 scale and offset: GGUF Q4_1 blocks held exactly
+    /// (`q4_1-repack`: scale d, offset m + 8d, codes unchanged) and Q4_K's 32-value sub-blocks
+    /// (`q4_k-repack`: scale d·sc, offset 8·d·sc − dmin·m). Its kernels take per-block
+    /// activations with f32 scales and block sums (`qsi8d32pscalef32`).
     public static let qai4c32p: LayoutFamily = {
         var f = LayoutFamily(
-            id: "qai4c32p", codeBits: 4, scaleType: "f32", grouped: true, losslessSource: "Q4_1",
+            id: "qai4c32p", codeBits: 4, scaleType: "f32", grouped: true, losslessSources: ["Q4_1", "Q4_K"],
             activationPacker: "qsi8d32pscalef32",
             tiles: [
                 .neonDotprod: TargetTile(
@@ -145,9 +146,11 @@ extension LayoutFamily {
                 return UnpackedWeights(values: values, groupLength: bl, scales: u.scales, qmax: 8)
             })
         f.fixedBlockLength = 32
-        f.repack = { blocks, n, k, tile throws(RepackError) in
+        f.repack = { source, blocks, n, k, tile throws(RepackError) in
             do throws(Qai4c32pPacker.InexactBlock) {
-                return try Qai4c32pPacker.repack(q4_1: blocks, n: n, k: k, tile: tile)
+                return source == "Q4_K"
+                    ? try Qai4c32pPacker.repack(q4_K: blocks, n: n, k: k, tile: tile)
+                    : try Qai4c32pPacker.repack(q4_1: blocks, n: n, k: k, tile: tile)
             } catch { throw RepackError(error.description) }
         }
         return f

@@ -14,19 +14,18 @@ public struct LayoutFamily: Sendable {
     public let scaleType: String
     /// Values per scale along K: nil per output channel, else the scheme's block length.
     public let grouped: Bool
-    /// The GGUF type whose blocks this family holds bit for bit (a lossless repack, scheme
-    /// `<type>-repack`), nil when it is quantized from float values.
-    public let losslessSource: String?
+    /// The GGUF types whose blocks this family holds exactly (lossless repacks, schemes
+    /// `<type>-repack`); empty when it only holds values quantized from floats.
+    public let losslessSources: [String]
     /// The values per scale a repack family fixes (the source's block size), nil otherwise.
     public var fixedBlockLength: Int? = nil
-    /// A repack family's packer: N rows of the source's blocks for an N x K matrix, into the
-    /// layout with `tile`.
-    /// A block the family cannot hold exactly is an error naming it.
+    /// A repack family's packer: N rows of blocks of the source type (one of `losslessSources`)
+    /// for an N x K matrix, into the layout with `tile`. A block the family cannot hold exactly
+    /// is an error naming it.
     public var repack:
         (
-            @Sendable (_ blocks: UnsafeRawBufferPointer, _ n: Int, _ k: Int, _ tile: KleidiAITile) throws(RepackError)
-                ->
-                [UInt8]
+            @Sendable (_ source: String, _ blocks: UnsafeRawBufferPointer, _ n: Int, _ k: Int, _ tile: KleidiAITile)
+                throws(RepackError) -> [UInt8]
         )? = nil
     /// The LHS packer the family's kernels take (`qai8dxp`).
     public let activationPacker: String
@@ -72,7 +71,7 @@ extension WeightScheme {
         case .qsi4c32: return .qsi4c32p
         case .qsi4cx: return .qsi4cxp
         case .qsi8cx: return .qsi8cxp
-        case let .repack(source): return LayoutFamily.all.first { $0.losslessSource == source }
+        case let .repack(source): return LayoutFamily.all.first { $0.losslessSources.contains(source) }
         case .f32, .f16, .bf16, .keep: return nil
         }
     }

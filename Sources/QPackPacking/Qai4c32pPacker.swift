@@ -5,6 +5,7 @@
 /// `code = q`, `scale = d`, `offset = m + 8d` whenever that sum is a float32 number.
 public enum Qai4c32pPacker {
     public static let q4_1BlockBytes = 20
+    public static let q4_KBlockBytes = 144
 
     public static func packedSize(n: Int, k: Int, blockLength bl: Int, tile: KleidiAITile) -> Int {
         ceilDiv(n, tile.nr) * panelStride(k: k, blockLength: bl, tile: tile)
@@ -61,13 +62,15 @@ public enum Qai4c32pPacker {
         return out
     }
 
-    /// A Q4_1 block that `qai4c32p` cannot hold exactly: its offset `m + 8d` is not a float32.
+    /// A source block that `qai4c32p` cannot hold exactly: its offset (Q4_1 `m + 8d`, Q4_K
+    /// `8·d·sc − dmin·m`) is not a float32 number. `block` counts blocks of 32 along the row.
     public struct InexactBlock: Error, CustomStringConvertible {
+        public let source: String
         public let row: Int, block: Int
-        public let d: Float, m: Float
+        public let scale: Float, offset: Double
         public var description: String {
-            "Q4_1 block \(block) of row \(row) (d \(d), m \(m)): m + 8d is not a float32 number, so qai4c32p cannot"
-                + " hold it exactly"
+            "\(source) block \(block) of row \(row) (scale \(scale)): its offset \(offset) is not a float32 number, so"
+                + " qai4c32p cannot hold it exactly"
         }
     }
 
@@ -87,7 +90,7 @@ public enum Qai4c32pPacker {
                 let m = Float(Float16(bitPattern: UInt16(blocks[at + 2]) | UInt16(blocks[at + 3]) << 8))
                 let offset = m + 8 * d  // 8d is exact; the sum must be too
                 guard Double(offset) == Double(m) + 8 * Double(d) else {
-                    throw InexactBlock(row: row, block: b, d: d, m: m)
+                    throw InexactBlock(source: "Q4_1", row: row, block: b, scale: d, offset: Double(m) + 8 * Double(d))
                 }
                 scales[row * perRow + b] = d
                 offsets[row * perRow + b] = offset
@@ -95,6 +98,47 @@ public enum Qai4c32pPacker {
                     let byte = blocks[at + 4 + j]
                     codes[row * k + 32 * b + j] = byte & 0x0F
                     codes[row * k + 32 * b + j + 16] = byte >> 4
+                }
+            }
+        }
+        return pack(
+            codes: codes, scales: scales, offsets: offsets, bias: nil, n: n, k: k, blockLength: 32, tile: tile,
+            fill: fill)
+    }
+
+    /// GGUF Q4_K rows (N rows of K/256 super-blocks: f16 d, f16 dmin, 12 bytes of 6-bit sub-block
+    /// scales and mins, 128 bytes of nibbles) into the layout: each 32-value sub-block j is a
+    /// block with `scale = d·sc_j` (exact: 11 x 6 bits) and `offset = 8·d·sc_j − dmin·m_j`,
+    /// checked exact, codes unchanged.
+    public static func repack(q4_K blocks: UnsafeRawBufferPointer, n: Int, k: Int, tile: KleidiAITile, fill: UInt8 = 0)
+        throws(InexactBlock) -> [UInt8]
+    {
+        let perRow = k / 256
+        precondition(blocks.count == n * perRow * q4_KBlockBytes)
+        var codes = [UInt8](repeating: 0, count: n * k)
+        var scales = [Float](repeating: 0, count: n * k / 32), offsets = scales
+        func half(_ at: Int) -> Float { Float(Float16(bitPattern: UInt16(blocks[at]) | UInt16(blocks[at + 1]) << 8)) }
+        for row in 0..<n {
+            for sb in 0..<perRow {
+                let at = (row * perRow + sb) * q4_KBlockBytes
+                let d = half(at), dmin = half(at + 2)
+                for j in 0..<8 {
+                    // ggml's get_scale_min_k4: 6-bit scale and min of sub-block j.
+                    let q = { (i: Int) in blocks[at + 4 + i] }
+                    let sc = j < 4 ? q(j) & 0x3F : (q(j + 4) & 0x0F) | ((q(j - 4) >> 2) & 0x30)
+                    let mn = j < 4 ? q(j + 4) & 0x3F : (q(j + 4) >> 4) | ((q(j) >> 2) & 0x30)
+                    let scale = d * Float(sc), minimum = dmin * Float(mn)  // both exact
+                    let exact = 8 * Double(scale) - Double(minimum)
+                    let block = sb * 8 + j
+                    guard Double(Float(exact)) == exact else {
+                        throw InexactBlock(source: "Q4_K", row: row, block: block, scale: scale, offset: exact)
+                    }
+                    scales[row * (k / 32) + block] = scale
+                    offsets[row * (k / 32) + block] = Float(exact)
+                    for l in 0..<32 {
+                        let byte = blocks[at + 16 + (j / 2) * 32 + l]
+                        codes[row * k + 32 * block + l] = j % 2 == 0 ? byte & 0x0F : byte >> 4
+                    }
                 }
             }
         }

@@ -24,6 +24,10 @@ public enum DefaultRules {
             match: {role: [linear, lm_head], source_type: Q4_1}
             scheme: q4_1-repack
             why: lossless first; Q4_1 blocks held exactly (KleidiAI qai4c32p, per-block int8 activations)
+          - name: gguf-q4_k-lossless
+            match: {role: [linear, lm_head], source_type: Q4_K}
+            scheme: q4_k-repack
+            why: lossless first; Q4_K's 32-value sub-blocks held exactly (KleidiAI qai4c32p)
           - name: gguf-q8_0-tables-f16
             match: {role: [embedding, lm_head], source_type: Q8_0}
             scheme: f16

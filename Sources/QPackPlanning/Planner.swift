@@ -55,7 +55,7 @@ public enum Planner {
                         observer: o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
                     if let a = rule.smooth ?? smoothing {
                         // The divided inputs' range is known exactly from per-channel extremes only.
-                        if let source = entry!.scheme.family?.losslessSource {
+                        if case let .repack(source) = entry!.scheme {
                             diagnostics.append(
                                 Diagnostic(
                                     severity: .note, tensor: input.name, rule: rule.name,
@@ -110,7 +110,7 @@ public enum Planner {
             return input.decodable ? nil : "\(input.sourceType) values cannot be converted to float"
         default:
             guard let family = scheme.family else { return "\(scheme.name) has no layout family" }
-            if let source = family.losslessSource {
+            if case let .repack(source) = scheme {
                 guard input.sourceType == source else {
                     return "\(scheme.name) needs a GGUF \(source) source, this one is \(input.sourceType)"
                 }
@@ -185,9 +185,8 @@ public enum Planner {
         case .f16: lossless = input.sourceType == "F16"
         case .bf16: lossless = input.sourceType == "BF16"
         default:
-            let source = scheme.family?.losslessSource
-            lossless = source != nil
-            if let source, let id = scheme.family?.id {
+            lossless = scheme.isRepack
+            if case let .repack(source) = scheme, let id = scheme.family?.id {
                 note = "lossless: \(source) blocks moved bit for bit into the \(id) layout"
             }
         }

@@ -68,7 +68,7 @@ public enum LayoutCheck {
                 return [Float](repeating: 0, count: reference.count)
             }
             // A lossless repack holds the source's values exactly.
-            if family.losslessSource != nil { return [Float](repeating: 0, count: reference.count) }
+            if t.scheme.isRepack { return [Float](repeating: 0, count: reference.count) }
             let w = family.unpack(
                 try file.sectionBytes(t.section), m.rows, m.columns, t.scheme.blockLength ?? 0,
                 KleidiAITile(nr: l.nr, kr: l.kr, sr: l.sr))

@@ -114,7 +114,8 @@ final class ScaleCache: @unchecked Sendable {
 }
 
 @Suite struct FixtureConvertTests {
-    /// Q4_0 blocks repacked into KleidiAI's f16-scale layout decode to exactly gguf-py's values.
+    /// Q4_0, Q4_1 and Q4_K blocks repacked into KleidiAI's qsi4c32pscalef16 / qai4c32p layouts decode to
+    /// exactly gguf-py's values.
     @Test func q4_0RepackIsBitExact() throws {
         let dir = try temporaryDirectory("repack")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -124,15 +125,19 @@ final class ScaleCache: @unchecked Sendable {
             rules:
               - {name: repack, match: {name: t.q4_0}, scheme: q4_0-repack}
               - {name: repack1, match: {name: t.q4_1}, scheme: q4_1-repack}
+              - {name: repackk, match: {name: t.q4_k}, scheme: q4_k-repack}
               - {name: float, match: {name: ["t.f16", "t.bf16", "t.q8_0"]}, scheme: f32}
               - {name: rest, scheme: keep}
             """, origin: "test")
         let (plan, _) = try convert(TestPaths.fixture("gguf/types.gguf"), rules: rules, to: dir + "/t.qpack")
         #expect(plan.entries.first { $0.name == "t.q4_0" }?.lossless == true)
         #expect(plan.entries.first { $0.name == "t.q4_1" }?.lossless == true)
+        #expect(plan.entries.first { $0.name == "t.q4_k" }?.lossless == true)
         let file = try ContainerFile(path: dir + "/t.qpack")
         #expect(file.tensor(named: "t.q4_1")?.layout?.id == "qai4c32p")
-        for name in ["t.q4_0", "t.q4_1", "t.f16", "t.bf16", "t.q8_0"] {
+        #expect(file.tensor(named: "t.q4_k")?.layout?.id == "qai4c32p")
+        // Q4_0, Q4_1 and Q4_K (random K-quant blocks written by gguf-py) decode to gguf-py's values.
+        for name in ["t.q4_0", "t.q4_1", "t.q4_k", "t.f16", "t.bf16", "t.q8_0"] {
             let t = try #require(file.tensor(named: name))
             let decoded = try ContainerTensorDecoder.floats(t, in: file)
             let want = littleEndianFloats(try TestPaths.read(TestPaths.fixture("gguf/types.expected/\(name).f32")))

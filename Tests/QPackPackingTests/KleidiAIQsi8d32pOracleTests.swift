@@ -95,7 +95,7 @@ import QPackTestSupport
             let n = p["n"]!.int!, k = p["k"]!.int!, t = Self.tile(p)
             let blocks = try Self.oracle.bytes(blocksEntry)
             let repack = try #require(LayoutFamily.qai4c32p.repack)
-            let got = try blocks.withUnsafeBytes { try repack($0, n, k, t) }
+            let got = try blocks.withUnsafeBytes { try repack("Q4_1", $0, n, k, t) }
             #expect(got == (try Self.oracle.bytes(c["output"]!)), "\(c["id"]!.string!)")
             checked += 1
         }
@@ -119,5 +119,27 @@ import QPackTestSupport
         }
         #expect(error?.row == 0 && error?.block == 1)
         #expect(error?.description.contains("block 1 of row 0") == true)
+    }
+
+    /// Q4_K: a sub-block whose offset 8·d·sc − dmin·m is not a float32 is refused the same way.
+    @Test func inexactQ4_KSubBlockIsRefused() throws {
+        var block = [UInt8](repeating: 0, count: 144)
+        block[0] = 0x00  // d = 1
+        block[1] = 0x3C
+        block[2] = 0x01  // dmin = 2^-24
+        block[4] = 0x3F  // sub-block 0: sc 63
+        block[8] = 0x01  // m 1: offset 504 − 2^-24
+        let error = #expect(throws: Qai4c32pPacker.InexactBlock.self) {
+            try block.withUnsafeBytes {
+                _ = try Qai4c32pPacker.repack(q4_K: $0, n: 1, k: 256, tile: KleidiAITile(nr: 4, kr: 16, sr: 2))
+            }
+        }
+        #expect(error?.source == "Q4_K" && error?.row == 0 && error?.block == 0)
+        block[2] = 0x00  // dmin 0: exact
+        #expect(throws: Never.self) {
+            try block.withUnsafeBytes {
+                _ = try Qai4c32pPacker.repack(q4_K: $0, n: 1, k: 256, tile: KleidiAITile(nr: 4, kr: 16, sr: 2))
+            }
+        }
     }
 }

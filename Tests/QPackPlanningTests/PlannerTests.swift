@@ -12,14 +12,15 @@ import QPackTestSupport
         #expect(
             rules.rules.map(\.name) == [
                 "norms-f32", "biases-f32", "attention-output-f16", "gguf-q4_0-lossless", "gguf-q4_1-lossless",
-                "gguf-q8_0-tables-f16", "embeddings-int8", "lm-head-int8", "encoder-linear-int8", "linear-int4",
-                "everything-else-kept",
+                "gguf-q4_k-lossless", "gguf-q8_0-tables-f16", "embeddings-int8", "lm-head-int8", "encoder-linear-int8",
+                "linear-int4", "everything-else-kept",
             ])
         #expect(rules.rules[3].match.sourceTypes == ["Q4_0"] && rules.rules[3].scheme == .q4_0Repack)
         #expect(rules.rules[4].match.sourceTypes == ["Q4_1"] && rules.rules[4].scheme == .q4_1Repack)
-        #expect(rules.rules[8].match.architectures == ["bert"] && rules.rules[8].scheme == .qsi8cx)
-        #expect(rules.rules[9].scheme == .qsi4c32(blockLength: 32))
-        #expect(rules.rules[9].fallback == .qsi4cx)
+        #expect(rules.rules[5].match.sourceTypes == ["Q4_K"] && rules.rules[5].scheme == .repack(source: "Q4_K"))
+        #expect(rules.rules[9].match.architectures == ["bert"] && rules.rules[9].scheme == .qsi8cx)
+        #expect(rules.rules[10].scheme == .qsi4c32(blockLength: 32))
+        #expect(rules.rules[10].fallback == .qsi4cx)
     }
 
     /// Formats/qpack-rules.md lists the default rules; the spec and the built-in text agree.
