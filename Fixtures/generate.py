@@ -658,9 +658,76 @@ def calibration_stats(out):
     write(f"{out}/calibration/types.qcal", (json.dumps(doc, separators=(",", ":")) + "\n").encode())
 
 
+def qai4c32_reference(out, rng):
+    """A second implementation of qai4c32's block search (Formats/qpack-rules.md, `search`),
+    written from the spec in numpy float32, one operation at a time in the documented order: the
+    codes, scales and offsets of a random matrix for absmax, mse and importance, which qpack's
+    quantizer must reproduce bit for bit."""
+    f = np.float32
+    rows, cols = 6, 96
+    w = (rng.standard_normal((rows, cols)) * rng.uniform(0.01, 0.2, (rows, 1))).astype(f)
+    w[0, :32] += f(0.3)  # an all-positive block
+    w[1, 32:64] = f(0.125)  # a constant block
+    w[2, 64:96] *= f(0.0)  # all zero
+    w[3, 5] = f(2.5)  # an outlier the clip search should cut
+    importance = rng.uniform(0.0, 2.0, cols).astype(f)
+    importance[40:48] = f(0.0)
+    mse = [f(1) - f(0.02) * f(i) for i in range(16)]
+    imp = [f(1.14) - f(0.015) * f(i) for i in range(40)]
+
+    def assign(x, scale, offset):
+        lo = f(offset - f(f(8) * scale))
+        return [int(min(15, max(0, np.rint(f(f(v - lo) / scale))))) for v in x]
+
+    def block(x, method, weights):
+        mn, mx = f(min(x)), f(max(x))
+        if not mx > mn:
+            return [8] * len(x), f(0), mn
+        weighted = method == "importance" and any(v > 0 for v in weights)
+        ratios = [f(1)] if method == "absmax" else (imp if weighted else mse)
+        mid = f(f(mn * f(0.5)) + f(mx * f(0.5)))
+        best = None
+        for alpha in ratios:
+            scale = f(f(alpha * f(mx - mn)) / f(15))
+            if not (scale > 0 and np.isfinite(scale)):
+                continue
+            offset = f(f(mid - f(f(7.5) * scale)) + f(f(8) * scale))
+            u = assign(x, scale, offset)
+            if method != "absmax":
+                num, den = f(0), f(0)
+                for j, v in enumerate(x):
+                    wt = weights[j] if weighted else f(1)
+                    num = f(num + f(wt * f(v - f(scale * f(u[j] - 8)))))
+                    den = f(den + wt)
+                if den > 0:
+                    offset = f(num / den)
+                u = assign(x, scale, offset)
+            err = f(0)
+            for j, v in enumerate(x):
+                d = f(v - f(f(scale * f(u[j] - 8)) + offset))
+                err = f(err + f((weights[j] if weighted else f(1)) * f(d * d)))
+            if best is None or err < best[0]:
+                best = (err, u, scale, offset)
+        return best[1], best[2], best[3]
+
+    doc = {"rows": rows, "columns": cols, "block_length": 32, "weights_f32": f32_bits(w.ravel()),
+           "importance_f32": f32_bits(importance), "searches": {}}
+    for method in ("absmax", "mse", "importance"):
+        codes, scales, offsets = [], [], []
+        for r in range(rows):
+            for b in range(cols // 32):
+                u, s, o = block(list(w[r, 32 * b:32 * b + 32]), method, list(importance[32 * b:32 * b + 32]))
+                codes += u
+                scales.append(s)
+                offsets.append(o)
+        doc["searches"][method] = {"codes": codes, "scales_f32": f32_bits(np.array(scales, dtype=f)),
+                                   "offsets_f32": f32_bits(np.array(offsets, dtype=f))}
+    write(f"{out}/quant/qai4c32.json", (json.dumps(doc, indent=1) + "\n").encode())
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for sub in ("safetensors", "gguf", "malformed", "hash", "calibration", "architectures"):
+    for sub in ("safetensors", "gguf", "malformed", "hash", "calibration", "architectures", "quant"):
         shutil.rmtree(f"{out}/{sub}", ignore_errors=True)
     rng = np.random.default_rng(SEED)
     safetensors_dtypes(out, rng)
@@ -671,6 +738,7 @@ def main():
     gguf_edge_cases(out)
     checksum_vectors(out)
     calibration_stats(out)
+    qai4c32_reference(out, np.random.default_rng(SEED + 2))
     cases = Cases(out)
     malformed_safetensors(cases, rng)
     malformed_gguf(cases, rng)

@@ -7,7 +7,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 "$root/scripts/generate-fixtures.sh" "$tmp" >/dev/null
 status=0
-for sub in safetensors gguf malformed hash calibration architectures real-models/expected.json tokenizers/expected.json verify/minilm.expected.json verify/smollm2.expected.json verify/smollm2.logits.f32; do
+for sub in safetensors gguf malformed hash calibration architectures quant real-models/expected.json tokenizers/expected.json verify/minilm.expected.json verify/smollm2.expected.json verify/smollm2.logits.f32; do
   if ! diff -r --no-dereference "$root/Fixtures/$sub" "$tmp/$sub" >/dev/null; then
     echo "check-fixtures: Fixtures/$sub differs from a fresh generation:" >&2
     diff -r --no-dereference -q "$root/Fixtures/$sub" "$tmp/$sub" >&2 || true

@@ -9,19 +9,19 @@ import QPackPacking
 import QPackPlanning
 import QPackReaders
 
-/// Automatic precision under a budget. Every quantizable linear climbs a ladder
-/// (int4 → int8 → f16); the search
-/// 1. converts the model three times with the real packers: as the rules say, with every linear
-///    one rung up, and two rungs up (temporary files);
+/// Automatic precision under a budget. Every quantizable linear climbs a ladder (`ladder`:
+/// symmetric int4 → asymmetric int4 `qai4c32` → int8 → f16; a lossless repack → f16); the search
+/// 1. converts the model once per rung with the real packers: as the rules say, with every
+///    linear one rung up, two rungs up, … (temporary files);
 /// 2. measures each linear's harm on the calibration data with the real packed kernels: its
-///    packed output against the float layer's output on the same input (relative MSE), at its
-///    rung and one rung up; and (by default) end to end: the float model with only that linear
+///    packed output against the float layer's output on the same input (relative MSE), at every
+///    quantized rung; and (by default) end to end: the float model with only that linear
 ///    packed, on the first four samples cut to 64 tokens;
 /// 3. orders promotions by harm removed per added bit (a linear promoted once re-enters with
-///    its new rung's harm: end-to-end harm scaled by the local error ratio for int8, zero for
-///    f16), ties by name;
+///    its new rung's harm: end-to-end harm scaled by the local error ratio, zero for f16), ties
+///    by name;
 /// 4. finds the shortest prefix of that order whose mixed model (packed tensors taken from the
-///    three conversions) meets the budget end to end on the calibration data (KL for decoders,
+///    rungs' conversions) meets the budget end to end on the calibration data (KL for decoders,
 ///    1 − cosine for encoders; a binary search over the prefix length, each step a full run of
 ///    the packed kernels), or, for a bits-per-weight target, applies every step in order that
 ///    still fits (and measures the result).
@@ -89,13 +89,27 @@ public enum BudgetSearch {
         public let description: String
     }
 
-    /// The next rung up, or nil at the top.
-    static func promoted(_ s: WeightScheme) -> WeightScheme? {
-        switch s.family?.codeBits {
-        case 4?: return .qsi8cx
-        case 8?: return .f16
-        default: return nil
+    /// Rungs of the longest ladder.
+    static let rungCount = 4
+
+    /// The next rung up, or nil at the top: symmetric int4 → asymmetric int4 (K a multiple of
+    /// its block of 32) → int8 → f16; a lossless repack keeps the weights exactly, so only f16
+    /// (float activations) is above it.
+    static func promoted(_ s: WeightScheme, columns: Int?) -> WeightScheme? {
+        switch s {
+        case .qsi4c32, .qsi4cx: return (columns ?? 1) % 32 == 0 ? .qai4c32 : .qsi8cx
+        case .qai4c32: return .qsi8cx
+        case .qsi8cx: return .f16
+        case .repack: return .f16
+        case .f32, .f16, .bf16, .keep: return nil
         }
+    }
+
+    /// A linear's schemes from the rules' upward, at most `rungCount`.
+    static func ladder(_ e: PlanEntry) -> [WeightScheme] {
+        var out = [e.scheme]
+        while out.count < rungCount, let next = promoted(out.last!, columns: e.matrix?[1]) { out.append(next) }
+        return out
     }
 
     /// `planner` plans with a rule set exactly as the caller planned `base` (same target,
@@ -117,23 +131,21 @@ public enum BudgetSearch {
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let graphNames = Set(float.linearWeightNames)
         let candidates = base.entries.filter {
-            graphNames.contains($0.name) && promoted($0.scheme) != nil && $0.matrix != nil
+            graphNames.contains($0.name) && promoted($0.scheme, columns: $0.matrix?[1]) != nil && $0.matrix != nil
         }.map(\.name)
         guard !candidates.isEmpty else {
             throw Failure(description: "\(fileName): no linear can be promoted (none is int4 or int8)")
         }
 
-        // 1. The rules' conversion and everything one and two rungs up.
-        var schemesByRung: [[String: WeightScheme]] = [[:], [:], [:]]
+        // 1. The rules' conversion and everything one, two, … rungs up (a short ladder stays at its top).
+        var schemesByRung = [[String: WeightScheme]](repeating: [:], count: rungCount)
         for e in base.entries where candidates.contains(e.name) {
-            schemesByRung[0][e.name] = e.scheme
-            let one = promoted(e.scheme)!
-            schemesByRung[1][e.name] = one
-            schemesByRung[2][e.name] = promoted(one) ?? one
+            let l = ladder(e)
+            for r in 0..<rungCount { schemesByRung[r][e.name] = l[min(r, l.count - 1)] }
         }
         var plans: [QuantPlan] = []
         var runners: [ModelRunner] = []
-        for rung in 0..<3 {
+        for rung in 0..<rungCount {
             let (p, r) = try replan(base, rules: rules, schemes: schemesByRung[rung], tag: "rung \(rung)")
             let out = workDirectory + "/budget-rung\(rung).qpack"
             log("converting with every candidate linear \(rung) rung(s) up")
@@ -148,16 +160,17 @@ public enum BudgetSearch {
             plans.append(p)
         }
 
-        // 2. Local harm of each candidate at rungs 0 and 1, on the float model's own inputs.
+        // 2. Local harm of each candidate at every quantized rung, on the float model's own inputs.
         log("measuring each linear's error with the packed kernels")
-        var harm: [[String: (err: Double, sig: Double)]] = [[:], [:]]
-        let linearsByRung: [[String: qp_linear]] = (0..<2).map { rung in runners[rung].linearsByName() }
+        let measuredRungs = rungCount - 1  // the top of every ladder is f16
+        var harm = [[String: (err: Double, sig: Double)]](repeating: [:], count: measuredRungs)
+        let linearsByRung: [[String: qp_linear]] = (0..<measuredRungs).map { rung in runners[rung].linearsByName() }
         do {
             for s in sequences {
                 _ = try float.run(s) { name, m, _, n, input, output in
                     guard schemesByRung[0][name] != nil else { return }
                     var y = [Float](repeating: 0, count: m * n)
-                    for rung in 0..<2 {
+                    for rung in 0..<measuredRungs where schemesByRung[rung][name]!.isQuantized {
                         var l = linearsByRung[rung][name]!
                         _ = y.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
                         var a = harm[rung][name] ?? (0, 0)
@@ -172,14 +185,14 @@ public enum BudgetSearch {
             }
         } catch { throw Failure(description: "\(fileName): \(error)") }
         func relative(_ rung: Int, _ name: String) -> Double {
-            guard rung < 2 else { return 0 }
+            guard rung < measuredRungs, schemesByRung[rung][name]!.isQuantized else { return 0 }
             let a = harm[rung][name] ?? (0, 0)
             return a.sig > 0 ? a.err / a.sig : 0
         }
 
         // 2b. End-to-end sensitivity: the float model with only this linear packed as the rules
-        // say, on the first four samples (cut to 48 tokens). One rung up is estimated by scaling
-        // with the local error ratio; two rungs up (f16) counts as harmless.
+        // say, on the first four samples (cut to 48 tokens). Higher rungs are estimated by scaling
+        // with the local error ratio; f16 counts as harmless.
         var sensitivity: [String: Double] = [:]
         if sensitivityMode == .endToEnd {
             let probe = Array(sequences.prefix(4)).map { Array($0.prefix(48)) }
@@ -207,11 +220,8 @@ public enum BudgetSearch {
         }
         func harmAt(_ rung: Int, _ name: String) -> Double {
             guard let s0 = sensitivity[name] else { return relative(rung, name) }
-            switch rung {
-            case 0: return s0
-            case 1: return relative(0, name) > 0 ? s0 * relative(1, name) / relative(0, name) : 0
-            default: return 0
-            }
+            if rung == 0 { return s0 }
+            return relative(0, name) > 0 ? s0 * relative(rung, name) / relative(0, name) : 0
         }
 
         // 3. The order: harm removed per added bit, one rung at a time.
@@ -225,7 +235,9 @@ public enum BudgetSearch {
         while true {
             var best: (score: Double, name: String)?
             for name in candidates
-            where rung[name]! < 2 && schemesByRung[rung[name]! + 1][name] != schemesByRung[rung[name]!][name] {
+            where rung[name]! < rungCount - 1
+                && schemesByRung[rung[name]! + 1][name] != schemesByRung[rung[name]!][name]
+            {
                 let r = rung[name]!
                 let gain = harmAt(r, name) - harmAt(r + 1, name)
                 let addedBits = Double(8 * (bytes(name, r + 1) - bytes(name, r)))

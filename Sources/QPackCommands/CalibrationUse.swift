@@ -29,7 +29,7 @@ struct CalibrationUse: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Decoders: promote the most harmful linears (int4 → int8 → f16) until the mean KL divergence on the calibration data is at most this. Needs --calibration.",
+            "Decoders: promote the most harmful linears (int4 → asymmetric int4 → int8 → f16) until the mean KL divergence on the calibration data is at most this. Needs --calibration.",
             valueName: "x"))
     var maxKl: Double?
 

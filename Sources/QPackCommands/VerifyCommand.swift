@@ -273,11 +273,11 @@ struct VerifyCommand: ParsableCommand {
             + (failed == 0 ? "all within their scheme's bound\n" : "\(failed) outside it\n")
         out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
         out +=
-            "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "RUN AS".padding(18) + "REL RMSE".leftPad(9)
+            "  " + "LAYER".padding(40) + "SCHEME".padding(9) + "RUN AS".padding(28) + "REL RMSE".leftPad(9)
             + "SNR dB".leftPad(8) + "  RULE\n"
         for l in r.layers {
             out +=
-                "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9) + l.execution.padding(18)
+                "  " + Units.elide(l.name, to: 40).padding(40) + l.scheme.padding(9) + l.execution.padding(28)
                 + String(format: "%9.5f", l.relativeRMSE)
                 + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
         }

@@ -114,6 +114,19 @@ enum TensorEncoder {
                 }
                 return Qsi4c32pPacker.pack(q, bias: nil, tile: tile)
             } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
+        case .qai4c32:
+            let m = e.matrix!
+            let v = try values()
+            do {
+                let q = try v.withUnsafeBufferPointer { w throws(QuantizationError) in
+                    try AsymmetricQuantizer.int4Blocks(
+                        w, rows: m[0], columns: m[1], search: search, nonFinite: policy, threads: options.threads,
+                        importance: weights)
+                }
+                return Qai4c32pPacker.pack(
+                    codes: q.codes, scales: q.scales, offsets: q.offsets, bias: nil, n: m[0], k: m[1], blockLength: 32,
+                    tile: tileOf(e))
+            } catch { throw ConvertError(.malformed, "\(subject): \(error)") }
         case .qsi4cx, .qsi8cx:
             let m = e.matrix!, tile = tileOf(e)
             let bits = e.scheme == .qsi4cx ? 4 : 8

@@ -10,6 +10,8 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
     case qsi4cx
     /// Symmetric int8 per output channel (per row for embeddings), f32 scales.
     case qsi8cx
+    /// Asymmetric int4 per block of 32 along K: an f32 scale and an f32 offset per block.
+    case qai4c32
     /// A GGUF block type's blocks moved bit for bit into the KleidiAI layout family that holds
     /// them (lossless), named `<type>-repack` (`q4_0-repack`). Which types have such a family is
     /// QPackPacking's `LayoutFamily` registry's business.
@@ -31,6 +33,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         case let .qsi4c32(bl): return bl == 32 ? "qsi4c32" : "qsi4c32b\(bl)"
         case .qsi4cx: return "qsi4cx"
         case .qsi8cx: return "qsi8cx"
+        case .qai4c32: return "qai4c32"
         case let .repack(source): return source.lowercased() + "-repack"
         }
     }
@@ -49,6 +52,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
         case "qsi4c32b256": self = .qsi4c32(blockLength: 256)
         case "qsi4cx": self = .qsi4cx
         case "qsi8cx": self = .qsi8cx
+        case "qai4c32": self = .qai4c32
         default:
             // `<ggml type>-repack`: lowercase letters, digits and underscores before the suffix.
             guard name.hasSuffix("-repack"), name.count > "-repack".count,
@@ -61,7 +65,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public static let allNames = [
         "f32", "f16", "bf16", "keep", "qsi4c32", "qsi4c32b64", "qsi4c32b128", "qsi4c32b256",
-        "qsi4cx", "qsi8cx", "q4_0-repack", "q4_1-repack", "q4_k-repack",
+        "qsi4cx", "qai4c32", "qsi8cx", "q4_0-repack", "q4_1-repack", "q4_k-repack",
     ]
 
     /// Where the scheme sorts in summaries: the order of `allNames`, then other repacks by name,
@@ -72,7 +76,7 @@ public enum WeightScheme: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var isQuantized: Bool {
         switch self {
-        case .qsi4c32, .qsi4cx, .qsi8cx, .repack: return true
+        case .qsi4c32, .qsi4cx, .qsi8cx, .qai4c32, .repack: return true
         default: return false
         }
     }

@@ -143,7 +143,7 @@ extension LayoutFamily {
                     let b = i / bl, d = u.scales[b]
                     values[i] = d * Float(u.codes[i]) + (u.offsets[b] - 8 * d)
                 }
-                return UnpackedWeights(values: values, groupLength: bl, scales: u.scales, qmax: 8)
+                return UnpackedWeights(values: values, groupLength: bl, scales: u.scales, qmax: 8, offsets: u.offsets)
             })
         f.fixedBlockLength = 32
         f.repack = { source, blocks, n, k, tile throws(RepackError) in

@@ -61,6 +61,8 @@ public struct UnpackedWeights: Sendable {
     public var scales: [Float]
     /// The largest code magnitude (7 for int4, 127 for int8).
     public var qmax: Float
+    /// Asymmetric layouts: each group's offset; its grid is offset + scale·(−8 … 7).
+    public var offsets: [Float]? = nil
 }
 
 extension WeightScheme {
@@ -71,6 +73,7 @@ extension WeightScheme {
         case .qsi4c32: return .qsi4c32p
         case .qsi4cx: return .qsi4cxp
         case .qsi8cx: return .qsi8cxp
+        case .qai4c32: return .qai4c32p
         case let .repack(source): return LayoutFamily.all.first { $0.losslessSources.contains(source) }
         case .f32, .f16, .bf16, .keep: return nil
         }
@@ -80,7 +83,7 @@ extension WeightScheme {
     public var blockLength: Int? {
         switch self {
         case let .qsi4c32(bl): return bl
-        case .repack: return family?.fixedBlockLength
+        case .repack, .qai4c32: return family?.fixedBlockLength
         default: return nil
         }
     }

@@ -77,7 +77,12 @@ public enum LayoutCheck {
                 let range = start..<min(start + w.groupLength, reference.count)
                 let absmax = reference[range].map { abs($0) }.max() ?? 0
                 let s = w.scales[gi]
-                let b = max(s / 2, absmax - w.qmax * s) + 4 * absmax * Float.ulpOfOne
+                var b = max(s / 2, absmax - w.qmax * s) + 4 * absmax * Float.ulpOfOne
+                if let offsets = w.offsets {  // asymmetric: half a step inside the grid, the clip outside
+                    let lo = offsets[gi] - 8 * s, hi = offsets[gi] + 7 * s
+                    let clip = reference[range].reduce(Float(0)) { max($0, lo - $1, $1 - hi) }
+                    b = s / 2 + clip + 8 * (absmax + abs(offsets[gi]) + 16 * s) * Float.ulpOfOne
+                }
                 for i in range { bounds[i] = b }
             }
             return bounds

@@ -276,6 +276,11 @@ struct BudgetSearchTests {
         let (b, _, _) = try Self.search(.minCosine(0.99), work: dir + "/w2")
         #expect(a.met && a.harm <= 0.01)
         #expect(a.chosen > 0 && a.chosen < a.order.count)
+        // The ladder: symmetric int4 → asymmetric int4 → int8 → f16.
+        for (from, to) in [("qsi4c32", "qai4c32"), ("qai4c32", "qsi8cx"), ("qsi8cx", "f16")] {
+            #expect(a.order.contains { $0.from == from && $0.to == to }, "no \(from) → \(to) step")
+        }
+        #expect(a.order.allSatisfy { !($0.from == "qsi4c32" && $0.to == "qsi8cx") })
         #expect(a.order == b.order && a.chosen == b.chosen && a.evaluations == b.evaluations)
         #expect(a.plan.entries.map(\.scheme) == b.plan.entries.map(\.scheme))
         // Every promoted entry records its step; the rest are the rules' schemes.

@@ -77,6 +77,34 @@ struct BERTVerifyTests {
         let f16 = report.layers.filter { $0.scheme == "f16" }, int8 = report.layers.filter { $0.scheme == "qsi8cx" }
         #expect(f16.count == 6 && int8.count == 30)
         #expect(f16.map(\.relativeRMSE).max()! < int8.map(\.relativeRMSE).min()!)
+        #expect(int8.allSatisfy { $0.execution == "qai8dxp x qsi8cxp" } && f16.allSatisfy { $0.execution == "f16" })
+    }
+
+    /// `qai4c32` (asymmetric int4 from float weights) on every linear: within its scheme's bound
+    /// element by element, run by the qsi8d32p x qai4c32p kernels, between int4 and int8 in error.
+    @Test func asymmetricInt4RunsThroughItsKernelsWithinItsBound() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qpack-qai4-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rules = try RuleSet.parse(
+            String(contentsOfFile: TestPaths.fixture("rules/all-qai4.yaml"), encoding: .utf8), origin: "all-qai4.yaml")
+        let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
+        let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: .neonDotprod)
+        #expect(plan.entries.filter { $0.scheme == .qai4c32 }.count == 37)  // 36 linears and the pooler
+        _ = try Converter.convert(
+            checkpoint, path: TestPaths.miniLMPath, plan: plan, rules: rules, output: dir + "/q.qpack",
+            options: ConvertOptions(target: .neonDotprod, jobs: 2, force: true))
+        let file = try ContainerFile(path: dir + "/q.qpack")
+        let checks = try LayoutCheck.run(file, source: checkpoint)
+        #expect(!checks.isEmpty && checks.allSatisfy { $0.violations == 0 })
+        let config = try BERTModel.config(from: file)
+        let report = try Verifier.verifyBERT(
+            container: file, reference: try BERTModel.float(from: checkpoint, config: config),
+            packed: try BERTModel.packed(from: file, config: config), samples: Self.samples().map { ($0.text, $0.ids) })
+        #expect(report.layers.count == 36)
+        #expect(report.layers.allSatisfy { $0.scheme == "qai4c32" && $0.execution == "qsi8d32pscalef32 x qai4c32p" })
+        // Measured 0.970 mean (docs/accuracy.md); symmetric int4 is lower, int8 above 0.99.
+        #expect(report.meanCosine > 0.95 && report.meanCosine < 0.995, "mean cosine \(report.meanCosine)")
     }
 }
 

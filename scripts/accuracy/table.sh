@@ -39,6 +39,8 @@ if [[ "$which" == minilm || "$which" == all ]]; then
     row "default (int8 linears, f16 attention output)" "$minilm" "$out/m-default.qpack"
     row "all-int4 (dynamic)" "$minilm" "$out/m-int4.qpack" --rules Fixtures/rules/all-int4.yaml
     row "all-int4, importance search" "$minilm" "$out/m-int4-imp.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance
+    row "all-qai4 (asymmetric int4, blocks of 32)" "$minilm" "$out/m-qai4.qpack" --rules Fixtures/rules/all-qai4.yaml
+    row "all-qai4, importance search" "$minilm" "$out/m-qai4-imp.qpack" --rules Fixtures/rules/all-qai4.yaml "${cal[@]}" --search importance
     row "all-int4 incl. embeddings, importance search" "$minilm" "$out/m-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
     row "static int8 (minmax)" "$minilm" "$out/m-static-minmax.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
     row "static int8 (mse)" "$minilm" "$out/m-static-mse.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer mse
@@ -60,6 +62,7 @@ if [[ "$which" == smollm2 || "$which" == all ]]; then
     row "Q4_1 linears repacked exactly, int8 embeddings/head" "$smollm" "$out/s-lossless-int8t.qpack" --rules Fixtures/rules/lossless-int8-tables.yaml
     row "requantized: int4 qsi4c32 linears, int8 embeddings/head (the rules before lossless-first)" "$smollm" "$out/s-requant.qpack" --rules Fixtures/rules/requantize-int4.yaml
     row "requantized int4, importance search" "$smollm" "$out/s-requant-imp.qpack" --rules Fixtures/rules/requantize-int4.yaml "${cal[@]}" --search importance
+    row "all-qai4: every linear asymmetric int4 from the dequantized values (qai4c32, mse search)" "$smollm" "$out/s-qai4.qpack" --rules Fixtures/rules/all-qai4.yaml
     row "all-int4 incl. embeddings/head" "$smollm" "$out/s-int4e.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml
     row "all-int4 incl. embeddings/head, importance search" "$smollm" "$out/s-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
     row "static int8 (minmax)" "$smollm" "$out/s-static.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
