@@ -29,6 +29,9 @@ public struct LayoutFamily: Sendable {
         )? = nil
     /// The LHS packer the family's kernels take (`qai8dxp`).
     public let activationPacker: String
+    /// Whether its activations can use one calibrated range (static mode); the per-block
+    /// packers (`qsi8d32p*`) always quantize at run time.
+    public var staticActivations: Bool { activationPacker == "qai8dxp" }
     /// Tile and micro-kernel names per target (GEMV first, then GEMM).
     public let tiles: [KernelTarget: TargetTile]
     /// Packed bytes for N x K with block length `bl` (ignored when not grouped).

@@ -48,7 +48,16 @@ public enum Planner {
             entry?.slot = slot
             if entry?.scheme.isQuantized == true, entry?.matrix != nil, role != .embedding {
                 // A rule naming an observer asks for static ranges.
-                let mode = rule.activations ?? (rule.observer != nil ? "static" : activations)
+                var mode = rule.activations ?? (rule.observer != nil ? "static" : activations)
+                if mode == "static", let family = entry!.scheme.family, !family.staticActivations {
+                    diagnostics.append(
+                        Diagnostic(
+                            severity: .note, tensor: input.name, rule: rule.name,
+                            message:
+                                "activations stay dynamic: the \(family.id) kernels quantize their input per block at run time (\(family.activationPacker))"
+                        ))
+                    mode = "dynamic"
+                }
                 if mode == "static" {
                     let o = rule.observer ?? observer
                     entry!.activations = .static(

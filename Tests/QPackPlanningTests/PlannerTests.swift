@@ -37,6 +37,27 @@ import QPackTestSupport
         }
     }
 
+    /// The qsi8d32p families quantize activations per block at run time: static mode leaves
+    /// them dynamic, with a note, and still makes the qai8dxp linears static.
+    @Test func staticModeKeepsPerBlockFamiliesDynamic() throws {
+        let inputs = ["Q4_1", "F32"].map {
+            PlanInput(
+                name: "blk.0.ffn_up.\($0)", sourceType: $0, shape: [64, 64], elementCount: 4096, byteCount: 4096,
+                ggmlOrder: true, decodable: true)
+        }
+        let rules = try RuleSet.parse(
+            """
+            version: 1
+            rules:
+              - {name: r, match: {source_type: Q4_1}, scheme: q4_1-repack}
+              - {name: q, scheme: qsi4c32}
+            """, origin: "t")
+        let plan = Planner.plan(inputs, rules: rules, target: .neonI8mm, activations: "static", observer: "minmax")
+        #expect(plan.entries[0].scheme == .q4_1Repack && !plan.entries[0].activations.isStatic)
+        #expect(plan.entries[1].activations.isStatic)
+        #expect(plan.diagnostics.contains { $0.severity == .note && $0.message.contains("activations stay dynamic") })
+    }
+
     @Test func matchesBySourceTypeAndRejectsUnknownTypes() throws {
         let rules = try RuleSet.parse(
             """
