@@ -9,6 +9,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 files=("$src/qp_lhs_quant_pack_qai8dxp_f32.c" "$src/qp_matmul_f32_qai8dxp_scalar.c" "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_dotprod.c"
        "$src/qp_matmul_f32_qai8dxp_cxp_neon_dotprod.c" "$src/qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm.c" "$src/qp_matmul_f32_qai8dxp_cxp_neon_i8mm.c" "$src/qp_dispatch.c" "$src/qp_layouts.c"
+       "$src/qp_lhs_quant_pack_qsi8d32p_f32.c" "$src/qp_matmul_f32_qsi8d32p_scalar.c" "$src/qp_matmul_f32_qsi8d32p_neon_dotprod.c"
+       "$src/qp_matmul_f32_qsi8d32p_neon_i8mm.c" "$src/qp_linear_f32.c"
        "$root/scripts/bench/qp_kernel_bench.c")
 clang="$(dirname "$(command -v swift)")/clang"
 echo "## x86 ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), clang -O2, one thread"
