@@ -147,6 +147,47 @@ public enum Qai4c32pPacker {
             fill: fill)
     }
 
+    /// KleidiAI's SME2 variant of the layout (`qai4c32ps1s0nrx4`, written by
+    /// `kai_run_rhs_pack_nxk_qai4c32ps1s0nrx4_qau4c32{s0s1,s1s0}_f32_f32_f32_neon`; kr/sr = 4, nr a
+    /// multiple of 4): the same panel and block sizes, but per block, for each 16-value group g
+    /// and jj < 4, for each row two bytes of unsigned sequential nibbles (values 16g + 4jj … + 3,
+    /// low nibble first), then the offsets and the scales not divided by 16; the bias after the
+    /// blocks is 0 for rows past N. No kernel qpack runs reads it; convert does not write it.
+    public static func packSME2(
+        codes: [UInt8], scales: [Float], offsets: [Float], bias: [Float]?, n: Int, k: Int, blockLength bl: Int,
+        tile: KleidiAITile, fill: UInt8 = 0
+    ) -> [UInt8] {
+        let nr = tile.nr, blocks = k / bl, stride = panelStride(k: k, blockLength: bl, tile: tile)
+        let record = nr * (bl / 2 + 8)
+        var out = [UInt8](repeating: fill, count: ceilDiv(n, nr) * stride)
+        out.withUnsafeMutableBufferPointer { o in
+            for g in 0..<ceilDiv(n, nr) {
+                let panel = g * stride
+                for b in 0..<blocks {
+                    let base = panel + b * record
+                    for r in 0..<nr {
+                        let row = Swift.min(g * nr + r, n - 1)
+                        for group in 0..<(bl / 16) {
+                            for jj in 0..<4 {
+                                let k0 = row * k + b * bl + 16 * group + 4 * jj,
+                                    at = base + group * nr * 8 + jj * nr * 2 + 2 * r
+                                o[at] = codes[k0] & 0x0F | (codes[k0 + 1] & 0x0F) << 4
+                                o[at + 1] = codes[k0 + 2] & 0x0F | (codes[k0 + 3] & 0x0F) << 4
+                            }
+                        }
+                        store(offsets[row * blocks + b].bitPattern, o, base + nr * bl / 2 + 4 * r)
+                        store(scales[row * blocks + b].bitPattern, o, base + nr * bl / 2 + 4 * nr + 4 * r)
+                    }
+                }
+                for r in 0..<nr {
+                    let value = g * nr + r < n ? bias?[g * nr + r] ?? 0 : 0
+                    store(value.bitPattern, o, panel + blocks * record + 4 * r)
+                }
+            }
+        }
+        return out
+    }
+
     /// Codes, scales, offsets and bias read back from a packed buffer.
     public static func unpack(_ packed: [UInt8], n: Int, k: Int, blockLength bl: Int, tile: KleidiAITile) -> (
         codes: [UInt8], scales: [Float], offsets: [Float], bias: [Float]
