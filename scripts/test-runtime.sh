@@ -27,10 +27,10 @@ for c in json.load(open(sys.argv[1]))["cases"]:
           c["inputs"]["lhs_f32"]["file"])
 PY
 src="$root/Sources/CQPackRuntime"
-# Every runtime source but the loader and the library versions (json-c and zstd are not
+# Every runtime source but the loaders and the library versions (json-c and zstd are not
 # cross-compiled), and the self-test.
 kernels=()
-for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c) ;; *) kernels+=("$f") ;; esac; done
+for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c | qp_model_loader.c) ;; *) kernels+=("$f") ;; esac; done
 files=("${kernels[@]}" "$root/Tests/CRuntime/qp_runtime_selftest.c")
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
 echo "== native ($(uname -m), NEON via SIMDe)"
@@ -104,5 +104,5 @@ cp "$root"/Fixtures/qpack/*.qpack "$work/corpus/"
 grep -E "^(Done|stat::number_of_executed_units)" "$work/fuzz.log" || true
 echo "== docs/examples/linear.c against the installed runtime (pkg-config)"
 "$root/scripts/install-runtime.sh" "$work/prefix" >/dev/null
-cc "$root/docs/examples/linear.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs --static qpack-runtime) -o "$work/linear"
+cc "$root/docs/examples/linear.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs qpack-runtime) -o "$work/linear"
 "$work/linear" "$root/Fixtures/qpack/types.qpack" t.f32

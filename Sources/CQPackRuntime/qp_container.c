@@ -39,6 +39,8 @@ typedef struct {
 
 typedef struct {
     char *name, *scheme, *layout, *section;
+    char *slot; /* container 1.1, or NULL */
+    int64_t layer; /* -1: none */
     size_t rows, columns, nr, kr, sr, bl, length;
     int activation_static;
     float activation_min, activation_max;
@@ -54,6 +56,7 @@ struct qp_container {
     size_t section_count;
     tensor *tensors;
     size_t tensor_count;
+    struct json_object *model, *tokenizer; /* the manifest's objects (a reference each), or NULL */
 };
 
 const char *qp_status_string(qp_status s) {
@@ -254,7 +257,10 @@ void qp_container_close(qp_container *c) {
         free(c->tensors[i].layout);
         free(c->tensors[i].section);
         free(c->tensors[i].divisor_section);
+        free(c->tensors[i].slot);
     }
+    if (c->model) json_object_put(c->model);
+    if (c->tokenizer) json_object_put(c->tokenizer);
     free(c->sections);
     free(c->tensors);
     if (c->mapped && c->size) munmap((void *)c->data, c->size);
@@ -486,6 +492,27 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
                 }
             }
         }
+        t->layer = -1;
+        if (json_object_object_get_ex(o, "layer", &v) && !json_object_is_type(v, json_type_null)) {
+            int64_t layer = json_object_is_type(v, json_type_int) ? json_object_get_int64(v) : -1;
+            if (layer < 0 || layer > (1 << 20)) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': layer must be null or an integer >= 0", name);
+                goto done;
+            }
+            t->layer = layer;
+        }
+        if (json_object_object_get_ex(o, "slot", &v)) {
+            const char *slot = get_string(o, "slot", 1);
+            if (!slot || !*slot || strlen(slot) > 128) {
+                st = fail(msg, cap, QP_ERR_FORMAT, "tensor '%s': slot must be a non-empty printable string", name);
+                goto done;
+            }
+            t->slot = dup_string(slot);
+            if (!t->slot) {
+                st = fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+        }
         t->name = dup_string(name);
         t->scheme = dup_string(scheme);
         t->section = dup_string(sec);
@@ -516,6 +543,16 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
         }
         t->length = (size_t)s->length;
     }
+    struct json_object *model, *tokenizer;
+    if (json_object_object_get_ex(root, "model", &model) && !json_object_is_type(model, json_type_null)) {
+        if (!json_object_is_type(model, json_type_object)) {
+            st = fail(msg, cap, QP_ERR_FORMAT, "manifest: 'model' must be an object");
+            goto done;
+        }
+        c->model = json_object_get(model);
+    }
+    if (json_object_object_get_ex(root, "tokenizer", &tokenizer) && json_object_is_type(tokenizer, json_type_object))
+        c->tokenizer = json_object_get(tokenizer);
 done:
     if (root) json_object_put(root);
     free(keys.counts);
@@ -638,6 +675,78 @@ static void fill_info(const tensor *t, qp_tensor_info *info) {
     info->activation_min = t->activation_min;
     info->activation_max = t->activation_max;
     info->activation_divisor_section = t->divisor_section;
+    info->slot = t->slot;
+    info->layer = t->layer;
+}
+
+const char *qp_container_model_string(const qp_container *c, const char *key) {
+    return c && c->model && key ? get_string(c->model, key, 1) : NULL;
+}
+
+int qp_container_runnable(const qp_container *c) {
+    struct json_object *v;
+    if (!c || !c->model || !json_object_object_get_ex(c->model, "runnable", &v)) return 1;
+    return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* model.<object>.<key>, where `key` may go deeper with '/' ("rope_scaling/factor"): absent or
+ * null -> NOT_FOUND. */
+static qp_status member(const qp_container *c, const char *object, const char *key, struct json_object **out) {
+    struct json_object *o;
+    if (!c || !object || !key || !out) return QP_ERR_ARGUMENT;
+    if (!c->model || !json_object_object_get_ex(c->model, object, &o)) return QP_ERR_NOT_FOUND;
+    char part[256];
+    for (const char *p = key;;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n >= sizeof part) return QP_ERR_NOT_FOUND;
+        memcpy(part, p, n);
+        part[n] = 0;
+        if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, part, &o))
+            return QP_ERR_NOT_FOUND;
+        if (!slash) break;
+        p = slash + 1;
+    }
+    if (json_object_is_type(o, json_type_null)) return QP_ERR_NOT_FOUND;
+    *out = o;
+    return QP_OK;
+}
+
+qp_status qp_container_model_int(const qp_container *c, const char *object, const char *key, int64_t *value) {
+    struct json_object *v;
+    qp_status s = member(c, object, key, &v);
+    if (s != QP_OK) return s;
+    if (!value || !json_object_is_type(v, json_type_int)) return QP_ERR_FORMAT;
+    *value = json_object_get_int64(v);
+    return QP_OK;
+}
+
+qp_status qp_container_model_number(const qp_container *c, const char *object, const char *key, double *value) {
+    struct json_object *v;
+    qp_status s = member(c, object, key, &v);
+    if (s != QP_OK) return s;
+    if (!value || !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+        return QP_ERR_FORMAT;
+    *value = json_object_get_double(v);
+    return isfinite(*value) ? QP_OK : QP_ERR_FORMAT;
+}
+
+qp_status qp_container_model_bool(const qp_container *c, const char *object, const char *key, int *value) {
+    struct json_object *v;
+    qp_status s = member(c, object, key, &v);
+    if (s != QP_OK) return s;
+    if (!value || !json_object_is_type(v, json_type_boolean)) return QP_ERR_FORMAT;
+    *value = json_object_get_boolean(v);
+    return QP_OK;
+}
+
+qp_status qp_container_model_text(const qp_container *c, const char *object, const char *key, const char **value) {
+    struct json_object *v;
+    qp_status s = member(c, object, key, &v);
+    if (s != QP_OK) return s;
+    if (!value || !json_object_is_type(v, json_type_string)) return QP_ERR_FORMAT;
+    *value = json_object_get_string(v);
+    return QP_OK;
 }
 
 qp_status qp_container_tensor(const qp_container *c, size_t index, qp_tensor_info *info) {

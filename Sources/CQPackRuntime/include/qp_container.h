@@ -41,6 +41,10 @@ typedef struct qp_tensor_info {
     /* Smoothing (static only): the section of `columns` little-endian float32 divisors to set
      * as qp_linear.activation_divisor, or NULL. */
     const char *activation_divisor_section;
+    /* Container 1.1: the tensor's slot in its architecture's graph (NULL when absent) and block
+     * index (-1: none). */
+    const char *slot;
+    int64_t layer;
 } qp_tensor_info;
 
 /* Opens and validates `path`. On failure *out is NULL and `message` (if given) says why. */
@@ -61,6 +65,19 @@ size_t qp_container_section_count(const qp_container *c);
 const char *qp_container_section_name(const qp_container *c, size_t index);
 /* The manifest's content digest (64 hex digits + NUL). */
 const char *qp_container_digest(const qp_container *c);
+
+/* The manifest's model object (§4.7): a text member ("architecture", "source_format"), NULL when
+ * absent; whether the file is runnable (a missing "runnable" means yes). */
+const char *qp_container_model_string(const qp_container *c, const char *key);
+int qp_container_runnable(const qp_container *c);
+/* model.<object>.<key>, e.g. ("config", "hidden") or ("hyperparameters", "rope.scaling.type"); '/'
+ * in `key` goes into nested objects ("rope_scaling/factor"):
+ * QP_OK, QP_ERR_NOT_FOUND when absent or null, QP_ERR_FORMAT when of another type (numbers also
+ * accept integers; a non-finite number is FORMAT). Strings live as long as the container. */
+qp_status qp_container_model_int(const qp_container *c, const char *object, const char *key, int64_t *value);
+qp_status qp_container_model_number(const qp_container *c, const char *object, const char *key, double *value);
+qp_status qp_container_model_bool(const qp_container *c, const char *object, const char *key, int *value);
+qp_status qp_container_model_text(const qp_container *c, const char *object, const char *key, const char **value);
 
 #ifdef __cplusplus
 }

@@ -139,6 +139,42 @@ void qp_llama_session_free(qp_llama_session *session);
 qp_status qp_llama_session_step(qp_llama_session *session, const int32_t *ids, size_t count, float *logits,
                                 qp_linear_observer observer, void *context);
 
+/* ---- Whole models from a .qpack ------------------------------------------------------------
+ * qp_model_open builds the graph from the container alone: tensors by slot (§4.7.1), shapes and
+ * layouts checked against model.config before anything runs. A file whose manifest lies
+ * (heads not dividing hidden, a missing layer, a vocabulary the embedding contradicts, a layout
+ * this build has no kernel for...) is refused with a status and a message naming the field. */
+typedef struct qp_model qp_model;
+
+typedef enum qp_model_kind {
+    QP_MODEL_ENCODER = 1, /* qp_model_embed */
+    QP_MODEL_DECODER = 2, /* qp_model_logits, sessions over qp_model_llama */
+} qp_model_kind;
+
+typedef struct qp_model_options {
+    qp_variant variant; /* QP_VARIANT_AUTO: the CPU's best (process-wide, as qp_force_variant) */
+} qp_model_options;
+
+typedef struct qp_model_description {
+    const char *architecture; /* "bert", "llama" (lives as long as the model) */
+    qp_model_kind kind;
+    size_t hidden, layers, heads, kv_heads, ffn, vocab, max_positions;
+} qp_model_description;
+
+qp_status qp_model_open(const char *path, const qp_model_options *options, qp_model **model, char *message,
+                        size_t capacity);
+void qp_model_close(qp_model *model);
+qp_status qp_model_describe(const qp_model *model, qp_model_description *description);
+/* The graphs (NULL for the other kind): for sessions (qp_llama_session_init) and observers. */
+const qp_llama *qp_model_llama(const qp_model *model);
+const qp_bert *qp_model_bert(const qp_model *model);
+/* The container the model reads (tokenizer sections, provenance). */
+qp_container *qp_model_container(qp_model *model);
+/* Encoders: token ids -> pooled, L2-normalised embedding (`hidden` floats). */
+qp_status qp_model_embed(const qp_model *model, const int32_t *ids, size_t count, float *pooled);
+/* Decoders: the logits of every position (count x vocab). */
+qp_status qp_model_logits(const qp_model *model, const int32_t *ids, size_t count, float *logits);
+
 #ifdef __cplusplus
 }
 #endif
