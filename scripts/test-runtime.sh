@@ -30,7 +30,7 @@ src="$root/Sources/CQPackRuntime"
 # Every runtime source but the loaders and the library versions (json-c and zstd are not
 # cross-compiled), and the self-test.
 kernels=()
-for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c | qp_model_loader.c) ;; *) kernels+=("$f") ;; esac; done
+for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c | qp_model_loader.c | qp_generate.c) ;; *) kernels+=("$f") ;; esac; done
 files=("${kernels[@]}" "$root/Tests/CRuntime/qp_runtime_selftest.c")
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
 echo "== native ($(uname -m), NEON via SIMDe)"

@@ -104,8 +104,9 @@ static qp_status by_slot(const qp_model *m, const char *slot, int64_t layer, qp_
 static qp_status need(ctx *x, const char *slot, int64_t layer, qp_tensor_info *t) {
     if (by_slot(x->m, slot, layer, t) == QP_OK) return QP_OK;
     if (layer < 0) return fail(x->msg, x->cap, QP_ERR_FORMAT, "slot '%s': no tensor holds it", slot);
-    return fail(x->msg, x->cap, QP_ERR_FORMAT, "slot '%s' of layer %lld: no tensor holds it (model.config.layers says %zu)",
-                slot, (long long)layer, x->m->description.layers);
+    return fail(x->msg, x->cap, QP_ERR_FORMAT,
+                "slot '%s' of layer %lld: no tensor holds it (model.config.layers says %zu)", slot, (long long)layer,
+                x->m->description.layers);
 }
 
 static qp_status section(ctx *x, const qp_tensor_info *t, const uint8_t **data, size_t *length) {
@@ -121,8 +122,9 @@ static qp_status vector(ctx *x, const char *slot, int64_t layer, size_t n, const
     if (s != QP_OK || (s = section(x, &t, &d, &len)) != QP_OK) return s;
     int f32 = !strcmp(t.scheme, "f32"), f16 = !strcmp(t.scheme, "f16"), bf16 = !strcmp(t.scheme, "bf16");
     if (!(f32 || f16 || bf16) || len != n * (f32 ? 4 : 2))
-        return fail(x->msg, x->cap, QP_ERR_FORMAT, "tensor '%s' (slot %s): must hold %zu float values, holds %zu %s bytes",
-                    t.name, slot, n, len, t.scheme);
+        return fail(x->msg, x->cap, QP_ERR_FORMAT,
+                    "tensor '%s' (slot %s): must hold %zu float values, holds %zu %s bytes", t.name, slot, n, len,
+                    t.scheme);
     if (f32 && ((uintptr_t)d % 4) == 0) {
         *out = (const float *)(const void *)d;
         return QP_OK;
@@ -135,8 +137,10 @@ static qp_status vector(ctx *x, const char *slot, int64_t layer, size_t n, const
         } else {
             const uint16_t h = (uint16_t)(d[2 * i] | d[2 * i + 1] << 8);
             uint32_t bits = (uint32_t)h << 16;
-            if (f16) v[i] = qp_f16_to_f32(h);
-            else memcpy(&v[i], &bits, 4);
+            if (f16)
+                v[i] = qp_f16_to_f32(h);
+            else
+                memcpy(&v[i], &bits, 4);
         }
     }
     *out = v;
@@ -163,9 +167,10 @@ static qp_status linear(ctx *x, const qp_tensor_info *t, size_t n, size_t k, int
             float *v = own(x->m, n * k * sizeof(float));
             if (!v) return fail(x->msg, x->cap, QP_ERR_NOMEM, "out of memory");
             for (size_t i = 0; i < n * k; i++) {
-                uint32_t bits = !strcmp(t->scheme, "bf16") ? (uint32_t)(d[2 * i] | d[2 * i + 1] << 8) << 16
-                                                           : (uint32_t)d[4 * i] | (uint32_t)d[4 * i + 1] << 8 |
-                                                                 (uint32_t)d[4 * i + 2] << 16 | (uint32_t)d[4 * i + 3] << 24;
+                uint32_t bits = !strcmp(t->scheme, "bf16")
+                                    ? (uint32_t)(d[2 * i] | d[2 * i + 1] << 8) << 16
+                                    : (uint32_t)d[4 * i] | (uint32_t)d[4 * i + 1] << 8 | (uint32_t)d[4 * i + 2] << 16 |
+                                          (uint32_t)d[4 * i + 3] << 24;
                 memcpy(&v[i], &bits, 4);
             }
             l->kind = QP_WEIGHT_F32;
@@ -203,7 +208,8 @@ static qp_status linear(ctx *x, const qp_tensor_info *t, size_t n, size_t k, int
                 QP_OK)
                 return s;
             float *div = own(x->m, k * sizeof(float));
-            if (!div || dl != k * 4) return fail(x->msg, x->cap, QP_ERR_FORMAT, "tensor '%s': smoothing divisors", t->name);
+            if (!div || dl != k * 4)
+                return fail(x->msg, x->cap, QP_ERR_FORMAT, "tensor '%s': smoothing divisors", t->name);
             memcpy(div, dv, k * 4);
             l->activation_divisor = div;
         }
@@ -223,9 +229,8 @@ static qp_status no_extra_layers(ctx *x) {
     for (size_t i = 0; i < n; i++) {
         qp_tensor_info t;
         if (qp_container_tensor(x->m->container, i, &t) == QP_OK && t.layer >= (int64_t)x->m->description.layers)
-            return fail(x->msg, x->cap, QP_ERR_FORMAT,
-                        "tensor '%s': layer %lld, but model.config.layers says %zu", t.name, (long long)t.layer,
-                        x->m->description.layers);
+            return fail(x->msg, x->cap, QP_ERR_FORMAT, "tensor '%s': layer %lld, but model.config.layers says %zu",
+                        t.name, (long long)t.layer, x->m->description.layers);
     }
     return QP_OK;
 }
@@ -269,10 +274,13 @@ static qp_status rope(ctx *x, size_t head_dim, double base) {
         if (!type && qp_container_model_text(c, "hyperparameters", "rope_scaling", &ignored) == QP_ERR_FORMAT)
             type = "?"; /* an object without a type */
         if (type && !strcmp(type, "linear")) {
-            if (qp_container_model_number(c, "hyperparameters", "rope_scaling/factor", &factor) != QP_OK || !(factor > 0))
-                return fail(x->msg, x->cap, QP_ERR_FORMAT, "model.hyperparameters.rope_scaling.factor: must be positive");
+            if (qp_container_model_number(c, "hyperparameters", "rope_scaling/factor", &factor) != QP_OK ||
+                !(factor > 0))
+                return fail(x->msg, x->cap, QP_ERR_FORMAT,
+                            "model.hyperparameters.rope_scaling.factor: must be positive");
         } else if (type && !strcmp(type, "llama3")) {
-            if (qp_container_model_number(c, "hyperparameters", "rope_scaling/factor", &factor) != QP_OK || !(factor > 0) ||
+            if (qp_container_model_number(c, "hyperparameters", "rope_scaling/factor", &factor) != QP_OK ||
+                !(factor > 0) ||
                 qp_container_model_number(c, "hyperparameters", "rope_scaling/low_freq_factor", &low) != QP_OK ||
                 !(low > 0) ||
                 qp_container_model_number(c, "hyperparameters", "rope_scaling/high_freq_factor", &high) != QP_OK ||
@@ -284,9 +292,10 @@ static qp_status rope(ctx *x, size_t head_dim, double base) {
                             "model.hyperparameters.rope_scaling: llama3 needs positive factor, low_freq_factor < "
                             "high_freq_factor and original_max_position_embeddings");
         } else if (type && strcmp(type, "default")) {
-            return fail(x->msg, x->cap, QP_ERR_UNSUPPORTED,
-                        "model.hyperparameters.rope_scaling: type '%s' is not supported (default, linear and llama3 are)",
-                        type);
+            return fail(
+                x->msg, x->cap, QP_ERR_UNSUPPORTED,
+                "model.hyperparameters.rope_scaling: type '%s' is not supported (default, linear and llama3 are)",
+                type);
         }
     }
     if (!type || !strcmp(type, "none") || !strcmp(type, "default")) return QP_OK;
@@ -298,9 +307,12 @@ static qp_status rope(ctx *x, size_t head_dim, double base) {
         if (!strcmp(type, "linear")) {
             inv[i] = f / factor;
         } else {
-            const double wavelength = 2 * 3.14159265358979323846 / f, low_wavelength = original / low, high_wavelength = original / high;
-            if (wavelength < high_wavelength) inv[i] = f;
-            else if (wavelength > low_wavelength) inv[i] = f / factor;
+            const double wavelength = 2 * 3.14159265358979323846 / f, low_wavelength = original / low,
+                         high_wavelength = original / high;
+            if (wavelength < high_wavelength)
+                inv[i] = f;
+            else if (wavelength > low_wavelength)
+                inv[i] = f / factor;
             else {
                 const double smooth = (original / wavelength - low) / (high - low);
                 inv[i] = (1 - smooth) * f / factor + smooth * f;
@@ -311,8 +323,8 @@ static qp_status rope(ctx *x, size_t head_dim, double base) {
     return QP_OK;
 }
 
-static const char *const llama_linears[7] = {"attention.query", "attention.key",  "attention.value", "attention.output",
-                                             "ffn.gate",        "ffn.up",         "ffn.down"};
+static const char *const llama_linears[7] = {"attention.query", "attention.key", "attention.value", "attention.output",
+                                             "ffn.gate",        "ffn.up",        "ffn.down"};
 
 static qp_status open_llama(ctx *x) {
     qp_model *m = x->m;
@@ -335,7 +347,8 @@ static qp_status open_llama(ctx *x) {
                     (long long)hd, head_dim);
     const char *act;
     if (qp_container_model_text(m->container, "config", "activation", &act) == QP_OK && strcmp(act, "silu"))
-        return fail(x->msg, x->cap, QP_ERR_UNSUPPORTED, "model.config.activation: '%s' is not supported (silu is)", act);
+        return fail(x->msg, x->cap, QP_ERR_UNSUPPORTED, "model.config.activation: '%s' is not supported (silu is)",
+                    act);
     qp_llama *L = &m->llama;
     L->hidden = d->hidden;
     L->heads = d->heads;
@@ -363,8 +376,9 @@ static qp_status open_llama(ctx *x) {
     for (size_t i = 0; i < d->layers; i++) {
         qp_llama_layer *y = &m->llama_layers[i];
         qp_linear *each[7] = {&y->query, &y->key, &y->value, &y->attention_output, &y->gate, &y->up, &y->down};
-        const size_t shapes[7][2] = {{d->hidden, d->hidden}, {kv, d->hidden},  {kv, d->hidden},       {d->hidden, d->hidden},
-                                     {d->ffn, d->hidden},    {d->ffn, d->hidden}, {d->hidden, d->ffn}};
+        const size_t shapes[7][2] = {{d->hidden, d->hidden}, {kv, d->hidden},     {kv, d->hidden},
+                                     {d->hidden, d->hidden}, {d->ffn, d->hidden}, {d->ffn, d->hidden},
+                                     {d->hidden, d->ffn}};
         for (size_t w = 0; w < 7; w++) {
             char slot[64];
             snprintf(slot, sizeof slot, "%s.bias", llama_linears[w]);
@@ -383,8 +397,8 @@ static qp_status open_llama(ctx *x) {
     return QP_OK;
 }
 
-static const char *const bert_linears[6] = {"attention.query", "attention.key", "attention.value",
-                                            "attention.output", "ffn.up",       "ffn.down"};
+static const char *const bert_linears[6] = {"attention.query",  "attention.key", "attention.value",
+                                            "attention.output", "ffn.up",        "ffn.down"};
 
 /* An embedding table: its rows from the tensor, which must be at least `rows`. */
 static qp_status table(ctx *x, const char *slot, size_t rows, size_t hidden, qp_linear *l) {
@@ -415,7 +429,8 @@ static qp_status open_bert(ctx *x) {
                     d->hidden);
     const char *act;
     if (qp_container_model_text(m->container, "config", "activation", &act) == QP_OK && strcmp(act, "gelu"))
-        return fail(x->msg, x->cap, QP_ERR_UNSUPPORTED, "model.config.activation: '%s' is not supported (gelu is)", act);
+        return fail(x->msg, x->cap, QP_ERR_UNSUPPORTED, "model.config.activation: '%s' is not supported (gelu is)",
+                    act);
     if ((s = no_extra_layers(x)) != QP_OK) return s;
     qp_bert *B = &m->bert;
     B->hidden = d->hidden;
@@ -472,7 +487,8 @@ qp_status qp_model_open(const char *path, const qp_model_options *options, qp_mo
     const char *arch = qp_container_model_string(m->container, "architecture");
     m->description.architecture = arch;
     if (!qp_container_runnable(m->container))
-        s = fail(msg, cap, QP_ERR_UNSUPPORTED, "%s: model.runnable is false (converted with --allow-unsupported)", path);
+        s = fail(msg, cap, QP_ERR_UNSUPPORTED, "%s: model.runnable is false (converted with --allow-unsupported)",
+                 path);
     else if (!arch)
         s = fail(msg, cap, QP_ERR_UNSUPPORTED, "%s: model.architecture: missing (not a model qpack can run)", path);
     else if (!strcmp(arch, "llama"))
@@ -480,7 +496,8 @@ qp_status qp_model_open(const char *path, const qp_model_options *options, qp_mo
     else if (!strcmp(arch, "bert"))
         s = open_bert(&x);
     else
-        s = fail(msg, cap, QP_ERR_UNSUPPORTED, "model.architecture: '%s' is not one the runtime runs (bert, llama)", arch);
+        s = fail(msg, cap, QP_ERR_UNSUPPORTED, "model.architecture: '%s' is not one the runtime runs (bert, llama)",
+                 arch);
     if (s != QP_OK) {
         qp_model_close(m);
         return s;
@@ -509,7 +526,9 @@ const qp_llama *qp_model_llama(const qp_model *m) {
     return m && m->description.kind == QP_MODEL_DECODER ? &m->llama : NULL;
 }
 
-const qp_bert *qp_model_bert(const qp_model *m) { return m && m->description.kind == QP_MODEL_ENCODER ? &m->bert : NULL; }
+const qp_bert *qp_model_bert(const qp_model *m) {
+    return m && m->description.kind == QP_MODEL_ENCODER ? &m->bert : NULL;
+}
 
 qp_container *qp_model_container(qp_model *m) { return m ? m->container : NULL; }
 

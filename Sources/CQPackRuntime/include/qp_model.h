@@ -175,6 +175,27 @@ qp_status qp_model_embed(const qp_model *model, const int32_t *ids, size_t count
 /* Decoders: the logits of every position (count x vocab). */
 qp_status qp_model_logits(const qp_model *model, const int32_t *ids, size_t count, float *logits);
 
+/* Decoders: generation. Greedy when `sampling` is NULL, its temperature is 0 or its top_k is 1;
+ * otherwise logits / temperature -> softmax (double) -> the top_k most likely (0: all; ties by the
+ * lower id) -> the smallest prefix whose probability reaches top_p (0 or 1: all) -> one draw
+ * from SplitMix64 seeded with `seed` (the same tokens on every platform for the same seed). */
+typedef struct qp_sampling {
+    float temperature;
+    size_t top_k;
+    float top_p;
+    uint64_t seed;
+} qp_sampling;
+
+/* Called with each generated token; a non-zero return stops the generation. */
+typedef int (*qp_token_callback)(void *context, int32_t token);
+
+/* Runs the prompt in one session step (the GEMM micro-kernels where the CPU has them), then
+ * generates up to `max_tokens` tokens into `out`, stopping after a token of `stop` (which is
+ * kept as the last token). `*generated` says how many were written. */
+qp_status qp_model_generate(const qp_model *model, const int32_t *prompt, size_t count, const qp_sampling *sampling,
+                            const int32_t *stop, size_t stop_count, size_t max_tokens, int32_t *out, size_t *generated,
+                            qp_token_callback callback, void *context);
+
 #ifdef __cplusplus
 }
 #endif
