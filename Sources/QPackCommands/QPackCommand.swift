@@ -12,7 +12,7 @@ public struct QPackCommand: ParsableCommand {
         version: QPackVersion.string,
         subcommands: [
             ConvertCommand.self, PlanCommand.self, InspectCommand.self, VerifyCommand.self, CalibrateCommand.self,
-            EvalCommand.self,
+            EvalCommand.self, RunCommand.self, EmbedCommand.self,
             VersionCommand.self,
         ]
     )

@@ -51,7 +51,10 @@ public struct ByteLevelBPETokenizer: Sendable {
 
     /// Text of token ids: byte-level characters mapped back to bytes, decoded as UTF-8
     /// (invalid sequences replaced).
-    public func decode(_ ids: [Int]) -> String {
+    public func decode(_ ids: [Int]) -> String { String(decoding: decodeBytes(ids), as: UTF8.self) }
+
+    /// The bytes of token ids (a prefix of a text can end inside a UTF-8 character).
+    public func decodeBytes(_ ids: [Int]) -> [UInt8] {
         var inverse: [Character: UInt8] = [:]
         for (b, c) in Self.byteCharacters.enumerated() { inverse[c] = UInt8(b) }
         var bytes: [UInt8] = []
@@ -60,7 +63,7 @@ public struct ByteLevelBPETokenizer: Sendable {
                 if let b = inverse[ch] { bytes.append(b) } else { bytes += Array(String(ch).utf8) }
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// Pre-tokenizer `Digits(individual_digits: true)`: every numeric character alone.
