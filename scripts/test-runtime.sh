@@ -99,7 +99,7 @@ clang="$(dirname "$(command -v swift)")/clang"
 "$clang" -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -I"$rt/include" -I"$rt" -I"$hash/include" \
   "${loader[@]}" "$root/Tests/CRuntime/qp_loader_fuzz.c" -ljson-c -lzstd -lm -o "$work/fuzz" 2>/dev/null
 mkdir -p "$work/corpus"
-cp "$root"/Fixtures/qpack/*.qpack "$work/corpus/"
+cp "$root"/Fixtures/qpack/*.qpack "$work/tiny-llama.qpack" "$work/corpus/"
 ( cd "$work" && "$work/fuzz" -max_total_time="${QPACK_FUZZ_SECONDS:-20}" -max_len=65536 -print_final_stats=1 "$work/corpus" > "$work/fuzz.log" 2>&1 ) || { tail -30 "$work/fuzz.log" >&2; echo "the fuzzer found a failing input" >&2; exit 1; }
 grep -E "^(Done|stat::number_of_executed_units)" "$work/fuzz.log" || true
 echo "== docs/examples/linear.c against the installed runtime (pkg-config)"

@@ -472,17 +472,17 @@ static qp_status open_bert(ctx *x) {
 
 /* ---- public API ------------------------------------------------------------------------------- */
 
-qp_status qp_model_open(const char *path, const qp_model_options *options, qp_model **out, char *msg, size_t cap) {
-    if (!path || !out) return fail(msg, cap, QP_ERR_ARGUMENT, "invalid arguments");
-    *out = NULL;
+/* The model of an open container (owned by the model from here on). */
+static qp_status build(qp_container *container, const char *path, const qp_model_options *options, qp_model **out,
+                       char *msg, size_t cap) {
     if (options && options->variant != QP_VARIANT_AUTO) qp_force_variant(options->variant);
     qp_model *m = calloc(1, sizeof *m);
-    if (!m) return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
-    qp_status s = qp_container_open(path, &m->container, msg, cap);
-    if (s != QP_OK) {
-        free(m);
-        return s;
+    if (!m) {
+        qp_container_close(container);
+        return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
     }
+    m->container = container;
+    qp_status s;
     ctx x = {m, msg, cap};
     const char *arch = qp_container_model_string(m->container, "architecture");
     m->description.architecture = arch;
@@ -504,6 +504,23 @@ qp_status qp_model_open(const char *path, const qp_model_options *options, qp_mo
     }
     *out = m;
     return QP_OK;
+}
+
+qp_status qp_model_open(const char *path, const qp_model_options *options, qp_model **out, char *msg, size_t cap) {
+    if (!path || !out) return fail(msg, cap, QP_ERR_ARGUMENT, "invalid arguments");
+    *out = NULL;
+    qp_container *c;
+    qp_status s = qp_container_open(path, &c, msg, cap);
+    return s == QP_OK ? build(c, path, options, out, msg, cap) : s;
+}
+
+qp_status qp_model_open_memory(const uint8_t *data, size_t size, const qp_model_options *options, qp_model **out,
+                               char *msg, size_t cap) {
+    if (!out) return fail(msg, cap, QP_ERR_ARGUMENT, "invalid arguments");
+    *out = NULL;
+    qp_container *c;
+    qp_status s = qp_container_open_memory(data, size, &c, msg, cap);
+    return s == QP_OK ? build(c, "(memory)", options, out, msg, cap) : s;
 }
 
 void qp_model_close(qp_model *m) {

@@ -1,7 +1,9 @@
-/* libFuzzer target for the .qpack loader: open any bytes, read every section. Built with the
- * Swift toolchain's clang (-fsanitize=fuzzer,address,undefined) by scripts/test-runtime.sh and
- * run for a short time on the seed corpus Fixtures/qpack/. */
+/* libFuzzer target for the .qpack loader and the model API: open any bytes, read every section,
+ * build the model and run it on a few tokens. Built with the Swift toolchain's clang
+ * (-fsanitize=fuzzer,address,undefined) by scripts/test-runtime.sh and run for a short time on
+ * the seed corpus Fixtures/qpack/ plus a converted tiny Llama. */
 #include "qp_container.h"
+#include "qp_model.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (qp_container_tensor(c, i, &t) == QP_OK) (void)qp_container_section(c, t.section, &d, &n, NULL, 0);
         }
         qp_container_close(c);
+    }
+    qp_model *m = NULL;
+    if (qp_model_open_memory(copy, size, NULL, &m, NULL, 0) == QP_OK) {
+        qp_model_description d;
+        const int32_t ids[3] = {0, 1, 2};
+        if (qp_model_describe(m, &d) == QP_OK && d.vocab >= 3 && d.hidden <= 4096 && d.vocab <= 65536) {
+            float *out = malloc(3 * (d.vocab > d.hidden ? d.vocab : d.hidden) * sizeof(float));
+            if (out && d.kind == QP_MODEL_DECODER) (void)qp_model_logits(m, ids, 3, out);
+            if (out && d.kind == QP_MODEL_ENCODER) (void)qp_model_embed(m, ids, 3, out);
+            free(out);
+        }
+        qp_model_close(m);
     }
     free(copy);
     return 0;

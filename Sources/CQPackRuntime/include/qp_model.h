@@ -163,6 +163,9 @@ typedef struct qp_model_description {
 
 qp_status qp_model_open(const char *path, const qp_model_options *options, qp_model **model, char *message,
                         size_t capacity);
+/* The same over a caller-owned buffer (it must outlive the model). */
+qp_status qp_model_open_memory(const uint8_t *data, size_t size, const qp_model_options *options, qp_model **model,
+                               char *message, size_t capacity);
 void qp_model_close(qp_model *model);
 qp_status qp_model_describe(const qp_model *model, qp_model_description *description);
 /* The graphs (NULL for the other kind): for sessions (qp_llama_session_init) and observers. */
