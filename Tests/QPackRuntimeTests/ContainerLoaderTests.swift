@@ -121,11 +121,10 @@ import QPackVerify
         #expect(qp_container_open(path, &c, nil, 0) == QP_OK)
         defer { qp_container_close(c) }
         var checked = 0
-        // t.q4_0 is a lossless Q4_0 repack: static, never smoothed.
+        // t.q4_0 is a lossless Q4_0 repack: its qsi8d32p kernels quantize per block at run time,
+        // so it stays dynamic (never static, never smoothed).
         let repack = try #require(file.tensor(named: "t.q4_0"))
-        #expect(
-            repack.scheme == .q4_0Repack && repack.activation?.smoothing == nil
-                && repack.activation?.observer == "minmax")
+        #expect(repack.scheme == .q4_0Repack && repack.activation == nil)
         // The packed weights are the source times the divisors, within each scheme's bound.
         let layout = try LayoutCheck.run(file, source: source)
         #expect(layout.count >= 7 && layout.allSatisfy { $0.violations == 0 }, "\(layout.filter { $0.violations > 0 })")
@@ -169,6 +168,10 @@ import QPackVerify
             // generate.py: min = -0.5 - 0.25 i, max = 1.5 + 0.5 i over the sorted names.
             let lo = Float(-0.5 - 0.25 * Double(i)), hi = Float(1.5 + 0.5 * Double(i))
             #expect(stats.stats(for: name)?.minimum == lo && stats.stats(for: name)?.maximum == hi)
+            if name == "t.q4_0" {  // a q4_0-repack: the qsi8d32p kernels have no static ranges
+                #expect(file.tensor(named: name)?.activation == nil)
+                continue
+            }
             #expect(
                 file.tensor(named: name)?.activation
                     == ContainerFile.StaticActivation(observer: "minmax", min: lo, max: hi), "\(name)")
