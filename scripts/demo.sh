@@ -2,7 +2,8 @@
 # The main job on the bundled default, from a fresh Debian 12 machine with Swift: installs what
 # is missing, builds qpack in release mode, converts the real MiniLM model with the default
 # rules, inspects the result (and one packed tensor against its source), verifies it against
-# the float model on sample sentences, then plans and converts SmolLM2. Outputs go to .cache/out.
+# the float model on sample sentences, then plans, converts, verifies and runs SmolLM2. Outputs go
+# to .cache/out.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -39,3 +40,7 @@ echo "== qpack convert SmolLM2"
 echo
 echo "== qpack verify SmolLM2"
 "$qpack" verify "$out/SmolLM2-135M-Instruct.qpack" --source "$smollm" --run-sample "The capital of France is" | sed -n '1,16p'  # sed reads everything: no SIGPIPE under pipefail
+echo
+echo "== qpack run SmolLM2 through the C runtime's model API (greedy)"
+"$qpack" run "$out/SmolLM2-135M-Instruct.qpack" --prompt "The capital of France is" --max-tokens 16
+echo

@@ -106,3 +106,9 @@ echo "== docs/examples/linear.c against the installed runtime (pkg-config)"
 "$root/scripts/install-runtime.sh" "$work/prefix" >/dev/null
 cc "$root/docs/examples/linear.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs qpack-runtime) -o "$work/linear"
 "$work/linear" "$root/Fixtures/qpack/types.qpack" t.f32
+echo "== docs/examples/generate_ids.c against the installed runtime (qp_model.h, pkg-config only): greedy ids of tiny-llama"
+cc "$root/docs/examples/generate_ids.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs qpack-runtime) -o "$work/generate_ids"
+"$work/generate_ids" "$work/tiny-llama.qpack" 12 1 7 11 13 > "$work/ids.txt"
+[ "$(wc -l < "$work/ids.txt")" -eq 12 ] || { echo "generate_ids printed $(wc -l < "$work/ids.txt") ids, not 12" >&2; exit 1; }
+echo "generate_ids: $(tr '\n' ' ' < "$work/ids.txt")"
+
