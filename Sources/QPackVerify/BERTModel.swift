@@ -136,51 +136,32 @@ public final class BERTModel {
     }
 
     /// The packed model from a `.qpack` file.
+    /// The packed model of a `.qpack`, built by the C runtime's loader (`qp_model_open`: tensors
+    /// by slot, hyperparameters from model.config, every relation checked), as a C app gets it.
     public static func packed(from file: ContainerFile, config: Config) throws(LoadError) -> BERTModel {
+        let handle = try RuntimeModelHandle(path: file.path)
+        guard let graph = qp_model_bert(handle.pointer)?.pointee else {
+            throw LoadError(description: "\(file.fileName): not a BERT encoder")
+        }
+        guard graph.hidden == config.hidden, graph.heads == config.heads, graph.layers == config.layers,
+            graph.intermediate == config.intermediate
+        else {
+            throw LoadError(description: "\(file.fileName): model.config disagrees with the source hyperparameters")
+        }
         let m = BERTModel(config: config)
-        func tensor(_ name: String) throws(LoadError) -> ContainerFile.Tensor {
-            guard let t = file.tensor(named: name) else {
-                throw LoadError(description: "\(file.fileName): no tensor '\(name)'")
+        m.retained = [handle]
+        m.model = graph
+        for i in 0..<config.layers {
+            m.layers[i] = graph.layer[i]
+            for which in 0..<6 {
+                let prefix = linearStem(layer: i, which: which)
+                guard let t = file.tensor(named: prefix + ".weight") else { continue }
+                m.rules[prefix] = t.rule
+                m.schemes[prefix] = t.scheme.name
+                m.executions[prefix] = t.execution
             }
-            return t
         }
-        func vector(_ name: String) throws(LoadError) -> UnsafePointer<Float> {
-            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e as LoadError
-            { throw e } catch {
-                throw LoadError(description: "\(error)")
-            }
-        }
-        func linear(_ prefix: String, n wanted: Int, k: Int) throws(LoadError) -> qp_linear {
-            let t = try tensor(prefix + ".weight")
-            let n = wanted < 0 ? (t.matrix?.rows ?? t.elementCount / k) : wanted
-            guard n * k == t.elementCount else { throw LoadError(description: "'\(prefix).weight' is not \(n)x\(k)") }
-            let bytes: [UInt8]
-            do { bytes = try file.sectionBytes(t.section) } catch { throw LoadError(description: error.description) }
-            let weights = bytes.withUnsafeBytes { m.keep($0) }
-            var l = qp_linear(
-                kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: weights, bias: nil,
-                activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0, activation_divisor: nil)
-            do { try l.applyActivation(t, in: file, pinned: m.pinned) } catch {
-                throw LoadError(description: error.description)
-            }
-            if let w = t.runtimeWeights {
-                (l.kind, l.tile, l.bl) = (w.kind, w.tile, w.bl)
-            } else {
-                // bf16, keep and layouts the runtime has no kernels for: decode to float (exact) and run in f32.
-                let v: [Float]
-                do { v = try ContainerTensorDecoder.floats(t, in: file) } catch {
-                    throw LoadError(description: error.description)
-                }
-                l.kind = QP_WEIGHT_F32
-                l.weights = UnsafeRawPointer(m.keep(v))
-            }
-            if file.tensor(named: prefix + ".bias") != nil { l.bias = try vector(prefix + ".bias") }
-            m.rules[prefix] = t.rule
-            m.schemes[prefix] = t.scheme.name
-            m.executions[prefix] = t.execution
-            return l
-        }
-        try m.assemble(linear: linear, vector: vector)
+        m.model.layer = UnsafePointer(m.layers)
         return m
     }
 

@@ -183,42 +183,24 @@ public final class LlamaModel {
         return m
     }
 
+    /// The packed model of a `.qpack`, built by the C runtime's loader (`qp_model_open`: tensors
+    /// by slot, hyperparameters from model.config, every relation checked), as a C app gets it.
     public static func packed(from file: ContainerFile, config: Config) throws(BERTModel.LoadError) -> LlamaModel {
+        let handle = try RuntimeModelHandle(path: file.path)
+        guard let graph = qp_model_llama(handle.pointer)?.pointee else {
+            throw BERTModel.LoadError(description: "\(file.fileName): not a llama model")
+        }
+        guard graph.hidden == config.hidden, graph.heads == config.heads, graph.kv_heads == config.kvHeads,
+            graph.layers == config.layers, graph.vocab == config.vocab
+        else {
+            throw BERTModel.LoadError(
+                description: "\(file.fileName): model.config disagrees with the source hyperparameters")
+        }
         let m = LlamaModel(config: config)
-        func tensor(_ name: String) throws(BERTModel.LoadError) -> ContainerFile.Tensor {
-            guard let t = file.tensor(named: name) else {
-                throw BERTModel.LoadError(description: "\(file.fileName): no tensor '\(name)'")
-            }
-            return t
-        }
-        func vector(_ name: String) throws(BERTModel.LoadError) -> UnsafePointer<Float> {
-            do { return m.keep(try ContainerTensorDecoder.floats(try tensor(name), in: file)) } catch let e
-                as BERTModel.LoadError
-            { throw e } catch {
-                throw BERTModel.LoadError(description: "\(error)")
-            }
-        }
-        func linear(_ name: String, _ k: Int) throws(BERTModel.LoadError) -> qp_linear {
-            let t = try tensor(name)
-            var l = qp_linear(
-                kind: QP_WEIGHT_F32, n: t.elementCount / k, k: k, bl: 0, tile: qp_matmul_tile(), weights: nil,
-                bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0,
-                activation_divisor: nil)
-            do {
-                if let w = t.runtimeWeights, t.scheme != .f32 {
-                    let bytes = try file.sectionBytes(t.section)
-                    l.weights = bytes.withUnsafeBytes { m.keep($0) }
-                    (l.kind, l.tile, l.bl) = (w.kind, w.tile, w.bl)
-                    try l.applyActivation(t, in: file, pinned: m.pinned)
-                } else {
-                    // f32 (little-endian bytes decoded for alignment), bf16, keep and layouts the
-                    // runtime has no kernels for: float values.
-                    l.weights = UnsafeRawPointer(m.keep(try ContainerTensorDecoder.floats(t, in: file)))
-                }
-            } catch { throw BERTModel.LoadError(description: "\(error)") }
-            return l
-        }
-        try m.assemble(linear: linear, vector: vector, has: { file.tensor(named: $0) != nil })
+        m.retained = [handle]
+        m.model = graph
+        for i in 0..<config.layers { m.layers[i] = graph.layer[i] }
+        m.model.layer = UnsafePointer(m.layers)
         return m
     }
 
