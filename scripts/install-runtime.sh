@@ -15,6 +15,6 @@ for f in "$rt"/*.c "$hash/qp_sha256.c"; do
   "$cc" -std=c11 -O2 -ffp-contract=off -I"$rt/include" -I"$rt" -I"$hash/include" -c "$f" -o "$build/$(basename "$f" .c).o"
 done
 ar rcs "$prefix/lib/libqpack-runtime.a" "$build"/*.o
-cp "$rt/include/qp_runtime.h" "$rt/include/qp_container.h" "$rt/include/qp_model.h" "$prefix/include/"
+cp "$rt"/include/*.h "$prefix/include/" # every public header
 sed "s|@PREFIX@|$prefix|" "$root/docs/examples/qpack-runtime.pc.in" > "$prefix/lib/pkgconfig/qpack-runtime.pc"
 echo "installed $prefix/lib/libqpack-runtime.a; PKG_CONFIG_PATH=$prefix/lib/pkgconfig"

@@ -105,7 +105,7 @@ grep -E "^(Done|stat::number_of_executed_units)" "$work/fuzz.log" || true
 echo "== docs/examples/linear.c against the installed runtime (pkg-config)"
 "$root/scripts/install-runtime.sh" "$work/prefix" >/dev/null
 cc "$root/docs/examples/linear.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs qpack-runtime) -o "$work/linear"
-"$work/linear" "$root/Fixtures/qpack/types.qpack" t.f32
+for t in t.f32 t.q4_0 t.q4_1 t.q5_0 t.q5_1 t.f16; do "$work/linear" "$root/Fixtures/qpack/types.qpack" "$t"; done
 echo "== docs/examples/generate_ids.c against the installed runtime (qp_model.h, pkg-config only): greedy ids of tiny-llama"
 cc "$root/docs/examples/generate_ids.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs qpack-runtime) -o "$work/generate_ids"
 "$work/generate_ids" "$work/tiny-llama.qpack" 12 1 7 11 13 > "$work/ids.txt"

@@ -731,6 +731,26 @@ qp_status qp_container_model_number(const qp_container *c, const char *object, c
     return isfinite(*value) ? QP_OK : QP_ERR_FORMAT;
 }
 
+qp_status qp_container_tokenizer_int(const qp_container *c, const char *key, int64_t *value) {
+    struct json_object *v;
+    if (!c || !key || !value) return QP_ERR_ARGUMENT;
+    if (!c->tokenizer || !json_object_object_get_ex(c->tokenizer, key, &v) || json_object_is_type(v, json_type_null))
+        return QP_ERR_NOT_FOUND;
+    if (!json_object_is_type(v, json_type_int)) return QP_ERR_FORMAT;
+    *value = json_object_get_int64(v);
+    return QP_OK;
+}
+
+qp_status qp_container_tokenizer_bool(const qp_container *c, const char *key, int *value) {
+    struct json_object *v;
+    if (!c || !key || !value) return QP_ERR_ARGUMENT;
+    if (!c->tokenizer || !json_object_object_get_ex(c->tokenizer, key, &v) || json_object_is_type(v, json_type_null))
+        return QP_ERR_NOT_FOUND;
+    if (!json_object_is_type(v, json_type_boolean)) return QP_ERR_FORMAT;
+    *value = json_object_get_boolean(v);
+    return QP_OK;
+}
+
 qp_status qp_container_model_bool(const qp_container *c, const char *object, const char *key, int *value) {
     struct json_object *v;
     qp_status s = member(c, object, key, &v);

@@ -394,6 +394,16 @@ static qp_status open_llama(ctx *x) {
     }
     L->layer = m->llama_layers;
     d->kind = QP_MODEL_DECODER;
+    int64_t token;
+    d->bos_token = d->eos_token = -1;
+    if (qp_container_tokenizer_int(m->container, "bos_token_id", &token) == QP_OK && token >= 0 &&
+        (size_t)token < d->vocab)
+        d->bos_token = (int32_t)token;
+    if (qp_container_tokenizer_int(m->container, "eos_token_id", &token) == QP_OK && token >= 0 &&
+        (size_t)token < d->vocab)
+        d->eos_token = (int32_t)token;
+    if (qp_container_tokenizer_bool(m->container, "add_bos_token", &d->add_bos) != QP_OK) d->add_bos = 0;
+    if (d->bos_token < 0) d->add_bos = 0;
     return QP_OK;
 }
 
@@ -467,6 +477,7 @@ static qp_status open_bert(ctx *x) {
     }
     B->layer = m->bert_layers;
     d->kind = QP_MODEL_ENCODER;
+    d->bos_token = d->eos_token = -1;
     return QP_OK;
 }
 

@@ -60,14 +60,14 @@ struct RunCommand: ParsableCommand {
             try DecoderVerifier.checkEncodesText(ModelDescription(container: container))
             tokenizer = try DecoderVerifier.tokenizer(from: container)
         } catch { throw fail(error, context: file) }
-        let t = container.manifest["tokenizer"]
+        let d = model.description
         var ids = tokenizer.encode(prompt).map(Int32.init)
-        if t?["add_bos_token"]?.bool == true, let bos = t?["bos_token_id"]?.int { ids.insert(Int32(bos), at: 0) }
+        if d.add_bos != 0 { ids.insert(d.bos_token, at: 0) }
         guard !ids.isEmpty else {
             printError("\(file): the prompt is empty")
             throw QPackExit.usage
         }
-        let stop = t?["eos_token_id"]?.int.map { [Int32($0)] } ?? []
+        let stop = d.eos_token >= 0 ? [d.eos_token] : []
         let budget = min(maxTokens, max(0, Int(model.description.max_positions) - ids.count))
         guard budget > 0 else {
             printError(

@@ -78,6 +78,9 @@ qp_status qp_container_model_int(const qp_container *c, const char *object, cons
 qp_status qp_container_model_number(const qp_container *c, const char *object, const char *key, double *value);
 qp_status qp_container_model_bool(const qp_container *c, const char *object, const char *key, int *value);
 qp_status qp_container_model_text(const qp_container *c, const char *object, const char *key, const char **value);
+/* An integer member of the manifest's tokenizer object (§4.8), e.g. "eos_token_id". */
+qp_status qp_container_tokenizer_int(const qp_container *c, const char *key, int64_t *value);
+qp_status qp_container_tokenizer_bool(const qp_container *c, const char *key, int *value);
 
 #ifdef __cplusplus
 }

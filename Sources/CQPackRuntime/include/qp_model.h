@@ -159,6 +159,10 @@ typedef struct qp_model_description {
     const char *architecture; /* "bert", "llama" (lives as long as the model) */
     qp_model_kind kind;
     size_t hidden, layers, heads, kv_heads, ffn, vocab, max_positions;
+    /* Decoders' special tokens from the tokenizer (-1: none): the beginning-of-sequence token
+     * (prepended when add_bos is 1) and the end-of-sequence token generation stops at. */
+    int32_t bos_token, eos_token;
+    int add_bos;
 } qp_model_description;
 
 qp_status qp_model_open(const char *path, const qp_model_options *options, qp_model **model, char *message,
