@@ -101,7 +101,18 @@ struct VerifyCommand: ParsableCommand {
             }
             checkpoint = FloatReference(container: container)
         }
-        if container.manifest["model"]?["architecture"]?.string.flatMap(ModelArchitecture.labelled)?.isDecoder == true {
+        let decoder =
+            container.manifest["model"]?["architecture"]?.string.flatMap(ModelArchitecture.labelled)?.isDecoder == true
+        // A threshold of the other kind of model would never be checked: a CI gate that always passes.
+        if decoder, minCosine != nil {
+            printError("\(container.fileName): --min-cosine applies to encoders; this is a decoder (use --max-kl)")
+            throw QPackExit.usage
+        }
+        if !decoder, maxKl != nil {
+            printError("\(container.fileName): --max-kl applies to decoders; this is an encoder (use --min-cosine)")
+            throw QPackExit.usage
+        }
+        if decoder {
             try verifyDecoder(container, checkpoint, texts)
             return
         }

@@ -30,6 +30,11 @@ struct RunEmbedCLITests {
         #expect(Set(others + [a.stdout]).count > 1, "every seed gave the same text")
         #expect(try CLI.run(["run", out, "--prompt", prompt, "--top-p", "1.5"]).status == 64)
         #expect(try CLI.run(["embed", out, "text"]).status == 64)
+        // A threshold of the other kind of model would never be checked: refused, not passed.
+        let wrong = try CLI.run([
+            "verify", out, "--source", TestPaths.smolLMPath, "--run-sample", prompt, "--min-cosine", "0.9",
+        ])
+        #expect(wrong.status == 64 && wrong.stderr.contains("--min-cosine applies to encoders"))
     }
 
     @Test func embedGivesVerifysPackedEmbedding() throws {
@@ -57,5 +62,9 @@ struct RunEmbedCLITests {
         let plain = try CLI.run(["embed", out, text])
         #expect(plain.stdout.split(separator: "\n").first?.split(separator: " ").compactMap { Float($0) } == verified)
         #expect(try CLI.run(["run", out, "--prompt", "x"]).status == 64)
+        let wrong = try CLI.run([
+            "verify", out, "--source", TestPaths.miniLMPath, "--run-sample", text, "--max-kl", "0.5",
+        ])
+        #expect(wrong.status == 64 && wrong.stderr.contains("--max-kl applies to decoders"))
     }
 }
