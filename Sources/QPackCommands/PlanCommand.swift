@@ -37,8 +37,12 @@ struct PlanningOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Static range observer for rules without one.", valueName: "observer"))
-    var observer: ObserverChoice = .percentile
+            "Static range observer for static linears whose rule names none (default percentile); an error when no linear is static.",
+            valueName: "observer"))
+    var observer: ObserverChoice?
+
+    /// The observer static linears get from the command line.
+    var observerChoice: ObserverChoice { observer ?? .percentile }
 
     @Option(help: ArgumentHelp("Percentile of the percentile observer (default 99.99).", valueName: "p"))
     var percentile: Double?
@@ -50,10 +54,10 @@ struct PlanningOptions: ParsableArguments {
     var smooth: Double?
 
     func validate() throws {
-        if let p = percentile, !(p > 50 && p <= 100) || observer != .percentile {
+        if let p = percentile, !(p > 50 && p <= 100) || observerChoice != .percentile {
             throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile")
         }
-        if let a = smooth, !(a > 0 && a <= 1) || observer != .minmax {
+        if let a = smooth, !(a > 0 && a <= 1) || observerChoice != .minmax {
             throw ValidationError("--smooth takes a number in (0, 1] and needs --observer minmax")
         }
     }
@@ -62,8 +66,8 @@ struct PlanningOptions: ParsableArguments {
 
     /// The observer as the planner takes it ("percentile(p)" with --percentile).
     var plannedObserver: String {
-        if observer == .percentile, let percentile { return "percentile(\(percentile))" }
-        return observer.rawValue
+        if observerChoice == .percentile, let percentile { return "percentile(\(percentile))" }
+        return observerChoice.rawValue
     }
 
     /// Loads the rule set; a bad rules file exits 65 with its line and column.
@@ -110,6 +114,15 @@ struct PlanningOptions: ParsableArguments {
         if !failing.isEmpty {
             for d in failing { printError("\(path.split(separator: "/").last.map(String.init) ?? path): \(d.detail)") }
             throw QPackExit.malformedInput
+        }
+        // Static-range options that reach no linear would be ignored silently: refuse them.
+        if observer != nil || percentile != nil || smooth != nil,
+            !plan.entries.contains(where: { $0.activations.isStatic })
+        {
+            printError(
+                "--observer, --percentile and --smooth choose static activation ranges, and no linear is static (add --mode static, or a rule with activations: static)"
+            )
+            throw QPackExit.usage
         }
         return plan
     }

@@ -176,4 +176,19 @@ struct CalibrationCLITests {
         let entries = try StrictJSONParser.parse(Array(json.stdout.utf8))["plan"]?["entries"]?.items ?? []
         #expect(entries.filter { $0["smoothing"]?.double == 0.5 }.count == 6)  // not the lossless Q4_0 repack
     }
+
+    /// Static-range options that reach no static linear are refused, not ignored.
+    @Test func staticOptionsWithoutStaticLinearsAreRefused() throws {
+        let model = TestPaths.fixture("gguf/types.gguf"), rules = TestPaths.fixture("qpack/rules.yaml")
+        for options in [
+            ["--observer", "minmax"], ["--percentile", "99.9"], ["--observer", "minmax", "--smooth", "0.5"],
+        ] {
+            let r = try CLI.run(["plan", model, "--rules", rules, "--allow-unsupported"] + options)
+            #expect(r.status == 64 && r.stderr.contains("no linear is static"), "\(options): \(r.stderr)")
+        }
+        let ok = try CLI.run([
+            "plan", model, "--rules", rules, "--allow-unsupported", "--mode", "static", "--observer", "minmax",
+        ])
+        #expect(ok.status == 0, "\(ok.stderr)")
+    }
 }
