@@ -114,6 +114,8 @@ struct InspectCommand: ParsableCommand {
     func inspectContainer(_ path: String) throws -> ContainerReport {
         do {
             let file = try ContainerFile(path: path)
+            // Every section's SHA-256, so a flipped byte anywhere is an error (65), not a summary.
+            for s in file.sections { _ = try file.sectionBytes(s.name) }
             var options = ContainerReport.Options()
             options.filters = filters.map(NameGlob.init)
             options.dequantize = dequant || stats

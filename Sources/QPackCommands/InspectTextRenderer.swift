@@ -200,7 +200,7 @@ extension InspectTextRenderer {
         field("tensors", "\(r.tensorCount), \(Units.count(r.parameterCount)) parameters")
         field(
             "sections",
-            "\(r.sections), \(Units.bytes(r.sectionBytes, exact: false))"
+            "\(r.sections), \(Units.bytes(r.sectionBytes, exact: false)), every SHA-256 checked"
                 + (r.storedSectionBytes != r.sectionBytes
                     ? String(format: ", stored %.1f%%", r.compressionRatio * 100) : ""))
         for (i, s) in r.schemes.enumerated() {

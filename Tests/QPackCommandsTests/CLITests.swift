@@ -180,3 +180,21 @@ enum CLI {
         #expect(abs(s["std"]!.double! / want["std"]!.double! - 1) < 1e-9)
     }
 }
+
+/// `inspect` of a .qpack checks every section's SHA-256: a flipped byte in tensor data is an
+/// error naming the section and offset (65), not a clean summary.
+@Suite struct InspectChecksumCLITests {
+    @Test func aFlippedDataByteFailsInspect() throws {
+        let dir = try scratchDirectory("inspect-flip")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var bytes = try TestPaths.read(TestPaths.fixture("qpack/types.qpack"))
+        let ok = try CLI.run(["inspect", TestPaths.fixture("qpack/types.qpack")])
+        #expect(ok.status == 0 && ok.stdout.contains("every SHA-256 checked"))
+        bytes[200] ^= 0x01  // inside the first section (tensor data starts at 64)
+        let path = dir + "/flip.qpack"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let r = try CLI.run(["inspect", path])
+        #expect(
+            r.status == 65 && r.stderr.contains("checksum mismatch") && r.stderr.contains("offset 64"), "\(r.stderr)")
+    }
+}
