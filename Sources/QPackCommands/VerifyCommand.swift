@@ -119,21 +119,27 @@ struct VerifyCommand: ParsableCommand {
         let report: VerifyReport
         do {
             let config = try BERTModel.config(from: container)
-            let vocab: [UInt8]
-            do { vocab = try container.sectionBytes("tokenizer.vocab") } catch {
-                throw fail(error, context: "\(container.fileName): no WordPiece vocabulary in the container")
-            }
-            let tokenizer: WordPieceTokenizer
-            do { tokenizer = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self)) } catch {
-                throw fail(error, context: container.fileName)
+            // Token ids need no tokenizer: the vocabulary is read only for text samples.
+            var tokenizer: WordPieceTokenizer?
+            if !texts.isEmpty {
+                let vocab: [UInt8]
+                do { vocab = try container.sectionBytes("tokenizer.vocab") } catch {
+                    throw fail(error, context: "\(container.fileName): no WordPiece vocabulary in the container")
+                }
+                do { tokenizer = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self)) } catch {
+                    throw fail(error, context: container.fileName)
+                }
             }
             let reference = try BERTModel.float(from: checkpoint, config: config)
             let packed = try BERTModel.packed(from: container, config: config)
             let samples =
-                texts.map { t in (text: t, ids: tokenizer.encode(t).prefix(config.maxPositions).map(Int32.init)) }
+                texts.map { t in
+                    (text: t, ids: (tokenizer?.encode(t) ?? []).prefix(config.maxPositions).map(Int32.init))
+                }
                 + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
-            for s in samples where s.ids.contains(where: { Int($0) >= tokenizer.vocabulary.count }) {
-                printError("\(s.text): token id outside the vocabulary of \(tokenizer.vocabulary.count)")
+            let vocabulary = packed.model.word_embeddings.n
+            for s in samples where s.ids.contains(where: { Int($0) >= vocabulary }) {
+                printError("\(s.text): token id outside the vocabulary of \(vocabulary)")
                 throw QPackExit.usage
             }
             var r = try Verifier.verifyBERT(
@@ -193,7 +199,10 @@ struct VerifyCommand: ParsableCommand {
         var report: DecoderReport
         do {
             let config = try LlamaModel.config(from: container)
-            let tokenizer = try DecoderVerifier.tokenizer(from: container)
+            // Token ids need no tokenizer: it is read only for text samples (or when present).
+            let tokenizer =
+                texts.isEmpty
+                ? try? DecoderVerifier.tokenizer(from: container) : try DecoderVerifier.tokenizer(from: container)
             if !texts.isEmpty { try DecoderVerifier.checkEncodesText(ModelDescription(container: container)) }
             let reference = try LlamaModel.float(from: checkpoint, config: config)
             let packed = try LlamaModel.packed(from: container, config: config)
@@ -205,7 +214,10 @@ struct VerifyCommand: ParsableCommand {
             }
             let samples =
                 texts.map { t in
-                    (text: t, ids: Array((bos + tokenizer.encode(t).map(Int32.init)).prefix(config.maxPositions)))
+                    (
+                        text: t,
+                        ids: Array((bos + (tokenizer?.encode(t) ?? []).map(Int32.init)).prefix(config.maxPositions))
+                    )
                 }
                 + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
             for s in samples where s.ids.contains(where: { Int($0) >= config.vocab }) {

@@ -62,9 +62,13 @@ public enum DecoderVerifier {
     }
 
     public static func verify(
-        container: ContainerFile, reference: LlamaModel, packed: LlamaModel, tokenizer: ByteLevelBPETokenizer,
+        container: ContainerFile, reference: LlamaModel, packed: LlamaModel, tokenizer: ByteLevelBPETokenizer?,
         samples: [(text: String, ids: [Int32])], continuation: Int = 8
     ) throws(Verifier.Failure) -> DecoderReport {
+        // Without a tokenizer (a file given token ids only) continuations read as ids.
+        func text(_ ids: [Int32]) -> String {
+            tokenizer?.decode(ids.map(Int.init)) ?? "ids: " + ids.map(String.init).joined(separator: ",")
+        }
         let acc = Accumulator(reference: reference)
         let v = reference.config.vocab
         var results: [DecoderReport.Sample] = []
@@ -107,8 +111,8 @@ public enum DecoderVerifier {
                     text: s.text, tokens: s.ids.count, meanKL: kls.reduce(0, +) / Double(kls.count), maxKL: kls.max()!,
                     top1Agreement: Double(agree) / Double(kls.count), perplexityFloat: exp(nllA / predicted),
                     perplexityPacked: exp(nllB / predicted),
-                    continuationFloat: tokenizer.decode(reference.greedy(s.ids, steps: continuation).map(Int.init)),
-                    continuationPacked: tokenizer.decode(packed.greedy(s.ids, steps: continuation).map(Int.init))))
+                    continuationFloat: text(reference.greedy(s.ids, steps: continuation)),
+                    continuationPacked: text(packed.greedy(s.ids, steps: continuation))))
             outputs.append(OutputTensor(name: "float.logits.\(index)", shape: [s.ids.count, v], values: a))
             outputs.append(OutputTensor(name: "packed.logits.\(index)", shape: [s.ids.count, v], values: b))
             allKL += kls

@@ -198,3 +198,20 @@ enum CLI {
             r.status == 65 && r.stderr.contains("checksum mismatch") && r.stderr.contains("offset 64"), "\(r.stderr)")
     }
 }
+
+/// `verify --ids` needs no tokenizer: on a model converted without one it runs, continuations
+/// shown as ids; text samples still need the tokenizer.
+@Suite struct VerifyIdsWithoutTokenizerCLITests {
+    @Test func idsRunWithoutATokenizer() throws {
+        let dir = try scratchDirectory("verify-ids")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let source = TestPaths.fixture("architectures/tiny-llama/model.safetensors"), out = dir + "/t.qpack"
+        #expect(try CLI.run(["convert", source, "-o", out, "--quiet"]).status == 0)
+        let r = try CLI.run(["verify", out, "--source", source, "--ids", "1,2,3,4", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let sample = try StrictJSONParser.parse(Array(r.stdout.utf8))["samples"]?.items.first
+        #expect(sample?["tokens"]?.int == 4 && sample?["continuation_packed"]?.string?.hasPrefix("ids: ") == true)
+        let text = try CLI.run(["verify", out, "--source", source, "--run-sample", "hello"])
+        #expect(text.status != 0 && text.stderr.contains("tokenizer"), "\(text.stderr)")
+    }
+}
