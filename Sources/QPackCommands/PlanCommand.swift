@@ -151,6 +151,12 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print the built-in default rules and exit.")
     var printRules = false
 
+    @Flag(help: "Never shorten tensor names (by default text fits the terminal, 80 columns when not a terminal).")
+    var wide = false
+
+    /// Columns text output may use.
+    var columns: Int { wide ? Int.max / 4 : Terminal.columns }
+
     @Flag(
         help:
             "Show the budget search behind the schemes (every promotion, the measurements, the end-to-end evaluations) and the static activation ranges: of a .qpack file, or of this plan with a budget option."
@@ -174,7 +180,11 @@ struct PlanCommand: ParsableCommand {
             do { container = try ContainerFile(path: path) } catch {
                 throw fail(error)
             }
-            print(PlanExplanation.render(container), terminator: "")
+            if json {
+                print(PlanExplanation.json(container).text())
+            } else {
+                print(PlanExplanation.render(container, width: columns), terminator: "")
+            }
             return
         }
         let usesCalibration = calibrationUse.calibration != nil || !calibrationUse.calibrationStats.isEmpty
@@ -194,7 +204,14 @@ struct PlanCommand: ParsableCommand {
         }
         if explain {
             let node = try budget.map { try StrictJSONParser.parse(Array($0.text().utf8)) }
-            print(PlanExplanation.render(name: path, budget: node, statics: [], calibration: nil), terminator: "")
+            let statics: [(String, ContainerFile.StaticActivation)] = []  // ranges exist once converted
+            if json {
+                print(PlanExplanation.json(name: path, budget: node, statics: statics, calibration: nil).text())
+                return
+            }
+            print(
+                PlanExplanation.render(name: path, budget: node, statics: statics, calibration: nil, width: columns),
+                terminator: "")
             if budget == nil {
                 print("  (give --calibration DATA with --max-kl, --min-cosine or --target-bpw to run a budget search)")
             }
@@ -203,7 +220,7 @@ struct PlanCommand: ParsableCommand {
         if json {
             print(try PlanJSON.encode(plan))
         } else {
-            print(PlanTextRenderer(width: 80).render(plan, path: path), terminator: "")
+            print(PlanTextRenderer(width: columns).render(plan, path: path), terminator: "")
         }
     }
 }
@@ -330,16 +347,51 @@ func printNotice(_ message: String) {
 
 /// What a budget search and calibration decided for a `.qpack` file, from its manifest.
 enum PlanExplanation {
-    static func render(_ c: ContainerFile) -> String {
+    static func render(_ c: ContainerFile, width: Int) -> String {
         render(
+            name: c.fileName, budget: c.manifest["provenance"]?["budget"],
+            statics: c.tensors.compactMap { t in t.activation.map { (t.name, $0) } },
+            calibration: c.manifest["provenance"]?["calibration"], width: width)
+    }
+
+    static func json(_ c: ContainerFile) -> JSONOut {
+        json(
             name: c.fileName, budget: c.manifest["provenance"]?["budget"],
             statics: c.tensors.compactMap { t in t.activation.map { (t.name, $0) } },
             calibration: c.manifest["provenance"]?["calibration"])
     }
 
-    static func render(
+    /// `--explain --json`: the budget search and calibration records as written in the file's
+    /// provenance (Formats/qpack-container.md §4.6), and every static range.
+    static func json(
         name: String, budget: JSONNode?, statics: [(String, ContainerFile.StaticActivation)], calibration: JSONNode?
+    ) -> JSONOut {
+        .object([
+            ("schema", .string("qpack-plan-explain/1")), ("file", .string(name)),
+            ("budget", budget.map { JSONOut(copying: $0) } ?? .null),
+            (
+                "static_activations",
+                .array(
+                    statics.map { name, a in
+                        .object([
+                            ("tensor", .string(name)), ("observer", .string(a.observer)), ("min", .float(a.min)),
+                            ("max", .float(a.max)),
+                        ])
+                    })
+            ),
+            ("calibration", calibration.map { JSONOut(copying: $0) } ?? .null),
+        ])
+    }
+
+    static func render(
+        name: String, budget: JSONNode?, statics: [(String, ContainerFile.StaticActivation)], calibration: JSONNode?,
+        width: Int
     ) -> String {
+        // Tensor names in full when the columns allow (--wide: always).
+        let names = (budget?["order"]?.items ?? []).compactMap { $0["tensor"]?.string } + statics.map(\.0)
+        let longest = names.map(\.count).max() ?? 0
+        let orderColumn = max(27, min(longest, width - 2 - 7 - 17 - 20 - 1))
+        let staticColumn = max(40, min(longest, width - 2 - 18 - 30))
         var out = "\(name)\n"
         if let b = budget {
             let metric = b["metric"]?.string == "kl" ? "KL" : "1 - cosine"
@@ -360,12 +412,13 @@ enum PlanExplanation {
             out +=
                 "\nPromotion order (* applied; harm = \(metric) with the linear alone quantized, local = relative MSE of its output):\n"
             out +=
-                "  " + "STEP".leftPad(5) + "  " + "TENSOR".padding(28) + "FROM".padding(9) + "TO".padding(8)
+                "  " + "STEP".leftPad(5) + "  " + "TENSOR".padding(orderColumn + 1) + "FROM".padding(9)
+                + "TO".padding(8)
                 + "HARM".leftPad(10) + "LOCAL".leftPad(10) + "\n"
             for (i, s) in (b["order"]?.items ?? []).enumerated() {
                 out +=
                     "  " + ((applied.contains(i + 1) ? "*" : " ") + String(i + 1)).leftPad(5) + "  "
-                    + Units.elide(s["tensor"]?.string ?? "", to: 27).padding(28)
+                    + Units.elide(s["tensor"]?.string ?? "", to: orderColumn).padding(orderColumn + 1)
                     + (s["from"]?.string ?? "").padding(9) + (s["to"]?.string ?? "").padding(8)
                     + String(format: "%10.5f%10.5f", s["harm_from"]?.double ?? 0, s["local_from"]?.double ?? 0) + "\n"
             }
@@ -375,7 +428,9 @@ enum PlanExplanation {
         if !statics.isEmpty {
             out += "\nStatic activation ranges (\(statics.count) linears):\n"
             for (name, a) in statics {
-                out += "  " + Units.elide(name, to: 40).padding(42) + a.observer.padding(18) + "[\(a.min), \(a.max)]\n"
+                out +=
+                    "  " + Units.elide(name, to: staticColumn).padding(staticColumn + 2) + a.observer.padding(18)
+                    + "[\(a.min), \(a.max)]\n"
             }
         }
         if let cal = calibration {

@@ -36,3 +36,15 @@ final class ProgressBar {
         text.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }
+
+/// The terminal text output goes to.
+enum Terminal {
+    /// Columns of the terminal on stdout; 80 when stdout is not a terminal.
+    static var columns: Int {
+        guard isatty(STDOUT_FILENO) == 1 else { return 80 }
+        var size = winsize()
+        // TIOCGWINSZ (Linux); a failed query keeps 80.
+        if ioctl(STDOUT_FILENO, UInt(0x5413), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+}

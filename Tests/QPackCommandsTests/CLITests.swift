@@ -215,3 +215,20 @@ enum CLI {
         #expect(text.status != 0 && text.stderr.contains("tokenizer"), "\(text.stderr)")
     }
 }
+
+/// `plan --wide` never shortens names; `plan --explain --json` is JSON.
+@Suite struct PlanWidthAndExplainJSONCLITests {
+    @Test func wideNamesAndExplainJSON() throws {
+        let model = TestPaths.fixture("architectures/tiny-llama/model.safetensors")
+        let narrow = try CLI.run(["plan", model]), wide = try CLI.run(["plan", model, "--wide"])
+        #expect(narrow.status == 0 && wide.status == 0)
+        #expect(wide.stdout.contains("model.layers.0.post_attention_layernorm.weight"))
+        #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 80 || !$0.contains("…") })
+        let explain = try CLI.run(["plan", "--explain", "--json", TestPaths.fixture("qpack/static.qpack")])
+        let doc = try StrictJSONParser.parse(Array(explain.stdout.utf8))
+        #expect(doc["schema"]?.string == "qpack-plan-explain/1" && doc["budget"]?.isNull == true)
+        let statics = try #require(doc["static_activations"]?.items)
+        #expect(statics.count == 6 && statics.allSatisfy { $0["observer"]?.string == "minmax" })
+        #expect(statics.first?["tensor"]?.string == "t.f32" && statics.first?["min"]?.double == -0.5)
+    }
+}
