@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import QPackBinary
 import QPackModel
 
@@ -11,6 +14,13 @@ public enum Checkpoint: Sendable {
     /// Opens `path`, choosing the reader by extension (`.gguf`, `.json`, `.safetensors`), or
     /// by the GGUF magic for other names.
     public static func open(path: String) throws(ReaderError) -> Checkpoint {
+        if let model = try modelInDirectory(path) {
+            // The readers of config.json, tokenizers and shards beside the model take the file's
+            // path; until they all take directories, name the file to give.
+            throw ReaderError(
+                .unsupported, file: path.baseName, subject: "directory", offset: nil,
+                "give the model file in it: \(model)")
+        }
         let lower = path.lowercased()
         if lower.hasSuffix(".gguf") { return .gguf(try GGUFFile(path: path)) }
         if lower.hasSuffix(".json") { return .sharded(try ShardedSafetensors(indexPath: path)) }
@@ -22,7 +32,63 @@ public enum Checkpoint: Sendable {
         if file.size >= 4, Array(file.bytes(offset: 0, count: 4)) == GGUFFile.magic {
             return .gguf(try GGUFFile(mapped: file))
         }
+        if let what = notAModel(file, name: lower) {
+            throw ReaderError(.unsupported, file: path.baseName, subject: "file", offset: nil, what)
+        }
         return .safetensors(try SafetensorsFile(mapped: file))
+    }
+
+    /// A Hugging Face-style model directory's checkpoint file: model.safetensors, else
+    /// model.safetensors.index.json, else its one .gguf file; nil when `path` is not a directory.
+    static func modelInDirectory(_ path: String) throws(ReaderError) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return nil }
+        let dir = path.hasSuffix("/") ? String(path.dropLast()) : path
+        for name in ["model.safetensors", "model.safetensors.index.json"] where stat(dir + "/" + name, &st) == 0 {
+            return dir + "/" + name
+        }
+        var ggufs: [String] = []
+        if let d = opendir(dir) {
+            while let entry = readdir(d) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name.lowercased().hasSuffix(".gguf") { ggufs.append(name) }
+            }
+            closedir(d)
+        }
+        ggufs.sort()
+        if ggufs.count == 1 { return dir + "/" + ggufs[0] }
+        throw ReaderError(
+            .unsupported, file: path.baseName, subject: "directory", offset: nil,
+            ggufs.isEmpty
+                ? "no model in it: expected model.safetensors, model.safetensors.index.json or a .gguf file"
+                : "\(ggufs.count) .gguf files (\(ggufs.joined(separator: ", "))): name the one to use")
+    }
+
+    /// What a file that is not a checkpoint qpack reads is, in a sentence that says what to do,
+    /// or nil when it may be safetensors (an 8-byte header length, then '{').
+    static func notAModel(_ file: MappedFile, name: String) -> String? {
+        let head = Array(file.bytes(offset: 0, count: min(file.size, 256)))
+        if head.count >= 9, head[8] == UInt8(ascii: "{") { return nil }
+        if name.hasSuffix(".onnx") || (head.first == 0x08 && head.count > 2 && head[2] == 0x12) {
+            return "ONNX models are not supported; export safetensors (e.g. with optimum) or pass a GGUF"
+        }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            return "a zip archive (a PyTorch .bin/.pt checkpoint?): not supported; save the model as safetensors"
+        }
+        if head.starts(with: Array("QPACK\r\n\u{1a}".utf8)) {
+            return "a .qpack file (already converted): inspect, verify, run or embed it"
+        }
+        let text = String(decoding: head, as: UTF8.self)
+        if text.hasPrefix("{"), text.contains("qpack-calibration") {
+            return "a calibration statistics file (.qcal), not a model: give it to convert with --calibration-stats"
+        }
+        if !head.isEmpty, head.allSatisfy({ $0 == 9 || $0 == 10 || $0 == 13 || ($0 >= 32 && $0 < 127) || $0 >= 0x80 }) {
+            return
+                "a text file, not a model: give a .safetensors file, a sharded index (.json), a .gguf file or a model directory"
+        }
+        return nil
     }
 
     public var formatName: String {

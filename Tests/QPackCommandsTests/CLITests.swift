@@ -232,3 +232,30 @@ enum CLI {
         #expect(statics.first?["tensor"]?.string == "t.f32" && statics.first?["min"]?.double == -0.5)
     }
 }
+
+/// Files that are not a checkpoint qpack reads get a sentence saying what they are and what to
+/// give instead (exit 65), not a safetensors header error.
+@Suite struct UnknownInputCLITests {
+    @Test func unknownFormatsAreNamed() throws {
+        let dir = try scratchDirectory("unknown-inputs")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // An ONNX ModelProto starts with ir_version (field 1, varint) then producer_name (field 2).
+        try Data([0x08, 0x07, 0x12, 0x07] + Array("pytorch".utf8)).write(to: URL(fileURLWithPath: dir + "/model.onnx"))
+        try Data([0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: dir + "/pytorch_model.bin"))
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        let cases: [(String, String)] = [
+            (dir + "/model.onnx", "ONNX models are not supported"),
+            (dir + "/pytorch_model.bin", "save the model as safetensors"),
+            (TestPaths.fixture("calibration/types.qcal"), "--calibration-stats"),
+            (TestPaths.fixture("qpack/types.qpack"), "already converted"),
+            (TestPaths.fixture("tokenizers/sentences.txt"), "a text file, not a model"),
+            (dir + "/empty", "no model in it"),
+            (TestPaths.fixture("architectures/tiny-llama"), "give the model file in it"),
+        ]
+        for (path, message) in cases {
+            let r = try CLI.run(["convert", path, "-o", dir + "/out.qpack", "--quiet"])
+            #expect(r.status == 65 && r.stderr.contains(message), "\(path): \(r.status) \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out.qpack"))
+    }
+}
