@@ -14,7 +14,9 @@ public enum Checkpoint: Sendable {
     /// Opens `path`, choosing the reader by extension (`.gguf`, `.json`, `.safetensors`), or
     /// by the GGUF magic for other names.
     public static func open(path: String) throws(ReaderError) -> Checkpoint {
-        if let model = try modelInDirectory(path) {
+        let named = [".gguf", ".json", ".safetensors"].contains { path.lowercased().hasSuffix($0) }
+        // A path named as a checkpoint file stays one (a directory there is an I/O error, 74).
+        if !named, let model = try modelInDirectory(path) {
             // The readers of config.json, tokenizers and shards beside the model take the file's
             // path; until they all take directories, name the file to give.
             throw ReaderError(
