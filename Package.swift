@@ -23,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
 
         .target(name: "QPackModel", exclude: ["README.md"]),
-        .target(name: "QPackTokenizers", dependencies: ["QPackModel"], exclude: ["README.md"]),
+        .target(name: "QPackTokenizers", dependencies: ["QPackModel", "CQPackRuntime"], exclude: ["README.md"]),
         .target(name: "CQPackHash"),
         .target(
             name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"],

@@ -6,6 +6,10 @@
 #    case must be bit-exact in every run; the same for the qsi8d32p families (LHS packers byte for
 #    byte, matmuls bit for bit, random shapes variant vs scalar). The Llama graph over a converted tiny model: a prompt
 #    reaches the i8mm GEMMs where the CPU has them, with logits bit-identical to scalar.
+#    The tokenizers: the character tables regenerate byte for byte from the `tokenizers` package,
+#    and the C tokenizers give its ids and decoded text on the committed sentences and thousands
+#    of random many-script strings (Tests/CRuntime/tokenizer_differential.py), natively and
+#    under qemu-aarch64.
 # 2. the .qpack loader under AddressSanitizer and UBSan: every truncation and byte flip of the
 #    container fixtures.
 # 3. the loader's libFuzzer target (the Swift toolchain's clang) for QPACK_FUZZ_SECONDS (20).
@@ -30,7 +34,7 @@ src="$root/Sources/CQPackRuntime"
 # Every runtime source but the loaders and the library versions (json-c and zstd are not
 # cross-compiled), and the self-test.
 kernels=()
-for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c | qp_model_loader.c | qp_generate.c) ;; *) kernels+=("$f") ;; esac; done
+for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c | qp_model_loader.c | qp_generate.c | qp_tokenizer_container.c) ;; *) kernels+=("$f") ;; esac; done
 files=("${kernels[@]}" "$root/Tests/CRuntime/qp_runtime_selftest.c")
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
 echo "== native ($(uname -m), NEON via SIMDe)"
@@ -83,6 +87,20 @@ for cpu in max cortex-a53; do
   qemu-aarch64 -cpu "$cpu" "$work/graph-aarch64" "$work/tiny-llama.desc" "$work/tiny-llama.blob"
 done
 
+echo "== tokenizers: character tables as tokenizers sees them; C ids and text = tokenizers' (native, qemu -cpu max)"
+py="$root/.venv/bin/python"
+models="${QPACK_MODELS_DIR:-$root/.cache/models}"
+"$py" "$root/scripts/gen-unicode-tables.py" "$work/qp_unicode_tables.c"
+cmp -s "$work/qp_unicode_tables.c" "$src/qp_unicode_tables.c" ||
+  { echo "Sources/CQPackRuntime/qp_unicode_tables.c differs from a fresh scripts/gen-unicode-tables.py" >&2; exit 1; }
+tok=("$src/qp_tokenizer.c" "$src/qp_unicode.c" "$src/qp_unicode_tables.c" "$root/Tests/CRuntime/qp_tokenize_tool.c")
+cc "${flags[@]}" "${tok[@]}" -o "$work/tokenize-native"
+"$py" "$root/Tests/CRuntime/tokenizer_differential.py" "$models" "$root/Fixtures/tokenizers/sentences.txt" "$work" 1 5000 \
+  "$work/tokenize-native"
+aarch64-linux-gnu-gcc "${flags[@]}" -march=armv8-a -static "${tok[@]}" -o "$work/tokenize-aarch64"
+"$py" "$root/Tests/CRuntime/tokenizer_differential.py" "$models" "$root/Fixtures/tokenizers/sentences.txt" "$work" 2 1000 \
+  "$work/tokenize-aarch64" qemu-aarch64 -cpu max
+
 echo "== loader walk under ASan + UBSan"
 rt="$root/Sources/CQPackRuntime"
 hash="$root/Sources/CQPackHash"
@@ -112,3 +130,35 @@ cc "$root/docs/examples/generate_ids.c" $(PKG_CONFIG_PATH="$work/prefix/lib/pkgc
 [ "$(wc -l < "$work/ids.txt")" -eq 12 ] || { echo "generate_ids printed $(wc -l < "$work/ids.txt") ids, not 12" >&2; exit 1; }
 echo "generate_ids: $(tr '\n' ' ' < "$work/ids.txt")"
 
+echo "== docs/examples/generate.c and embed.c (installed headers, pkg-config only): text in, text or floats out"
+cflags_libs="$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs qpack-runtime)"
+cc "$root/docs/examples/generate.c" $cflags_libs -o "$work/generate"
+cc "$root/docs/examples/embed.c" $cflags_libs -o "$work/embed"
+smollm2="$models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+"$qpack" convert "$smollm2" -o "$work/smollm2.qpack" --quiet
+"$qpack" convert "$models/all-MiniLM-L6-v2/model.safetensors" -o "$work/minilm.qpack" --quiet
+prompt="The capital of France is"
+"$work/generate" "$work/smollm2.qpack" "$prompt" 8 > "$work/generate.txt"
+"$qpack" run "$work/smollm2.qpack" --prompt "$prompt" --max-tokens 8 --quiet > "$work/run.txt"
+"$qpack" verify "$work/smollm2.qpack" --source "$smollm2" --run-sample "$prompt" --json > "$work/verify.json"
+python3 - "$work/generate.txt" "$work/run.txt" "$work/verify.json" <<'PY'
+import json, sys
+generated, run = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+verified = json.load(open(sys.argv[3]))["samples"][0]["continuation_packed"].encode()
+if not generated or generated != run or generated != verified:
+    sys.exit(f"generate.c {generated!r}, qpack run {run!r}, verify's packed continuation {verified!r}: not all equal")
+print(f"generate: {generated.decode()!r} = qpack run = verify's packed continuation")
+PY
+for text in "A man is eating food." "안녕하세요, 세계! 東京は日本の首都です。"; do
+  "$work/embed" "$work/minilm.qpack" "$text" > "$work/embed.txt"
+  "$qpack" embed "$work/minilm.qpack" "$text" --json > "$work/embed.json"
+  python3 - "$work/embed.txt" "$work/embed.json" <<'PY'
+import json, struct, sys
+def f32(x): return struct.pack("<f", float(x))
+c = [f32(line) for line in open(sys.argv[1]) if line.strip()]
+swift = [f32(x) for x in json.load(open(sys.argv[2]))["embeddings"][0]["embedding"]]
+if len(c) != 384 or c != swift:
+    sys.exit(f"embed.c and qpack embed differ ({len(c)} and {len(swift)} floats)")
+print(f"embed: {len(c)} floats bit-identical to qpack embed")
+PY
+done

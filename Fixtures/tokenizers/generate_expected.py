@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Token ids of the committed sentences by the PyPI `tokenizers` package (the reference qpack's
+"""Token ids (and their decoded text) of the committed sentences by the PyPI `tokenizers` package (the reference qpack's
 tokenizers must match exactly). Needs the real models (scripts/fetch-models.sh).
 
     python generate_expected.py MODELS_DIR OUTPUT_JSON
@@ -30,11 +30,13 @@ bpe.decoder = decoders.ByteLevel()
 # a tokenizer.json naming only ByteLevel asks for (qpack's "gpt2" pre-tokenizer).
 gpt2 = Tokenizer(models.BPE(vocab={t: i for i, t in enumerate(tokens)}, merges=[tuple(m.split(" ", 1)) for m in merges]))
 gpt2.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+gpt2.decoder = decoders.ByteLevel()
 doc = {"source": "tokenizers 0.22.1: BertWordPieceTokenizer(vocab.txt, lowercase=True) with [CLS]/[SEP]; "
                  "BPE(GGUF tokens, merges) with Digits(individual) + ByteLevel(add_prefix_space=False) for SmolLM2",
-       "wordpiece": [{"text": s, "ids": wp.encode(s).ids} for s in sentences],
-       "bpe": [{"text": s, "ids": bpe.encode(s).ids} for s in sentences],
-       "bpe_gpt2": [{"text": s, "ids": gpt2.encode(s).ids} for s in sentences]}
+       "wordpiece": [{"text": s, "ids": wp.encode(s).ids, "decoded": wp.decode(wp.encode(s).ids)} for s in sentences],
+       "bpe": [{"text": s, "ids": bpe.encode(s).ids, "decoded": bpe.decode(bpe.encode(s).ids)} for s in sentences],
+       "bpe_gpt2": [{"text": s, "ids": gpt2.encode(s).ids, "decoded": gpt2.decode(gpt2.encode(s).ids)}
+                    for s in sentences]}
 with open(output, "w", encoding="utf-8") as f:
     json.dump(doc, f, indent=1, ensure_ascii=False)
     f.write("\n")

@@ -741,6 +741,18 @@ qp_status qp_container_tokenizer_int(const qp_container *c, const char *key, int
     return QP_OK;
 }
 
+qp_status qp_container_tokenizer_text(const qp_container *c, const char *key, const char **value) {
+    struct json_object *v;
+    if (!c || !key || !value) return QP_ERR_ARGUMENT;
+    if (!c->tokenizer || !json_object_object_get_ex(c->tokenizer, key, &v) || json_object_is_type(v, json_type_null))
+        return QP_ERR_NOT_FOUND;
+    if (!json_object_is_type(v, json_type_string)) return QP_ERR_FORMAT;
+    *value = json_object_get_string(v);
+    return QP_OK;
+}
+
+int qp_container_has_tokenizer(const qp_container *c) { return c && c->tokenizer != NULL; }
+
 qp_status qp_container_tokenizer_bool(const qp_container *c, const char *key, int *value) {
     struct json_object *v;
     if (!c || !key || !value) return QP_ERR_ARGUMENT;

@@ -195,15 +195,13 @@ public final class ModelRunner: @unchecked Sendable {
 
     static func wordPiece(_ d: ModelDescription) throws -> (String) -> [Int32] {
         let vocab = try d.section("tokenizer.vocab")
-        let t = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self))
+        let t = try WordPieceTokenizer(vocab: vocab)
         return { t.encode($0).map(Int32.init) }
     }
 
     static func bpe(_ d: ModelDescription) throws -> (String) -> [Int32] {
         let t = try DecoderVerifier.tokenizer(from: d)
-        var bos: [Int32] = []
-        if d.tokenizer?["add_bos_token"]?.bool == true, let b = d.tokenizer?["bos_token_id"]?.int { bos = [Int32(b)] }
-        return { bos + t.encode($0).map(Int32.init) }
+        return { t.encode($0, special: true).map(Int32.init) }
     }
 }
 

@@ -37,7 +37,7 @@ struct EmbedCommand: ParsableCommand {
         do {
             let container = try ContainerFile(path: file)
             let vocab = try container.sectionBytes("tokenizer.vocab")
-            tokenizer = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self))
+            tokenizer = try WordPieceTokenizer(vocab: vocab)
         } catch { throw fail(error, context: "\(file): its WordPiece vocabulary") }
         let hidden = Int(model.description.hidden), positions = Int(model.description.max_positions)
         var rows: [(text: String, tokens: Int, values: [Float])] = []

@@ -61,8 +61,7 @@ struct RunCommand: ParsableCommand {
             tokenizer = try DecoderVerifier.tokenizer(from: container)
         } catch { throw fail(error, context: file) }
         let d = model.description
-        var ids = tokenizer.encode(prompt).map(Int32.init)
-        if d.add_bos != 0 { ids.insert(d.bos_token, at: 0) }
+        let ids = tokenizer.encode(prompt, special: true).map(Int32.init)
         guard !ids.isEmpty else {
             printError("\(file): the prompt is empty")
             throw QPackExit.usage

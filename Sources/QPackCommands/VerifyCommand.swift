@@ -126,7 +126,7 @@ struct VerifyCommand: ParsableCommand {
                 do { vocab = try container.sectionBytes("tokenizer.vocab") } catch {
                     throw fail(error, context: "\(container.fileName): no WordPiece vocabulary in the container")
                 }
-                do { tokenizer = try WordPieceTokenizer(vocab: String(decoding: vocab, as: UTF8.self)) } catch {
+                do { tokenizer = try WordPieceTokenizer(vocab: vocab) } catch {
                     throw fail(error, context: container.fileName)
                 }
             }
@@ -206,17 +206,12 @@ struct VerifyCommand: ParsableCommand {
             if !texts.isEmpty { try DecoderVerifier.checkEncodesText(ModelDescription(container: container)) }
             let reference = try LlamaModel.float(from: checkpoint, config: config)
             let packed = try LlamaModel.packed(from: container, config: config)
-            var bos: [Int32] = []
-            if container.manifest["tokenizer"]?["add_bos_token"]?.bool == true,
-                let b = container.manifest["tokenizer"]?["bos_token_id"]?.int
-            {
-                bos = [Int32(b)]
-            }
             let samples =
                 texts.map { t in
                     (
                         text: t,
-                        ids: Array((bos + (tokenizer?.encode(t) ?? []).map(Int32.init)).prefix(config.maxPositions))
+                        ids: Array(
+                            (tokenizer?.encode(t, special: true) ?? []).map(Int32.init).prefix(config.maxPositions))
                     )
                 }
                 + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }

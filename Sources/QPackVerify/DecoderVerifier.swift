@@ -144,22 +144,35 @@ public enum DecoderVerifier {
     }
 
     public static func tokenizer(from file: ModelDescription) throws -> ByteLevelBPETokenizer {
-        func strings(_ section: String) throws -> [String] {
-            let b = try file.section(section)
-            var out: [String] = [], at = 0
-            while at + 4 <= b.count {
-                let n = Int(UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24)
-                guard n <= b.count - at - 4 else {
-                    throw Verifier.Failure(description: "\(file.fileName): section '\(section)' is truncated")
-                }
-                out.append(String(decoding: b[(at + 4)..<(at + 4 + n)], as: UTF8.self))
-                at += 4 + n
-            }
-            return out
+        let t = file.tokenizer
+        func section(_ key: String, _ fallback: String?) throws -> [UInt8]? {
+            guard let name = t?[key]?.string ?? fallback else { return nil }
+            return try file.section(name)
         }
-        return ByteLevelBPETokenizer(
-            tokens: try strings("tokenizer.tokens"), merges: try strings("tokenizer.merges"),
-            splitsDigits: file.tokenizer?["pre"]?.string != "gpt2")
+        var types: [Int32]?
+        if let b = try section("token_types_section", nil) {
+            guard b.count % 4 == 0 else {
+                throw Verifier.Failure(
+                    description:
+                        "\(file.fileName): tokenizer.token_types: \(b.count) bytes is not a whole number of int32")
+            }
+            types = stride(from: 0, to: b.count, by: 4).map {
+                Int32(
+                    bitPattern: UInt32(b[$0]) | UInt32(b[$0 + 1]) << 8 | UInt32(b[$0 + 2]) << 16 | UInt32(b[$0 + 3])
+                        << 24)
+            }
+        }
+        let specials = ByteLevelBPETokenizer.Specials(
+            bos: t?["bos_token_id"]?.int, eos: t?["eos_token_id"]?.int, unknown: t?["unknown_token_id"]?.int,
+            padding: t?["padding_token_id"]?.int, addBOS: t?["add_bos_token"]?.bool ?? false,
+            addEOS: t?["add_eos_token"]?.bool ?? false)
+        let tokens = try section("tokens_section", "tokenizer.tokens") ?? [],
+            merges = try section("merges_section", nil)
+        do {
+            return try ByteLevelBPETokenizer(
+                tokensSection: tokens, mergesSection: merges, tokenTypes: types, pre: t?["pre"]?.string,
+                specials: specials)
+        } catch { throw Verifier.Failure(description: "\(file.fileName): \(error.description)") }
     }
 
     /// Refuses to turn text into ids when the container's pre-tokenizer is not one qpack runs

@@ -19,8 +19,7 @@ func bert(_ args: [String]) throws {
     let config = try BERTModel.config(from: file)
     let reference = try BERTModel.float(from: Checkpoint.open(path: args[3]), config: config)
     let packed = try BERTModel.packed(from: file, config: config)
-    let tokenizer = try WordPieceTokenizer(
-        vocab: String(decoding: try file.sectionBytes("tokenizer.vocab"), as: UTF8.self))
+    let tokenizer = try WordPieceTokenizer(vocab: try file.sectionBytes("tokenizer.vocab"))
     let texts =
         args.count > 4
         ? try String(contentsOfFile: args[4], encoding: .utf8).split(separator: "\n").map(String.init)

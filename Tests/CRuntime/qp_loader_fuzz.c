@@ -1,9 +1,11 @@
-/* libFuzzer target for the .qpack loader and the model API: open any bytes, read every section,
- * build the model and run it on a few tokens. Built with the Swift toolchain's clang
+/* libFuzzer target for the .qpack loader, the tokenizers and the model API: open any bytes, read
+ * every section, open the tokenizer and encode and decode, build the model and run it on a few
+ * tokens. Built with the Swift toolchain's clang
  * (-fsanitize=fuzzer,address,undefined) by scripts/test-runtime.sh and run for a short time on
  * the seed corpus Fixtures/qpack/ plus a converted tiny Llama. */
 #include "qp_container.h"
 #include "qp_model.h"
+#include "qp_tokenizer.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +22,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             const uint8_t *d;
             size_t n;
             if (qp_container_tensor(c, i, &t) == QP_OK) (void)qp_container_section(c, t.section, &d, &n, NULL, 0);
+        }
+        /* Its tokenizer, then the file's own bytes (its tail) as text: invalid UTF-8 included. */
+        qp_tokenizer *tok = NULL;
+        if (qp_tokenizer_open(c, &tok, NULL, 0) == QP_OK) {
+            size_t k = size < 256 ? size : 256, count = 0, length = 0;
+            int32_t ids[4 * 256 + 2];
+            const char *text = (const char *)copy + size - k;
+            if (qp_tokenizer_encode(tok, text, k, QP_ENCODE_SPECIAL, ids, 4 * 256 + 2, &count, NULL, 0) == QP_OK) {
+                char out[4096];
+                (void)qp_tokenizer_decode(tok, ids, count, QP_DECODE_SKIP_SPECIAL, out, sizeof out, &length);
+            }
+            qp_tokenizer_free(tok);
         }
         qp_container_close(c);
     }

@@ -2,3 +2,4 @@
 #include "qp_container.h"
 #include "qp_ukernel.h"
 #include "qp_model.h"
+#include "qp_tokenizer.h"

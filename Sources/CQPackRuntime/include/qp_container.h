@@ -81,6 +81,9 @@ qp_status qp_container_model_text(const qp_container *c, const char *object, con
 /* An integer member of the manifest's tokenizer object (§4.8), e.g. "eos_token_id". */
 qp_status qp_container_tokenizer_int(const qp_container *c, const char *key, int64_t *value);
 qp_status qp_container_tokenizer_bool(const qp_container *c, const char *key, int *value);
+qp_status qp_container_tokenizer_text(const qp_container *c, const char *key, const char **value);
+/* Whether the manifest has a tokenizer object. */
+int qp_container_has_tokenizer(const qp_container *c);
 
 #ifdef __cplusplus
 }
