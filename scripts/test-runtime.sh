@@ -13,6 +13,8 @@
 # 2. the .qpack loader under AddressSanitizer and UBSan: every truncation and byte flip of the
 #    container fixtures.
 # 3. the loader's libFuzzer target (the Swift toolchain's clang) for QPACK_FUZZ_SECONDS (20).
+# 4. docs/examples built from the installed headers with pkg-config only, natively and statically
+#    for AArch64 (qemu): generate.c = qpack run = verify's packed continuation; embed.c = qpack embed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 oracle="${QPACK_ORACLE_DIR:-$root/../shared/oracle/kleidiai}"
@@ -162,3 +164,17 @@ if len(c) != 384 or c != swift:
 print(f"embed: {len(c)} floats bit-identical to qpack embed")
 PY
 done
+echo "== the same examples built statically for AArch64 (arm64 libzstd and json-c), under qemu-aarch64 -cpu max"
+CC=aarch64-linux-gnu-gcc "$root/scripts/install-runtime.sh" "$work/prefix-aarch64" >/dev/null
+cross_flags="$(PKG_CONFIG_PATH="$work/prefix-aarch64/lib/pkgconfig" \
+  PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig pkg-config --static --cflags --libs qpack-runtime)"
+aarch64-linux-gnu-gcc -static "$root/docs/examples/generate.c" $cross_flags -o "$work/generate-aarch64"
+aarch64-linux-gnu-gcc -static "$root/docs/examples/embed.c" $cross_flags -o "$work/embed-aarch64"
+qemu-aarch64 -cpu max "$work/generate-aarch64" "$work/smollm2.qpack" "$prompt" 8 > "$work/generate-aarch64.txt"
+cmp "$work/generate.txt" "$work/generate-aarch64.txt" ||
+  { echo "generate under qemu-aarch64 printed $(cat "$work/generate-aarch64.txt"), natively $(cat "$work/generate.txt")" >&2; exit 1; }
+echo "generate (AArch64): the same continuation"
+qemu-aarch64 -cpu max "$work/embed-aarch64" "$work/minilm.qpack" "A man is eating food." > "$work/embed-aarch64.txt"
+"$work/embed" "$work/minilm.qpack" "A man is eating food." > "$work/embed.txt"
+cmp "$work/embed.txt" "$work/embed-aarch64.txt" || { echo "embed under qemu-aarch64 differs from native" >&2; exit 1; }
+echo "embed (AArch64): bit-identical to native"
