@@ -31,14 +31,84 @@ qp_status qp_linear_forward(const qp_linear *l, size_t m, const float *x, float 
     return st;
 }
 
+/* Below this many weights a linear runs on the calling thread (waking workers costs more). */
+#define QP_PARALLEL_MIN_WEIGHTS (64 * 1024)
+
+/* One thread's share of a linear: a range of output columns (packed kinds; float kinds with one
+ * row) or of rows (float kinds with several rows, whose kernels take no output stride). */
+typedef struct linear_job {
+    const qp_linear *l;
+    size_t m, parts, unit; /* columns per unit: nr (packed) or the float kernels' column block */
+    const float *x;
+    float *y;
+    const void *lhs;
+    const qp_layout_traits *layout;
+    const qp_matmul_choice *choice;
+    qp_matmul_tile tile;
+    uint64_t panel_bytes;
+} linear_job;
+
+static void share(size_t total, size_t parts, size_t part, size_t *begin, size_t *end) {
+    *begin = total * part / parts;
+    *end = total * (part + 1) / parts;
+}
+
+static void run_float(const linear_job *j, size_t part) {
+    const qp_linear *l = j->l;
+    const size_t n = l->n, k = l->k;
+    size_t r0 = 0, r1 = j->m, c0 = 0, c1 = n;
+    if (j->m > 1)
+        share(j->m, j->parts, part, &r0, &r1);
+    else {
+        share((n + j->unit - 1) / j->unit, j->parts, part, &c0, &c1);
+        c0 *= j->unit;
+        c1 = c1 * j->unit < n ? c1 * j->unit : n;
+    }
+    if (r0 >= r1 || c0 >= c1) return;
+    const float *bias = l->bias ? l->bias + c0 : NULL;
+    if (l->kind == QP_WEIGHT_F32)
+        qp_linear_f32_neon(r1 - r0, c1 - c0, k, j->x + r0 * k, (const float *)l->weights + c0 * k, bias,
+                           j->y + r0 * n + c0, -INFINITY, INFINITY);
+    else
+        qp_linear_f16_neon(r1 - r0, c1 - c0, k, j->x + r0 * k, (const uint16_t *)l->weights + c0 * k, bias,
+                           j->y + r0 * n + c0, -INFINITY, INFINITY);
+}
+
+static void run_packed(const linear_job *j, size_t part) {
+    const qp_linear *l = j->l;
+    size_t p0, p1;
+    share((l->n + j->unit - 1) / j->unit, j->parts, part, &p0, &p1);
+    const size_t c0 = p0 * j->unit, c1 = p1 * j->unit < l->n ? p1 * j->unit : l->n;
+    if (c0 >= c1) return;
+    qp_matmul_run(j->layout->id, j->choice, j->m, c1 - c0, l->k, l->bl, j->tile, j->lhs,
+                  (const uint8_t *)l->weights + p0 * j->panel_bytes, j->y + c0, l->n * 4, -INFINITY, INFINITY);
+}
+
+static void run_part(void *arg, size_t part) {
+    const linear_job *j = arg;
+    if (j->layout)
+        run_packed(j, part);
+    else
+        run_float(j, part);
+}
+
+/* How many threads a linear of these dimensions uses. */
+static size_t parts_for(const qp_linear *l, size_t m, size_t units) {
+    const size_t threads = qp_pool_threads(l->pool);
+    if (threads < 2 || (uint64_t)l->n * l->k < QP_PARALLEL_MIN_WEIGHTS) return 1;
+    const size_t work = m > 1 && !qp_layout_by_kind(l->kind) ? m : units;
+    return work < threads ? (work ? work : 1) : threads;
+}
+
 qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *lhs,
                                     size_t scratch_size) {
     if (!l || !l->weights || !x || !y) return QP_ERR_ARGUMENT;
     const size_t n = l->n, k = l->k;
-    switch (l->kind) {
-    case QP_WEIGHT_F32: qp_linear_f32_neon(m, n, k, x, l->weights, l->bias, y, -INFINITY, INFINITY); return QP_OK;
-    case QP_WEIGHT_F16: qp_linear_f16_neon(m, n, k, x, l->weights, l->bias, y, -INFINITY, INFINITY); return QP_OK;
-    default: break;
+    if (l->kind == QP_WEIGHT_F32 || l->kind == QP_WEIGHT_F16) {
+        linear_job job = {.l = l, .m = m, .unit = 16, .x = x, .y = y}; /* 16: the float kernels' column block */
+        job.parts = parts_for(l, m, (n + 15) / 16);
+        qp_pool_run(l->pool, job.parts, run_part, &job);
+        return QP_OK;
     }
     const qp_layout_traits *layout = qp_layout_by_kind(l->kind);
     qp_matmul_choice choice;
@@ -62,7 +132,10 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     else
         layout->lhs_pack(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
 
-    qp_matmul_run(layout->id, &choice, m, n, k, l->bl, t, lhs, l->weights, y, n * 4, -INFINITY, INFINITY);
+    linear_job job = {.l = l, .m = m, .unit = t.nr, .y = y, .lhs = lhs, .layout = layout, .choice = &choice, .tile = t};
+    job.panel_bytes = layout->packed_size(t.nr, k, l->bl, t.nr, t.kr, t.sr);
+    job.parts = parts_for(l, m, (n + t.nr - 1) / t.nr);
+    qp_pool_run(l->pool, job.parts, run_part, &job);
     /* The packed layouts carry zero biases; the layer's bias is added here. */
     if (l->bias)
         for (size_t r = 0; r < m; r++)

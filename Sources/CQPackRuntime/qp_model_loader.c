@@ -22,6 +22,7 @@ struct qp_model {
     qp_bert_layer *bert_layers;
     qp_llama_layer *llama_layers;
     double *rope_inv_freq;
+    qp_pool *pool; /* options.threads > 1 */
     void **owned; /* decoded buffers (bf16 and f16 vectors, smoothing divisors) */
     size_t owned_count, owned_capacity;
 };
@@ -151,6 +152,7 @@ static qp_status vector(ctx *x, const char *slot, int64_t layer, size_t n, const
  * build has a kernel for it; `table` also requires qp_embedding_row to read it. */
 static qp_status linear(ctx *x, const qp_tensor_info *t, size_t n, size_t k, int table, qp_linear *l) {
     memset(l, 0, sizeof *l);
+    l->pool = x->m->pool;
     if (t->rows != n || t->columns != k)
         return fail(x->msg, x->cap, QP_ERR_FORMAT,
                     "tensor '%s' (slot %s): shape %zu x %zu contradicts model.config (%zu x %zu expected)", t->name,
@@ -493,6 +495,7 @@ static qp_status build(qp_container *container, const char *path, const qp_model
         return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
     }
     m->container = container;
+    if (options && options->threads > 1) m->pool = qp_pool_create(options->threads);
     qp_status s;
     ctx x = {m, msg, cap};
     const char *arch = qp_container_model_string(m->container, "architecture");
@@ -540,6 +543,7 @@ void qp_model_close(qp_model *m) {
     free(m->owned);
     free(m->bert_layers);
     free(m->llama_layers);
+    qp_pool_free(m->pool);
     qp_container_close(m->container);
     free(m);
 }

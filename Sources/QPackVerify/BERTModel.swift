@@ -129,7 +129,7 @@ public final class BERTModel {
             return qp_linear(
                 kind: QP_WEIGHT_F32, n: n, k: k, bl: 0, tile: qp_matmul_tile(), weights: UnsafeRawPointer(m.keep(w)),
                 bias: bias.map { m.keep($0) }, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0, activation_max: 0,
-                activation_divisor: nil)
+                activation_divisor: nil, pool: nil)
         }
         try m.assemble(linear: linear, vector: { name throws(LoadError) in m.keep(try values(name)) })
         return m

@@ -175,7 +175,7 @@ public final class LlamaModel {
             return qp_linear(
                 kind: QP_WEIGHT_F32, n: w.count / k, k: k, bl: 0, tile: qp_matmul_tile(),
                 weights: UnsafeRawPointer(m.keep(w)), bias: nil, activation: QP_ACTIVATION_DYNAMIC, activation_min: 0,
-                activation_max: 0, activation_divisor: nil)
+                activation_max: 0, activation_divisor: nil, pool: nil)
         }
         try m.assemble(
             linear: linear, vector: { n throws(BERTModel.LoadError) in m.keep(try values(n)) },

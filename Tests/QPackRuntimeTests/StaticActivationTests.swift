@@ -141,7 +141,7 @@ import Testing
                         kind: QP_WEIGHT_QSI8CXP, n: n, k: k, bl: 0, tile: qp_matmul_tile(mr: 1, nr: 4, kr: 4, sr: 1),
                         weights: p.baseAddress,
                         bias: nil, activation: QP_ACTIVATION_STATIC, activation_min: -3, activation_max: 3.5,
-                        activation_divisor: divisors == nil ? nil : dv.baseAddress)
+                        activation_divisor: divisors == nil ? nil : dv.baseAddress, pool: nil)
                     if divisors != nil {
                         #expect(qp_linear_scratch_size(&l, m) >= qp_lhs_packed_size_qai8dxp(m, k, 1) + m * k * 4)
                     }

@@ -36,6 +36,18 @@ typedef enum qp_activation_mode {
     QP_ACTIVATION_STATIC = 1, /* one range from calibration (activation_min, activation_max) */
 } qp_activation_mode;
 
+/* Worker threads that split a linear's output columns (rows for float linears over several
+ * rows) among them; every output element is computed by the same code as on one thread, so the
+ * bits do not depend on the thread count. A pool runs one job at a time (callers queue). */
+typedef struct qp_pool qp_pool;
+#define QP_MAX_THREADS 64
+/* NULL for threads < 2 (one thread needs no pool) or when no thread could be started. */
+qp_pool *qp_pool_create(size_t threads);
+void qp_pool_free(qp_pool *pool);
+size_t qp_pool_threads(const qp_pool *pool); /* 1 for NULL */
+/* Runs job(arg, i) for i < parts (at most the pool's threads), part 0 on the calling thread. */
+void qp_pool_run(qp_pool *pool, size_t parts, void (*job)(void *arg, size_t part), void *arg);
+
 typedef struct qp_linear {
     qp_weight_kind kind;
     size_t n, k, bl;
@@ -50,6 +62,7 @@ typedef struct qp_linear {
      * activation_divisor[j] (float32 division) before quantization with the static range, and
      * the packed weights hold W[n][j] * activation_divisor[j]. NULL: no smoothing. */
     const float *activation_divisor;
+    qp_pool *pool; /* NULL: one thread */
 } qp_linear;
 
 /* y[m][n] = x[m][k] · W^T + bias. Packed kinds quantize x (qai8dxp, per row or with the static
@@ -153,6 +166,7 @@ typedef enum qp_model_kind {
 
 typedef struct qp_model_options {
     qp_variant variant; /* QP_VARIANT_AUTO: the CPU's best (process-wide, as qp_force_variant) */
+    size_t threads; /* threads the linears split their work among (0 or 1: the calling thread only) */
 } qp_model_options;
 
 typedef struct qp_model_description {
