@@ -31,17 +31,13 @@ final class RuntimeTokenizer: @unchecked Sendable {
 
     /// Ids of `text`; empty when the tokenizer cannot encode text (`textRefusal`).
     func encode(_ text: String, special: Bool) -> [Int] {
-        var utf8 = Array(text.utf8)
-        let capacity = 4 * utf8.count + 2
-        var ids = [Int32](repeating: 0, count: capacity)
+        let length = text.utf8.count
+        var ids = [Int32](repeating: 0, count: 4 * length + 2)
         var count = 0
-        let status = utf8.withUnsafeMutableBufferPointer { bytes in
-            ids.withUnsafeMutableBufferPointer { out in
-                bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(bytes.count, 1)) {
-                    qp_tokenizer_encode(
-                        handle, $0, bytes.count, special ? UInt32(QP_ENCODE_SPECIAL) : 0, out.baseAddress, out.count,
-                        &count, nil, 0)
-                }
+        let flags = special ? UInt32(QP_ENCODE_SPECIAL) : 0
+        let status = text.withCString { bytes in
+            ids.withUnsafeMutableBufferPointer {
+                qp_tokenizer_encode(handle, bytes, length, flags, $0.baseAddress, $0.count, &count, nil, 0)
             }
         }
         guard status == QP_OK else { return [] }
@@ -56,15 +52,13 @@ final class RuntimeTokenizer: @unchecked Sendable {
         _ = valid.withUnsafeBufferPointer {
             qp_tokenizer_decode(handle, $0.baseAddress, $0.count, flags, nil, 0, &length)
         }
-        var bytes = [UInt8](repeating: 0, count: length)
+        var bytes = [CChar](repeating: 0, count: max(length, 1))
         _ = valid.withUnsafeBufferPointer { ids in
             bytes.withUnsafeMutableBufferPointer { out in
-                out.baseAddress!.withMemoryRebound(to: CChar.self, capacity: max(out.count, 1)) {
-                    qp_tokenizer_decode(handle, ids.baseAddress, ids.count, flags, $0, out.count, &length)
-                }
+                qp_tokenizer_decode(handle, ids.baseAddress, ids.count, flags, out.baseAddress, out.count, &length)
             }
         }
-        return bytes
+        return bytes.prefix(length).map { UInt8(bitPattern: $0) }
     }
 
     /// Strings in a container section's layout: u32 little-endian length, then the bytes.
