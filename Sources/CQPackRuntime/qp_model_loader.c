@@ -22,7 +22,15 @@ struct qp_model {
     qp_bert_layer *bert_layers;
     qp_llama_layer *llama_layers;
     double *rope_inv_freq;
-    qp_pool *pool; /* options.threads > 1 */
+    qp_pool *pool; /* options.threads > 1 (a mixed model borrows its sources' pools) */
+    /* Every linear in observer order (layer by layer, the graph's order within one, then the
+     * head): where the graph holds it, and its weight tensor's name. `tied`: the head is the
+     * embedding table, so replacing it replaces the table too. */
+    qp_linear **linears;
+    const char **linear_names;
+    size_t linear_count, per_layer;
+    qp_linear *tied;
+    int borrowed; /* a mix: no container, tensors owned by other models */
     void **owned; /* decoded buffers (bf16 and f16 vectors, smoothing divisors) */
     size_t owned_count, owned_capacity;
 };
@@ -48,6 +56,16 @@ static void *own(qp_model *m, size_t bytes) {
     void *b = malloc(bytes ? bytes : 1);
     if (b) m->owned[m->owned_count++] = b;
     return b;
+}
+
+/* Records the graph's linear `index` (see struct qp_model) and its tensor's name. */
+static qp_status index_linears(qp_model *m, size_t per_layer, size_t count) {
+    m->linears = calloc(count, sizeof *m->linears);
+    m->linear_names = calloc(count, sizeof *m->linear_names);
+    if (!m->linears || !m->linear_names) return QP_ERR_NOMEM;
+    m->linear_count = count;
+    m->per_layer = per_layer;
+    return QP_OK;
 }
 
 /* ---- hyperparameters ------------------------------------------------------------------------ */
@@ -219,10 +237,16 @@ static qp_status linear(ctx *x, const qp_tensor_info *t, size_t n, size_t k, int
     return QP_OK;
 }
 
-static qp_status slot_linear(ctx *x, const char *slot, int64_t layer, size_t n, size_t k, qp_linear *l) {
+/* The linear in `slot` of `layer`, recorded as the model's linear `index`. */
+static qp_status slot_linear(ctx *x, const char *slot, int64_t layer, size_t n, size_t k, qp_linear *l, size_t index) {
     qp_tensor_info t;
     qp_status s = need(x, slot, layer, &t);
-    return s == QP_OK ? linear(x, &t, n, k, 0, l) : s;
+    if (s == QP_OK) s = linear(x, &t, n, k, 0, l);
+    if (s == QP_OK) {
+        x->m->linears[index] = l;
+        x->m->linear_names[index] = t.name;
+    }
+    return s;
 }
 
 /* No tensor may sit in a layer past model.config.layers. */
@@ -364,16 +388,22 @@ static qp_status open_llama(ctx *x) {
     qp_tensor_info t;
     if ((s = need(x, "token_embeddings", -1, &t)) || (s = linear(x, &t, d->vocab, d->hidden, 1, &L->token_embeddings)))
         return s;
+    m->llama_layers = calloc(d->layers, sizeof *m->llama_layers);
+    if (!m->llama_layers || index_linears(m, 7, 7 * d->layers + 1) != QP_OK)
+        return fail(x->msg, x->cap, QP_ERR_NOMEM, "out of memory");
+    const size_t head = 7 * d->layers;
+    m->linears[head] = &L->output;
+    m->linear_names[head] = t.name;
     int tied = 0;
     if (qp_container_model_bool(m->container, "config", "tied_embeddings", &tied) != QP_OK) tied = 0;
     if (!tied && by_slot(m, "output.weight", -1, &t) == QP_OK) {
         if ((s = linear(x, &t, d->vocab, d->hidden, 0, &L->output))) return s;
+        m->linear_names[head] = t.name;
     } else {
         L->output = L->token_embeddings; /* a tied head */
+        m->tied = &L->token_embeddings;
     }
     if ((s = vector(x, "output_norm.weight", -1, d->hidden, &L->output_norm))) return s;
-    m->llama_layers = calloc(d->layers, sizeof *m->llama_layers);
-    if (!m->llama_layers) return fail(x->msg, x->cap, QP_ERR_NOMEM, "out of memory");
     const size_t kv = d->kv_heads * head_dim;
     for (size_t i = 0; i < d->layers; i++) {
         qp_llama_layer *y = &m->llama_layers[i];
@@ -388,7 +418,7 @@ static qp_status open_llama(ctx *x) {
                 return fail(x->msg, x->cap, QP_ERR_UNSUPPORTED,
                             "tensor '%s': linear biases are not supported in the llama graph", t.name);
             snprintf(slot, sizeof slot, "%s.weight", llama_linears[w]);
-            if ((s = slot_linear(x, slot, (int64_t)i, shapes[w][0], shapes[w][1], each[w]))) return s;
+            if ((s = slot_linear(x, slot, (int64_t)i, shapes[w][0], shapes[w][1], each[w], 7 * i + w))) return s;
         }
         if ((s = vector(x, "attention_norm.weight", (int64_t)i, d->hidden, &y->attention_norm)) ||
             (s = vector(x, "ffn_norm.weight", (int64_t)i, d->hidden, &y->ffn_norm)))
@@ -458,7 +488,8 @@ static qp_status open_bert(ctx *x) {
         (s = vector(x, "embeddings_norm.bias", -1, d->hidden, &B->embedding_norm_bias)))
         return s;
     m->bert_layers = calloc(d->layers, sizeof *m->bert_layers);
-    if (!m->bert_layers) return fail(x->msg, x->cap, QP_ERR_NOMEM, "out of memory");
+    if (!m->bert_layers || index_linears(m, 6, 6 * d->layers) != QP_OK)
+        return fail(x->msg, x->cap, QP_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < d->layers; i++) {
         qp_bert_layer *y = &m->bert_layers[i];
         qp_linear *each[6] = {&y->query, &y->key, &y->value, &y->attention_output, &y->intermediate, &y->output};
@@ -467,7 +498,7 @@ static qp_status open_bert(ctx *x) {
         for (size_t w = 0; w < 6; w++) {
             char slot[64];
             snprintf(slot, sizeof slot, "%s.weight", bert_linears[w]);
-            if ((s = slot_linear(x, slot, (int64_t)i, shapes[w][0], shapes[w][1], each[w]))) return s;
+            if ((s = slot_linear(x, slot, (int64_t)i, shapes[w][0], shapes[w][1], each[w], 6 * i + w))) return s;
             snprintf(slot, sizeof slot, "%s.bias", bert_linears[w]);
             if ((s = vector(x, slot, (int64_t)i, shapes[w][0], &each[w]->bias))) return s;
         }
@@ -543,6 +574,12 @@ void qp_model_close(qp_model *m) {
     free(m->owned);
     free(m->bert_layers);
     free(m->llama_layers);
+    free(m->linears);
+    free(m->linear_names);
+    if (m->borrowed) {
+        free(m);
+        return;
+    }
     qp_pool_free(m->pool);
     qp_container_close(m->container);
     free(m);
@@ -572,4 +609,127 @@ qp_status qp_model_embed(const qp_model *m, const int32_t *ids, size_t count, fl
 qp_status qp_model_logits(const qp_model *m, const int32_t *ids, size_t count, float *logits) {
     if (!m || m->description.kind != QP_MODEL_DECODER) return QP_ERR_ARGUMENT;
     return qp_llama_logits(&m->llama, ids, count, logits, NULL, NULL);
+}
+
+/* ---- any architecture: linears, forward, mixing --------------------------------------------------- */
+
+size_t qp_model_linear_count(const qp_model *m) { return m ? m->linear_count : 0; }
+
+qp_status qp_model_linear(const qp_model *m, size_t index, const char **tensor, const qp_linear **linear) {
+    if (!m || index >= m->linear_count) return QP_ERR_ARGUMENT;
+    if (tensor) *tensor = m->linear_names[index];
+    if (linear) *linear = m->linears[index];
+    return QP_OK;
+}
+
+size_t qp_model_output_size(const qp_model *m, size_t count) {
+    if (!m) return 0;
+    return m->description.kind == QP_MODEL_ENCODER ? m->description.hidden : count * m->description.vocab;
+}
+
+typedef struct {
+    const qp_model *m;
+    qp_model_observer observer;
+    void *context;
+} observed;
+
+/* The graphs name a linear by (layer, which), the head by (layers, per_layer). */
+static void by_index(void *context, size_t layer, int which, size_t rows, const float *input, const float *output) {
+    const observed *o = context;
+    const size_t i = layer < o->m->description.layers ? layer * o->m->per_layer + (size_t)which
+                                                      : o->m->description.layers * o->m->per_layer;
+    if (i < o->m->linear_count) o->observer(o->context, i, rows, input, output);
+}
+
+qp_status qp_model_forward(const qp_model *m, const int32_t *ids, size_t count, float *out, qp_model_observer observer,
+                           void *context) {
+    if (!m || !out) return QP_ERR_ARGUMENT;
+    observed o = {m, observer, context};
+    qp_linear_observer graph_observer = observer ? by_index : NULL;
+    void *graph_context = observer ? &o : NULL;
+    if (m->description.kind == QP_MODEL_ENCODER)
+        return qp_bert_embed(&m->bert, ids, count, out, graph_observer, graph_context);
+    return qp_llama_logits(&m->llama, ids, count, out, graph_observer, graph_context);
+}
+
+/* A copy of `base`'s graph whose layer array and linear table are its own. */
+static qp_status copy_graph(const qp_model *base, qp_model *m) {
+    *m = *base;
+    m->container = NULL;
+    m->pool = NULL;
+    m->owned = NULL;
+    m->owned_count = m->owned_capacity = 0;
+    m->rope_inv_freq = NULL;
+    m->borrowed = 1;
+    m->bert_layers = NULL;
+    m->llama_layers = NULL;
+    m->linears = calloc(base->linear_count ? base->linear_count : 1, sizeof *m->linears);
+    m->linear_names = calloc(base->linear_count ? base->linear_count : 1, sizeof *m->linear_names);
+    if (!m->linears || !m->linear_names) return QP_ERR_NOMEM;
+    memcpy(m->linear_names, base->linear_names, base->linear_count * sizeof *m->linear_names);
+    const size_t layers = base->description.layers;
+    if (base->llama_layers) {
+        if (!(m->llama_layers = malloc(layers * sizeof *m->llama_layers))) return QP_ERR_NOMEM;
+        memcpy(m->llama_layers, base->llama_layers, layers * sizeof *m->llama_layers);
+        m->llama.layer = m->llama_layers;
+    }
+    if (base->bert_layers) {
+        if (!(m->bert_layers = malloc(layers * sizeof *m->bert_layers))) return QP_ERR_NOMEM;
+        memcpy(m->bert_layers, base->bert_layers, layers * sizeof *m->bert_layers);
+        m->bert.layer = m->bert_layers;
+    }
+    /* Re-point the table from base's structs to the copies (same offsets). */
+    for (size_t i = 0; i < base->linear_count; i++) {
+        const char *p = (const char *)base->linears[i];
+        const char *lo = (const char *)base->llama_layers, *bo = (const char *)base->bert_layers;
+        if (lo && p >= lo && p < lo + layers * sizeof *base->llama_layers)
+            m->linears[i] = (qp_linear *)(void *)((char *)m->llama_layers + (p - lo));
+        else if (bo && p >= bo && p < bo + layers * sizeof *base->bert_layers)
+            m->linears[i] = (qp_linear *)(void *)((char *)m->bert_layers + (p - bo));
+        else if (p == (const char *)&base->llama.output)
+            m->linears[i] = &m->llama.output;
+        else
+            return QP_ERR_ARGUMENT;
+    }
+    m->tied = base->tied ? &m->llama.token_embeddings : NULL;
+    return QP_OK;
+}
+
+qp_status qp_model_mix(const qp_model *base, const qp_model *const *sources, size_t source_count, const int32_t *choice,
+                       qp_model **out, char *msg, size_t cap) {
+    if (!base || !out || (source_count && !sources) || !choice)
+        return fail(msg, cap, QP_ERR_ARGUMENT, "invalid arguments");
+    *out = NULL;
+    for (size_t v = 0; v < source_count; v++) {
+        const qp_model *s = sources[v];
+        if (!s || s->description.kind != base->description.kind || s->linear_count != base->linear_count ||
+            s->description.layers != base->description.layers || s->per_layer != base->per_layer ||
+            (s->tied != NULL) != (base->tied != NULL))
+            return fail(msg, cap, QP_ERR_ARGUMENT, "source %zu: not the same graph as the base model", v);
+    }
+    qp_model *m = malloc(sizeof *m);
+    if (!m) return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
+    qp_status st = copy_graph(base, m);
+    for (size_t i = 0; st == QP_OK && i < m->linear_count; i++) {
+        if (choice[i] < 0) continue;
+        if ((size_t)choice[i] >= source_count) {
+            st = fail(msg, cap, QP_ERR_ARGUMENT, "linear %zu: source %d does not exist", i, (int)choice[i]);
+            break;
+        }
+        const qp_model *s = sources[choice[i]];
+        const qp_linear *from = s->linears[i];
+        if (from->n != m->linears[i]->n || from->k != m->linears[i]->k) {
+            st = fail(msg, cap, QP_ERR_ARGUMENT, "linear %zu (%s): %zu x %zu in source %d, %zu x %zu in the base", i,
+                      m->linear_names[i], from->n, from->k, (int)choice[i], m->linears[i]->n, m->linears[i]->k);
+            break;
+        }
+        *m->linears[i] = *from;
+        if (m->tied && m->linears[i] == &m->llama.output) *m->tied = *s->tied;
+    }
+    if (st != QP_OK) {
+        qp_model_close(m);
+        return st;
+    }
+    *out = m;
+    return QP_OK;
 }

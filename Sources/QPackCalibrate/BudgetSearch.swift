@@ -397,19 +397,9 @@ public enum BudgetSearch {
 extension ModelRunner {
     /// Every linear of the graph by weight name.
     func linearsByName() -> [String: qp_linear] {
-        var out: [String: qp_linear] = [:]
-        switch graph {
-        case let .bert(b):
-            for l in 0..<b.config.layers {
-                for w in 0..<6 { out[b.weightName(layer: l, which: w)] = b.linear(layer: l, which: w) }
-            }
-        case let .llama(m):
-            for l in 0..<m.config.layers {
-                for w in 0..<7 { out[m.weightName(layer: l, which: w)] = m.linear(layer: l, which: w) }
-            }
-            out[m.weightName(layer: m.config.layers, which: 7)] = m.model.output
-        }
-        return out
+        Dictionary(
+            model.linearWeightNames.indices.map { (model.linearWeightNames[$0], model.linear($0)) },
+            uniquingKeysWith: { a, _ in a })
     }
 }
 

@@ -4,6 +4,7 @@ import Foundation
 import QPackBinary
 import QPackContainer
 import QPackTokenizers
+import QPackVerify
 
 struct EmbedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,7 +40,7 @@ struct EmbedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try RuntimeModel(path: file, threads: threads ?? RuntimeModel.defaultThreads)
+        let model = try RuntimeModel.open(path: file, threads: threads ?? RuntimeModel.defaultThreads)
         try model.require(QP_MODEL_ENCODER, file: file)
         let tokenizer: WordPieceTokenizer
         do {

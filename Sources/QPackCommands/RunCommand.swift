@@ -59,7 +59,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try RuntimeModel(path: file, threads: threads ?? RuntimeModel.defaultThreads)
+        let model = try RuntimeModel.open(path: file, threads: threads ?? RuntimeModel.defaultThreads)
         try model.require(QP_MODEL_DECODER, file: file)
         let container: ContainerFile
         let tokenizer: ByteLevelBPETokenizer

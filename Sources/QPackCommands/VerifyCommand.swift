@@ -118,7 +118,9 @@ struct VerifyCommand: ParsableCommand {
         }
         let report: VerifyReport
         do {
-            let config = try BERTModel.config(from: container)
+            if let why = ModelDescription(container: container).notRunnableReason {
+                throw RuntimeModel.LoadError(description: why)
+            }
             // Token ids need no tokenizer: the vocabulary is read only for text samples.
             var tokenizer: WordPieceTokenizer?
             if !texts.isEmpty {
@@ -130,25 +132,26 @@ struct VerifyCommand: ParsableCommand {
                     throw fail(error, context: container.fileName)
                 }
             }
-            let reference = try BERTModel.float(from: checkpoint, config: config)
-            let packed = try BERTModel.packed(from: container, config: config)
+            let packed = try RuntimeModel(path: container.path)
+            let reference = try checkpoint.model()
+            let positions = packed.maxPositions
             let samples =
                 texts.map { t in
-                    (text: t, ids: (tokenizer?.encode(t) ?? []).prefix(config.maxPositions).map(Int32.init))
+                    (text: t, ids: (tokenizer?.encode(t) ?? []).prefix(positions).map(Int32.init))
                 }
-                + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
-            let vocabulary = packed.model.word_embeddings.n
+                + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(positions))) }
+            let vocabulary = packed.vocabularySize
             for s in samples where s.ids.contains(where: { Int($0) >= vocabulary }) {
                 printError("\(s.text): token id outside the vocabulary of \(vocabulary)")
                 throw QPackExit.usage
             }
-            var r = try Verifier.verifyBERT(
+            var r = try Verifier.verifyEncoder(
                 container: container, reference: reference, packed: packed, samples: samples)
             do { r.layoutChecks = try LayoutCheck.run(container, reference: checkpoint) } catch {
                 throw fail(error, context: "layout check")
             }
             report = r
-        } catch let e as BERTModel.LoadError {
+        } catch let e as RuntimeModel.LoadError {
             throw fail(e)
         } catch let e as Verifier.Failure {
             throw fail(e)
@@ -198,25 +201,28 @@ struct VerifyCommand: ParsableCommand {
     func verifyDecoder(_ container: ContainerFile, _ checkpoint: FloatReference, _ texts: [String]) throws {
         var report: DecoderReport
         do {
-            let config = try LlamaModel.config(from: container)
+            if let why = ModelDescription(container: container).notRunnableReason {
+                throw RuntimeModel.LoadError(description: why)
+            }
             // Token ids need no tokenizer: it is read only for text samples (or when present).
             let tokenizer =
                 texts.isEmpty
                 ? try? DecoderVerifier.tokenizer(from: container) : try DecoderVerifier.tokenizer(from: container)
             if !texts.isEmpty { try DecoderVerifier.checkEncodesText(ModelDescription(container: container)) }
-            let reference = try LlamaModel.float(from: checkpoint, config: config)
-            let packed = try LlamaModel.packed(from: container, config: config)
+            let packed = try RuntimeModel(path: container.path)
+            let reference = try checkpoint.model()
+            let positions = packed.maxPositions, vocabulary = packed.vocabularySize
             let samples =
                 texts.map { t in
                     (
                         text: t,
                         ids: Array(
-                            (tokenizer?.encode(t, special: true) ?? []).map(Int32.init).prefix(config.maxPositions))
+                            (tokenizer?.encode(t, special: true) ?? []).map(Int32.init).prefix(positions))
                     )
                 }
-                + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(config.maxPositions))) }
-            for s in samples where s.ids.contains(where: { Int($0) >= config.vocab }) {
-                printError("\(s.text): token id outside the vocabulary of \(config.vocab)")
+                + idSamples.map { (text: $0.text, ids: Array($0.ids.prefix(positions))) }
+            for s in samples where s.ids.contains(where: { Int($0) >= vocabulary }) {
+                printError("\(s.text): token id outside the vocabulary of \(vocabulary)")
                 throw QPackExit.usage
             }
             report = try DecoderVerifier.verify(
@@ -233,7 +239,7 @@ struct VerifyCommand: ParsableCommand {
             encoder.keyEncodingStrategy = .convertToSnakeCase
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            var out = "\(file): llama, \(report.samples.count) samples\n"
+            var out = "\(file): \(report.architecture), \(report.samples.count) samples\n"
             out +=
                 "  mean KL \(String(format: "%.4f", report.meanKL)), top-1 agreement \(String(format: "%.1f%%", 100 * report.top1Agreement))\n"
             let failed = report.layoutChecks.filter { $0.violations > 0 }.count

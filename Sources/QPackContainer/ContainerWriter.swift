@@ -23,9 +23,21 @@ public final class ContainerWriter {
     private var writebackStarted = 0
     private var sections: [SectionRecord] = []
     private var finished = false
+    /// Set when writing to memory instead of a file.
+    private let image: ContainerImage?
+
+    /// A writer that builds the file in `image` (no file is created; `finish` does not publish).
+    public init(image: ContainerImage, name: String) throws(ContainerError) {
+        path = name
+        directory = "."
+        fd = -1
+        self.image = image
+        try writeAll([UInt8](repeating: 0, count: ContainerFormat.headerSize), what: "header")
+    }
 
     public init(path: String, force: Bool) throws(ContainerError) {
         self.path = path
+        image = nil
         let name = Self.baseName(path)
         directory = Self.directory(of: path)
         var st = stat()
@@ -153,6 +165,11 @@ public final class ContainerWriter {
             try writeAll(footer, what: "footer")
             var header = ContainerFormat.magic + le16(ContainerFormat.major) + le16(ContainerFormat.minor) + le32(0)
             header += le(UInt64(manifestOffset)) + le(UInt64(text.count)) + digest
+            if let image {
+                image.overwrite(at: 0, header)
+                finished = true
+                return SHA256.hex(digest)
+            }
             let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
             guard written == header.count else { throw ioError("header") }
             guard fsync(fd) == 0 else { throw ioError("fsync") }
@@ -210,6 +227,13 @@ public final class ContainerWriter {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer, what: String) throws(ContainerError) {
+        if let image {
+            guard image.append(bytes) else {
+                throw ContainerError(.io, file: path, subject: what, offset: offset, "out of memory")
+            }
+            offset += bytes.count
+            return
+        }
         var done = 0
         while done < bytes.count {
             let n = write(fd, bytes.baseAddress! + done, bytes.count - done)

@@ -55,7 +55,8 @@ public enum Converter {
 
     public static func convert(
         _ checkpoint: Checkpoint, path: String, plan: QuantPlan, rules: RuleSet, output: String,
-        options: ConvertOptions, progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }
+        options: ConvertOptions, image: ContainerImage? = nil,
+        progress: (_ done: Int, _ total: Int, _ tensor: String) -> Void = { _, _, _ in }
     ) throws(ConvertError) -> ConvertResult {
         guard !plan.hasErrors else {
             throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them")
@@ -80,7 +81,14 @@ public enum Converter {
             return zip(w, d).map { $0 / ($1 * $1) }
         }
         let writer: ContainerWriter
-        do { writer = try ContainerWriter(path: output, force: options.force) } catch { throw ConvertError(error) }
+        do throws(ContainerError) {
+            // With `image`, the file is built in memory (FloatImage) and `output` only names it.
+            if let image {
+                writer = try ContainerWriter(image: image, name: output)
+            } else {
+                writer = try ContainerWriter(path: output, force: options.force)
+            }
+        } catch { throw ConvertError(error) }
         do throws(ConvertError) {
             let encoderOptions = TensorEncoder.Options(
                 target: options.target, nonFinite: options.nonFinite, search: options.search,
@@ -243,7 +251,7 @@ public enum Converter {
             ])
             let digest: String
             do { digest = try writer.finish(manifest: manifest) } catch { throw ConvertError(error) }
-            let size = (try? MappedFile(path: output).size) ?? 0
+            let size = image?.count ?? (try? MappedFile(path: output).size) ?? 0
             return ConvertResult(
                 output: output, fileBytes: size, contentDigest: digest, tensorBytes: tensorBytes,
                 storedTensorBytes: storedBytes)

@@ -36,25 +36,6 @@ public struct DecoderReport: Sendable, Codable {
 }
 
 public enum DecoderVerifier {
-    final class Accumulator {
-        let reference: LlamaModel
-        var sums: [String: (err: Double, sig: Double, dot: Double, val: Double)] = [:]
-        init(reference: LlamaModel) { self.reference = reference }
-
-        func observe(layer: Int, which: Int, m: Int, input: UnsafePointer<Float>, output: UnsafePointer<Float>) {
-            var l = reference.linear(layer: layer, which: which)
-            var ref = [Float](repeating: 0, count: m * l.n)
-            _ = ref.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
-            let key = reference.reportName(layer: layer, which: which)
-            var s = sums[key] ?? (0, 0, 0, 0)
-            for i in 0..<(m * l.n) {
-                let r = Double(ref[i]), v = Double(output[i])
-                s.err += (v - r) * (v - r); s.sig += r * r; s.dot += r * v; s.val += v * v
-            }
-            sums[key] = s
-        }
-    }
-
     static func logSoftmax(_ x: ArraySlice<Float>) -> [Double] {
         let m = Double(x.max()!)
         let lse = m + log(x.reduce(0.0) { $0 + exp(Double($1) - m) })
@@ -62,15 +43,16 @@ public enum DecoderVerifier {
     }
 
     public static func verify(
-        container: ContainerFile, reference: LlamaModel, packed: LlamaModel, tokenizer: ByteLevelBPETokenizer?,
+        container: ContainerFile, reference: RuntimeModel, packed: RuntimeModel, tokenizer: ByteLevelBPETokenizer?,
         samples: [(text: String, ids: [Int32])], continuation: Int = 8
     ) throws(Verifier.Failure) -> DecoderReport {
         // Without a tokenizer (a file given token ids only) continuations read as ids.
         func text(_ ids: [Int32]) -> String {
             tokenizer?.decode(ids.map(Int.init)) ?? "ids: " + ids.map(String.init).joined(separator: ",")
         }
-        let acc = Accumulator(reference: reference)
-        let v = reference.config.vocab
+        try Verifier.sameGraph(reference, packed, container)
+        let errors = LayerErrors(reference: reference)
+        let v = reference.vocabularySize
         var results: [DecoderReport.Sample] = []
         var allKL: [Double] = [], agreeAll = 0, positions = 0
         var outputs: [OutputTensor] = []
@@ -79,20 +61,9 @@ public enum DecoderVerifier {
             guard let a = reference.logits(s.ids) else {
                 throw Verifier.Failure(description: "runtime error on \"\(s.text)\"")
             }
-            var b = [Float](repeating: 0, count: s.ids.count * v)
-            var pm = packed.model
-            let ctx = Unmanaged.passUnretained(acc).toOpaque()
-            let st = s.ids.withUnsafeBufferPointer { ids in
-                b.withUnsafeMutableBufferPointer { out in
-                    qp_llama_logits(
-                        &pm, ids.baseAddress, ids.count, out.baseAddress,
-                        { c, layer, which, m, input, output in
-                            Unmanaged<Accumulator>.fromOpaque(c!).takeUnretainedValue().observe(
-                                layer: layer, which: Int(which), m: m, input: input!, output: output!)
-                        }, ctx)
-                }
-            }
-            guard st == QP_OK else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
+            let run = packed.forward(s.ids, observer: errors.observer)
+            let b = run.output
+            guard run.status == QP_OK else { throw Verifier.Failure(description: "runtime error on \"\(s.text)\"") }
             var kls: [Double] = [], agree = 0, nllA = 0.0, nllB = 0.0
             for t in 0..<s.ids.count {
                 let la = logSoftmax(a[(t * v)..<((t + 1) * v)]), lb = logSoftmax(b[(t * v)..<((t + 1) * v)])
@@ -119,19 +90,9 @@ public enum DecoderVerifier {
             agreeAll += agree
             positions += kls.count
         }
-        let headWeight = container.tensor(named: reference.weightName(layer: reference.config.layers, which: 7))
-        let layers = acc.sums.map { name, s in
-            VerifyReport.Layer(
-                name: name,
-                scheme: container.tensor(named: name + ".weight")?.scheme.name ?? headWeight?.scheme.name ?? "?",
-                rule: container.tensor(named: name + ".weight")?.rule ?? headWeight?.rule ?? "?",
-                execution: (container.tensor(named: name + ".weight") ?? headWeight)?.execution ?? "?",
-                relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
-                snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
-                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
-        }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
+        let layers = errors.report(container)
         var report = DecoderReport(
-            architecture: ModelArchitecture.llama.name, samples: results,
+            architecture: packed.architecture, samples: results,
             meanKL: allKL.reduce(0, +) / Double(max(allKL.count, 1)),
             top1Agreement: Double(agreeAll) / Double(max(positions, 1)), layers: layers)
         report.outputs = outputs

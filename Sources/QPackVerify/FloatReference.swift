@@ -4,18 +4,22 @@ import QPackConvert
 import QPackReaders
 
 /// Where the float reference's weights come from: the source checkpoint (`--source`), or the
-/// float copy a container carries when converted with `--with-reference`.
+/// float copy a container carries when converted with `--with-reference`. `model()` builds the
+/// float model through the C runtime's loader, like the packed one.
 public struct FloatReference {
     /// Shown in reports: the checkpoint's path or "the float copy in FILE".
     public let origin: String
     private let lookup: (String) throws -> [Float]?
     /// Whether `lookup` would find the tensor, without decoding it.
     private let contains: (String) -> Bool
+    private let image: () throws(ConvertError) -> ContainerImage
 
+    /// `path` is the checkpoint's path (its config.json and tokenizer sit beside it).
     public init(checkpoint: Checkpoint, path: String) {
         origin = path
         lookup = { name in try checkpoint.floatValues(of: name) }
         contains = { checkpoint.rawBytes(of: $0) != nil }
+        image = { () throws(ConvertError) in try FloatImage.build(checkpoint, path: path) }
     }
 
     /// The container's `reference_section`s, and its f32 tensors (stored exactly). Tensors in a
@@ -30,6 +34,7 @@ public struct FloatReference {
             return nil
         }
         contains = { name in byName[name].map { $0.referenceSection != nil || $0.scheme == .f32 } ?? false }
+        image = { () throws(ConvertError) in try FloatImage.build(container: container) }
     }
 
     /// True when every tensor of `container` quantized or stored below f32 has a float copy.
@@ -39,4 +44,11 @@ public struct FloatReference {
 
     public func floatValues(of name: String) throws -> [Float]? { try lookup(name) }
     public func has(_ name: String) -> Bool { contains(name) }
+
+    /// The float model, built by the runtime's loader from a float image of the source.
+    public func model() throws(RuntimeModel.LoadError) -> RuntimeModel {
+        let built: ContainerImage
+        do { built = try image() } catch { throw RuntimeModel.LoadError(description: error.description) }
+        return try RuntimeModel(image: built, name: "float reference (\(origin))")
+    }
 }

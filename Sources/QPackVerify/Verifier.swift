@@ -46,79 +46,53 @@ public enum Verifier {
         public let description: String
     }
 
-    /// Per-linear error accumulator, fed by the C observer during the packed run.
-    final class Accumulator {
-        let reference: BERTModel
-        var sums: [String: (err: Double, sig: Double, dot: Double, val: Double)] = [:]
-        init(reference: BERTModel) { self.reference = reference }
-
-        func observe(layer: Int, which: Int, m: Int, input: UnsafePointer<Float>, output: UnsafePointer<Float>) {
-            var l = reference.linear(layer: layer, which: which)
-            var ref = [Float](repeating: 0, count: m * l.n)
-            _ = ref.withUnsafeMutableBufferPointer { qp_linear_forward(&l, m, input, $0.baseAddress) }
-            let key = BERTModel.linearStem(layer: layer, which: which)
-            var s = sums[key] ?? (0, 0, 0, 0)
-            for i in 0..<(m * l.n) {
-                let r = Double(ref[i]), v = Double(output[i])
-                s.err += (v - r) * (v - r)
-                s.sig += r * r
-                s.dot += r * v
-                s.val += v * v
-            }
-            sums[key] = s
-        }
-    }
-
-    public static func verifyBERT(
-        container: ContainerFile, reference: BERTModel, packed: BERTModel,
+    /// Encoders: pooled-embedding cosine per sample, and per-linear errors.
+    public static func verifyEncoder(
+        container: ContainerFile, reference: RuntimeModel, packed: RuntimeModel,
         samples: [(text: String, ids: [Int32])]
     ) throws(Failure) -> VerifyReport {
-        let acc = Accumulator(reference: reference)
+        try sameGraph(reference, packed, container)
+        let errors = LayerErrors(reference: reference)
         var results: [VerifyReport.Sample] = []
         var floatRows: [Float] = [], packedRows: [Float] = []
         for s in samples {
-            var a = [Float](repeating: 0, count: reference.config.hidden), b = a
-            var rm = reference.model, pm = packed.model
-            let st1 = s.ids.withUnsafeBufferPointer { ids in
-                qp_bert_embed(&rm, ids.baseAddress, ids.count, &a, nil, nil)
-            }
-            let context = Unmanaged.passUnretained(acc).toOpaque()
-            let st2 = s.ids.withUnsafeBufferPointer { ids in
-                qp_bert_embed(
-                    &pm, ids.baseAddress, ids.count, &b,
-                    { ctx, layer, which, m, input, output in
-                        Unmanaged<Accumulator>.fromOpaque(ctx!).takeUnretainedValue()
-                            .observe(layer: layer, which: Int(which), m: m, input: input!, output: output!)
-                    }, context)
-            }
-            guard st1 == QP_OK, st2 == QP_OK else {
+            let a = reference.forward(s.ids), b = packed.forward(s.ids, observer: errors.observer)
+            guard a.status == QP_OK, b.status == QP_OK else {
                 throw Failure(
                     description:
-                        "runtime error on sample \"\(s.text)\": \(String(cString: qp_status_string(st1 == QP_OK ? st2 : st1)))"
+                        "runtime error on sample \"\(s.text)\": \(String(cString: qp_status_string(a.status == QP_OK ? b.status : a.status)))"
                 )
             }
             results.append(
-                .init(text: s.text, tokens: s.ids.count, cosine: ErrorMetrics(reference: a, values: b).cosine))
-            floatRows += a
-            packedRows += b
+                .init(
+                    text: s.text, tokens: s.ids.count,
+                    cosine: ErrorMetrics(reference: a.output, values: b.output).cosine))
+            floatRows += a.output
+            packedRows += b.output
         }
-        let layers = acc.sums.map { name, s in
-            VerifyReport.Layer(
-                name: name, scheme: packed.schemes[name] ?? "?", rule: packed.rules[name] ?? "?",
-                execution: packed.executions[name] ?? "?", relativeRMSE: s.sig > 0 ? (s.err / s.sig).squareRoot() : 0,
-                snrDB: s.err == 0 ? 999 : 10 * log10(s.sig / s.err),
-                cosine: s.sig > 0 && s.val > 0 ? s.dot / (s.sig.squareRoot() * s.val.squareRoot()) : 1)
-        }.sorted { ($0.relativeRMSE, $0.name) > ($1.relativeRMSE, $1.name) }
         let cosines = results.map(\.cosine)
         var report = VerifyReport(
-            architecture: ModelArchitecture.bert.name, samples: results, minimumCosine: cosines.min() ?? 1,
-            meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: layers)
-        let shape = [results.count, reference.config.hidden]
+            architecture: packed.architecture, samples: results, minimumCosine: cosines.min() ?? 1,
+            meanCosine: cosines.reduce(0, +) / Double(max(cosines.count, 1)), layers: errors.report(container))
+        let shape = [results.count, reference.hidden]
         report.outputs = [
             OutputTensor(name: "float.embeddings", shape: shape, values: floatRows),
             OutputTensor(name: "packed.embeddings", shape: shape, values: packedRows),
         ]
         return report
+    }
+
+    /// The float and packed models must be the same graph (the float one comes from the source).
+    static func sameGraph(_ a: RuntimeModel, _ b: RuntimeModel, _ container: ContainerFile) throws(Failure) {
+        let x = a.description, y = b.description
+        guard a.architecture == b.architecture, x.hidden == y.hidden, x.layers == y.layers, x.heads == y.heads,
+            x.kv_heads == y.kv_heads, x.ffn == y.ffn, x.vocab == y.vocab, a.linearWeightNames == b.linearWeightNames
+        else {
+            throw Failure(
+                description:
+                    "\(container.fileName): the packed model's graph (\(b.architecture), \(y.layers) layers, hidden \(y.hidden)) "
+                    + "is not the source's (\(a.architecture), \(x.layers) layers, hidden \(x.hidden))")
+        }
     }
 }
 

@@ -16,9 +16,8 @@ func seconds(_ body: () -> Void) -> Double {
 
 func bert(_ args: [String]) throws {
     let file = try ContainerFile(path: args[2])
-    let config = try BERTModel.config(from: file)
-    let reference = try BERTModel.float(from: Checkpoint.open(path: args[3]), config: config)
-    let packed = try BERTModel.packed(from: file, config: config)
+    let reference = try FloatReference(checkpoint: Checkpoint.open(path: args[3]), path: args[3]).model()
+    let packed = try RuntimeModel(path: args[2])
     let tokenizer = try WordPieceTokenizer(vocab: try file.sectionBytes("tokenizer.vocab"))
     let texts =
         args.count > 4
@@ -27,16 +26,8 @@ func bert(_ args: [String]) throws {
     let samples = texts.filter { !$0.isEmpty }.map { tokenizer.encode($0).map(Int32.init) }
     let tokens = samples.reduce(0) { $0 + $1.count }
     for (name, model) in [("float (f32 weights)", reference), ("packed (default rules)", packed)] {
-        var m = model.model
-        var out = [Float](repeating: 0, count: config.hidden)
         let rounds = 5
-        let t = seconds {
-            for _ in 0..<rounds {
-                for ids in samples {
-                    _ = ids.withUnsafeBufferPointer { qp_bert_embed(&m, $0.baseAddress, $0.count, &out, nil, nil) }
-                }
-            }
-        }
+        let t = seconds { for _ in 0..<rounds { for ids in samples { _ = model.forward(ids) } } }
         let n = Double(rounds * samples.count)
         print(
             String(
@@ -48,9 +39,8 @@ func bert(_ args: [String]) throws {
 /// Prompt processing (prefill) and greedy decoding through the KV cache, float vs packed.
 func llama(_ args: [String]) throws {
     let file = try ContainerFile(path: args[2])
-    let config = try LlamaModel.config(from: file)
-    let reference = try LlamaModel.float(from: Checkpoint.open(path: args[3]), config: config)
-    let packed = try LlamaModel.packed(from: file, config: config)
+    let reference = try FloatReference(checkpoint: Checkpoint.open(path: args[3]), path: args[3]).model()
+    let packed = try RuntimeModel(path: args[2])
     let tokenizer = try DecoderVerifier.tokenizer(from: file)
     let prompt = tokenizer.encode(args.count > 4 ? args[4] : "The capital of France is").map(Int32.init)
     let steps = args.count > 5 ? Int(args[5]) ?? 32 : 32

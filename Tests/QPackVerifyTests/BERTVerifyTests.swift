@@ -1,3 +1,4 @@
+import CQPackRuntime
 import Foundation
 import Testing
 import QPackBinary
@@ -39,9 +40,9 @@ struct BERTVerifyTests {
     }
 
     @Test func floatPathReproducesTheNumpyReference() throws {
-        let (file, _) = try Self.converted()
-        let config = try BERTModel.config(from: file)
-        let reference = try BERTModel.float(from: Checkpoint.open(path: TestPaths.miniLMPath), config: config)
+        let reference = try FloatReference(
+            checkpoint: Checkpoint.open(path: TestPaths.miniLMPath), path: TestPaths.miniLMPath
+        ).model()
         let vocab = try String(
             contentsOfFile: TestPaths.modelsDirectory + "/all-MiniLM-L6-v2/vocab.txt", encoding: .utf8)
         let tokenizer = try WordPieceTokenizer(vocab: vocab)
@@ -49,10 +50,9 @@ struct BERTVerifyTests {
         #expect(samples.count >= 15)
         for s in samples {
             #expect(tokenizer.encode(s.text).map(Int32.init) == s.ids, "\(s.text)")
-            var model = reference.model
-            var out = [Float](repeating: 0, count: config.hidden)
-            let status = s.ids.withUnsafeBufferPointer { qp_bert_embed_swift(&model, $0, &out) }
-            #expect(status)
+            let run = reference.forward(s.ids)
+            #expect(run.status == QP_OK)
+            let out = run.output
             let cos = ErrorMetrics(reference: s.embedding, values: out).cosine
             #expect(cos > 0.99999, "\(s.text): cosine \(cos)")
         }
@@ -60,10 +60,11 @@ struct BERTVerifyTests {
 
     @Test func defaultConversionStaysCloseAndNamesTheWorstLayer() throws {
         let (file, _) = try Self.converted()
-        let config = try BERTModel.config(from: file)
-        let reference = try BERTModel.float(from: Checkpoint.open(path: TestPaths.miniLMPath), config: config)
-        let packed = try BERTModel.packed(from: file, config: config)
-        let report = try Verifier.verifyBERT(
+        let reference = try FloatReference(
+            checkpoint: Checkpoint.open(path: TestPaths.miniLMPath), path: TestPaths.miniLMPath
+        ).model()
+        let packed = try RuntimeModel(path: file.path)
+        let report = try Verifier.verifyEncoder(
             container: file, reference: reference, packed: packed,
             samples: Self.samples().map { ($0.text, $0.ids) })
         // The target: every committed sentence at cosine >= 0.99 against the float path.
@@ -97,20 +98,12 @@ struct BERTVerifyTests {
         let file = try ContainerFile(path: dir + "/q.qpack")
         let checks = try LayoutCheck.run(file, source: checkpoint)
         #expect(!checks.isEmpty && checks.allSatisfy { $0.violations == 0 })
-        let config = try BERTModel.config(from: file)
-        let report = try Verifier.verifyBERT(
-            container: file, reference: try BERTModel.float(from: checkpoint, config: config),
-            packed: try BERTModel.packed(from: file, config: config), samples: Self.samples().map { ($0.text, $0.ids) })
+        let report = try Verifier.verifyEncoder(
+            container: file, reference: try FloatReference(checkpoint: checkpoint, path: TestPaths.miniLMPath).model(),
+            packed: try RuntimeModel(path: file.path), samples: Self.samples().map { ($0.text, $0.ids) })
         #expect(report.layers.count == 36)
         #expect(report.layers.allSatisfy { $0.scheme == "qai4c32" && $0.execution == "qsi8d32pscalef32 x qai4c32p" })
         // Measured 0.970 mean (docs/accuracy.md); symmetric int4 is lower, int8 above 0.99.
         #expect(report.meanCosine > 0.95 && report.meanCosine < 0.995, "mean cosine \(report.meanCosine)")
     }
-}
-
-import CQPackRuntime
-
-func qp_bert_embed_swift(_ model: inout qp_bert, _ ids: UnsafeBufferPointer<Int32>, _ out: inout [Float]) -> Bool {
-    out.withUnsafeMutableBufferPointer { qp_bert_embed(&model, ids.baseAddress, ids.count, $0.baseAddress, nil, nil) }
-        == QP_OK
 }

@@ -35,19 +35,22 @@ struct HuggingFaceLlamaTests {
         (zip(a, b).map { abs(Double($0) - Double($1)) }.max()!, b.map { abs(Double($0)) }.max()!)
     }
 
-    static func floatModel(_ dir: String) throws -> (LlamaModel, ModelDescription) {
+    static func floatModel(_ dir: String) throws -> (RuntimeModel, ModelDescription) {
         let path = dir + "/model.safetensors"
         let checkpoint = try Checkpoint.open(path: path)
         let description = try ModelDescription.source(checkpoint, path: path)
-        return (try LlamaModel.float(from: checkpoint, config: LlamaModel.config(from: description)), description)
+        return (try FloatReference(checkpoint: checkpoint, path: path).model(), description)
     }
 
     @Test func floatPathMatchesNumpyAndTheGGUFModel() throws {
         let (model, description) = try Self.floatModel(TestPaths.hfLlamaDirectory)
-        let c = model.config
-        #expect(c.naming == .huggingFace && c.ropeInvFreq == nil && c.tiedByConfig)
-        #expect(model.model.rope_half_split == 1 && model.tiedHead)
-        let ref = try Self.reference(TestPaths.hfLlamaDirectory, vocab: c.vocab)
+        let graph = try #require(model.decoderGraph)
+        let vocab = model.vocabularySize
+        // Hugging Face's rotate_half pairs, no scaling, the head tied to the embeddings.
+        #expect(graph.rope_half_split == 1 && graph.rope_inv_freq == nil)
+        #expect(graph.output.weights == graph.token_embeddings.weights)
+        #expect(model.linearWeightNames.last == "model.embed_tokens.weight")
+        let ref = try Self.reference(TestPaths.hfLlamaDirectory, vocab: vocab)
         // tokenizer.json (saved by the tokenizers package) read into qpack's BPE gives its ids.
         #expect(description.tokenizer?["pre"]?.string == "smollm")
         let bpe = try DecoderVerifier.tokenizer(from: description)
@@ -58,11 +61,11 @@ struct HuggingFaceLlamaTests {
         // float32 runtime vs float64 numpy over 30 layers, as for the GGUF model.
         #expect(d < 1e-3 * scale, "max |logit diff| \(d) of \(scale)")
         let passage = try #require(model.logits(ref.passageIds))
-        let (dp, sp) = Self.maxDiff(passage[((ref.passageIds.count - 1) * c.vocab)...], ref.passageLast[...])
+        let (dp, sp) = Self.maxDiff(passage[((ref.passageIds.count - 1) * vocab)...], ref.passageLast[...])
         #expect(dp < 1e-3 * sp, "passage: max |logit diff| \(dp) of \(sp)")
         // The committed GGUF reference (adjacent-pair RoPE over the permuted rows) agrees too.
         let gguf = LlamaTests.littleEndianFloats(try TestPaths.read(TestPaths.fixture("verify/smollm2.logits.f32")))
-        let (dg, sg) = Self.maxDiff(logits[((ref.ids.count - 1) * c.vocab)...], gguf[...])
+        let (dg, sg) = Self.maxDiff(logits[((ref.ids.count - 1) * vocab)...], gguf[...])
         #expect(dg < 1e-3 * sg, "vs GGUF reference: \(dg) of \(sg)")
         #expect(model.greedy(ref.ids, steps: 3) == ref.json["greedy"]!.items.map { Int32($0.int!) })
         #expect(bpe.decode(model.greedy(ref.ids, steps: 1).map(Int.init)) == " Paris")
@@ -73,23 +76,33 @@ struct HuggingFaceLlamaTests {
     /// unscaled model, far beyond the tolerance.
     @Test func llama3RopeScalingMatchesNumpy() throws {
         let (model, _) = try Self.floatModel(TestPaths.hfLlama3Directory)
-        let c = model.config
-        let ref = try Self.reference(TestPaths.hfLlama3Directory, vocab: c.vocab)
+        let graph = try #require(model.decoderGraph)
+        let vocab = model.vocabularySize, headDim = graph.hidden / graph.heads
+        let ref = try Self.reference(TestPaths.hfLlama3Directory, vocab: vocab)
         let want = ref.json["inverse_frequencies"]!.items.map { $0.double! }
-        let got = try #require(c.ropeInvFreq)
+        // The C loader's frequencies (from model.config's rope_scaling).
+        let inv = try #require(graph.rope_inv_freq)
+        let got = (0..<(headDim / 2)).map { inv[$0] }
         #expect(got.count == want.count)
         for (g, w) in zip(got, want) { #expect(abs(g - w) <= 1e-12 * w, "\(g) vs \(w)") }
-        let plain = RopeFrequencies.plain(base: Double(c.ropeBase), headDim: c.headDim)
+        // A second implementation of the scaling agrees with it.
+        let json = try TestPaths.json(TestPaths.hfLlama3Directory + "/config.json")
+        let scaling = try #require(json["rope_scaling"])
+        let computed = try RopeFrequencies.huggingFace(
+            base: Double(graph.rope_base), headDim: headDim, scaling: scaling)
+        let swift = try #require(computed)
+        #expect(zip(got, swift).allSatisfy { abs($0 - $1) <= 1e-15 * $1 })
+        let plain = RopeFrequencies.plain(base: Double(graph.rope_base), headDim: headDim)
         #expect(
             zip(got, plain).filter { $0 == $1 }.count > 0
                 && zip(got, plain).filter { abs($0 - $1 * 0.125) < 1e-15 * $1 }.count > 0
                 && zip(got, plain).contains { $0 != $1 && abs($0 - $1 / 8) > 1e-12 * $1 },
             "all three bands of the scaling occur")
         let passage = try #require(model.logits(ref.passageIds))
-        let last = passage[((ref.passageIds.count - 1) * c.vocab)...]
+        let last = passage[((ref.passageIds.count - 1) * vocab)...]
         let (d, scale) = Self.maxDiff(last, ref.passageLast[...])
         #expect(d < 1e-3 * scale, "max |logit diff| \(d) of \(scale)")
-        let unscaled = try Self.reference(TestPaths.hfLlamaDirectory, vocab: c.vocab)
+        let unscaled = try Self.reference(TestPaths.hfLlamaDirectory, vocab: vocab)
         #expect(
             Self.maxDiff(last, unscaled.passageLast[...]).diff > 10 * 1e-3 * scale,
             "the scaling changes the logits measurably")
@@ -135,16 +148,17 @@ struct HuggingFaceLlamaTests {
             checkpoint, path: path, plan: plan, rules: DefaultRules.ruleSet, output: dir + "/hf.qpack",
             options: ConvertOptions(target: .neonDotprod, jobs: 2, force: true))
         let file = try ContainerFile(path: dir + "/hf.qpack")
-        let config = try LlamaModel.config(from: file)
-        #expect(config.naming == .huggingFace)
-        let packed = try LlamaModel.packed(from: file, config: config)
+        let packed = try RuntimeModel(path: file.path)
+        let config = packed.description
+        let headDim = config.hidden / config.heads
+        #expect(packed.decoderGraph?.rope_half_split == 1)  // Hugging Face's rotate_half pairs
         let ggufFile = try LlamaTests.container(requantizing: true)
-        let ggufModel = try LlamaModel.packed(from: ggufFile, config: LlamaModel.config(from: ggufFile))
+        let ggufModel = try RuntimeModel(path: ggufFile.path)
         var compared = 0
         for layer in 0..<config.layers {
             for which in 0..<7 {
-                let hf = try #require(file.tensor(named: packed.weightName(layer: layer, which: which)))
-                let gg = try #require(ggufFile.tensor(named: ggufModel.weightName(layer: layer, which: which)))
+                let hf = try #require(file.tensor(named: packed.linearWeightNames[7 * layer + which]))
+                let gg = try #require(ggufFile.tensor(named: ggufModel.linearWeightNames[7 * layer + which]))
                 #expect(hf.scheme == gg.scheme)
                 if which >= 2 {
                     #expect(try file.sectionBytes(hf.section) == ggufFile.sectionBytes(gg.section), "\(hf.name)")
@@ -152,12 +166,12 @@ struct HuggingFaceLlamaTests {
                     // GGUF row (h, i, j) is Hugging Face row (h, j, i): i < head_dim/2, j < 2.
                     let a = try ContainerTensorDecoder.floats(hf, in: file),
                         b = try ContainerTensorDecoder.floats(gg, in: ggufFile)
-                    let k = config.hidden, half = config.headDim / 2
+                    let k = config.hidden, half = headDim / 2
                     let rows = a.count / k
                     var same = a.count == b.count
                     for r in 0..<rows where same {
-                        let h = r / config.headDim, j = (r % config.headDim) / half, i = r % half
-                        let g = h * config.headDim + 2 * i + j
+                        let h = r / headDim, j = (r % headDim) / half, i = r % half
+                        let g = h * headDim + 2 * i + j
                         same = a[(r * k)..<((r + 1) * k)] == b[(g * k)..<((g + 1) * k)]
                     }
                     #expect(same, "\(hf.name): rows differ from the GGUF model's once un-permuted")

@@ -49,8 +49,10 @@ struct LlamaTests {
 
     @Test func floatPathMatchesNumpyAndSaysParis() throws {
         let file = try Self.container()
-        let config = try LlamaModel.config(from: file)
-        let reference = try LlamaModel.float(from: Checkpoint.open(path: TestPaths.smolLMPath), config: config)
+        let config = try RuntimeModel(path: file.path).description
+        let reference = try FloatReference(
+            checkpoint: Checkpoint.open(path: TestPaths.smolLMPath), path: TestPaths.smolLMPath
+        ).model()
         let expected = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))
         let ids = expected["ids"]!.items.map { Int32($0.int!) }
         // The ids also come out of qpack's own BPE tokenizer.
@@ -78,9 +80,11 @@ struct LlamaTests {
 
     @Test func defaultConversionKeepsTheAnswer() throws {
         let file = try Self.container()
-        let config = try LlamaModel.config(from: file)
-        let reference = try LlamaModel.float(from: Checkpoint.open(path: TestPaths.smolLMPath), config: config)
-        let packed = try LlamaModel.packed(from: file, config: config)
+        let config = try RuntimeModel(path: file.path).description
+        let reference = try FloatReference(
+            checkpoint: Checkpoint.open(path: TestPaths.smolLMPath), path: TestPaths.smolLMPath
+        ).model()
+        let packed = try RuntimeModel(path: file.path)
         let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map {
             Int32($0.int!)
         }
@@ -106,8 +110,8 @@ struct LlamaTests {
     /// sequence per token, and a session refuses to run past its capacity.
     @Test func kvCacheMatchesTheWholeSequencePass() throws {
         let file = try Self.container()
-        let config = try LlamaModel.config(from: file)
-        let packed = try LlamaModel.packed(from: file, config: config)
+        let config = try RuntimeModel(path: file.path).description
+        let packed = try RuntimeModel(path: file.path)
         let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map {
             Int32($0.int!)
         }
@@ -119,7 +123,7 @@ struct LlamaTests {
             #expect(worst <= 1e-4 * scale, "chunk \(chunk): max difference \(worst) of \(scale)")
         }
         #expect(packed.greedy(ids, steps: 6) == packed.greedyWithoutCache(ids, steps: 6))
-        var m = packed.model
+        var m = packed.decoderGraph!
         var session = qp_llama_session()
         #expect(qp_llama_session_init(&session, &m, 2, 2) == QP_OK)
         defer { qp_llama_session_free(&session) }

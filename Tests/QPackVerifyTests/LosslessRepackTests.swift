@@ -37,22 +37,23 @@ struct LosslessRepackTests {
     /// the qsi8d32p kernels (f16 attention output, f16 head from the Q8_0 embeddings).
     @Test func q4_1LinearsRunPacked() throws {
         let file = try LlamaTests.container()
-        let packed = try LlamaModel.packed(from: file, config: LlamaModel.config(from: file))
-        let layer = packed.model.layer[0]
+        let packed = try RuntimeModel(path: file.path)
+        let layer = packed.decoderGraph!.layer[0]
         for l in [layer.query, layer.key, layer.value, layer.gate, layer.up, layer.down] {
             #expect(l.kind == QP_WEIGHT_QAI4C32P && l.bl == 32 && l.tile.nr == 4)
         }
         #expect(layer.attention_output.kind == QP_WEIGHT_F16)
-        #expect(packed.model.output.kind == QP_WEIGHT_F16)
+        #expect(packed.decoderGraph!.output.kind == QP_WEIGHT_F16)
         #expect(file.tensor(named: "blk.0.ffn_up.weight")?.execution == "qsi8d32pscalef32 x qai4c32p")
     }
 
     /// The default conversion keeps the float model's answer and its greedy continuation.
     @Test func q4_1DefaultConversionKeepsTheContinuation() throws {
         let file = try LlamaTests.container()
-        let config = try LlamaModel.config(from: file)
-        let reference = try LlamaModel.float(from: Checkpoint.open(path: TestPaths.smolLMPath), config: config)
-        let packed = try LlamaModel.packed(from: file, config: config)
+        let reference = try FloatReference(
+            checkpoint: Checkpoint.open(path: TestPaths.smolLMPath), path: TestPaths.smolLMPath
+        ).model()
+        let packed = try RuntimeModel(path: file.path)
         let ids = try TestPaths.json(TestPaths.fixture("verify/smollm2.expected.json"))["ids"]!.items.map {
             Int32($0.int!)
         }
@@ -79,8 +80,8 @@ struct LosslessRepackTests {
             repacked += 1
         }
         #expect(repacked == 180)
-        let packed = try LlamaModel.packed(from: file, config: LlamaModel.config(from: file))
-        #expect(packed.model.layer[5].down.kind == QP_WEIGHT_QSI4C32PSCALEF16)
+        let packed = try RuntimeModel(path: file.path)
+        #expect(packed.decoderGraph!.layer[5].down.kind == QP_WEIGHT_QSI4C32PSCALEF16)
         #expect(file.tensor(named: "blk.5.ffn_down.weight")?.execution == "qsi8d32p x qsi4c32pscalef16")
     }
 }

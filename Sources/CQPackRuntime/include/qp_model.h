@@ -196,6 +196,27 @@ qp_status qp_model_embed(const qp_model *model, const int32_t *ids, size_t count
 /* Decoders: the logits of every position (count x vocab). */
 qp_status qp_model_logits(const qp_model *model, const int32_t *ids, size_t count, float *logits);
 
+/* Any architecture: the linears, in observer order (layer by layer in the graph's order, then
+ * a decoder's head), each with its weight tensor's name (the embedding table's for a tied head). */
+size_t qp_model_linear_count(const qp_model *model);
+qp_status qp_model_linear(const qp_model *model, size_t index, const char **tensor, const qp_linear **linear);
+
+/* Called after linear `index` ran on `rows` rows: input rows x k, output rows x n. */
+typedef void (*qp_model_observer)(void *context, size_t index, size_t rows, const float *input, const float *output);
+
+/* Floats qp_model_forward writes for `count` ids: an encoder's pooled embedding (hidden), a
+ * decoder's logits of every position (count x vocab). */
+size_t qp_model_output_size(const qp_model *model, size_t count);
+/* qp_model_embed or qp_model_logits by the model's kind, with an observer on every linear. */
+qp_status qp_model_forward(const qp_model *model, const int32_t *ids, size_t count, float *out,
+                           qp_model_observer observer, void *context);
+
+/* A model that runs linear i from sources[choice[i]] (choice[i] < 0: from `base`) and everything
+ * else from `base`: the budget search's mixes. Sources must be the same graph (architecture,
+ * layers, shapes); `base` and the sources must outlive the mix, which qp_model_close frees. */
+qp_status qp_model_mix(const qp_model *base, const qp_model *const *sources, size_t source_count, const int32_t *choice,
+                       qp_model **mix, char *message, size_t capacity);
+
 /* Decoders: generation. Greedy when `sampling` is NULL, its temperature is 0 or its top_k is 1;
  * otherwise logits / temperature -> softmax (double) -> the top_k most likely (0: all; ties by the
  * lower id) -> the smallest prefix whose probability reaches top_p (0 or 1: all) -> one draw

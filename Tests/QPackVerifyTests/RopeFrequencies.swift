@@ -4,7 +4,9 @@ import QPackModel
 
 /// Inverse rotary frequencies per pair of a head, with the scalings Llama-family configs name
 /// (transformers' `rope_scaling`: `default`, `linear`, `llama3`; GGUF's `rope.scaling.type`).
-public enum RopeFrequencies {
+/// A second implementation of the runtime loader's RoPE scaling (qp_model_loader.c), from the
+/// configs' rules as transformers states them, that tests compare the C frequencies with.
+enum RopeFrequencies {
     public struct Unsupported: Error, CustomStringConvertible {
         public let description: String
     }
