@@ -11,6 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Observer indices must name one of the model's linears. */
+static void observe(void *context, size_t index, size_t rows, const float *input, const float *output) {
+    (void)rows;
+    (void)input;
+    (void)output;
+    if (index >= *(const size_t *)context) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t *copy = malloc(size ? size : 1);
     if (!copy) return 0;
@@ -45,6 +53,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             float *out = malloc(3 * (d.vocab > d.hidden ? d.vocab : d.hidden) * sizeof(float));
             if (out && d.kind == QP_MODEL_DECODER) (void)qp_model_logits(m, ids, 3, out);
             if (out && d.kind == QP_MODEL_ENCODER) (void)qp_model_embed(m, ids, 3, out);
+            /* The architecture-free face: every linear named, a mix of the model with itself
+             * taking every other linear from the "variant", forward with an observer. */
+            size_t n = qp_model_linear_count(m);
+            int32_t *choice = malloc((n ? n : 1) * sizeof *choice);
+            for (size_t i = 0; i < n; i++) {
+                const char *name = NULL;
+                const qp_linear *l = NULL;
+                if (qp_model_linear(m, i, &name, &l) != QP_OK || !name || !l) abort();
+                if (choice) choice[i] = (int32_t)(i % 2) - 1;
+            }
+            qp_model *mix = NULL;
+            const qp_model *sources[1] = {m};
+            if (out && choice && qp_model_mix(m, sources, 1, choice, &mix, NULL, 0) == QP_OK) {
+                (void)qp_model_forward(mix, ids, 3, out, observe, &n);
+                qp_model_close(mix);
+            }
+            free(choice);
             free(out);
         }
         qp_model_close(m);
