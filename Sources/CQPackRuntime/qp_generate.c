@@ -78,12 +78,13 @@ qp_status qp_model_generate(const qp_model *model, const int32_t *prompt, size_t
     qp_llama_session session;
     qp_status st = qp_llama_session_init(&session, m, count + max_tokens, count);
     if (st != QP_OK) return st;
-    float *logits = malloc(count * m->vocab * sizeof(float));
+    float *logits = malloc(m->vocab * sizeof(float));
     candidate *work = malloc(m->vocab * sizeof(candidate));
     uint64_t state = sampling ? sampling->seed : 0;
     if (!logits || !work) st = QP_ERR_NOMEM;
-    if (st == QP_OK) st = qp_llama_session_step(&session, prompt, count, logits, NULL, NULL);
-    const float *last = logits + (count - 1) * m->vocab;
+    /* The prompt in one step; only the last position's logits are needed. */
+    if (st == QP_OK) st = qp_llama_session_step_last(&session, prompt, count, logits);
+    const float *last = logits;
     while (st == QP_OK && *generated < max_tokens) {
         const int32_t next = sample(last, m->vocab, sampling, &state, work);
         out[(*generated)++] = next;
@@ -91,8 +92,7 @@ qp_status qp_model_generate(const qp_model *model, const int32_t *prompt, size_t
         for (size_t i = 0; i < stop_count; i++) done |= stop[i] == next;
         if (callback && callback(context, next)) done = 1;
         if (done || *generated == max_tokens) break;
-        st = qp_llama_session_step(&session, &next, 1, logits, NULL, NULL);
-        last = logits;
+        st = qp_llama_session_step_last(&session, &next, 1, logits);
     }
     free(logits);
     free(work);

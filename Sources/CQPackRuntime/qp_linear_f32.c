@@ -160,6 +160,75 @@ static inline float reduce4(float32x4_t a) {
     return (vgetq_lane_f32(a, 0) + vgetq_lane_f32(a, 1)) + (vgetq_lane_f32(a, 2) + vgetq_lane_f32(a, 3));
 }
 
+/* Four columns' dot products with one input row: each column keeps its own four fused lanes in
+ * the scalar definition's order (lane l sums x[i+l]·w[i+l] for i = 0, 4, 8, ...), eight inputs per
+ * iteration; the row is loaded once for the four columns. */
+static void dot4_f32(const float *x, const float *w, size_t k, float out[4]) {
+    const float *w0 = w, *w1 = w + k, *w2 = w + 2 * k, *w3 = w + 3 * k;
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        const float32x4_t x0 = vld1q_f32(x + i), x1 = vld1q_f32(x + i + 4);
+        a0 = vfmaq_f32(vfmaq_f32(a0, x0, vld1q_f32(w0 + i)), x1, vld1q_f32(w0 + i + 4));
+        a1 = vfmaq_f32(vfmaq_f32(a1, x0, vld1q_f32(w1 + i)), x1, vld1q_f32(w1 + i + 4));
+        a2 = vfmaq_f32(vfmaq_f32(a2, x0, vld1q_f32(w2 + i)), x1, vld1q_f32(w2 + i + 4));
+        a3 = vfmaq_f32(vfmaq_f32(a3, x0, vld1q_f32(w3 + i)), x1, vld1q_f32(w3 + i + 4));
+    }
+    for (; i + 4 <= k; i += 4) {
+        const float32x4_t x0 = vld1q_f32(x + i);
+        a0 = vfmaq_f32(a0, x0, vld1q_f32(w0 + i));
+        a1 = vfmaq_f32(a1, x0, vld1q_f32(w1 + i));
+        a2 = vfmaq_f32(a2, x0, vld1q_f32(w2 + i));
+        a3 = vfmaq_f32(a3, x0, vld1q_f32(w3 + i));
+    }
+    float s0 = reduce4(a0), s1 = reduce4(a1), s2 = reduce4(a2), s3 = reduce4(a3);
+    for (; i < k; i++) {
+        s0 = fmaf(x[i], w0[i], s0);
+        s1 = fmaf(x[i], w1[i], s1);
+        s2 = fmaf(x[i], w2[i], s2);
+        s3 = fmaf(x[i], w3[i], s3);
+    }
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
+/* binary16 weights: each eight are widened exactly (FCVTL, FCVTL2) and summed as dot4_f32 does. */
+static void dot4_f16(const float *x, const uint16_t *w, size_t k, float out[4]) {
+    const uint16_t *w0 = w, *w1 = w + k, *w2 = w + 2 * k, *w3 = w + 3 * k;
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+#define QP_WIDEN_LO(v) vcvt_f32_f16(vreinterpret_f16_u16(vget_low_u16(v)))
+#if defined(__aarch64__)
+#define QP_WIDEN_HI(v) vcvt_high_f32_f16(vreinterpretq_f16_u16(v)) /* FCVTL2: no lane move */
+#else
+#define QP_WIDEN_HI(v) vcvt_f32_f16(vreinterpret_f16_u16(vget_high_u16(v)))
+#endif
+    for (; i + 8 <= k; i += 8) {
+        const float32x4_t x0 = vld1q_f32(x + i), x1 = vld1q_f32(x + i + 4);
+        const uint16x8_t v0 = vld1q_u16(w0 + i), v1 = vld1q_u16(w1 + i), v2 = vld1q_u16(w2 + i), v3 = vld1q_u16(w3 + i);
+        a0 = vfmaq_f32(vfmaq_f32(a0, x0, QP_WIDEN_LO(v0)), x1, QP_WIDEN_HI(v0));
+        a1 = vfmaq_f32(vfmaq_f32(a1, x0, QP_WIDEN_LO(v1)), x1, QP_WIDEN_HI(v1));
+        a2 = vfmaq_f32(vfmaq_f32(a2, x0, QP_WIDEN_LO(v2)), x1, QP_WIDEN_HI(v2));
+        a3 = vfmaq_f32(vfmaq_f32(a3, x0, QP_WIDEN_LO(v3)), x1, QP_WIDEN_HI(v3));
+    }
+#undef QP_WIDEN_LO
+#undef QP_WIDEN_HI
+    for (; i + 4 <= k; i += 4) {
+        const float32x4_t x0 = vld1q_f32(x + i);
+        a0 = vfmaq_f32(a0, x0, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w0 + i))));
+        a1 = vfmaq_f32(a1, x0, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w1 + i))));
+        a2 = vfmaq_f32(a2, x0, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w2 + i))));
+        a3 = vfmaq_f32(a3, x0, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w3 + i))));
+    }
+    float s0 = reduce4(a0), s1 = reduce4(a1), s2 = reduce4(a2), s3 = reduce4(a3);
+    for (; i < k; i++) {
+        s0 = fmaf(x[i], qp_f16_to_f32(w0[i]), s0);
+        s1 = fmaf(x[i], qp_f16_to_f32(w1[i]), s1);
+        s2 = fmaf(x[i], qp_f16_to_f32(w2[i]), s2);
+        s3 = fmaf(x[i], qp_f16_to_f32(w3[i]), s3);
+    }
+    out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
 void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
                         float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
@@ -186,7 +255,14 @@ void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const floa
     for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
         for (size_t r = 0; r < m; r++) {
             const float *xr = x + r * k;
-            for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
+            size_t c = c0;
+            for (; c + 4 <= n && c + 4 <= c0 + QP_COLUMN_BLOCK; c += 4) {
+                float d[4];
+                dot4_f32(xr, w + c * k, k, d);
+                for (int j = 0; j < 4; j++)
+                    y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
+            }
+            for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
                 const float *wc = w + c * k;
                 float32x4_t acc = vdupq_n_f32(0.0f);
                 size_t i = 0;
@@ -221,7 +297,14 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
     for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
         for (size_t r = 0; r < m; r++) {
             const float *xr = x + r * k;
-            for (size_t c = c0; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
+            size_t c = c0;
+            for (; c + 4 <= n && c + 4 <= c0 + QP_COLUMN_BLOCK; c += 4) {
+                float d[4];
+                dot4_f16(xr, w + c * k, k, d);
+                for (int j = 0; j < 4; j++)
+                    y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
+            }
+            for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++) {
                 const uint16_t *wc = w + c * k;
                 float32x4_t acc = vdupq_n_f32(0.0f);
                 size_t i = 0;

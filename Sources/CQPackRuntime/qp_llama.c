@@ -19,24 +19,42 @@ static void rms_norm(const float *x, size_t rows, size_t d, const float *w, floa
     }
 }
 
+/* The angle pos · inv_freq[i] of every position and pair, as cos and sin (computed in double,
+ * rounded to float), for positions 0 ... capacity - 1: a session computes them once. */
+static qp_status rope_table(qp_llama_session *s, const qp_llama *m, size_t capacity) {
+    const size_t hd = m->hidden / m->heads, half = hd / 2;
+    if (capacity > SIZE_MAX / sizeof(float) / 2 / half) return QP_ERR_ARGUMENT;
+    s->rope = malloc(2 * capacity * half * sizeof(float));
+    if (!s->rope) return QP_ERR_NOMEM;
+    for (size_t i = 0; i < half; i++) {
+        const double inv =
+            m->rope_inv_freq ? m->rope_inv_freq[i] : pow((double)m->rope_base, -2.0 * (double)i / (double)hd);
+        for (size_t pos = 0; pos < capacity; pos++) {
+            const double theta = (double)pos * inv;
+            s->rope[2 * (pos * half + i)] = (float)cos(theta);
+            s->rope[2 * (pos * half + i) + 1] = (float)sin(theta);
+        }
+    }
+    return QP_OK;
+}
+
 /* Rotates pairs of each head by angle pos · inv_freq[i], pos = first + t: adjacent pairs
  * (x[2i], x[2i+1]) or, half split, (x[i], x[i + hd/2]). */
-static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, const qp_llama *m) {
+static void rope(float *x, size_t n, size_t first, size_t heads, size_t hd, const qp_llama *m, const float *table) {
     const size_t half = hd / 2;
-    for (size_t t = 0; t < n; t++)
+    for (size_t t = 0; t < n; t++) {
+        const float *cs = table + 2 * (first + t) * half;
         for (size_t h = 0; h < heads; h++) {
             float *v = x + (t * heads + h) * hd;
             for (size_t i = 0; i < half; i++) {
-                const double inv =
-                    m->rope_inv_freq ? m->rope_inv_freq[i] : pow((double)m->rope_base, -2.0 * (double)i / (double)hd);
-                const double theta = (double)(first + t) * inv;
-                const float c = (float)cos(theta), s = (float)sin(theta);
+                const float c = cs[2 * i], sn = cs[2 * i + 1];
                 const size_t ia = m->rope_half_split ? i : 2 * i, ib = m->rope_half_split ? i + half : 2 * i + 1;
                 const float a = v[ia], b = v[ib];
-                v[ia] = a * c - b * s;
-                v[ib] = a * s + b * c;
+                v[ia] = a * c - b * sn;
+                v[ib] = a * sn + b * c;
             }
         }
+    }
 }
 
 static size_t ffn_width(const qp_llama *m) {
@@ -82,9 +100,10 @@ qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t c
     s->keys = malloc(m->layers * capacity * kvd * sizeof(float));
     s->values = malloc(m->layers * capacity * kvd * sizeof(float));
     s->arena = malloc(floats * sizeof(float) + scratch);
-    if (!s->keys || !s->values || !s->arena) {
+    qp_status st = s->keys && s->values && s->arena ? rope_table(s, m, capacity) : QP_ERR_NOMEM;
+    if (st != QP_OK) {
         qp_llama_session_free(s);
-        return QP_ERR_NOMEM;
+        return st;
     }
     s->model = m;
     s->capacity = capacity;
@@ -99,11 +118,13 @@ void qp_llama_session_free(qp_llama_session *s) {
     free(s->keys);
     free(s->values);
     free(s->arena);
+    free(s->rope);
     memset(s, 0, sizeof *s);
 }
 
-qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t n, float *logits,
-                                qp_linear_observer observer, void *context) {
+/* `last_only`: the logits of the last position only (vocab floats), the head run on one row. */
+static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *logits, int last_only,
+                      qp_linear_observer observer, void *context) {
     if (!s || !s->model || !ids || !logits || n == 0 || n > s->chunk || n > s->capacity - s->length)
         return QP_ERR_ARGUMENT;
     const qp_llama *m = s->model;
@@ -128,8 +149,8 @@ qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t 
         if (observer) observer(context, li, 1, n, h, k);
         if ((st = qp_linear_forward_scratch(&L->value, n, h, v, scratch, ss))) return st;
         if (observer) observer(context, li, 2, n, h, v);
-        rope(q, n, first, m->heads, hd, m);
-        rope(k, n, first, m->kv_heads, hd, m);
+        rope(q, n, first, m->heads, hd, m, s->rope);
+        rope(k, n, first, m->kv_heads, hd, m, s->rope);
         memcpy(kc + first * kvd, k, n * kvd * sizeof(float));
         memcpy(vc + first * kvd, v, n * kvd * sizeof(float));
         const float scale = 1.0f / sqrtf((float)hd);
@@ -171,11 +192,22 @@ qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t 
         if (observer) observer(context, li, 6, n, g, h);
         for (size_t i = 0; i < n * d; i++) x[i] += h[i];
     }
-    rms_norm(x, n, d, m->output_norm, m->norm_eps, h);
-    if ((st = qp_linear_forward_scratch(&m->output, n, h, logits, scratch, ss))) return st;
-    if (observer) observer(context, m->layers, 7, n, h, logits);
+    /* The head: every position's logits, or the last one's (what generation samples from). */
+    const size_t rows = last_only ? 1 : n;
+    rms_norm(x + (n - rows) * d, rows, d, m->output_norm, m->norm_eps, h);
+    if ((st = qp_linear_forward_scratch(&m->output, rows, h, logits, scratch, ss))) return st;
+    if (observer) observer(context, m->layers, 7, rows, h, logits);
     s->length += n;
     return QP_OK;
+}
+
+qp_status qp_llama_session_step(qp_llama_session *s, const int32_t *ids, size_t n, float *logits,
+                                qp_linear_observer observer, void *context) {
+    return step(s, ids, n, logits, 0, observer, context);
+}
+
+qp_status qp_llama_session_step_last(qp_llama_session *s, const int32_t *ids, size_t n, float *logits) {
+    return step(s, ids, n, logits, 1, NULL, NULL);
 }
 
 qp_status qp_llama_logits(const qp_llama *m, const int32_t *ids, size_t n, float *logits, qp_linear_observer observer,

@@ -114,12 +114,102 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     }
 }
 
+/* SDOT by element: lane `lane` (four int8 values) of `a` against every lane of `b`. */
+#if defined(__aarch64__)
+#define QP_DOT_LANE(acc, b, a, lane) vdotq_laneq_s32(acc, b, a, lane)
+#else
+#define QP_DOT_LANE(acc, b, a, lane) \
+    vdotq_s32(acc, b, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(a), lane)))
+#endif
+
+/* One 32-value block of the qai4c32p GEMV below for 4 RHS rows: 16·Σ qa·w per row. The LHS block
+ * is in two registers (values 0..15, then their nibble partners 16..31); L is a constant at each
+ * call, so the branch folds away. */
+#define QP_HALF(a, i) vreinterpretq_s8_s64(vdupq_laneq_s64(vreinterpretq_s64_s8(a), i)) /* DUP Vd.2D */
+QP_TARGET_DOTPROD
+static inline int32x4_t qai4c32p_block(const uint8_t *rb, int8x16_t a_lo, int8x16_t a_hi, size_t L) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    const uint8x16_t b0 = vld1q_u8(rb), b1 = vld1q_u8(rb + 16), b2 = vld1q_u8(rb + 32), b3 = vld1q_u8(rb + 48);
+    if (L == 4) {
+        /* 16 bytes per step: 4 values of each of the 4 rows, values 4s .. 4s+3 by element. */
+        int32x4_t d = vdupq_n_s32(0);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)), a_lo, 0);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vandq_u8(b0, high_mask)), a_hi, 0);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)), a_lo, 1);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vandq_u8(b1, high_mask)), a_hi, 1);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)), a_lo, 2);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vandq_u8(b2, high_mask)), a_hi, 2);
+        d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)), a_lo, 3);
+        return QP_DOT_LANE(d, vreinterpretq_s8_u8(vandq_u8(b3, high_mask)), a_hi, 3);
+    }
+    /* L 8: 16 bytes hold 8 values of 2 rows (rows 0, 1 then 2, 3), values 0..7 then 8..15,
+     * against the LHS half duplicated; pairwise adds give one lane per row. */
+    const int8x16_t lo0 = QP_HALF(a_lo, 0), hi0 = QP_HALF(a_hi, 0), lo1 = QP_HALF(a_lo, 1), hi1 = QP_HALF(a_hi, 1);
+    int32x4_t p01 = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)), lo0);
+    int32x4_t p23 = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)), lo0);
+    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b0, high_mask)), hi0);
+    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b1, high_mask)), hi0);
+    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)), lo1);
+    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)), lo1);
+    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b2, high_mask)), hi1);
+    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b3, high_mask)), hi1);
+    return vpaddq_s32(p01, p23);
+}
+#undef QP_HALF
+
+/* The GEMV the shipped qai4c32p tiles run (mr 1, nr 4, blocks of 32; kr/sr 4 or 8), with the
+ * general loop's integer sums and its float steps in its order: the same bits. */
+QP_TARGET_DOTPROD
+static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t *lp, const uint8_t *rhs, float *out,
+                                     float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8);
+    for (size_t col = 0; col < n; col += 4) {
+        const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
+        float32x4_t acc = vdupq_n_f32(0.0f);
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+            const int32x4_t dot16 =
+                qai4c32p_block(rb, vld1q_s8((const int8_t *)lb), vld1q_s8((const int8_t *)lb + 16), L);
+            float lhs_sum, lhs_scale;
+            memcpy(&lhs_sum, lb + 32, 4);
+            memcpy(&lhs_scale, lb + 36, 4);
+            acc = vfmaq_f32(acc, load_f32x4(rb + 64), vdupq_n_f32(lhs_sum));
+            acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16), vmulq_n_f32(load_f32x4(rb + 80), lhs_scale));
+        }
+        acc = vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record));
+        store_clamped(acc, out + col, n - col, clamp_min, clamp_max);
+    }
+}
+
+QP_TARGET_DOTPROD
+static void qai4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi) {
+    qai4c32p_gemv_nr4(n, k, 4, lp, rhs, out, lo, hi);
+}
+
+QP_TARGET_DOTPROD
+static void qai4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi) {
+    qai4c32p_gemv_nr4(n, k, 8, lp, rhs, out, lo, hi);
+}
+
 QP_TARGET_DOTPROD
 void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                                   const void *lhs_packed, const void *rhs_packed, float *dst,
                                                   size_t dst_stride_row, float clamp_min, float clamp_max) {
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
+    if (mr == 1 && nr == 4 && bl == 32) {
+        for (size_t row = 0; row < m; row++) {
+            const uint8_t *lp = (const uint8_t *)lhs_packed + row * blocks * (bl + 8);
+            float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
+            if (L == 4)
+                qai4c32p_gemv_nr4_l4(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
+            else
+                qai4c32p_gemv_nr4_l8(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
+        }
+        return;
+    }
     const size_t lhs_record = mr * (bl + 8), rhs_record = nr * (bl / 2 + 8);
     int8_t buffer[256];
     for (size_t row = 0; row < m; row++) {

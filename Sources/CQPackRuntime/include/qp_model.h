@@ -142,6 +142,7 @@ typedef struct qp_llama_session {
     float *arena; /* activations for `chunk` tokens */
     void *scratch; /* LHS packing for the largest linear at `chunk` rows */
     size_t scratch_size;
+    float *rope; /* [capacity][head_dim/2] (cos, sin) pairs */
 } qp_llama_session;
 
 qp_status qp_llama_session_init(qp_llama_session *session, const qp_llama *model, size_t capacity, size_t chunk);
@@ -151,6 +152,9 @@ void qp_llama_session_free(qp_llama_session *session);
  * logits (count x vocab); QP_ERR_ARGUMENT when the cache would overflow or an id is out of range. */
 qp_status qp_llama_session_step(qp_llama_session *session, const int32_t *ids, size_t count, float *logits,
                                 qp_linear_observer observer, void *context);
+/* The same step writing only the last position's logits (vocab floats): the head runs on one row,
+ * as generation needs. The same bits as that row of qp_llama_session_step's logits. */
+qp_status qp_llama_session_step_last(qp_llama_session *session, const int32_t *ids, size_t count, float *logits);
 
 /* ---- Whole models from a .qpack ------------------------------------------------------------
  * qp_model_open builds the graph from the container alone: tensors by slot (§4.7.1), shapes and
