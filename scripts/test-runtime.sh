@@ -13,6 +13,8 @@
 # 2. the .qpack loader under AddressSanitizer and UBSan: every truncation and byte flip of the
 #    container fixtures.
 # 3. the loader's libFuzzer target (the Swift toolchain's clang) for QPACK_FUZZ_SECONDS (20).
+#    SHA-256 (every section's checksum): FIPS examples and the hardware paths (x86 SHA extensions,
+#    Armv8 SHA-256 instructions under qemu-aarch64 -cpu max) against the portable loop.
 # 4. docs/examples built from the installed headers with pkg-config only, natively and statically
 #    for AArch64 (qemu): generate.c = qpack run = verify's packed continuation; embed.c = qpack embed.
 set -euo pipefail
@@ -39,6 +41,13 @@ kernels=()
 for f in "$src"/qp_*.c; do case "$(basename "$f")" in qp_container.c | qp_version.c | qp_model_loader.c | qp_generate.c | qp_tokenizer_container.c) ;; *) kernels+=("$f") ;; esac; done
 files=("${kernels[@]}" "$root/Tests/CRuntime/qp_runtime_selftest.c")
 flags=(-std=c11 -O2 -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -I"$src/include" -I"$src")
+echo "== SHA-256: native, qemu-aarch64 -cpu max (the Armv8 SHA-256 instructions must run)"
+hash_src="$root/Sources/CQPackHash"
+cc "${flags[@]}" -I"$hash_src/include" "$hash_src/qp_sha256.c" "$root/Tests/CRuntime/qp_sha256_selftest.c" -o "$work/sha-native"
+"$work/sha-native"
+aarch64-linux-gnu-gcc "${flags[@]}" -static -I"$hash_src/include" "$hash_src/qp_sha256.c" \
+  "$root/Tests/CRuntime/qp_sha256_selftest.c" -o "$work/sha-aarch64"
+qemu-aarch64 -cpu max "$work/sha-aarch64" require
 echo "== native ($(uname -m), NEON via SIMDe)"
 cc "${flags[@]}" "${files[@]}" -lm -o "$work/selftest-native"
 "$work/selftest-native" "$work/cases.txt" "$oracle"

@@ -129,6 +129,56 @@ static int has_shani(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
 }
+#elif defined(__aarch64__) && defined(__linux__)
+#include <arm_neon.h>
+#include <sys/auxv.h>
+
+/* The Armv8 SHA-256 instructions (FEAT_SHA256): state as ABCD and EFGH, four rounds per
+ * SHA256H/SHA256H2 pair, the schedule four words at a time with SHA256SU0/SU1 (Arm ARM, the
+ * instructions' pseudocode). Opening a model checks every section: on an Arm core this is the
+ * difference between a second and a tenth of one for a 150 MB file. */
+#if defined(__clang__)
+__attribute__((target("sha2")))
+#else
+__attribute__((target("arch=armv8-a+crypto")))
+#endif
+static void
+blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) {
+    uint32x4_t abcd = vld1q_u32(state), efgh = vld1q_u32(state + 4);
+    while (blocks--) {
+        const uint32x4_t abcd0 = abcd, efgh0 = efgh;
+        uint32x4_t m0 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p))),
+                   m1 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 16))),
+                   m2 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 32))),
+                   m3 = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 48)));
+        /* Four rounds on W[4g ..] (in a); W[4g+16 ..] then replaces it, from b, c, d. */
+#define QP_ROUNDS(g, a, b, c, d)                                        \
+    do {                                                                \
+        const uint32x4_t wk = vaddq_u32(a, vld1q_u32(&K[4 * (g)]));     \
+        if ((g) < 12) a = vsha256su1q_u32(vsha256su0q_u32(a, b), c, d); \
+        const uint32x4_t previous = abcd;                               \
+        abcd = vsha256hq_u32(abcd, efgh, wk);                           \
+        efgh = vsha256h2q_u32(efgh, previous, wk);                      \
+    } while (0)
+        for (int g = 0; g < 16; g += 4) {
+            QP_ROUNDS(g, m0, m1, m2, m3);
+            QP_ROUNDS(g + 1, m1, m2, m3, m0);
+            QP_ROUNDS(g + 2, m2, m3, m0, m1);
+            QP_ROUNDS(g + 3, m3, m0, m1, m2);
+        }
+#undef QP_ROUNDS
+        abcd = vaddq_u32(abcd, abcd0);
+        efgh = vaddq_u32(efgh, efgh0);
+        p += 64;
+    }
+    vst1q_u32(state, abcd);
+    vst1q_u32(state + 4, efgh);
+}
+
+#ifndef HWCAP_SHA2
+#define HWCAP_SHA2 (1 << 6)
+#endif
+static int has_shani(void) { return (getauxval(AT_HWCAP) & HWCAP_SHA2) != 0; }
 #else
 static void blocks_shani(uint32_t state[8], const uint8_t *p, size_t blocks) { blocks_portable(state, p, blocks); }
 static int has_shani(void) { return 0; }

@@ -8,8 +8,9 @@
 extern "C" {
 #endif
 
-/* Incremental SHA-256 (FIPS 180-4). Uses the x86 SHA extensions when the CPU has them, a
- * portable C loop otherwise; both give the same digests (tested). */
+/* Incremental SHA-256 (FIPS 180-4). Uses the x86 SHA extensions or the Armv8 SHA-256
+ * instructions when the CPU has them, a portable C loop otherwise; all give the same digests
+ * (tested natively and under qemu-aarch64). */
 typedef struct qp_sha256 {
     uint32_t state[8];
     uint64_t length;
