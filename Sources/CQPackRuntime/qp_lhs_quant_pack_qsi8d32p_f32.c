@@ -2,6 +2,7 @@
  * bl values of a row (Formats/qpack-container.md §5.6), byte-exact with KleidiAI's
  * kai_run_lhs_quant_pack_qsi8d32p_f32 (f16 scale, ties away from zero), its 4x8sb variant (ties
  * to even) and kai_run_lhs_quant_pack_qsi8d32pscalef32_f32_neon (f32 scale and block sum). */
+#include "qp_neon.h"
 #include "qp_runtime.h"
 
 #include <math.h>
@@ -94,10 +95,43 @@ void qp_lhs_quant_pack_qsi8d32p4x8sb_f32(size_t m, size_t k, size_t bl, size_t m
     pack_f16(m, k, bl, mr, kr, sr, lhs, lhs_stride_bytes, lhs_packed, TIES_EVEN);
 }
 
+#if defined(__aarch64__)
+#define QP_PACK_NEON 1
+/* One block of bl (a multiple of 16) values with NEON, the scalar loop's arithmetic lane by lane:
+ * FMAXNM is fmaxf (a NaN never wins), one rounding per product, FCVTNS rounds ties to even and
+ * saturates, the narrowing saturates to -128 ... 127 (NaN converts to 0), integer sums exact.
+ * Returns amax and writes the codes in order to q. */
+static float quantize_block_neon(const float *v, size_t bl, int8_t *q, int32_t *sum) {
+    float32x4_t m = vdupq_n_f32(0.0f);
+    for (size_t i = 0; i < bl; i += 4) m = vmaxnmq_f32(m, vabsq_f32(vld1q_f32(v + i)));
+    const float amax = vmaxnmvq_f32(m);
+    const float mul = amax == 0.0f ? 0.0f : 127.0f / amax;
+    int32x4_t total = vdupq_n_s32(0);
+    for (size_t i = 0; i < bl; i += 16) {
+        int32x4_t c[4];
+        for (size_t j = 0; j < 4; j++) c[j] = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(v + i + 4 * j), mul));
+        const int16x8_t lo = vcombine_s16(vqmovn_s32(c[0]), vqmovn_s32(c[1])),
+                        hi = vcombine_s16(vqmovn_s32(c[2]), vqmovn_s32(c[3]));
+        const int8x16_t codes = vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi));
+        vst1q_s8(q + i, codes);
+        total = vpadalq_s16(total, vpaddlq_s8(codes));
+    }
+    *sum = vaddvq_s32(total);
+    return amax;
+}
+#else
+#define QP_PACK_NEON 0
+static float quantize_block_neon(const float *v, size_t bl, int8_t *q, int32_t *sum) {
+    (void)v, (void)bl, (void)q, (void)sum;
+    return 0.0f;
+}
+#endif
+
 void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,
                                             const float *lhs, size_t lhs_stride_bytes, void *lhs_packed) {
     if (!bl || !mr || !sr || kr % sr) return;
     const size_t L = kr / sr, blocks = k / bl, record = mr * (bl + 8);
+    int8_t codes[256];
     for (size_t row = 0; row < m; row++) {
         const float *x = (const float *)((const uint8_t *)lhs + row * lhs_stride_bytes);
         uint8_t *panel = (uint8_t *)lhs_packed + row / mr * blocks * record;
@@ -105,16 +139,24 @@ void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_
         for (size_t b = 0; b < blocks; b++) {
             uint8_t *rec = panel + b * record;
             const float *v = x + b * bl;
-            const float amax = block_amax(v, bl);
-            /* A multiplier 127/amax, not 1/(amax/127): the NEON packer's arithmetic. */
+            int32_t sum = 0;
+            float amax;
+            if (QP_PACK_NEON && bl % 16 == 0 && bl <= sizeof codes) {
+                amax = quantize_block_neon(v, bl, mr == 1 ? (int8_t *)rec : codes, &sum);
+                if (mr > 1)
+                    for (size_t i = 0; i < bl; i++) rec[(i / L * mr + r) * L + i % L] = (uint8_t)codes[i];
+            } else {
+                amax = block_amax(v, bl);
+                /* A multiplier 127/amax, not 1/(amax/127): the NEON packer's arithmetic. */
+                const float mul = amax == 0.0f ? 0.0f : 127.0f / amax;
+                for (size_t i = 0; i < bl; i++) {
+                    const int8_t q = quantize(v[i] * mul, TIES_EVEN);
+                    sum += q;
+                    rec[(i / L * mr + r) * L + i % L] = (uint8_t)q;
+                }
+            }
             const float mul = amax == 0.0f ? 0.0f : 127.0f / amax;
             const float rcp = mul != 0.0f ? 1.0f / mul : 0.0f;
-            int32_t sum = 0;
-            for (size_t i = 0; i < bl; i++) {
-                const int8_t q = quantize(v[i] * mul, TIES_EVEN);
-                sum += q;
-                rec[(i / L * mr + r) * L + i % L] = (uint8_t)q;
-            }
             const float dequantized_sum = (float)sum * rcp;
             memcpy(rec + mr * bl + 4 * r, &dequantized_sum, 4);
             memcpy(rec + mr * bl + 4 * mr + 4 * r, &rcp, 4);

@@ -210,8 +210,6 @@ static void dot4_f16(const float *x, const uint16_t *w, size_t k, float out[4]) 
         a2 = vfmaq_f32(vfmaq_f32(a2, x0, QP_WIDEN_LO(v2)), x1, QP_WIDEN_HI(v2));
         a3 = vfmaq_f32(vfmaq_f32(a3, x0, QP_WIDEN_LO(v3)), x1, QP_WIDEN_HI(v3));
     }
-#undef QP_WIDEN_LO
-#undef QP_WIDEN_HI
     for (; i + 4 <= k; i += 4) {
         const float32x4_t x0 = vld1q_f32(x + i);
         a0 = vfmaq_f32(a0, x0, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w0 + i))));
@@ -227,6 +225,42 @@ static void dot4_f16(const float *x, const uint16_t *w, size_t k, float out[4]) 
         s3 = fmaf(x[i], qp_f16_to_f32(w3[i]), s3);
     }
     out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
+}
+
+/* Eight columns at once (the output head's 49152 rows): the input row loaded once per eight
+ * inputs for all of them; each column's lanes as in dot4_f16. The K tail (k % 8) goes to dot4_f16's
+ * order through the same steps. */
+static void dot8_f16(const float *x, const uint16_t *w, size_t k, float out[8]) {
+    float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    size_t i = 0;
+#define QP_COLUMN8(acc, j)                                                       \
+    do {                                                                         \
+        const uint16x8_t v = vld1q_u16(w + (j)*k + i);                           \
+        acc = vfmaq_f32(vfmaq_f32(acc, x0, QP_WIDEN_LO(v)), x1, QP_WIDEN_HI(v)); \
+    } while (0)
+    for (; i + 8 <= k; i += 8) {
+        const float32x4_t x0 = vld1q_f32(x + i), x1 = vld1q_f32(x + i + 4);
+        QP_COLUMN8(a0, 0);
+        QP_COLUMN8(a1, 1);
+        QP_COLUMN8(a2, 2);
+        QP_COLUMN8(a3, 3);
+        QP_COLUMN8(a4, 4);
+        QP_COLUMN8(a5, 5);
+        QP_COLUMN8(a6, 6);
+        QP_COLUMN8(a7, 7);
+    }
+#undef QP_COLUMN8
+    float32x4_t a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+    for (; i + 4 <= k; i += 4) {
+        const float32x4_t x0 = vld1q_f32(x + i);
+        for (int j = 0; j < 8; j++)
+            a[j] = vfmaq_f32(a[j], x0, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w + j * k + i))));
+    }
+    for (int j = 0; j < 8; j++) {
+        float sum = reduce4(a[j]);
+        for (size_t t = i; t < k; t++) sum = fmaf(x[t], qp_f16_to_f32(w[j * k + t]), sum);
+        out[j] = sum;
+    }
 }
 
 void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
@@ -298,6 +332,12 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
         for (size_t r = 0; r < m; r++) {
             const float *xr = x + r * k;
             size_t c = c0;
+            for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {
+                float d[8];
+                dot8_f16(xr, w + c * k, k, d);
+                for (int j = 0; j < 8; j++)
+                    y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
+            }
             for (; c + 4 <= n && c + 4 <= c0 + QP_COLUMN_BLOCK; c += 4) {
                 float d[4];
                 dot4_f16(xr, w + c * k, k, d);

@@ -98,11 +98,78 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, siz
     }
 }
 
+/* Rows i of a 4x4 block from SMMLA's 2x2 tiles [r0c0 r0c1 r1c0 r1c1]: low halves (row 0 of the
+ * pair) or high halves (row 1), as ZIP1/ZIP2 on 64-bit lanes. */
+#define QP_ROW_LO(a, b) vreinterpretq_s32_s64(vzip1q_s64(vreinterpretq_s64_s32(a), vreinterpretq_s64_s32(b)))
+#define QP_ROW_HI(a, b) vreinterpretq_s32_s64(vzip2q_s64(vreinterpretq_s64_s32(a), vreinterpretq_s64_s32(b)))
+
+/* The GEMM the shipped qai4c32p tile runs on i8mm (mr 4, nr 4, kr 16, sr 2, blocks of 32): the
+ * general loop below with its constants folded and its accumulators in registers, the same
+ * integer sums and float steps in the same order. */
+QP_TARGET_I8MM
+static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, const uint8_t *rhs, float *dst,
+                              size_t stride, float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 4 * (32 + 8), rhs_record = 4 * (16 + 8);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    for (size_t row = 0; row < m; row += 4) {
+        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
+            float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+            float32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                /* LHS: 8-value groups g = 0..3 (values 8g ..), 4 rows x 8 bytes each, rows 0-1 then
+                 * 2-3; groups 2 and 3 are the nibble partners of 0 and 1. RHS: per step s, rows
+                 * 0-1 then 2-3, 8 bytes each. */
+                int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
+                for (size_t s = 0; s < 2; s++) {
+                    const int8_t *alo = (const int8_t *)lb + s * 32, *ahi = alo + 64;
+                    const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi),
+                                    a23hi = vld1q_s8(ahi + 16);
+                    const uint8x16_t b01 = vld1q_u8(rb + s * 32), b23 = vld1q_u8(rb + s * 32 + 16);
+                    const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)),
+                                    b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask)),
+                                    b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)),
+                                    b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));
+                    t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, b01lo), a01hi, b01hi);
+                    t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, b23lo), a01hi, b23hi);
+                    t10 = vmmlaq_s32(vmmlaq_s32(t10, a23lo, b01lo), a23hi, b01hi);
+                    t11 = vmmlaq_s32(vmmlaq_s32(t11, a23lo, b23lo), a23hi, b23hi);
+                }
+                const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
+                const float32x4_t sums = load_f32x4(lb + 128), scales = load_f32x4(lb + 144);
+                a0 = vfmaq_f32(a0, offset, vdupq_laneq_f32(sums, 0));
+                a0 = vfmaq_f32(a0, vcvtq_f32_s32(QP_ROW_LO(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 0)));
+                a1 = vfmaq_f32(a1, offset, vdupq_laneq_f32(sums, 1));
+                a1 = vfmaq_f32(a1, vcvtq_f32_s32(QP_ROW_HI(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 1)));
+                a2 = vfmaq_f32(a2, offset, vdupq_laneq_f32(sums, 2));
+                a2 = vfmaq_f32(a2, vcvtq_f32_s32(QP_ROW_LO(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 2)));
+                a3 = vfmaq_f32(a3, offset, vdupq_laneq_f32(sums, 3));
+                a3 = vfmaq_f32(a3, vcvtq_f32_s32(QP_ROW_HI(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 3)));
+            }
+            const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
+            acc[0] = vaddq_f32(a0, bias);
+            acc[1] = vaddq_f32(a1, bias);
+            acc[2] = vaddq_f32(a2, bias);
+            acc[3] = vaddq_f32(a3, bias);
+            store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride,
+                       clamp_min, clamp_max);
+        }
+    }
+}
+#undef QP_ROW_LO
+#undef QP_ROW_HI
+
 QP_TARGET_I8MM
 void qp_matmul_f32_qsi8d32p_qai4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                                const void *lhs_packed, const void *rhs_packed, float *dst,
                                                size_t dst_stride_row, float clamp_min, float clamp_max) {
     if (!shape_ok(bl, t)) return;
+    if (t.nr == 4 && bl == 32) {
+        qai4c32p_gemm_nr4(m, n, k, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
     const size_t nr = t.nr, blocks = k / bl, lhs_record = 4 * (bl + 8), rhs_record = nr * (bl / 2 + 8);
     for (size_t row = 0; row < m; row += 4) {
         const uint8_t *lp = (const uint8_t *)lhs_packed + row / 4 * blocks * lhs_record;
