@@ -83,6 +83,11 @@ public final class ShardedSafetensors: Sendable {
         guard let realDirectory = Self.realPath(directory) else {
             throw ReaderError(.io, file: indexName, subject: "directory", offset: nil, "cannot resolve '\(directory)'")
         }
+        // Where a shard may resolve (F02): the index's directory, or for an index in a Hugging
+        // Face cache snapshot (`<repo>/snapshots/<revision>/`) the repository's cache tree, whose
+        // `blobs/` the snapshot's links point into.
+        var allowedRoot = realDirectory
+        if let cacheRepository = Self.cacheRepository(ofSnapshot: realDirectory) { allowedRoot = cacheRepository }
         var shardOf: [String: String] = [:]
         var order: [String] = []
         var shardNames: Set<String> = []
@@ -117,10 +122,11 @@ public final class ShardedSafetensors: Sendable {
                 throw fail(
                     "weight_map", firstMention[shardName], "shard '\(shardName)' does not exist next to the index")
             }
-            guard real.hasPrefix(realDirectory == "/" ? "/" : realDirectory + "/") else {
+            guard real.hasPrefix(allowedRoot == "/" ? "/" : allowedRoot + "/") else {
                 throw fail(
                     "weight_map", firstMention[shardName],
-                    "shard '\(shardName)' resolves to '\(real)', outside the model directory")
+                    "shard '\(shardName)' resolves to '\(real)', outside "
+                        + (allowedRoot == realDirectory ? "the model directory" : "the cache tree '\(allowedRoot)'"))
             }
             let shard = try SafetensorsFile(path: shardPath, limits: limits)
             total += shard.tensors.count
@@ -174,6 +180,14 @@ public final class ShardedSafetensors: Sendable {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let d = String(path[..<slash])
         return d.isEmpty ? "/" : d
+    }
+
+    /// `<repo>` for a resolved directory `<repo>/snapshots/<revision>` (the Hugging Face cache
+    /// layout), else nil.
+    static func cacheRepository(ofSnapshot directory: String) -> String? {
+        let parts = directory.split(separator: "/", omittingEmptySubsequences: true)
+        guard parts.count >= 3, parts[parts.count - 2] == "snapshots" else { return nil }
+        return "/" + parts.dropLast(2).joined(separator: "/")
     }
 
     static func realPath(_ path: String) -> String? {

@@ -76,6 +76,48 @@ import QPackTestSupport
         #expect(sharded.records.count == 3)
     }
 
+    /// F02 and the Hugging Face cache: `<repo>/snapshots/<rev>/` names link into `<repo>/blobs/`
+    /// (index and shards alike); they are followed. A link out of the repository's tree is still
+    /// refused, and so is `../` out of a directory that is not a snapshot.
+    @Test func huggingFaceCacheSnapshotsLinkIntoBlobs() throws {
+        let fm = FileManager.default
+        let tmp = fm.temporaryDirectory.appendingPathComponent("qpack-hfcache-\(getpid())").path
+        try? fm.removeItem(atPath: tmp)
+        defer { try? fm.removeItem(atPath: tmp) }
+        let repo = tmp + "/hub/models--org--tiny", snapshot = repo + "/snapshots/0123abcd"
+        try fm.createDirectory(atPath: repo + "/blobs", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        let src = TestPaths.fixture("safetensors/sharded")
+        for (i, name) in [
+            "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+            "model.safetensors.index.json",
+        ].enumerated() {
+            try fm.copyItem(atPath: src + "/" + name, toPath: repo + "/blobs/blob\(i)")
+            try fm.createSymbolicLink(atPath: snapshot + "/" + name, withDestinationPath: "../../blobs/blob\(i)")
+        }
+        let sharded = try ShardedSafetensors(indexPath: snapshot + "/model.safetensors.index.json")
+        #expect(sharded.records.count == 3)
+        #expect(try Checkpoint.open(path: snapshot + "/model.safetensors.index.json").records.count == 3)
+        // A shard linked outside the repository's tree.
+        let outside = tmp + "/elsewhere.safetensors"
+        try fm.copyItem(atPath: src + "/model-00002-of-00002.safetensors", toPath: outside)
+        try fm.removeItem(atPath: snapshot + "/model-00002-of-00002.safetensors")
+        try fm.createSymbolicLink(atPath: snapshot + "/model-00002-of-00002.safetensors", withDestinationPath: outside)
+        #expect {
+            try ShardedSafetensors(indexPath: snapshot + "/model.safetensors.index.json")
+        } throws: { ($0 as? ReaderError)?.detail.contains("outside the cache tree") == true }
+        // The same blobs link from a directory that is not a snapshot: refused.
+        let plain = tmp + "/hub/models--org--tiny/plain"
+        try fm.createDirectory(atPath: plain, withIntermediateDirectories: true)
+        for (i, name) in ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"].enumerated() {
+            try fm.createSymbolicLink(atPath: plain + "/" + name, withDestinationPath: "../blobs/blob\(i)")
+        }
+        try fm.copyItem(atPath: src + "/model.safetensors.index.json", toPath: plain + "/model.safetensors.index.json")
+        #expect {
+            try ShardedSafetensors(indexPath: plain + "/model.safetensors.index.json")
+        } throws: { ($0 as? ReaderError)?.detail.contains("outside the model directory") == true }
+    }
+
     @Test func zeroSizeTensorsAreLegal() throws {
         let file = try SafetensorsFile(path: TestPaths.fixture("safetensors/zero-size-many.safetensors"))
         #expect(file.tensors.count == 1000)
