@@ -161,7 +161,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
-        .testTarget(name: "QPackCommandsTests", dependencies: ["QPackBinary", "QPackModel", "QPackTestSupport"]),
+        .testTarget(
+            name: "QPackCommandsTests",
+            dependencies: ["QPackBinary", "QPackContainer", "QPackModel", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

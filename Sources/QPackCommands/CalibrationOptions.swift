@@ -58,7 +58,8 @@ struct SampleOptions: ParsableArguments {
 }
 
 /// The float model of a source checkpoint, with its tokenizer.
-func floatRunner(source path: String) throws -> ModelRunner {
+func floatRunner(source: String) throws -> ModelRunner {
+    let path = try modelFile(source)
     let checkpoint: Checkpoint
     do { checkpoint = try Checkpoint.open(path: path) } catch {
         throw fail(error)

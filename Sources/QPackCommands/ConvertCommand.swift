@@ -68,6 +68,7 @@ struct ConvertCommand: ParsableCommand {
         // A file-size limit must surface as a write error (EFBIG), not kill the process.
         signal(SIGXFSZ, SIG_IGN)
         let started = DispatchTime.now()
+        let model = try modelFile(self.model)
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.open(path: model) } catch {
             throw fail(error)

@@ -43,3 +43,9 @@ func printError(_ message: String) {
         _ = write(STDERR_FILENO, buf.baseAddress, buf.count)
     }
 }
+
+/// The checkpoint file a command's model argument names (a model directory: the model file in
+/// it), so everything read beside the model is read beside that file.
+func modelFile(_ path: String) throws -> String {
+    do { return try Checkpoint.modelPath(path) } catch { throw fail(error) }
+}

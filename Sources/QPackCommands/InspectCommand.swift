@@ -70,6 +70,7 @@ struct InspectCommand: ParsableCommand {
                 continue
             }
             do {
+                let path = try Checkpoint.modelPath(path)
                 let checkpoint = try Checkpoint.open(path: path)
                 var options = InspectReport.Options()
                 options.filters = filters.map(NameGlob.init)

@@ -174,10 +174,10 @@ struct PlanCommand: ParsableCommand {
             print(DefaultRules.text, terminator: "")
             return
         }
-        let path = model!
-        if path.hasSuffix(".qpack") {
+        let given = model!
+        if given.hasSuffix(".qpack") {
             let container: ContainerFile
-            do { container = try ContainerFile(path: path) } catch {
+            do { container = try ContainerFile(path: given) } catch {
                 throw fail(error)
             }
             if json {
@@ -188,6 +188,7 @@ struct PlanCommand: ParsableCommand {
             return
         }
         let usesCalibration = calibrationUse.calibration != nil || !calibrationUse.calibrationStats.isEmpty
+        let path = try modelFile(given)
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.open(path: path) } catch {
             throw fail(error)

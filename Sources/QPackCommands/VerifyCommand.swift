@@ -89,7 +89,10 @@ struct VerifyCommand: ParsableCommand {
         }
         let checkpoint: FloatReference
         if let source {
-            do { checkpoint = FloatReference(checkpoint: try Checkpoint.open(path: source), path: source) } catch {
+            do {
+                let source = try Checkpoint.modelPath(source)
+                checkpoint = FloatReference(checkpoint: try Checkpoint.open(path: source), path: source)
+            } catch {
                 throw fail(error)
             }
         } else {

@@ -131,3 +131,67 @@ struct HuggingFaceTokenizer {
         )
     }
 }
+
+/// A BERT WordPiece tokenizer from a Hugging Face `tokenizer.json` (for a directory without
+/// vocab.txt): the vocabulary as vocab.txt lines by id, and the normalizer's lower-casing. Only
+/// what the runtime's WordPiece does is accepted (BertNormalizer with Chinese characters split,
+/// accents stripped exactly when lower-casing, BertPreTokenizer, `##`, `[UNK]`, 100 characters);
+/// anything else is refused naming the field, never tokenized differently.
+struct HuggingFaceWordPiece {
+    var vocabText: [UInt8]
+    var count: Int
+    var lowerCase: Bool
+
+    static func read(_ root: JSONNode, file: String) throws(ConvertError) -> HuggingFaceWordPiece {
+        func fail(_ field: String, _ why: String) -> ConvertError {
+            ConvertError(.malformed, "\(file): \(field): \(why)")
+        }
+        guard let model = root["model"], case .object = model.value else {
+            throw fail("model", "missing or not an object")
+        }
+        guard model["type"]?.string == "WordPiece" else {
+            throw fail("model.type", "'\(model["type"]?.string ?? "?")' is not WordPiece (a BERT needs WordPiece)")
+        }
+        for (key, wanted) in [("unk_token", "[UNK]"), ("continuing_subword_prefix", "##")]
+        where model[key]?.string != wanted {
+            throw fail("model.\(key)", "'\(model[key]?.string ?? "?")' is not supported ('\(wanted)' is)")
+        }
+        if let m = model["max_input_chars_per_word"], m.uint64 != 100 {
+            throw fail("model.max_input_chars_per_word", "only 100 is supported")
+        }
+        guard let normalizer = root["normalizer"], normalizer["type"]?.string == "BertNormalizer" else {
+            throw fail("normalizer", "only BertNormalizer is supported")
+        }
+        let lowerCase = normalizer["lowercase"]?.bool ?? true
+        for key in ["clean_text", "handle_chinese_chars"] where normalizer[key]?.bool == false {
+            throw fail("normalizer.\(key)", "false is not supported")
+        }
+        if let strip = normalizer["strip_accents"], !strip.isNull, strip.bool != lowerCase {
+            throw fail("normalizer.strip_accents", "must follow lowercase (null) in the runtime's WordPiece")
+        }
+        guard root["pre_tokenizer"]?["type"]?.string == "BertPreTokenizer" else {
+            throw fail("pre_tokenizer", "only BertPreTokenizer is supported")
+        }
+        guard let vocab = model["vocab"], case let .object(members) = vocab.value else {
+            throw fail("model.vocab", "missing or not an object")
+        }
+        guard members.count <= HuggingFaceTokenizer.limit else {
+            throw fail("model.vocab", "\(members.count) entries exceed \(HuggingFaceTokenizer.limit)")
+        }
+        var byId = [String?](repeating: nil, count: members.count)
+        for m in members {
+            guard let raw = m.node.uint64, raw < UInt64(members.count) else {
+                throw fail(
+                    "model.vocab['\(m.key)']", "id is not an integer in 0..<\(members.count) (ids must be dense)")
+            }
+            guard byId[Int(raw)] == nil else { throw fail("model.vocab['\(m.key)']", "id \(raw) is used twice") }
+            guard !m.key.isEmpty, !m.key.contains("\n"), !m.key.contains("\r") else {
+                throw fail("model.vocab", "token \(raw) is empty or holds a line break")
+            }
+            byId[Int(raw)] = m.key
+        }
+        var text: [UInt8] = []
+        for token in byId { text += Array((token ?? "").utf8) + [0x0A] }
+        return HuggingFaceWordPiece(vocabText: text, count: members.count, lowerCase: lowerCase)
+    }
+}

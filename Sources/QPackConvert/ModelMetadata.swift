@@ -97,6 +97,18 @@ struct ModelMetadata {
                 ("vocab_size", .int(count)), ("lower_case", .bool(lowerCase)),
             ])
         }
+        // A BERT saved with tokenizer.json only: the same vocabulary section vocab.txt would give.
+        if tokenizer == .null, ModelArchitecture.labelled(architecture) == .bert,
+            let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20)
+        {
+            inputs.append(dir + "/tokenizer.json")
+            let wp = try HuggingFaceWordPiece.read(tj, file: "tokenizer.json")
+            sections.append(("tokenizer.vocab", wp.vocabText))
+            tokenizer = .object([
+                ("type", .string("wordpiece")), ("vocab_section", .string("tokenizer.vocab")),
+                ("vocab_size", .int(wp.count)), ("lower_case", .bool(wp.lowerCase)),
+            ])
+        }
         if tokenizer == .null, ModelArchitecture.labelled(architecture)?.isDecoder == true,
             let tj = try readJSON(dir + "/tokenizer.json", limit: 64 << 20)
         {

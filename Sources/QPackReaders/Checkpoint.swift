@@ -14,15 +14,7 @@ public enum Checkpoint: Sendable {
     /// Opens `path`, choosing the reader by extension (`.gguf`, `.json`, `.safetensors`), or
     /// by the GGUF magic for other names.
     public static func open(path: String) throws(ReaderError) -> Checkpoint {
-        let named = [".gguf", ".json", ".safetensors"].contains { path.lowercased().hasSuffix($0) }
-        // A path named as a checkpoint file stays one (a directory there is an I/O error, 74).
-        if !named, let model = try modelInDirectory(path) {
-            // The readers of config.json, tokenizers and shards beside the model take the file's
-            // path; until they all take directories, name the file to give.
-            throw ReaderError(
-                .unsupported, file: path.baseName, subject: "directory", offset: nil,
-                "give the model file in it: \(model)")
-        }
+        let path = try modelPath(path)
         let lower = path.lowercased()
         if lower.hasSuffix(".gguf") { return .gguf(try GGUFFile(path: path)) }
         if lower.hasSuffix(".json") { return .sharded(try ShardedSafetensors(indexPath: path)) }
@@ -38,6 +30,16 @@ public enum Checkpoint: Sendable {
             throw ReaderError(.unsupported, file: path.baseName, subject: "file", offset: nil, what)
         }
         return .safetensors(try SafetensorsFile(mapped: file))
+    }
+
+    /// The checkpoint file `path` names: itself, or for a model directory the model file in it.
+    /// Commands resolve their input once, so config.json, the tokenizer files and shards are read
+    /// beside the file (a path named as a checkpoint file stays one: a directory there is an I/O
+    /// error, 74).
+    public static func modelPath(_ path: String) throws(ReaderError) -> String {
+        let named = [".gguf", ".json", ".safetensors"].contains { path.lowercased().hasSuffix($0) }
+        if !named, let model = try modelInDirectory(path) { return model }
+        return path
     }
 
     /// A Hugging Face-style model directory's checkpoint file: model.safetensors, else

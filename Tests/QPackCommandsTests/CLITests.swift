@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import QPackBinary
+import QPackContainer
 import QPackTestSupport
 
 /// Runs the built `qpack` executable as a user would and checks exit codes, messages and output.
@@ -250,12 +251,87 @@ enum CLI {
             (TestPaths.fixture("qpack/types.qpack"), "already converted"),
             (TestPaths.fixture("tokenizers/sentences.txt"), "a text file, not a model"),
             (dir + "/empty", "no model in it"),
-            (TestPaths.fixture("architectures/tiny-llama"), "give the model file in it"),
         ]
         for (path, message) in cases {
             let r = try CLI.run(["convert", path, "-o", dir + "/out.qpack", "--quiet"])
             #expect(r.status == 65 && r.stderr.contains(message), "\(path): \(r.status) \(r.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/out.qpack"))
+    }
+}
+
+/// A Hugging Face model directory is a model: inspect, plan, convert and calibrate take it for a
+/// Llama (model.safetensors) as for a BERT (a sharded index), reading config.json and the
+/// tokenizer beside the model file, and convert writes the same bytes as for the file itself.
+@Suite struct ModelDirectoryCLITests {
+    @Test func directoriesAreModels() throws {
+        let dir = try scratchDirectory("model-directories")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (model, file) in [
+            ("architectures/tiny-llama", "model.safetensors"),
+            ("architectures/bert-sharded", "model.safetensors.index.json"),
+        ] {
+            let directory = TestPaths.fixture(model)
+            for command in ["inspect", "plan"] {
+                let r = try CLI.run([command, directory])
+                #expect(r.status == 0 && r.stdout.contains(file), "\(command) \(model): \(r.stderr)")
+            }
+            let a = dir + "/dir.qpack", b = dir + "/file.qpack"
+            #expect(try CLI.run(["convert", directory, "-o", a, "--quiet", "--force"]).status == 0)
+            #expect(try CLI.run(["convert", directory + "/" + file, "-o", b, "--quiet", "--force"]).status == 0)
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)), "\(model)")
+            let inspected = try CLI.run(["inspect", a])
+            #expect(inspected.status == 0 && inspected.stdout.contains("architecture"), "\(model)")
+        }
+        // Calibration from the directory, with token ids: the fixture has no tokenizer, which ids do
+        // not need (text is refused, naming what is missing).
+        try Data("1,2,3,4,5\n6,7,8,9\n".utf8).write(to: URL(fileURLWithPath: dir + "/samples.ids"))
+        let llama = TestPaths.fixture("architectures/tiny-llama")
+        let calibrated = try CLI.run(["calibrate", llama, "--calibration", dir + "/samples.ids", "-o", dir + "/t.qcal"])
+        #expect(calibrated.status == 0 && calibrated.stdout.contains("9 tokens"), "\(calibrated.stderr)")
+        let text = try CLI.run(["calibrate", llama, "--calibration", "licenses:calibration", "-o", dir + "/u.qcal"])
+        #expect(text.status == 65 && text.stderr.contains("no tokenizer to encode text"), "\(text.stderr)")
+    }
+}
+
+/// A BERT directory with the tokenizer.json its package ships and no vocab.txt: the container's
+/// vocabulary is byte for byte the package's own vocab.txt, and the model embeds as the one
+/// converted with vocab.txt. A tokenizer.json the runtime's WordPiece would read differently is
+/// refused naming the field.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct BERTTokenizerJSONTests {
+    @Test func tokenizerJSONGivesTheVocabulary() throws {
+        let fm = FileManager.default
+        let dir = try scratchDirectory("bert-tokenizer-json")
+        defer { try? fm.removeItem(atPath: dir) }
+        let model = dir + "/model"
+        try fm.createDirectory(atPath: model, withIntermediateDirectories: true)
+        let minilm = TestPaths.modelsDirectory + "/all-MiniLM-L6-v2"
+        try fm.createSymbolicLink(
+            atPath: model + "/model.safetensors", withDestinationPath: minilm + "/model.safetensors")
+        try fm.copyItem(atPath: minilm + "/config.json", toPath: model + "/config.json")
+        let json = TestPaths.modelsDirectory + "/all-MiniLM-L6-v2-tokenizer-json/tokenizer.json"
+        try fm.copyItem(atPath: json, toPath: model + "/tokenizer.json")
+        let out = dir + "/m.qpack"
+        let c = try CLI.run(["convert", model, "-o", out, "--quiet"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let file = try ContainerFile(path: out)
+        #expect(try file.sectionBytes("tokenizer.vocab") == TestPaths.read(minilm + "/vocab.txt"))
+        #expect(file.manifest["tokenizer"]?["lower_case"]?.bool == true)
+        #expect(file.manifest["tokenizer"]?["vocab_size"]?.int == 30522)
+        let reference = dir + "/r.qpack"
+        #expect(try CLI.run(["convert", TestPaths.miniLMPath, "-o", reference, "--quiet"]).status == 0)
+        let text = "Korean: 한국어 문장, and accents: café"
+        let a = try CLI.run(["embed", out, text, "--json"]), b = try CLI.run(["embed", reference, text, "--json"])
+        #expect(a.status == 0 && a.stdout == b.stdout)
+        // The same file with another subword prefix: refused, naming the field.
+        let original = try String(contentsOfFile: json, encoding: .utf8)
+        try original.replacingOccurrences(
+            of: "\"continuing_subword_prefix\":\"##\"", with: "\"continuing_subword_prefix\":\"@@\""
+        )
+        .write(toFile: model + "/tokenizer.json", atomically: true, encoding: .utf8)
+        let refused = try CLI.run(["convert", model, "-o", dir + "/x.qpack", "--quiet"])
+        #expect(refused.status == 65 && refused.stderr.contains("continuing_subword_prefix"), "\(refused.stderr)")
     }
 }
