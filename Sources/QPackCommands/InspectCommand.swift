@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QPackBinary
+import QPackCalibration
 import QPackInspect
 import QPackContainer
 import QPackReaders
@@ -8,7 +9,7 @@ import QPackReaders
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show what a safetensors file, sharded index or GGUF file holds.",
+        abstract: "Show what a safetensors file, sharded index, GGUF file, .qpack or .qcal holds.",
         discussion: """
             Prints a summary (format, version, tensor and parameter counts, bytes, a histogram of \
             tensor types, the architecture and its sizes, the tokenizer) and a table of tensors. \
@@ -22,7 +23,8 @@ struct InspectCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Checkpoint files: .safetensors, .safetensors.index.json or .gguf.")
+    @Argument(
+        help: "Checkpoints (.safetensors, .safetensors.index.json, .gguf, a model directory), .qpack or .qcal files.")
     var files: [String]
 
     @Flag(help: "Print JSON (schema qpack-inspect/1, see docs/cli.md) instead of text.")
@@ -69,6 +71,13 @@ struct InspectCommand: ParsableCommand {
                 outputs.append(.container(try inspectContainer(path)))
                 continue
             }
+            if Self.isCalibration(path) {
+                do {
+                    outputs.append(
+                        .calibration(CalibrationReport(path: path, stats: try CalibrationStats.read(path: path))))
+                } catch { throw fail(error) }
+                continue
+            }
             do {
                 let path = try Checkpoint.modelPath(path)
                 let checkpoint = try Checkpoint.open(path: path)
@@ -99,6 +108,7 @@ struct InspectCommand: ParsableCommand {
                     switch o {
                     case let .checkpoint(r): return renderer.render(r)
                     case let .container(r): return renderer.render(r)
+                    case let .calibration(r): return r.text(width: wide ? Int.max : 160)
                     }
                 }.joined(separator: "\n"), terminator: "")
         }
@@ -110,6 +120,16 @@ struct InspectCommand: ParsableCommand {
         guard let h = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? h.close() }
         return (try? h.read(upToCount: 8)).map { Array($0) == ContainerFormat.magic } ?? false
+    }
+
+    /// `.qcal` by name, or by its format member for other names.
+    static func isCalibration(_ path: String) -> Bool {
+        if path.lowercased().hasSuffix(".qcal") { return true }
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        guard let head = try? h.read(upToCount: 256) else { return false }
+        let text = String(decoding: head, as: UTF8.self)
+        return text.hasPrefix("{") && text.contains(CalibrationStats.format)
     }
 
     func inspectContainer(_ path: String) throws -> ContainerReport {
@@ -150,11 +170,13 @@ struct InspectCommand: ParsableCommand {
 enum InspectOutput: Encodable {
     case checkpoint(InspectReport)
     case container(ContainerReport)
+    case calibration(CalibrationReport)
 
     func encode(to encoder: Encoder) throws {
         switch self {
         case let .checkpoint(r): try r.encode(to: encoder)
         case let .container(r): try r.encode(to: encoder)
+        case let .calibration(r): try r.encode(to: encoder)
         }
     }
 }

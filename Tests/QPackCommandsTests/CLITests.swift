@@ -335,3 +335,36 @@ struct BERTTokenizerJSONTests {
         #expect(refused.status == 65 && refused.stderr.contains("continuing_subword_prefix"), "\(refused.stderr)")
     }
 }
+
+/// `qpack inspect stats.qcal`: the data it came from and per linear input the observed range (the
+/// file's own min and max) and each observer's clip range, in text and JSON.
+@Suite struct CalibrationInspectCLITests {
+    @Test func qcalFilesAreInspected() throws {
+        let path = TestPaths.fixture("calibration/types.qcal")
+        let file = try StrictJSONParser.parse(TestPaths.read(path))
+        let text = try CLI.run(["inspect", path])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("qpack-calibration") && text.stdout.contains("PERCENTILE(99.99)"))
+        let r = try CLI.run(["inspect", path, "--json"])
+        #expect(r.status == 0)
+        let doc = try StrictJSONParser.parse(Array(r.stdout.utf8))
+        let report = try #require(doc["inputs"]?.items.first)
+        #expect(report["kind"]?.string == "calibration")
+        #expect(report["architecture"]?.string == file["architecture"]?.string)
+        #expect(report["data"]?.items.map { $0["sha256"]?.string } == file["data"]?.items.map { $0["sha256"]?.string })
+        let linears = try #require(report["linears"]?.items)
+        let given = try #require(file["linears"]?.items)
+        #expect(linears.count == given.count && !linears.isEmpty)
+        for (l, g) in zip(linears, given) {
+            #expect(l["tensor"]?.string == g["tensor"]?.string)
+            #expect(l["min"]?.double == g["min"]?.double && l["max"]?.double == g["max"]?.double)
+            // minmax clips to the observed range widened to hold 0; every observer stays inside it.
+            let lo = min(0, g["min"]?.double ?? 0), hi = max(0, g["max"]?.double ?? 0)
+            #expect(l["ranges"]?["minmax"]?.items.map(\.double) == [lo, hi])
+            for observer in ["percentile(99.99)", "entropy", "mse"] {
+                let range = l["ranges"]?[observer]?.items.compactMap(\.double) ?? []
+                #expect(range.count == 2 && range[0] >= lo && range[1] <= hi && range[0] <= 0 && range[1] >= 0)
+            }
+        }
+    }
+}
