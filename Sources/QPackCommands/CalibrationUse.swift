@@ -29,19 +29,19 @@ struct CalibrationUse: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Decoders: promote the most harmful linears (int4 → asymmetric int4 → int8 → f16) until the mean KL divergence on the calibration data is at most this. Needs --calibration.",
+            "Decoders: promote the most harmful linears (int4 → asymmetric int4 → int8 → f16) until the mean KL divergence on the calibration data is at most this. Needs --calibration, or --calibration-stats whose data is still available.",
             valueName: "x"))
     var maxKl: Double?
 
     @Option(
         help: ArgumentHelp(
-            "Encoders: promote until the mean cosine on the calibration data is at least this. Needs --calibration.",
+            "Encoders: promote until the mean cosine on the calibration data is at least this. Needs --calibration, or --calibration-stats whose data is still available.",
             valueName: "x"))
     var minCosine: Double?
 
     @Option(
         help: ArgumentHelp(
-            "Promote the most harmful linears while the model stays within this many bits per weight. Needs --calibration.",
+            "Promote the most harmful linears while the model stays within this many bits per weight. Needs --calibration, or --calibration-stats whose data is still available.",
             valueName: "bits"))
     var targetBpw: Double?
 
@@ -54,9 +54,10 @@ struct CalibrationUse: ParsableArguments {
     func validate() throws {
         let budgets = [maxKl, minCosine, targetBpw].compactMap { $0 }
         if budgets.count > 1 { throw ValidationError("give one of --max-kl, --min-cosine, --target-bpw") }
-        if !budgets.isEmpty && calibration == nil {
+        if !budgets.isEmpty && calibration == nil && calibrationStats.isEmpty {
             throw ValidationError(
-                "a budget (--max-kl, --min-cosine, --target-bpw) needs --calibration DATA to measure on")
+                "a budget (--max-kl, --min-cosine, --target-bpw) needs data to measure on: --calibration DATA, "
+                    + "or --calibration-stats FILE whose recorded data is still available")
         }
         if let x = maxKl, !(x >= 0) { throw ValidationError("--max-kl must be >= 0") }
         if let x = minCosine, !(x > -1 && x <= 1) { throw ValidationError("--min-cosine must be in (-1, 1]") }
@@ -65,6 +66,41 @@ struct CalibrationUse: ParsableArguments {
             throw ValidationError(
                 "--search importance needs calibration: --calibration DATA or --calibration-stats FILE")
         }
+    }
+
+    /// The token sequences the `.qcal` statistics were gathered on, loaded again from the data
+    /// each data set names (a license split, or a file beside the first .qcal or in the current
+    /// directory) with its recorded samples, length and seed, and checked against its SHA-256:
+    /// a budget measures on exactly the samples calibration saw, or refuses.
+    func recordedSequences(_ stats: CalibrationStats?, runner: ModelRunner) throws -> [[Int32]] {
+        guard let stats, !stats.data.isEmpty else {
+            printError("the .qcal statistics record no data set; give --calibration DATA to measure the budget on")
+            throw QPackExit.usage
+        }
+        let qcal = calibrationStats[0]
+        let beside = qcal.contains("/") ? String(qcal[..<qcal.lastIndex(of: "/")!]) + "/" : ""
+        var all: [[Int32]] = []
+        for d in stats.data {
+            let candidates = d.source.hasPrefix("licenses:") ? [d.source] : [beside + d.source, d.source]
+            var found: [[Int32]]?
+            for spec in candidates where spec.hasPrefix("licenses:") || FileManager.default.fileExists(atPath: spec) {
+                let options = Calibrator.Options(samples: d.samples, sequenceLength: d.sequenceLength, seed: d.seed)
+                guard let data = try? samples.load(spec),
+                    let sequences = try? Calibrator.sequences(data, runner: runner, options: options),
+                    CalibrationData.digest(sequences) == d.sha256
+                else { continue }
+                found = sequences
+                break
+            }
+            guard let found else {
+                printError(
+                    "\(qcal): its data set '\(d.source)' (\(d.samples) samples, sha256 \(d.sha256.prefix(16))…) is not "
+                        + "available as it was: a budget needs the samples themselves; give --calibration DATA")
+                throw QPackExit.usage
+            }
+            all += found
+        }
+        return all
     }
 
     var budgetChoice: BudgetSearch.Budget? {
@@ -85,20 +121,24 @@ struct CalibrationUse: ParsableArguments {
         let plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
         var options = base
         options.search = search?.scaleSearch
-        let float = calibration != nil ? try floatRunner(source: model) : nil
+        let float = calibration != nil || budgetChoice != nil ? try floatRunner(source: model) : nil
         if !calibrationStats.isEmpty {
             options.calibration = try readCalibrationStats(calibrationStats)
         } else if let calibration, let float {
             options.calibration = try runCalibration(float, spec: calibration, samples: samples, quiet: quiet)
         }
         var request: PlanRefinement.BudgetRequest?
-        if let budget = budgetChoice, let float, let calibration {
+        if let budget = budgetChoice, let float {
             let sequences: [[Int32]]
-            do {
-                sequences = try Calibrator.sequences(
-                    try samples.load(calibration), runner: float, options: samples.calibratorOptions)
-            } catch {
-                throw fail(error, context: calibration)
+            if let calibration {
+                do {
+                    sequences = try Calibrator.sequences(
+                        try samples.load(calibration), runner: float, options: samples.calibratorOptions)
+                } catch {
+                    throw fail(error, context: calibration)
+                }
+            } else {
+                sequences = try recordedSequences(options.calibration, runner: float)
             }
             request = .init(budget: budget, sensitivity: sensitivity, float: float, sequences: sequences)
         }

@@ -368,3 +368,43 @@ struct BERTTokenizerJSONTests {
         }
     }
 }
+
+/// A saved .qcal serves a budget: the samples it records are loaded again (checked against their
+/// SHA-256) and the search measures on them, choosing what calibrating afresh on the same data
+/// chooses; a .qcal whose data cannot be found as it was is refused (64), nothing written.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct CalibrationStatsBudgetCLITests {
+    @Test func qcalGivesTheBudgetItsSamples() throws {
+        let dir = try scratchDirectory("qcal-budget")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = ["--calibration", "licenses:calibration", "--samples", "3", "--seq-len", "64"]
+        // All-int4 rules, so that the budget has promotions to make.
+        let int4 = ["--rules", TestPaths.fixture("rules/all-int4.yaml")]
+        let stats = dir + "/m.qcal"
+        #expect(try CLI.run(["calibrate", TestPaths.miniLMPath] + data + ["-o", stats, "--quiet"]).status == 0)
+        let fromStats = try CLI.run(
+            [
+                "convert", TestPaths.miniLMPath, "-o", dir + "/a.qpack", "--calibration-stats", stats, "--min-cosine",
+                "0.99", "--quiet",
+            ] + int4)
+        #expect(fromStats.status == 0, "\(fromStats.stderr)")
+        let fresh = try CLI.run(
+            ["convert", TestPaths.miniLMPath, "-o", dir + "/b.qpack", "--min-cosine", "0.99", "--quiet"] + data + int4)
+        #expect(fresh.status == 0, "\(fresh.stderr)")
+        let a = try ContainerFile(path: dir + "/a.qpack"), b = try ContainerFile(path: dir + "/b.qpack")
+        #expect(a.tensors.map(\.scheme) == b.tensors.map(\.scheme))
+        #expect(a.tensors.contains { $0.promotion != nil }, "the budget promoted nothing: the test proves little")
+        // The same statistics naming samples that are not there any more.
+        let text = try String(contentsOfFile: stats, encoding: .utf8)
+        let digest = try #require(text.range(of: #""sha256":""#).map { text[$0.upperBound...].prefix(64) })
+        try text.replacingOccurrences(of: String(digest), with: String(repeating: "0", count: 64))
+            .write(toFile: dir + "/other.qcal", atomically: true, encoding: .utf8)
+        let refused = try CLI.run(
+            [
+                "convert", TestPaths.miniLMPath, "-o", dir + "/c.qpack", "--calibration-stats", dir + "/other.qcal",
+                "--min-cosine", "0.99", "--quiet",
+            ] + int4)
+        #expect(refused.status == 64 && refused.stderr.contains("not available as it was"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/c.qpack"))
+    }
+}
