@@ -37,19 +37,19 @@ struct PlanningOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Static range observer for static linears whose rule names none (default percentile); an error when no linear is static.",
+            "Static range observer for static linears whose rule names none (default minmax; --percentile alone means percentile); an error when no linear is static.",
             valueName: "observer"))
     var observer: ObserverChoice?
 
     /// The observer static linears get from the command line.
-    var observerChoice: ObserverChoice { observer ?? .percentile }
+    var observerChoice: ObserverChoice { observer ?? (percentile != nil ? .percentile : .minmax) }
 
     @Option(help: ArgumentHelp("Percentile of the percentile observer (default 99.99).", valueName: "p"))
     var percentile: Double?
 
     @Option(
         help: ArgumentHelp(
-            "Smooth static linears whose rule does not say, with strength alpha in (0, 1] (SmoothQuant: input channels divided, weight columns multiplied; needs --observer minmax).",
+            "Smooth static linears whose rule does not say, with strength alpha in (0, 1] (SmoothQuant: input channels divided, weight columns multiplied; needs the minmax observer). Default 0.75 with minmax; 0 turns smoothing off.",
             valueName: "alpha"))
     var smooth: Double?
 
@@ -57,8 +57,8 @@ struct PlanningOptions: ParsableArguments {
         if let p = percentile, !(p > 50 && p <= 100) || observerChoice != .percentile {
             throw ValidationError("--percentile takes a number in (50, 100] with --observer percentile")
         }
-        if let a = smooth, !(a > 0 && a <= 1) || observerChoice != .minmax {
-            throw ValidationError("--smooth takes a number in (0, 1] and needs --observer minmax")
+        if let a = smooth, !(a >= 0 && a <= 1) || observerChoice != .minmax {
+            throw ValidationError("--smooth takes a number in [0, 1] (0: off) and needs the minmax observer")
         }
     }
 
@@ -93,14 +93,13 @@ struct PlanningOptions: ParsableArguments {
         do { declared = try checkpoint.declaredModel(path: path) } catch {
             throw fail(error)
         }
-        let (target, mode, observer, smooth, allow) = (
-            kernelTarget, mode.rawValue, plannedObserver, smooth, allowUnsupported
-        )
+        let (target, mode, observer, allow) = (kernelTarget, mode.rawValue, plannedObserver, allowUnsupported)
+        let smooth = self.smooth == 0 ? nil : self.smooth, smoothByDefault = self.smooth != 0
         let inputs = checkpoint.planInputs
         return { rules in
             Planner.plan(
                 inputs, rules: rules, target: target, declared: declared, allowUnsupported: allow, activations: mode,
-                observer: observer, smoothing: smooth)
+                observer: observer, smoothing: smooth, smoothingByDefault: smoothByDefault)
         }
     }
 
@@ -431,7 +430,7 @@ enum PlanExplanation {
             for (name, a) in statics {
                 out +=
                     "  " + Units.elide(name, to: staticColumn).padding(staticColumn + 2) + a.observer.padding(18)
-                    + "[\(a.min), \(a.max)]\n"
+                    + "[\(a.min), \(a.max)]" + (a.smoothing.map { "  smoothed (alpha \($0.alpha))" } ?? "") + "\n"
             }
         }
         if let cal = calibration {

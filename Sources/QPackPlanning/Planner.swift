@@ -10,10 +10,15 @@ public enum Planner {
     /// strength of static linears whose rule does not give one.
     /// `declared` is what the checkpoint says it is (label, block count); an unsupported or
     /// incomplete model is an error unless `allowUnsupported`, which plans it as not runnable.
+    /// The static observer and smoothing strength for rules that name none: minmax with
+    /// SmoothQuant α 0.75 measured best on MiniLM and SmolLM2 (docs/accuracy.md).
+    public static let defaultObserver = "minmax"
+    public static let defaultSmoothing = 0.75
+
     public static func plan(
         _ inputs: [PlanInput], rules: RuleSet, target: KernelTarget, declared: DeclaredModel = .unlabelled,
-        allowUnsupported: Bool = false, activations: String = "dynamic", observer: String = "percentile",
-        smoothing: Double? = nil
+        allowUnsupported: Bool = false, activations: String = "dynamic", observer: String = defaultObserver,
+        smoothing: Double? = nil, smoothingByDefault: Bool = true
     ) -> QuantPlan {
         let check = ArchitectureCheck.check(inputs, declared: declared, allowUnsupported: allowUnsupported)
         let profile = check.profile
@@ -62,7 +67,11 @@ public enum Planner {
                     let o = rule.observer ?? observer
                     entry!.activations = .static(
                         observer: o == "percentile" ? "percentile(\(rule.percentile ?? 99.99))" : o)
-                    if let a = rule.smooth ?? smoothing {
+                    // Minmax ranges are smoothed unless asked otherwise: what measured best on
+                    // both test models (docs/accuracy.md, "Static activations: the defaults").
+                    if let a = rule.smooth ?? smoothing
+                        ?? (o == "minmax" && smoothingByDefault ? Self.defaultSmoothing : nil)
+                    {
                         // The divided inputs' range is known exactly from per-channel extremes only.
                         if case let .repack(source) = entry!.scheme {
                             diagnostics.append(

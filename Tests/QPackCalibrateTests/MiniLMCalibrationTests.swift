@@ -41,7 +41,8 @@ struct MiniLMCalibrationTests {
     {
         let checkpoint = try Checkpoint.open(path: TestPaths.miniLMPath)
         var plan = Planner.plan(
-            checkpoint.planInputs, rules: rules, target: .neonI8mm, activations: activations, observer: observer)
+            checkpoint.planInputs, rules: rules, target: .neonI8mm, activations: activations, observer: observer,
+            smoothingByDefault: false)
         plan = try Converter.applyCalibration(plan, stats, file: "model.safetensors").0
         var options = ConvertOptions(target: .neonI8mm, jobs: 2, force: true)
         options.calibration = stats
@@ -155,7 +156,7 @@ struct MiniLMCalibrationTests {
         func convert(smoothing: Double?, name: String) throws -> ContainerFile {
             var plan = Planner.plan(
                 checkpoint.planInputs, rules: try Self.allInt8, target: .neonI8mm, activations: "static",
-                observer: "minmax", smoothing: smoothing)
+                observer: "minmax", smoothing: smoothing, smoothingByDefault: false)
             plan = try Converter.applyCalibration(plan, stats, file: "model.safetensors").0
             var options = ConvertOptions(target: .neonI8mm, jobs: 2, force: true)
             options.calibration = stats
