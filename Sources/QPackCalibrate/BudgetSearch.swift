@@ -83,6 +83,9 @@ public enum BudgetSearch {
         public let met: Bool
         public let harm: Double
         public let bitsPerWeight: Double
+        /// Set when a uniform plan (every candidate linear the same number of rungs up) beat the
+        /// mix the order gave, in bits and in error, and was chosen instead.
+        public var uniformRung: Int? = nil
     }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -340,7 +343,37 @@ public enum BudgetSearch {
                 met = true
             }
         }
-        let finalHarm = try measure(chosen)
+        var finalHarm = try measure(chosen)
+
+        // 4b. Never a dominated mix: a uniform plan (every candidate r rungs up) with no more
+        // bits and no more error that meets the budget is chosen instead, and said so.
+        var uniformRung: Int?
+        if met {
+            for r in 0..<rungCount {
+                var seen: [String: Int] = [:]
+                let uniform = order.indices.filter { i in
+                    seen[order[i].tensor, default: 0] += 1
+                    return seen[order[i].tensor]! <= r
+                }
+                guard uniform != chosen else { continue }
+                let bits = bitsPerWeight(uniform), chosenBits = bitsPerWeight(chosen)
+                guard bits <= chosenBits else { continue }
+                if case let .targetBPW(target) = budget, bits > target { continue }
+                let h = try measure(uniform)
+                var meets = true
+                if case let .maxKL(x) = budget { meets = h <= x }
+                if case let .minCosine(x) = budget { meets = h <= 1 - x }
+                guard meets, h <= finalHarm, bits < chosenBits || h < finalHarm else { continue }
+                log(
+                    String(
+                        format:
+                            "  a uniform plan (every candidate %d rung(s) up) dominates the mix: %.5f at %.3f bits per weight against %.5f at %.3f; chosen instead",
+                        r, h, bits, finalHarm, chosenBits))
+                chosen = uniform
+                finalHarm = h
+                uniformRung = r
+            }
+        }
 
         // The final plan: promoted entries get their rung's scheme and the numbers behind it.
         let final = rungs(chosen)
@@ -357,9 +390,11 @@ public enum BudgetSearch {
                 metricAfter: finalHarm)
             return d
         }
-        return Result(
+        var result = Result(
             budget: budget, plan: plan, rules: finalRules, order: order, applied: chosen,
             evaluations: evaluations, met: met, harm: finalHarm, bitsPerWeight: bitsPerWeight(chosen))
+        result.uniformRung = uniformRung
+        return result
     }
 
     /// `rules` with rules named `budget:<tensor>` in front forcing some tensors' schemes (keeping
@@ -420,32 +455,35 @@ extension BudgetSearch.Result {
     /// The search as the manifest's `provenance.budget` records it (Formats/qpack-container.md
     /// §4.6): the budget, metric, what was measured, the promotion order and every evaluation.
     public func provenance(metric: String, sensitivity: String, sequences: [[Int32]]) -> JSONOut {
-        .object([
-            ("budget", .string(budget.description)), ("metric", .string(metric)), ("sensitivity", .string(sensitivity)),
-            ("met", .bool(met)), ("measured", .double(harm)), ("bits_per_weight", .double(bitsPerWeight)),
-            ("calibration_sha256", .string(CalibrationData.digest(sequences))), ("promotions", .int(chosen)),
-            ("applied", .array(applied.map { .int($0 + 1) })),
-            (
-                "order",
-                .array(
-                    order.map { s in
-                        .object([
-                            ("tensor", .string(s.tensor)), ("from", .string(s.from)), ("to", .string(s.to)),
-                            ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo)),
-                            ("local_from", .double(s.localFrom)), ("local_to", .double(s.localTo)),
-                        ])
-                    })
-            ),
-            (
-                "evaluations",
-                .array(
-                    evaluations.map { e in
-                        .object([
-                            ("promotions", .int(e.promotions)), ("measured", .double(e.harm)),
-                            ("bits_per_weight", .double(e.bitsPerWeight)),
-                        ])
-                    })
-            ),
-        ])
+        .object(
+            [
+                ("budget", .string(budget.description)), ("metric", .string(metric)),
+                ("sensitivity", .string(sensitivity)),
+                ("met", .bool(met)), ("measured", .double(harm)), ("bits_per_weight", .double(bitsPerWeight)),
+                ("calibration_sha256", .string(CalibrationData.digest(sequences))), ("promotions", .int(chosen)),
+                ("applied", .array(applied.map { .int($0 + 1) })),
+            ] + (uniformRung.map { [("uniform_rung", JSONOut.int($0))] } ?? []) + [
+                (
+                    "order",
+                    .array(
+                        order.map { s in
+                            .object([
+                                ("tensor", .string(s.tensor)), ("from", .string(s.from)), ("to", .string(s.to)),
+                                ("harm_from", .double(s.harmFrom)), ("harm_to", .double(s.harmTo)),
+                                ("local_from", .double(s.localFrom)), ("local_to", .double(s.localTo)),
+                            ])
+                        })
+                ),
+                (
+                    "evaluations",
+                    .array(
+                        evaluations.map { e in
+                            .object([
+                                ("promotions", .int(e.promotions)), ("measured", .double(e.harm)),
+                                ("bits_per_weight", .double(e.bitsPerWeight)),
+                            ])
+                        })
+                ),
+            ])
     }
 }

@@ -103,6 +103,20 @@ struct CalibrationUse: ParsableArguments {
         return all
     }
 
+    /// `plan` with the importance search on every quantized entry whose rule names no search
+    /// (lossless repacks search nothing).
+    static func importanceWhereOpen(_ plan: QuantPlan, rules: RuleSet) -> QuantPlan {
+        let explicit = Set(rules.rules.filter { $0.search != nil }.map(\.name))
+        var p = plan
+        p.entries = plan.entries.map { e in
+            guard e.scheme.isQuantized, !e.scheme.isRepack, !explicit.contains(e.rule) else { return e }
+            var d = e
+            d.search = .importance
+            return d
+        }
+        return p
+    }
+
     var budgetChoice: BudgetSearch.Budget? {
         if let maxKl { return .maxKL(maxKl) }
         if let minCosine { return .minCosine(minCosine) }
@@ -118,7 +132,7 @@ struct CalibrationUse: ParsableArguments {
         quiet: Bool
     ) throws -> (QuantPlan, RuleSet, ConvertOptions) {
         let rules = try planning.ruleSet()
-        let plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
+        var plan = try planning.plan(for: model, checkpoint: checkpoint, printWarnings: !quiet)
         var options = base
         options.search = search?.scaleSearch
         let float = calibration != nil || budgetChoice != nil ? try floatRunner(source: model) : nil
@@ -142,7 +156,15 @@ struct CalibrationUse: ParsableArguments {
             }
             request = .init(budget: budget, sensitivity: sensitivity, float: float, sequences: sequences)
         }
-        let planner = try planning.planner(for: model, checkpoint: checkpoint)
+        // With calibration data and no --search, scale searches the rules leave open weight each
+        // weight's error by its input's mean x² (importance): it measured best on both models,
+        // by far at int4 (docs/accuracy.md, "Weight scale search: the defaults").
+        var planner = try planning.planner(for: model, checkpoint: checkpoint)
+        if search == nil, options.calibration != nil {
+            let plain = planner
+            planner = { set in Self.importanceWhereOpen(plain(set), rules: set) }
+            plan = Self.importanceWhereOpen(plan, rules: rules)
+        }
         let bar = ProgressBar(label: "sensitivity", quiet: quiet)
         let outcome: PlanRefinement.Outcome
         do {

@@ -408,3 +408,30 @@ struct CalibrationStatsBudgetCLITests {
         #expect(!FileManager.default.fileExists(atPath: dir + "/c.qpack"))
     }
 }
+
+/// The weight scale search with calibration data: rules that name no search get the importance
+/// search (the calibration's mean x² per input channel weights each error), recorded per tensor;
+/// `--search` still overrides every rule.
+@Suite struct CalibratedSearchDefaultCLITests {
+    @Test func calibrationMakesTheOpenSearchImportance() throws {
+        let dir = try scratchDirectory("calibrated-search")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("1,2,3,4,5,6,7,8\n9,10,11,12,13\n".utf8).write(to: URL(fileURLWithPath: dir + "/s.ids"))
+        let model = TestPaths.fixture("architectures/tiny-llama")
+        let rules = ["--rules", TestPaths.fixture("rules/all-int4.yaml")]
+        for (extra, wanted) in [([String](), "importance"), (["--search", "mse"], "mse")] {
+            let out = dir + "/m.qpack"
+            let c = try CLI.run(
+                ["convert", model, "-o", out, "--force", "-q", "--calibration", dir + "/s.ids"] + rules + extra)
+            #expect(c.status == 0, "\(c.stderr)")
+            let file = try ContainerFile(path: out)
+            let searched = file.tensors.compactMap { $0.quantization?.search }
+            #expect(!searched.isEmpty && searched.allSatisfy { $0 == wanted }, "\(extra): \(searched)")
+        }
+        // Without calibration data the rules' default (mse) stays.
+        let plain = try CLI.run(["convert", model, "-o", dir + "/p.qpack", "-q"] + rules)
+        #expect(plain.status == 0)
+        let searched = try ContainerFile(path: dir + "/p.qpack").tensors.compactMap { $0.quantization?.search }
+        #expect(!searched.isEmpty && searched.allSatisfy { $0 == "mse" }, "\(searched)")
+    }
+}

@@ -91,7 +91,7 @@ import QPackVerify
         let checkpoint = try Checkpoint.open(path: TestPaths.fixture("gguf/types.gguf"))
         let plan = Planner.plan(
             checkpoint.planInputs, rules: fixtureRules, target: .neonI8mm, allowUnsupported: true,
-            activations: "static", observer: "minmax")
+            activations: "static", observer: "minmax", smoothingByDefault: false)
         var options = ConvertOptions(target: .neonI8mm, jobs: 2)
         options.calibration = stats
         _ = try Converter.convert(
