@@ -435,3 +435,34 @@ struct CalibrationStatsBudgetCLITests {
         #expect(!searched.isEmpty && searched.allSatisfy { $0 == "mse" }, "\(searched)")
     }
 }
+
+/// The budget search never returns a dominated mix: on MiniLM from all-int4, a 0.998 cosine
+/// budget's cheapest mix (8.33 bits per weight) has more bits and more error than every linear at
+/// int8 (8.23), so the search takes the uniform plan, says so, and records it.
+@Suite(.enabled(if: TestPaths.runModelTests, "real models absent"))
+struct UndominatedBudgetCLITests {
+    @Test func aUniformPlanThatBeatsTheMixIsChosen() throws {
+        let dir = try scratchDirectory("undominated")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/m.qpack"
+        let r = try CLI.run([
+            "convert", TestPaths.miniLMPath, "-o", out, "--rules", TestPaths.fixture("rules/all-int4.yaml"),
+            "--calibration", "licenses:calibration", "--samples", "8", "--seq-len", "64", "--min-cosine", "0.998",
+            "--sensitivity", "local",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("dominates the mix"), "\(r.stderr)")
+        let file = try ContainerFile(path: out)
+        let budget = try #require(file.manifest["provenance"]?["budget"])
+        #expect(budget["uniform_rung"]?.int == 2)
+        let bits = try #require(budget["bits_per_weight"]?.double), measured = try #require(budget["measured"]?.double)
+        // Nothing the search measured has both fewer bits and less error than what it chose.
+        for e in budget["evaluations"]?.items ?? [] {
+            let b = e["bits_per_weight"]?.double ?? 0, m = e["measured"]?.double ?? 0
+            #expect(!(b <= bits && m <= measured && (b < bits || m < measured)), "dominated by \(b), \(m)")
+        }
+        // Every linear the graph runs (36; the pooler is not run) went from int4 to int8.
+        let promoted = file.tensors.filter { $0.promotion != nil }
+        #expect(promoted.count == 36 && promoted.allSatisfy { $0.scheme.name == "qsi8cx" })
+    }
+}
