@@ -52,10 +52,8 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
-        if !force && FileManager.default.fileExists(atPath: output) {
-            printError("\(output): exists (use --force to replace it)")
-            throw QPackExit.usage
-        }
+        let sources = merge ? inputs : OutputPolicy.companions(of: try modelFile(inputs[0]))
+        try OutputPolicy.check(output, force: force, inputs: sources + [calibration].compactMap { $0 })
         let stats: CalibrationStats
         if merge {
             stats = try readCalibrationStats(inputs)

@@ -73,6 +73,11 @@ struct ConvertCommand: ParsableCommand {
         do { checkpoint = try Checkpoint.open(path: model) } catch {
             throw fail(error)
         }
+        let inputs =
+            checkpoint.filePaths.flatMap(OutputPolicy.companions)
+            + [planning.rules, calibrationUse.calibration]
+            .compactMap { $0 } + calibrationUse.calibrationStats
+        try OutputPolicy.check(output, force: force, inputs: inputs)
         var options = ConvertOptions(
             target: planning.kernelTarget, compress: compress == .zstd, jobs: jobs, force: force)
         options.nonFinite = nan

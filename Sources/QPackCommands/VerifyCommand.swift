@@ -45,6 +45,9 @@ struct VerifyCommand: ParsableCommand {
             valueName: "file"))
     var output: String?
 
+    @Flag(help: "Replace an existing --output file.")
+    var force = false
+
     @Option(help: ArgumentHelp("Encoders: fail (exit 1) when a sample's cosine is below this.", valueName: "x"))
     var minCosine: Double?
 
@@ -75,6 +78,12 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let output {
+            let sources = [source.map { (try? Checkpoint.modelPath($0)) ?? $0 }].compactMap { $0 }
+            try OutputPolicy.check(
+                output, force: force,
+                inputs: [file] + sources.flatMap(OutputPolicy.companions) + [sampleFile].compactMap { $0 })
+        }
         var texts = runSample
         if let sampleFile {
             guard let text = try? String(contentsOfFile: sampleFile, encoding: .utf8) else {

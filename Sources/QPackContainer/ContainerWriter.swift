@@ -45,6 +45,10 @@ public final class ContainerWriter {
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 throw ContainerError(.usage, file: name, subject: "output", "is a directory")
             }
+            // A device node, FIFO or socket is never replaced by a regular file, even with force.
+            if (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFLNK {
+                throw ContainerError(.usage, file: name, subject: "output", "is not a regular file")
+            }
             if !force {
                 throw ContainerError(
                     .usage, file: name, subject: "output", "already exists (use --force to replace it)")

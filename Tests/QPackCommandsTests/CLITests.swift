@@ -466,3 +466,48 @@ struct UndominatedBudgetCLITests {
         #expect(promoted.count == 36 && promoted.allSatisfy { $0.scheme.name == "qsi8cx" })
     }
 }
+
+/// Never destroy data: an output that is one of the command's inputs (by inode, through any
+/// path or link) is refused even with --force, a FIFO is never replaced, and verify --output
+/// follows convert's rules (--force to replace). The inputs stay byte for byte.
+@Suite struct OutputPolicyCLITests {
+    @Test func outputsNeverReplaceInputsOrSpecialFiles() throws {
+        let fm = FileManager.default
+        let dir = try scratchDirectory("output-policy")
+        defer { try? fm.removeItem(atPath: dir) }
+        let model = dir + "/model.safetensors"
+        try fm.copyItem(atPath: TestPaths.fixture("architectures/tiny-llama/model.safetensors"), toPath: model)
+        try fm.copyItem(atPath: TestPaths.fixture("architectures/tiny-llama/config.json"), toPath: dir + "/config.json")
+        try fm.createSymbolicLink(atPath: dir + "/link.qpack", withDestinationPath: model)
+        let before = try TestPaths.read(model)
+        for output in [model, dir + "/link.qpack", dir + "/config.json"] {
+            let r = try CLI.run(["convert", model, "-o", output, "--force", "-q"])
+            #expect(r.status == 64 && r.stderr.contains("is also an input"), "\(output): \(r.stderr)")
+        }
+        #expect(try TestPaths.read(model) == before)
+        #expect(mkfifo(dir + "/fifo", 0o600) == 0)
+        let fifo = try CLI.run(["convert", model, "-o", dir + "/fifo", "--force", "-q"])
+        #expect(fifo.status == 64 && fifo.stderr.contains("FIFO"), "\(fifo.stderr)")
+        var st = stat()
+        #expect(lstat(dir + "/fifo", &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO)
+        // verify --output: an existing file needs --force; the model or the container never.
+        let packed = dir + "/m.qpack"
+        #expect(try CLI.run(["convert", model, "-o", packed, "-q"]).status == 0)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: dir + "/out.safetensors"))
+        let verify = ["verify", packed, "--source", model, "--ids", "1,2,3", "--output"]
+        let exists = try CLI.run(verify + [dir + "/out.safetensors"])
+        #expect(exists.status == 64 && exists.stderr.contains("--force"), "\(exists.stderr)")
+        #expect(try TestPaths.read(dir + "/out.safetensors") == Array("keep".utf8))
+        #expect(try CLI.run(verify + [dir + "/out.safetensors", "--force"]).status == 0)
+        for input in [model, packed] {
+            let r = try CLI.run(verify + [input, "--force"])
+            #expect(r.status == 64 && r.stderr.contains("is also an input"), "\(input): \(r.stderr)")
+        }
+        #expect(try TestPaths.read(model) == before)
+        // calibrate -o onto the model.
+        try Data("1,2,3,4\n".utf8).write(to: URL(fileURLWithPath: dir + "/s.ids"))
+        let cal = try CLI.run(["calibrate", model, "--calibration", dir + "/s.ids", "-o", model, "--force"])
+        #expect(cal.status == 64 && cal.stderr.contains("is also an input"), "\(cal.stderr)")
+        #expect(try TestPaths.read(model) == before)
+    }
+}
