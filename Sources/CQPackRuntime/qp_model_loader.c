@@ -710,6 +710,7 @@ qp_status qp_model_mix(const qp_model *base, const qp_model *const *sources, siz
     qp_model *m = malloc(sizeof *m);
     if (!m) return fail(msg, cap, QP_ERR_NOMEM, "out of memory");
     qp_status st = copy_graph(base, m);
+    if (st != QP_OK) st = fail(msg, cap, st, "cannot copy the base model's graph (%s)", qp_status_string(st));
     for (size_t i = 0; st == QP_OK && i < m->linear_count; i++) {
         if (choice[i] < 0) continue;
         if ((size_t)choice[i] >= source_count) {

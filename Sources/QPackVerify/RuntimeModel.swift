@@ -120,6 +120,7 @@ public final class RuntimeModel: @unchecked Sendable {
     /// A model that runs linear `name` from `variants[choose(name)]` (the same source and
     /// configuration) and everything else from this one; it keeps them all alive.
     public func mixing(_ variants: [RuntimeModel], choose: (String) -> Int?) throws(LoadError) -> RuntimeModel {
+        guard !variants.isEmpty else { return self }  // nothing to take from another model
         let choice = linearWeightNames.map { name in Int32(choose(name) ?? -1) }
         var sources: [OpaquePointer?] = variants.map(\.pointer)
         var mix: OpaquePointer?
