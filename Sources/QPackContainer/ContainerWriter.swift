@@ -23,6 +23,8 @@ public final class ContainerWriter {
     private var writebackStarted = 0
     private var sections: [SectionRecord] = []
     private var finished = false
+    /// Replace an existing target (else the file is published only where nothing is).
+    private let force: Bool
     /// Set when writing to memory instead of a file.
     private let image: ContainerImage?
 
@@ -32,12 +34,14 @@ public final class ContainerWriter {
         directory = "."
         fd = -1
         self.image = image
+        force = true
         try writeAll([UInt8](repeating: 0, count: ContainerFormat.headerSize), what: "header")
     }
 
     public init(path: String, force: Bool) throws(ContainerError) {
         self.path = path
         image = nil
+        self.force = force
         let name = Self.baseName(path)
         directory = Self.directory(of: path)
         var st = stat()
@@ -188,6 +192,27 @@ public final class ContainerWriter {
 
     private func publish() throws(ContainerError) {
         let name = Self.baseName(path)
+        // Without force the file is linked into place, which fails if anything appeared at the
+        // path since the writer started (another run, say): never replaced silently.
+        if !force {
+            let linked =
+                namedTemp.map { link($0, path) }
+                ?? linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW)
+            guard linked == 0 else {
+                let code = errno
+                throw ContainerError(
+                    code == EEXIST ? .usage : .io, file: name, subject: "output",
+                    code == EEXIST
+                        ? "appeared while this file was written (another run?); nothing replaced (use --force to replace it)"
+                        : "cannot link the finished file: \(Self.errorText())")
+            }
+            if let namedTemp { unlink(namedTemp) }
+            self.namedTemp = nil
+            close(fd)
+            fd = -1
+            syncDirectory()
+            return
+        }
         if let namedTemp {
             guard rename(namedTemp, path) == 0 else {
                 throw ContainerError(
@@ -209,6 +234,10 @@ public final class ContainerWriter {
         }
         close(fd)
         fd = -1
+        syncDirectory()
+    }
+
+    private func syncDirectory() {
         let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             fsync(dfd)

@@ -95,6 +95,31 @@ func temporaryDirectory(_ label: String) throws -> String {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "previous")
     }
 
+    /// Without force, a file that appears at the target while the writer works (another run) is
+    /// never replaced: publishing fails (usage), the other file stays, no temporary file is left.
+    /// With force it is replaced.
+    @Test func aTargetThatAppearsMeanwhileIsNotReplacedWithoutForce() throws {
+        let dir = try temporaryDirectory("appeared")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/x.qpack"
+        for force in [false, true] {
+            try? FileManager.default.removeItem(atPath: path)
+            let w = try ContainerWriter(path: path, force: force)
+            try w.addSection(name: "a", bytes: Array("payload".utf8), compress: false)
+            try Data("the other run's file".utf8).write(to: URL(fileURLWithPath: path))
+            if force {
+                _ = try w.finish(manifest: Self.manifest(w))
+                #expect(try ContainerFile(path: path).sections.count == 1)
+            } else {
+                #expect { _ = try w.finish(manifest: Self.manifest(w)) } throws: {
+                    ($0 as? ContainerError)?.kind == .usage && "\($0)".contains("appeared while")
+                }
+                #expect(try String(contentsOfFile: path, encoding: .utf8) == "the other run's file")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["x.qpack"])
+        }
+    }
+
     @Test func abandonedWritesLeaveNothing() throws {
         let dir = try temporaryDirectory("abandon")
         defer { try? FileManager.default.removeItem(atPath: dir) }
