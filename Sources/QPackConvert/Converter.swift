@@ -95,6 +95,7 @@ public enum Converter {
                 threads: options.jobs)
             // Input digests and tensor checksums are computed on their own thread meanwhile.
             let inputPaths = checkpoint.filePaths + metadata.extraInputs
+            let inputsAtStart = inputPaths.map(FileIdentity.init)
             var ranges: [String: [InputDigests.TensorRange]] = [:]
             for r in checkpoint.records {
                 ranges[r.file, default: []].append(.init(name: r.name, offset: r.fileOffset, count: r.byteCount))
@@ -249,6 +250,14 @@ public enum Converter {
                 ("sections", writer.sectionsJSON),
                 ("tensors", .array(tensorsJSON)),
             ])
+            // An input rewritten while it was read (in place, through the map) would make the
+            // digests describe other bytes than those converted: fail rather than publish.
+            for (path, before) in zip(inputPaths, inputsAtStart) where FileIdentity(path) != before {
+                throw ConvertError(
+                    .io,
+                    "\(path.split(separator: "/").last.map(String.init) ?? path): changed while it was converted; nothing written"
+                )
+            }
             let digest: String
             do { digest = try writer.finish(manifest: manifest) } catch { throw ConvertError(error) }
             let size = image?.count ?? (try? MappedFile(path: output).size) ?? 0
@@ -396,5 +405,24 @@ extension RangeObserver {
             return
         }
         self.init(name: o)
+    }
+}
+
+/// What identifies a file's contents cheaply: device, inode, size, modification and change times.
+/// Any write through a path or a mapping changes the times.
+struct FileIdentity: Equatable {
+    let device: UInt64, inode: UInt64, size: Int64
+    let modified: Int, modifiedNanoseconds: Int, changed: Int, changedNanoseconds: Int
+
+    init(_ path: String) {
+        var st = stat()
+        if stat(path, &st) != 0 { st = stat() }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        modified = Int(st.st_mtim.tv_sec)
+        modifiedNanoseconds = Int(st.st_mtim.tv_nsec)
+        changed = Int(st.st_ctim.tv_sec)
+        changedNanoseconds = Int(st.st_ctim.tv_nsec)
     }
 }

@@ -320,3 +320,38 @@ struct RealModelConvertTests {
         #expect(q?.id == "qai4c32p" && q?.nr == 4 && q?.kr == 8 && q?.sr == 2 && q?.blockLength == 32)
     }
 }
+
+/// An input rewritten while it is converted (here: its modification time moved after the first
+/// tensor, as any write through a path or a mapping does) stops the conversion before the file is
+/// published: the digests would describe other bytes than those converted.
+@Suite struct ChangedInputTests {
+    @Test func anInputChangedDuringConversionIsRefused() throws {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("qpack-changed-\(getpid())").path
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: dir) }
+        let source = dir + "/types.gguf"
+        try fm.copyItem(atPath: TestPaths.fixture("gguf/types.gguf"), toPath: source)
+        let rules = try RuleSet.parse(
+            String(contentsOfFile: TestPaths.fixture("qpack/rules.yaml"), encoding: .utf8), origin: "rules.yaml")
+        let checkpoint = try Checkpoint.open(path: source)
+        let plan = Planner.plan(checkpoint.planInputs, rules: rules, target: .neonI8mm, allowUnsupported: true)
+        var touched = false
+        #expect {
+            _ = try Converter.convert(
+                checkpoint, path: source, plan: plan, rules: rules, output: dir + "/out.qpack",
+                options: ConvertOptions(target: .neonI8mm)
+            ) { _, _, _ in
+                guard !touched else { return }
+                touched = true
+                try? fm.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000)], ofItemAtPath: source)
+            }
+        } throws: { "\($0)".contains("changed while it was converted") }
+        #expect(touched && !fm.fileExists(atPath: dir + "/out.qpack"))
+        // Untouched, the same conversion succeeds.
+        _ = try Converter.convert(
+            checkpoint, path: source, plan: plan, rules: rules, output: dir + "/out.qpack",
+            options: ConvertOptions(target: .neonI8mm))
+        #expect(fm.fileExists(atPath: dir + "/out.qpack"))
+    }
+}
