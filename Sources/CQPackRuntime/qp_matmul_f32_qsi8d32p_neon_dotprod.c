@@ -162,9 +162,30 @@ static inline int32x4_t qai4c32p_block(const uint8_t *rb, int8x16_t a_lo, int8x1
 QP_TARGET_DOTPROD
 static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t *lp, const uint8_t *rhs, float *out,
                                      float clamp_min, float clamp_max) {
-    const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8);
-    for (size_t col = 0; col < n; col += 4) {
-        const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
+    const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8), panel = blocks * rhs_record + 16;
+    size_t col = 0;
+    /* Two panels per pass: the LHS block is loaded once for eight columns. */
+    for (; col + 8 <= n; col += 8) {
+        const uint8_t *rp = rhs + col / 4 * panel, *rq = rp + panel;
+        float32x4_t acc = vdupq_n_f32(0.0f), acd = acc;
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record, *rc = rq + b * rhs_record;
+            const int8x16_t a_lo = vld1q_s8((const int8_t *)lb), a_hi = vld1q_s8((const int8_t *)lb + 16);
+            const int32x4_t d0 = qai4c32p_block(rb, a_lo, a_hi, L), d1 = qai4c32p_block(rc, a_lo, a_hi, L);
+            float lhs_sum, lhs_scale;
+            memcpy(&lhs_sum, lb + 32, 4);
+            memcpy(&lhs_scale, lb + 36, 4);
+            const float32x4_t sum = vdupq_n_f32(lhs_sum);
+            acc = vfmaq_f32(acc, load_f32x4(rb + 64), sum);
+            acc = vfmaq_f32(acc, vcvtq_f32_s32(d0), vmulq_n_f32(load_f32x4(rb + 80), lhs_scale));
+            acd = vfmaq_f32(acd, load_f32x4(rc + 64), sum);
+            acd = vfmaq_f32(acd, vcvtq_f32_s32(d1), vmulq_n_f32(load_f32x4(rc + 80), lhs_scale));
+        }
+        store_clamped(vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record)), out + col, 4, clamp_min, clamp_max);
+        store_clamped(vaddq_f32(acd, load_f32x4(rq + blocks * rhs_record)), out + col + 4, 4, clamp_min, clamp_max);
+    }
+    for (; col < n; col += 4) {
+        const uint8_t *rp = rhs + col / 4 * panel;
         float32x4_t acc = vdupq_n_f32(0.0f);
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
