@@ -53,12 +53,8 @@ extension FloatImage {
                 // Float values as f32; a kept tensor (integer ids) as it is stored.
                 let scheme: WeightScheme
                 let bytes: [UInt8]
-                if let r = t.referenceSection {
-                    (scheme, bytes) = (.f32, try container.sectionBytes(r))
-                } else if t.scheme == .f32 {
-                    (scheme, bytes) = (
-                        .f32, FloatBits.littleEndianBytes(try ContainerTensorDecoder.floats(t, in: container))
-                    )
+                if let values = try floatCopy(t, in: container) {
+                    (scheme, bytes) = (.f32, FloatBits.littleEndianBytes(values))
                 } else if t.scheme == .keep {
                     (scheme, bytes) = (.keep, try container.sectionBytes(t.section))
                 } else {
@@ -90,5 +86,17 @@ extension FloatImage {
             _ = try writer.finish(manifest: manifest)
         } catch { throw ConvertError(error) }
         return image
+    }
+}
+
+extension FloatImage {
+    /// The float values a container holds for `t`: its reference section, or the tensor itself
+    /// when stored as f32; nil for a lossy scheme without a copy.
+    public static func floatCopy(_ t: ContainerFile.Tensor, in container: ContainerFile) throws(ContainerError)
+        -> [Float]?
+    {
+        if let r = t.referenceSection { return FloatBits.littleEndianFloats(try container.sectionBytes(r)) }
+        if t.scheme == .f32 { return try ContainerTensorDecoder.floats(t, in: container) }
+        return nil
     }
 }

@@ -10,15 +10,12 @@ public struct FloatReference {
     /// Shown in reports: the checkpoint's path or "the float copy in FILE".
     public let origin: String
     private let lookup: (String) throws -> [Float]?
-    /// Whether `lookup` would find the tensor, without decoding it.
-    private let contains: (String) -> Bool
     private let image: () throws(ConvertError) -> ContainerImage
 
     /// `path` is the checkpoint's path (its config.json and tokenizer sit beside it).
     public init(checkpoint: Checkpoint, path: String) {
         origin = path
         lookup = { name in try checkpoint.floatValues(of: name) }
-        contains = { checkpoint.rawBytes(of: $0) != nil }
         image = { () throws(ConvertError) in try FloatImage.build(checkpoint, path: path) }
     }
 
@@ -29,11 +26,8 @@ public struct FloatReference {
         let byName = Dictionary(container.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         lookup = { name in
             guard let t = byName[name] else { return nil }
-            if let r = t.referenceSection { return FloatBits.littleEndianFloats(try container.sectionBytes(r)) }
-            if t.scheme == .f32 { return try ContainerTensorDecoder.floats(t, in: container) }
-            return nil
+            return try FloatImage.floatCopy(t, in: container)
         }
-        contains = { name in byName[name].map { $0.referenceSection != nil || $0.scheme == .f32 } ?? false }
         image = { () throws(ConvertError) in try FloatImage.build(container: container) }
     }
 
@@ -43,7 +37,6 @@ public struct FloatReference {
     }
 
     public func floatValues(of name: String) throws -> [Float]? { try lookup(name) }
-    public func has(_ name: String) -> Bool { contains(name) }
 
     /// The float model, built by the runtime's loader from a float image of the source.
     public func model() throws(RuntimeModel.LoadError) -> RuntimeModel {
