@@ -101,6 +101,14 @@ let package = Package(
             exclude: ["README.md"]
         ),
         .executableTarget(name: "qpack", dependencies: ["QPackCommands"]),
+        .target(
+            name: "QPackFuzz",
+            dependencies: [
+                "QPackCommands", "QPackBinary", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "qpack-fuzz",
+            dependencies: ["QPackFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "qpack-bench",
             dependencies: ["QPackVerify", "QPackContainer", "QPackReaders", "QPackTokenizers", "CQPackRuntime"]

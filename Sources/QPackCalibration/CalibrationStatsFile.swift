@@ -293,13 +293,21 @@ public struct CalibrationStats: Sendable, Equatable {
             guard let histogram = ActivationHistogram(exponent: e, counts: counts) else {
                 throw fail(l, p + "histogram", "invalid histogram")
             }
-            let values = counts.reduce(UInt64(0)) { $0 &+ $1 }
+            // Summed with overflow checked: a wrapped sum would pass the bound and trap later.
+            var values: UInt64 = 0
+            var sumOverflows = false
+            for c in counts {
+                let (sum, o) = values.addingReportingOverflow(c)
+                values = sum
+                sumOverflows = sumOverflows || o
+            }
             let (expected, overflow) = rows.multipliedReportingOverflow(by: UInt64(channels))
             // Non-finite inputs are skipped by the observer, so a histogram may hold fewer values.
-            guard !overflow, values <= expected else {
+            guard !overflow, !sumOverflows, values <= expected else {
+                let held = sumOverflows ? "more than 2^64 - 1" : String(values)
                 throw fail(
                     l["histogram"], p + "histogram",
-                    "holds \(values) values, more than rows × channels = \(overflow ? "too large" : String(expected))")
+                    "holds \(held) values, more than rows × channels = \(overflow ? "too large" : String(expected))")
             }
             if let last = linears.last, !byteOrder(last.tensor, tensor) {
                 throw fail(l["tensor"], p + "tensor", "linears must be sorted by tensor name without repeats")

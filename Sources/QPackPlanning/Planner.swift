@@ -23,9 +23,9 @@ public enum Planner {
         let check = ArchitectureCheck.check(inputs, declared: declared, allowUnsupported: allowUnsupported)
         let profile = check.profile
         var diagnostics = check.diagnostics
-        let regexes: [String: Regex<AnyRegexOutput>] = Dictionary(
+        let regexes: [String: NameRegex] = Dictionary(
             uniqueKeysWithValues: rules.rules.compactMap { r in
-                r.match.regex.flatMap { pattern in (try? Regex(pattern)).map { (r.name, $0) } }
+                r.match.regex.flatMap { pattern in (try? NameRegex(pattern)).map { (r.name, $0) } }
             })
         var entries: [PlanEntry] = []
         for input in inputs {
@@ -102,7 +102,7 @@ public enum Planner {
     }
 
     static func matches(
-        _ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: Regex<AnyRegexOutput>?,
+        _ rule: Rule, _ name: String, _ role: TensorRole, _ layer: Int?, _ regex: NameRegex?,
         architecture: String?, sourceType: String
     ) -> Bool {
         let m = rule.match
@@ -111,7 +111,7 @@ public enum Planner {
             guard let architecture, m.architectures.contains(architecture) else { return false }
         }
         if !m.names.isEmpty && !m.names.contains(where: { NameGlob($0).matches(name) }) { return false }
-        if let regex, (try? regex.wholeMatch(in: name)) == nil { return false }
+        if let regex, !regex.wholeMatch(name) { return false }
         if !m.roles.isEmpty && !m.roles.contains(role) { return false }
         if !m.layers.isEmpty {
             guard let layer, m.layers.contains(where: { $0.contains(layer) }) else { return false }

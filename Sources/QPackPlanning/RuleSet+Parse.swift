@@ -160,7 +160,7 @@ extension RuleSet {
             case "name": match.names = strings
             case "regex":
                 guard strings.count == 1 else { throw fail(v, "'regex' takes one expression") }
-                do { _ = try Regex(strings[0]) } catch { throw fail(v, "invalid regex '\(strings[0])': \(error)") }
+                do { _ = try NameRegex(strings[0]) } catch { throw fail(v, "invalid regex '\(strings[0])': \(error)") }
                 match.regex = strings[0]
             case "role":
                 for s in strings {

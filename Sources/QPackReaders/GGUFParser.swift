@@ -140,8 +140,8 @@ struct GGUFParser {
             unpaddedEnd = absEnd
             running = padded
         }
-        guard unpaddedEnd <= file.size else {
-            let last = tensors.last!
+        // No tensors, no data section: a header-only file ends anywhere after its metadata.
+        if let last = tensors.last, unpaddedEnd > file.size {
             throw fail(
                 "tensor '\(last.name)'", last.infoOffset,
                 "data ends at \(unpaddedEnd) but the file has \(file.size) bytes (truncated)")
