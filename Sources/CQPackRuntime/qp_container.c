@@ -534,6 +534,13 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
                 goto done;
             }
         }
+        /* At least a bit per element (container spec §4.5): a larger count is a lie. */
+        if (elements / 8 > s->length) {
+            st = fail(msg, cap, QP_ERR_FORMAT,
+                      "tensor '%s': shape holds more elements than its %llu-byte section can store", name,
+                      (unsigned long long)s->length);
+            goto done;
+        }
         int ok;
         uint64_t want = expected_length(t, elements, source_bytes, &ok);
         if (!ok || want != s->length) {

@@ -8,6 +8,7 @@ import QPackModel
 import QPackPlanning
 import QPackQuant
 import QPackReaders
+import QPackVerify
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -83,6 +84,7 @@ struct ConvertCommand: ParsableCommand {
         options.nonFinite = nan
         options.withReference = withReference
         options.inputDigest = inputDigest
+        options.acceptance = { RuntimeModel.refusal(opening: $0) }
         let (plan, rules, prepared) = try calibrationUse.prepare(
             model: model, checkpoint: checkpoint, planning: planning, options: options, quiet: quiet)
         options = prepared

@@ -153,8 +153,9 @@ public final class ContainerWriter {
     }
 
     /// Writes the manifest, footer and header, makes the file durable and puts it at `path`.
-    /// Returns the content digest (the manifest's SHA-256).
-    public func finish(manifest: JSONOut) throws(ContainerError) -> String {
+    /// Returns the content digest (the manifest's SHA-256). `acceptance` sees the complete file
+    /// (by a path) before it is published; a message it returns refuses the file as malformed.
+    public func finish(manifest: JSONOut, acceptance: ((String) -> String?)? = nil) throws(ContainerError) -> String {
         precondition(!finished)
         let name = Self.baseName(path)
         do throws(ContainerError) {
@@ -181,6 +182,9 @@ public final class ContainerWriter {
             let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
             guard written == header.count else { throw ioError("header") }
             guard fsync(fd) == 0 else { throw ioError("fsync") }
+            if let acceptance, let refusal = acceptance(namedTemp ?? "/proc/self/fd/\(fd)") {
+                throw ContainerError(.malformed, file: name, subject: "model", refusal + "; nothing written")
+            }
             try publish()
             finished = true
             return SHA256.hex(digest)

@@ -138,8 +138,12 @@ struct ManifestParser {
                 }
                 shape.append(v)
             }
-            guard let elements = Checked.product(shape) else {
-                throw fail(subject, shapeNode.offset, "shape overflows")
+            // Every scheme stores at least a bit per element in its section (at most 64 GiB): a
+            // larger count is a lie, refused before any size arithmetic can overflow.
+            guard let elements = Checked.product(shape), elements / 8 <= section.length else {
+                throw fail(
+                    subject, shapeNode.offset,
+                    "shape \(shape) holds more elements than its \(section.length)-byte section can store")
             }
             var matrix: (Int, Int)?
             if let m = optional(item, "matrix"), m.value != .null {

@@ -27,6 +27,10 @@ public struct ConvertOptions: Sendable {
     public var budget: JSONOut?
     /// How the provenance identifies each input file.
     public var inputDigest: InputDigest = .xxh64
+    /// Run on a finished runnable file before it is published (the argument is a path to it): a
+    /// message refuses it (exit 65, nothing written). The CLI opens it with the C runtime, so no
+    /// file is marked runnable that the runtime would refuse (hyperparameters the tensors contradict).
+    public var acceptance: (@Sendable (String) -> String?)?
 
     public init(
         target: KernelTarget, compress: Bool = false, jobs: Int = 1, force: Bool = false,
@@ -259,7 +263,11 @@ public enum Converter {
                 )
             }
             let digest: String
-            do { digest = try writer.finish(manifest: manifest) } catch { throw ConvertError(error) }
+            let acceptance: ((String) -> String?)? =
+                plan.runnable ? options.acceptance.map { check in { check($0) } } : nil
+            do { digest = try writer.finish(manifest: manifest, acceptance: acceptance) } catch {
+                throw ConvertError(error)
+            }
             let size = image?.count ?? (try? MappedFile(path: output).size) ?? 0
             return ConvertResult(
                 output: output, fileBytes: size, contentDigest: digest, tensorBytes: tensorBytes,

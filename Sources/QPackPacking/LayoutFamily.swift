@@ -97,9 +97,11 @@ extension WeightScheme {
         -> Int?
     {
         switch self {
+        // A count no file can hold (from a manifest that lies) gives Int.max, never a trap: it
+        // then matches no section's length.
         case .keep: return sourceBytes
-        case .f32: return 4 * elements
-        case .f16, .bf16: return 2 * elements
+        case .f32: return elements.multipliedReportingOverflow(by: 4).overflow ? Int.max : 4 * elements
+        case .f16, .bf16: return elements.multipliedReportingOverflow(by: 2).overflow ? Int.max : 2 * elements
         default:
             guard let f = family, let m = matrix, let tile else { return nil }
             return f.packedSize(m.rows, m.columns, blockLength ?? 0, tile)

@@ -41,6 +41,19 @@ public final class RuntimeModel: @unchecked Sendable {
         self.init(model, retained: [])
     }
 
+    /// Why the C runtime refuses to build a model from the file at `path`, or nil when it builds
+    /// one (what `convert` asks before it publishes a runnable file).
+    public static func refusal(opening path: String) -> String? {
+        var model: OpaquePointer?
+        var message = [CChar](repeating: 0, count: 1024)
+        var o = qp_model_options()
+        guard qp_model_open(path, &o, &model, &message, message.count) == QP_OK, let model else {
+            return "the runtime refuses the model: " + text(message)
+        }
+        qp_model_close(model)
+        return nil
+    }
+
     /// The model of a container built in memory (it is kept alive with the model).
     public convenience init(image: ContainerImage, name: String) throws(LoadError) {
         var model: OpaquePointer?

@@ -12,6 +12,8 @@ import Testing
         var exit: Int32
         var stdout: String?
         var stderr: String?
+        /// A file the command must not leave behind (no partial output).
+        var absent: String?
     }
 
     static var cases: [String] {
@@ -32,15 +34,15 @@ import Testing
         try? FileManager.default.removeItem(atPath: scratch)
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let args = c.command.map {
-            $0.replacingOccurrences(of: "{case}", with: dir).replacingOccurrences(
-                of: "{fixtures}", with: TestPaths.fixtures
-            )
-            .replacingOccurrences(of: "{scratch}", with: scratch)
+        func expand(_ s: String) -> String {
+            s.replacingOccurrences(of: "{case}", with: dir).replacingOccurrences(of: "{scratch}", with: scratch)
+                .replacingOccurrences(of: "{fixtures}", with: TestPaths.fixtures)
         }
+        let args = c.command.map(expand)
         let r = try CLI.run(args)
         #expect(r.status == c.exit, "\(name) (\(c.why)): exit \(r.status), stderr: \(r.stderr.prefix(500))")
         if let s = c.stdout { #expect(r.stdout.contains(s), "\(name): stdout lacks '\(s)'") }
         if let s = c.stderr { #expect(r.stderr.contains(s), "\(name): stderr lacks '\(s)': \(r.stderr.prefix(500))") }
+        if let a = c.absent { #expect(!FileManager.default.fileExists(atPath: expand(a)), "\(name): left \(a) behind") }
     }
 }
