@@ -128,7 +128,9 @@ public struct CalibrationStats: Sendable, Equatable {
                     linears.map { l in
                         .object([
                             ("tensor", .string(l.tensor)), ("channels", .int(l.channels)), ("rows", .uint64(l.rows)),
-                            ("min", .float(l.rows > 0 ? l.minimum : 0)), ("max", .float(l.rows > 0 ? l.maximum : 0)),
+                            // No finite value seen (no rows, or a model that diverged): 0, as the spec says.
+                            ("min", .float(l.minimum <= l.maximum ? l.minimum : 0)),
+                            ("max", .float(l.minimum <= l.maximum ? l.maximum : 0)),
                             ("histogram_exponent", .int(l.histogram.exponent)),
                             ("histogram", .array(l.histogram.counts.map { .uint64($0) })),
                             ("sum_squares", .array(l.sumSquares.map { .double($0) })),

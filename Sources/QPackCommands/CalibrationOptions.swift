@@ -82,10 +82,21 @@ func runCalibration(_ runner: ModelRunner, spec: String, samples: SampleOptions,
     do {
         let sequences = try Calibrator.sequences(data, runner: runner, options: samples.calibratorOptions)
         let name = spec.hasPrefix("licenses:") ? spec : (spec.split(separator: "/").last.map(String.init) ?? spec)
-        return try Calibrator.calibrate(runner, sequences: sequences, source: name, options: samples.calibratorOptions)
-        { done, total in
+        let stats = try Calibrator.calibrate(
+            runner, sequences: sequences, source: name, options: samples.calibratorOptions
+        ) { done, total in
             bar.update(done: done, total: total, item: "sample \(done)")
         }
+        // Ranges from a model that produced only NaN or infinities would be meaningless.
+        if let dead = stats.linears.first(where: { $0.rows > 0 && !($0.minimum <= $0.maximum) }) {
+            printError(
+                "\(spec): the float model gave '\(dead.tensor)' no finite input on this data "
+                    + "(it diverges: check the model's hyperparameters); nothing calibrated")
+            throw QPackExit.malformedInput
+        }
+        return stats
+    } catch let exit as ExitCode {
+        throw exit
     } catch {
         throw fail(error, context: spec)
     }

@@ -78,8 +78,11 @@ public enum Mutator {
             if choice < 30, !fields.isEmpty {
                 editField(&bytes, rng.pick(fields), rng: &rng)
             } else if choice < 55, !spans.isEmpty {
-                // Spans are only valid for the unmutated layout: use one edit of them per case.
-                editSpan(&bytes, rng.pick(spans), rng: &rng)
+                // Spans describe the unmutated layout: edit one to three of them, last first so
+                // the earlier ones stay where they were, and nothing else.
+                var chosen = Set<Int>()
+                for _ in 0..<(1 + rng.below(3)) { chosen.insert(rng.below(spans.count)) }
+                for k in chosen.sorted(by: >) { editSpan(&bytes, spans[k], rng: &rng) }
                 return
             } else {
                 generic(&bytes, rng: &rng, others: others)

@@ -70,6 +70,7 @@ struct FuzzCommand: ParsableCommand {
     @Option(help: "Address-space limit in MiB: an allocation beyond it is a crash.") var memoryMiB: Int = 4096
     @Flag(help: "List the targets and exit.") var list = false
     @Flag(help: "Report every command's exit code.") var verbose = false
+    @Option(help: "Report cases that take longer than this (they are not findings).") var slowSeconds: Double = 2
 
     func run() throws {
         if list {
@@ -104,6 +105,7 @@ struct FuzzCommand: ParsableCommand {
             let t = try Targets.build(name: name, fixtures: fixturesPath, base: base)
             let fuzzer = Fuzzer(target: t, targetIndex: index, seed: seed, caseDirectory: caseDirectory, base: base)
             var histogram: [Int32: Int] = [:]
+            var slowest: [String] = []
             let began = monotonicNanoseconds()
             for i in start..<(start + iterations) {
                 let state = "\(name) \(i) seed \(seed)\n"
@@ -114,7 +116,11 @@ struct FuzzCommand: ParsableCommand {
                     let line = "\(name) \(i) seed \(seed) command \(k)\n"
                     FileManager.default.createFile(atPath: stateFile, contents: Data(line.utf8))
                 }
+                let took = Double(monotonicNanoseconds() - caseStart.load(ordering: .sequentiallyConsistent)) / 1e9
                 caseStart.store(0, ordering: .sequentiallyConsistent)
+                if took > slowSeconds {
+                    slowest.append(String(format: "%.1f s", took) + " case \(i)")
+                }
                 for c in codes { histogram[c, default: 0] += 1 }
                 if verbose {
                     for (k, c) in codes.enumerated() {
@@ -132,7 +138,8 @@ struct FuzzCommand: ParsableCommand {
             let codes = histogram.keys.sorted().map { "exit \($0): \(histogram[$0] ?? 0)" }.joined(separator: ", ")
             report(
                 "qpack-fuzz: \(name): cases \(start)..<\(start + iterations), seed \(seed), "
-                    + "\(String(format: "%.1f", seconds)) s; \(codes)")
+                    + "\(String(format: "%.1f", seconds)) s; \(codes)"
+                    + (slowest.isEmpty ? "" : "; over \(slowSeconds) s: " + slowest.prefix(10).joined(separator: ", ")))
         }
         try? FileManager.default.removeItem(atPath: stateFile)
         if totalFindings > 0 { throw ExitCode(1) }

@@ -34,6 +34,19 @@ func dataSet(_ c: Character) -> CalibrationStats.DataSet {
         #expect(back.linears.map(\.tensor) == ["blk.0.attn_q.weight", "blk.0.ffn_down.weight"])  // sorted
     }
 
+    /// A linear that saw rows but never a finite value (a diverging model) is written with min and
+    /// max 0, as the spec says, instead of trapping on an infinite range.
+    @Test func rowsWithoutAFiniteValueWriteZeroRange() throws {
+        var dead = ActivationStats(tensor: "t", channels: 3)
+        let values: [Float] = [.nan, .infinity, -.infinity, .nan, .nan, .nan]
+        values.withUnsafeBufferPointer { dead.observe(rows: 2, $0.baseAddress!) }
+        #expect(dead.rows == 2 && !(dead.minimum <= dead.maximum))
+        let s = CalibrationStats(architecture: "llama", data: [dataSet("a")], linears: [dead])
+        let back = try CalibrationStats.parse(s.bytes(), name: "x.qcal")
+        #expect(back.linears[0].rows == 2 && back.linears[0].minimum == 0 && back.linears[0].maximum == 0)
+        #expect(back.linears[0].histogram.total == 0)
+    }
+
     @Test func tensorsSortByUTF8Bytes() throws {
         // "a" + combining acute (61 CC 81) < "b" (62) < "z" (7A) < precomposed "á" (C3 A1).
         let names = ["z", "\u{E1}", "b", "a\u{301}"]
