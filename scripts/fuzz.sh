@@ -13,8 +13,10 @@ cd "$root"
 cases="${1:-200}"
 seed="${2:-1}"
 shift $(($# > 2 ? 2 : $#))
-swift build -c release --product qpack-fuzz >/dev/null || exit 1
-fuzz="$root/.build/release/qpack-fuzz"
+# QPACK_FUZZ_BUILD=debug uses the debug build (CI's short run, beside `swift build`).
+configuration="${QPACK_FUZZ_BUILD:-release}"
+swift build -c "$configuration" --product qpack-fuzz >/dev/null || exit 1
+fuzz="$root/.build/$configuration/qpack-fuzz"
 if [ "$#" -gt 0 ]; then targets=("$@"); else mapfile -t targets < <("$fuzz" --list); fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -12,6 +12,8 @@ swift build
 export QPACK_REQUIRE_MODELS=1
 export QPACK_MODELS_DIR="$root/.cache/models"
 swift test 2>&1 | tee .cache/swift-test.log
+# A short mutation-fuzzing run over every reader (docs/testing.md; scripts/fuzz.sh N for long runs).
+QPACK_FUZZ_BUILD=debug scripts/fuzz.sh 50 1
 # The C runtime: kernels natively (NEON through SIMDe) and AArch64 under qemu (max, cortex-a53),
 # the loader under ASan/UBSan and its fuzzer.
 scripts/test-runtime.sh
