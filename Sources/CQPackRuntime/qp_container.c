@@ -373,6 +373,13 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
                 st = fail(msg, cap, QP_ERR_LIMIT, "section '%s': declared length over 64 GiB", name);
                 goto done;
             }
+            /* A zstd block holds at most 128 KiB in at least 4 bytes: more is a lie. */
+            if (s->length / 32768 > s->stored) {
+                st = fail(msg, cap, QP_ERR_FORMAT,
+                          "section '%s': declared length %llu exceeds what %llu zstd bytes can hold", name,
+                          (unsigned long long)s->length, (unsigned long long)s->stored);
+                goto done;
+            }
             s->zstd = 1;
         } else {
             st = fail(msg, cap, QP_ERR_UNSUPPORTED, "section '%s': unknown compression '%s'", name, comp);

@@ -7,6 +7,9 @@ import QPackModel
 /// exactly one frame with nothing after it.
 public enum Zstd {
     public static let maxWindowLog: Int32 = 27
+    /// The most a zstd frame can expand: every block holds at most 128 KiB and takes at least
+    /// 4 bytes (a 3-byte header and one RLE byte). A size declared beyond `stored x 32768` is a lie.
+    public static let maxExpansion = 32768
 
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String
@@ -35,6 +38,11 @@ public enum Zstd {
     /// Decompresses exactly one frame into exactly `declaredSize` bytes.
     public static func decompress(_ frame: UnsafeRawBufferPointer, declaredSize: Int) throws(Failure) -> [UInt8] {
         guard declaredSize >= 0 else { throw Failure(message: "negative declared size") }
+        guard declaredSize / maxExpansion <= frame.count else {
+            throw Failure(
+                message: "zstd: \(declaredSize) bytes declared from a \(frame.count)-byte frame, "
+                    + "more than zstd can expand to (\(maxExpansion) x)")
+        }
         let frameSize = ZSTD_findFrameCompressedSize(frame.baseAddress, frame.count)
         if ZSTD_isError(frameSize) != 0 {
             throw Failure(message: "zstd: not a complete frame: " + String(cString: ZSTD_getErrorName(frameSize)))
@@ -55,25 +63,36 @@ public enum Zstd {
         }
         defer { ZSTD_freeDCtx(dctx) }
         ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, maxWindowLog)
-        var out = [UInt8](repeating: 0, count: declaredSize)
+        // The output grows as the frame really decodes (never allocated up front from the
+        // declaration): a frame that fails early costs what it produced.
+        var out: [UInt8] = []
+        out.reserveCapacity(min(declaredSize, 1 << 24))
+        var chunk = [UInt8](repeating: 0, count: 1 << 17)
         var inBuf = ZSTD_inBuffer(src: frame.baseAddress, size: frame.count, pos: 0)
-        let result: Int = out.withUnsafeMutableBytes { o in
-            var outBuf = ZSTD_outBuffer(dst: o.baseAddress, size: o.count, pos: 0)
-            while true {
+        var result = 0
+        while true {
+            let (r, produced) = chunk.withUnsafeMutableBytes { c -> (Int, Int) in
+                var outBuf = ZSTD_outBuffer(dst: c.baseAddress, size: c.count, pos: 0)
                 let r = ZSTD_decompressStream(dctx, &outBuf, &inBuf)
-                if ZSTD_isError(r) != 0 { return r }
-                if r == 0 { return outBuf.pos == declaredSize ? 0 : -1 }
-                // Output full but the frame wants more: more data than declared.
-                if outBuf.pos == outBuf.size && inBuf.pos == inBuf.size { return -1 }
-                if outBuf.pos == outBuf.size {
-                    var probe: UInt8 = 0
-                    let extra = withUnsafeMutableBytes(of: &probe) { p -> Int in
-                        var o2 = ZSTD_outBuffer(dst: p.baseAddress, size: 1, pos: 0)
-                        let r2 = ZSTD_decompressStream(dctx, &o2, &inBuf)
-                        return ZSTD_isError(r2) != 0 ? r2 : o2.pos
-                    }
-                    if extra != 0 { return -1 }
-                }
+                return (r, outBuf.pos)
+            }
+            if ZSTD_isError(r) != 0 {
+                result = r
+                break
+            }
+            guard out.count + produced <= declaredSize else {
+                result = -1
+                break
+            }
+            out.append(contentsOf: chunk[0..<produced])
+            if r == 0 {
+                result = out.count == declaredSize ? 0 : -1
+                break
+            }
+            // The frame wants more input than there is: truncated.
+            if produced == 0 && inBuf.pos == inBuf.size {
+                result = -1
+                break
             }
         }
         if result == -1 {

@@ -1,4 +1,5 @@
 import QPackBinary
+import QPackCompression
 import QPackModel
 import QPackPacking
 
@@ -86,6 +87,10 @@ struct ManifestParser {
             case "zstd":
                 guard length <= 64 << 30 else {
                     throw fail(subject, item.offset, "declared length \(length) exceeds 64 GiB")
+                }
+                guard length / Zstd.maxExpansion <= stored else {
+                    throw fail(
+                        subject, item.offset, "declared length \(length) exceeds what \(stored) zstd bytes can hold")
                 }
             default: throw fail(subject, item.offset, "unknown compression '\(compression)'")
             }

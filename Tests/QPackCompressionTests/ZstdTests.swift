@@ -25,6 +25,21 @@ import Testing
         }
     }
 
+    /// The expansion bound holds for the libzstd's own best case (zeros at its strongest levels,
+    /// compressed by the library, not by qpack's reasoning), and a claim beyond it is refused.
+    @Test func noRealFrameExceedsTheExpansionBound() throws {
+        let zeros = [UInt8](repeating: 0, count: 64 << 20)
+        for level: Int32 in [1, 3, 19, 22] {
+            let frame = try Zstd.compress(zeros, level: level)
+            #expect(frame.count * Zstd.maxExpansion >= zeros.count, "level \(level): \(frame.count) bytes")
+            #expect(try Zstd.decompress(frame, declaredSize: zeros.count).count == zeros.count)
+        }
+        let frame = try Zstd.compress([UInt8](repeating: 0, count: 1 << 20))
+        #expect { try Zstd.decompress(frame, declaredSize: (frame.count + 1) * Zstd.maxExpansion) } throws: {
+            ($0 as? Zstd.Failure)?.message.contains("more than zstd can expand to") == true
+        }
+    }
+
     @Test func rejectsTrailingBytesAndSecondFrames() throws {
         let frame = try Zstd.compress(sample)
         #expect(throws: Zstd.Failure.self) { try Zstd.decompress(frame + [0], declaredSize: sample.count) }
