@@ -24,7 +24,9 @@
 #define FOOTER 64
 #define ALIGN 64
 #define MAX_MANIFEST (64u << 20)
-#define MAX_SECTIONS 1000000
+/* Container spec §4.4, §4.5. */
+#define MAX_SECTIONS 250000
+#define MAX_TENSORS 100000
 #define MAX_DECLARED ((uint64_t)64 << 30)
 #define WINDOW_LOG_MAX 27
 
@@ -316,8 +318,9 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
         goto done;
     }
     size_t ns = json_object_array_length(secs), nt = json_object_array_length(tens);
-    if (ns > MAX_SECTIONS || nt > MAX_SECTIONS) {
-        st = fail(msg, cap, QP_ERR_LIMIT, "manifest: too many sections or tensors");
+    if (ns > MAX_SECTIONS || nt > MAX_TENSORS) {
+        st = fail(msg, cap, QP_ERR_LIMIT, "manifest: %zu sections and %zu tensors exceed the limits (%d, %d)", ns, nt,
+                  MAX_SECTIONS, MAX_TENSORS);
         goto done;
     }
     c->sections = calloc(ns ? ns : 1, sizeof(section));

@@ -9,6 +9,10 @@ public enum ContainerFormat {
     public static let footerSize = 64
     public static let alignment = 64
     public static let maxManifestBytes = 64 << 20
+    /// A container holds at most this many tensors and sections (spec §4.4, §4.5): checked before
+    /// converting and on reading, so no one waits for a manifest that cannot be written.
+    public static let maxTensors = 100_000
+    public static let maxSections = 250_000
     /// `required_features` bits this reader implements (none in 1.0).
     public static let knownFeatures: UInt32 = 0
 

@@ -47,6 +47,11 @@ struct ManifestParser {
         guard case let .array(items) = sectionsNode.value else {
             throw fail("manifest 'sections'", sectionsNode.offset, "must be an array")
         }
+        guard items.count <= ContainerFormat.maxSections else {
+            throw fail(
+                "manifest 'sections'", sectionsNode.offset,
+                "\(items.count) sections exceed the limit of \(ContainerFormat.maxSections)")
+        }
         var sections: [ContainerFile.Section] = []
         var names: Set<String> = []
         var expectedMin = ContainerFormat.headerSize
@@ -113,6 +118,11 @@ struct ManifestParser {
         let tensorsNode = try member(manifest, "tensors", "manifest")
         guard case let .array(tItems) = tensorsNode.value else {
             throw fail("manifest 'tensors'", tensorsNode.offset, "must be an array")
+        }
+        guard tItems.count <= ContainerFormat.maxTensors else {
+            throw fail(
+                "manifest 'tensors'", tensorsNode.offset,
+                "\(tItems.count) tensors exceed the limit of \(ContainerFormat.maxTensors)")
         }
         var tensors: [ContainerFile.Tensor] = []
         var usedSections: Set<String> = []

@@ -65,6 +65,12 @@ public enum Converter {
         guard !plan.hasErrors else {
             throw ConvertError(.malformed, "the plan has errors; run `qpack plan` to see them")
         }
+        guard plan.entries.count <= ContainerFormat.maxTensors else {
+            throw ConvertError(
+                .malformed,
+                "\(plan.entries.count) tensors exceed the container's limit of \(ContainerFormat.maxTensors); nothing written"
+            )
+        }
         let plan = plan.applying(nonFinite: options.nonFinite, search: options.search?.method)
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let metadata = try ModelMetadata.collect(checkpoint, path: path, profile: plan.profile, runnable: plan.runnable)

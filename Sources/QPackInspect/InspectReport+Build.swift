@@ -29,8 +29,13 @@ extension InspectReport {
         var tensors: [Tensor] = []
         for r in records where NameGlob.any(options.filters, match: r.name) {
             var stats: TensorStatistics?
-            if options.statistics, let values = try checkpoint.floatValues(of: r.name) {
-                stats = TensorStatistics(values: values, bins: options.histogramBins)
+            if options.statistics {
+                var found = false
+                let s = try TensorStatistics(bins: options.histogramBins) { body throws(ReaderError) in
+                    found = try checkpoint.forEachFloatChunk(of: r.name, body)
+                    checkpoint.release(r.name)
+                }
+                if found { stats = s }
             }
             tensors.append(
                 Tensor(

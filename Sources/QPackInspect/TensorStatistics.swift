@@ -23,21 +23,32 @@ public struct TensorStatistics: Sendable, Codable, Equatable {
     public static let defaultBins = 16
 
     public init(values: UnsafeBufferPointer<Float>, bins: Int = defaultBins) {
+        self.init(bins: bins) { body in body(values) }
+    }
+
+    /// Over values handed over in chunks by `chunks`, which is called twice (two passes: the
+    /// mean, then the variance and histogram), so a tensor never has to be in memory at once.
+    public init<E: Error>(
+        bins: Int = defaultBins, chunks: ((UnsafeBufferPointer<Float>) -> Void) throws(E) -> Void
+    ) throws(E) {
         precondition(bins > 0)
-        var n = 0, zeros = 0, nans = 0, infs = 0
+        var n = 0, zeros = 0, nans = 0, infs = 0, total = 0
         var lo = Double.infinity, hi = -Double.infinity
         var sum = 0.0
-        for v in values {
-            if v.isNaN { nans += 1; continue }
-            if v.isInfinite { infs += 1; continue }
-            if v == 0 { zeros += 1 }
-            let d = Double(v)
-            n += 1
-            sum += d
-            if d < lo { lo = d }
-            if d > hi { hi = d }
+        try chunks { values in
+            total += values.count
+            for v in values {
+                if v.isNaN { nans += 1; continue }
+                if v.isInfinite { infs += 1; continue }
+                if v == 0 { zeros += 1 }
+                let d = Double(v)
+                n += 1
+                sum += d
+                if d < lo { lo = d }
+                if d > hi { hi = d }
+            }
         }
-        count = values.count
+        count = total
         self.zeros = zeros
         self.nans = nans
         self.infinities = infs
@@ -50,12 +61,14 @@ public struct TensorStatistics: Sendable, Codable, Equatable {
         var sq = 0.0
         var counts = [Int](repeating: 0, count: bins)
         let width = (hi - lo) / Double(bins)
-        for v in values where v.isFinite {
-            let d = Double(v)
-            sq += (d - m) * (d - m)
-            var b = width > 0 ? Int((d - lo) / width) : 0
-            if b >= bins { b = bins - 1 }
-            counts[b] += 1
+        try chunks { values in
+            for v in values where v.isFinite {
+                let d = Double(v)
+                sq += (d - m) * (d - m)
+                var b = width > 0 ? Int((d - lo) / width) : 0
+                if b >= bins { b = bins - 1 }
+                counts[b] += 1
+            }
         }
         min = lo
         max = hi

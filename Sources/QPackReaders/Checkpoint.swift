@@ -126,6 +126,48 @@ public enum Checkpoint: Sendable {
 }
 
 extension Checkpoint {
+    /// The tensor's values as Float a chunk at a time (about `chunk` values, whole GGUF blocks),
+    /// so a tensor of any size is read in bounded memory. False when there is no such tensor.
+    public func forEachFloatChunk(
+        of name: String, chunk: Int = 1 << 20, _ body: (UnsafeBufferPointer<Float>) -> Void
+    ) throws(ReaderError) -> Bool {
+        let raw: UnsafeRawBufferPointer, count: Int, bytesPer: Int, valuesPer: Int
+        let decode: (UnsafeRawBufferPointer, Int) -> [Float]
+        switch self {
+        case let .safetensors(f):
+            guard let t = f.tensor(named: name) else { return false }
+            (raw, count, bytesPer, valuesPer) = (f.data(of: t), t.elementCount, t.dtype.byteSize, 1)
+            decode = { ElementDecoder.floats(from: $0, dtype: t.dtype, count: $1) }
+        case let .sharded(s):
+            guard let l = s.location(of: name) else { return false }
+            (raw, count, bytesPer, valuesPer) = (
+                l.shard.data(of: l.tensor), l.tensor.elementCount, l.tensor.dtype.byteSize, 1
+            )
+            decode = { ElementDecoder.floats(from: $0, dtype: l.tensor.dtype, count: $1) }
+        case let .gguf(g):
+            guard let t = g.tensor(named: name) else { return false }
+            guard t.type.isDequantizable else {
+                _ = try g.floatValues(of: t)  // the reader's own "unsupported type" error
+                return false
+            }
+            (raw, count, bytesPer, valuesPer) = (g.data(of: t), t.elementCount, t.type.typeSize, t.type.blockSize)
+            decode = { GGUFDequantizer.dequantize($0, type: t.type, count: $1) }
+        }
+        // Units are elements (safetensors) or blocks (GGUF); the readers checked that the
+        // tensor's bytes are count / valuesPer units.
+        let units = count / valuesPer
+        let step = max(1, chunk / valuesPer)
+        var u = 0
+        while u < units {
+            let n = min(step, units - u)
+            let values = decode(
+                UnsafeRawBufferPointer(rebasing: raw[(u * bytesPer)..<((u + n) * bytesPer)]), n * valuesPer)
+            values.withUnsafeBufferPointer(body)
+            u += n
+        }
+        return true
+    }
+
     /// The tensor's bytes exactly as stored in its file (zero-copy view of the mapping).
     public func rawBytes(of name: String) -> UnsafeRawBufferPointer? {
         switch self {

@@ -49,6 +49,27 @@ func scratchDirectory(_ label: String) throws -> String {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["r.yaml"])
     }
 
+    /// A checkpoint with more tensors than a container may hold is refused before any work (it
+    /// took minutes and a gigabyte to fail on the manifest's size), and nothing is written.
+    @Test func tooManyTensorsAreRefusedBeforeConverting() throws {
+        let dir = try scratchDirectory("many")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var header = "{"
+        for i in 0..<100_001 {
+            header += (i > 0 ? "," : "") + "\"t\(i)\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}"
+        }
+        header += "}"
+        let length = UInt64(header.utf8.count)
+        let bytes = (0..<8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) } + Array(header.utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/many.safetensors"))
+        let r = try CLI.run([
+            "convert", dir + "/many.safetensors", "--allow-unsupported", "-o", dir + "/out.qpack", "--quiet",
+        ])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("100001 tensors exceed the container's limit of 100000"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out.qpack"))
+    }
+
     @Test func existingOutputNeedsForce() throws {
         let dir = try scratchDirectory("force")
         defer { try? FileManager.default.removeItem(atPath: dir) }
