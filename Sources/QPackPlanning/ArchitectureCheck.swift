@@ -78,24 +78,31 @@ public enum ArchitectureCheck {
                         + list(unknown)))
         }
         let missing = missingRequired(names, profile: profile, declaredLayers: declared.layers)
-        if !missing.isEmpty {
+        if missing.count > 0 {
             diagnostics.append(
                 problem(
                     "\(missing.count) tensor\(missing.count == 1 ? "" : "s") the \(profile.name) graph needs "
-                        + "\(missing.count == 1 ? "is" : "are") missing: " + list(missing)
+                        + "\(missing.count == 1 ? "is" : "are") missing: " + list(missing.shown, of: missing.count)
                         + (declared.shardOf.map { " (this file is one shard of \($0): plan and convert the index)" }
                             ?? "")))
         }
         return Outcome(profile: profile, runnable: diagnostics.isEmpty, diagnostics: diagnostics)
     }
 
-    /// Required slots with no tensor, as source names, for `declaredLayers` blocks (or as many as
-    /// the names reach).
-    static func missingRequired(_ names: [String], profile: ArchitectureProfile, declaredLayers: Int?) -> [String] {
-        var present = Set<String>(), maxLayer = -1
+    /// Required slots with no tensor: how many, and the first `listed` as source names, for
+    /// `declaredLayers` blocks (or as many as the names reach). Names are built only for those
+    /// shown, so a lying block count (65,536) costs set lookups, not a million strings.
+    static func missingRequired(_ names: [String], profile: ArchitectureProfile, declaredLayers: Int?) -> (
+        count: Int, shown: [String]
+    ) {
+        struct Key: Hashable {
+            let slot: String
+            let layer: Int
+        }
+        var present = Set<Key>(), maxLayer = -1
         for n in names {
             guard let c = profile.classify(n) else { continue }
-            present.insert(c.slot.name + "@" + (c.layer.map(String.init) ?? "-"))
+            present.insert(Key(slot: c.slot.name, layer: c.layer ?? -1))
             if let l = c.layer { maxLayer = max(maxLayer, l) }
         }
         // A lying block count must not make this loop unbounded.
@@ -103,20 +110,26 @@ public enum ArchitectureCheck {
         let prefix =
             names.contains { n in profile.architecture.optionalPrefix.map { n.hasPrefix($0) } ?? false }
             ? profile.architecture.optionalPrefix ?? "" : ""
-        var missing: [String] = []
+        var count = 0
+        var shown: [String] = []
         for slot in profile.architecture.slots where slot.required && slot.names[profile.naming] != nil {
-            for layer in slot.perLayer ? Array(0..<layers).map(Optional.some) : [nil]
-            where !present.contains(slot.name + "@" + (layer.map(String.init) ?? "-")) {
-                if let n = profile.architecture.sourceName(of: slot, layer: layer, naming: profile.naming) {
-                    missing.append(prefix + n)
+            for layer in slot.perLayer ? Array(0..<layers) : [-1]
+            where !present.contains(Key(slot: slot.name, layer: layer)) {
+                count += 1
+                if shown.count < listed,
+                    let n = profile.architecture.sourceName(
+                        of: slot, layer: layer < 0 ? nil : layer, naming: profile.naming)
+                {
+                    shown.append(prefix + n)
                 }
             }
         }
-        return missing
+        return (count, shown)
     }
 
-    static func list(_ names: [String]) -> String {
+    static func list(_ names: [String], of total: Int? = nil) -> String {
+        let total = total ?? names.count
         let shown = names.prefix(listed).map { "'\($0)'" }.joined(separator: ", ")
-        return names.count > listed ? shown + " and \(names.count - listed) more" : shown
+        return total > min(listed, names.count) ? shown + " and \(total - min(listed, names.count)) more" : shown
     }
 }
