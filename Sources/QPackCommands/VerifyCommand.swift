@@ -241,6 +241,8 @@ struct VerifyCommand: ParsableCommand {
                 container: container, reference: reference, packed: packed, tokenizer: tokenizer,
                 samples: samples, continuation: max(0, min(continuation, 64)))
             report.layoutChecks = try LayoutCheck.run(container, reference: checkpoint)
+        } catch let exit as ExitCode {
+            throw exit  // already reported (a usage error such as an id outside the vocabulary)
         } catch {
             throw fail(error)
         }

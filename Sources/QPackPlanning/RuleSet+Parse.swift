@@ -11,7 +11,11 @@ public struct RulesError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var s = origin
         if let line { s += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-        return s + ": " + message
+        // Messages quote the offending text (a value, YAML's own context line): a 200 KB line is
+        // shown by its start, not echoed whole.
+        let limit = 400
+        let shown = message.count > limit ? message.prefix(limit) + "… (\(message.utf8.count) bytes)" : message
+        return s + ": " + shown
     }
 }
 
