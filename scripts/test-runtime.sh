@@ -129,6 +129,8 @@ clang="$(dirname "$(command -v swift)")/clang"
   "${loader[@]}" "$root/Tests/CRuntime/qp_loader_fuzz.c" -ljson-c -lzstd -lm -o "$work/fuzz" 2>/dev/null
 mkdir -p "$work/corpus"
 cp "$root"/Fixtures/qpack/*.qpack "$work/tiny-llama.qpack" "$work/corpus/"
+# The lying containers the Swift fuzzer found (digests valid, manifests not) seed it too.
+for f in "$root"/Fixtures/fuzz/*/*.qpack; do cp "$f" "$work/corpus/fuzz-$(basename "$(dirname "$f")").qpack"; done
 ( cd "$work" && "$work/fuzz" -max_total_time="${QPACK_FUZZ_SECONDS:-20}" -max_len=65536 -print_final_stats=1 "$work/corpus" > "$work/fuzz.log" 2>&1 ) || { tail -30 "$work/fuzz.log" >&2; echo "the fuzzer found a failing input" >&2; exit 1; }
 grep -E "^(Done|stat::number_of_executed_units)" "$work/fuzz.log" || true
 echo "== docs/examples/linear.c against the installed runtime (pkg-config)"

@@ -406,7 +406,9 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
     }
     for (size_t i = 0; i < nt; i++) {
         struct json_object *o = json_object_array_get_idx(tens, i), *v;
-        tensor *t = &c->tensors[c->tensor_count];
+        /* Counted from the start (the array is zeroed), so qp_container_close frees what a
+         * tensor rejected halfway had already copied. */
+        tensor *t = &c->tensors[c->tensor_count++];
         const char *name = json_object_is_type(o, json_type_object) ? get_string(o, "name", 0) : NULL;
         const char *scheme = name ? get_string(o, "scheme", 1) : NULL;
         const char *sec = scheme ? get_string(o, "section", 1) : NULL;
@@ -530,7 +532,6 @@ static qp_status parse_manifest(qp_container *c, uint64_t moff, uint64_t mlen, c
             st = fail(msg, cap, QP_ERR_NOMEM, "out of memory");
             goto done;
         }
-        c->tensor_count++;
         const section *s = NULL;
         for (size_t j = 0; j < c->section_count; j++)
             if (!strcmp(c->sections[j].name, sec)) s = &c->sections[j];
