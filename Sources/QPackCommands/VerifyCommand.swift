@@ -270,12 +270,14 @@ struct VerifyCommand: ParsableCommand {
                     "  float:  \(s.continuationFloat.debugDescription)\n  packed: \(s.continuationPacked.debugDescription)\n"
             }
             out += "\nLayers, worst first (packed linear vs float linear on the same input):\n"
+            // As wide as the longest name: Hugging Face names overran a fixed column.
+            let width = max(24, (report.layers.map(\.name.count).max() ?? 0) + 2)
             out +=
-                "  " + "LAYER".padding(24) + "SCHEME".padding(12) + "RUN AS".padding(29) + "REL RMSE".leftPad(9)
+                "  " + "LAYER".padding(width) + "SCHEME".padding(12) + "RUN AS".padding(29) + "REL RMSE".leftPad(9)
                 + "SNR dB".leftPad(8) + "  RULE\n"
             for l in report.layers {
                 out +=
-                    "  " + l.name.padding(24) + l.scheme.padding(12) + l.execution.padding(29)
+                    "  " + l.name.padding(width) + l.scheme.padding(12) + l.execution.padding(29)
                     + String(format: "%9.5f", l.relativeRMSE) + String(format: "%8.2f", l.snrDB) + "  " + l.rule + "\n"
             }
             print(out)
