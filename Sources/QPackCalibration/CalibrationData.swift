@@ -93,17 +93,10 @@ public enum CalibrationData {
     /// shuffled order; all of them when count ≥ the number of samples (still shuffled).
     public static func select<T>(_ samples: [T], count: Int, seed: UInt64) -> [T] {
         var a = samples
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var rng = SplitMix64(seed: seed)
         if a.count > 1 {
             for i in stride(from: a.count - 1, to: 0, by: -1) {
-                let j = Int(next() % UInt64(i + 1))
+                let j = Int(rng.next() % UInt64(i + 1))
                 a.swapAt(i, j)
             }
         }

@@ -1,19 +1,8 @@
-/// SplitMix64: the fuzzer's only source of randomness, so a (seed, target, iteration) triple
-/// names one case exactly and a crash can be replayed by its iteration number.
-public struct SplitMix64: Sendable {
-    var state: UInt64
+import QPackBinary
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n (n > 0); the modulo bias is irrelevant to fuzzing.
+/// The fuzzer's draws: a (seed, target, iteration) triple names one case exactly, so a crash can
+/// be replayed by its iteration number.
+extension SplitMix64 {
     public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
 
     public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }

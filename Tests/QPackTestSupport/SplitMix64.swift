@@ -1,18 +1,7 @@
-/// SplitMix64: deterministic test values, the same sequence on every run and host.
-public struct SplitMix64: RandomNumberGenerator {
-    public var state: UInt64
+// The generator lives in QPackBinary; re-exported so tests that import only this module see it.
+@_exported import QPackBinary
 
-    public init(state: UInt64) { self.state = state }
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// A float in [lo, hi) from the top 24 bits.
     public mutating func float(_ lo: Float, _ hi: Float) -> Float {
         lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)

@@ -1,0 +1,17 @@
+/// SplitMix64 (Steele, Lea and Flood): the one deterministic generator of the project, the same
+/// sequence on every run and host. The calibration shuffle is specified with it
+/// (qpack-calibration.md §3); the fuzzer's cases and the tests' values come from it too.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
