@@ -25,8 +25,9 @@ let package = Package(
         .target(name: "QPackModel", exclude: ["README.md"]),
         .target(name: "QPackTokenizers", dependencies: ["QPackModel", "CQPackRuntime"], exclude: ["README.md"]),
         .target(name: "CQPackHash"),
+        .target(name: "CQPackFiles"),
         .target(
-            name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash"], exclude: ["README.md"],
+            name: "QPackBinary", dependencies: ["QPackModel", "CQPackHash", "CQPackFiles"], exclude: ["README.md"],
             swiftSettings: optimized),
         .target(
             name: "QPackCompression", dependencies: ["CZstd", "QPackBinary", "QPackModel"], exclude: ["README.md"]),

@@ -61,10 +61,7 @@ struct CalibrateCommand: ParsableCommand {
             let runner = try floatRunner(source: inputs[0])
             stats = try runCalibration(runner, spec: calibration!, samples: samples, quiet: quiet)
         }
-        do { try Data(stats.bytes()).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-            printError("\(output): cannot write: \(error.localizedDescription)")
-            throw QPackExit.ioError
-        }
+        try OutputPolicy.write(stats.bytes(), to: output, force: force)
         guard !quiet else { return }
         let tokens = stats.data.reduce(0) { $0 + $1.tokens }
         print(

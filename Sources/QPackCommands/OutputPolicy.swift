@@ -2,6 +2,7 @@
     import Glibc
 #endif
 import ArgumentParser
+import QPackBinary
 import Foundation
 
 /// Where a command may write. An output that is one of the command's own inputs (the same file by
@@ -31,6 +32,14 @@ enum OutputPolicy {
         if !force {
             printError("\(output): already exists (use --force to replace it)")
             throw QPackExit.usage
+        }
+    }
+
+    /// Writes a whole output through `OutputFile` (published in one step, or nothing on failure).
+    static func write(_ bytes: [UInt8], to output: String, force: Bool) throws(ExitCode) {
+        do { try OutputFile.write(bytes, to: output, force: force) } catch {
+            printError(error.description)
+            throw error.kind == .usage ? QPackExit.usage : QPackExit.ioError
         }
     }
 

@@ -204,10 +204,7 @@ struct VerifyCommand: ParsableCommand {
 
     func writeOutput(_ tensors: [OutputTensor]) throws {
         guard let output else { return }
-        do { try SafetensorsWriter.data(tensors).write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
-            printError("\(output): cannot write: \(error.localizedDescription)")
-            throw QPackExit.ioError
-        }
+        try OutputPolicy.write([UInt8](SafetensorsWriter.data(tensors)), to: output, force: force)
     }
 
     func verifyDecoder(_ container: ContainerFile, _ checkpoint: FloatReference, _ texts: [String]) throws {

@@ -6,70 +6,32 @@
 import QPackBinary
 import QPackCompression
 
-/// Writes a `.qpack` file section by section, then the manifest, footer and header.
-///
-/// The data goes to an unnamed temporary file (`O_TMPFILE`) in the target's directory, so a
-/// killed process leaves nothing behind; `finish` fsyncs it, links it under a temporary name
-/// and renames it over the target in one step. Without `force` an existing target is refused;
-/// a symlink at the target is replaced, never followed.
+/// Writes a `.qpack` file section by section, then the manifest, footer and header, through an
+/// `OutputFile` (unpublished until `finish`; without `force` an existing target is refused).
 public final class ContainerWriter {
     public let path: String
-    private let directory: String
-    private var fd: Int32
-    /// Set when O_TMPFILE was unavailable and a named temporary file is used instead.
-    private var namedTemp: String?
+    /// The file being written; nil when writing to memory.
+    private let output: OutputFile?
     private var offset = 0
     /// Bytes before this offset have been handed to the kernel for writeback.
     private var writebackStarted = 0
     private var sections: [SectionRecord] = []
     private var finished = false
-    /// Replace an existing target (else the file is published only where nothing is).
-    private let force: Bool
     /// Set when writing to memory instead of a file.
     private let image: ContainerImage?
 
     /// A writer that builds the file in `image` (no file is created; `finish` does not publish).
     public init(image: ContainerImage, name: String) throws(ContainerError) {
         path = name
-        directory = "."
-        fd = -1
+        output = nil
         self.image = image
-        force = true
         try writeAll([UInt8](repeating: 0, count: ContainerFormat.headerSize), what: "header")
     }
 
     public init(path: String, force: Bool) throws(ContainerError) {
         self.path = path
         image = nil
-        self.force = force
-        let name = Self.baseName(path)
-        directory = Self.directory(of: path)
-        var st = stat()
-        if lstat(path, &st) == 0 {
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                throw ContainerError(.usage, file: name, subject: "output", "is a directory")
-            }
-            // A device node, FIFO or socket is never replaced by a regular file, even with force.
-            if (st.st_mode & S_IFMT) != S_IFREG && (st.st_mode & S_IFMT) != S_IFLNK {
-                throw ContainerError(.usage, file: name, subject: "output", "is not a regular file")
-            }
-            if !force {
-                throw ContainerError(
-                    .usage, file: name, subject: "output", "already exists (use --force to replace it)")
-            }
-        }
-        fd = open(directory, oTmpFile | O_WRONLY | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            // Filesystems without O_TMPFILE: a named temporary file, removed on failure.
-            var template = Array((directory + "/." + name + ".tmp-XXXXXX").utf8CString)
-            fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else {
-                throw ContainerError(
-                    .io, file: name, subject: "output", "cannot create a file in '\(directory)': \(Self.errorText())")
-            }
-            namedTemp = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            fchmod(fd, 0o644)
-        }
+        do { output = try OutputFile(path: path, force: force) } catch { throw ContainerError(error) }
         try writeAll([UInt8](repeating: 0, count: ContainerFormat.headerSize), what: "header")
     }
 
@@ -81,9 +43,7 @@ public final class ContainerWriter {
     public func abandon() {
         guard !finished else { return }
         finished = true
-        if fd >= 0 { close(fd) }
-        fd = -1
-        if let namedTemp { unlink(namedTemp) }
+        output?.abandon()
     }
 
     /// A section's bytes made ready to write: checksummed and, if asked and smaller, compressed.
@@ -179,73 +139,17 @@ public final class ContainerWriter {
                 finished = true
                 return SHA256.hex(digest)
             }
-            let written = header.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-            guard written == header.count else { throw ioError("header") }
-            guard fsync(fd) == 0 else { throw ioError("fsync") }
-            if let acceptance, let refusal = acceptance(namedTemp ?? "/proc/self/fd/\(fd)") {
+            guard let output else { preconditionFailure("a writer has a file or an image") }
+            do { try output.overwrite(header, at: 0, what: "header") } catch { throw ContainerError(error) }
+            if let acceptance, let refusal = acceptance(output.temporaryPath) {
                 throw ContainerError(.malformed, file: name, subject: "model", refusal + "; nothing written")
             }
-            try publish()
+            do { try output.publish() } catch { throw ContainerError(error) }
             finished = true
             return SHA256.hex(digest)
         } catch {
             abandon()
             throw error
-        }
-    }
-
-    private func publish() throws(ContainerError) {
-        let name = Self.baseName(path)
-        // Without force the file is linked into place, which fails if anything appeared at the
-        // path since the writer started (another run, say): never replaced silently.
-        if !force {
-            let linked =
-                namedTemp.map { link($0, path) }
-                ?? linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW)
-            guard linked == 0 else {
-                let code = errno
-                throw ContainerError(
-                    code == EEXIST ? .usage : .io, file: name, subject: "output",
-                    code == EEXIST
-                        ? "appeared while this file was written (another run?); nothing replaced (use --force to replace it)"
-                        : "cannot link the finished file: \(Self.errorText())")
-            }
-            if let namedTemp { unlink(namedTemp) }
-            self.namedTemp = nil
-            close(fd)
-            fd = -1
-            syncDirectory()
-            return
-        }
-        if let namedTemp {
-            guard rename(namedTemp, path) == 0 else {
-                throw ContainerError(
-                    .io, file: name, subject: "output", "cannot rename into place: \(Self.errorText())")
-            }
-            self.namedTemp = nil
-        } else {
-            let temp = directory + "/." + name + ".tmp-\(getpid())"
-            unlink(temp)
-            guard linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, temp, AT_SYMLINK_FOLLOW) == 0 else {
-                throw ContainerError(
-                    .io, file: name, subject: "output", "cannot link the finished file: \(Self.errorText())")
-            }
-            guard rename(temp, path) == 0 else {
-                let e = Self.errorText()
-                unlink(temp)
-                throw ContainerError(.io, file: name, subject: "output", "cannot rename into place: \(e)")
-            }
-        }
-        close(fd)
-        fd = -1
-        syncDirectory()
-    }
-
-    private func syncDirectory() {
-        let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 {
-            fsync(dfd)
-            close(dfd)
         }
     }
 
@@ -271,15 +175,8 @@ public final class ContainerWriter {
             offset += bytes.count
             return
         }
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError(what)
-            }
-            done += n
-        }
+        guard let output else { preconditionFailure("a writer has a file or an image") }
+        do { try output.append(bytes, what: what) } catch { throw ContainerError(error) }
         offset += bytes.count
         startWriteback()
     }
@@ -290,31 +187,23 @@ public final class ContainerWriter {
     private func startWriteback() {
         let chunk = 64 << 20
         guard offset - writebackStarted >= chunk else { return }
-        _ = posix_fadvise(fd, off_t(writebackStarted), off_t(offset - writebackStarted), POSIX_FADV_DONTNEED)
+        guard let output else { return }
+        _ = posix_fadvise(
+            output.descriptor, off_t(writebackStarted), off_t(offset - writebackStarted), POSIX_FADV_DONTNEED)
         writebackStarted = offset
-    }
-
-    private func ioError(_ what: String) -> ContainerError {
-        ContainerError(
-            .io, file: Self.baseName(path), subject: what, offset: offset, "write failed: \(Self.errorText())")
-    }
-
-    static func errorText() -> String {
-        let code = errno
-        return String(cString: strerror(code)) + " (errno \(code))"
     }
 
     static func baseName(_ p: String) -> String { p.split(separator: "/").last.map(String.init) ?? p }
 
-    static func directory(of p: String) -> String {
-        guard let i = p.lastIndex(of: "/") else { return "." }
-        let d = String(p[..<i])
-        return d.isEmpty ? "/" : d
-    }
 }
 
-/// Linux O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`), which Glibc's Swift overlay does not export.
-let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY
+extension ContainerError {
+    init(_ failure: OutputFile.Failure) {
+        self.init(
+            failure.kind == .usage ? .usage : .io, file: failure.file, subject: failure.subject, offset: failure.offset,
+            failure.detail)
+    }
+}
 
 func le(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
 func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * UInt32($0))) } }
