@@ -16,6 +16,10 @@ public struct EvaluationReport: Sendable, Codable, Equatable {
     public let perplexityPacked: Double?
     public let meanCosine: Double?
     public let minimumCosine: Double?
+    /// Output values (logits or embedding elements) that were NaN or infinite, per model: any
+    /// makes the comparison meaningless, and the commands fail on it.
+    public let nonFiniteFloat: Int
+    public let nonFinitePacked: Int
     /// Stored tensor bits over parameters of the evaluated file (set by the caller).
     public var bitsPerWeight: Double?
 
@@ -82,12 +86,15 @@ public enum Evaluator {
     struct Accumulator {
         var cosines: [Double] = []
         var klSum = 0.0, positions = 0, agree = 0, nllA = 0.0, nllB = 0.0, predicted = 0, maxSample = 0.0, samples = 0
+        var nonFiniteFloat = 0, nonFinitePacked = 0
 
         /// `reference`: log-probabilities (decoders) or the embedding (encoders); `packed`: raw outputs.
         mutating func add(
             sequence s: [Int32], reference a: [Float], packed raw: [Float], architecture: String, width v: Int
         ) {
             samples += 1
+            nonFiniteFloat += a.count { !$0.isFinite }
+            nonFinitePacked += raw.count { !$0.isFinite }
             if ModelArchitecture.labelled(architecture)?.isDecoder != true {
                 let b = raw
                 var dot = 0.0, na = 0.0, nb = 0.0
@@ -130,7 +137,8 @@ public enum Evaluator {
                     architecture: architecture, samples: cosines.count, positions: cosines.count, meanKL: nil,
                     maxSampleKL: nil,
                     top1Agreement: nil, perplexityFloat: nil, perplexityPacked: nil,
-                    meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min())
+                    meanCosine: cosines.reduce(0, +) / Double(max(1, cosines.count)), minimumCosine: cosines.min(),
+                    nonFiniteFloat: nonFiniteFloat, nonFinitePacked: nonFinitePacked)
             }
             return EvaluationReport(
                 architecture: architecture, samples: samples, positions: positions,
@@ -138,7 +146,7 @@ public enum Evaluator {
                 maxSampleKL: maxSample, top1Agreement: Double(agree) / Double(max(1, positions)),
                 perplexityFloat: exp(nllA / Double(max(1, predicted))),
                 perplexityPacked: exp(nllB / Double(max(1, predicted))),
-                meanCosine: nil, minimumCosine: nil)
+                meanCosine: nil, minimumCosine: nil, nonFiniteFloat: nonFiniteFloat, nonFinitePacked: nonFinitePacked)
         }
     }
 

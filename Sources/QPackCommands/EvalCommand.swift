@@ -85,10 +85,8 @@ struct EvalCommand: ParsableCommand {
         }
         report.bitsPerWeight = Self.bitsPerWeight(container)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try ReportOutput.json(report))
+            try requireFinite(report)
             return
         }
         let bpw = Self.bitsPerWeight(container)
@@ -107,6 +105,13 @@ struct EvalCommand: ParsableCommand {
                 report.minimumCosine ?? 0)
         }
         print(out, terminator: "")
+        try requireFinite(report)
+    }
+
+    /// NaN or infinite outputs make every number above meaningless: exit 1 saying which model.
+    func requireFinite(_ report: EvaluationReport) throws(ExitCode) {
+        try ReportOutput.requireFinite(
+            file: file, what: "outputs", samples: [(dataset, report.nonFiniteFloat, report.nonFinitePacked)])
     }
 
     /// Stored tensor bits over all parameters of the file.

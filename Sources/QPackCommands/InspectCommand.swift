@@ -189,12 +189,6 @@ enum InspectJSON {
     }
 
     static func encode(_ reports: [InspectOutput]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let data = try encoder.encode(Document(inputs: reports))
-        return String(decoding: data, as: UTF8.self)
+        try ReportOutput.json(Document(inputs: reports))
     }
 }

@@ -232,10 +232,7 @@ enum PlanJSON {
     }
 
     static func encode(_ plan: QuantPlan) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return String(decoding: try encoder.encode(Document(plan: plan)), as: UTF8.self)
+        try ReportOutput.json(Document(plan: plan))
     }
 }
 

@@ -170,10 +170,7 @@ struct VerifyCommand: ParsableCommand {
         }
         try writeOutput(report.outputs)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try ReportOutput.json(report))
         } else {
             print(Self.render(report, file: file))
         }
@@ -186,7 +183,10 @@ struct VerifyCommand: ParsableCommand {
             }
             throw QPackExit.verificationFailed
         }
-        if let minCosine, report.minimumCosine < minCosine {
+        try ReportOutput.requireFinite(
+            file: file, what: "embedding values",
+            samples: report.samples.map { ($0.text, $0.nonFiniteFloat, $0.nonFinitePacked) })
+        if let minCosine, !(report.minimumCosine >= minCosine) {
             let worst = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
             printError(
                 "\(file): cosine \(String(format: "%.4f", report.minimumCosine)) is below --min-cosine \(minCosine)\(worst)"
@@ -245,10 +245,7 @@ struct VerifyCommand: ParsableCommand {
         }
         try writeOutput(report.outputs)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try ReportOutput.json(report))
         } else {
             var out = "\(file): \(report.architecture), \(report.samples.count) samples\n"
             out +=
@@ -285,7 +282,10 @@ struct VerifyCommand: ParsableCommand {
             )
             throw QPackExit.verificationFailed
         }
-        if let maxKl, let worst = report.samples.max(by: { $0.meanKL < $1.meanKL }), worst.meanKL > maxKl {
+        try ReportOutput.requireFinite(
+            file: file, what: "logits", samples: report.samples.map { ($0.text, $0.nonFiniteFloat, $0.nonFinitePacked) }
+        )
+        if let maxKl, let worst = report.samples.max(by: { $0.meanKL < $1.meanKL }), !(worst.meanKL <= maxKl) {
             let layer = report.layers.first.map { " (worst layer: \($0.name), \($0.scheme), rule '\($0.rule)')" } ?? ""
             printError(
                 "\(file): mean KL \(String(format: "%.4f", worst.meanKL)) on \"\(worst.text)\" is above --max-kl \(maxKl)\(layer)"

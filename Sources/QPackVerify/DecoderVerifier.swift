@@ -19,6 +19,9 @@ public struct DecoderReport: Sendable, Codable {
         public let perplexityPacked: Double
         public let continuationFloat: String
         public let continuationPacked: String
+        /// Logits that were NaN or infinite, per model (any fails verification).
+        public let nonFiniteFloat: Int
+        public let nonFinitePacked: Int
     }
 
     public let architecture: String
@@ -69,6 +72,8 @@ public enum DecoderVerifier {
                 let la = logSoftmax(a[(t * v)..<((t + 1) * v)]), lb = logSoftmax(b[(t * v)..<((t + 1) * v)])
                 var kl = 0.0
                 for i in 0..<v { let p = exp(la[i]); if p > 0 { kl += p * (la[i] - lb[i]) } }
+                // A row with NaN or infinite logits has no distribution: its KL is NaN, not 0.
+                if !la.allSatisfy(\.isFinite) || !lb.allSatisfy(\.isFinite) { kl = .nan }
                 kls.append(kl)
                 if la.indices.max(by: { la[$0] < la[$1] }) == lb.indices.max(by: { lb[$0] < lb[$1] }) { agree += 1 }
                 if t + 1 < s.ids.count {
@@ -83,7 +88,8 @@ public enum DecoderVerifier {
                     top1Agreement: Double(agree) / Double(kls.count), perplexityFloat: exp(nllA / predicted),
                     perplexityPacked: exp(nllB / predicted),
                     continuationFloat: text(reference.greedy(s.ids, steps: continuation)),
-                    continuationPacked: text(packed.greedy(s.ids, steps: continuation))))
+                    continuationPacked: text(packed.greedy(s.ids, steps: continuation)),
+                    nonFiniteFloat: a.count { !$0.isFinite }, nonFinitePacked: b.count { !$0.isFinite }))
             outputs.append(OutputTensor(name: "float.logits.\(index)", shape: [s.ids.count, v], values: a))
             outputs.append(OutputTensor(name: "packed.logits.\(index)", shape: [s.ids.count, v], values: b))
             allKL += kls

@@ -12,6 +12,9 @@ public struct VerifyReport: Sendable, Codable {
         public let text: String
         public let tokens: Int
         public let cosine: Double
+        /// Embedding values that were NaN or infinite, per model (any fails verification).
+        public let nonFiniteFloat: Int
+        public let nonFinitePacked: Int
     }
 
     public struct Layer: Sendable, Codable {
@@ -66,7 +69,8 @@ public enum Verifier {
             results.append(
                 .init(
                     text: s.text, tokens: s.ids.count,
-                    cosine: ErrorMetrics(reference: a.output, values: b.output).cosine))
+                    cosine: ErrorMetrics(reference: a.output, values: b.output).cosine,
+                    nonFiniteFloat: a.output.count { !$0.isFinite }, nonFinitePacked: b.output.count { !$0.isFinite }))
             floatRows += a.output
             packedRows += b.output
         }
