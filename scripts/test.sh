@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh
 scripts/check-format.sh
-scripts/check-unwraps.sh
+scripts/check-traps.sh
 scripts/check-fixtures.sh
 swift build
 export QPACK_REQUIRE_MODELS=1

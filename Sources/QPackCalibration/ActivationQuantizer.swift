@@ -22,7 +22,10 @@ public struct ActivationQuantizer: Sendable, Equatable {
     /// The int8 code of x (round half away from zero, then saturate).
     @inline(__always)
     public func code(_ x: Float) -> Int8 {
-        let v = Int32((x * multiplier).rounded(.toNearestOrAwayFromZero)) + zeroPoint
+        // Saturated in float first: a huge or NaN product (data from a file) must not trap the
+        // conversion; any value past ±512 saturates the same way after adding the zero point.
+        let r = (x * multiplier).rounded(.toNearestOrAwayFromZero)
+        let v = Int32(r.isNaN ? 0 : min(512, max(-512, r))) + zeroPoint
         return Int8(min(127, max(-128, v)))
     }
 

@@ -135,6 +135,8 @@ enum Units {
     /// A compact decimal rendering with 6 significant digits.
     static func number(_ v: Double) -> String {
         if v == 0 { return "0" }
+        // An infinite relative error (a zero source) or a NaN must print, not loop or trap.
+        guard v.isFinite else { return v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf") }
         let mag = abs(v)
         if mag >= 1e-4 && mag < 1e6 {
             let digits = max(0, 5 - Int(mag.log10Floor))

@@ -122,5 +122,9 @@ func histogram(_ bins: [Int: UInt64], exponent: Int = 0) -> ActivationHistogram 
         #expect(q.code(3) == 127 && q.code(-1) == -128 && q.code(0) == -64)
         #expect(q.code(10) == 127 && q.code(-10) == -128)  // saturates
         #expect(q.code(0.5 / 63.75) == -63)  // 0.5 rounds away from zero
+        // Values no Int32 holds saturate instead of trapping; NaN is taken as 0 (code = zero point).
+        #expect(q.code(1e30) == 127 && q.code(-.infinity) == -128 && q.code(.infinity) == 127)
+        #expect(q.code(.nan) == -64)
+        #expect(ActivationQuantizer(lo: 0, hi: 0).code(3e38) == 127)
     }
 }
