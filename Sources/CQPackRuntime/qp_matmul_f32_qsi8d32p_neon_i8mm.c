@@ -43,11 +43,9 @@ static inline float32x4_t load_f16x4(const uint8_t *p) {
     return vld1q_f32(v);
 }
 
-static inline float32x4_t load_f32x4(const uint8_t *p) {
-    float v[4];
-    memcpy(v, p, 16);
-    return vld1q_f32(v);
-}
+/* Four floats from packed bytes with one vector load (through memcpy, GCC moved them through
+ * general registers lane by lane). */
+static inline float32x4_t load_f32x4(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
 
 static inline float load_f32(const uint8_t *p) {
     float v;
@@ -123,20 +121,24 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                  * 2-3; groups 2 and 3 are the nibble partners of 0 and 1. RHS: per step s, rows
                  * 0-1 then 2-3, 8 bytes each. */
                 int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
-                for (size_t s = 0; s < 2; s++) {
-                    const int8_t *alo = (const int8_t *)lb + s * 32, *ahi = alo + 64;
-                    const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi),
-                                    a23hi = vld1q_s8(ahi + 16);
-                    const uint8x16_t b01 = vld1q_u8(rb + s * 32), b23 = vld1q_u8(rb + s * 32 + 16);
-                    const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)),
-                                    b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask)),
-                                    b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)),
-                                    b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));
-                    t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, b01lo), a01hi, b01hi);
-                    t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, b23lo), a01hi, b23hi);
-                    t10 = vmmlaq_s32(vmmlaq_s32(t10, a23lo, b01lo), a23hi, b01hi);
-                    t11 = vmmlaq_s32(vmmlaq_s32(t11, a23lo, b23lo), a23hi, b23hi);
-                }
+#define QP_STEP(s)                                                                                \
+    do {                                                                                          \
+        const int8_t *alo = (const int8_t *)lb + (s)*32, *ahi = alo + 64;                         \
+        const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi), \
+                        a23hi = vld1q_s8(ahi + 16);                                               \
+        const uint8x16_t b01 = vld1q_u8(rb + (s)*32), b23 = vld1q_u8(rb + (s)*32 + 16);           \
+        const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)),                          \
+                        b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask)),                    \
+                        b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)),                          \
+                        b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));                    \
+        t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, b01lo), a01hi, b01hi);                            \
+        t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, b23lo), a01hi, b23hi);                            \
+        t10 = vmmlaq_s32(vmmlaq_s32(t10, a23lo, b01lo), a23hi, b01hi);                            \
+        t11 = vmmlaq_s32(vmmlaq_s32(t11, a23lo, b23lo), a23hi, b23hi);                            \
+    } while (0)
+                QP_STEP(0); /* both steps of the block written out: GCC -O2 kept the loop */
+                QP_STEP(1);
+#undef QP_STEP
                 const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
                 const float32x4_t sums = load_f32x4(lb + 128), scales = load_f32x4(lb + 144);
                 a0 = vfmaq_f32(a0, offset, vdupq_laneq_f32(sums, 0));

@@ -169,7 +169,7 @@ static int random_cross_check_cx(void) {
 static int random_linear_check(void) {
     int failures = 0;
     for (int iter = 0; iter < 100; iter++) {
-        const size_t m = 1 + next_u32() % 4, n = 1 + next_u32() % 20, k = 1 + next_u32() % 200;
+        const size_t m = 1 + next_u32() % 9, n = 1 + next_u32() % 40, k = 1 + next_u32() % 200;
         float *x = malloc(m * k * 4), *w = malloc(n * k * 4), *bias = malloc(n * 4), *a = malloc(m * n * 4),
               *b = malloc(m * n * 4);
         uint16_t *h = malloc(n * k * 2);
