@@ -1,4 +1,5 @@
 /* BERT encoder (sentence-transformers style pooling) over float or packed weights. */
+#include "qp_attention.h"
 #include "qp_layouts.h"
 #include "qp_model.h"
 
@@ -253,25 +254,9 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
         }
         const float scale = 1.0f / sqrtf((float)hd);
         for (size_t head = 0; head < h; head++) {
-            for (size_t i = 0; i < n; i++) {
-                float mx = -INFINITY;
-                for (size_t j = 0; j < n; j++) {
-                    float s = 0;
-                    for (size_t e = 0; e < hd; e++) s += q[i * d + head * hd + e] * kk[j * d + head * hd + e];
-                    scores[i * n + j] = s * scale;
-                    mx = fmaxf(mx, scores[i * n + j]);
-                }
-                float sum = 0;
-                for (size_t j = 0; j < n; j++) {
-                    scores[i * n + j] = expf(scores[i * n + j] - mx);
-                    sum += scores[i * n + j];
-                }
-                for (size_t e = 0; e < hd; e++) {
-                    float acc = 0;
-                    for (size_t j = 0; j < n; j++) acc += scores[i * n + j] * v[j * d + head * hd + e];
-                    ctx[i * d + head * hd + e] = acc / sum;
-                }
-            }
+            for (size_t i = 0; i < n; i++)
+                qp_attend(q + i * d + head * hd, kk + head * hd, d, v + head * hd, d, n, hd, scale, scores + i * n,
+                          ctx + i * d + head * hd);
         }
         if ((st = qp_linear_forward_scratch(&L->attention_output, n, ctx, tmp, scratch, scratch_size))) goto done;
         if (observer) observer(context, li, 3, n, ctx, tmp);

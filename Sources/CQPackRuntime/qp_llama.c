@@ -1,5 +1,6 @@
 /* Llama decoder over float or packed weights: a session holds the KV cache and every
  * activation buffer, sized once; steps append tokens (a whole prompt, or one at a time). */
+#include "qp_attention.h"
 #include "qp_model.h"
 
 #include <math.h>
@@ -156,27 +157,9 @@ static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *
         const float scale = 1.0f / sqrtf((float)hd);
         for (size_t head = 0; head < m->heads; head++) {
             const size_t kh = head / group;
-            for (size_t i = 0; i < n; i++) {
-                const size_t pos = first + i; /* causal: attends to positions 0 ... pos */
-                float mx = -INFINITY;
-                for (size_t j = 0; j <= pos; j++) {
-                    float sc = 0;
-                    for (size_t e = 0; e < hd; e++)
-                        sc += q[(i * m->heads + head) * hd + e] * kc[(j * m->kv_heads + kh) * hd + e];
-                    scores[j] = sc * scale;
-                    mx = fmaxf(mx, scores[j]);
-                }
-                float sum = 0;
-                for (size_t j = 0; j <= pos; j++) {
-                    scores[j] = expf(scores[j] - mx);
-                    sum += scores[j];
-                }
-                for (size_t e = 0; e < hd; e++) {
-                    float acc = 0;
-                    for (size_t j = 0; j <= pos; j++) acc += scores[j] * vc[(j * m->kv_heads + kh) * hd + e];
-                    att[(i * m->heads + head) * hd + e] = acc / sum;
-                }
-            }
+            for (size_t i = 0; i < n; i++) /* causal: position first + i attends to 0 ... first + i */
+                qp_attend(q + (i * m->heads + head) * hd, kc + kh * hd, kvd, vc + kh * hd, kvd, first + i + 1, hd,
+                          scale, scores, att + (i * m->heads + head) * hd);
         }
         if ((st = qp_linear_forward_scratch(&L->attention_output, n, att, h, scratch, ss))) return st;
         if (observer) observer(context, li, 3, n, att, h);

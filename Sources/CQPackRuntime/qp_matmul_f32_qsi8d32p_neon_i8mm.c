@@ -45,7 +45,14 @@ static inline float32x4_t load_f16x4(const uint8_t *p) {
 
 /* Four floats from packed bytes with one vector load (through memcpy, GCC moved them through
  * general registers lane by lane). */
-static inline float32x4_t load_f32x4(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
+static inline float32x4_t load_f32x4(const uint8_t *p) {
+    float32x4_t v = vreinterpretq_f32_u8(vld1q_u8(p));
+#if defined(__aarch64__)
+    /* Keep it one vector: GCC otherwise loads each lane the kernel uses as a scalar. */
+    __asm__("" : "+w"(v));
+#endif
+    return v;
+}
 
 static inline float load_f32(const uint8_t *p) {
     float v;
@@ -103,63 +110,177 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, siz
 
 /* The GEMM the shipped qai4c32p tile runs on i8mm (mr 4, nr 4, kr 16, sr 2, blocks of 32): the
  * general loop below with its constants folded and its accumulators in registers, the same
- * integer sums and float steps in the same order. */
-QP_TARGET_I8MM
-static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, const uint8_t *rhs, float *dst,
-                              size_t stride, float clamp_min, float clamp_max) {
-    const size_t blocks = k / 32, lhs_record = 4 * (32 + 8), rhs_record = 4 * (16 + 8);
-    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
-    for (size_t row = 0; row < m; row += 4) {
-        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
-        for (size_t col = 0; col < n; col += 4) {
-            const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
-            float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
-            float32x4_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-            for (size_t b = 0; b < blocks; b++) {
-                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
-                /* LHS: 8-value groups g = 0..3 (values 8g ..), 4 rows x 8 bytes each, rows 0-1 then
-                 * 2-3; groups 2 and 3 are the nibble partners of 0 and 1. RHS: per step s, rows
-                 * 0-1 then 2-3, 8 bytes each. */
-                int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
-#define QP_STEP(s)                                                                                \
+ * integer sums and float steps in the same order. Eight rows (two LHS row groups) go through
+ * together where there are eight: the RHS nibbles are loaded and unpacked once for both.
+ *
+ * Block layout. LHS: 8-value groups g = 0..3 (values 8g ..), 4 rows x 8 bytes each, rows 0-1
+ * then 2-3; groups 2 and 3 are the nibble partners of 0 and 1; then 4 float sums and 4 float
+ * scales. RHS: per step s, rows 0-1 then 2-3, 8 bytes each; then 4 float offsets and 4 float
+ * scales (times 16). */
+
+/* The RHS of step s, nibbles unpacked to the high halves of bytes (16 times the code). */
+#define QP_RHS_STEP(rb, s)                                                              \
+    const uint8x16_t b01 = vld1q_u8((rb) + (s)*32), b23 = vld1q_u8((rb) + (s)*32 + 16); \
+    const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)),                    \
+                    b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask)),              \
+                    b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)),                    \
+                    b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask))
+
+/* One LHS row group's step s against the unpacked RHS: 2x2 tiles t00 t01 t10 t11. */
+#define QP_LHS_STEP(lb, s, t00, t01, t10, t11)                                                    \
     do {                                                                                          \
-        const int8_t *alo = (const int8_t *)lb + (s)*32, *ahi = alo + 64;                         \
+        const int8_t *alo = (const int8_t *)(lb) + (s)*32, *ahi = alo + 64;                       \
         const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi), \
                         a23hi = vld1q_s8(ahi + 16);                                               \
-        const uint8x16_t b01 = vld1q_u8(rb + (s)*32), b23 = vld1q_u8(rb + (s)*32 + 16);           \
-        const int8x16_t b01lo = vreinterpretq_s8_u8(vshlq_n_u8(b01, 4)),                          \
-                        b01hi = vreinterpretq_s8_u8(vandq_u8(b01, high_mask)),                    \
-                        b23lo = vreinterpretq_s8_u8(vshlq_n_u8(b23, 4)),                          \
-                        b23hi = vreinterpretq_s8_u8(vandq_u8(b23, high_mask));                    \
         t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, b01lo), a01hi, b01hi);                            \
         t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, b23lo), a01hi, b23hi);                            \
         t10 = vmmlaq_s32(vmmlaq_s32(t10, a23lo, b01lo), a23hi, b01hi);                            \
         t11 = vmmlaq_s32(vmmlaq_s32(t11, a23lo, b23lo), a23hi, b23hi);                            \
     } while (0)
-                QP_STEP(0); /* both steps of the block written out: GCC -O2 kept the loop */
-                QP_STEP(1);
-#undef QP_STEP
+
+/* The float steps of one block for a row group: offset times the row's sum, then the exact
+ * block dot times scale16 times the row's scale. */
+#define QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3)                                                   \
+    do {                                                                                                         \
+        const float32x4_t sums = load_f32x4((lb) + 128), scales = load_f32x4((lb) + 144);                        \
+        a0 = vfmaq_f32(a0, offset, vdupq_laneq_f32(sums, 0));                                                    \
+        a0 = vfmaq_f32(a0, vcvtq_f32_s32(QP_ROW_LO(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 0))); \
+        a1 = vfmaq_f32(a1, offset, vdupq_laneq_f32(sums, 1));                                                    \
+        a1 = vfmaq_f32(a1, vcvtq_f32_s32(QP_ROW_HI(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 1))); \
+        a2 = vfmaq_f32(a2, offset, vdupq_laneq_f32(sums, 2));                                                    \
+        a2 = vfmaq_f32(a2, vcvtq_f32_s32(QP_ROW_LO(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 2))); \
+        a3 = vfmaq_f32(a3, offset, vdupq_laneq_f32(sums, 3));                                                    \
+        a3 = vfmaq_f32(a3, vcvtq_f32_s32(QP_ROW_HI(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 3))); \
+    } while (0)
+
+QP_TARGET_I8MM
+static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, const uint8_t *rhs, float *dst,
+                              size_t stride, float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 4 * (32 + 8), rhs_record = 4 * (16 + 8);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    size_t row = 0;
+    for (; row + 8 <= m; row += 8) {
+        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record, *lq = lp + blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
+            float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *lc = lq + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00, u00 = t00, u01 = t00, u10 = t00,
+                          u11 = t00;
+#if defined(__aarch64__)
+                /* QP_RHS_STEP and QP_LHS_STEP for both steps and both row groups, in assembly (GCC
+                 * 12 -O2 added 17 register moves and a spill per block): the same SMMLAs on the same
+                 * operands, each tile's products added in the same order. */
+                __asm__(".arch_extension i8mm\n\t"
+                        "ldp q20, q21, [%[rb], #0]\n\t"
+                        "shl v22.16b, v20.16b, #4\n\t"
+                        "and v23.16b, v20.16b, %[mask].16b\n\t"
+                        "shl v24.16b, v21.16b, #4\n\t"
+                        "and v25.16b, v21.16b, %[mask].16b\n\t"
+                        "ldp q26, q27, [%[lb], #0]\n\t"
+                        "ldp q28, q29, [%[lb], #64]\n\t"
+                        "smmla %[t00].4s, v26.16b, v22.16b\n\t"
+                        "smmla %[t01].4s, v26.16b, v24.16b\n\t"
+                        "smmla %[t10].4s, v27.16b, v22.16b\n\t"
+                        "smmla %[t11].4s, v27.16b, v24.16b\n\t"
+                        "smmla %[t00].4s, v28.16b, v23.16b\n\t"
+                        "smmla %[t01].4s, v28.16b, v25.16b\n\t"
+                        "smmla %[t10].4s, v29.16b, v23.16b\n\t"
+                        "smmla %[t11].4s, v29.16b, v25.16b\n\t"
+                        "ldp q26, q27, [%[lc], #0]\n\t"
+                        "ldp q28, q29, [%[lc], #64]\n\t"
+                        "smmla %[u00].4s, v26.16b, v22.16b\n\t"
+                        "smmla %[u01].4s, v26.16b, v24.16b\n\t"
+                        "smmla %[u10].4s, v27.16b, v22.16b\n\t"
+                        "smmla %[u11].4s, v27.16b, v24.16b\n\t"
+                        "smmla %[u00].4s, v28.16b, v23.16b\n\t"
+                        "smmla %[u01].4s, v28.16b, v25.16b\n\t"
+                        "smmla %[u10].4s, v29.16b, v23.16b\n\t"
+                        "smmla %[u11].4s, v29.16b, v25.16b\n\t"
+                        "ldp q20, q21, [%[rb], #32]\n\t"
+                        "shl v22.16b, v20.16b, #4\n\t"
+                        "and v23.16b, v20.16b, %[mask].16b\n\t"
+                        "shl v24.16b, v21.16b, #4\n\t"
+                        "and v25.16b, v21.16b, %[mask].16b\n\t"
+                        "ldp q26, q27, [%[lb], #32]\n\t"
+                        "ldp q28, q29, [%[lb], #96]\n\t"
+                        "smmla %[t00].4s, v26.16b, v22.16b\n\t"
+                        "smmla %[t01].4s, v26.16b, v24.16b\n\t"
+                        "smmla %[t10].4s, v27.16b, v22.16b\n\t"
+                        "smmla %[t11].4s, v27.16b, v24.16b\n\t"
+                        "smmla %[t00].4s, v28.16b, v23.16b\n\t"
+                        "smmla %[t01].4s, v28.16b, v25.16b\n\t"
+                        "smmla %[t10].4s, v29.16b, v23.16b\n\t"
+                        "smmla %[t11].4s, v29.16b, v25.16b\n\t"
+                        "ldp q26, q27, [%[lc], #32]\n\t"
+                        "ldp q28, q29, [%[lc], #96]\n\t"
+                        "smmla %[u00].4s, v26.16b, v22.16b\n\t"
+                        "smmla %[u01].4s, v26.16b, v24.16b\n\t"
+                        "smmla %[u10].4s, v27.16b, v22.16b\n\t"
+                        "smmla %[u11].4s, v27.16b, v24.16b\n\t"
+                        "smmla %[u00].4s, v28.16b, v23.16b\n\t"
+                        "smmla %[u01].4s, v28.16b, v25.16b\n\t"
+                        "smmla %[u10].4s, v29.16b, v23.16b\n\t"
+                        "smmla %[u11].4s, v29.16b, v25.16b\n\t"
+                        : [t00] "+w"(t00), [t01] "+w"(t01), [t10] "+w"(t10), [t11] "+w"(t11), [u00] "+w"(u00),
+                          [u01] "+w"(u01), [u10] "+w"(u10), [u11] "+w"(u11)
+                        : [rb] "r"(rb), [lb] "r"(lb), [lc] "r"(lc), [mask] "w"(high_mask)
+                        : "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "memory");
+#else
+                {
+                    QP_RHS_STEP(rb, 0);
+                    QP_LHS_STEP(lb, 0, t00, t01, t10, t11);
+                    QP_LHS_STEP(lc, 0, u00, u01, u10, u11);
+                }
+                {
+                    QP_RHS_STEP(rb, 1);
+                    QP_LHS_STEP(lb, 1, t00, t01, t10, t11);
+                    QP_LHS_STEP(lc, 1, u00, u01, u10, u11);
+                }
+#endif
                 const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
-                const float32x4_t sums = load_f32x4(lb + 128), scales = load_f32x4(lb + 144);
-                a0 = vfmaq_f32(a0, offset, vdupq_laneq_f32(sums, 0));
-                a0 = vfmaq_f32(a0, vcvtq_f32_s32(QP_ROW_LO(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 0)));
-                a1 = vfmaq_f32(a1, offset, vdupq_laneq_f32(sums, 1));
-                a1 = vfmaq_f32(a1, vcvtq_f32_s32(QP_ROW_HI(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 1)));
-                a2 = vfmaq_f32(a2, offset, vdupq_laneq_f32(sums, 2));
-                a2 = vfmaq_f32(a2, vcvtq_f32_s32(QP_ROW_LO(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 2)));
-                a3 = vfmaq_f32(a3, offset, vdupq_laneq_f32(sums, 3));
-                a3 = vfmaq_f32(a3, vcvtq_f32_s32(QP_ROW_HI(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 3)));
+                QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3);
+                QP_BLOCK_FLOAT(lc, u00, u01, u10, u11, a4, a5, a6, a7);
             }
             const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
-            acc[0] = vaddq_f32(a0, bias);
-            acc[1] = vaddq_f32(a1, bias);
-            acc[2] = vaddq_f32(a2, bias);
-            acc[3] = vaddq_f32(a3, bias);
+            float32x4_t top[4] = {vaddq_f32(a0, bias), vaddq_f32(a1, bias), vaddq_f32(a2, bias), vaddq_f32(a3, bias)};
+            float32x4_t bottom[4] = {vaddq_f32(a4, bias), vaddq_f32(a5, bias), vaddq_f32(a6, bias),
+                                     vaddq_f32(a7, bias)};
+            float *out = (float *)((uint8_t *)dst + row * stride) + col;
+            store_rows(top, 4, n - col, out, stride, clamp_min, clamp_max);
+            store_rows(bottom, 4, n - col, (float *)((uint8_t *)out + 4 * stride), stride, clamp_min, clamp_max);
+        }
+    }
+    for (; row < m; row += 4) {
+        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
+            float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
+                { /* both steps written out: GCC -O2 kept a loop */
+                    QP_RHS_STEP(rb, 0);
+                    QP_LHS_STEP(lb, 0, t00, t01, t10, t11);
+                }
+                {
+                    QP_RHS_STEP(rb, 1);
+                    QP_LHS_STEP(lb, 1, t00, t01, t10, t11);
+                }
+                const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
+                QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3);
+            }
+            const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
+            float32x4_t acc[4] = {vaddq_f32(a0, bias), vaddq_f32(a1, bias), vaddq_f32(a2, bias), vaddq_f32(a3, bias)};
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride,
                        clamp_min, clamp_max);
         }
     }
 }
+#undef QP_RHS_STEP
+#undef QP_LHS_STEP
+#undef QP_BLOCK_FLOAT
 #undef QP_ROW_LO
 #undef QP_ROW_HI
 
