@@ -127,6 +127,18 @@ static float quantize_block_neon(const float *v, size_t bl, int8_t *q, int32_t *
 }
 #endif
 
+/* Row r's codes into a record of mr rows: runs of L values, row after row (value i at
+ * (i / L · mr + r) · L + i % L). Fixed-size copies for the shipped L of 4 and 8: the general
+ * loop divides per value. */
+static inline void interleave(uint8_t *rec, const int8_t *codes, size_t bl, size_t mr, size_t r, size_t L) {
+    if (L == 8)
+        for (size_t g = 0; g < bl / 8; g++) memcpy(rec + (g * mr + r) * 8, codes + 8 * g, 8);
+    else if (L == 4)
+        for (size_t g = 0; g < bl / 4; g++) memcpy(rec + (g * mr + r) * 4, codes + 4 * g, 4);
+    else
+        for (size_t i = 0; i < bl; i++) rec[(i / L * mr + r) * L + i % L] = (uint8_t)codes[i];
+}
+
 void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,
                                             const float *lhs, size_t lhs_stride_bytes, void *lhs_packed) {
     if (!bl || !mr || !sr || kr % sr) return;
@@ -143,8 +155,7 @@ void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_
             float amax;
             if (QP_PACK_NEON && bl % 16 == 0 && bl <= sizeof codes) {
                 amax = quantize_block_neon(v, bl, mr == 1 ? (int8_t *)rec : codes, &sum);
-                if (mr > 1)
-                    for (size_t i = 0; i < bl; i++) rec[(i / L * mr + r) * L + i % L] = (uint8_t)codes[i];
+                if (mr > 1) interleave(rec, codes, bl, mr, r, L);
             } else {
                 amax = block_amax(v, bl);
                 /* A multiplier 127/amax, not 1/(amax/127): the NEON packer's arithmetic. */

@@ -122,10 +122,29 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     vdotq_s32(acc, b, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(a), lane)))
 #endif
 
+#define QP_HALF(a, i) vreinterpretq_s8_s64(vdupq_laneq_s64(vreinterpretq_s64_s8(a), i)) /* DUP Vd.2D */
+/* L 8: 16 bytes hold 8 values of 2 rows (rows 0, 1 then 2, 3), values 0..7 then 8..15, against
+ * the LHS halves duplicated (lo0 = values 0..7 twice, hi0 their nibble partners 16..23, lo1 and
+ * hi1 the next eight); pairwise adds give one lane per row. */
+QP_TARGET_DOTPROD
+static inline int32x4_t qai4c32p_block_l8_halves(const uint8_t *rb, int8x16_t lo0, int8x16_t hi0, int8x16_t lo1,
+                                                 int8x16_t hi1) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    const uint8x16_t b0 = vld1q_u8(rb), b1 = vld1q_u8(rb + 16), b2 = vld1q_u8(rb + 32), b3 = vld1q_u8(rb + 48);
+    int32x4_t p01 = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)), lo0);
+    int32x4_t p23 = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)), lo0);
+    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b0, high_mask)), hi0);
+    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b1, high_mask)), hi0);
+    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)), lo1);
+    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)), lo1);
+    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b2, high_mask)), hi1);
+    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b3, high_mask)), hi1);
+    return vpaddq_s32(p01, p23);
+}
+
 /* One 32-value block of the qai4c32p GEMV below for 4 RHS rows: 16·Σ qa·w per row. The LHS block
  * is in two registers (values 0..15, then their nibble partners 16..31); L is a constant at each
  * call, so the branch folds away. */
-#define QP_HALF(a, i) vreinterpretq_s8_s64(vdupq_laneq_s64(vreinterpretq_s64_s8(a), i)) /* DUP Vd.2D */
 QP_TARGET_DOTPROD
 static inline int32x4_t qai4c32p_block(const uint8_t *rb, int8x16_t a_lo, int8x16_t a_hi, size_t L) {
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
@@ -142,20 +161,9 @@ static inline int32x4_t qai4c32p_block(const uint8_t *rb, int8x16_t a_lo, int8x1
         d = QP_DOT_LANE(d, vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)), a_lo, 3);
         return QP_DOT_LANE(d, vreinterpretq_s8_u8(vandq_u8(b3, high_mask)), a_hi, 3);
     }
-    /* L 8: 16 bytes hold 8 values of 2 rows (rows 0, 1 then 2, 3), values 0..7 then 8..15,
-     * against the LHS half duplicated; pairwise adds give one lane per row. */
-    const int8x16_t lo0 = QP_HALF(a_lo, 0), hi0 = QP_HALF(a_hi, 0), lo1 = QP_HALF(a_lo, 1), hi1 = QP_HALF(a_hi, 1);
-    int32x4_t p01 = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)), lo0);
-    int32x4_t p23 = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)), lo0);
-    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b0, high_mask)), hi0);
-    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b1, high_mask)), hi0);
-    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)), lo1);
-    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)), lo1);
-    p01 = vdotq_s32(p01, vreinterpretq_s8_u8(vandq_u8(b2, high_mask)), hi1);
-    p23 = vdotq_s32(p23, vreinterpretq_s8_u8(vandq_u8(b3, high_mask)), hi1);
-    return vpaddq_s32(p01, p23);
+    (void)b0, (void)b1, (void)b2, (void)b3;
+    return qai4c32p_block_l8_halves(rb, QP_HALF(a_lo, 0), QP_HALF(a_hi, 0), QP_HALF(a_lo, 1), QP_HALF(a_hi, 1));
 }
-#undef QP_HALF
 
 /* The GEMV the shipped qai4c32p tiles run (mr 1, nr 4, blocks of 32; kr/sr 4 or 8), with the
  * general loop's integer sums and its float steps in its order: the same bits. */
@@ -164,6 +172,37 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
                                      float clamp_min, float clamp_max) {
     const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8), panel = blocks * rhs_record + 16;
     size_t col = 0;
+    if (L == 8) /* Four panels per pass: the LHS halves duplicated once for sixteen columns. */
+        for (; col + 16 <= n; col += 16) {
+            const uint8_t *r0 = rhs + col / 4 * panel, *r1 = r0 + panel, *r2 = r1 + panel, *r3 = r2 + panel;
+            float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record;
+                const int8x16_t a_lo = vld1q_s8((const int8_t *)lb), a_hi = vld1q_s8((const int8_t *)lb + 16);
+                const int8x16_t lo0 = QP_HALF(a_lo, 0), hi0 = QP_HALF(a_hi, 0), lo1 = QP_HALF(a_lo, 1),
+                                hi1 = QP_HALF(a_hi, 1);
+                float lhs_sum, lhs_scale;
+                memcpy(&lhs_sum, lb + 32, 4);
+                memcpy(&lhs_scale, lb + 36, 4);
+                const float32x4_t sum = vdupq_n_f32(lhs_sum);
+#define QP_PANEL(rp, acc)                                                                    \
+    do {                                                                                     \
+        const uint8_t *rb = (rp) + b * rhs_record;                                           \
+        const int32x4_t d = qai4c32p_block_l8_halves(rb, lo0, hi0, lo1, hi1);                \
+        acc = vfmaq_f32(acc, load_f32x4(rb + 64), sum);                                      \
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_n_f32(load_f32x4(rb + 80), lhs_scale)); \
+    } while (0)
+                QP_PANEL(r0, c0);
+                QP_PANEL(r1, c1);
+                QP_PANEL(r2, c2);
+                QP_PANEL(r3, c3);
+#undef QP_PANEL
+            }
+            store_clamped(vaddq_f32(c0, load_f32x4(r0 + blocks * rhs_record)), out + col, 4, clamp_min, clamp_max);
+            store_clamped(vaddq_f32(c1, load_f32x4(r1 + blocks * rhs_record)), out + col + 4, 4, clamp_min, clamp_max);
+            store_clamped(vaddq_f32(c2, load_f32x4(r2 + blocks * rhs_record)), out + col + 8, 4, clamp_min, clamp_max);
+            store_clamped(vaddq_f32(c3, load_f32x4(r3 + blocks * rhs_record)), out + col + 12, 4, clamp_min, clamp_max);
+        }
     /* Two panels per pass: the LHS block is loaded once for eight columns. */
     for (; col + 8 <= n; col += 8) {
         const uint8_t *rp = rhs + col / 4 * panel, *rq = rp + panel;
@@ -201,6 +240,7 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
         store_clamped(acc, out + col, n - col, clamp_min, clamp_max);
     }
 }
+#undef QP_HALF
 
 QP_TARGET_DOTPROD
 static void qai4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
