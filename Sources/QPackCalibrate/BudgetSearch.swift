@@ -98,20 +98,31 @@ public enum BudgetSearch {
     /// The next rung up, or nil at the top: symmetric int4 → asymmetric int4 (K a multiple of
     /// its block of 32) → int8 → f16; a lossless repack keeps the weights exactly, so only f16
     /// (float activations) is above it.
-    static func promoted(_ s: WeightScheme, columns: Int?) -> WeightScheme? {
+    /// An embedding table (a tied head) skips the rungs whose layout the runtime cannot look up
+    /// rows in (asymmetric int4): such a file would be refused.
+    static func promoted(_ s: WeightScheme, columns: Int?, table: Bool = false) -> WeightScheme? {
+        let next: WeightScheme?
         switch s {
-        case .qsi4c32, .qsi4cx: return (columns ?? 1) % 32 == 0 ? .qai4c32 : .qsi8cx
-        case .qai4c32: return .qsi8cx
-        case .qsi8cx: return .f16
-        case .repack: return .f16
-        case .f32, .f16, .bf16, .keep: return nil
+        case .qsi4c32, .qsi4cx: next = (columns ?? 1) % 32 == 0 ? .qai4c32 : .qsi8cx
+        case .qai4c32: next = .qsi8cx
+        case .qsi8cx: next = .f16
+        case .repack: next = .f16
+        case .f32, .f16, .bf16, .keep: next = nil
         }
+        if table, let n = next, let family = n.family, !family.embeddingRows {
+            return promoted(n, columns: columns, table: true)
+        }
+        return next
     }
 
     /// A linear's schemes from the rules' upward, at most `rungCount`.
     static func ladder(_ e: PlanEntry) -> [WeightScheme] {
         var out = [e.scheme]
-        while out.count < rungCount, let next = promoted(out.last!, columns: e.matrix?[1]) { out.append(next) }
+        while out.count < rungCount, let last = out.last,
+            let next = promoted(last, columns: e.matrix?[1], table: e.role == .embedding)
+        {
+            out.append(next)
+        }
         return out
     }
 
@@ -134,7 +145,9 @@ public enum BudgetSearch {
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         let graphNames = Set(float.linearWeightNames)
         let candidates = base.entries.filter {
-            graphNames.contains($0.name) && promoted($0.scheme, columns: $0.matrix?[1]) != nil && $0.matrix != nil
+            graphNames.contains($0.name)
+                && promoted($0.scheme, columns: $0.matrix?[1], table: $0.role == .embedding) != nil
+                && $0.matrix != nil
         }.map(\.name)
         guard !candidates.isEmpty else {
             throw Failure(description: "\(fileName): no linear can be promoted (none is int4 or int8)")

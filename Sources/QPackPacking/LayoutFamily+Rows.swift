@@ -9,7 +9,8 @@ extension LayoutFamily {
 
     /// Symmetric int4 in blocks of 32/64/128/256 along K, bf16 scales (`qsi4c32*` schemes).
     public static let qsi4c32p = LayoutFamily(
-        id: "qsi4c32p", codeBits: 4, scaleType: "bf16", grouped: true, losslessSources: [], activationPacker: "qai8dxp",
+        id: "qsi4c32p", codeBits: 4, scaleType: "bf16", grouped: true, losslessSources: [], embeddingRows: true,
+        activationPacker: "qai8dxp",
         tiles: [
             .neonDotprod: TargetTile(
                 tile: KleidiAITile(nr: 8, kr: 8, sr: 2),
@@ -55,7 +56,8 @@ extension LayoutFamily {
 
     /// Symmetric int8 per output channel (per row for embeddings), f32 scales (`qsi8cx`).
     public static let qsi8cxp = LayoutFamily(
-        id: "qsi8cxp", codeBits: 8, scaleType: "f32", grouped: false, losslessSources: [], activationPacker: "qai8dxp",
+        id: "qsi8cxp", codeBits: 8, scaleType: "f32", grouped: false, losslessSources: [], embeddingRows: true,
+        activationPacker: "qai8dxp",
         tiles: [
             .neonDotprod: TargetTile(
                 tile: KleidiAITile(nr: 4, kr: 4, sr: 1),

@@ -17,6 +17,9 @@ public struct LayoutFamily: Sendable {
     /// The GGUF types whose blocks this family holds exactly (lossless repacks, schemes
     /// `<type>-repack`); empty when it only holds values quantized from floats.
     public let losslessSources: [String]
+    /// Whether the runtime can look up a row of an embedding table stored in this layout
+    /// (`qp_embedding_row`; the C loader refuses an embedding table in any other layout).
+    public var embeddingRows = false
     /// The values per scale a repack family fixes (the source's block size), nil otherwise.
     public var fixedBlockLength: Int? = nil
     /// A repack family's packer: N rows of blocks of the source type (one of `losslessSources`)

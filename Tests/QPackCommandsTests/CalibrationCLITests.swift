@@ -217,3 +217,28 @@ struct StaticDefaultsCLITests {
         #expect(e.status == 0 && cosine >= 0.995, "mean cosine \(cosine)")
     }
 }
+
+/// The budget search on a decoder whose tied embedding table starts at int4: the table's ladder
+/// skips asymmetric int4, a layout the runtime cannot look up embedding rows in (every candidate
+/// file at the first rung was refused, so the search failed with 65).
+@Suite struct EmbeddingLadderCLITests {
+    @Test func aTiedTableClimbsOnlyToLayoutsTheRuntimeReadsRowsOf() throws {
+        let dir = try scratchDirectory("embedding-ladder")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = dir + "/data.ids"
+        try "1 2 3 4 5 6 7 8\n9 10 11 12 13\n14 15 16\n".write(toFile: ids, atomically: true, encoding: .utf8)
+        let out = dir + "/budget.qpack"
+        let r = try CLI.run([
+            "convert", TestPaths.fixture("architectures/tiny-llama"), "-o", out, "--quiet",
+            "--rules", TestPaths.fixture("rules/all-int4-embeddings-int4.yaml"), "--calibration", ids,
+            "--target-bpw", "6",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try StrictJSONParser.parse(Array(try CLI.run(["inspect", out, "--json"]).stdout.utf8))
+        let tensors = doc["inputs"]?.items.first?["tensors"]?.items ?? []
+        let table = try #require(tensors.first { $0["name"]?.string == "model.embed_tokens.weight" })
+        // 6 bits per weight promotes the table; its next rung is int8, never qai4c32.
+        #expect(table["scheme"]?.string == "qsi8cx")
+        #expect(table["promotion"]?["from"]?.string == "qsi4c32" && table["promotion"]?["step"]?.int == 1)
+    }
+}
