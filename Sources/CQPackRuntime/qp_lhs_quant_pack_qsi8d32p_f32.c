@@ -64,10 +64,15 @@ static float block_amax(const float *x, size_t n) {
     return amax;
 }
 
+static float block_amax_any(const float *v, size_t bl);
+static void codes_f16(const float *v, size_t bl, float inv, rounding mode, int8_t *q);
+static inline void interleave(uint8_t *rec, const int8_t *codes, size_t bl, size_t mr, size_t r, size_t L);
+
 static void pack_f16(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr, const float *lhs, size_t stride,
                      void *lhs_packed, rounding mode) {
     if (!bl || !mr || !sr || kr % sr) return;
     const size_t L = kr / sr, blocks = k / bl, record = mr * (bl + 2);
+    int8_t codes[256];
     for (size_t row = 0; row < m; row++) {
         const float *x = (const float *)((const uint8_t *)lhs + row * stride);
         uint8_t *panel = (uint8_t *)lhs_packed + row / mr * blocks * record;
@@ -75,12 +80,17 @@ static void pack_f16(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t
         for (size_t b = 0; b < blocks; b++) {
             uint8_t *rec = panel + b * record;
             const float *v = x + b * bl;
-            const float d = block_amax(v, bl) / 127.0f;
+            const float d = block_amax_any(v, bl) / 127.0f;
             const float inv = d != 0.0f ? 1.0f / d : 0.0f;
             const uint16_t h = qp_f32_to_f16(d);
             memcpy(rec + 2 * r, &h, 2);
-            for (size_t i = 0; i < bl; i++)
-                rec[2 * mr + (i / L * mr + r) * L + i % L] = (uint8_t)quantize(v[i] * inv, mode);
+            if (bl <= sizeof codes) {
+                codes_f16(v, bl, inv, mode, mr == 1 ? (int8_t *)rec + 2 : codes);
+                if (mr > 1) interleave(rec + 2 * mr, codes, bl, mr, r, L);
+            } else {
+                for (size_t i = 0; i < bl; i++)
+                    rec[2 * mr + (i / L * mr + r) * L + i % L] = (uint8_t)quantize(v[i] * inv, mode);
+            }
         }
     }
 }
@@ -137,6 +147,38 @@ static inline void interleave(uint8_t *rec, const int8_t *codes, size_t bl, size
         for (size_t g = 0; g < bl / 4; g++) memcpy(rec + (g * mr + r) * 4, codes + 4 * g, 4);
     else
         for (size_t i = 0; i < bl; i++) rec[(i / L * mr + r) * L + i % L] = (uint8_t)codes[i];
+}
+
+/* The block's largest magnitude (fmaxf: a NaN never wins; the order does not matter). */
+static float block_amax_any(const float *v, size_t bl) {
+#if QP_PACK_NEON
+    if (bl % 4 == 0) {
+        float32x4_t m = vdupq_n_f32(0.0f);
+        for (size_t i = 0; i < bl; i += 4) m = vmaxnmq_f32(m, vabsq_f32(vld1q_f32(v + i)));
+        return vmaxnmvq_f32(m);
+    }
+#endif
+    return block_amax(v, bl);
+}
+
+/* Codes quantize(v[i]·inv, mode) in order. NEON: one rounding per product, FCVTAS (ties away,
+ * roundf) or FCVTNS (ties to even, rintf), both saturating, NaN to 0, then saturating narrows:
+ * the scalar clamp's values. */
+static void codes_f16(const float *v, size_t bl, float inv, rounding mode, int8_t *q) {
+    size_t i = 0;
+#if QP_PACK_NEON
+    for (; i + 16 <= bl; i += 16) {
+        int32x4_t c[4];
+        for (size_t j = 0; j < 4; j++) {
+            const float32x4_t p = vmulq_n_f32(vld1q_f32(v + i + 4 * j), inv);
+            c[j] = mode == TIES_AWAY ? vcvtaq_s32_f32(p) : vcvtnq_s32_f32(p);
+        }
+        const int16x8_t lo = vcombine_s16(vqmovn_s32(c[0]), vqmovn_s32(c[1])),
+                        hi = vcombine_s16(vqmovn_s32(c[2]), vqmovn_s32(c[3]));
+        vst1q_s8(q + i, vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi)));
+    }
+#endif
+    for (; i < bl; i++) q[i] = quantize(v[i] * inv, mode);
 }
 
 void qp_lhs_quant_pack_qsi8d32pscalef32_f32(size_t m, size_t k, size_t bl, size_t mr, size_t kr, size_t sr,

@@ -85,11 +85,29 @@ static int shape_ok(size_t bl, qp_matmul_tile t) {
 }
 
 QP_TARGET_DOTPROD
+static void qsi4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi);
+QP_TARGET_DOTPROD
+static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi);
+
+QP_TARGET_DOTPROD
 void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                                   const void *lhs_packed, const void *rhs_packed, float *dst,
                                                   size_t dst_stride_row, float clamp_min, float clamp_max) {
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
+    if (mr == 1 && nr == 4 && bl == 32) {
+        for (size_t row = 0; row < m; row++) {
+            const uint8_t *lp = (const uint8_t *)lhs_packed + row * blocks * (bl + 2);
+            float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
+            if (L == 4)
+                qsi4c32p_gemv_nr4_l4(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
+            else
+                qsi4c32p_gemv_nr4_l8(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
+        }
+        return;
+    }
     const size_t lhs_record = mr * (bl + 2), rhs_record = nr * (bl / 2 + 2);
     int8_t buffer[256];
     for (size_t row = 0; row < m; row++) {
@@ -239,6 +257,60 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
         acc = vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record));
         store_clamped(acc, out + col, n - col, clamp_min, clamp_max);
     }
+}
+/* The GEMV the shipped qsi4c32pscalef16 tiles run (mr 1, nr 4, blocks of 32; kr/sr 4 or 8): at
+ * bl 32 its block holds the codes as qai4c32p's do (value i's nibble partner is i + 16), after
+ * the f16 scales (LHS: one, then 32 codes; RHS: four, then 64 code bytes). The scalar loop's
+ * float steps in its order: 16·Σ as a float times 1/16, times (RHS scale · LHS scale), fused. */
+QP_TARGET_DOTPROD
+static inline float32x4_t f16x4(const uint8_t *p) {
+    return vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
+}
+
+QP_TARGET_DOTPROD
+static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t *lp, const uint8_t *rhs, float *out,
+                                     float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 2 + 32, rhs_record = 4 * (16 + 2), panel = blocks * rhs_record;
+    size_t col = 0;
+    for (; col + 8 <= n; col += 8) { /* two panels per LHS load */
+        const uint8_t *rp = rhs + col / 4 * panel, *rq = rp + panel;
+        float32x4_t acc = vdupq_n_f32(0.0f), acd = acc;
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record, *rc = rq + b * rhs_record;
+            const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);
+            const int32x4_t d0 = qai4c32p_block(rb + 8, a_lo, a_hi, L), d1 = qai4c32p_block(rc + 8, a_lo, a_hi, L);
+            const float s_lhs = vgetq_lane_f32(f16x4(lb), 0);
+            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d0), 0.0625f), vmulq_n_f32(f16x4(rb), s_lhs));
+            acd = vfmaq_f32(acd, vmulq_n_f32(vcvtq_f32_s32(d1), 0.0625f), vmulq_n_f32(f16x4(rc), s_lhs));
+        }
+        store_clamped(acc, out + col, 4, clamp_min, clamp_max);
+        store_clamped(acd, out + col + 4, 4, clamp_min, clamp_max);
+    }
+    for (; col < n; col += 4) {
+        const uint8_t *rp = rhs + col / 4 * panel;
+        float32x4_t acc = vdupq_n_f32(0.0f);
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+            const int32x4_t d =
+                qai4c32p_block(rb + 8, vld1q_s8((const int8_t *)lb + 2), vld1q_s8((const int8_t *)lb + 18), L);
+            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f),
+                            vmulq_n_f32(f16x4(rb), vgetq_lane_f32(f16x4(lb), 0)));
+        }
+        store_clamped(acc, out + col, n - col, clamp_min, clamp_max);
+    }
+}
+
+/* L as a constant at each call, so qai4c32p_block's branch folds away. */
+QP_TARGET_DOTPROD
+static void qsi4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi) {
+    qsi4c32p_gemv_nr4(n, k, 4, lp, rhs, out, lo, hi);
+}
+
+QP_TARGET_DOTPROD
+static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi) {
+    qsi4c32p_gemv_nr4(n, k, 8, lp, rhs, out, lo, hi);
 }
 #undef QP_HALF
 

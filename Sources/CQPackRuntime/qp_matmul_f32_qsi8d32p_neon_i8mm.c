@@ -74,11 +74,11 @@ static int shape_ok(size_t bl, qp_matmul_tile t) {
     return t.mr == 4 && t.kr == 16 && t.sr == 2 && t.nr % 4 == 0 && bl % 32 == 0;
 }
 
+/* Any tile the variant declares (nr a multiple of 4, blocks a multiple of 32). */
 QP_TARGET_I8MM
-void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
-                                               const void *lhs_packed, const void *rhs_packed, float *dst,
-                                               size_t dst_stride_row, float clamp_min, float clamp_max) {
-    if (!shape_ok(bl, t)) return;
+static void qsi4c32p_gemm_general(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t, const void *lhs_packed,
+                                  const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
+                                  float clamp_max) {
     const size_t nr = t.nr, blocks = k / bl, lhs_record = 4 * (bl + 2), rhs_record = nr * (bl / 2 + 2);
     for (size_t row = 0; row < m; row += 4) {
         const uint8_t *lp = (const uint8_t *)lhs_packed + row / 4 * blocks * lhs_record;
@@ -278,6 +278,69 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
         }
     }
 }
+/* The GEMM the shipped qsi4c32pscalef16 i8mm tile runs (mr 4, nr 4, kr 16, sr 2, blocks of 32):
+ * at bl 32 the codes are laid out as qai4c32p's, after the f16 scales (LHS: 4, then 128 code
+ * bytes; RHS: 4, then 64). The general loop's float steps in its order: 16·Σ as a float times
+ * 1/16, times (RHS scale · the row's LHS scale), fused; no bias in this family. */
+QP_TARGET_I8MM
+static inline float32x4_t f16x4(const uint8_t *p) {
+    float32x4_t v = vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
+#if defined(__aarch64__)
+    __asm__("" : "+w"(v)); /* one vector: see load_f32x4 */
+#endif
+    return v;
+}
+
+QP_TARGET_I8MM
+static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, const uint8_t *rhs, float *dst,
+                              size_t stride, float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 4 * (32 + 2), rhs_record = 4 * (16 + 2);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    for (size_t row = 0; row < m; row += 4) {
+        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = rhs + col / 4 * blocks * rhs_record;
+            float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
+                {
+                    QP_RHS_STEP(rb + 8, 0);
+                    QP_LHS_STEP(lb + 8, 0, t00, t01, t10, t11);
+                }
+                {
+                    QP_RHS_STEP(rb + 8, 1);
+                    QP_LHS_STEP(lb + 8, 1, t00, t01, t10, t11);
+                }
+                const float32x4_t d_rhs = f16x4(rb), s_lhs = f16x4(lb);
+                a0 = vfmaq_f32(a0, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t00, t01)), 0.0625f),
+                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 0)));
+                a1 = vfmaq_f32(a1, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t00, t01)), 0.0625f),
+                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 1)));
+                a2 = vfmaq_f32(a2, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t10, t11)), 0.0625f),
+                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 2)));
+                a3 = vfmaq_f32(a3, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t10, t11)), 0.0625f),
+                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 3)));
+            }
+            float32x4_t acc[4] = {a0, a1, a2, a3};
+            store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride,
+                       clamp_min, clamp_max);
+        }
+    }
+}
+
+QP_TARGET_I8MM
+void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
+                                               const void *lhs_packed, const void *rhs_packed, float *dst,
+                                               size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (!shape_ok(bl, t)) return;
+    if (t.nr == 4 && bl == 32) {
+        qsi4c32p_gemm_nr4(m, n, k, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
+    qsi4c32p_gemm_general(m, n, k, bl, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
 #undef QP_RHS_STEP
 #undef QP_LHS_STEP
 #undef QP_BLOCK_FLOAT
