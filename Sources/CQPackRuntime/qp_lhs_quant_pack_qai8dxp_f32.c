@@ -1,3 +1,4 @@
+#include "qp_neon.h"
 #include "qp_runtime.h"
 
 #include <math.h>
@@ -26,7 +27,37 @@ static void pack_row(const float *x, size_t k, size_t kp, size_t mr, size_t L, s
     const float zpf = ((-128.0f + dmin) + (127.0f + dmax) > 0) ? (-128.0f - dmin) : (127.0f - dmax);
     const int32_t zp = (int32_t)rintf(fminf(127.0f, fmaxf(-128.0f, zpf)));
     int8_t last = 0;
-    for (size_t c = 0; c < kp; c++) {
+    size_t c = 0;
+#if defined(__aarch64__)
+    if (L == 4 || L == 8) {
+        /* Sixteen values at a time, the scalar steps lane by lane: one rounding per product,
+         * FRINTA (roundf), FMAXNM/FMINNM (fmaxf/fminf: a NaN becomes -1e6), an exact
+         * conversion, the zero point added, saturating narrows (the clamp). Runs of L codes go
+         * to their interleaved places with fixed-size copies. */
+        int8_t q[16];
+        const int32x4_t zpv = vdupq_n_s32(zp);
+        for (; c + 16 <= k; c += 16) {
+            int32x4_t v[4];
+            for (size_t j = 0; j < 4; j++) {
+                const float32x4_t r = vrndaq_f32(vmulq_n_f32(vld1q_f32(x + c + 4 * j), scale));
+                v[j] =
+                    vaddq_s32(vcvtq_s32_f32(vminnmq_f32(vmaxnmq_f32(r, vdupq_n_f32(-1e6f)), vdupq_n_f32(1e6f))), zpv);
+            }
+            const int16x8_t lo = vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1])),
+                            hi = vcombine_s16(vqmovn_s32(v[2]), vqmovn_s32(v[3]));
+            vst1q_s8(q, vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi)));
+            for (size_t g = 0; g < 16; g += L) {
+                uint8_t *dst = panel + ((c + g) / L * mr + r) * L;
+                if (L == 8)
+                    memcpy(dst, q + g, 8);
+                else
+                    memcpy(dst, q + g, 4);
+            }
+            last = q[15];
+        }
+    }
+#endif
+    for (; c < kp; c++) {
         int8_t q;
         if (c < k) {
             /* Clamp before converting: a static range may be far below the value. */
@@ -52,7 +83,21 @@ void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, siz
     for (size_t row = 0; row < m; row++) {
         const float *x = (const float *)((const uint8_t *)lhs + row * lhs_stride_bytes);
         float mn = INFINITY, mx = -INFINITY;
-        for (size_t i = 0; i < k; i++) {
+        size_t i = 0;
+#if defined(__aarch64__)
+        /* FMINNM/FMAXNM are fminf/fmaxf (a NaN never wins); min and max do not depend on order. */
+        if (k >= 4) {
+            float32x4_t vmn = vdupq_n_f32(INFINITY), vmx = vdupq_n_f32(-INFINITY);
+            for (; i + 4 <= k; i += 4) {
+                const float32x4_t v = vld1q_f32(x + i);
+                vmn = vminnmq_f32(vmn, v);
+                vmx = vmaxnmq_f32(vmx, v);
+            }
+            mn = vminnmvq_f32(vmn);
+            mx = vmaxnmvq_f32(vmx);
+        }
+#endif
+        for (; i < k; i++) {
             mn = fminf(mn, x[i]);
             mx = fmaxf(mx, x[i]);
         }

@@ -4,6 +4,12 @@
  * bias 0 on Arm and in the AVX2 copy; VPDPBUSD on w + 128 (bias 128) in the AVX-VNNI copy, whose
  * bias adds up, over a row, to 128 times the sum of the row's LHS codes in every column and is
  * taken off once per column. The sums are exact integers either way. */
+#if defined(__aarch64__)
+#define QP_GEMV_VDOT_LANE(r, w, a, lane) vdotq_laneq_s32(r, w, a, lane) /* SDOT by element */
+#else
+#define QP_GEMV_VDOT_LANE(r, w, a, lane) \
+    QP_GEMV_VDOT(r, w, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(a), lane)))
+#endif
 QP_GEMV_TARGET
 static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
@@ -24,28 +30,37 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
             for (size_t r0 = 0; r0 < nr; r0 += 4) {
                 int32x4_t isum = vdupq_n_s32(0);
                 if (kr == 4) {
-                    /* Four independent sums (kp is a multiple of 32, so of 16 values): integer
-                     * adds in any order give the same result, without one long dependency chain. */
-                    int32x4_t part[4] = {isum, isum, isum, isum};
-                    for (size_t s = 0; s < kp / 4; s += 4) {
-                        for (size_t u = 0; u < 4; u++) {
-                            int32_t w;
-                            memcpy(&w, codes + 4 * (s + u), 4);
-                            part[u] =
-                                QP_GEMV_VDOT(part[u], vreinterpretq_s8_u8(vld1q_u8(panel + ((s + u) * nr + r0) * 4)),
-                                             vreinterpretq_s8_s32(vdupq_n_s32(w)));
-                        }
+                    /* Sixteen LHS values per load, each group of four against its step's four
+                     * columns by element; four independent sums (integer adds in any order give
+                     * the same result) in named registers (an array of them lives on the stack
+                     * at -O2). kp is a multiple of 32, so of 16 values. */
+                    int32x4_t p0 = isum, p1 = isum, p2 = isum, p3 = isum;
+                    const uint8_t *seg = panel + r0 * 4;
+                    for (size_t s = 0; s < kp / 4; s += 4, seg += 16 * nr) {
+                        const int8x16_t a = vld1q_s8(codes + 4 * s);
+                        p0 = QP_GEMV_VDOT_LANE(p0, vreinterpretq_s8_u8(vld1q_u8(seg)), a, 0);
+                        p1 = QP_GEMV_VDOT_LANE(p1, vreinterpretq_s8_u8(vld1q_u8(seg + 4 * nr)), a, 1);
+                        p2 = QP_GEMV_VDOT_LANE(p2, vreinterpretq_s8_u8(vld1q_u8(seg + 8 * nr)), a, 2);
+                        p3 = QP_GEMV_VDOT_LANE(p3, vreinterpretq_s8_u8(vld1q_u8(seg + 12 * nr)), a, 3);
                     }
-                    isum = vaddq_s32(vaddq_s32(part[0], part[1]), vaddq_s32(part[2], part[3]));
+                    isum = vaddq_s32(vaddq_s32(p0, p1), vaddq_s32(p2, p3));
                 } else {
-                    /* kr == 8: two loads of 2 columns x 8 values, pairwise adds to one lane per column. */
-                    int32x4_t p01 = isum, p23 = isum;
-                    for (size_t s = 0; s < kp / 8; s++) {
-                        const uint8_t *seg = panel + (s * nr + r0) * 8;
-                        const int8x16_t a = vcombine_s8(vld1_s8(codes + 8 * s), vld1_s8(codes + 8 * s));
-                        p01 = QP_GEMV_VDOT(p01, vreinterpretq_s8_u8(vld1q_u8(seg)), a);
-                        p23 = QP_GEMV_VDOT(p23, vreinterpretq_s8_u8(vld1q_u8(seg + 16)), a);
+                    /* kr == 8: 16 bytes hold 8 values of 2 columns; sixteen LHS values per load,
+                     * each half duplicated against its step's two loads; pairwise adds give one
+                     * lane per column. kp is a multiple of 32, so of 16 values. */
+                    int32x4_t p01 = isum, p23 = isum, q01 = isum, q23 = isum;
+                    const uint8_t *seg = panel + r0 * 8;
+                    for (size_t s = 0; s < kp / 8; s += 2, seg += 16 * nr) {
+                        const int8x16_t a = vld1q_s8(codes + 8 * s);
+                        const int8x16_t lo = vreinterpretq_s8_s64(vdupq_laneq_s64(vreinterpretq_s64_s8(a), 0)),
+                                        hi = vreinterpretq_s8_s64(vdupq_laneq_s64(vreinterpretq_s64_s8(a), 1));
+                        p01 = QP_GEMV_VDOT(p01, vreinterpretq_s8_u8(vld1q_u8(seg)), lo);
+                        p23 = QP_GEMV_VDOT(p23, vreinterpretq_s8_u8(vld1q_u8(seg + 16)), lo);
+                        q01 = QP_GEMV_VDOT(q01, vreinterpretq_s8_u8(vld1q_u8(seg + 8 * nr)), hi);
+                        q23 = QP_GEMV_VDOT(q23, vreinterpretq_s8_u8(vld1q_u8(seg + 8 * nr + 16)), hi);
                     }
+                    p01 = vaddq_s32(p01, q01);
+                    p23 = vaddq_s32(p23, q23);
                     isum = vpaddq_s32(p01, p23);
                 }
                 isum = vsubq_s32(isum, bias_total);
@@ -55,3 +70,4 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
         }
     }
 }
+#undef QP_GEMV_VDOT_LANE
