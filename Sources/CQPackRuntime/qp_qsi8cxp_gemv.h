@@ -31,17 +31,21 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                 int32x4_t isum = vdupq_n_s32(0);
                 if (kr == 4) {
                     /* Sixteen LHS values per load, each group of four against its step's four
-                     * columns by element; four independent sums (integer adds in any order give
-                     * the same result) in named registers (an array of them lives on the stack
-                     * at -O2). kp is a multiple of 32, so of 16 values. */
+                     * columns by element (kp is a multiple of 32); four independent sums (integer adds in any order
+                     * give the same result) in named registers (an array of them lives on the stack at -O2). kp is a
+                     * multiple of 32, so of 16 values. */
                     int32x4_t p0 = isum, p1 = isum, p2 = isum, p3 = isum;
                     const uint8_t *seg = panel + r0 * 4;
-                    for (size_t s = 0; s < kp / 4; s += 4, seg += 16 * nr) {
-                        const int8x16_t a = vld1q_s8(codes + 4 * s);
+                    for (size_t s = 0; s < kp / 4; s += 8, seg += 32 * nr) { /* 32 values per pass */
+                        const int8x16_t a = vld1q_s8(codes + 4 * s), b = vld1q_s8(codes + 4 * s + 16);
                         p0 = QP_GEMV_VDOT_LANE(p0, vreinterpretq_s8_u8(vld1q_u8(seg)), a, 0);
                         p1 = QP_GEMV_VDOT_LANE(p1, vreinterpretq_s8_u8(vld1q_u8(seg + 4 * nr)), a, 1);
                         p2 = QP_GEMV_VDOT_LANE(p2, vreinterpretq_s8_u8(vld1q_u8(seg + 8 * nr)), a, 2);
                         p3 = QP_GEMV_VDOT_LANE(p3, vreinterpretq_s8_u8(vld1q_u8(seg + 12 * nr)), a, 3);
+                        p0 = QP_GEMV_VDOT_LANE(p0, vreinterpretq_s8_u8(vld1q_u8(seg + 16 * nr)), b, 0);
+                        p1 = QP_GEMV_VDOT_LANE(p1, vreinterpretq_s8_u8(vld1q_u8(seg + 20 * nr)), b, 1);
+                        p2 = QP_GEMV_VDOT_LANE(p2, vreinterpretq_s8_u8(vld1q_u8(seg + 24 * nr)), b, 2);
+                        p3 = QP_GEMV_VDOT_LANE(p3, vreinterpretq_s8_u8(vld1q_u8(seg + 28 * nr)), b, 3);
                     }
                     isum = vaddq_s32(vaddq_s32(p0, p1), vaddq_s32(p2, p3));
                 } else {

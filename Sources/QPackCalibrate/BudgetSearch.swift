@@ -32,6 +32,15 @@ public enum BudgetSearch {
         case minCosine(Double)
         case targetBPW(Double)
 
+        /// The largest harm (Result.harm) that meets a metric budget; nil for a bits budget.
+        public var harmLimit: Double? {
+            switch self {
+            case let .maxKL(x): return x
+            case let .minCosine(x): return 1 - x
+            case .targetBPW: return nil
+            }
+        }
+
         public var description: String {
             switch self {
             case let .maxKL(x): return "max KL \(x)"
@@ -161,7 +170,7 @@ public enum BudgetSearch {
         }
         var plans: [QuantPlan] = []
         var runners: [ModelRunner] = []
-        for rung in 0..<rungCount {
+        func convertRung(_ rung: Int) throws(Failure) {
             let (p, r) = try replan(base, rules: rules, schemes: schemesByRung[rung], tag: "rung \(rung)")
             let out = workDirectory + "/budget-rung\(rung).qpack"
             log("converting with every candidate linear \(rung) rung(s) up")
@@ -175,14 +184,46 @@ public enum BudgetSearch {
             try? FileManager.default.removeItem(atPath: out)  // the runner holds its own copy of the bytes
             plans.append(p)
         }
+        try convertRung(0)
+
+        log("running the float model on \(sequences.count) calibration samples")
+        let reference: Evaluator.Reference
+        do { reference = try Evaluator.reference(float, sequences: sequences) } catch {
+            throw Failure(description: "\(error)")
+        }
+        var evaluations: [Evaluation] = []
+        var measured: [[Int]: Double] = [:]
+
+        // 1b. The rules' own conversion first: when it meets a metric budget the search chooses no
+        // promotion (each adds bits), so no linear is ranked and the order stays empty.
+        var metByTheRules = false
+        if let limit = budget.harmLimit {
+            let harm0: Double
+            do { harm0 = try Evaluator.evaluate(runners[0], against: reference).harm } catch {
+                throw Failure(description: "\(error)")
+            }
+            let bits0 =
+                Double(8 * base.entries.reduce(0) { $0 + $1.storedBytes })
+                / Double(max(1, base.entries.reduce(0) { $0 + $1.parameters }))
+            evaluations.append(Evaluation(promotions: 0, harm: harm0, bitsPerWeight: bits0))
+            measured[[]] = harm0
+            log(
+                String(
+                    format: "  %4d promotions: %@ %.5f at %.3f bits per weight", 0,
+                    float.descriptor.isDecoder ? "KL" : "1 - cosine", harm0, bits0))
+            metByTheRules = harm0 <= limit
+            if metByTheRules { log("the rules' conversion meets the budget: no linear needs ranking") }
+        }
+        if !metByTheRules { for rung in 1..<rungCount { try convertRung(rung) } }
 
         // 2. Local harm of each candidate at every quantized rung, on the float model's own inputs.
-        log("measuring each linear's error with the packed kernels")
         let measuredRungs = rungCount - 1  // the top of every ladder is f16
         var harm = [[String: (err: Double, sig: Double)]](repeating: [:], count: measuredRungs)
-        let linearsByRung: [[String: qp_linear]] = (0..<measuredRungs).map { rung in runners[rung].linearsByName() }
+        let linearsByRung: [[String: qp_linear]] =
+            metByTheRules ? [] : (0..<measuredRungs).map { rung in runners[rung].linearsByName() }
+        if !metByTheRules { log("measuring each linear's error with the packed kernels") }
         do {
-            for s in sequences {
+            for s in sequences where !metByTheRules {
                 _ = try float.run(s) { name, m, _, n, input, output in
                     guard schemesByRung[0][name] != nil else { return }
                     var y = [Float](repeating: 0, count: m * n)
@@ -210,7 +251,7 @@ public enum BudgetSearch {
         // say, on the first four samples (cut to 48 tokens). Higher rungs are estimated by scaling
         // with the local error ratio; f16 counts as harmless.
         var sensitivity: [String: Double] = [:]
-        if sensitivityMode == .endToEnd {
+        if sensitivityMode == .endToEnd && !metByTheRules {
             let probe = Array(sequences.prefix(4)).map { Array($0.prefix(48)) }
             log("measuring the end-to-end harm of each of \(candidates.count) linears alone on \(probe.count) samples")
             let probeReference: Evaluator.Reference
@@ -248,7 +289,7 @@ public enum BudgetSearch {
         func bytes(_ name: String, _ rung: Int) -> Int { storedBytes[rung][name]! }
         var rung = Dictionary(uniqueKeysWithValues: candidates.map { ($0, 0) })
         var order: [Step] = []
-        while true {
+        while !metByTheRules {
             var best: (score: Double, name: String)?
             for name in candidates
             where rung[name]! < rungCount - 1
@@ -289,13 +330,6 @@ public enum BudgetSearch {
         func prefix(_ k: Int) -> [Int] { Array(0..<k) }
 
         // 4. End-to-end measurement of a prefix with the packed kernels.
-        log("running the float model on \(sequences.count) calibration samples")
-        let reference: Evaluator.Reference
-        do { reference = try Evaluator.reference(float, sequences: sequences) } catch {
-            throw Failure(description: "\(error)")
-        }
-        var evaluations: [Evaluation] = []
-        var measured: [[Int]: Double] = [:]
         func measure(_ applied: [Int]) throws(Failure) -> Double {
             if let h = measured[applied] { return h }
             let r = rungs(applied)
@@ -330,14 +364,7 @@ public enum BudgetSearch {
             _ = try measure(chosen)
             met = bitsPerWeight(chosen) <= target
         case .maxKL, .minCosine:
-            let limit: Double
-            if case let .maxKL(x) = budget {
-                limit = x
-            } else if case let .minCosine(x) = budget {
-                limit = 1 - x
-            } else {
-                limit = 0
-            }
+            let limit = budget.harmLimit ?? 0
             if try measure(prefix(0)) <= limit {
                 chosen = []
                 met = true

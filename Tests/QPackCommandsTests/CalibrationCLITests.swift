@@ -218,10 +218,11 @@ struct StaticDefaultsCLITests {
     }
 }
 
-/// The budget search on a decoder whose tied embedding table starts at int4: the table's ladder
-/// skips asymmetric int4, a layout the runtime cannot look up embedding rows in (every candidate
-/// file at the first rung was refused, so the search failed with 65).
-@Suite struct EmbeddingLadderCLITests {
+/// The budget search on tiny-llama (no real model needed).
+@Suite struct TinyLlamaBudgetCLITests {
+    /// A decoder whose tied embedding table starts at int4: the table's ladder skips asymmetric
+    /// int4, a layout the runtime cannot look up embedding rows in (every candidate file at the
+    /// first rung was refused, so the search failed with 65).
     @Test func aTiedTableClimbsOnlyToLayoutsTheRuntimeReadsRowsOf() throws {
         let dir = try scratchDirectory("embedding-ladder")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -240,5 +241,32 @@ struct StaticDefaultsCLITests {
         // 6 bits per weight promotes the table; its next rung is int8, never qai4c32.
         #expect(table["scheme"]?.string == "qsi8cx")
         #expect(table["promotion"]?["from"]?.string == "qsi4c32" && table["promotion"]?["step"]?.int == 1)
+    }
+
+    /// When the rules' own conversion meets a metric budget, the search stops there: no other
+    /// rung is converted and no linear is ranked (SmolLM2's default met max KL 0.05 after four
+    /// minutes of ranking 180 linears), and the file records the measurement with no promotion.
+    @Test func aBudgetTheRulesMeetRanksNothing() throws {
+        let dir = try scratchDirectory("budget-met")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = dir + "/data.ids"
+        try "1 2 3 4 5 6 7 8\n9 10 11 12 13\n14 15 16\n".write(toFile: ids, atomically: true, encoding: .utf8)
+        let out = dir + "/met.qpack"
+        let r = try CLI.run([
+            "convert", TestPaths.fixture("architectures/tiny-llama"), "-o", out, "--calibration", ids, "--max-kl", "1",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("the rules' conversion meets the budget"), "\(r.stderr)")
+        #expect(!r.stderr.contains("1 rung(s) up") && !r.stderr.contains("end-to-end harm"), "\(r.stderr)")
+        let explain = try CLI.run(["plan", "--explain", out])
+        #expect(explain.stdout.contains("met: KL") && explain.stdout.contains("0 of 0 promotions"), "\(explain.stdout)")
+        // A budget the rules miss still ranks and promotes.
+        let miss = try CLI.run([
+            "convert", TestPaths.fixture("architectures/tiny-llama"), "-o", dir + "/miss.qpack", "--calibration", ids,
+            "--max-kl", "0.01", "--quiet",
+        ])
+        #expect(miss.status == 0, "\(miss.stderr)")
+        let missExplain = try CLI.run(["plan", "--explain", dir + "/miss.qpack"])
+        #expect(!missExplain.stdout.contains(" of 0 promotions"), "\(missExplain.stdout)")
     }
 }
