@@ -138,6 +138,10 @@ public enum Planner {
             guard let m = input.matrix else {
                 return "\(scheme.name) needs a 2-D tensor, this one has rank \(input.shape.count)"
             }
+            // An empty matrix has nothing to quantize, and the packers divide by its sizes.
+            guard m.rows > 0, m.columns > 0 else {
+                return "\(scheme.name) needs at least one row and one column, this tensor is \(m.rows) x \(m.columns)"
+            }
             if let bl = scheme.blockLength, m.columns % bl != 0 {
                 return "K = \(m.columns) is not a multiple of the \(scheme.name) block length \(bl)"
             }

@@ -42,14 +42,14 @@ if [[ "$which" == minilm || "$which" == all ]]; then
     row "all-qai4 (asymmetric int4, blocks of 32)" "$minilm" "$out/m-qai4.qpack" --rules Fixtures/rules/all-qai4.yaml
     row "all-qai4, importance search" "$minilm" "$out/m-qai4-imp.qpack" --rules Fixtures/rules/all-qai4.yaml "${cal[@]}" --search importance
     row "all-int4 incl. embeddings, importance search" "$minilm" "$out/m-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
-    row "static int8 (minmax)" "$minilm" "$out/m-static-minmax.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
+    row "static int8 (minmax, no smoothing)" "$minilm" "$out/m-static-minmax.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax --smooth 0
     row "static int8 (mse)" "$minilm" "$out/m-static-mse.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer mse
     row "static int8 (percentile 99.99)" "$minilm" "$out/m-static-pct.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer percentile
     row "static int8 (entropy)" "$minilm" "$out/m-static-ent.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer entropy
     row "static int8 (minmax), smoothing 0.6" "$minilm" "$out/m-static-smooth06.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax --smooth 0.6
     row "static int8 (minmax), smoothing 0.75" "$minilm" "$out/m-static-smooth075.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax --smooth 0.75
     row "static int8 (minmax), smoothing 0.8" "$minilm" "$out/m-static-smooth08.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax --smooth 0.8
-    row "static int8 (minmax) but FFN down projection dynamic" "$minilm" "$out/m-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax
+    row "static int8 (minmax, no smoothing) but FFN down projection dynamic" "$minilm" "$out/m-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax --smooth 0
     row "budget: min cosine 0.995 from all-int4, importance" "$minilm" "$out/m-budget.qpack" --rules Fixtures/rules/all-int4.yaml "${cal[@]}" --search importance --min-cosine 0.995
     row "budget: 6 bits per weight from all-int4 incl. embeddings, importance" "$minilm" "$out/m-budget-bpw.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --target-bpw 6
     echo
@@ -65,9 +65,9 @@ if [[ "$which" == smollm2 || "$which" == all ]]; then
     row "all-qai4: every linear asymmetric int4 from the dequantized values (qai4c32, mse search)" "$smollm" "$out/s-qai4.qpack" --rules Fixtures/rules/all-qai4.yaml
     row "all-int4 incl. embeddings/head" "$smollm" "$out/s-int4e.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml
     row "all-int4 incl. embeddings/head, importance search" "$smollm" "$out/s-int4e-imp.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance
-    row "static int8 (minmax)" "$smollm" "$out/s-static.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax
+    row "static int8 (minmax, no smoothing)" "$smollm" "$out/s-static.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax --smooth 0
     row "static int8 (minmax), smoothing 0.75" "$smollm" "$out/s-static-smooth.qpack" --rules Fixtures/rules/all-int8.yaml "${cal[@]}" --mode static --observer minmax --smooth 0.75
-    row "static int8, FFN down dynamic" "$smollm" "$out/s-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax
+    row "static int8 (no smoothing), FFN down dynamic" "$smollm" "$out/s-static-mixed.qpack" --rules Fixtures/rules/static-int8-ffn-down-dynamic.yaml "${cal[@]}" --observer minmax --smooth 0
     row "budget: 5.5 bits per weight from all-int4 incl. embeddings, importance" "$smollm" "$out/s-budget-bpw.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --target-bpw 5.5
     row "budget: max KL 0.05 from all-int4 incl. embeddings, importance" "$smollm" "$out/s-budget-kl.qpack" --rules Fixtures/rules/all-int4-embeddings-int4.yaml "${cal[@]}" --search importance --max-kl 0.05
     echo
