@@ -153,6 +153,87 @@ static void qsi4c32p_gemm_general(size_t m, size_t n, size_t k, size_t bl, qp_ma
         a3 = vfmaq_f32(a3, vcvtq_f32_s32(QP_ROW_HI(t10, t11)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 3))); \
     } while (0)
 
+/* The integer part of one block for eight LHS rows (two row groups at lb and lc) against RHS
+ * rows at rb: QP_RHS_STEP once per step, QP_LHS_STEP for each group. Codes start at the given
+ * pointers (the qai4c32p and qsi4c32pscalef16 blocks differ only in where their scales sit). */
+QP_TARGET_I8MM
+static inline __attribute__((always_inline)) void int_block_8x4(const uint8_t *rb, const uint8_t *lb, const uint8_t *lc,
+                                                                uint8x16_t high_mask, int32x4_t *tt, int32x4_t *uu) {
+    int32x4_t t00 = tt[0], t01 = tt[1], t10 = tt[2], t11 = tt[3], u00 = uu[0], u01 = uu[1], u10 = uu[2], u11 = uu[3];
+#if defined(__aarch64__)
+    /* QP_RHS_STEP and QP_LHS_STEP for both steps and both row groups, in assembly (GCC
+     * 12 -O2 added 17 register moves and a spill per block): the same SMMLAs on the same
+     * operands, each tile's products added in the same order. */
+    __asm__(".arch_extension i8mm\n\t"
+            "ldp q20, q21, [%[rb], #0]\n\t"
+            "shl v22.16b, v20.16b, #4\n\t"
+            "and v23.16b, v20.16b, %[mask].16b\n\t"
+            "shl v24.16b, v21.16b, #4\n\t"
+            "and v25.16b, v21.16b, %[mask].16b\n\t"
+            "ldp q26, q27, [%[lb], #0]\n\t"
+            "ldp q28, q29, [%[lb], #64]\n\t"
+            "smmla %[t00].4s, v26.16b, v22.16b\n\t"
+            "smmla %[t01].4s, v26.16b, v24.16b\n\t"
+            "smmla %[t10].4s, v27.16b, v22.16b\n\t"
+            "smmla %[t11].4s, v27.16b, v24.16b\n\t"
+            "smmla %[t00].4s, v28.16b, v23.16b\n\t"
+            "smmla %[t01].4s, v28.16b, v25.16b\n\t"
+            "smmla %[t10].4s, v29.16b, v23.16b\n\t"
+            "smmla %[t11].4s, v29.16b, v25.16b\n\t"
+            "ldp q26, q27, [%[lc], #0]\n\t"
+            "ldp q28, q29, [%[lc], #64]\n\t"
+            "smmla %[u00].4s, v26.16b, v22.16b\n\t"
+            "smmla %[u01].4s, v26.16b, v24.16b\n\t"
+            "smmla %[u10].4s, v27.16b, v22.16b\n\t"
+            "smmla %[u11].4s, v27.16b, v24.16b\n\t"
+            "smmla %[u00].4s, v28.16b, v23.16b\n\t"
+            "smmla %[u01].4s, v28.16b, v25.16b\n\t"
+            "smmla %[u10].4s, v29.16b, v23.16b\n\t"
+            "smmla %[u11].4s, v29.16b, v25.16b\n\t"
+            "ldp q20, q21, [%[rb], #32]\n\t"
+            "shl v22.16b, v20.16b, #4\n\t"
+            "and v23.16b, v20.16b, %[mask].16b\n\t"
+            "shl v24.16b, v21.16b, #4\n\t"
+            "and v25.16b, v21.16b, %[mask].16b\n\t"
+            "ldp q26, q27, [%[lb], #32]\n\t"
+            "ldp q28, q29, [%[lb], #96]\n\t"
+            "smmla %[t00].4s, v26.16b, v22.16b\n\t"
+            "smmla %[t01].4s, v26.16b, v24.16b\n\t"
+            "smmla %[t10].4s, v27.16b, v22.16b\n\t"
+            "smmla %[t11].4s, v27.16b, v24.16b\n\t"
+            "smmla %[t00].4s, v28.16b, v23.16b\n\t"
+            "smmla %[t01].4s, v28.16b, v25.16b\n\t"
+            "smmla %[t10].4s, v29.16b, v23.16b\n\t"
+            "smmla %[t11].4s, v29.16b, v25.16b\n\t"
+            "ldp q26, q27, [%[lc], #32]\n\t"
+            "ldp q28, q29, [%[lc], #96]\n\t"
+            "smmla %[u00].4s, v26.16b, v22.16b\n\t"
+            "smmla %[u01].4s, v26.16b, v24.16b\n\t"
+            "smmla %[u10].4s, v27.16b, v22.16b\n\t"
+            "smmla %[u11].4s, v27.16b, v24.16b\n\t"
+            "smmla %[u00].4s, v28.16b, v23.16b\n\t"
+            "smmla %[u01].4s, v28.16b, v25.16b\n\t"
+            "smmla %[u10].4s, v29.16b, v23.16b\n\t"
+            "smmla %[u11].4s, v29.16b, v25.16b\n\t"
+            : [t00] "+w"(t00), [t01] "+w"(t01), [t10] "+w"(t10), [t11] "+w"(t11), [u00] "+w"(u00), [u01] "+w"(u01),
+              [u10] "+w"(u10), [u11] "+w"(u11)
+            : [rb] "r"(rb), [lb] "r"(lb), [lc] "r"(lc), [mask] "w"(high_mask)
+            : "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "memory");
+#else
+    {
+        QP_RHS_STEP(rb, 0);
+        QP_LHS_STEP(lb, 0, t00, t01, t10, t11);
+        QP_LHS_STEP(lc, 0, u00, u01, u10, u11);
+    }
+    {
+        QP_RHS_STEP(rb, 1);
+        QP_LHS_STEP(lb, 1, t00, t01, t10, t11);
+        QP_LHS_STEP(lc, 1, u00, u01, u10, u11);
+    }
+#endif
+    tt[0] = t00, tt[1] = t01, tt[2] = t10, tt[3] = t11, uu[0] = u00, uu[1] = u01, uu[2] = u10, uu[3] = u11;
+}
+
 QP_TARGET_I8MM
 static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, const uint8_t *rhs, float *dst,
                               size_t stride, float clamp_min, float clamp_max) {
@@ -168,77 +249,12 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                 const uint8_t *lb = lp + b * lhs_record, *lc = lq + b * lhs_record, *rb = rp + b * rhs_record;
                 int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00, u00 = t00, u01 = t00, u10 = t00,
                           u11 = t00;
-#if defined(__aarch64__)
-                /* QP_RHS_STEP and QP_LHS_STEP for both steps and both row groups, in assembly (GCC
-                 * 12 -O2 added 17 register moves and a spill per block): the same SMMLAs on the same
-                 * operands, each tile's products added in the same order. */
-                __asm__(".arch_extension i8mm\n\t"
-                        "ldp q20, q21, [%[rb], #0]\n\t"
-                        "shl v22.16b, v20.16b, #4\n\t"
-                        "and v23.16b, v20.16b, %[mask].16b\n\t"
-                        "shl v24.16b, v21.16b, #4\n\t"
-                        "and v25.16b, v21.16b, %[mask].16b\n\t"
-                        "ldp q26, q27, [%[lb], #0]\n\t"
-                        "ldp q28, q29, [%[lb], #64]\n\t"
-                        "smmla %[t00].4s, v26.16b, v22.16b\n\t"
-                        "smmla %[t01].4s, v26.16b, v24.16b\n\t"
-                        "smmla %[t10].4s, v27.16b, v22.16b\n\t"
-                        "smmla %[t11].4s, v27.16b, v24.16b\n\t"
-                        "smmla %[t00].4s, v28.16b, v23.16b\n\t"
-                        "smmla %[t01].4s, v28.16b, v25.16b\n\t"
-                        "smmla %[t10].4s, v29.16b, v23.16b\n\t"
-                        "smmla %[t11].4s, v29.16b, v25.16b\n\t"
-                        "ldp q26, q27, [%[lc], #0]\n\t"
-                        "ldp q28, q29, [%[lc], #64]\n\t"
-                        "smmla %[u00].4s, v26.16b, v22.16b\n\t"
-                        "smmla %[u01].4s, v26.16b, v24.16b\n\t"
-                        "smmla %[u10].4s, v27.16b, v22.16b\n\t"
-                        "smmla %[u11].4s, v27.16b, v24.16b\n\t"
-                        "smmla %[u00].4s, v28.16b, v23.16b\n\t"
-                        "smmla %[u01].4s, v28.16b, v25.16b\n\t"
-                        "smmla %[u10].4s, v29.16b, v23.16b\n\t"
-                        "smmla %[u11].4s, v29.16b, v25.16b\n\t"
-                        "ldp q20, q21, [%[rb], #32]\n\t"
-                        "shl v22.16b, v20.16b, #4\n\t"
-                        "and v23.16b, v20.16b, %[mask].16b\n\t"
-                        "shl v24.16b, v21.16b, #4\n\t"
-                        "and v25.16b, v21.16b, %[mask].16b\n\t"
-                        "ldp q26, q27, [%[lb], #32]\n\t"
-                        "ldp q28, q29, [%[lb], #96]\n\t"
-                        "smmla %[t00].4s, v26.16b, v22.16b\n\t"
-                        "smmla %[t01].4s, v26.16b, v24.16b\n\t"
-                        "smmla %[t10].4s, v27.16b, v22.16b\n\t"
-                        "smmla %[t11].4s, v27.16b, v24.16b\n\t"
-                        "smmla %[t00].4s, v28.16b, v23.16b\n\t"
-                        "smmla %[t01].4s, v28.16b, v25.16b\n\t"
-                        "smmla %[t10].4s, v29.16b, v23.16b\n\t"
-                        "smmla %[t11].4s, v29.16b, v25.16b\n\t"
-                        "ldp q26, q27, [%[lc], #32]\n\t"
-                        "ldp q28, q29, [%[lc], #96]\n\t"
-                        "smmla %[u00].4s, v26.16b, v22.16b\n\t"
-                        "smmla %[u01].4s, v26.16b, v24.16b\n\t"
-                        "smmla %[u10].4s, v27.16b, v22.16b\n\t"
-                        "smmla %[u11].4s, v27.16b, v24.16b\n\t"
-                        "smmla %[u00].4s, v28.16b, v23.16b\n\t"
-                        "smmla %[u01].4s, v28.16b, v25.16b\n\t"
-                        "smmla %[u10].4s, v29.16b, v23.16b\n\t"
-                        "smmla %[u11].4s, v29.16b, v25.16b\n\t"
-                        : [t00] "+w"(t00), [t01] "+w"(t01), [t10] "+w"(t10), [t11] "+w"(t11), [u00] "+w"(u00),
-                          [u01] "+w"(u01), [u10] "+w"(u10), [u11] "+w"(u11)
-                        : [rb] "r"(rb), [lb] "r"(lb), [lc] "r"(lc), [mask] "w"(high_mask)
-                        : "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "memory");
-#else
                 {
-                    QP_RHS_STEP(rb, 0);
-                    QP_LHS_STEP(lb, 0, t00, t01, t10, t11);
-                    QP_LHS_STEP(lc, 0, u00, u01, u10, u11);
+                    int32x4_t tt[4] = {t00, t01, t10, t11}, uu[4] = {u00, u01, u10, u11};
+                    int_block_8x4(rb, lb, lc, high_mask, tt, uu);
+                    t00 = tt[0], t01 = tt[1], t10 = tt[2], t11 = tt[3], u00 = uu[0], u01 = uu[1], u10 = uu[2],
+                    u11 = uu[3];
                 }
-                {
-                    QP_RHS_STEP(rb, 1);
-                    QP_LHS_STEP(lb, 1, t00, t01, t10, t11);
-                    QP_LHS_STEP(lc, 1, u00, u01, u10, u11);
-                }
-#endif
                 const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
                 QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3);
                 QP_BLOCK_FLOAT(lc, u00, u01, u10, u11, a4, a5, a6, a7);
@@ -296,7 +312,39 @@ static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                               size_t stride, float clamp_min, float clamp_max) {
     const size_t blocks = k / 32, lhs_record = 4 * (32 + 2), rhs_record = 4 * (16 + 2);
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
-    for (size_t row = 0; row < m; row += 4) {
+#define QP_F16_FLOAT(t00, t01, t10, t11, s_lhs, a0, a1, a2, a3)                      \
+    do {                                                                             \
+        a0 = vfmaq_f32(a0, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t00, t01)), 0.0625f), \
+                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 0)));                \
+        a1 = vfmaq_f32(a1, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t00, t01)), 0.0625f), \
+                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 1)));                \
+        a2 = vfmaq_f32(a2, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t10, t11)), 0.0625f), \
+                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 2)));                \
+        a3 = vfmaq_f32(a3, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t10, t11)), 0.0625f), \
+                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 3)));                \
+    } while (0)
+    size_t row = 0;
+    for (; row + 8 <= m; row += 8) { /* two row groups per unpacked RHS step, as qai4c32p's */
+        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record, *lq = lp + blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = rhs + col / 4 * blocks * rhs_record;
+            float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *lc = lq + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t tt[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+                int32x4_t uu[4] = {tt[0], tt[0], tt[0], tt[0]};
+                int_block_8x4(rb + 8, lb + 8, lc + 8, high_mask, tt, uu);
+                const float32x4_t d_rhs = f16x4(rb), s_top = f16x4(lb), s_bottom = f16x4(lc);
+                QP_F16_FLOAT(tt[0], tt[1], tt[2], tt[3], s_top, a0, a1, a2, a3);
+                QP_F16_FLOAT(uu[0], uu[1], uu[2], uu[3], s_bottom, a4, a5, a6, a7);
+            }
+            float32x4_t top[4] = {a0, a1, a2, a3}, bottom[4] = {a4, a5, a6, a7};
+            float *out = (float *)((uint8_t *)dst + row * stride) + col;
+            store_rows(top, 4, n - col, out, stride, clamp_min, clamp_max);
+            store_rows(bottom, 4, n - col, (float *)((uint8_t *)out + 4 * stride), stride, clamp_min, clamp_max);
+        }
+    }
+    for (; row < m; row += 4) {
         const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
         for (size_t col = 0; col < n; col += 4) {
             const uint8_t *rp = rhs + col / 4 * blocks * rhs_record;
@@ -313,14 +361,7 @@ static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                     QP_LHS_STEP(lb + 8, 1, t00, t01, t10, t11);
                 }
                 const float32x4_t d_rhs = f16x4(rb), s_lhs = f16x4(lb);
-                a0 = vfmaq_f32(a0, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t00, t01)), 0.0625f),
-                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 0)));
-                a1 = vfmaq_f32(a1, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t00, t01)), 0.0625f),
-                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 1)));
-                a2 = vfmaq_f32(a2, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t10, t11)), 0.0625f),
-                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 2)));
-                a3 = vfmaq_f32(a3, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t10, t11)), 0.0625f),
-                               vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 3)));
+                QP_F16_FLOAT(t00, t01, t10, t11, s_lhs, a0, a1, a2, a3);
             }
             float32x4_t acc[4] = {a0, a1, a2, a3};
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride,
@@ -328,6 +369,7 @@ static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
         }
     }
 }
+#undef QP_F16_FLOAT
 
 QP_TARGET_I8MM
 void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
