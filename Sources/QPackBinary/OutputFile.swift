@@ -119,7 +119,7 @@ public final class OutputFile {
         guard let base = bytes.baseAddress else { return }
         var written = 0
         while written < bytes.count {
-            let n = Glibc.write(descriptor, base + written, bytes.count - written)
+            let n = systemWrite(descriptor, base + written, bytes.count - written)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ioFailure(what)
@@ -131,7 +131,7 @@ public final class OutputFile {
 
     /// Overwrites bytes already written (a header filled in last).
     public func overwrite(_ bytes: [UInt8], at offset: Int, what: String) throws(Failure) {
-        let written = bytes.withUnsafeBytes { Glibc.pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+        let written = bytes.withUnsafeBytes { systemPwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
         guard written == bytes.count else { throw ioFailure(what, at: offset) }
     }
 
@@ -243,6 +243,10 @@ public final class OutputFile {
         return d.isEmpty ? "/" : d
     }
 }
+
+/// The libc calls by other names: inside `OutputFile` its static `write` hides libc's.
+private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
+private func systemPwrite(_ fd: Int32, _ p: UnsafeRawPointer?, _ n: Int, _ at: off_t) -> Int { pwrite(fd, p, n, at) }
 
 /// Linux O_TMPFILE (`__O_TMPFILE | O_DIRECTORY`), which Glibc's Swift overlay does not export.
 let oTmpFile: Int32 = 0o20_000_000 | O_DIRECTORY

@@ -127,7 +127,7 @@ public enum Planner {
         case .f32, .f16, .bf16:
             return input.decodable ? nil : "\(input.sourceType) values cannot be converted to float"
         default:
-            guard let family = scheme.family else { return "\(scheme.name) has no layout family" }
+            guard scheme.family != nil else { return "\(scheme.name) has no layout family" }
             if case let .repack(source) = scheme {
                 guard input.sourceType == source else {
                     return "\(scheme.name) needs a GGUF \(source) source, this one is \(input.sourceType)"
