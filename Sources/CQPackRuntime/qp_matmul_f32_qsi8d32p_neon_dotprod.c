@@ -88,6 +88,9 @@ QP_TARGET_DOTPROD
 static void qsi4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
 QP_TARGET_DOTPROD
+static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
+                              float clamp_min, float clamp_max);
+QP_TARGET_DOTPROD
 static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
 
@@ -98,7 +101,13 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     if (mr == 1 && nr == 4 && bl == 32) {
-        for (size_t row = 0; row < m; row++) {
+        size_t row = 0;
+        if (L == 4) /* four rows share each unpacked RHS block */
+            for (; row + 4 <= m; row += 4)
+                qsi4c32p_rows4_l4(n, k, (const uint8_t *)lhs_packed + row * blocks * (bl + 2), rhs_packed,
+                                  (float *)((uint8_t *)dst + row * dst_stride_row), dst_stride_row, clamp_min,
+                                  clamp_max);
+        for (; row < m; row++) {
             const uint8_t *lp = (const uint8_t *)lhs_packed + row * blocks * (bl + 2);
             float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
             if (L == 4)
@@ -267,6 +276,60 @@ static inline float32x4_t f16x4(const uint8_t *p) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
 }
 
+/* The same for the kr/sr-4 qsi4c32pscalef16 tile (codes after the f16 scales, no offsets or
+ * bias): every row's float step is qsi4c32p_gemv_nr4's. */
+QP_TARGET_DOTPROD
+static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
+                              float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 2 + 32, rhs_record = 4 * (16 + 2), panel = blocks * rhs_record;
+    const size_t row_bytes = blocks * lhs_record;
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    for (size_t col = 0; col < n; col += 4) {
+        const uint8_t *rp = rhs + col / 4 * panel;
+        float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *rb = rp + b * rhs_record;
+            const uint8x16_t b0 = vld1q_u8(rb + 8), b1 = vld1q_u8(rb + 24), b2 = vld1q_u8(rb + 40),
+                             b3 = vld1q_u8(rb + 56);
+            const int8x16_t l0 = vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)),
+                            h0 = vreinterpretq_s8_u8(vandq_u8(b0, high_mask));
+            const int8x16_t l1 = vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)),
+                            h1 = vreinterpretq_s8_u8(vandq_u8(b1, high_mask));
+            const int8x16_t l2 = vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)),
+                            h2 = vreinterpretq_s8_u8(vandq_u8(b2, high_mask));
+            const int8x16_t l3 = vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)),
+                            h3 = vreinterpretq_s8_u8(vandq_u8(b3, high_mask));
+            const float32x4_t d_rhs = f16x4(rb);
+#define QP_ROW(r, acc)                                                                                                \
+    do {                                                                                                              \
+        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                                      \
+        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);            \
+        int32x4_t d = vdupq_n_s32(0);                                                                                 \
+        d = QP_DOT_LANE(d, l0, a_lo, 0);                                                                              \
+        d = QP_DOT_LANE(d, h0, a_hi, 0);                                                                              \
+        d = QP_DOT_LANE(d, l1, a_lo, 1);                                                                              \
+        d = QP_DOT_LANE(d, h1, a_hi, 1);                                                                              \
+        d = QP_DOT_LANE(d, l2, a_lo, 2);                                                                              \
+        d = QP_DOT_LANE(d, h2, a_hi, 2);                                                                              \
+        d = QP_DOT_LANE(d, l3, a_lo, 3);                                                                              \
+        d = QP_DOT_LANE(d, h3, a_hi, 3);                                                                              \
+        acc =                                                                                                         \
+            vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f), vmulq_n_f32(d_rhs, vgetq_lane_f32(f16x4(lb), 0))); \
+    } while (0)
+            QP_ROW(0, c0);
+            QP_ROW(1, c1);
+            QP_ROW(2, c2);
+            QP_ROW(3, c3);
+#undef QP_ROW
+        }
+        const size_t columns = n - col < 4 ? n - col : 4;
+        store_clamped(c0, out + col, columns, clamp_min, clamp_max);
+        store_clamped(c1, (float *)((uint8_t *)out + stride) + col, columns, clamp_min, clamp_max);
+        store_clamped(c2, (float *)((uint8_t *)out + 2 * stride) + col, columns, clamp_min, clamp_max);
+        store_clamped(c3, (float *)((uint8_t *)out + 3 * stride) + col, columns, clamp_min, clamp_max);
+    }
+}
+
 QP_TARGET_DOTPROD
 static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t *lp, const uint8_t *rhs, float *out,
                                      float clamp_min, float clamp_max) {
@@ -314,6 +377,64 @@ static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const ui
 }
 #undef QP_HALF
 
+/* Four LHS rows (mr 1, consecutive) against the kr/sr-4 qai4c32p tile: each RHS block is loaded
+ * and unpacked once for the four rows; every row's block dot and float steps are the GEMV's
+ * (qai4c32p_block's L 4 order, then offset·sum and the scaled dot fused in that order). */
+QP_TARGET_DOTPROD
+static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
+                              float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8), panel = blocks * rhs_record + 16;
+    const size_t row_bytes = blocks * lhs_record;
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    for (size_t col = 0; col < n; col += 4) {
+        const uint8_t *rp = rhs + col / 4 * panel;
+        float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *rb = rp + b * rhs_record;
+            const uint8x16_t b0 = vld1q_u8(rb), b1 = vld1q_u8(rb + 16), b2 = vld1q_u8(rb + 32), b3 = vld1q_u8(rb + 48);
+            const int8x16_t l0 = vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)),
+                            h0 = vreinterpretq_s8_u8(vandq_u8(b0, high_mask));
+            const int8x16_t l1 = vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)),
+                            h1 = vreinterpretq_s8_u8(vandq_u8(b1, high_mask));
+            const int8x16_t l2 = vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)),
+                            h2 = vreinterpretq_s8_u8(vandq_u8(b2, high_mask));
+            const int8x16_t l3 = vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)),
+                            h3 = vreinterpretq_s8_u8(vandq_u8(b3, high_mask));
+            const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
+#define QP_ROW(r, acc)                                                                                 \
+    do {                                                                                               \
+        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                       \
+        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb), a_hi = vld1q_s8((const int8_t *)lb + 16); \
+        int32x4_t d = vdupq_n_s32(0);                                                                  \
+        d = QP_DOT_LANE(d, l0, a_lo, 0);                                                               \
+        d = QP_DOT_LANE(d, h0, a_hi, 0);                                                               \
+        d = QP_DOT_LANE(d, l1, a_lo, 1);                                                               \
+        d = QP_DOT_LANE(d, h1, a_hi, 1);                                                               \
+        d = QP_DOT_LANE(d, l2, a_lo, 2);                                                               \
+        d = QP_DOT_LANE(d, h2, a_hi, 2);                                                               \
+        d = QP_DOT_LANE(d, l3, a_lo, 3);                                                               \
+        d = QP_DOT_LANE(d, h3, a_hi, 3);                                                               \
+        float lhs_sum, lhs_scale;                                                                      \
+        memcpy(&lhs_sum, lb + 32, 4);                                                                  \
+        memcpy(&lhs_scale, lb + 36, 4);                                                                \
+        acc = vfmaq_f32(acc, offset, vdupq_n_f32(lhs_sum));                                            \
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_n_f32(scale16, lhs_scale));                       \
+    } while (0)
+            QP_ROW(0, c0);
+            QP_ROW(1, c1);
+            QP_ROW(2, c2);
+            QP_ROW(3, c3);
+#undef QP_ROW
+        }
+        const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
+        const size_t columns = n - col < 4 ? n - col : 4;
+        store_clamped(vaddq_f32(c0, bias), out + col, columns, clamp_min, clamp_max);
+        store_clamped(vaddq_f32(c1, bias), (float *)((uint8_t *)out + stride) + col, columns, clamp_min, clamp_max);
+        store_clamped(vaddq_f32(c2, bias), (float *)((uint8_t *)out + 2 * stride) + col, columns, clamp_min, clamp_max);
+        store_clamped(vaddq_f32(c3, bias), (float *)((uint8_t *)out + 3 * stride) + col, columns, clamp_min, clamp_max);
+    }
+}
+
 QP_TARGET_DOTPROD
 static void qai4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi) {
@@ -333,7 +454,13 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     if (mr == 1 && nr == 4 && bl == 32) {
-        for (size_t row = 0; row < m; row++) {
+        size_t row = 0;
+        if (L == 4) /* prompts on CPUs without i8mm: four rows share each unpacked RHS block */
+            for (; row + 4 <= m; row += 4)
+                qai4c32p_rows4_l4(n, k, (const uint8_t *)lhs_packed + row * blocks * (bl + 8), rhs_packed,
+                                  (float *)((uint8_t *)dst + row * dst_stride_row), dst_stride_row, clamp_min,
+                                  clamp_max);
+        for (; row < m; row++) {
             const uint8_t *lp = (const uint8_t *)lhs_packed + row * blocks * (bl + 8);
             float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
             if (L == 4)
