@@ -88,11 +88,40 @@ QP_TARGET_DOTPROD
 static void qsi4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
 QP_TARGET_DOTPROD
+static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
+                              float clamp_min, float clamp_max);
+QP_TARGET_DOTPROD
+static void qai4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi);
+QP_TARGET_DOTPROD
+static void qai4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
+                                 float hi);
+
+QP_TARGET_DOTPROD
 static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
                               float clamp_min, float clamp_max);
 QP_TARGET_DOTPROD
 static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
+
+/* The shipped nr-4 tiles at bl 32 with an mr-1 LHS (rows `row_bytes` apart): four rows at a time
+ * where the tile has a four-row kernel (kr/sr 4; prompts on CPUs without i8mm), then one row at a
+ * time. */
+typedef void (*qp_rows4_fn)(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
+                            float lo, float hi);
+typedef void (*qp_gemv_fn)(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo, float hi);
+static void shipped_tile_rows(size_t m, size_t n, size_t k, size_t row_bytes, qp_rows4_fn rows4, qp_gemv_fn gemv,
+                              const void *lhs_packed, const void *rhs_packed, float *dst, size_t stride, float lo,
+                              float hi) {
+    size_t row = 0;
+    if (rows4)
+        for (; row + 4 <= m; row += 4)
+            rows4(n, k, (const uint8_t *)lhs_packed + row * row_bytes, rhs_packed,
+                  (float *)((uint8_t *)dst + row * stride), stride, lo, hi);
+    for (; row < m; row++)
+        gemv(n, k, (const uint8_t *)lhs_packed + row * row_bytes, rhs_packed, (float *)((uint8_t *)dst + row * stride),
+             lo, hi);
+}
 
 QP_TARGET_DOTPROD
 void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
@@ -101,20 +130,9 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     if (mr == 1 && nr == 4 && bl == 32) {
-        size_t row = 0;
-        if (L == 4) /* four rows share each unpacked RHS block */
-            for (; row + 4 <= m; row += 4)
-                qsi4c32p_rows4_l4(n, k, (const uint8_t *)lhs_packed + row * blocks * (bl + 2), rhs_packed,
-                                  (float *)((uint8_t *)dst + row * dst_stride_row), dst_stride_row, clamp_min,
-                                  clamp_max);
-        for (; row < m; row++) {
-            const uint8_t *lp = (const uint8_t *)lhs_packed + row * blocks * (bl + 2);
-            float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
-            if (L == 4)
-                qsi4c32p_gemv_nr4_l4(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
-            else
-                qsi4c32p_gemv_nr4_l8(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
-        }
+        shipped_tile_rows(m, n, k, blocks * (bl + 2), L == 4 ? qsi4c32p_rows4_l4 : NULL,
+                          L == 4 ? qsi4c32p_gemv_nr4_l4 : qsi4c32p_gemv_nr4_l8, lhs_packed, rhs_packed, dst,
+                          dst_stride_row, clamp_min, clamp_max);
         return;
     }
     const size_t lhs_record = mr * (bl + 2), rhs_record = nr * (bl / 2 + 2);
@@ -148,6 +166,27 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
 #define QP_DOT_LANE(acc, b, a, lane) \
     vdotq_s32(acc, b, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(a), lane)))
 #endif
+
+/* The four-row kernels' shared steps: a kr/sr-4 block's 64 code bytes unpacked once (l: low
+ * nibbles, h: high, each shifted to the byte's top), and one row's block dot in qai4c32p_block's
+ * L 4 order. */
+#define QP_UNPACK_L4(codes)                                                                                         \
+    const uint8x16_t b0 = vld1q_u8(codes), b1 = vld1q_u8((codes) + 16), b2 = vld1q_u8((codes) + 32),                \
+                     b3 = vld1q_u8((codes) + 48);                                                                   \
+    const int8x16_t l0 = vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)), h0 = vreinterpretq_s8_u8(vandq_u8(b0, high_mask)); \
+    const int8x16_t l1 = vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)), h1 = vreinterpretq_s8_u8(vandq_u8(b1, high_mask)); \
+    const int8x16_t l2 = vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)), h2 = vreinterpretq_s8_u8(vandq_u8(b2, high_mask)); \
+    const int8x16_t l3 = vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)), h3 = vreinterpretq_s8_u8(vandq_u8(b3, high_mask))
+#define QP_DOT_L4(d, a_lo, a_hi)                                                                                       \
+    QP_DOT_LANE(                                                                                                       \
+        QP_DOT_LANE(                                                                                                   \
+            QP_DOT_LANE(QP_DOT_LANE(QP_DOT_LANE(QP_DOT_LANE(QP_DOT_LANE(QP_DOT_LANE(d, l0, a_lo, 0), h0, a_hi, 0), l1, \
+                                                            a_lo, 1),                                                  \
+                                                h1, a_hi, 1),                                                          \
+                                    l2, a_lo, 2),                                                                      \
+                        h2, a_hi, 2),                                                                                  \
+            l3, a_lo, 3),                                                                                              \
+        h3, a_hi, 3)
 
 #define QP_HALF(a, i) vreinterpretq_s8_s64(vdupq_laneq_s64(vreinterpretq_s64_s8(a), i)) /* DUP Vd.2D */
 /* L 8: 16 bytes hold 8 values of 2 rows (rows 0, 1 then 2, 3), values 0..7 then 8..15, against
@@ -289,30 +328,14 @@ static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
         float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *rb = rp + b * rhs_record;
-            const uint8x16_t b0 = vld1q_u8(rb + 8), b1 = vld1q_u8(rb + 24), b2 = vld1q_u8(rb + 40),
-                             b3 = vld1q_u8(rb + 56);
-            const int8x16_t l0 = vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)),
-                            h0 = vreinterpretq_s8_u8(vandq_u8(b0, high_mask));
-            const int8x16_t l1 = vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)),
-                            h1 = vreinterpretq_s8_u8(vandq_u8(b1, high_mask));
-            const int8x16_t l2 = vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)),
-                            h2 = vreinterpretq_s8_u8(vandq_u8(b2, high_mask));
-            const int8x16_t l3 = vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)),
-                            h3 = vreinterpretq_s8_u8(vandq_u8(b3, high_mask));
+            QP_UNPACK_L4(rb + 8);
             const float32x4_t d_rhs = f16x4(rb);
 #define QP_ROW(r, acc)                                                                                                \
     do {                                                                                                              \
         const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                                      \
         const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);            \
         int32x4_t d = vdupq_n_s32(0);                                                                                 \
-        d = QP_DOT_LANE(d, l0, a_lo, 0);                                                                              \
-        d = QP_DOT_LANE(d, h0, a_hi, 0);                                                                              \
-        d = QP_DOT_LANE(d, l1, a_lo, 1);                                                                              \
-        d = QP_DOT_LANE(d, h1, a_hi, 1);                                                                              \
-        d = QP_DOT_LANE(d, l2, a_lo, 2);                                                                              \
-        d = QP_DOT_LANE(d, h2, a_hi, 2);                                                                              \
-        d = QP_DOT_LANE(d, l3, a_lo, 3);                                                                              \
-        d = QP_DOT_LANE(d, h3, a_hi, 3);                                                                              \
+        d = QP_DOT_L4(d, a_lo, a_hi);                                                                                 \
         acc =                                                                                                         \
             vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f), vmulq_n_f32(d_rhs, vgetq_lane_f32(f16x4(lb), 0))); \
     } while (0)
@@ -391,29 +414,14 @@ static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
         float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *rb = rp + b * rhs_record;
-            const uint8x16_t b0 = vld1q_u8(rb), b1 = vld1q_u8(rb + 16), b2 = vld1q_u8(rb + 32), b3 = vld1q_u8(rb + 48);
-            const int8x16_t l0 = vreinterpretq_s8_u8(vshlq_n_u8(b0, 4)),
-                            h0 = vreinterpretq_s8_u8(vandq_u8(b0, high_mask));
-            const int8x16_t l1 = vreinterpretq_s8_u8(vshlq_n_u8(b1, 4)),
-                            h1 = vreinterpretq_s8_u8(vandq_u8(b1, high_mask));
-            const int8x16_t l2 = vreinterpretq_s8_u8(vshlq_n_u8(b2, 4)),
-                            h2 = vreinterpretq_s8_u8(vandq_u8(b2, high_mask));
-            const int8x16_t l3 = vreinterpretq_s8_u8(vshlq_n_u8(b3, 4)),
-                            h3 = vreinterpretq_s8_u8(vandq_u8(b3, high_mask));
+            QP_UNPACK_L4(rb);
             const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
 #define QP_ROW(r, acc)                                                                                 \
     do {                                                                                               \
         const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                       \
         const int8x16_t a_lo = vld1q_s8((const int8_t *)lb), a_hi = vld1q_s8((const int8_t *)lb + 16); \
         int32x4_t d = vdupq_n_s32(0);                                                                  \
-        d = QP_DOT_LANE(d, l0, a_lo, 0);                                                               \
-        d = QP_DOT_LANE(d, h0, a_hi, 0);                                                               \
-        d = QP_DOT_LANE(d, l1, a_lo, 1);                                                               \
-        d = QP_DOT_LANE(d, h1, a_hi, 1);                                                               \
-        d = QP_DOT_LANE(d, l2, a_lo, 2);                                                               \
-        d = QP_DOT_LANE(d, h2, a_hi, 2);                                                               \
-        d = QP_DOT_LANE(d, l3, a_lo, 3);                                                               \
-        d = QP_DOT_LANE(d, h3, a_hi, 3);                                                               \
+        d = QP_DOT_L4(d, a_lo, a_hi);                                                                  \
         float lhs_sum, lhs_scale;                                                                      \
         memcpy(&lhs_sum, lb + 32, 4);                                                                  \
         memcpy(&lhs_scale, lb + 36, 4);                                                                \
@@ -454,20 +462,9 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     if (mr == 1 && nr == 4 && bl == 32) {
-        size_t row = 0;
-        if (L == 4) /* prompts on CPUs without i8mm: four rows share each unpacked RHS block */
-            for (; row + 4 <= m; row += 4)
-                qai4c32p_rows4_l4(n, k, (const uint8_t *)lhs_packed + row * blocks * (bl + 8), rhs_packed,
-                                  (float *)((uint8_t *)dst + row * dst_stride_row), dst_stride_row, clamp_min,
-                                  clamp_max);
-        for (; row < m; row++) {
-            const uint8_t *lp = (const uint8_t *)lhs_packed + row * blocks * (bl + 8);
-            float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
-            if (L == 4)
-                qai4c32p_gemv_nr4_l4(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
-            else
-                qai4c32p_gemv_nr4_l8(n, k, lp, rhs_packed, out, clamp_min, clamp_max);
-        }
+        shipped_tile_rows(m, n, k, blocks * (bl + 8), L == 4 ? qai4c32p_rows4_l4 : NULL,
+                          L == 4 ? qai4c32p_gemv_nr4_l4 : qai4c32p_gemv_nr4_l8, lhs_packed, rhs_packed, dst,
+                          dst_stride_row, clamp_min, clamp_max);
         return;
     }
     const size_t lhs_record = mr * (bl + 8), rhs_record = nr * (bl / 2 + 8);
