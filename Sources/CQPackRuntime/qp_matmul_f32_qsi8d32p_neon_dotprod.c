@@ -47,18 +47,6 @@ static inline int32x4_t block_dot4(const int8_t *a, const uint8_t *data, size_t 
     return vpaddq_s32(p01, p23);
 }
 
-static inline float32x4_t load_f16x4(const uint8_t *p) {
-    float v[4];
-    for (size_t i = 0; i < 4; i++) v[i] = qp_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
-    return vld1q_f32(v);
-}
-
-static inline float32x4_t load_f32x4(const uint8_t *p) {
-    float v[4];
-    memcpy(v, p, 16);
-    return vld1q_f32(v);
-}
-
 QP_TARGET_DOTPROD
 static inline void store_clamped(float32x4_t v, float *out, size_t columns, float lo, float hi) {
     v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(lo)), vdupq_n_f32(hi));
@@ -150,7 +138,7 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
                     const int32x4_t dot16 = block_dot4(a, rb + 2 * nr, nr, L, r0, bl, 0);
                     const uint8_t *d = lb + 2 * (row % mr);
                     const float s_lhs = qp_f16_to_f32((uint16_t)(d[0] | d[1] << 8));
-                    const float32x4_t s = vmulq_n_f32(load_f16x4(rb + 2 * r0), s_lhs); /* exact */
+                    const float32x4_t s = vmulq_n_f32(qp_load_f16x4(rb + 2 * r0), s_lhs); /* exact */
                     acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(dot16), 0.0625f), s);
                 }
                 store_clamped(acc, out + col + r0, n - col - r0, clamp_min, clamp_max);
@@ -251,12 +239,12 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
                 memcpy(&lhs_sum, lb + 32, 4);
                 memcpy(&lhs_scale, lb + 36, 4);
                 const float32x4_t sum = vdupq_n_f32(lhs_sum);
-#define QP_PANEL(rp, acc)                                                                    \
-    do {                                                                                     \
-        const uint8_t *rb = (rp) + b * rhs_record;                                           \
-        const int32x4_t d = qai4c32p_block_l8_halves(rb, lo0, hi0, lo1, hi1);                \
-        acc = vfmaq_f32(acc, load_f32x4(rb + 64), sum);                                      \
-        acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_n_f32(load_f32x4(rb + 80), lhs_scale)); \
+#define QP_PANEL(rp, acc)                                                                       \
+    do {                                                                                        \
+        const uint8_t *rb = (rp) + b * rhs_record;                                              \
+        const int32x4_t d = qai4c32p_block_l8_halves(rb, lo0, hi0, lo1, hi1);                   \
+        acc = vfmaq_f32(acc, qp_load_f32x4(rb + 64), sum);                                      \
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_n_f32(qp_load_f32x4(rb + 80), lhs_scale)); \
     } while (0)
                 QP_PANEL(r0, c0);
                 QP_PANEL(r1, c1);
@@ -264,10 +252,13 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
                 QP_PANEL(r3, c3);
 #undef QP_PANEL
             }
-            store_clamped(vaddq_f32(c0, load_f32x4(r0 + blocks * rhs_record)), out + col, 4, clamp_min, clamp_max);
-            store_clamped(vaddq_f32(c1, load_f32x4(r1 + blocks * rhs_record)), out + col + 4, 4, clamp_min, clamp_max);
-            store_clamped(vaddq_f32(c2, load_f32x4(r2 + blocks * rhs_record)), out + col + 8, 4, clamp_min, clamp_max);
-            store_clamped(vaddq_f32(c3, load_f32x4(r3 + blocks * rhs_record)), out + col + 12, 4, clamp_min, clamp_max);
+            store_clamped(vaddq_f32(c0, qp_load_f32x4(r0 + blocks * rhs_record)), out + col, 4, clamp_min, clamp_max);
+            store_clamped(vaddq_f32(c1, qp_load_f32x4(r1 + blocks * rhs_record)), out + col + 4, 4, clamp_min,
+                          clamp_max);
+            store_clamped(vaddq_f32(c2, qp_load_f32x4(r2 + blocks * rhs_record)), out + col + 8, 4, clamp_min,
+                          clamp_max);
+            store_clamped(vaddq_f32(c3, qp_load_f32x4(r3 + blocks * rhs_record)), out + col + 12, 4, clamp_min,
+                          clamp_max);
         }
     /* Two panels per pass: the LHS block is loaded once for eight columns. */
     for (; col + 8 <= n; col += 8) {
@@ -281,13 +272,13 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
             memcpy(&lhs_sum, lb + 32, 4);
             memcpy(&lhs_scale, lb + 36, 4);
             const float32x4_t sum = vdupq_n_f32(lhs_sum);
-            acc = vfmaq_f32(acc, load_f32x4(rb + 64), sum);
-            acc = vfmaq_f32(acc, vcvtq_f32_s32(d0), vmulq_n_f32(load_f32x4(rb + 80), lhs_scale));
-            acd = vfmaq_f32(acd, load_f32x4(rc + 64), sum);
-            acd = vfmaq_f32(acd, vcvtq_f32_s32(d1), vmulq_n_f32(load_f32x4(rc + 80), lhs_scale));
+            acc = vfmaq_f32(acc, qp_load_f32x4(rb + 64), sum);
+            acc = vfmaq_f32(acc, vcvtq_f32_s32(d0), vmulq_n_f32(qp_load_f32x4(rb + 80), lhs_scale));
+            acd = vfmaq_f32(acd, qp_load_f32x4(rc + 64), sum);
+            acd = vfmaq_f32(acd, vcvtq_f32_s32(d1), vmulq_n_f32(qp_load_f32x4(rc + 80), lhs_scale));
         }
-        store_clamped(vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record)), out + col, 4, clamp_min, clamp_max);
-        store_clamped(vaddq_f32(acd, load_f32x4(rq + blocks * rhs_record)), out + col + 4, 4, clamp_min, clamp_max);
+        store_clamped(vaddq_f32(acc, qp_load_f32x4(rp + blocks * rhs_record)), out + col, 4, clamp_min, clamp_max);
+        store_clamped(vaddq_f32(acd, qp_load_f32x4(rq + blocks * rhs_record)), out + col + 4, 4, clamp_min, clamp_max);
     }
     for (; col < n; col += 4) {
         const uint8_t *rp = rhs + col / 4 * panel;
@@ -299,23 +290,15 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
             float lhs_sum, lhs_scale;
             memcpy(&lhs_sum, lb + 32, 4);
             memcpy(&lhs_scale, lb + 36, 4);
-            acc = vfmaq_f32(acc, load_f32x4(rb + 64), vdupq_n_f32(lhs_sum));
-            acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16), vmulq_n_f32(load_f32x4(rb + 80), lhs_scale));
+            acc = vfmaq_f32(acc, qp_load_f32x4(rb + 64), vdupq_n_f32(lhs_sum));
+            acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16), vmulq_n_f32(qp_load_f32x4(rb + 80), lhs_scale));
         }
-        acc = vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record));
+        acc = vaddq_f32(acc, qp_load_f32x4(rp + blocks * rhs_record));
         store_clamped(acc, out + col, n - col, clamp_min, clamp_max);
     }
 }
-/* The GEMV the shipped qsi4c32pscalef16 tiles run (mr 1, nr 4, blocks of 32; kr/sr 4 or 8): at
- * bl 32 its block holds the codes as qai4c32p's do (value i's nibble partner is i + 16), after
- * the f16 scales (LHS: one, then 32 codes; RHS: four, then 64 code bytes). The scalar loop's
- * float steps in its order: 16·Σ as a float times 1/16, times (RHS scale · LHS scale), fused. */
-QP_TARGET_DOTPROD
-static inline float32x4_t f16x4(const uint8_t *p) {
-    return vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
-}
 
-/* The same for the kr/sr-4 qsi4c32pscalef16 tile (codes after the f16 scales, no offsets or
+/* Four LHS rows against the kr/sr-4 qsi4c32pscalef16 tile (codes after the f16 scales, no offsets or
  * bias): every row's float step is qsi4c32p_gemv_nr4's. */
 QP_TARGET_DOTPROD
 static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
@@ -329,15 +312,15 @@ static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *rb = rp + b * rhs_record;
             QP_UNPACK_L4(rb + 8);
-            const float32x4_t d_rhs = f16x4(rb);
-#define QP_ROW(r, acc)                                                                                                \
-    do {                                                                                                              \
-        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                                      \
-        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);            \
-        int32x4_t d = vdupq_n_s32(0);                                                                                 \
-        d = QP_DOT_L4(d, a_lo, a_hi);                                                                                 \
-        acc =                                                                                                         \
-            vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f), vmulq_n_f32(d_rhs, vgetq_lane_f32(f16x4(lb), 0))); \
+            const float32x4_t d_rhs = qp_load_f16x4(rb);
+#define QP_ROW(r, acc)                                                                                     \
+    do {                                                                                                   \
+        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                           \
+        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18); \
+        int32x4_t d = vdupq_n_s32(0);                                                                      \
+        d = QP_DOT_L4(d, a_lo, a_hi);                                                                      \
+        acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f),                                       \
+                        vmulq_n_f32(d_rhs, vgetq_lane_f32(qp_load_f16x4(lb), 0)));                         \
     } while (0)
             QP_ROW(0, c0);
             QP_ROW(1, c1);
@@ -353,6 +336,10 @@ static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
     }
 }
 
+/* The GEMV the shipped qsi4c32pscalef16 tiles run (mr 1, nr 4, blocks of 32; kr/sr 4 or 8): at
+ * bl 32 its block holds the codes as qai4c32p's do (value i's nibble partner is i + 16), after
+ * the f16 scales (LHS: one, then 32 codes; RHS: four, then 64 code bytes). The scalar loop's
+ * float steps in its order: 16·Σ as a float times 1/16, times (RHS scale · LHS scale), fused. */
 QP_TARGET_DOTPROD
 static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t *lp, const uint8_t *rhs, float *out,
                                      float clamp_min, float clamp_max) {
@@ -365,9 +352,9 @@ static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
             const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record, *rc = rq + b * rhs_record;
             const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);
             const int32x4_t d0 = qai4c32p_block(rb + 8, a_lo, a_hi, L), d1 = qai4c32p_block(rc + 8, a_lo, a_hi, L);
-            const float s_lhs = vgetq_lane_f32(f16x4(lb), 0);
-            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d0), 0.0625f), vmulq_n_f32(f16x4(rb), s_lhs));
-            acd = vfmaq_f32(acd, vmulq_n_f32(vcvtq_f32_s32(d1), 0.0625f), vmulq_n_f32(f16x4(rc), s_lhs));
+            const float s_lhs = vgetq_lane_f32(qp_load_f16x4(lb), 0);
+            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d0), 0.0625f), vmulq_n_f32(qp_load_f16x4(rb), s_lhs));
+            acd = vfmaq_f32(acd, vmulq_n_f32(vcvtq_f32_s32(d1), 0.0625f), vmulq_n_f32(qp_load_f16x4(rc), s_lhs));
         }
         store_clamped(acc, out + col, 4, clamp_min, clamp_max);
         store_clamped(acd, out + col + 4, 4, clamp_min, clamp_max);
@@ -380,7 +367,7 @@ static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
             const int32x4_t d =
                 qai4c32p_block(rb + 8, vld1q_s8((const int8_t *)lb + 2), vld1q_s8((const int8_t *)lb + 18), L);
             acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f),
-                            vmulq_n_f32(f16x4(rb), vgetq_lane_f32(f16x4(lb), 0)));
+                            vmulq_n_f32(qp_load_f16x4(rb), vgetq_lane_f32(qp_load_f16x4(lb), 0)));
         }
         store_clamped(acc, out + col, n - col, clamp_min, clamp_max);
     }
@@ -415,7 +402,7 @@ static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *rb = rp + b * rhs_record;
             QP_UNPACK_L4(rb);
-            const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
+            const float32x4_t offset = qp_load_f32x4(rb + 64), scale16 = qp_load_f32x4(rb + 80);
 #define QP_ROW(r, acc)                                                                                 \
     do {                                                                                               \
         const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                       \
@@ -434,7 +421,7 @@ static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
             QP_ROW(3, c3);
 #undef QP_ROW
         }
-        const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
+        const float32x4_t bias = qp_load_f32x4(rp + blocks * rhs_record);
         const size_t columns = n - col < 4 ? n - col : 4;
         store_clamped(vaddq_f32(c0, bias), out + col, columns, clamp_min, clamp_max);
         store_clamped(vaddq_f32(c1, bias), (float *)((uint8_t *)out + stride) + col, columns, clamp_min, clamp_max);
@@ -484,11 +471,11 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
                     memcpy(&lhs_sum, lb + mr * bl + 4 * lr, 4);
                     memcpy(&lhs_scale, lb + mr * bl + 4 * mr + 4 * lr, 4);
                     const uint8_t *meta = rb + nr * bl / 2;
-                    acc = vfmaq_f32(acc, load_f32x4(meta + 4 * r0), vdupq_n_f32(lhs_sum));
+                    acc = vfmaq_f32(acc, qp_load_f32x4(meta + 4 * r0), vdupq_n_f32(lhs_sum));
                     acc = vfmaq_f32(acc, vcvtq_f32_s32(dot16),
-                                    vmulq_n_f32(load_f32x4(meta + 4 * nr + 4 * r0), lhs_scale));
+                                    vmulq_n_f32(qp_load_f32x4(meta + 4 * nr + 4 * r0), lhs_scale));
                 }
-                acc = vaddq_f32(acc, load_f32x4(rp + blocks * rhs_record + 4 * r0));
+                acc = vaddq_f32(acc, qp_load_f32x4(rp + blocks * rhs_record + 4 * r0));
                 store_clamped(acc, out + col + r0, n - col - r0, clamp_min, clamp_max);
             }
         }

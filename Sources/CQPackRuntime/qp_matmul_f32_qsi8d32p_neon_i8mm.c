@@ -37,23 +37,6 @@ static inline void block_dot4x4(const uint8_t *lhs_data, const uint8_t *rhs_data
     rows[3] = vcombine_s32(vget_high_s32(t10), vget_high_s32(t11));
 }
 
-static inline float32x4_t load_f16x4(const uint8_t *p) {
-    float v[4];
-    for (size_t i = 0; i < 4; i++) v[i] = qp_f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
-    return vld1q_f32(v);
-}
-
-/* Four floats from packed bytes with one vector load (through memcpy, GCC moved them through
- * general registers lane by lane). */
-static inline float32x4_t load_f32x4(const uint8_t *p) {
-    float32x4_t v = vreinterpretq_f32_u8(vld1q_u8(p));
-#if defined(__aarch64__)
-    /* Keep it one vector: GCC otherwise loads each lane the kernel uses as a scalar. */
-    __asm__("" : "+w"(v));
-#endif
-    return v;
-}
-
 static inline float load_f32(const uint8_t *p) {
     float v;
     memcpy(&v, p, 4);
@@ -90,7 +73,7 @@ static void qsi4c32p_gemm_general(size_t m, size_t n, size_t k, size_t bl, qp_ma
                 const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
                 int32x4_t dot16[4];
                 block_dot4x4(lb + 8, rb + 2 * nr, nr, r0, bl, 0, dot16);
-                const float32x4_t d_rhs = load_f16x4(rb + 2 * r0);
+                const float32x4_t d_rhs = qp_in_register(qp_load_f16x4(rb + 2 * r0));
                 for (size_t i = 0; i < 4; i++) {
                     const float s_lhs = qp_f16_to_f32((uint16_t)(lb[2 * i] | lb[2 * i + 1] << 8));
                     acc[i] =
@@ -142,7 +125,8 @@ static void qsi4c32p_gemm_general(size_t m, size_t n, size_t k, size_t bl, qp_ma
  * block dot times scale16 times the row's scale. */
 #define QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3)                                                   \
     do {                                                                                                         \
-        const float32x4_t sums = load_f32x4((lb) + 128), scales = load_f32x4((lb) + 144);                        \
+        const float32x4_t sums = qp_in_register(qp_load_f32x4((lb) + 128)),                                      \
+                          scales = qp_in_register(qp_load_f32x4((lb) + 144));                                    \
         a0 = vfmaq_f32(a0, offset, vdupq_laneq_f32(sums, 0));                                                    \
         a0 = vfmaq_f32(a0, vcvtq_f32_s32(QP_ROW_LO(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 0))); \
         a1 = vfmaq_f32(a1, offset, vdupq_laneq_f32(sums, 1));                                                    \
@@ -255,11 +239,12 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                     t00 = tt[0], t01 = tt[1], t10 = tt[2], t11 = tt[3], u00 = uu[0], u01 = uu[1], u10 = uu[2],
                     u11 = uu[3];
                 }
-                const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
+                const float32x4_t offset = qp_in_register(qp_load_f32x4(rb + 64)),
+                                  scale16 = qp_in_register(qp_load_f32x4(rb + 80));
                 QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3);
                 QP_BLOCK_FLOAT(lc, u00, u01, u10, u11, a4, a5, a6, a7);
             }
-            const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
+            const float32x4_t bias = qp_in_register(qp_load_f32x4(rp + blocks * rhs_record));
             float32x4_t top[4] = {vaddq_f32(a0, bias), vaddq_f32(a1, bias), vaddq_f32(a2, bias), vaddq_f32(a3, bias)};
             float32x4_t bottom[4] = {vaddq_f32(a4, bias), vaddq_f32(a5, bias), vaddq_f32(a6, bias),
                                      vaddq_f32(a7, bias)};
@@ -284,10 +269,11 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                     QP_RHS_STEP(rb, 1);
                     QP_LHS_STEP(lb, 1, t00, t01, t10, t11);
                 }
-                const float32x4_t offset = load_f32x4(rb + 64), scale16 = load_f32x4(rb + 80);
+                const float32x4_t offset = qp_in_register(qp_load_f32x4(rb + 64)),
+                                  scale16 = qp_in_register(qp_load_f32x4(rb + 80));
                 QP_BLOCK_FLOAT(lb, t00, t01, t10, t11, a0, a1, a2, a3);
             }
-            const float32x4_t bias = load_f32x4(rp + blocks * rhs_record);
+            const float32x4_t bias = qp_in_register(qp_load_f32x4(rp + blocks * rhs_record));
             float32x4_t acc[4] = {vaddq_f32(a0, bias), vaddq_f32(a1, bias), vaddq_f32(a2, bias), vaddq_f32(a3, bias)};
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride,
                        clamp_min, clamp_max);
@@ -298,15 +284,6 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
  * at bl 32 the codes are laid out as qai4c32p's, after the f16 scales (LHS: 4, then 128 code
  * bytes; RHS: 4, then 64). The general loop's float steps in its order: 16·Σ as a float times
  * 1/16, times (RHS scale · the row's LHS scale), fused; no bias in this family. */
-QP_TARGET_I8MM
-static inline float32x4_t f16x4(const uint8_t *p) {
-    float32x4_t v = vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
-#if defined(__aarch64__)
-    __asm__("" : "+w"(v)); /* one vector: see load_f32x4 */
-#endif
-    return v;
-}
-
 QP_TARGET_I8MM
 static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, const uint8_t *rhs, float *dst,
                               size_t stride, float clamp_min, float clamp_max) {
@@ -334,7 +311,8 @@ static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                 int32x4_t tt[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
                 int32x4_t uu[4] = {tt[0], tt[0], tt[0], tt[0]};
                 int_block_8x4(rb + 8, lb + 8, lc + 8, high_mask, tt, uu);
-                const float32x4_t d_rhs = f16x4(rb), s_top = f16x4(lb), s_bottom = f16x4(lc);
+                const float32x4_t d_rhs = qp_in_register(qp_load_f16x4(rb)), s_top = qp_in_register(qp_load_f16x4(lb)),
+                                  s_bottom = qp_in_register(qp_load_f16x4(lc));
                 QP_F16_FLOAT(tt[0], tt[1], tt[2], tt[3], s_top, a0, a1, a2, a3);
                 QP_F16_FLOAT(uu[0], uu[1], uu[2], uu[3], s_bottom, a4, a5, a6, a7);
             }
@@ -360,7 +338,7 @@ static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                     QP_RHS_STEP(rb + 8, 1);
                     QP_LHS_STEP(lb + 8, 1, t00, t01, t10, t11);
                 }
-                const float32x4_t d_rhs = f16x4(rb), s_lhs = f16x4(lb);
+                const float32x4_t d_rhs = qp_in_register(qp_load_f16x4(rb)), s_lhs = qp_in_register(qp_load_f16x4(lb));
                 QP_F16_FLOAT(t00, t01, t10, t11, s_lhs, a0, a1, a2, a3);
             }
             float32x4_t acc[4] = {a0, a1, a2, a3};
@@ -409,15 +387,15 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_neon_i8mm(size_t m, size_t n, size_t k, siz
                 const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
                 int32x4_t dot16[4];
                 block_dot4x4(lb, rb, nr, r0, bl, 1, dot16);
-                const float32x4_t offset = load_f32x4(rb + nr * bl / 2 + 4 * r0);
-                const float32x4_t scale16 = load_f32x4(rb + nr * bl / 2 + 4 * nr + 4 * r0);
+                const float32x4_t offset = qp_in_register(qp_load_f32x4(rb + nr * bl / 2 + 4 * r0));
+                const float32x4_t scale16 = qp_in_register(qp_load_f32x4(rb + nr * bl / 2 + 4 * nr + 4 * r0));
                 for (size_t i = 0; i < 4; i++) {
                     const float lhs_sum = load_f32(lb + 4 * bl + 4 * i), lhs_scale = load_f32(lb + 4 * bl + 16 + 4 * i);
                     acc[i] = vfmaq_f32(acc[i], offset, vdupq_n_f32(lhs_sum));
                     acc[i] = vfmaq_f32(acc[i], vcvtq_f32_s32(dot16[i]), vmulq_n_f32(scale16, lhs_scale));
                 }
             }
-            const float32x4_t bias = load_f32x4(rp + blocks * rhs_record + 4 * r0);
+            const float32x4_t bias = qp_in_register(qp_load_f32x4(rp + blocks * rhs_record + 4 * r0));
             for (size_t i = 0; i < 4; i++) acc[i] = vaddq_f32(acc[i], bias);
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
                        dst_stride_row, clamp_min, clamp_max);

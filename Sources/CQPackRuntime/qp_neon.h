@@ -82,4 +82,21 @@ static inline simde_int32x4_t vmmlaq_s32(simde_int32x4_t r, simde_int8x16_t a, s
 }
 #endif
 
+/* Four little-endian f32 or f16 values from packed bytes (any alignment) as one vector; f16 is
+ * widened exactly. */
+static inline float32x4_t qp_load_f32x4(const uint8_t *p) { return vreinterpretq_f32_u8(vld1q_u8(p)); }
+
+static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
+    return vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
+}
+
+/* v as it is, kept in one vector register on AArch64: where a kernel uses single lanes of a
+ * loaded vector GCC may instead reload each lane as a scalar. */
+static inline float32x4_t qp_in_register(float32x4_t v) {
+#if defined(__aarch64__)
+    __asm__("" : "+w"(v));
+#endif
+    return v;
+}
+
 #endif
