@@ -238,6 +238,74 @@ static inline __attribute__((always_inline)) void dot8_f16(const float *x, const
         const uint16x8_t v = vld1q_u16(w + (j)*k + i);                           \
         acc = vfmaq_f32(vfmaq_f32(acc, x0, QP_WIDEN_LO(v)), x1, QP_WIDEN_HI(v)); \
     } while (0)
+    /* Sixteen inputs per pass: each column's weights come in one 32-byte load (LDP). */
+#define QP_COLUMN16(acc, j)                                                              \
+    do {                                                                                 \
+        const uint16x8_t v = vld1q_u16(w + (j)*k + i), u = vld1q_u16(w + (j)*k + i + 8); \
+        acc = vfmaq_f32(vfmaq_f32(acc, x0, QP_WIDEN_LO(v)), x1, QP_WIDEN_HI(v));         \
+        acc = vfmaq_f32(vfmaq_f32(acc, x2, QP_WIDEN_LO(u)), x3, QP_WIDEN_HI(u));         \
+    } while (0)
+#if defined(__aarch64__)
+    /* The same steps in assembly: GCC addresses the eight columns base + index, which LDP cannot
+     * (two LDR each); here each column pointer post-increments. Two columns at a time (12 scratch
+     * vectors), each accumulator's four products in order of k. Two statements per pass: an asm
+     * takes at most 30 operands. */
+    {
+        const uint16_t *p0 = w, *p1 = w + k, *p2 = w + 2 * k, *p3 = w + 3 * k, *p4 = w + 4 * k, *p5 = w + 5 * k,
+                       *p6 = w + 6 * k, *p7 = w + 7 * k;
+        const float *px = x;
+#define QP_PAIR16(a, b, pa, pb)              \
+    "ldp q20, q21, [%[" pa "]], #32\n\t"     \
+    "ldp q26, q27, [%[" pb "]], #32\n\t"     \
+    "fcvtl v22.4s, v20.4h\n\t"               \
+    "fcvtl v28.4s, v26.4h\n\t"               \
+    "fcvtl2 v23.4s, v20.8h\n\t"              \
+    "fcvtl2 v29.4s, v26.8h\n\t"              \
+    "fcvtl v24.4s, v21.4h\n\t"               \
+    "fcvtl v30.4s, v27.4h\n\t"               \
+    "fcvtl2 v25.4s, v21.8h\n\t"              \
+    "fcvtl2 v31.4s, v27.8h\n\t"              \
+    "fmla %[" a "].4s, %[x0].4s, v22.4s\n\t" \
+    "fmla %[" b "].4s, %[x0].4s, v28.4s\n\t" \
+    "fmla %[" a "].4s, %[x1].4s, v23.4s\n\t" \
+    "fmla %[" b "].4s, %[x1].4s, v29.4s\n\t" \
+    "fmla %[" a "].4s, %[x2].4s, v24.4s\n\t" \
+    "fmla %[" b "].4s, %[x2].4s, v30.4s\n\t" \
+    "fmla %[" a "].4s, %[x3].4s, v25.4s\n\t" \
+    "fmla %[" b "].4s, %[x3].4s, v31.4s\n\t"
+        for (; i + 16 <= k; i += 16) {
+            float32x4_t x0, x1, x2, x3;
+            __asm__("ldp %q[x0], %q[x1], [%[px]], #32\n\t"
+                    "ldp %q[x2], %q[x3], [%[px]], #32\n\t" QP_PAIR16("a0", "a1", "p0", "p1")
+                        QP_PAIR16("a2", "a3", "p2", "p3")
+                    : [a0] "+w"(a0), [a1] "+w"(a1), [a2] "+w"(a2), [a3] "+w"(a3), [p0] "+r"(p0), [p1] "+r"(p1),
+                      [p2] "+r"(p2), [p3] "+r"(p3), [px] "+r"(px), [x0] "=&w"(x0), [x1] "=&w"(x1), [x2] "=&w"(x2),
+                      [x3] "=&w"(x3)
+                    :
+                    : "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "memory");
+            __asm__(QP_PAIR16("a4", "a5", "p4", "p5") QP_PAIR16("a6", "a7", "p6", "p7")
+                    : [a4] "+w"(a4), [a5] "+w"(a5), [a6] "+w"(a6), [a7] "+w"(a7), [p4] "+r"(p4), [p5] "+r"(p5),
+                      [p6] "+r"(p6), [p7] "+r"(p7)
+                    : [x0] "w"(x0), [x1] "w"(x1), [x2] "w"(x2), [x3] "w"(x3)
+                    : "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31", "memory");
+        }
+#undef QP_PAIR16
+    }
+#else
+    for (; i + 16 <= k; i += 16) {
+        const float32x4_t x0 = vld1q_f32(x + i), x1 = vld1q_f32(x + i + 4), x2 = vld1q_f32(x + i + 8),
+                          x3 = vld1q_f32(x + i + 12);
+        QP_COLUMN16(a0, 0);
+        QP_COLUMN16(a1, 1);
+        QP_COLUMN16(a2, 2);
+        QP_COLUMN16(a3, 3);
+        QP_COLUMN16(a4, 4);
+        QP_COLUMN16(a5, 5);
+        QP_COLUMN16(a6, 6);
+        QP_COLUMN16(a7, 7);
+    }
+#endif
+#undef QP_COLUMN16
     for (; i + 8 <= k; i += 8) {
         const float32x4_t x0 = vld1q_f32(x + i), x1 = vld1q_f32(x + i + 4);
         QP_COLUMN8(a0, 0);
@@ -250,6 +318,11 @@ static inline __attribute__((always_inline)) void dot8_f16(const float *x, const
         QP_COLUMN8(a7, 7);
     }
 #undef QP_COLUMN8
+    if (i == k) { /* no tail: the lanes' (l0 + l1) + (l2 + l3) of four columns by two FADDP steps */
+        vst1q_f32(out, vpaddq_f32(vpaddq_f32(a0, a1), vpaddq_f32(a2, a3)));
+        vst1q_f32(out + 4, vpaddq_f32(vpaddq_f32(a4, a5), vpaddq_f32(a6, a7)));
+        return;
+    }
     float32x4_t a[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
     for (; i + 4 <= k; i += 4) {
         const float32x4_t x0 = vld1q_f32(x + i);
@@ -463,10 +536,15 @@ void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const floa
 static inline __attribute__((always_inline)) void f16_row_columns(const float *xr, const uint16_t *w, const float *bias,
                                                                   float *yr, size_t k, size_t n, size_t c, size_t c0,
                                                                   float clamp_min, float clamp_max) {
+    const float32x4_t lo = vdupq_n_f32(clamp_min), hi = vdupq_n_f32(clamp_max);
     for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {
         float d[8];
         dot8_f16(xr, w + c * k, k, d);
-        for (int j = 0; j < 8; j++) yr[c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
+        /* clampf's steps on four lanes (FMAXNM, FMINNM); no bias adds +0.0 as clampf's callers do. */
+        for (int j = 0; j < 8; j += 4) {
+            const float32x4_t b = bias ? vld1q_f32(bias + c + j) : vdupq_n_f32(0.0f);
+            vst1q_f32(yr + c + j, vminnmq_f32(vmaxnmq_f32(vaddq_f32(vld1q_f32(d + j), b), lo), hi));
+        }
     }
     for (; c + 4 <= n && c + 4 <= c0 + QP_COLUMN_BLOCK; c += 4) {
         float d[4];
