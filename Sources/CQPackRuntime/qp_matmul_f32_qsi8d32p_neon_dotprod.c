@@ -436,9 +436,84 @@ static void qai4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const ui
     qai4c32p_gemv_nr4(n, k, 4, lp, rhs, out, lo, hi);
 }
 
+#if defined(QP_X86_FAST_DOT)
+/* x86 (AVX2): the L 8 GEMV's integer dots natively, eight columns (two panels) per pass; SIMDe's
+ * SDOT costs about four times as much. VPMADDUBSW needs an unsigned operand, so each signed
+ * nibble s is taken as s ^ 8 = s + 8 in 0..15 and 8·Σa (one per LHS block) is taken back:
+ * exact integers, then the general loop's float steps in its order (VFMADD is FMLA): the same
+ * bits. Returns the columns done (a multiple of 8); 0 for LHS rows of more than 512 blocks. */
+QP_TARGET_DOTPROD
+static inline __m256i qai4c32p_panel_dot_avx2(const uint8_t *rb, __m256i lo0, __m256i lo1, __m256i hi0, __m256i hi1) {
+    const __m256i nibble = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8((char)0x88);
+    /* 32 bytes: rows 0..3 (a quarter each) of values 0..7, then of values 8..15; high nibbles
+     * hold the partners 16..23 and 24..31. */
+    const __m256i y0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)rb), flip);
+    const __m256i y1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(rb + 32)), flip);
+    const __m256i t0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(y0, nibble), lo0),
+                                        _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(y0, 4), nibble), hi0));
+    const __m256i t1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(y1, nibble), lo1),
+                                        _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(y1, 4), nibble), hi1));
+    return _mm256_madd_epi16(_mm256_add_epi16(t0, t1), _mm256_set1_epi16(1)); /* |sums| <= 4·3840 */
+}
+
+QP_TARGET_DOTPROD
+static inline __m256 qp_load_f32x4x2(const uint8_t *a, const uint8_t *b) {
+    return _mm256_set_m128(_mm_loadu_ps((const float *)b), _mm_loadu_ps((const float *)a));
+}
+
+QP_TARGET_DOTPROD
+static size_t qai4c32p_gemv_nr4_l8_avx2(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out,
+                                        float clamp_min, float clamp_max) {
+    const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8), panel = blocks * rhs_record + 16;
+    int32_t bias[512];
+    if (blocks > 512) return 0;
+    for (size_t b = 0; b < blocks; b++) {
+        int32_t sum = 0;
+        for (size_t i = 0; i < 32; i++) sum += (int8_t)lp[b * lhs_record + i];
+        bias[b] = 8 * sum;
+    }
+    size_t col = 0;
+    for (; col + 8 <= n; col += 8) {
+        const uint8_t *rp = rhs + col / 4 * panel, *rq = rp + panel;
+        __m256 acc = _mm256_setzero_ps();
+        for (size_t b = 0; b < blocks; b++) {
+            const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record, *rc = rq + b * rhs_record;
+            /* A kilobyte ahead in each panel: decoding streams every weight from memory once. */
+            _mm_prefetch((const char *)rb + 1024, _MM_HINT_T0);
+            _mm_prefetch((const char *)rc + 1024, _MM_HINT_T0);
+            int64_t q[4];
+            memcpy(q, lb, 32);
+            const __m256i lo0 = _mm256_set1_epi64x(q[0]), lo1 = _mm256_set1_epi64x(q[1]),
+                          hi0 = _mm256_set1_epi64x(q[2]), hi1 = _mm256_set1_epi64x(q[3]);
+            const __m256i dp = qai4c32p_panel_dot_avx2(rb, lo0, lo1, hi0, hi1);
+            const __m256i dq = qai4c32p_panel_dot_avx2(rc, lo0, lo1, hi0, hi1);
+            /* [p r0 r0 r1 r1 | p r2 r2 r3 r3] and q's: pairwise sums, then the panels' halves in order. */
+            __m256i d = _mm256_permute4x64_epi64(_mm256_hadd_epi32(dp, dq), 0xD8);
+            d = _mm256_slli_epi32(_mm256_sub_epi32(d, _mm256_set1_epi32(bias[b])), 4);
+            float lhs_sum, lhs_scale;
+            memcpy(&lhs_sum, lb + 32, 4);
+            memcpy(&lhs_scale, lb + 36, 4);
+            acc = _mm256_fmadd_ps(qp_load_f32x4x2(rb + 64, rc + 64), _mm256_set1_ps(lhs_sum), acc);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
+                                  _mm256_mul_ps(qp_load_f32x4x2(rb + 80, rc + 80), _mm256_set1_ps(lhs_scale)), acc);
+        }
+        acc = _mm256_add_ps(acc, qp_load_f32x4x2(rp + blocks * rhs_record, rq + blocks * rhs_record));
+        store_clamped(simde_float32x4_from_m128(_mm256_castps256_ps128(acc)), out + col, 4, clamp_min, clamp_max);
+        store_clamped(simde_float32x4_from_m128(_mm256_extractf128_ps(acc, 1)), out + col + 4, 4, clamp_min, clamp_max);
+    }
+    return col;
+}
+#endif
+
 QP_TARGET_DOTPROD
 static void qai4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi) {
+#if defined(QP_X86_FAST_DOT)
+    const size_t done = qai4c32p_gemv_nr4_l8_avx2(n, k, lp, rhs, out, lo, hi);
+    rhs += done / 4 * (k / 32 * 96 + 16);
+    out += done;
+    n -= done;
+#endif
     qai4c32p_gemv_nr4(n, k, 8, lp, rhs, out, lo, hi);
 }
 
