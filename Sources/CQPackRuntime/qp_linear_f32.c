@@ -125,6 +125,18 @@ __attribute__((target("avx2,fma,f16c"))) static void dot8_fma_f16(const float *x
                                                                   float out[8]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     size_t i = 0;
+    /* Eight inputs per pass: one 16-byte load per column, its halves paired with the partner
+     * column's (VPUNPCKLQDQ/VPUNPCKHQDQ), each lane still adding in order of k. */
+    for (; i + 8 <= k; i += 8) {
+        const __m256 x0 = _mm256_broadcast_ps((const __m128 *)(x + i)),
+                     x1 = _mm256_broadcast_ps((const __m128 *)(x + i + 4));
+        for (int j = 0; j < 4; j++) {
+            const uint16_t *a = w + 2 * j * k + i, *b = w + (2 * j + 1) * k + i;
+            const __m128i va = _mm_loadu_si128((const __m128i *)a), vb = _mm_loadu_si128((const __m128i *)b);
+            acc[j] = _mm256_fmadd_ps(x0, _mm256_cvtph_ps(_mm_unpacklo_epi64(va, vb)), acc[j]);
+            acc[j] = _mm256_fmadd_ps(x1, _mm256_cvtph_ps(_mm_unpackhi_epi64(va, vb)), acc[j]);
+        }
+    }
     for (; i + 4 <= k; i += 4) {
         const __m256 xv = _mm256_broadcast_ps((const __m128 *)(x + i));
         for (int j = 0; j < 4; j++) {
