@@ -253,7 +253,7 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
             store_rows(bottom, 4, n - col, (float *)((uint8_t *)out + 4 * stride), stride, clamp_min, clamp_max);
         }
     }
-    for (; row < m; row += 4) {
+    for (; row < m && m - row > 2; row += 4) {
         const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
         for (size_t col = 0; col < n; col += 4) {
             const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
@@ -277,6 +277,36 @@ static void qai4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
             float32x4_t acc[4] = {vaddq_f32(a0, bias), vaddq_f32(a1, bias), vaddq_f32(a2, bias), vaddq_f32(a3, bias)};
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride,
                        clamp_min, clamp_max);
+        }
+    }
+    if (row < m && m - row <= 2) { /* the last group holds one or two rows: only its top SMMLA pair runs */
+        const uint8_t *lp = lhs + row / 4 * blocks * lhs_record;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *rp = rhs + col / 4 * (blocks * rhs_record + 16);
+            float32x4_t a0 = vdupq_n_f32(0.0f), a1 = a0;
+            for (size_t b = 0; b < blocks; b++) {
+                const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
+                int32x4_t t00 = vdupq_n_s32(0), t01 = t00;
+                for (size_t s = 0; s < 2; s++) {
+                    const uint8x16_t b01 = vld1q_u8(rb + s * 32), b23 = vld1q_u8(rb + s * 32 + 16);
+                    const int8x16_t a01lo = vld1q_s8((const int8_t *)lb + s * 32),
+                                    a01hi = vld1q_s8((const int8_t *)lb + s * 32 + 64);
+                    t00 = vmmlaq_s32(vmmlaq_s32(t00, a01lo, vreinterpretq_s8_u8(vshlq_n_u8(b01, 4))), a01hi,
+                                     vreinterpretq_s8_u8(vandq_u8(b01, high_mask)));
+                    t01 = vmmlaq_s32(vmmlaq_s32(t01, a01lo, vreinterpretq_s8_u8(vshlq_n_u8(b23, 4))), a01hi,
+                                     vreinterpretq_s8_u8(vandq_u8(b23, high_mask)));
+                }
+                const float32x4_t offset = qp_load_f32x4(rb + 64), scale16 = qp_load_f32x4(rb + 80);
+                const float32x4_t sums = qp_load_f32x4(lb + 128), scales = qp_load_f32x4(lb + 144);
+                a0 = vfmaq_f32(a0, offset, vdupq_laneq_f32(sums, 0));
+                a0 = vfmaq_f32(a0, vcvtq_f32_s32(QP_ROW_LO(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 0)));
+                a1 = vfmaq_f32(a1, offset, vdupq_laneq_f32(sums, 1));
+                a1 = vfmaq_f32(a1, vcvtq_f32_s32(QP_ROW_HI(t00, t01)), vmulq_n_f32(scale16, vgetq_lane_f32(scales, 1)));
+            }
+            const float32x4_t bias = qp_load_f32x4(rp + blocks * rhs_record);
+            float32x4_t acc[4] = {vaddq_f32(a0, bias), vaddq_f32(a1, bias), a0, a1};
+            store_rows(acc, m - row, n - col, (float *)((uint8_t *)dst + row * stride) + col, stride, clamp_min,
+                       clamp_max);
         }
     }
 }
