@@ -87,14 +87,16 @@ public final class ModelRunner: @unchecked Sendable {
     // MARK: building
 
     /// The float model of a source checkpoint, or of the float copy a container carries.
-    public static func float(description: ModelDescription, reference: FloatReference) throws(Failure) -> ModelRunner {
-        try build(description) { () throws(RuntimeModel.LoadError) in try reference.model() }
+    public static func float(description: ModelDescription, reference: FloatReference, threads: Int = 1) throws(Failure)
+        -> ModelRunner
+    {
+        try build(description) { () throws(RuntimeModel.LoadError) in try reference.model(threads: threads) }
     }
 
     /// The packed model of a `.qpack` file.
-    public static func packed(_ file: ContainerFile) throws(Failure) -> ModelRunner {
+    public static func packed(_ file: ContainerFile, threads: Int = 1) throws(Failure) -> ModelRunner {
         try build(ModelDescription(container: file)) { () throws(RuntimeModel.LoadError) in
-            try RuntimeModel(path: file.path)
+            try RuntimeModel(path: file.path, options: qp_model_options(variant: QP_VARIANT_AUTO, threads: threads))
         }
     }
 

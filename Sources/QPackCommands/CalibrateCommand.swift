@@ -30,6 +30,8 @@ struct CalibrateCommand: ParsableCommand {
 
     @OptionGroup var samples: SampleOptions
 
+    @OptionGroup var threading: ThreadOptions
+
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Output .qcal file.", valueName: "file"))
     var output: String
 
@@ -58,7 +60,7 @@ struct CalibrateCommand: ParsableCommand {
         if merge {
             stats = try readCalibrationStats(inputs)
         } else {
-            let runner = try floatRunner(source: inputs[0])
+            let runner = try floatRunner(source: inputs[0], threads: threading.count)
             stats = try runCalibration(runner, spec: calibration!, samples: samples, quiet: quiet)
         }
         try OutputPolicy.write(stats.bytes(), to: output, force: force)

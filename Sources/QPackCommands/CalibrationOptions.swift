@@ -57,8 +57,8 @@ struct SampleOptions: ParsableArguments {
     }
 }
 
-/// The float model of a source checkpoint, with its tokenizer.
-func floatRunner(source: String) throws -> ModelRunner {
+/// The float model of a source checkpoint, with its tokenizer; its linears split among `threads`.
+func floatRunner(source: String, threads: Int = 1) throws -> ModelRunner {
     let path = try modelFile(source)
     let checkpoint: Checkpoint
     do { checkpoint = try Checkpoint.open(path: path) } catch {
@@ -67,7 +67,7 @@ func floatRunner(source: String) throws -> ModelRunner {
     do {
         let description = try ModelDescription.source(checkpoint, path: path)
         return try ModelRunner.float(
-            description: description, reference: FloatReference(checkpoint: checkpoint, path: path))
+            description: description, reference: FloatReference(checkpoint: checkpoint, path: path), threads: threads)
     } catch {
         throw fail(error)
     }

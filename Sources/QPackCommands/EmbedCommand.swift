@@ -27,20 +27,14 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(
-        help: """
-            Threads the linears split their work among (default: the processors, at most 8). The \
-            output is the same bits for any count.
-            """)
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard !texts.isEmpty else { throw ValidationError("give at least one text") }
-        if let t = threads, !(1...64).contains(t) { throw ValidationError("--threads must be in 1...64") }
     }
 
     func run() throws {
-        let model = try RuntimeModel.open(path: file, threads: threads ?? RuntimeModel.defaultThreads)
+        let model = try RuntimeModel.open(path: file, threads: threading.count)
         try model.require(QP_MODEL_ENCODER, file: file)
         let tokenizer: WordPieceTokenizer
         do {

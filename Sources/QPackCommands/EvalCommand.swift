@@ -33,6 +33,8 @@ struct EvalCommand: ParsableCommand {
 
     @OptionGroup var samples: SampleOptions
 
+    @OptionGroup var threading: ThreadOptions
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -46,7 +48,7 @@ struct EvalCommand: ParsableCommand {
         }
         let float: ModelRunner
         if let source {
-            float = try floatRunner(source: source)
+            float = try floatRunner(source: source, threads: threading.count)
         } else {
             guard FloatReference.containerCarriesReference(container) else {
                 printError(
@@ -56,14 +58,15 @@ struct EvalCommand: ParsableCommand {
             }
             do {
                 float = try ModelRunner.float(
-                    description: ModelDescription(container: container), reference: FloatReference(container: container)
-                )
+                    description: ModelDescription(container: container),
+                    reference: FloatReference(container: container),
+                    threads: threading.count)
             } catch {
                 throw fail(error)
             }
         }
         let packed: ModelRunner
-        do { packed = try ModelRunner.packed(container) } catch {
+        do { packed = try ModelRunner.packed(container, threads: threading.count) } catch {
             throw fail(error)
         }
         guard packed.architecture == float.architecture else {

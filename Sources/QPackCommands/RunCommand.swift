@@ -43,23 +43,17 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No timing on stderr.")
     var quiet = false
 
-    @Option(
-        help: """
-            Threads the linears split their work among (default: the processors, at most 8). The \
-            output is the same bits for any count.
-            """)
-    var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         if let t = temperature, !(t > 0 && t.isFinite) { throw ValidationError("--temperature must be positive") }
         if let k = topK, k < 1 { throw ValidationError("--top-k must be at least 1") }
         if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
-        if let t = threads, !(1...64).contains(t) { throw ValidationError("--threads must be in 1...64") }
     }
 
     func run() throws {
-        let model = try RuntimeModel.open(path: file, threads: threads ?? RuntimeModel.defaultThreads)
+        let model = try RuntimeModel.open(path: file, threads: threading.count)
         try model.require(QP_MODEL_DECODER, file: file)
         let container: ContainerFile
         let tokenizer: ByteLevelBPETokenizer

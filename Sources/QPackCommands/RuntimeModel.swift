@@ -6,9 +6,6 @@ import QPackVerify
 /// What `qpack run` and `qpack embed` open: the C runtime's model (`qp_model_open`), the same
 /// code a C application embeds.
 extension RuntimeModel {
-    /// The processors, at most 8 (beyond that a model this size gains little).
-    static var defaultThreads: Int { min(ProcessInfo.processInfo.activeProcessorCount, 8) }
-
     /// Opens `path` with `threads` threads for the linears (the output is the same bits for any
     /// count), reporting a refusal once with the runtime's message (the field it names).
     static func open(path: String, threads: Int) throws(ExitCode) -> RuntimeModel {

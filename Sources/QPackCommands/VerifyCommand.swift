@@ -30,6 +30,8 @@ struct VerifyCommand: ParsableCommand {
             valueName: "model"))
     var source: String?
 
+    @OptionGroup var threading: ThreadOptions
+
     @Option(help: ArgumentHelp("A sample text (repeatable).", valueName: "text"))
     var runSample: [String] = []
 
@@ -144,8 +146,8 @@ struct VerifyCommand: ParsableCommand {
                     throw fail(error, context: container.fileName)
                 }
             }
-            let packed = try RuntimeModel(path: container.path)
-            let reference = try checkpoint.model()
+            let packed = try RuntimeModel(path: container.path, options: threading.modelOptions)
+            let reference = try checkpoint.model(threads: threading.count)
             let positions = packed.maxPositions
             let samples =
                 texts.map { t in
@@ -218,8 +220,8 @@ struct VerifyCommand: ParsableCommand {
                 texts.isEmpty
                 ? try? DecoderVerifier.tokenizer(from: container) : try DecoderVerifier.tokenizer(from: container)
             if !texts.isEmpty { try DecoderVerifier.checkEncodesText(ModelDescription(container: container)) }
-            let packed = try RuntimeModel(path: container.path)
-            let reference = try checkpoint.model()
+            let packed = try RuntimeModel(path: container.path, options: threading.modelOptions)
+            let reference = try checkpoint.model(threads: threading.count)
             let positions = packed.maxPositions, vocabulary = packed.vocabularySize
             let samples =
                 texts.map { t in

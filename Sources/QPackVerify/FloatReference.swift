@@ -38,10 +38,11 @@ public struct FloatReference {
 
     public func floatValues(of name: String) throws -> [Float]? { try lookup(name) }
 
-    /// The float model, built by the runtime's loader from a float image of the source.
-    public func model() throws(RuntimeModel.LoadError) -> RuntimeModel {
+    /// The float model, built by the runtime's loader from a float image of the source; its
+    /// linears split among `threads` (the same bits for any count).
+    public func model(threads: Int = 1) throws(RuntimeModel.LoadError) -> RuntimeModel {
         let built: ContainerImage
         do { built = try image() } catch { throw RuntimeModel.LoadError(description: error.description) }
-        return try RuntimeModel(image: built, name: "float reference (\(origin))")
+        return try RuntimeModel(image: built, name: "float reference (\(origin))", threads: threads)
     }
 }

@@ -55,11 +55,12 @@ public final class RuntimeModel: @unchecked Sendable {
     }
 
     /// The model of a container built in memory (it is kept alive with the model).
-    public convenience init(image: ContainerImage, name: String) throws(LoadError) {
+    public convenience init(image: ContainerImage, name: String, threads: Int = 1) throws(LoadError) {
         var model: OpaquePointer?
         var message = [CChar](repeating: 0, count: 1024)
         let bytes = image.bytes?.assumingMemoryBound(to: UInt8.self)
-        guard qp_model_open_memory(bytes, image.count, nil, &model, &message, message.count) == QP_OK, let model else {
+        var o = qp_model_options(variant: QP_VARIANT_AUTO, threads: max(1, threads))
+        guard qp_model_open_memory(bytes, image.count, &o, &model, &message, message.count) == QP_OK, let model else {
             throw LoadError(description: "\(name): \(Self.text(message))")
         }
         self.init(model, retained: [image])

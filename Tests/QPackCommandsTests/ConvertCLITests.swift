@@ -346,6 +346,37 @@ struct DecoderVerifyCLITests {
         #expect(doc["layout_checks"]?.items.count == 272)
     }
 
+    /// `--threads`: verify's, eval's and calibrate's outputs are the same bytes for any thread
+    /// count (the runtime's pool splits each linear's outputs; every element is computed by the
+    /// same code on whichever thread).
+    @Test func reportsDoNotDependOnTheThreadCount() throws {
+        let dir = try scratchDirectory("threads-cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/s.qpack"
+        #expect(try CLI.run(["convert", TestPaths.smolLMPath, "-o", out, "--quiet"]).status == 0)
+        let verify = [
+            "verify", out, "--source", TestPaths.smolLMPath, "--run-sample", "The capital of France is", "--json",
+        ]
+        let eval = ["eval", out, "--source", TestPaths.smolLMPath, "--samples", "3", "--seq-len", "32", "--json", "-q"]
+        for args in [verify, eval] {
+            let one = try CLI.run(args + ["--threads", "1"]), three = try CLI.run(args + ["--threads", "3"])
+            #expect(one.status == 0 && three.status == 0, "\(one.stderr) \(three.stderr)")
+            #expect(!one.stdout.isEmpty && one.stdout == three.stdout, "\(args[0])")
+        }
+        var stats: [[UInt8]] = []
+        for t in ["1", "3"] {
+            let path = dir + "/t\(t).qcal"
+            let c = try CLI.run([
+                "calibrate", TestPaths.smolLMPath, "--calibration", "licenses:calibration", "--samples", "2",
+                "--seq-len", "32", "-o", path, "--quiet", "--threads", t,
+            ])
+            #expect(c.status == 0, "\(c.stderr)")
+            stats.append(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+        }
+        #expect(!stats[0].isEmpty && stats[0] == stats[1])
+        #expect(try CLI.run(["verify", out, "--threads", "0"]).status == 64)
+    }
+
     /// A Hugging Face Llama directory (config.json, tokenizer.json, model.safetensors): convert
     /// and verify text end to end with Hugging Face tensor names in the report.
     @Test(.enabled(if: TestPaths.runHFLlamaTests)) func huggingFaceLlamaConvertsAndVerifies() throws {

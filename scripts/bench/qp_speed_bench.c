@@ -64,8 +64,8 @@ int main(int argc, char **argv) {
     if (qp_model_generate(model, prompt, 1, NULL, NULL, 0, n + 1, out, &generated, on_token, &dec) != QP_OK ||
         generated != n + 1)
         return 70;
-    printf("prefill %.3f decode %.3f ids %d..%d\n", (double)p / (pre.first - start),
-           (double)n / (dec.last - dec.first), out[0], out[n]);
+    printf("prefill %.3f decode %.3f ids %d..%d\n", (double)p / (pre.first - start), (double)n / (dec.last - dec.first),
+           out[0], out[n]);
     qp_model_close(model);
     free(prompt);
     free(out);
