@@ -59,6 +59,7 @@ if [[ "$which" == smollm2 || "$which" == all ]]; then
     echo "|---|---|---|---|---|---|"
     row "all-int8 (dynamic)" "$smollm" "$out/s-int8.qpack" --rules Fixtures/rules/all-int8.yaml
     row "default (Q4_1 linears repacked exactly, f16 attention output, Q8_0 embeddings/head f16)" "$smollm" "$out/s-default.qpack"
+    row "Q4_1 linears and attention output repacked exactly, Q8_0 embeddings/head f16" "$smollm" "$out/s-lossless-attn.qpack" --rules Fixtures/rules/lossless-attention-output.yaml
     row "Q4_1 linears repacked exactly, int8 embeddings/head" "$smollm" "$out/s-lossless-int8t.qpack" --rules Fixtures/rules/lossless-int8-tables.yaml
     row "requantized: int4 qsi4c32 linears, int8 embeddings/head (the rules before lossless-first)" "$smollm" "$out/s-requant.qpack" --rules Fixtures/rules/requantize-int4.yaml
     row "requantized int4, importance search" "$smollm" "$out/s-requant-imp.qpack" --rules Fixtures/rules/requantize-int4.yaml "${cal[@]}" --search importance
