@@ -346,6 +346,33 @@ struct DecoderVerifyCLITests {
         #expect(doc["layout_checks"]?.items.count == 272)
     }
 
+    /// Fixtures/rules/lossless-attention-output.yaml: every attention output projection of the
+    /// Q4_1 GGUF is held exactly (q4_1-repack, lossless), where the default rounds it to f16, and
+    /// nothing else changes scheme.
+    @Test func losslessAttentionOutputRulesHoldTheProjectionExactly() throws {
+        func entries(_ extra: [String]) throws -> [String: JSONNode] {
+            let r = try CLI.run(["plan", TestPaths.smolLMPath, "--json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let items = try StrictJSONParser.parse(Array(r.stdout.utf8))["plan"]?["entries"]?.items ?? []
+            return Dictionary(uniqueKeysWithValues: items.compactMap { e in e["name"]?.string.map { ($0, e) } })
+        }
+        let lossless = try entries(["--rules", TestPaths.repoRoot + "/Fixtures/rules/lossless-attention-output.yaml"])
+        let defaults = try entries([])
+        #expect(lossless.count == 272 && defaults.count == 272)
+        var changed = 0
+        for (name, e) in lossless {
+            let d = try #require(defaults[name])
+            if name.hasSuffix("attn_output.weight") {
+                #expect(e["scheme"]?.string == "q4_1-repack" && e["lossless"]?.bool == true, "\(name)")
+                #expect(d["scheme"]?.string == "f16" && d["lossless"]?.bool == false, "\(name)")
+                changed += 1
+            } else {
+                #expect(e["scheme"]?.string == d["scheme"]?.string, "\(name)")
+            }
+        }
+        #expect(changed == 30)
+    }
+
     /// `--threads`: verify's, eval's and calibrate's outputs are the same bytes for any thread
     /// count (the runtime's pool splits each linear's outputs; every element is computed by the
     /// same code on whichever thread).
