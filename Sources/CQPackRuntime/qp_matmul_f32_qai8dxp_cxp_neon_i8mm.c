@@ -80,10 +80,113 @@ static void qsi8cxp_tile(const uint8_t *lp, size_t kp, const uint8_t *panel, siz
     epilogue_4xnr(t, lp, kp, panel + nr * kp, nr, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
+/* The shipped tiles with their accumulators in named registers (an array of vectors lives on the
+ * stack at -O2: a load and a store around every SMMLA); the same SMMLA steps in the same order and
+ * the same epilogue, so the same bits. */
+
+/* qsi4cxp, nr 8 (kr 16, sr 2): four rows by eight columns, sixteen values per step. */
+QP_TARGET_I8MM
+static void qsi4cxp_tile_nr8(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t rows, size_t columns,
+                             float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    int32x4_t t0 = vdupq_n_s32(0), t1 = t0, t2 = t0, t3 = t0, u0 = t0, u1 = t0, u2 = t0, u3 = t0;
+    for (size_t s = 0; s < kp / 16; s++) {
+        const size_t kl = 8 * s, k0 = 32 * (kl / 16) + kl % 16;
+        const int8_t *alo = (const int8_t *)lp + (k0 / 8) * 32, *ahi = (const int8_t *)lp + (k0 / 8 + 2) * 32;
+        const int8x16_t a01lo = vld1q_s8(alo), a23lo = vld1q_s8(alo + 16), a01hi = vld1q_s8(ahi),
+                        a23hi = vld1q_s8(ahi + 16);
+        const uint8_t *seg = panel + s * 64;
+#define QP_PAIR(t, u, p)                                                       \
+    do {                                                                       \
+        const uint8x16_t bytes = vld1q_u8(seg + 16 * (p));                     \
+        const int8x16_t blo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)),       \
+                        bhi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)); \
+        t = vmmlaq_s32(vmmlaq_s32(t, a01lo, blo), a01hi, bhi);                 \
+        u = vmmlaq_s32(vmmlaq_s32(u, a23lo, blo), a23hi, bhi);                 \
+    } while (0)
+        QP_PAIR(t0, u0, 0);
+        QP_PAIR(t1, u1, 1);
+        QP_PAIR(t2, u2, 2);
+        QP_PAIR(t3, u3, 3);
+#undef QP_PAIR
+    }
+    int32x4_t t[2][32];
+    t[0][0] = t0, t[0][1] = t1, t[0][2] = t2, t[0][3] = t3, t[1][0] = u0, t[1][1] = u1, t[1][2] = u2, t[1][3] = u3;
+    epilogue_4xnr(t, lp, kp, panel + 8 * kp / 2, 8, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
+}
+
+/* qsi8cxp, nr 4 (kr 8): two LHS panels (eight rows) per RHS load where there are eight rows. */
+QP_TARGET_I8MM
+static void qsi8cxp_gemm_nr4(size_t m, size_t n, size_t kp, const uint8_t *lhs, const uint8_t *rhs, float *dst,
+                             size_t stride, float clamp_min, float clamp_max) {
+    const size_t lhs_panel = 4 * (kp + 8), rhs_panel = 4 * (kp + 12);
+    int32x4_t t[2][32], v[2][32];
+    size_t row = 0;
+    for (; row + 8 <= m; row += 8) {
+        const uint8_t *lp = lhs + row / 4 * lhs_panel, *lq = lp + lhs_panel;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *panel = rhs + col / 4 * rhs_panel;
+            int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00, u00 = t00, u01 = t00, u10 = t00, u11 = t00;
+            for (size_t s = 0; s < kp / 8; s++) {
+                const int8x16_t b0 = vld1q_s8((const int8_t *)panel + s * 32),
+                                b1 = vld1q_s8((const int8_t *)panel + s * 32 + 16);
+                const int8x16_t a01 = vld1q_s8((const int8_t *)lp + s * 32),
+                                a23 = vld1q_s8((const int8_t *)lp + s * 32 + 16);
+                const int8x16_t c01 = vld1q_s8((const int8_t *)lq + s * 32),
+                                c23 = vld1q_s8((const int8_t *)lq + s * 32 + 16);
+                t00 = vmmlaq_s32(t00, a01, b0);
+                t01 = vmmlaq_s32(t01, a01, b1);
+                t10 = vmmlaq_s32(t10, a23, b0);
+                t11 = vmmlaq_s32(t11, a23, b1);
+                u00 = vmmlaq_s32(u00, c01, b0);
+                u01 = vmmlaq_s32(u01, c01, b1);
+                u10 = vmmlaq_s32(u10, c23, b0);
+                u11 = vmmlaq_s32(u11, c23, b1);
+            }
+            t[0][0] = t00, t[0][1] = t01, t[1][0] = t10, t[1][1] = t11;
+            v[0][0] = u00, v[0][1] = u01, v[1][0] = u10, v[1][1] = u11;
+            const size_t columns = n - col < 4 ? n - col : 4;
+            float *out = (float *)((uint8_t *)dst + row * stride) + col;
+            epilogue_4xnr(t, lp, kp, panel + 4 * kp, 4, 4, columns, out, stride, clamp_min, clamp_max);
+            epilogue_4xnr(v, lq, kp, panel + 4 * kp, 4, 4, columns, (float *)((uint8_t *)out + 4 * stride), stride,
+                          clamp_min, clamp_max);
+        }
+    }
+    for (; row < m; row += 4) {
+        const uint8_t *lp = lhs + row / 4 * lhs_panel;
+        for (size_t col = 0; col < n; col += 4) {
+            const uint8_t *panel = rhs + col / 4 * rhs_panel;
+            int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
+            for (size_t s = 0; s < kp / 8; s++) {
+                const int8x16_t b0 = vld1q_s8((const int8_t *)panel + s * 32),
+                                b1 = vld1q_s8((const int8_t *)panel + s * 32 + 16);
+                const int8x16_t a01 = vld1q_s8((const int8_t *)lp + s * 32),
+                                a23 = vld1q_s8((const int8_t *)lp + s * 32 + 16);
+                t00 = vmmlaq_s32(t00, a01, b0);
+                t01 = vmmlaq_s32(t01, a01, b1);
+                t10 = vmmlaq_s32(t10, a23, b0);
+                t11 = vmmlaq_s32(t11, a23, b1);
+            }
+            t[0][0] = t00, t[0][1] = t01, t[1][0] = t10, t[1][1] = t11;
+            epilogue_4xnr(t, lp, kp, panel + 4 * kp, 4, m - row < 4 ? m - row : 4, n - col < 4 ? n - col : 4,
+                          (float *)((uint8_t *)dst + row * stride) + col, stride, clamp_min, clamp_max);
+        }
+    }
+}
+
 void qp_matmul_f32_qai8dxp_qsi4cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed,
                                              const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
                                              float clamp_max) {
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp / 2 + 12);
+    if (t.nr == 8) {
+        for (size_t row = 0; row < m; row += 4)
+            for (size_t col = 0; col < n; col += 8)
+                qsi4cxp_tile_nr8((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp,
+                                 (const uint8_t *)rhs_packed + col / 8 * rhs_panel, m - row < 4 ? m - row : 4,
+                                 n - col < 8 ? n - col : 8, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
+                                 dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
     for (size_t row = 0; row < m; row += 4)
         for (size_t col = 0; col < n; col += t.nr)
             qsi4cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp,
@@ -96,6 +199,10 @@ void qp_matmul_f32_qai8dxp_qsi8cxp_neon_i8mm(size_t m, size_t n, size_t k, qp_ma
                                              const void *rhs_packed, float *dst, size_t dst_stride_row, float clamp_min,
                                              float clamp_max) {
     const size_t kp = round_up(k, 32), lhs_panel = 4 * (kp + 8), rhs_panel = t.nr * (kp + 12);
+    if (t.nr == 4) {
+        qsi8cxp_gemm_nr4(m, n, kp, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+        return;
+    }
     for (size_t row = 0; row < m; row += 4)
         for (size_t col = 0; col < n; col += t.nr)
             qsi8cxp_tile((const uint8_t *)lhs_packed + row / 4 * lhs_panel, kp,
