@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "qp_bench_prompt.h"
 #include "qp_model.h"
 
 int main(int argc, char **argv) {
@@ -22,11 +23,7 @@ int main(int argc, char **argv) {
     qp_model_describe(model, &d);
     int32_t *prompt = malloc((p ? p : 1) * sizeof *prompt), *out = malloc((n ? n : 1) * sizeof *out);
     if (!prompt || !out) return 70;
-    uint32_t state = 12345;
-    for (size_t i = 0; i < p; i++) {
-        state = state * 1664525u + 1013904223u;
-        prompt[i] = (int32_t)(100 + (state >> 8) % (d.vocab - 100));
-    }
+    qp_bench_prompt(prompt, p, d.vocab);
     size_t generated = 0;
     if (qp_model_generate(model, prompt, p, NULL, NULL, 0, n, out, &generated, NULL, NULL) != QP_OK) return 70;
     for (size_t i = 0; i < generated; i++) printf("%d%c", out[i], i + 1 == generated ? '\n' : ' ');

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "qp_bench_prompt.h"
 #include "qp_model.h"
 
 static double now(void) {
@@ -52,11 +53,7 @@ int main(int argc, char **argv) {
     qp_model_describe(model, &d);
     int32_t *prompt = malloc(p * sizeof *prompt), *out = malloc((n + 1) * sizeof *out);
     if (!prompt || !out) return 70;
-    uint32_t state = 12345;
-    for (size_t i = 0; i < p; i++) {
-        state = state * 1664525u + 1013904223u;
-        prompt[i] = (int32_t)(100 + (state >> 8) % (d.vocab - 100));
-    }
+    qp_bench_prompt(prompt, p, d.vocab);
     size_t generated = 0;
     timing pre = {0}, dec = {0};
     const double start = now();
