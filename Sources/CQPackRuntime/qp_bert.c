@@ -101,8 +101,20 @@ static size_t parts_for(const qp_linear *l, size_t m, size_t units) {
     return work < threads ? (work ? work : 1) : threads;
 }
 
-qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *lhs,
-                                    size_t scratch_size) {
+/* What a scratch buffer's packed LHS was packed with: a later linear over the same input whose
+ * packing would be the same (dynamic activations, same packer, k, bl, mr, kr, sr) reuses it. */
+typedef struct lhs_key {
+    const void *packer; /* NULL: the buffer holds nothing reusable */
+    size_t k, bl, mr, kr, sr;
+} lhs_key;
+
+static int same_key(const lhs_key *a, const lhs_key *b) {
+    return a->packer && a->packer == b->packer && a->k == b->k && a->bl == b->bl && a->mr == b->mr &&
+           a->kr == b->kr && a->sr == b->sr;
+}
+
+static qp_status forward(const qp_linear *l, size_t m, const float *x, float *y, void *lhs, size_t scratch_size,
+                         lhs_key *held) {
     if (!l || !l->weights || !x || !y) return QP_ERR_ARGUMENT;
     const size_t n = l->n, k = l->k;
     if (l->kind == QP_WEIGHT_F32 || l->kind == QP_WEIGHT_F16) {
@@ -120,18 +132,23 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     t.mr = choice.mr;
     const size_t lhs_size = layout->lhs_packed_size(m, k, l->bl, t.mr, t.kr, t.sr);
     if (!lhs || scratch_size < qp_linear_scratch_size(l, m)) return QP_ERR_ARGUMENT;
-    memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
-    if (smooths(l)) {
-        float *divided = (float *)((uint8_t *)lhs + round_up(lhs_size, 64));
-        for (size_t r = 0; r < m; r++)
-            for (size_t j = 0; j < k; j++) divided[r * k + j] = x[r * k + j] / l->activation_divisor[j];
-        x = divided;
+    const lhs_key key = {.packer = l->activation == QP_ACTIVATION_STATIC ? NULL : (const void *)layout->lhs_pack,
+                         .k = k, .bl = l->bl, .mr = t.mr, .kr = t.kr, .sr = t.sr};
+    if (!same_key(held, &key)) {
+        memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
+        if (smooths(l)) {
+            float *divided = (float *)((uint8_t *)lhs + round_up(lhs_size, 64));
+            for (size_t r = 0; r < m; r++)
+                for (size_t j = 0; j < k; j++) divided[r * k + j] = x[r * k + j] / l->activation_divisor[j];
+            x = divided;
+        }
+        if (l->activation == QP_ACTIVATION_STATIC)
+            layout->lhs_pack_range(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min,
+                                   l->activation_max);
+        else
+            layout->lhs_pack(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
+        *held = key;
     }
-    if (l->activation == QP_ACTIVATION_STATIC)
-        layout->lhs_pack_range(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs, l->activation_min,
-                               l->activation_max);
-    else
-        layout->lhs_pack(m, k, l->bl, t.mr, t.kr, t.sr, x, k * sizeof(float), lhs);
 
     linear_job job = {.l = l, .m = m, .unit = t.nr, .y = y, .lhs = lhs, .layout = layout, .choice = &choice, .tile = t};
     job.panel_bytes = layout->packed_size(t.nr, k, l->bl, t.nr, t.kr, t.sr);
@@ -141,6 +158,23 @@ qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x
     if (l->bias)
         for (size_t r = 0; r < m; r++)
             for (size_t c = 0; c < n; c++) y[r * n + c] += l->bias[c];
+    return QP_OK;
+}
+
+qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *lhs,
+                                    size_t scratch_size) {
+    lhs_key held = {0};
+    return forward(l, m, x, y, lhs, scratch_size, &held);
+}
+
+qp_status qp_linears_forward_scratch(const qp_linear *const *l, size_t count, size_t m, const float *x, float *const *y,
+                                     void *scratch, size_t scratch_size) {
+    if (!l || !y) return QP_ERR_ARGUMENT;
+    lhs_key held = {0};
+    for (size_t i = 0; i < count; i++) {
+        const qp_status st = forward(l[i], m, x, y[i], scratch, scratch_size, &held);
+        if (st != QP_OK) return st;
+    }
     return QP_OK;
 }
 
@@ -248,10 +282,9 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
         const qp_bert_layer *L = &mdl->layer[li];
         const qp_linear *proj[3] = {&L->query, &L->key, &L->value};
         float *outs[3] = {q, kk, v};
-        for (int j = 0; j < 3; j++) {
-            if ((st = qp_linear_forward_scratch(proj[j], n, x, outs[j], scratch, scratch_size))) goto done;
-            if (observer) observer(context, li, j, n, x, outs[j]);
-        }
+        if ((st = qp_linears_forward_scratch(proj, 3, n, x, outs, scratch, scratch_size))) goto done;
+        if (observer)
+            for (int j = 0; j < 3; j++) observer(context, li, j, n, x, outs[j]);
         const float scale = 1.0f / sqrtf((float)hd);
         for (size_t head = 0; head < h; head++) {
             for (size_t i = 0; i < n; i++)

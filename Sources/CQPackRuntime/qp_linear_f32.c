@@ -6,6 +6,7 @@
 #include "qp_runtime.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 float qp_f16_to_f32(uint16_t h) {
@@ -348,154 +349,117 @@ static inline __attribute__((always_inline)) void dot8_f16(const float *x, const
     }
 }
 
-/* Four input rows by four columns (prompts): each group of eight weights is widened once and
- * serves the four rows. Every output takes the same lane steps as dot4_f16 (lane l adds
- * x[4i + l]·w[4i + l] in order of i), so the bits are those of the one-row path. Named
- * accumulators, not arrays: at -O2 an array of vectors lives on the stack. */
-static void tile4x4_f16(const float *x, size_t x_stride, const uint16_t *w, size_t k, float out[4][4]) {
-    const float *x0p = x, *x1p = x + x_stride, *x2p = x + 2 * x_stride, *x3p = x + 3 * x_stride;
+/* Prompts: four columns' weights widened once into a float panel that every group of four
+ * input rows then reads: per eight inputs, column 0's eight floats, column 1's, 2's, 3's. */
+static void widen_panel4(const uint16_t *w, size_t k, float *panel) {
     const uint16_t *w0 = w, *w1 = w + k, *w2 = w + 2 * k, *w3 = w + 3 * k;
-    float32x4_t a00 = vdupq_n_f32(0.0f), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00,
-                a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-    size_t i = 0;
-/* One row's four accumulators take four widened weights (the low or the high halves); the low
- * halves go first for every row, so each accumulator still adds lanes in order of k. */
-#define QP_ROW4(xp, off, b0, b1, b2, b3)                    \
-    do {                                                    \
-        const float32x4_t xv = vld1q_f32((xp) + i + (off)); \
-        b0 = vfmaq_f32(b0, xv, f0);                         \
-        b1 = vfmaq_f32(b1, xv, f1);                         \
-        b2 = vfmaq_f32(b2, xv, f2);                         \
-        b3 = vfmaq_f32(b3, xv, f3);                         \
-    } while (0)
+    for (size_t i = 0; i + 8 <= k; i += 8, w0 += 8, w1 += 8, w2 += 8, w3 += 8, panel += 32) {
+        const uint16x8_t v0 = vld1q_u16(w0), v1 = vld1q_u16(w1), v2 = vld1q_u16(w2), v3 = vld1q_u16(w3);
+        vst1q_f32(panel, QP_WIDEN_LO(v0));
+        vst1q_f32(panel + 4, QP_WIDEN_HI(v0));
+        vst1q_f32(panel + 8, QP_WIDEN_LO(v1));
+        vst1q_f32(panel + 12, QP_WIDEN_HI(v1));
+        vst1q_f32(panel + 16, QP_WIDEN_LO(v2));
+        vst1q_f32(panel + 20, QP_WIDEN_HI(v2));
+        vst1q_f32(panel + 24, QP_WIDEN_LO(v3));
+        vst1q_f32(panel + 28, QP_WIDEN_HI(v3));
+    }
+}
+
+/* Four input rows by the panel's four columns over `steps` groups of eight inputs: acc[4r + c]
+ * adds x_r[i .. i+3]·w_c[i .. i+3] and then x_r[i+4 .. i+7]·w_c[i+4 .. i+7] for i = 0, 8, ...,
+ * the lane steps of dot4_f16, so the bits are those of the one-row path. */
+static void tile4x4_panel(const float *x, size_t x_stride, const float *panel, size_t steps, float32x4_t acc[16]) {
 #if defined(__aarch64__)
-    /* The same steps in assembly: GCC 12 at -O2 spent ten to seventeen register moves per
-     * iteration on this loop's 26 live vectors. Every accumulator still takes its low halves'
-     * product, then its high halves', in order of k. (Three statements: an asm takes at most
-     * 30 operands.) */
-    {
-        const uint16_t *pw0 = w0, *pw1 = w1, *pw2 = w2, *pw3 = w3;
-        const float *px0 = x0p, *px1 = x1p, *px2 = x2p, *px3 = x3p;
-        for (; i + 8 <= k; i += 8) {
-            float32x4_t l0, l1, l2, l3, h0, h1, h2, h3;
-            __asm__("ldr %q[h0], [%[w0]], #16\n\t"
-                    "ldr %q[h1], [%[w1]], #16\n\t"
-                    "ldr %q[h2], [%[w2]], #16\n\t"
-                    "ldr %q[h3], [%[w3]], #16\n\t"
-                    "fcvtl %[l0].4s, %[h0].4h\n\t"
-                    "fcvtl %[l1].4s, %[h1].4h\n\t"
-                    "fcvtl %[l2].4s, %[h2].4h\n\t"
-                    "fcvtl %[l3].4s, %[h3].4h\n\t"
-                    "fcvtl2 %[h0].4s, %[h0].8h\n\t"
-                    "fcvtl2 %[h1].4s, %[h1].8h\n\t"
-                    "fcvtl2 %[h2].4s, %[h2].8h\n\t"
-                    "fcvtl2 %[h3].4s, %[h3].8h\n\t"
-                    : [l0] "=w"(l0), [l1] "=w"(l1), [l2] "=w"(l2), [l3] "=w"(l3), [h0] "=&w"(h0), [h1] "=&w"(h1),
-                      [h2] "=&w"(h2), [h3] "=&w"(h3), [w0] "+r"(pw0), [w1] "+r"(pw1), [w2] "+r"(pw2), [w3] "+r"(pw3)
-                    :
-                    : "memory");
-            __asm__("ldr q24, [%[x0]], #16\n\t"
-                    "fmla %[a00].4s, v24.4s, %[l0].4s\n\t"
-                    "fmla %[a01].4s, v24.4s, %[l1].4s\n\t"
-                    "fmla %[a02].4s, v24.4s, %[l2].4s\n\t"
-                    "fmla %[a03].4s, v24.4s, %[l3].4s\n\t"
-                    "ldr q24, [%[x1]], #16\n\t"
-                    "fmla %[a10].4s, v24.4s, %[l0].4s\n\t"
-                    "fmla %[a11].4s, v24.4s, %[l1].4s\n\t"
-                    "fmla %[a12].4s, v24.4s, %[l2].4s\n\t"
-                    "fmla %[a13].4s, v24.4s, %[l3].4s\n\t"
-                    "ldr q24, [%[x0]], #16\n\t"
-                    "fmla %[a00].4s, v24.4s, %[h0].4s\n\t"
-                    "fmla %[a01].4s, v24.4s, %[h1].4s\n\t"
-                    "fmla %[a02].4s, v24.4s, %[h2].4s\n\t"
-                    "fmla %[a03].4s, v24.4s, %[h3].4s\n\t"
-                    "ldr q24, [%[x1]], #16\n\t"
-                    "fmla %[a10].4s, v24.4s, %[h0].4s\n\t"
-                    "fmla %[a11].4s, v24.4s, %[h1].4s\n\t"
-                    "fmla %[a12].4s, v24.4s, %[h2].4s\n\t"
-                    "fmla %[a13].4s, v24.4s, %[h3].4s\n\t"
-                    : [a00] "+w"(a00), [a01] "+w"(a01), [a02] "+w"(a02), [a03] "+w"(a03), [a10] "+w"(a10),
-                      [a11] "+w"(a11), [a12] "+w"(a12), [a13] "+w"(a13), [x0] "+r"(px0), [x1] "+r"(px1)
-                    : [l0] "w"(l0), [l1] "w"(l1), [l2] "w"(l2), [l3] "w"(l3), [h0] "w"(h0), [h1] "w"(h1), [h2] "w"(h2),
-                      [h3] "w"(h3)
-                    : "v24", "memory");
-            __asm__("ldr q24, [%[x2]], #16\n\t"
-                    "fmla %[a20].4s, v24.4s, %[l0].4s\n\t"
-                    "fmla %[a21].4s, v24.4s, %[l1].4s\n\t"
-                    "fmla %[a22].4s, v24.4s, %[l2].4s\n\t"
-                    "fmla %[a23].4s, v24.4s, %[l3].4s\n\t"
-                    "ldr q24, [%[x3]], #16\n\t"
-                    "fmla %[a30].4s, v24.4s, %[l0].4s\n\t"
-                    "fmla %[a31].4s, v24.4s, %[l1].4s\n\t"
-                    "fmla %[a32].4s, v24.4s, %[l2].4s\n\t"
-                    "fmla %[a33].4s, v24.4s, %[l3].4s\n\t"
-                    "ldr q24, [%[x2]], #16\n\t"
-                    "fmla %[a20].4s, v24.4s, %[h0].4s\n\t"
-                    "fmla %[a21].4s, v24.4s, %[h1].4s\n\t"
-                    "fmla %[a22].4s, v24.4s, %[h2].4s\n\t"
-                    "fmla %[a23].4s, v24.4s, %[h3].4s\n\t"
-                    "ldr q24, [%[x3]], #16\n\t"
-                    "fmla %[a30].4s, v24.4s, %[h0].4s\n\t"
-                    "fmla %[a31].4s, v24.4s, %[h1].4s\n\t"
-                    "fmla %[a32].4s, v24.4s, %[h2].4s\n\t"
-                    "fmla %[a33].4s, v24.4s, %[h3].4s\n\t"
-                    : [a20] "+w"(a20), [a21] "+w"(a21), [a22] "+w"(a22), [a23] "+w"(a23), [a30] "+w"(a30),
-                      [a31] "+w"(a31), [a32] "+w"(a32), [a33] "+w"(a33), [x2] "+r"(px2), [x3] "+r"(px3)
-                    : [l0] "w"(l0), [l1] "w"(l1), [l2] "w"(l2), [l3] "w"(l3), [h0] "w"(h0), [h1] "w"(h1), [h2] "w"(h2),
-                      [h3] "w"(h3)
-                    : "v24", "memory");
-        }
-    }
+    /* In assembly with every vector register named: sixteen accumulators, a row's eight inputs for
+     * each of four rows, a column's eight weights for each of four columns (v0-v15, v16-v23,
+     * v24-v31); GCC 12 at -O2 spilled or moved registers on this loop. 40 instructions per 128
+     * multiply-adds. */
+    const float *x0 = x, *x1 = x + x_stride, *x2 = x + 2 * x_stride, *x3 = x + 3 * x_stride;
+    float32x4_t *out = acc;
+#define QP_FMLA_ROW(a0, a1, a2, a3, xv, w0, w1, w2, w3)         \
+    "fmla v" #a0 ".4s, v" #xv ".4s, v" #w0 ".4s\n\t"            \
+    "fmla v" #a1 ".4s, v" #xv ".4s, v" #w1 ".4s\n\t"            \
+    "fmla v" #a2 ".4s, v" #xv ".4s, v" #w2 ".4s\n\t"            \
+    "fmla v" #a3 ".4s, v" #xv ".4s, v" #w3 ".4s\n\t"
+    __asm__ volatile(
+        "movi v0.16b, #0\n\tmovi v1.16b, #0\n\tmovi v2.16b, #0\n\tmovi v3.16b, #0\n\t"
+        "movi v4.16b, #0\n\tmovi v5.16b, #0\n\tmovi v6.16b, #0\n\tmovi v7.16b, #0\n\t"
+        "movi v8.16b, #0\n\tmovi v9.16b, #0\n\tmovi v10.16b, #0\n\tmovi v11.16b, #0\n\t"
+        "movi v12.16b, #0\n\tmovi v13.16b, #0\n\tmovi v14.16b, #0\n\tmovi v15.16b, #0\n\t"
+        "cbz %[steps], 2f\n"
+        "1:\n\t"
+        "ldp q16, q17, [%[x0]], #32\n\t"
+        "ldp q18, q19, [%[x1]], #32\n\t"
+        "ldp q20, q21, [%[x2]], #32\n\t"
+        "ldp q22, q23, [%[x3]], #32\n\t"
+        "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n\t"
+        "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[w]], #64\n\t"
+        /* low halves (inputs i .. i+3), then high halves (i+4 .. i+7) */
+        QP_FMLA_ROW(0, 1, 2, 3, 16, 24, 26, 28, 30)
+        QP_FMLA_ROW(4, 5, 6, 7, 18, 24, 26, 28, 30)
+        QP_FMLA_ROW(8, 9, 10, 11, 20, 24, 26, 28, 30)
+        QP_FMLA_ROW(12, 13, 14, 15, 22, 24, 26, 28, 30)
+        QP_FMLA_ROW(0, 1, 2, 3, 17, 25, 27, 29, 31)
+        QP_FMLA_ROW(4, 5, 6, 7, 19, 25, 27, 29, 31)
+        QP_FMLA_ROW(8, 9, 10, 11, 21, 25, 27, 29, 31)
+        QP_FMLA_ROW(12, 13, 14, 15, 23, 25, 27, 29, 31)
+        "subs %[steps], %[steps], #1\n\t"
+        "b.ne 1b\n"
+        "2:\n\t"
+        "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[out]], #64\n\t"
+        "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[out]], #64\n\t"
+        "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[out]], #64\n\t"
+        "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[out]], #64\n\t"
+        : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [w] "+r"(panel), [steps] "+r"(steps),
+          [out] "+r"(out)
+        :
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15",
+          "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",
+          "v31", "cc", "memory");
+#undef QP_FMLA_ROW
 #else
-    for (; i + 8 <= k; i += 8) {
-        const uint16x8_t v0 = vld1q_u16(w0 + i), v1 = vld1q_u16(w1 + i), v2 = vld1q_u16(w2 + i), v3 = vld1q_u16(w3 + i);
-        float32x4_t f0 = QP_WIDEN_LO(v0), f1 = QP_WIDEN_LO(v1), f2 = QP_WIDEN_LO(v2), f3 = QP_WIDEN_LO(v3);
-        QP_ROW4(x0p, 0, a00, a01, a02, a03);
-        QP_ROW4(x1p, 0, a10, a11, a12, a13);
-        QP_ROW4(x2p, 0, a20, a21, a22, a23);
-        QP_ROW4(x3p, 0, a30, a31, a32, a33);
-        f0 = QP_WIDEN_HI(v0), f1 = QP_WIDEN_HI(v1), f2 = QP_WIDEN_HI(v2), f3 = QP_WIDEN_HI(v3);
-        QP_ROW4(x0p, 4, a00, a01, a02, a03);
-        QP_ROW4(x1p, 4, a10, a11, a12, a13);
-        QP_ROW4(x2p, 4, a20, a21, a22, a23);
-        QP_ROW4(x3p, 4, a30, a31, a32, a33);
-    }
+    for (int j = 0; j < 16; j++) acc[j] = vdupq_n_f32(0.0f);
+    for (size_t s = 0; s < steps; s++, panel += 32)
+        for (int half = 0; half < 2; half++)
+            for (int r = 0; r < 4; r++) {
+                const float32x4_t xv = vld1q_f32(x + r * x_stride + 8 * s + 4 * half);
+                for (int c = 0; c < 4; c++) acc[4 * r + c] = vfmaq_f32(acc[4 * r + c], xv, vld1q_f32(panel + 8 * c + 4 * half));
+            }
 #endif
-    if (i + 4 <= k) { /* one group of four left: the low halves' step alone */
-        const float32x4_t f0 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w0 + i)));
-        const float32x4_t f1 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w1 + i)));
-        const float32x4_t f2 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w2 + i)));
-        const float32x4_t f3 = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w3 + i)));
-        QP_ROW4(x0p, 0, a00, a01, a02, a03);
-        QP_ROW4(x1p, 0, a10, a11, a12, a13);
-        QP_ROW4(x2p, 0, a20, a21, a22, a23);
-        QP_ROW4(x3p, 0, a30, a31, a32, a33);
+}
+
+/* Four rows by four columns into y (row stride n): the panel's groups of eight, then a group of
+ * four and the inputs left one at a time from the binary16 weights, as dot4_f16 takes them; then
+ * the bias and the clamp. */
+static void tile4x4_f16(const float *x, size_t x_stride, const uint16_t *w, const float *panel, size_t k,
+                        const float *bias, float *y, size_t n, float clamp_min, float clamp_max) {
+    float32x4_t acc[16];
+    tile4x4_panel(x, x_stride, panel, k / 8, acc);
+    size_t i = k / 8 * 8;
+    if (i + 4 <= k) {
+        for (int c = 0; c < 4; c++) {
+            const float32x4_t f = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(w + c * k + i)));
+            for (int r = 0; r < 4; r++) acc[4 * r + c] = vfmaq_f32(acc[4 * r + c], vld1q_f32(x + r * x_stride + i), f);
+        }
         i += 4;
     }
-#undef QP_ROW4
-#define QP_OUT(r, c, acc, xp, wp)                                                        \
-    do {                                                                                 \
-        float sum = reduce4(acc);                                                        \
-        for (size_t t = i; t < k; t++) sum = fmaf((xp)[t], qp_f16_to_f32((wp)[t]), sum); \
-        out[r][c] = sum;                                                                 \
-    } while (0)
-    QP_OUT(0, 0, a00, x0p, w0);
-    QP_OUT(0, 1, a01, x0p, w1);
-    QP_OUT(0, 2, a02, x0p, w2);
-    QP_OUT(0, 3, a03, x0p, w3);
-    QP_OUT(1, 0, a10, x1p, w0);
-    QP_OUT(1, 1, a11, x1p, w1);
-    QP_OUT(1, 2, a12, x1p, w2);
-    QP_OUT(1, 3, a13, x1p, w3);
-    QP_OUT(2, 0, a20, x2p, w0);
-    QP_OUT(2, 1, a21, x2p, w1);
-    QP_OUT(2, 2, a22, x2p, w2);
-    QP_OUT(2, 3, a23, x2p, w3);
-    QP_OUT(3, 0, a30, x3p, w0);
-    QP_OUT(3, 1, a31, x3p, w1);
-    QP_OUT(3, 2, a32, x3p, w2);
-    QP_OUT(3, 3, a33, x3p, w3);
-#undef QP_OUT
+    if (i == k) { /* no tail: (l0 + l1) + (l2 + l3) of four columns by two FADDP steps; clampf's steps on lanes */
+        const float32x4_t b = bias ? vld1q_f32(bias) : vdupq_n_f32(0.0f);
+        const float32x4_t lo = vdupq_n_f32(clamp_min), hi = vdupq_n_f32(clamp_max);
+        for (int r = 0; r < 4; r++) {
+            const float32x4_t *a = acc + 4 * r;
+            const float32x4_t sum = vpaddq_f32(vpaddq_f32(a[0], a[1]), vpaddq_f32(a[2], a[3]));
+            vst1q_f32(y + r * n, vminnmq_f32(vmaxnmq_f32(vaddq_f32(sum, b), lo), hi));
+        }
+        return;
+    }
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) {
+            float sum = reduce4(acc[4 * r + c]);
+            for (size_t t = i; t < k; t++) sum = fmaf(x[r * x_stride + t], qp_f16_to_f32(w[c * k + t]), sum);
+            y[r * n + c] = clampf(sum + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
+        }
 }
 
 void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const float *w, const float *bias, float *y,
@@ -598,21 +562,23 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
         return;
     }
 #endif
-    for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK) {
-        size_t r = 0;
-        for (; r + 4 <= m; r += 4) {
-            size_t c = c0;
-            for (; c + 4 <= n && c + 4 <= c0 + QP_COLUMN_BLOCK; c += 4) {
-                float d[4][4];
-                tile4x4_f16(x + r * k, k, w + c * k, k, d);
-                for (int i = 0; i < 4; i++)
-                    for (int j = 0; j < 4; j++)
-                        y[(r + i) * n + c + j] = clampf(d[i][j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
-            }
-            /* Columns left in the block (fewer than four): the one-row path for each row. */
-            for (size_t i = 0; i < 4 && c < n && c < c0 + QP_COLUMN_BLOCK; i++)
-                f16_row_columns(x + (r + i) * k, w, bias, y + (r + i) * n, k, n, c, c0, clamp_min, clamp_max);
+    /* Groups of four rows (prompts) against each four columns' widened panel; the rows left and
+     * the columns left (or all, if the panel cannot be had) one row at a time. */
+    float *panel = m >= 4 && k >= 8 ? malloc(k / 8 * 32 * sizeof(float)) : NULL;
+    const size_t m4 = panel ? m / 4 * 4 : 0, n4 = n / 4 * 4;
+    if (panel) {
+        for (size_t c = 0; c < n4; c += 4) {
+            widen_panel4(w + c * k, k, panel);
+            for (size_t r = 0; r < m4; r += 4)
+                tile4x4_f16(x + r * k, k, w + c * k, panel, k, bias ? bias + c : NULL, y + r * n + c, n, clamp_min,
+                            clamp_max);
         }
-        for (; r < m; r++) f16_row_columns(x + r * k, w, bias, y + r * n, k, n, c0, c0, clamp_min, clamp_max);
+        free(panel);
+        if (n4 < n)
+            for (size_t r = 0; r < m4; r++)
+                f16_row_columns(x + r * k, w, bias, y + r * n, k, n, n4, n4, clamp_min, clamp_max);
     }
+    for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
+        for (size_t r = m4; r < m; r++)
+            f16_row_columns(x + r * k, w, bias, y + r * n, k, n, c0, c0, clamp_min, clamp_max);
 }

@@ -65,11 +65,10 @@ static size_t ffn_width(const qp_llama *m) {
     return ffn;
 }
 
-/* Floats of activations for `chunk` tokens: x, h, q, att (d each), k, v (kvd each), g, u (ffn
- * each), and attention scores over the whole cache. */
+/* Floats of activations for `chunk` tokens: x, h, q, att (d each), g, u (ffn each), and
+ * attention scores over the whole cache (keys and values live in the cache itself). */
 static size_t arena_floats(const qp_llama *m, size_t capacity, size_t chunk) {
-    const size_t d = m->hidden, kvd = m->kv_heads * (d / m->heads);
-    return round_up(chunk * d * 4 + chunk * kvd * 2 + chunk * ffn_width(m) * 2 + capacity, 16);
+    return round_up(chunk * m->hidden * 4 + chunk * ffn_width(m) * 2 + capacity, 16);
 }
 
 qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t capacity, size_t chunk) {
@@ -131,8 +130,8 @@ static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *
     const qp_llama *m = s->model;
     const size_t d = m->hidden, hd = d / m->heads, kvd = m->kv_heads * hd, group = m->heads / m->kv_heads;
     const size_t ffn = ffn_width(m), first = s->length, cap = s->capacity;
-    float *x = s->arena, *h = x + n * d, *q = h + n * d, *att = q + n * d, *k = att + n * d, *v = k + n * kvd;
-    float *g = v + n * kvd, *u = g + n * ffn, *scores = u + n * ffn;
+    float *x = s->arena, *h = x + n * d, *q = h + n * d, *att = q + n * d;
+    float *g = att + n * d, *u = g + n * ffn, *scores = u + n * ffn;
     void *scratch = s->scratch;
     const size_t ss = s->scratch_size;
     qp_status st;
@@ -143,17 +142,16 @@ static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *
     for (size_t li = 0; li < m->layers; li++) {
         const qp_llama_layer *L = &m->layer[li];
         float *kc = s->keys + li * cap * kvd, *vc = s->values + li * cap * kvd;
+        /* Keys and values go straight into the cache rows of these positions (RoPE in place). */
+        float *k = kc + first * kvd, *v = vc + first * kvd;
         rms_norm(x, n, d, L->attention_norm, m->norm_eps, h);
-        if ((st = qp_linear_forward_scratch(&L->query, n, h, q, scratch, ss))) return st;
-        if (observer) observer(context, li, 0, n, h, q);
-        if ((st = qp_linear_forward_scratch(&L->key, n, h, k, scratch, ss))) return st;
-        if (observer) observer(context, li, 1, n, h, k);
-        if ((st = qp_linear_forward_scratch(&L->value, n, h, v, scratch, ss))) return st;
-        if (observer) observer(context, li, 2, n, h, v);
+        const qp_linear *qkv[3] = {&L->query, &L->key, &L->value};
+        float *const qkv_out[3] = {q, k, v};
+        if ((st = qp_linears_forward_scratch(qkv, 3, n, h, qkv_out, scratch, ss))) return st;
+        if (observer)
+            for (int j = 0; j < 3; j++) observer(context, li, j, n, h, qkv_out[j]);
         rope(q, n, first, m->heads, hd, m, s->rope);
         rope(k, n, first, m->kv_heads, hd, m, s->rope);
-        memcpy(kc + first * kvd, k, n * kvd * sizeof(float));
-        memcpy(vc + first * kvd, v, n * kvd * sizeof(float));
         const float scale = 1.0f / sqrtf((float)hd);
         for (size_t head = 0; head < m->heads; head++) {
             const size_t kh = head / group;
@@ -165,10 +163,11 @@ static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *
         if (observer) observer(context, li, 3, n, att, h);
         for (size_t i = 0; i < n * d; i++) x[i] += h[i];
         rms_norm(x, n, d, L->ffn_norm, m->norm_eps, h);
-        if ((st = qp_linear_forward_scratch(&L->gate, n, h, g, scratch, ss))) return st;
-        if (observer) observer(context, li, 4, n, h, g);
-        if ((st = qp_linear_forward_scratch(&L->up, n, h, u, scratch, ss))) return st;
-        if (observer) observer(context, li, 5, n, h, u);
+        const qp_linear *gate_up[2] = {&L->gate, &L->up};
+        float *const gate_up_out[2] = {g, u};
+        if ((st = qp_linears_forward_scratch(gate_up, 2, n, h, gate_up_out, scratch, ss))) return st;
+        if (observer)
+            for (int j = 0; j < 2; j++) observer(context, li, 4 + j, n, h, gate_up_out[j]);
         const size_t f = L->gate.n;
         for (size_t i = 0; i < n * f; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
         if ((st = qp_linear_forward_scratch(&L->down, n, g, h, scratch, ss))) return st;

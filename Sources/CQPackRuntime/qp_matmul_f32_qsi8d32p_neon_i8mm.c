@@ -47,9 +47,14 @@ QP_TARGET_I8MM
 static void store_rows(float32x4_t acc[4], size_t rows, size_t columns, float *dst, size_t stride, float lo, float hi) {
     for (size_t i = 0; i < rows; i++) {
         const float32x4_t v = vminq_f32(vmaxq_f32(acc[i], vdupq_n_f32(lo)), vdupq_n_f32(hi));
+        float *out = (float *)((uint8_t *)dst + i * stride);
+        if (columns >= 4) { /* the common case as one store: a variable-length memcpy is a libc call per row */
+            vst1q_f32(out, v);
+            continue;
+        }
         float lanes[4];
         vst1q_f32(lanes, v);
-        memcpy((uint8_t *)dst + i * stride, lanes, 4 * (columns < 4 ? columns : 4));
+        memcpy(out, lanes, 4 * columns);
     }
 }
 

@@ -76,6 +76,13 @@ size_t qp_linear_scratch_size(const qp_linear *l, size_t m);
 /* qp_linear_forward with caller-owned scratch of at least qp_linear_scratch_size bytes. */
 qp_status qp_linear_forward_scratch(const qp_linear *l, size_t m, const float *x, float *y, void *scratch,
                                     size_t scratch_size);
+/* Several linears over the same input (query, key, value; gate, up): y[i] = x · l[i]^T, in order.
+ * Where the next linear would pack x exactly as the last one did (the same LHS packer, k, block
+ * length and tile, dynamic activations), the packed LHS is reused rather than packed again:
+ * the same bits as one qp_linear_forward_scratch per linear. scratch: at least the largest
+ * qp_linear_scratch_size of l[0 .. count - 1]. */
+qp_status qp_linears_forward_scratch(const qp_linear *const *l, size_t count, size_t m, const float *x, float *const *y,
+                                     void *scratch, size_t scratch_size);
 
 /* Row `row` of an embedding table stored as f32 or f16 [rows][k], qsi8cxp (int8 per row) or
  * qsi4c32p (int4 in blocks along the row, bf16 scales). */
