@@ -109,8 +109,8 @@ typedef struct lhs_key {
 } lhs_key;
 
 static int same_key(const lhs_key *a, const lhs_key *b) {
-    return a->packer && a->packer == b->packer && a->k == b->k && a->bl == b->bl && a->mr == b->mr &&
-           a->kr == b->kr && a->sr == b->sr;
+    return a->packer && a->packer == b->packer && a->k == b->k && a->bl == b->bl && a->mr == b->mr && a->kr == b->kr &&
+           a->sr == b->sr;
 }
 
 static qp_status forward(const qp_linear *l, size_t m, const float *x, float *y, void *lhs, size_t scratch_size,
@@ -133,7 +133,11 @@ static qp_status forward(const qp_linear *l, size_t m, const float *x, float *y,
     const size_t lhs_size = layout->lhs_packed_size(m, k, l->bl, t.mr, t.kr, t.sr);
     if (!lhs || scratch_size < qp_linear_scratch_size(l, m)) return QP_ERR_ARGUMENT;
     const lhs_key key = {.packer = l->activation == QP_ACTIVATION_STATIC ? NULL : (const void *)layout->lhs_pack,
-                         .k = k, .bl = l->bl, .mr = t.mr, .kr = t.kr, .sr = t.sr};
+                         .k = k,
+                         .bl = l->bl,
+                         .mr = t.mr,
+                         .kr = t.kr,
+                         .sr = t.sr};
     if (!same_key(held, &key)) {
         memset(lhs, 0, lhs_size); /* padding rows past m stay zero, as with a fresh buffer */
         if (smooths(l)) {

@@ -377,46 +377,42 @@ static void tile4x4_panel(const float *x, size_t x_stride, const float *panel, s
      * multiply-adds. */
     const float *x0 = x, *x1 = x + x_stride, *x2 = x + 2 * x_stride, *x3 = x + 3 * x_stride;
     float32x4_t *out = acc;
-#define QP_FMLA_ROW(a0, a1, a2, a3, xv, w0, w1, w2, w3)         \
-    "fmla v" #a0 ".4s, v" #xv ".4s, v" #w0 ".4s\n\t"            \
-    "fmla v" #a1 ".4s, v" #xv ".4s, v" #w1 ".4s\n\t"            \
-    "fmla v" #a2 ".4s, v" #xv ".4s, v" #w2 ".4s\n\t"            \
+#define QP_FMLA_ROW(a0, a1, a2, a3, xv, w0, w1, w2, w3) \
+    "fmla v" #a0 ".4s, v" #xv ".4s, v" #w0 ".4s\n\t"    \
+    "fmla v" #a1 ".4s, v" #xv ".4s, v" #w1 ".4s\n\t"    \
+    "fmla v" #a2 ".4s, v" #xv ".4s, v" #w2 ".4s\n\t"    \
     "fmla v" #a3 ".4s, v" #xv ".4s, v" #w3 ".4s\n\t"
-    __asm__ volatile(
-        "movi v0.16b, #0\n\tmovi v1.16b, #0\n\tmovi v2.16b, #0\n\tmovi v3.16b, #0\n\t"
-        "movi v4.16b, #0\n\tmovi v5.16b, #0\n\tmovi v6.16b, #0\n\tmovi v7.16b, #0\n\t"
-        "movi v8.16b, #0\n\tmovi v9.16b, #0\n\tmovi v10.16b, #0\n\tmovi v11.16b, #0\n\t"
-        "movi v12.16b, #0\n\tmovi v13.16b, #0\n\tmovi v14.16b, #0\n\tmovi v15.16b, #0\n\t"
-        "cbz %[steps], 2f\n"
-        "1:\n\t"
-        "ldp q16, q17, [%[x0]], #32\n\t"
-        "ldp q18, q19, [%[x1]], #32\n\t"
-        "ldp q20, q21, [%[x2]], #32\n\t"
-        "ldp q22, q23, [%[x3]], #32\n\t"
-        "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n\t"
-        "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[w]], #64\n\t"
-        /* low halves (inputs i .. i+3), then high halves (i+4 .. i+7) */
-        QP_FMLA_ROW(0, 1, 2, 3, 16, 24, 26, 28, 30)
-        QP_FMLA_ROW(4, 5, 6, 7, 18, 24, 26, 28, 30)
-        QP_FMLA_ROW(8, 9, 10, 11, 20, 24, 26, 28, 30)
-        QP_FMLA_ROW(12, 13, 14, 15, 22, 24, 26, 28, 30)
-        QP_FMLA_ROW(0, 1, 2, 3, 17, 25, 27, 29, 31)
-        QP_FMLA_ROW(4, 5, 6, 7, 19, 25, 27, 29, 31)
-        QP_FMLA_ROW(8, 9, 10, 11, 21, 25, 27, 29, 31)
-        QP_FMLA_ROW(12, 13, 14, 15, 23, 25, 27, 29, 31)
-        "subs %[steps], %[steps], #1\n\t"
-        "b.ne 1b\n"
-        "2:\n\t"
-        "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[out]], #64\n\t"
-        "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[out]], #64\n\t"
-        "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[out]], #64\n\t"
-        "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[out]], #64\n\t"
-        : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [w] "+r"(panel), [steps] "+r"(steps),
-          [out] "+r"(out)
-        :
-        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14", "v15",
-          "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30",
-          "v31", "cc", "memory");
+    __asm__ volatile("movi v0.16b, #0\n\tmovi v1.16b, #0\n\tmovi v2.16b, #0\n\tmovi v3.16b, #0\n\t"
+                     "movi v4.16b, #0\n\tmovi v5.16b, #0\n\tmovi v6.16b, #0\n\tmovi v7.16b, #0\n\t"
+                     "movi v8.16b, #0\n\tmovi v9.16b, #0\n\tmovi v10.16b, #0\n\tmovi v11.16b, #0\n\t"
+                     "movi v12.16b, #0\n\tmovi v13.16b, #0\n\tmovi v14.16b, #0\n\tmovi v15.16b, #0\n\t"
+                     "cbz %[steps], 2f\n"
+                     "1:\n\t"
+                     "ldp q16, q17, [%[x0]], #32\n\t"
+                     "ldp q18, q19, [%[x1]], #32\n\t"
+                     "ldp q20, q21, [%[x2]], #32\n\t"
+                     "ldp q22, q23, [%[x3]], #32\n\t"
+                     "ld1 {v24.4s, v25.4s, v26.4s, v27.4s}, [%[w]], #64\n\t"
+                     "ld1 {v28.4s, v29.4s, v30.4s, v31.4s}, [%[w]], #64\n\t"
+                     /* low halves (inputs i .. i+3), then high halves (i+4 .. i+7) */
+                     QP_FMLA_ROW(0, 1, 2, 3, 16, 24, 26, 28, 30) QP_FMLA_ROW(4, 5, 6, 7, 18, 24, 26, 28, 30)
+                         QP_FMLA_ROW(8, 9, 10, 11, 20, 24, 26, 28, 30) QP_FMLA_ROW(12, 13, 14, 15, 22, 24, 26, 28, 30)
+                             QP_FMLA_ROW(0, 1, 2, 3, 17, 25, 27, 29, 31) QP_FMLA_ROW(4, 5, 6, 7, 19, 25, 27, 29, 31)
+                                 QP_FMLA_ROW(8, 9, 10, 11, 21, 25, 27, 29, 31)
+                                     QP_FMLA_ROW(12, 13, 14, 15, 23, 25, 27, 29,
+                                                 31) "subs %[steps], %[steps], #1\n\t"
+                                                     "b.ne 1b\n"
+                                                     "2:\n\t"
+                                                     "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[out]], #64\n\t"
+                                                     "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[out]], #64\n\t"
+                                                     "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[out]], #64\n\t"
+                                                     "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[out]], #64\n\t"
+                     : [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [x3] "+r"(x3), [w] "+r"(panel), [steps] "+r"(steps),
+                       [out] "+r"(out)
+                     :
+                     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13", "v14",
+                       "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28",
+                       "v29", "v30", "v31", "cc", "memory");
 #undef QP_FMLA_ROW
 #else
     for (int j = 0; j < 16; j++) acc[j] = vdupq_n_f32(0.0f);
@@ -424,7 +420,8 @@ static void tile4x4_panel(const float *x, size_t x_stride, const float *panel, s
         for (int half = 0; half < 2; half++)
             for (int r = 0; r < 4; r++) {
                 const float32x4_t xv = vld1q_f32(x + r * x_stride + 8 * s + 4 * half);
-                for (int c = 0; c < 4; c++) acc[4 * r + c] = vfmaq_f32(acc[4 * r + c], xv, vld1q_f32(panel + 8 * c + 4 * half));
+                for (int c = 0; c < 4; c++)
+                    acc[4 * r + c] = vfmaq_f32(acc[4 * r + c], xv, vld1q_f32(panel + 8 * c + 4 * half));
             }
 #endif
 }

@@ -1,5 +1,6 @@
 /* Llama decoder over float or packed weights: a session holds the KV cache and every
  * activation buffer, sized once; steps append tokens (a whole prompt, or one at a time). */
+#include "qp_activation.h"
 #include "qp_attention.h"
 #include "qp_model.h"
 
@@ -169,7 +170,7 @@ static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *
         if (observer)
             for (int j = 0; j < 2; j++) observer(context, li, 4 + j, n, h, gate_up_out[j]);
         const size_t f = L->gate.n;
-        for (size_t i = 0; i < n * f; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        qp_silu_mul(g, u, n * f);
         if ((st = qp_linear_forward_scratch(&L->down, n, g, h, scratch, ss))) return st;
         if (observer) observer(context, li, 6, n, g, h);
         for (size_t i = 0; i < n * d; i++) x[i] += h[i];

@@ -8,8 +8,11 @@
  * The LHS is packed here from the float activations and must equal KleidiAI's packed LHS.
  * Checks: every case bit-exact through the dispatched kernel and the scalar reference; scalar
  * and NEON agree on random shapes (odd M, N not a multiple of nr). Exit 0 on success. */
+#include "qp_activation.h"
 #include "qp_runtime.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +204,51 @@ static int random_linear_check(void) {
     return failures;
 }
 
+static uint32_t float_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+/* The runtime's 1 + e^y against libm's double exp: within 1.5 ulp (its polynomial's 0.9 and the sum's rounding)
+ * on [−87, 88] (and the clamp outside); SiLU's vector lanes against its scalar tail, bit for bit,
+ * on random and special inputs (NaN stays NaN). */
+static int activation_check(void) {
+    int failures = 0;
+    for (int i = 0; i <= 200000; i++) {
+        const float y = -87.0f + 175.0f * (float)i / 200000.0f;
+        const double want = 1.0 + exp((double)y);
+        const float got = qp_one_plus_exp(y), near = (float)want;
+        const double ulp = (double)nextafterf(near, INFINITY) - (double)near;
+        if (fabs((double)got - want) > 1.5 * ulp) {
+            fprintf(stderr, "1 + exp(%a): %a, libm %a\n", (double)y, (double)got, want);
+            if (++failures > 5) return failures;
+        }
+    }
+    if (qp_one_plus_exp(-1000.0f) != 1.0f || qp_one_plus_exp(1000.0f) != qp_one_plus_exp(88.0f)) {
+        fprintf(stderr, "1 + exp: the clamp to [-87, 88] does not hold\n");
+        failures++;
+    }
+    static const float special[] = {0.0f,   -0.0f, 1e-30f, -1e-30f,  87.5f,     -87.5f, 88.5f,
+                                    -88.5f, 1e30f, -1e30f, INFINITY, -INFINITY, NAN};
+    for (int iter = 0; iter < 200; iter++) {
+        const size_t n = 1 + next_u32() % 37;
+        float g[37], u[37], want[37];
+        for (size_t i = 0; i < n; i++) {
+            g[i] = next_u32() % 5 == 0 ? special[next_u32() % 13] : ((float)(int)(next_u32() % 40001) - 20000) / 997.0f;
+            u[i] = ((float)(int)(next_u32() % 2001) - 1000) / 991.0f;
+            want[i] = g[i] / qp_one_plus_exp(-g[i]) * u[i];
+        }
+        qp_silu_mul(g, u, n);
+        for (size_t i = 0; i < n; i++)
+            if (isnan(want[i]) ? !isnan(g[i]) : float_bits(g[i]) != float_bits(want[i])) {
+                fprintf(stderr, "silu lane %zu of %zu: %a, scalar %a\n", i, n, (double)g[i], (double)want[i]);
+                failures++;
+            }
+    }
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]);
@@ -257,15 +305,15 @@ int main(int argc, char **argv) {
         free(dst);
     }
     fclose(cases);
-    int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check();
+    int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check() + activation_check();
     qp_use_x86_extensions(0); /* the same checks through the NEON source (AVX2 only) on x86 */
-    random_failures += random_cross_check() + random_cross_check_cx();
+    random_failures += random_cross_check() + random_cross_check_cx() + activation_check();
     qp_use_x86_extensions(1);
     qp_force_variant(QP_VARIANT_NEON_I8MM); /* x86 dispatches to dotprod; cover the i8mm source too */
     random_failures += random_cross_check() + random_cross_check_cx();
     qp_force_variant(QP_VARIANT_AUTO);
     printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with odd M, N not a "
-           "multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears), %d "
+           "multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears; SiLU), %d "
            "failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
