@@ -9,6 +9,7 @@
  * Checks: every case bit-exact through the dispatched kernel and the scalar reference; scalar
  * and NEON agree on random shapes (odd M, N not a multiple of nr). Exit 0 on success. */
 #include "qp_activation.h"
+#include "qp_model.h"
 #include "qp_runtime.h"
 
 #include <math.h>
@@ -76,6 +77,26 @@ static unsigned int next_u32(void) {
     return (unsigned int)(rng >> 11);
 }
 
+/* Random qsi4c32p panels for n rows of k (valid bf16 scales, finite sums). */
+static unsigned char *random_qsi4c32p_panels(size_t n, size_t k, size_t bl, size_t nr) {
+    const size_t panels = (n + nr - 1) / nr, stride = nr * ((k / bl) * (bl / 2 + 2) + 8);
+    unsigned char *rhs = malloc(panels * stride);
+    for (size_t i = 0; i < panels * stride; i++) rhs[i] = (unsigned char)next_u32();
+    for (size_t g = 0; g < panels; g++) { /* make scales and sums finite */
+        unsigned char *p = rhs + g * stride;
+        for (size_t b = 0; b < k / bl; b++) {
+            unsigned char *s = p + b * nr * (bl / 2 + 2) + nr * bl / 2;
+            for (size_t r = 0; r < nr; r++) {
+                s[2 * r] = (unsigned char)next_u32();
+                s[2 * r + 1] = (unsigned char)(0x3A + next_u32() % 8);
+            }
+        }
+        float *tail = (float *)(p + (k / bl) * nr * (bl / 2 + 2));
+        for (size_t r = 0; r < 2 * nr; r++) tail[r] = (float)((int)(next_u32() % 2001) - 1000) / 64.0f;
+    }
+    return rhs;
+}
+
 /* Random qsi4c32p panels (valid bf16 scales) and a packed LHS: scalar vs dispatched variant. */
 static int random_cross_check(void) {
     int failures = 0;
@@ -84,21 +105,7 @@ static int random_cross_check(void) {
         const size_t L = Ls[iter % 2], nr = (iter / 2) % 2 ? 8 : 4, bl = 32 * (1 + next_u32() % 4);
         const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = bl * (1 + next_u32() % 4);
         qp_matmul_tile t = {iter % 3 ? 4 : 1, nr, 2 * L, 2};
-        const size_t panels = (n + nr - 1) / nr, stride = nr * ((k / bl) * (bl / 2 + 2) + 8);
-        unsigned char *rhs = malloc(panels * stride);
-        for (size_t i = 0; i < panels * stride; i++) rhs[i] = (unsigned char)next_u32();
-        for (size_t g = 0; g < panels; g++) { /* make scales and sums finite */
-            unsigned char *p = rhs + g * stride;
-            for (size_t b = 0; b < k / bl; b++) {
-                unsigned char *s = p + b * nr * (bl / 2 + 2) + nr * bl / 2;
-                for (size_t r = 0; r < nr; r++) {
-                    s[2 * r] = (unsigned char)next_u32();
-                    s[2 * r + 1] = (unsigned char)(0x3A + next_u32() % 8);
-                }
-            }
-            float *tail = (float *)(p + (k / bl) * nr * (bl / 2 + 2));
-            for (size_t r = 0; r < 2 * nr; r++) tail[r] = (float)((int)(next_u32() % 2001) - 1000) / 64.0f;
-        }
+        unsigned char *rhs = random_qsi4c32p_panels(n, k, bl, nr);
         float *x = malloc(m * k * sizeof(float));
         for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
         unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
@@ -249,6 +256,55 @@ static int activation_check(void) {
     return failures;
 }
 
+/* Linears over one input through qp_linears_forward_scratch (which reuses a packed LHS where the
+ * packing would be the same) against one qp_linear_forward_scratch each: the same bits. The
+ * group mixes tiles whose LHS packings differ where the CPU has i8mm (kr 8 packed for the dotprod
+ * GEMV, mr 1; kr 16 for the i8mm GEMM, mr 4: a reuse across them is wrong, and fails here under
+ * qemu -cpu max) with repeats of a tile (reused). */
+static int shared_lhs_check(void) {
+    int failures = 0;
+    for (int iter = 0; iter < 20; iter++) {
+        const size_t bl = 32 * (1 + next_u32() % 2), m = 1 + next_u32() % 9, k = bl * (1 + next_u32() % 4);
+        qp_linear l[4];
+        const qp_linear *group[4];
+        float *shared[4], *single[4];
+        size_t scratch_size = 0;
+        for (int j = 0; j < 4; j++) {
+            const size_t n = 1 + next_u32() % 20, L = j == 1 ? 4 : 8, nr = j == 1 ? 8 : 4;
+            memset(&l[j], 0, sizeof l[j]);
+            l[j].kind = QP_WEIGHT_QSI4C32P;
+            l[j].n = n, l[j].k = k, l[j].bl = bl;
+            l[j].tile = (qp_matmul_tile){1, nr, 2 * L, 2};
+            l[j].weights = random_qsi4c32p_panels(n, k, bl, nr);
+            l[j].activation = QP_ACTIVATION_DYNAMIC;
+            group[j] = &l[j];
+            shared[j] = malloc(m * n * 4);
+            single[j] = malloc(m * n * 4);
+            const size_t z = qp_linear_scratch_size(&l[j], m);
+            if (z > scratch_size) scratch_size = z;
+        }
+        float *x = malloc(m * k * 4);
+        for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+        void *scratch = malloc(scratch_size);
+        int st = qp_linears_forward_scratch(group, 4, m, x, shared, scratch, scratch_size);
+        for (int j = 0; j < 4; j++) st |= qp_linear_forward_scratch(&l[j], m, x, single[j], scratch, scratch_size);
+        for (int j = 0; j < 4; j++)
+            if (st != QP_OK || memcmp(shared[j], single[j], m * l[j].n * 4)) {
+                fprintf(stderr, "shared LHS, linear %d of 4 (m %zu k %zu bl %zu): differs from its own packing\n", j, m,
+                        k, bl);
+                failures++;
+            }
+        for (int j = 0; j < 4; j++) {
+            free((void *)l[j].weights);
+            free(shared[j]);
+            free(single[j]);
+        }
+        free(x);
+        free(scratch);
+    }
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]);
@@ -305,7 +361,8 @@ int main(int argc, char **argv) {
         free(dst);
     }
     fclose(cases);
-    int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check() + activation_check();
+    int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check() + activation_check() +
+                          shared_lhs_check();
     qp_use_x86_extensions(0); /* the same checks through the NEON source (AVX2 only) on x86 */
     random_failures += random_cross_check() + random_cross_check_cx() + activation_check();
     qp_use_x86_extensions(1);
@@ -313,7 +370,8 @@ int main(int argc, char **argv) {
     random_failures += random_cross_check() + random_cross_check_cx();
     qp_force_variant(QP_VARIANT_AUTO);
     printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with odd M, N not a "
-           "multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears; SiLU), %d "
+           "multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears; SiLU; "
+           "shared LHS), %d "
            "failures\n",
            total, failures, random_failures);
     return (failures || random_failures || total == 0) ? 1 : 0;
