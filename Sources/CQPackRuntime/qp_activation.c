@@ -55,19 +55,6 @@ static inline float32x4_t one_plus_exp4(float32x4_t y) {
     return vfmaq_f32(vdupq_n_f32(1.0f), p, vreinterpretq_f32_s32(bits));
 }
 
-/* IEEE division on four lanes (FDIV; SIMDe has no vdivq_f32). */
-static inline float32x4_t div4(float32x4_t a, float32x4_t b) {
-#if defined(__aarch64__)
-    return vdivq_f32(a, b);
-#else
-    float x[4], y[4];
-    vst1q_f32(x, a);
-    vst1q_f32(y, b);
-    for (int l = 0; l < 4; l++) x[l] /= y[l];
-    return vld1q_f32(x);
-#endif
-}
-
 #if defined(__x86_64__)
 /* The same steps on eight lanes with AVX2 and FMA (SIMDe's portable FMLA and FRINTN cost eight
  * times libm's expf here). VMAXPS returns its second operand for a NaN, as fmaxf(NaN, c) = c. */
@@ -105,7 +92,7 @@ void qp_silu_mul(float *g, const float *u, size_t n) {
 #endif
     for (; i + 4 <= n; i += 4) {
         const float32x4_t x = vld1q_f32(g + i);
-        vst1q_f32(g + i, vmulq_f32(div4(x, one_plus_exp4(vnegq_f32(x))), vld1q_f32(u + i)));
+        vst1q_f32(g + i, vmulq_f32(vdivq_f32(x, one_plus_exp4(vnegq_f32(x))), vld1q_f32(u + i)));
     }
     for (; i < n; i++) g[i] = g[i] / qp_one_plus_exp(-g[i]) * u[i];
 }

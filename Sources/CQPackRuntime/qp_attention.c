@@ -5,17 +5,6 @@
 
 #include <math.h>
 
-#if !defined(__aarch64__)
-/* FDIV per lane (an AArch64-only intrinsic SIMDe lacks): IEEE division, the same bits. */
-static inline float32x4_t vdivq_f32(float32x4_t a, float32x4_t b) {
-    float x[4], y[4];
-    vst1q_f32(x, a);
-    vst1q_f32(y, b);
-    for (int i = 0; i < 4; i++) x[i] /= y[i];
-    return vld1q_f32(x);
-}
-#endif
-
 static inline float lanes_sum(float32x4_t a) {
     return (vgetq_lane_f32(a, 0) + vgetq_lane_f32(a, 1)) + (vgetq_lane_f32(a, 2) + vgetq_lane_f32(a, 3));
 }

@@ -66,6 +66,17 @@ static inline simde_float32x4_t qp_vfmaq_f32(simde_float32x4_t a, simde_float32x
 #undef vfmaq_f32
 #define vfmaq_f32(a, b, c) qp_vfmaq_f32(a, b, c)
 
+/* FDIV per lane (an AArch64-only intrinsic older SIMDe lacks): IEEE division, the same bits. */
+static inline simde_float32x4_t qp_vdivq_f32(simde_float32x4_t a, simde_float32x4_t b) {
+    float x[4], y[4];
+    simde_vst1q_f32(x, a);
+    simde_vst1q_f32(y, b);
+    for (int i = 0; i < 4; i++) x[i] /= y[i];
+    return simde_vld1q_f32(x);
+}
+#undef vdivq_f32
+#define vdivq_f32(a, b) qp_vdivq_f32(a, b)
+
 /* SIMDe has no i8mm: SMMLA adds the 2x2 product of two 2x8 int8 matrices (a rows, b rows as
  * columns) to r, row-major. Exact integer arithmetic, as the instruction. */
 #define QP_TARGET_I8MM
