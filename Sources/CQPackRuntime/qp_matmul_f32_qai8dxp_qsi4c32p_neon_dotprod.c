@@ -18,7 +18,7 @@ QP_TARGET_DOTPROD
 static inline float32x4_t block_step(float32x4_t acc, int32x4_t isum, const uint8_t *scales) {
     const uint16x4_t sbits = vld1_u16((const uint16_t *)scales);
     const float32x4_t d = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(sbits), 16));
-    return vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(isum), 0.0625f), d);
+    return vfmaq_f32(acc, qp_sixteenth_f32(isum), d);
 }
 
 /* The epilogue of four columns: row sums times -zero point, LHS scale, bias, clamp. */

@@ -45,8 +45,8 @@ static void tile_4xnr(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t
                 /* Tiles hold [r0c0 r0c1 r1c0 r1c1]; rows of 4 columns are the low / high halves. */
                 const int32x4_t row0 = vcombine_s32(vget_low_s32(x), vget_low_s32(y));
                 const int32x4_t row1 = vcombine_s32(vget_high_s32(x), vget_high_s32(y));
-                acc[2 * rp][q] = vfmaq_f32(acc[2 * rp][q], vmulq_n_f32(vcvtq_f32_s32(row0), 0.0625f), d);
-                acc[2 * rp + 1][q] = vfmaq_f32(acc[2 * rp + 1][q], vmulq_n_f32(vcvtq_f32_s32(row1), 0.0625f), d);
+                acc[2 * rp][q] = vfmaq_f32(acc[2 * rp][q], qp_sixteenth_f32(row0), d);
+                acc[2 * rp + 1][q] = vfmaq_f32(acc[2 * rp + 1][q], qp_sixteenth_f32(row1), d);
             }
         }
     }
@@ -71,6 +71,101 @@ static void tile_4xnr(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t
     }
 }
 
+/* The neon-i8mm target's own tile (nr 8) at any bl: the loop above with its accumulators in
+ * registers. Each 2x2 SMMLA tile keeps its float sum in SMMLA's lane order [r0c0 r0c1 r1c0 r1c1]
+ * (scales arranged to match), so rows are put together once per tile rather than once per block;
+ * every lane sees the same integer sums and the same fused float steps as above.
+ * Per 32-value chunk: LHS 4 rows x 8 values per group, groups 2 and 3 the high-nibble partners
+ * of 0 and 1; RHS per step s 4 column pairs x 16 bytes. */
+#define QP_PAIR_STEP(p, bytes)                                                \
+    do {                                                                      \
+        const int8x16_t lo = vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)),       \
+                        hi = vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)); \
+        t0##p = vmmlaq_s32(vmmlaq_s32(t0##p, a01lo, lo), a01hi, hi);          \
+        t1##p = vmmlaq_s32(vmmlaq_s32(t1##p, a23lo, lo), a23hi, hi);          \
+    } while (0)
+#define QP_PAIR_FLOAT(p, d)                                   \
+    do {                                                      \
+        f0##p = vfmaq_f32(f0##p, qp_sixteenth_f32(t0##p), d); \
+        f1##p = vfmaq_f32(f1##p, qp_sixteenth_f32(t1##p), d); \
+    } while (0)
+/* Columns 4q..4q+3 of row pair rp: tiles 2q and 2q+1, low halves row 2rp, high halves 2rp+1. */
+#define QP_ZIP_LO(a, b) vreinterpretq_f32_f64(vzip1q_f64(vreinterpretq_f64_f32(a), vreinterpretq_f64_f32(b)))
+#define QP_ZIP_HI(a, b) vreinterpretq_f32_f64(vzip2q_f64(vreinterpretq_f64_f32(a), vreinterpretq_f64_f32(b)))
+
+QP_TARGET_I8MM
+static inline __attribute__((always_inline)) void tile_4x8_body(const uint8_t *lp, size_t kp, const uint8_t *panel,
+                                                                size_t k, size_t bl, size_t rows, size_t columns,
+                                                                float *dst, size_t dst_stride_row, float clamp_min,
+                                                                float clamp_max) {
+    const size_t blocks = k / bl, block_bytes = 8 * (bl / 2 + 2);
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    float32x4_t f00 = vdupq_n_f32(0.0f), f01 = f00, f02 = f00, f03 = f00, f10 = f00, f11 = f00, f12 = f00, f13 = f00;
+    for (size_t b = 0; b < blocks; b++) {
+        const uint8_t *blk = panel + b * block_bytes;
+        int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t02 = t00, t03 = t00, t10 = t00, t11 = t00, t12 = t00, t13 = t00;
+        for (size_t c = 0; c < bl / 32; c++) {
+            const int8_t *a = (const int8_t *)lp + (b * bl + 32 * c) * 4;
+            const uint8_t *rb = blk + 128 * c;
+            for (size_t s = 0; s < 2; s++) {
+                const int8x16_t a01lo = vld1q_s8(a + 32 * s), a23lo = vld1q_s8(a + 32 * s + 16),
+                                a01hi = vld1q_s8(a + 64 + 32 * s), a23hi = vld1q_s8(a + 64 + 32 * s + 16);
+                QP_PAIR_STEP(0, vld1q_u8(rb + 64 * s));
+                QP_PAIR_STEP(1, vld1q_u8(rb + 64 * s + 16));
+                QP_PAIR_STEP(2, vld1q_u8(rb + 64 * s + 32));
+                QP_PAIR_STEP(3, vld1q_u8(rb + 64 * s + 48));
+            }
+        }
+        const uint16x8_t sbits = vld1q_u16((const uint16_t *)(blk + 4 * bl));
+        const float32x4_t d03 = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(sbits), 16)),
+                          d47 = vreinterpretq_f32_u32(vshll_n_u16(vget_high_u16(sbits), 16));
+        QP_PAIR_FLOAT(0, QP_ZIP_LO(d03, d03));
+        QP_PAIR_FLOAT(1, QP_ZIP_HI(d03, d03));
+        QP_PAIR_FLOAT(2, QP_ZIP_LO(d47, d47));
+        QP_PAIR_FLOAT(3, QP_ZIP_HI(d47, d47));
+    }
+    const float32x4_t rows_q0[4] = {QP_ZIP_LO(f00, f01), QP_ZIP_HI(f00, f01), QP_ZIP_LO(f10, f11), QP_ZIP_HI(f10, f11)};
+    const float32x4_t rows_q1[4] = {QP_ZIP_LO(f02, f03), QP_ZIP_HI(f02, f03), QP_ZIP_LO(f12, f13), QP_ZIP_HI(f12, f13)};
+    const uint8_t *tail = panel + blocks * block_bytes;
+    const float32x4_t rsum0 = qp_load_f32x4(tail), rsum1 = qp_load_f32x4(tail + 16);
+    const float32x4_t bias0 = qp_load_f32x4(tail + 32), bias1 = qp_load_f32x4(tail + 48);
+    for (size_t i = 0; i < rows; i++) {
+        int32_t neg_zp;
+        float lhs_scale;
+        memcpy(&neg_zp, lp + 4 * kp + 4 * i, 4);
+        memcpy(&lhs_scale, lp + 4 * kp + 16 + 4 * i, 4);
+        float *out = (float *)((uint8_t *)dst + i * dst_stride_row);
+        const float32x4_t zp = vdupq_n_f32((float)neg_zp);
+        float32x4_t v0 = vaddq_f32(vmulq_n_f32(vfmaq_f32(rows_q0[i], rsum0, zp), lhs_scale), bias0);
+        float32x4_t v1 = vaddq_f32(vmulq_n_f32(vfmaq_f32(rows_q1[i], rsum1, zp), lhs_scale), bias1);
+        v0 = vminq_f32(vmaxq_f32(v0, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+        v1 = vminq_f32(vmaxq_f32(v1, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+        if (columns == 8) {
+            vst1q_f32(out, v0);
+            vst1q_f32(out + 4, v1);
+            continue;
+        }
+        float lanes[8];
+        vst1q_f32(lanes, v0);
+        vst1q_f32(lanes + 4, v1);
+        for (size_t l = 0; l < columns; l++) out[l] = lanes[l];
+    }
+}
+
+/* bl 32 (one chunk per block) gets its own copy, without the chunk loop. */
+QP_TARGET_I8MM
+static void tile_4x8(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t k, size_t bl, size_t rows,
+                     size_t columns, float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
+    if (bl == 32)
+        tile_4x8_body(lp, kp, panel, k, 32, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
+    else
+        tile_4x8_body(lp, kp, panel, k, bl, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
+}
+#undef QP_PAIR_STEP
+#undef QP_PAIR_FLOAT
+#undef QP_ZIP_LO
+#undef QP_ZIP_HI
+
 void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size_t bl, qp_matmul_tile t,
                                               const void *lhs_packed, const void *rhs_packed, float *dst,
                                               size_t dst_stride_row, float clamp_min, float clamp_max) {
@@ -79,9 +174,13 @@ void qp_matmul_f32_qai8dxp_qsi4c32p_neon_i8mm(size_t m, size_t n, size_t k, size
     for (size_t row = 0; row < m; row += 4) {
         const uint8_t *lp = (const uint8_t *)lhs_packed + row / 4 * lhs_panel;
         for (size_t col = 0; col < n; col += t.nr) {
-            tile_4xnr(lp, kp, (const uint8_t *)rhs_packed + col / t.nr * rhs_panel, k, bl, t.nr,
-                      m - row < 4 ? m - row : 4, n - col < t.nr ? n - col : t.nr,
-                      (float *)((uint8_t *)dst + row * dst_stride_row) + col, dst_stride_row, clamp_min, clamp_max);
+            const uint8_t *panel = (const uint8_t *)rhs_packed + col / t.nr * rhs_panel;
+            const size_t rows = m - row < 4 ? m - row : 4, columns = n - col < t.nr ? n - col : t.nr;
+            float *out = (float *)((uint8_t *)dst + row * dst_stride_row) + col;
+            if (t.nr == 8)
+                tile_4x8(lp, kp, panel, k, bl, rows, columns, out, dst_stride_row, clamp_min, clamp_max);
+            else
+                tile_4xnr(lp, kp, panel, k, bl, t.nr, rows, columns, out, dst_stride_row, clamp_min, clamp_max);
         }
     }
 }

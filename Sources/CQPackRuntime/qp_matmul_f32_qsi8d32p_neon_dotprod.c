@@ -139,7 +139,7 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
                     const uint8_t *d = lb + 2 * (row % mr);
                     const float s_lhs = qp_f16_to_f32((uint16_t)(d[0] | d[1] << 8));
                     const float32x4_t s = vmulq_n_f32(qp_load_f16x4(rb + 2 * r0), s_lhs); /* exact */
-                    acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(dot16), 0.0625f), s);
+                    acc = vfmaq_f32(acc, qp_sixteenth_f32(dot16), s);
                 }
                 store_clamped(acc, out + col + r0, n - col - r0, clamp_min, clamp_max);
             }
@@ -313,14 +313,13 @@ static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8
             const uint8_t *rb = rp + b * rhs_record;
             QP_UNPACK_L4(rb + 8);
             const float32x4_t d_rhs = qp_load_f16x4(rb);
-#define QP_ROW(r, acc)                                                                                     \
-    do {                                                                                                   \
-        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                           \
-        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18); \
-        int32x4_t d = vdupq_n_s32(0);                                                                      \
-        d = QP_DOT_L4(d, a_lo, a_hi);                                                                      \
-        acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f),                                       \
-                        vmulq_n_f32(d_rhs, vgetq_lane_f32(qp_load_f16x4(lb), 0)));                         \
+#define QP_ROW(r, acc)                                                                                       \
+    do {                                                                                                     \
+        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                             \
+        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);   \
+        int32x4_t d = vdupq_n_s32(0);                                                                        \
+        d = QP_DOT_L4(d, a_lo, a_hi);                                                                        \
+        acc = vfmaq_f32(acc, qp_sixteenth_f32(d), vmulq_n_f32(d_rhs, vgetq_lane_f32(qp_load_f16x4(lb), 0))); \
     } while (0)
             QP_ROW(0, c0);
             QP_ROW(1, c1);
@@ -353,8 +352,8 @@ static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
             const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);
             const int32x4_t d0 = qai4c32p_block(rb + 8, a_lo, a_hi, L), d1 = qai4c32p_block(rc + 8, a_lo, a_hi, L);
             const float s_lhs = vgetq_lane_f32(qp_load_f16x4(lb), 0);
-            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d0), 0.0625f), vmulq_n_f32(qp_load_f16x4(rb), s_lhs));
-            acd = vfmaq_f32(acd, vmulq_n_f32(vcvtq_f32_s32(d1), 0.0625f), vmulq_n_f32(qp_load_f16x4(rc), s_lhs));
+            acc = vfmaq_f32(acc, qp_sixteenth_f32(d0), vmulq_n_f32(qp_load_f16x4(rb), s_lhs));
+            acd = vfmaq_f32(acd, qp_sixteenth_f32(d1), vmulq_n_f32(qp_load_f16x4(rc), s_lhs));
         }
         store_clamped(acc, out + col, 4, clamp_min, clamp_max);
         store_clamped(acd, out + col + 4, 4, clamp_min, clamp_max);
@@ -366,7 +365,7 @@ static inline void qsi4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
             const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record;
             const int32x4_t d =
                 qai4c32p_block(rb + 8, vld1q_s8((const int8_t *)lb + 2), vld1q_s8((const int8_t *)lb + 18), L);
-            acc = vfmaq_f32(acc, vmulq_n_f32(vcvtq_f32_s32(d), 0.0625f),
+            acc = vfmaq_f32(acc, qp_sixteenth_f32(d),
                             vmulq_n_f32(qp_load_f16x4(rb), vgetq_lane_f32(qp_load_f16x4(lb), 0)));
         }
         store_clamped(acc, out + col, n - col, clamp_min, clamp_max);

@@ -81,8 +81,7 @@ static void qsi4c32p_gemm_general(size_t m, size_t n, size_t k, size_t bl, qp_ma
                 const float32x4_t d_rhs = qp_in_register(qp_load_f16x4(rb + 2 * r0));
                 for (size_t i = 0; i < 4; i++) {
                     const float s_lhs = qp_f16_to_f32((uint16_t)(lb[2 * i] | lb[2 * i + 1] << 8));
-                    acc[i] =
-                        vfmaq_f32(acc[i], vmulq_n_f32(vcvtq_f32_s32(dot16[i]), 0.0625f), vmulq_n_f32(d_rhs, s_lhs));
+                    acc[i] = vfmaq_f32(acc[i], qp_sixteenth_f32(dot16[i]), vmulq_n_f32(d_rhs, s_lhs));
                 }
             }
             store_rows(acc, m - row < 4 ? m - row : 4, n - col, (float *)((uint8_t *)dst + row * dst_stride_row) + col,
@@ -324,16 +323,12 @@ static void qsi4c32p_gemm_nr4(size_t m, size_t n, size_t k, const uint8_t *lhs, 
                               size_t stride, float clamp_min, float clamp_max) {
     const size_t blocks = k / 32, lhs_record = 4 * (32 + 2), rhs_record = 4 * (16 + 2);
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
-#define QP_F16_FLOAT(t00, t01, t10, t11, s_lhs, a0, a1, a2, a3)                      \
-    do {                                                                             \
-        a0 = vfmaq_f32(a0, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t00, t01)), 0.0625f), \
-                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 0)));                \
-        a1 = vfmaq_f32(a1, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t00, t01)), 0.0625f), \
-                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 1)));                \
-        a2 = vfmaq_f32(a2, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_LO(t10, t11)), 0.0625f), \
-                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 2)));                \
-        a3 = vfmaq_f32(a3, vmulq_n_f32(vcvtq_f32_s32(QP_ROW_HI(t10, t11)), 0.0625f), \
-                       vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 3)));                \
+#define QP_F16_FLOAT(t00, t01, t10, t11, s_lhs, a0, a1, a2, a3)                                                  \
+    do {                                                                                                         \
+        a0 = vfmaq_f32(a0, qp_sixteenth_f32(QP_ROW_LO(t00, t01)), vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 0))); \
+        a1 = vfmaq_f32(a1, qp_sixteenth_f32(QP_ROW_HI(t00, t01)), vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 1))); \
+        a2 = vfmaq_f32(a2, qp_sixteenth_f32(QP_ROW_LO(t10, t11)), vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 2))); \
+        a3 = vfmaq_f32(a3, qp_sixteenth_f32(QP_ROW_HI(t10, t11)), vmulq_n_f32(d_rhs, vgetq_lane_f32(s_lhs, 3))); \
     } while (0)
     size_t row = 0;
     for (; row + 8 <= m; row += 8) { /* two row groups per unpacked RHS step, as qai4c32p's */

@@ -101,6 +101,17 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
 }
 
+/* An exact integer sum of 16·(code·value) products back to float, divided by 16: SCVTF with four
+ * fraction bits on AArch64 (one instruction), convert then multiply by 1/16 elsewhere. The same
+ * bits: scaling by a power of two commutes with rounding, and |v| / 16 stays a normal float. */
+static inline float32x4_t qp_sixteenth_f32(int32x4_t v) {
+#if defined(__aarch64__)
+    return vcvtq_n_f32_s32(v, 4);
+#else
+    return vmulq_n_f32(vcvtq_f32_s32(v), 0.0625f);
+#endif
+}
+
 /* v as it is, kept in one vector register on AArch64: where a kernel uses single lanes of a
  * loaded vector GCC may instead reload each lane as a scalar. */
 static inline float32x4_t qp_in_register(float32x4_t v) {
