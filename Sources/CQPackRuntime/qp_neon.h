@@ -101,6 +101,15 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
     return vcvt_f32_f16(vreinterpret_f16_u16(vreinterpret_u16_u8(vld1_u8(p))));
 }
 
+/* SDOT by element: every 4-byte group of w against int8 lanes 4·lane..4·lane+3 of a. On other
+ * hosts the group is broadcast first (the same exact sums). */
+#if defined(__aarch64__)
+#define QP_SDOT_LANE(r, w, a, lane) vdotq_laneq_s32(r, w, a, lane)
+#else
+#define QP_SDOT_LANE(r, w, a, lane) \
+    vdotq_s32(r, w, vreinterpretq_s8_s32(vdupq_laneq_s32(vreinterpretq_s32_s8(a), lane)))
+#endif
+
 /* An exact integer sum of 16·(code·value) products back to float, divided by 16: SCVTF with four
  * fraction bits on AArch64 (one instruction), convert then multiply by 1/16 elsewhere. The same
  * bits: scaling by a power of two commutes with rounding, and |v| / 16 stays a normal float. */
