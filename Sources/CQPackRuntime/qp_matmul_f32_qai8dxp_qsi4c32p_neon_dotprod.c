@@ -270,39 +270,54 @@ static void rows4_l4_nr8(const int8_t *const *codes, const int32_t *neg_zp, cons
         rows_l4_nr8(4, codes, neg_zp, lhs_scale, panel, k, bl, out, columns, clamp_min, clamp_max);
 }
 
-/* L == 8: each 16-byte load holds 8 values of 2 columns; pairwise adds turn the two halves'
- * sums into one lane per column. nr == 8: all eight columns in one pass, the LHS loaded once. */
+/* L == 8, nr == 8 (the neon-i8mm target's tile, as a GEMV): per 32-value chunk, step s holds
+ * values 8s..8s+7 of the eight columns, a column pair per 16 bytes (low nibbles), and their
+ * partners 16 on (high nibbles). The LHS eight values repeat in both halves; each pair's SDOT
+ * lanes are [c v0-3, c v4-7, c+1 v0-3, c+1 v4-7], added pairwise once per block. */
+#define QP_L8_PAIR(p, bytes, lo, hi)                                        \
+    do {                                                                    \
+        const uint8x16_t w_ = (bytes);                                      \
+        p = vdotq_s32(p, vreinterpretq_s8_u8(vshlq_n_u8(w_, 4)), lo);       \
+        p = vdotq_s32(p, vreinterpretq_s8_u8(vandq_u8(w_, high_mask)), hi); \
+    } while (0)
+
+QP_TARGET_DOTPROD
+static inline __attribute__((always_inline)) void row_l8_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale,
+                                                             const uint8_t *panel, size_t k, size_t bl, float *out,
+                                                             size_t columns, float clamp_min, float clamp_max) {
+    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
+    const uint8_t *seg = panel; /* per block its chunks of 128 bytes, then 16 bytes of scales */
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = acc0;
+    for (size_t b = 0; b < k / bl; b++) {
+        int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0;
+        for (size_t c = 0; c < bl / 32; c++, codes += 32, seg += 128) {
+            for (size_t s = 0; s < 2; s++) {
+                const int8x16_t lo = vreinterpretq_s8_s64(vld1q_dup_s64((const int64_t *)(codes + 8 * s)));
+                const int8x16_t hi = vreinterpretq_s8_s64(vld1q_dup_s64((const int64_t *)(codes + 16 + 8 * s)));
+                QP_L8_PAIR(p0, vld1q_u8(seg + 64 * s), lo, hi);
+                QP_L8_PAIR(p1, vld1q_u8(seg + 64 * s + 16), lo, hi);
+                QP_L8_PAIR(p2, vld1q_u8(seg + 64 * s + 32), lo, hi);
+                QP_L8_PAIR(p3, vld1q_u8(seg + 64 * s + 48), lo, hi);
+            }
+        }
+        QP_BLOCK_SCALES(seg, 0, d03, d47);
+        seg += 16;
+        acc0 = vfmaq_f32(acc0, qp_sixteenth_f32(vpaddq_s32(p0, p1)), d03);
+        acc1 = vfmaq_f32(acc1, qp_sixteenth_f32(vpaddq_s32(p2, p3)), d47);
+    }
+    const float32x4_t tail[4] = {qp_load_f32x4(seg), qp_load_f32x4(seg + 16), qp_load_f32x4(seg + 32),
+                                 qp_load_f32x4(seg + 48)};
+    finish8(acc0, acc1, tail, neg_zp, lhs_scale, out, columns, vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max));
+}
+#undef QP_L8_PAIR
+
 QP_TARGET_DOTPROD
 static void panel_l8_nr8(const int8_t *codes, int32_t neg_zp, float lhs_scale, const uint8_t *panel, size_t k,
                          size_t bl, float *out, size_t columns, float clamp_min, float clamp_max) {
-    const size_t nr = 8, blocks = k / bl, block_bytes = nr * (bl / 2 + 2);
-    const uint8x16_t high_mask = vdupq_n_u8(0xF0);
-    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
-    for (size_t b = 0; b < blocks; b++) {
-        const uint8_t *blk = panel + b * block_bytes;
-        int32x4_t s0 = vdupq_n_s32(0), s1 = vdupq_n_s32(0);
-        for (size_t c = 0; c < bl / 32; c++) {
-            const int8_t *lo = codes + b * bl + 32 * c;
-            const uint8_t *seg = blk + c * 2 * nr * 8;
-            for (size_t s = 0; s < 2; s++, lo += 8, seg += nr * 8) {
-                const int8x16_t alo = vcombine_s8(vld1_s8(lo), vld1_s8(lo));
-                const int8x16_t ahi = vcombine_s8(vld1_s8(lo + 16), vld1_s8(lo + 16));
-                int32x4_t p[4];
-                for (size_t q = 0; q < 4; q++) {
-                    const uint8x16_t bytes = vld1q_u8(seg + 16 * q);
-                    p[q] = vdotq_s32(vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(vshlq_n_u8(bytes, 4)), alo),
-                                     vreinterpretq_s8_u8(vandq_u8(bytes, high_mask)), ahi);
-                }
-                s0 = vaddq_s32(s0, vpaddq_s32(p[0], p[1]));
-                s1 = vaddq_s32(s1, vpaddq_s32(p[2], p[3]));
-            }
-        }
-        acc0 = block_step(acc0, s0, blk + nr * bl / 2);
-        acc1 = block_step(acc1, s1, blk + nr * bl / 2 + 8);
-    }
-    const uint8_t *tail = panel + blocks * block_bytes;
-    finish(acc0, tail, nr, 0, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
-    finish(acc1, tail, nr, 4, neg_zp, lhs_scale, out, columns, clamp_min, clamp_max);
+    if (bl == 32) /* one chunk per block: no chunk loop */
+        row_l8_nr8(codes, neg_zp, lhs_scale, panel, k, 32, out, columns, clamp_min, clamp_max);
+    else
+        row_l8_nr8(codes, neg_zp, lhs_scale, panel, k, bl, out, columns, clamp_min, clamp_max);
 }
 
 /* Any nr that is a multiple of 4: column quads one after another. */
