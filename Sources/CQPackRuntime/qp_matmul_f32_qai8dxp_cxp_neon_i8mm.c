@@ -115,61 +115,197 @@ static void qsi4cxp_tile_nr8(const uint8_t *lp, size_t kp, const uint8_t *panel,
     epilogue_4xnr(t, lp, kp, panel + 8 * kp / 2, 8, rows, columns, dst, dst_stride_row, clamp_min, clamp_max);
 }
 
-/* qsi8cxp, nr 4 (kr 8): two LHS panels (eight rows) per RHS load where there are eight rows. */
+/* qsi8cxp, nr 4 (kr 8). Per step of eight values: the RHS's two column pairs (32 bytes), each
+ * LHS panel's two row pairs (32 bytes), four SMMLAs per panel. Tiles t[0..3] are the first
+ * panel's [row pair][column pair], t[4..7] the second's. */
+QP_TARGET_I8MM
+static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, const uint8_t *lp, const uint8_t *lq,
+                                                                   const uint8_t *panel, size_t kp, int32x4_t t[8]) {
+    t[0] = t[1] = t[2] = t[3] = t[4] = t[5] = t[6] = t[7] = vdupq_n_s32(0);
+#if defined(__aarch64__)
+    /* The steps four at a time (kp / 8 is a multiple of 4), pointers post-incremented: GCC -O2
+     * kept one step per iteration with separate address arithmetic. */
+    const uint8_t *rb = panel, *la = lp, *lc = lq;
+    size_t steps = kp / 8;
+    if (two) {
+        __asm__(".arch_extension i8mm\n\t"
+                "1:\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "ldp q20, q21, [%[lc]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
+                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
+                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
+                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "ldp q20, q21, [%[lc]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
+                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
+                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
+                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "ldp q20, q21, [%[lc]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
+                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
+                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
+                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "ldp q20, q21, [%[lc]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
+                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
+                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
+                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
+                "subs %[n], %[n], #4\n\t"
+                "b.ne 1b\n\t"
+                : [t00] "+w"(t[0]), [t01] "+w"(t[1]), [t10] "+w"(t[2]), [t11] "+w"(t[3]), [u00] "+w"(t[4]),
+                  [u01] "+w"(t[5]), [u10] "+w"(t[6]), [u11] "+w"(t[7]), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc),
+                  [n] "+r"(steps)
+                :
+                : "v16", "v17", "v18", "v19", "v20", "v21", "cc", "memory");
+    } else {
+        __asm__(".arch_extension i8mm\n\t"
+                "1:\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "ldp q16, q17, [%[rb]], #32\n\t"
+                "ldp q18, q19, [%[la]], #32\n\t"
+                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
+                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
+                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
+                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+                "subs %[n], %[n], #4\n\t"
+                "b.ne 1b\n\t"
+                : [t00] "+w"(t[0]), [t01] "+w"(t[1]), [t10] "+w"(t[2]), [t11] "+w"(t[3]), [rb] "+r"(rb), [la] "+r"(la),
+                  [n] "+r"(steps)
+                :
+                : "v16", "v17", "v18", "v19", "cc", "memory");
+    }
+#else
+    for (size_t s = 0; s < kp / 8; s++) {
+        const int8x16_t b0 = vld1q_s8((const int8_t *)panel + s * 32),
+                        b1 = vld1q_s8((const int8_t *)panel + s * 32 + 16);
+        const int8x16_t a01 = vld1q_s8((const int8_t *)lp + s * 32), a23 = vld1q_s8((const int8_t *)lp + s * 32 + 16);
+        t[0] = vmmlaq_s32(t[0], a01, b0);
+        t[1] = vmmlaq_s32(t[1], a01, b1);
+        t[2] = vmmlaq_s32(t[2], a23, b0);
+        t[3] = vmmlaq_s32(t[3], a23, b1);
+        if (two) {
+            const int8x16_t c01 = vld1q_s8((const int8_t *)lq + s * 32),
+                            c23 = vld1q_s8((const int8_t *)lq + s * 32 + 16);
+            t[4] = vmmlaq_s32(t[4], c01, b0);
+            t[5] = vmmlaq_s32(t[5], c01, b1);
+            t[6] = vmmlaq_s32(t[6], c23, b0);
+            t[7] = vmmlaq_s32(t[7], c23, b1);
+        }
+    }
+#endif
+}
+
+/* epilogue_4xnr's steps for one row of four columns (the RHS tail's row sums, scales and biases
+ * already loaded). */
+QP_TARGET_I8MM
+static inline __attribute__((always_inline)) void store_row4(int32x4_t isum, int32x4_t neg_zp, float lhs_scale,
+                                                             int32x4_t rsum, float32x4_t scale, float32x4_t bias,
+                                                             size_t columns, float *out, float32x4_t lo,
+                                                             float32x4_t hi) {
+    const int32x4_t acc = vmlaq_s32(isum, rsum, neg_zp);
+    float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale)), bias);
+    v = vminq_f32(vmaxq_f32(v, lo), hi);
+    if (columns == 4) {
+        vst1q_f32(out, v);
+        return;
+    }
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (size_t l = 0; l < columns; l++) out[l] = lanes[l];
+}
+
+/* One 4x4 block from its four tiles: rows are the low / high 64-bit halves of SMMLA's
+ * [r0c0 r0c1 r1c0 r1c1] (written out row by row: a loop over an array of them lives on the stack).
+ * zps and scales: the panel's four negated zero points and LHS scales. */
+QP_TARGET_I8MM
+static inline __attribute__((always_inline)) void store_4x4(int32x4_t t00, int32x4_t t01, int32x4_t t10, int32x4_t t11,
+                                                            int32x4_t zps, float32x4_t scales, const uint8_t *tail,
+                                                            size_t rows, size_t columns, float *dst, size_t stride,
+                                                            float32x4_t lo, float32x4_t hi) {
+    const int64x2_t a = vreinterpretq_s64_s32(t00), b = vreinterpretq_s64_s32(t01), c = vreinterpretq_s64_s32(t10),
+                    d = vreinterpretq_s64_s32(t11);
+    const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail));
+    const float32x4_t scale = qp_load_f32x4(tail + 16), bias = qp_load_f32x4(tail + 32);
+#define QP_ROW(i, v)                                                                                            \
+    if (rows > i)                                                                                               \
+    store_row4(vreinterpretq_s32_s64(v), vdupq_laneq_s32(zps, i), vgetq_lane_f32(scales, i), rsum, scale, bias, \
+               columns, (float *)((uint8_t *)dst + i * stride), lo, hi)
+    QP_ROW(0, vzip1q_s64(a, b));
+    QP_ROW(1, vzip2q_s64(a, b));
+    QP_ROW(2, vzip1q_s64(c, d));
+    QP_ROW(3, vzip2q_s64(c, d));
+#undef QP_ROW
+}
+
+/* Two LHS panels (eight rows) per pass over an RHS panel where there are eight rows. */
 QP_TARGET_I8MM
 static void qsi8cxp_gemm_nr4(size_t m, size_t n, size_t kp, const uint8_t *lhs, const uint8_t *rhs, float *dst,
                              size_t stride, float clamp_min, float clamp_max) {
     const size_t lhs_panel = 4 * (kp + 8), rhs_panel = 4 * (kp + 12);
-    int32x4_t t[2][32], v[2][32];
-    size_t row = 0;
-    for (; row + 8 <= m; row += 8) {
+    const float32x4_t lo = vdupq_n_f32(clamp_min), hi = vdupq_n_f32(clamp_max);
+    for (size_t row = 0; row < m; row += row + 8 <= m ? 8 : 4) {
+        const int two = row + 8 <= m;
         const uint8_t *lp = lhs + row / 4 * lhs_panel, *lq = lp + lhs_panel;
+        const size_t rows = m - row < 4 ? m - row : 4;
+        float *out = (float *)((uint8_t *)dst + row * stride);
+        /* Each panel's negated zero points and scales, after its kp codes per row. */
+        const int32x4_t zp_p = vreinterpretq_s32_u8(vld1q_u8(lp + 4 * kp)),
+                        zp_q = two ? vreinterpretq_s32_u8(vld1q_u8(lq + 4 * kp)) : zp_p;
+        const float32x4_t sc_p = qp_in_register(qp_load_f32x4(lp + 4 * kp + 16)),
+                          sc_q = qp_in_register(two ? qp_load_f32x4(lq + 4 * kp + 16) : sc_p);
         for (size_t col = 0; col < n; col += 4) {
             const uint8_t *panel = rhs + col / 4 * rhs_panel;
-            int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00, u00 = t00, u01 = t00, u10 = t00, u11 = t00;
-            for (size_t s = 0; s < kp / 8; s++) {
-                const int8x16_t b0 = vld1q_s8((const int8_t *)panel + s * 32),
-                                b1 = vld1q_s8((const int8_t *)panel + s * 32 + 16);
-                const int8x16_t a01 = vld1q_s8((const int8_t *)lp + s * 32),
-                                a23 = vld1q_s8((const int8_t *)lp + s * 32 + 16);
-                const int8x16_t c01 = vld1q_s8((const int8_t *)lq + s * 32),
-                                c23 = vld1q_s8((const int8_t *)lq + s * 32 + 16);
-                t00 = vmmlaq_s32(t00, a01, b0);
-                t01 = vmmlaq_s32(t01, a01, b1);
-                t10 = vmmlaq_s32(t10, a23, b0);
-                t11 = vmmlaq_s32(t11, a23, b1);
-                u00 = vmmlaq_s32(u00, c01, b0);
-                u01 = vmmlaq_s32(u01, c01, b1);
-                u10 = vmmlaq_s32(u10, c23, b0);
-                u11 = vmmlaq_s32(u11, c23, b1);
-            }
-            t[0][0] = t00, t[0][1] = t01, t[1][0] = t10, t[1][1] = t11;
-            v[0][0] = u00, v[0][1] = u01, v[1][0] = u10, v[1][1] = u11;
             const size_t columns = n - col < 4 ? n - col : 4;
-            float *out = (float *)((uint8_t *)dst + row * stride) + col;
-            epilogue_4xnr(t, lp, kp, panel + 4 * kp, 4, 4, columns, out, stride, clamp_min, clamp_max);
-            epilogue_4xnr(v, lq, kp, panel + 4 * kp, 4, 4, columns, (float *)((uint8_t *)out + 4 * stride), stride,
-                          clamp_min, clamp_max);
-        }
-    }
-    for (; row < m; row += 4) {
-        const uint8_t *lp = lhs + row / 4 * lhs_panel;
-        for (size_t col = 0; col < n; col += 4) {
-            const uint8_t *panel = rhs + col / 4 * rhs_panel;
-            int32x4_t t00 = vdupq_n_s32(0), t01 = t00, t10 = t00, t11 = t00;
-            for (size_t s = 0; s < kp / 8; s++) {
-                const int8x16_t b0 = vld1q_s8((const int8_t *)panel + s * 32),
-                                b1 = vld1q_s8((const int8_t *)panel + s * 32 + 16);
-                const int8x16_t a01 = vld1q_s8((const int8_t *)lp + s * 32),
-                                a23 = vld1q_s8((const int8_t *)lp + s * 32 + 16);
-                t00 = vmmlaq_s32(t00, a01, b0);
-                t01 = vmmlaq_s32(t01, a01, b1);
-                t10 = vmmlaq_s32(t10, a23, b0);
-                t11 = vmmlaq_s32(t11, a23, b1);
-            }
-            t[0][0] = t00, t[0][1] = t01, t[1][0] = t10, t[1][1] = t11;
-            epilogue_4xnr(t, lp, kp, panel + 4 * kp, 4, m - row < 4 ? m - row : 4, n - col < 4 ? n - col : 4,
-                          (float *)((uint8_t *)dst + row * stride) + col, stride, clamp_min, clamp_max);
+            int32x4_t t[8];
+            if (two)
+                qsi8cxp_sums_nr4(1, lp, lq, panel, kp, t);
+            else
+                qsi8cxp_sums_nr4(0, lp, lq, panel, kp, t);
+            store_4x4(t[0], t[1], t[2], t[3], zp_p, sc_p, panel + 4 * kp, rows, columns, out + col, stride, lo, hi);
+            if (two)
+                store_4x4(t[4], t[5], t[6], t[7], zp_q, sc_q, panel + 4 * kp, 4, columns,
+                          (float *)((uint8_t *)(out + col) + 4 * stride), stride, lo, hi);
         }
     }
 }

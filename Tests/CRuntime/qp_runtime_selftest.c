@@ -7,7 +7,7 @@
  *   family m n k bl mr nr kr sr clamp_min_bits clamp_max_bits lhs_packed rhs_packed output lhs_f32
  * The LHS is packed here from the float activations and must equal KleidiAI's packed LHS.
  * Checks: every case bit-exact through the dispatched kernel and the scalar reference; scalar
- * and NEON agree on random shapes (odd M, N not a multiple of nr). Exit 0 on success. */
+ * and NEON agree on random shapes (M 1-19: whole and partial row groups; N not a multiple of nr). Exit 0 on success. */
 #include "qp_activation.h"
 #include "qp_model.h"
 #include "qp_runtime.h"
@@ -103,7 +103,7 @@ static int random_cross_check(void) {
     for (int iter = 0; iter < 200; iter++) {
         const size_t Ls[2] = {4, 8};
         const size_t L = Ls[iter % 2], nr = (iter / 2) % 2 ? 8 : 4, bl = 32 * (1 + next_u32() % 4);
-        const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = bl * (1 + next_u32() % 4);
+        const size_t m = 1 + next_u32() % 19, n = 1 + next_u32() % 37, k = bl * (1 + next_u32() % 4);
         qp_matmul_tile t = {iter % 3 ? 4 : 1, nr, 2 * L, 2};
         unsigned char *rhs = random_qsi4c32p_panels(n, k, bl, nr);
         float *x = malloc(m * k * sizeof(float));
@@ -133,7 +133,8 @@ static int random_cross_check_cx(void) {
     for (int iter = 0; iter < 200; iter++) {
         const int int8 = iter % 2;
         const size_t nr = (iter / 2) % 2 ? 8 : 4, L = (iter / 4) % 2 ? 8 : 4;
-        const size_t m = 1 + next_u32() % 7, n = 1 + next_u32() % 37, k = 1 + next_u32() % 300, kp = (k + 31) / 32 * 32;
+        const size_t m = 1 + next_u32() % 19, n = 1 + next_u32() % 37, k = 1 + next_u32() % 300,
+                     kp = (k + 31) / 32 * 32;
         qp_matmul_tile t =
             int8 ? (qp_matmul_tile){iter % 3 ? 4 : 1, 4, L, 1} : (qp_matmul_tile){iter % 3 ? 4 : 1, nr, 2 * L, 2};
         const size_t data = int8 ? t.nr * kp : t.nr * kp / 2, panels = (n + t.nr - 1) / t.nr, stride = data + 12 * t.nr;
@@ -369,7 +370,7 @@ int main(int argc, char **argv) {
     qp_force_variant(QP_VARIANT_NEON_I8MM); /* x86 dispatches to dotprod; cover the i8mm source too */
     random_failures += random_cross_check() + random_cross_check_cx();
     qp_force_variant(QP_VARIANT_AUTO);
-    printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with odd M, N not a "
+    printf("%d KleidiAI matmul cases, %d failures; 1300 random scalar-vs-variant checks (matmuls with M 1-19, N not a "
            "multiple of nr, K tails: dispatched, with the x86 extras off, and forced i8mm; f32/f16 linears; SiLU; "
            "shared LHS), %d "
            "failures\n",
