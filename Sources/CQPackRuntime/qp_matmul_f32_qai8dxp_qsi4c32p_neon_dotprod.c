@@ -41,10 +41,10 @@ static inline void finish(float32x4_t acc, const uint8_t *tail, size_t nr, size_
 }
 
 /* The eight bf16 scales of a block as two float quads. */
-#define QP_BLOCK_SCALES(blk, bl, d03, d47)                                                \
-    const uint16x8_t sbits_ = vld1q_u16((const uint16_t *)((blk) + 4 * (bl)));            \
-    const float32x4_t d03 = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(sbits_), 16)), \
-                      d47 = vreinterpretq_f32_u32(vshll_n_u16(vget_high_u16(sbits_), 16))
+#define QP_BLOCK_SCALES(blk, bl, d03, d47)                                                           \
+    const uint16x8_t sbits_ = vld1q_u16((const uint16_t *)((blk) + 4 * (bl)));                       \
+    const float32x4_t d03 = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(vget_low_u16(sbits_)), 16)), \
+                      d47 = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(vget_high_u16(sbits_)), 16))
 
 /* L == 4, nr == 8 (the neon-dotprod target's tile): per 32-value chunk, step s holds values
  * 4s..4s+3 of the eight columns (columns 0-3 then 4-7, low nibbles) and their partners 16 on

@@ -117,8 +117,8 @@ static inline __attribute__((always_inline)) void tile_4x8_body(const uint8_t *l
             }
         }
         const uint16x8_t sbits = vld1q_u16((const uint16_t *)(blk + 4 * bl));
-        const float32x4_t d03 = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(sbits), 16)),
-                          d47 = vreinterpretq_f32_u32(vshll_n_u16(vget_high_u16(sbits), 16));
+        const float32x4_t d03 = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(vget_low_u16(sbits)), 16)),
+                          d47 = vreinterpretq_f32_u32(vshlq_n_u32(vmovl_u16(vget_high_u16(sbits)), 16));
         QP_PAIR_FLOAT(0, QP_ZIP_LO(d03, d03));
         QP_PAIR_FLOAT(1, QP_ZIP_HI(d03, d03));
         QP_PAIR_FLOAT(2, QP_ZIP_LO(d47, d47));
