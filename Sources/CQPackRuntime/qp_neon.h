@@ -103,6 +103,12 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
 
 /* SDOT by element: every 4-byte group of w against int8 lanes 4·lane..4·lane+3 of a. On other
  * hosts the group is broadcast first (the same exact sums). */
+/* r + a · v[lane], 32-bit lanes: MLA by element on AArch64 (SIMDe lacks vmlaq_laneq_s32). */
+#if defined(__aarch64__)
+#define QP_MLA_LANE(r, a, v, lane) vmlaq_laneq_s32(r, a, v, lane)
+#else
+#define QP_MLA_LANE(r, a, v, lane) vmlaq_s32(r, a, vdupq_laneq_s32(v, lane))
+#endif
 #if defined(__aarch64__)
 #define QP_SDOT_LANE(r, w, a, lane) vdotq_laneq_s32(r, w, a, lane)
 #else
