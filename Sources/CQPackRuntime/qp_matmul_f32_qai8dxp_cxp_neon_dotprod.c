@@ -31,30 +31,181 @@ static inline int32x4_t dot4(const uint8_t *seg, const int8_t *lhs, size_t L, in
 }
 
 QP_TARGET_DOTPROD
-static void epilogue(int32x4_t isum, const uint8_t *tail, size_t nr, size_t r0, int32_t neg_zp, float lhs_scale,
-                     float *out, size_t columns, float clamp_min, float clamp_max) {
-    int32x4_t rsum;
-    float32x4_t scale, bias;
-    memcpy(&rsum, tail + 4 * r0, 16);
-    memcpy(&scale, tail + 4 * nr + 4 * r0, 16);
-    memcpy(&bias, tail + 8 * nr + 4 * r0, 16);
+static inline __attribute__((always_inline)) void epilogue(int32x4_t isum, const uint8_t *tail, size_t nr, size_t r0,
+                                                           int32_t neg_zp, float lhs_scale, float *out, size_t columns,
+                                                           float clamp_min, float clamp_max) {
+    const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail + 4 * r0));
+    const float32x4_t scale = qp_load_f32x4(tail + 4 * nr + 4 * r0), bias = qp_load_f32x4(tail + 8 * nr + 4 * r0);
     const int32x4_t acc = vmlaq_s32(isum, rsum, vdupq_n_s32(neg_zp));
     float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale));
     v = vaddq_f32(v, bias);
     v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+    if (r0 + 4 <= columns) {
+        vst1q_f32(out + r0, v);
+        return;
+    }
     float lanes[4];
     vst1q_f32(lanes, v);
-    for (size_t i = 0; i < 4 && r0 + i < columns; i++) out[r0 + i] = lanes[i];
+    for (size_t i = 0; r0 + i < columns; i++) out[r0 + i] = lanes[i];
 }
 
-/* Gathers one LHS row's Kp codes and its -zero_point and scale out of its panel. */
-static void lhs_row(const void *lhs_packed, size_t row, size_t kp, qp_matmul_tile t, int8_t *codes, int32_t *neg_zp,
-                    float *scale) {
+/* qsi4cxp, L 4: one LHS row against the four columns r0.. of a panel (`seg` = panel + 4·r0; steps
+ * 4·nr bytes apart). A block of 32 values is four steps: step j holds the block's values 4j..4j+3
+ * in its low nibbles and 16 + 4j.. in its high ones, so the block's LHS is two 16-byte loads and
+ * step j takes lane j of each (SDOT by element). */
+QP_TARGET_DOTPROD
+static inline int32x4_t qsi4cxp_dot_l4(const int8_t *a, const uint8_t *seg, size_t nr, size_t kp) {
+    const uint8x16_t mask = vdupq_n_u8(0xF0);
+    int32x4_t lo = vdupq_n_s32(0), hi = lo;
+    for (size_t b = 0; b < kp / 32; b++, a += 32, seg += 16 * nr) {
+        const int8x16_t x = vld1q_s8(a), y = vld1q_s8(a + 16);
+#define QP_STEP(j)                                                           \
+    do {                                                                     \
+        const uint8x16_t r = vld1q_u8(seg + 4 * nr * (j));                   \
+        lo = QP_SDOT_LANE(lo, vreinterpretq_s8_u8(vshlq_n_u8(r, 4)), x, j);  \
+        hi = QP_SDOT_LANE(hi, vreinterpretq_s8_u8(vandq_u8(r, mask)), y, j); \
+    } while (0)
+        QP_STEP(0);
+        QP_STEP(1);
+        QP_STEP(2);
+        QP_STEP(3);
+#undef QP_STEP
+    }
+    return vaddq_s32(lo, hi);
+}
+
+/* qsi4cxp, L 8: one LHS row against the eight columns r0.. of a panel (`seg` = panel + 8·r0;
+ * steps 8·nr bytes apart, 16 bytes per column pair). A block of 32 values is two steps: the first
+ * holds the block's values 0..7 (low nibbles) and 16..23 (high), the second 8..15 and 24..31;
+ * SDOT against the LHS's eight values broadcast leaves each column's sum in two lanes, which
+ * pairwise adds join once at the end: sums of columns 0-3 and 4-7. */
+QP_TARGET_DOTPROD
+static inline void qsi4cxp_dot_l8(const int8_t *a, const uint8_t *seg, size_t nr, size_t kp, int32x4_t *c0123,
+                                  int32x4_t *c4567) {
+    const uint8x16_t mask = vdupq_n_u8(0xF0);
+    int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0;
+    for (size_t b = 0; b < kp / 32; b++, a += 32, seg += 16 * nr) {
+        const int64x2_t x = vreinterpretq_s64_s8(vld1q_s8(a)), y = vreinterpretq_s64_s8(vld1q_s8(a + 16));
+#define QP_STEP(e)                                                                                              \
+    do {                                                                                                        \
+        const int8x16_t alo = vreinterpretq_s8_s64(vdupq_laneq_s64(x, e)),                                      \
+                        ahi = vreinterpretq_s8_s64(vdupq_laneq_s64(y, e));                                      \
+        const uint8_t *q = seg + 8 * nr * (e);                                                                  \
+        const uint8x16_t r0 = vld1q_u8(q), r1 = vld1q_u8(q + 16), r2 = vld1q_u8(q + 32), r3 = vld1q_u8(q + 48); \
+        p0 = vdotq_s32(vdotq_s32(p0, vreinterpretq_s8_u8(vshlq_n_u8(r0, 4)), alo),                              \
+                       vreinterpretq_s8_u8(vandq_u8(r0, mask)), ahi);                                           \
+        p1 = vdotq_s32(vdotq_s32(p1, vreinterpretq_s8_u8(vshlq_n_u8(r1, 4)), alo),                              \
+                       vreinterpretq_s8_u8(vandq_u8(r1, mask)), ahi);                                           \
+        p2 = vdotq_s32(vdotq_s32(p2, vreinterpretq_s8_u8(vshlq_n_u8(r2, 4)), alo),                              \
+                       vreinterpretq_s8_u8(vandq_u8(r2, mask)), ahi);                                           \
+        p3 = vdotq_s32(vdotq_s32(p3, vreinterpretq_s8_u8(vshlq_n_u8(r3, 4)), alo),                              \
+                       vreinterpretq_s8_u8(vandq_u8(r3, mask)), ahi);                                           \
+    } while (0)
+        QP_STEP(0);
+        QP_STEP(1);
+#undef QP_STEP
+    }
+    *c0123 = vpaddq_s32(p0, p1);
+    *c4567 = vpaddq_s32(p2, p3);
+}
+
+#if defined(__aarch64__)
+/* The two shipped qsi4cxp dotprod tiles' loops in AArch64 assembly (pointers post-incremented;
+ * GCC -O2 addressed every load base + index with separate adds): the same SDOTs as
+ * qsi4cxp_dot_l4 / qsi4cxp_dot_l8, so the same integer sums. */
+
+/* nr 4, L 4: one LHS row against two panels (eight columns), each block's LHS loaded once. */
+QP_TARGET_DOTPROD
+static void qsi4cxp_dot_l4_nr4x2(const int8_t *a, const uint8_t *p0, const uint8_t *p1, size_t kp, int32x4_t *s0,
+                                 int32x4_t *s1) {
+    int32x4_t lo0 = vdupq_n_s32(0), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+    const uint8x16_t mask = vdupq_n_u8(0xF0);
+    size_t blocks = kp / 32;
+#define QP_L4_STEPS(rb, lo, hi)                 \
+    "ldp q18, q19, [%[" rb "]], #32\n\t"        \
+    "ldp q20, q21, [%[" rb "]], #32\n\t"        \
+    "shl v22.16b, v18.16b, #4\n\t"              \
+    "shl v23.16b, v19.16b, #4\n\t"              \
+    "shl v24.16b, v20.16b, #4\n\t"              \
+    "shl v25.16b, v21.16b, #4\n\t"              \
+    "and v18.16b, v18.16b, %[mask].16b\n\t"     \
+    "and v19.16b, v19.16b, %[mask].16b\n\t"     \
+    "and v20.16b, v20.16b, %[mask].16b\n\t"     \
+    "and v21.16b, v21.16b, %[mask].16b\n\t"     \
+    "sdot %[" lo "].4s, v22.16b, v16.4b[0]\n\t" \
+    "sdot %[" hi "].4s, v18.16b, v17.4b[0]\n\t" \
+    "sdot %[" lo "].4s, v23.16b, v16.4b[1]\n\t" \
+    "sdot %[" hi "].4s, v19.16b, v17.4b[1]\n\t" \
+    "sdot %[" lo "].4s, v24.16b, v16.4b[2]\n\t" \
+    "sdot %[" hi "].4s, v20.16b, v17.4b[2]\n\t" \
+    "sdot %[" lo "].4s, v25.16b, v16.4b[3]\n\t" \
+    "sdot %[" hi "].4s, v21.16b, v17.4b[3]\n\t"
+    __asm__(".arch_extension dotprod\n\t"
+            "1:\n\t"
+            "ldp q16, q17, [%[a]], #32\n\t" QP_L4_STEPS("p0", "lo0", "hi0")
+                QP_L4_STEPS("p1", "lo1", "hi1") "subs %[n], %[n], #1\n\t"
+                                                "b.ne 1b\n\t"
+            : [lo0] "+w"(lo0), [hi0] "+w"(hi0), [lo1] "+w"(lo1), [hi1] "+w"(hi1), [a] "+r"(a), [p0] "+r"(p0),
+              [p1] "+r"(p1), [n] "+r"(blocks)
+            : [mask] "w"(mask)
+            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "cc", "memory");
+#undef QP_L4_STEPS
+    *s0 = vaddq_s32(lo0, hi0);
+    *s1 = vaddq_s32(lo1, hi1);
+}
+
+/* nr 8, L 8: one LHS row against a panel's eight columns; a block is 128 contiguous RHS bytes. */
+QP_TARGET_DOTPROD
+static void qsi4cxp_dot_l8_nr8(const int8_t *a, const uint8_t *rb, size_t kp, int32x4_t *c0123, int32x4_t *c4567) {
+    int32x4_t p0 = vdupq_n_s32(0), p1 = p0, p2 = p0, p3 = p0;
+    const uint8x16_t mask = vdupq_n_u8(0xF0);
+    size_t blocks = kp / 32;
+#define QP_L8_STEP(alo, ahi)                  \
+    "ldp q20, q21, [%[rb]], #32\n\t"          \
+    "ldp q22, q23, [%[rb]], #32\n\t"          \
+    "shl v24.16b, v20.16b, #4\n\t"            \
+    "shl v25.16b, v21.16b, #4\n\t"            \
+    "shl v26.16b, v22.16b, #4\n\t"            \
+    "shl v27.16b, v23.16b, #4\n\t"            \
+    "and v20.16b, v20.16b, %[mask].16b\n\t"   \
+    "and v21.16b, v21.16b, %[mask].16b\n\t"   \
+    "and v22.16b, v22.16b, %[mask].16b\n\t"   \
+    "and v23.16b, v23.16b, %[mask].16b\n\t"   \
+    "sdot %[p0].4s, v24.16b, " alo ".16b\n\t" \
+    "sdot %[p0].4s, v20.16b, " ahi ".16b\n\t" \
+    "sdot %[p1].4s, v25.16b, " alo ".16b\n\t" \
+    "sdot %[p1].4s, v21.16b, " ahi ".16b\n\t" \
+    "sdot %[p2].4s, v26.16b, " alo ".16b\n\t" \
+    "sdot %[p2].4s, v22.16b, " ahi ".16b\n\t" \
+    "sdot %[p3].4s, v27.16b, " alo ".16b\n\t" \
+    "sdot %[p3].4s, v23.16b, " ahi ".16b\n\t"
+    __asm__(".arch_extension dotprod\n\t"
+            "1:\n\t"
+            "ld1r {v16.2d}, [%[a]], #8\n\t"
+            "ld1r {v17.2d}, [%[a]], #8\n\t"
+            "ld1r {v18.2d}, [%[a]], #8\n\t"
+            "ld1r {v19.2d}, [%[a]], #8\n\t" QP_L8_STEP("v16", "v18") QP_L8_STEP("v17", "v19") "subs %[n], %[n], #1\n\t"
+                                                                                              "b.ne 1b\n\t"
+            : [p0] "+w"(p0), [p1] "+w"(p1), [p2] "+w"(p2), [p3] "+w"(p3), [a] "+r"(a), [rb] "+r"(rb), [n] "+r"(blocks)
+            : [mask] "w"(mask)
+            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "cc", "memory");
+#undef QP_L8_STEP
+    *c0123 = vpaddq_s32(p0, p1);
+    *c4567 = vpaddq_s32(p2, p3);
+}
+#endif
+
+/* One LHS row's codes (kp values), its negated zero point and scale; the codes are gathered out
+ * of the row's panel into `buf` unless they are already contiguous (mr == 1). */
+static const int8_t *lhs_row(const void *lhs_packed, size_t row, size_t kp, qp_matmul_tile t, int8_t *buf,
+                             int32_t *neg_zp, float *scale) {
     const size_t L = t.kr / t.sr, r = row % t.mr;
     const uint8_t *lp = (const uint8_t *)lhs_packed + row / t.mr * t.mr * (kp + 8);
-    for (size_t i = 0; i < kp; i++) codes[i] = (int8_t)lp[(i / L * t.mr + r) * L + i % L];
     memcpy(neg_zp, lp + t.mr * kp + 4 * r, 4);
     memcpy(scale, lp + t.mr * kp + 4 * t.mr + 4 * r, 4);
+    if (t.mr == 1) return (const int8_t *)lp;
+    for (size_t i = 0; i < kp; i++) buf[i] = (int8_t)lp[(i / L * t.mr + r) * L + i % L];
+    return buf;
 }
 
 static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const void *lhs_packed, const void *rhs_packed,
@@ -79,24 +230,56 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t L = t.kr / t.sr, kp = round_up(k, 32), nr = t.nr; /* L 4 or 8, nr % 4 == 0, kp <= 65536 (dispatch) */
     const size_t panel_stride = nr * (kp / 2 + 12);
-    int8_t codes[kp];
+    int8_t buf[kp];
     for (size_t row = 0; row < m; row++) {
         int32_t neg_zp;
         float lhs_scale;
-        lhs_row(lhs_packed, row, kp, t, codes, &neg_zp, &lhs_scale);
+        const int8_t *codes = lhs_row(lhs_packed, row, kp, t, buf, &neg_zp, &lhs_scale);
         float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
         for (size_t col = 0; col < n; col += nr) {
-            const uint8_t *panel = (const uint8_t *)rhs_packed + col / nr * panel_stride;
-            for (size_t r0 = 0; r0 < nr; r0 += 4) {
-                int32x4_t isum = vdupq_n_s32(0);
-                for (size_t s = 0; s < kp / 2 / L; s++) {
-                    const size_t kl = s * L, k0 = 32 * (kl / 16) + kl % 16;
-                    const uint8_t *seg = panel + (s * nr + r0) * L;
-                    isum = vaddq_s32(isum, dot4(seg, codes + k0, L, 1, 0));
-                    isum = vaddq_s32(isum, dot4(seg, codes + k0 + 16, L, 1, 1));
+            const uint8_t *panel = (const uint8_t *)rhs_packed + col / nr * panel_stride, *tail = panel + nr * kp / 2;
+            const size_t columns = n - col < nr ? n - col : nr;
+#if defined(__aarch64__)
+            if (L == 4 && nr == 4 && col + 4 < n) { /* this panel and the next */
+                const uint8_t *next = panel + panel_stride;
+                const size_t more = n - col - 4 < 4 ? n - col - 4 : 4;
+                int32x4_t s0, s1;
+                qsi4cxp_dot_l4_nr4x2(codes, panel, next, kp, &s0, &s1);
+                epilogue(s0, tail, 4, 0, neg_zp, lhs_scale, out + col, 4, clamp_min, clamp_max);
+                epilogue(s1, next + 2 * kp, 4, 0, neg_zp, lhs_scale, out + col + 4, more, clamp_min, clamp_max);
+                col += 4;
+                continue;
+            }
+#endif
+            if (L == 8 && nr % 8 == 0) {
+                for (size_t r0 = 0; r0 < columns; r0 += 8) {
+                    int32x4_t c0123, c4567;
+#if defined(__aarch64__)
+                    if (nr == 8)
+                        qsi4cxp_dot_l8_nr8(codes, panel, kp, &c0123, &c4567);
+                    else
+#endif
+                        qsi4cxp_dot_l8(codes, panel + 8 * r0, nr, kp, &c0123, &c4567);
+                    epilogue(c0123, tail, nr, r0, neg_zp, lhs_scale, out + col, columns, clamp_min, clamp_max);
+                    if (r0 + 4 < columns)
+                        epilogue(c4567, tail, nr, r0 + 4, neg_zp, lhs_scale, out + col, columns, clamp_min, clamp_max);
                 }
-                epilogue(isum, panel + nr * kp / 2, nr, r0, neg_zp, lhs_scale, out + col, n - col < nr ? n - col : nr,
-                         clamp_min, clamp_max);
+                continue;
+            }
+            for (size_t r0 = 0; r0 < columns; r0 += 4) {
+                int32x4_t isum;
+                if (L == 4)
+                    isum = qsi4cxp_dot_l4(codes, panel + 4 * r0, nr, kp);
+                else {
+                    isum = vdupq_n_s32(0);
+                    for (size_t s = 0; s < kp / 2 / L; s++) {
+                        const size_t kl = s * L, k0 = 32 * (kl / 16) + kl % 16;
+                        const uint8_t *seg = panel + (s * nr + r0) * L;
+                        isum = vaddq_s32(isum, dot4(seg, codes + k0, L, 1, 0));
+                        isum = vaddq_s32(isum, dot4(seg, codes + k0 + 16, L, 1, 1));
+                    }
+                }
+                epilogue(isum, tail, nr, r0, neg_zp, lhs_scale, out + col, columns, clamp_min, clamp_max);
             }
         }
     }

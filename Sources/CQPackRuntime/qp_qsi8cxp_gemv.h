@@ -15,11 +15,11 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
                          float *dst, size_t dst_stride_row, float clamp_min, float clamp_max) {
     const size_t kr = t.kr, kp = round_up(k, 32), nr = t.nr;
     const size_t panel_stride = nr * (kp + 12);
-    int8_t codes[kp];
+    int8_t buf[kp];
     for (size_t row = 0; row < m; row++) {
         int32_t neg_zp;
         float lhs_scale;
-        lhs_row(lhs_packed, row, kp, t, codes, &neg_zp, &lhs_scale);
+        const int8_t *codes = lhs_row(lhs_packed, row, kp, t, buf, &neg_zp, &lhs_scale);
         int32_t code_sum = 0;
         if (QP_GEMV_BIAS)
             for (size_t i = 0; i < kp; i++) code_sum += codes[i];
