@@ -285,6 +285,84 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
     }
 }
 
+#if defined(__aarch64__)
+/* qsi8cxp, nr 4: one LHS row against two panels (eight columns) per pass, each block of 32 LHS
+ * values loaded once, pointers post-incremented; the SDOTs of qp_qsi8cxp_gemv.h's loops (integer
+ * sums, so any order gives the same result). Returns each panel's four column sums. */
+
+/* kr 4: a 16-byte step holds four values of each column; step j of a block takes lane j % 4 of the
+ * block's first (j < 4) or second sixteen LHS values. */
+QP_TARGET_DOTPROD
+static void qsi8cxp_dot_kr4_nr4x2(const int8_t *a, const uint8_t *p0, const uint8_t *p1, size_t kp, int32x4_t *s0,
+                                  int32x4_t *s1) {
+    int32x4_t u0 = vdupq_n_s32(0), v0 = u0, u1 = u0, v1 = u0;
+    size_t blocks = kp / 32;
+#define QP_KR4_PANEL(rb, u, v)                 \
+    "ldp q18, q19, [%[" rb "]], #32\n\t"       \
+    "ldp q20, q21, [%[" rb "]], #32\n\t"       \
+    "ldp q22, q23, [%[" rb "]], #32\n\t"       \
+    "ldp q24, q25, [%[" rb "]], #32\n\t"       \
+    "sdot %[" u "].4s, v18.16b, v16.4b[0]\n\t" \
+    "sdot %[" v "].4s, v19.16b, v16.4b[1]\n\t" \
+    "sdot %[" u "].4s, v20.16b, v16.4b[2]\n\t" \
+    "sdot %[" v "].4s, v21.16b, v16.4b[3]\n\t" \
+    "sdot %[" u "].4s, v22.16b, v17.4b[0]\n\t" \
+    "sdot %[" v "].4s, v23.16b, v17.4b[1]\n\t" \
+    "sdot %[" u "].4s, v24.16b, v17.4b[2]\n\t" \
+    "sdot %[" v "].4s, v25.16b, v17.4b[3]\n\t"
+    __asm__(".arch_extension dotprod\n\t"
+            "1:\n\t"
+            "ldp q16, q17, [%[a]], #32\n\t" QP_KR4_PANEL("p0", "u0", "v0")
+                QP_KR4_PANEL("p1", "u1", "v1") "subs %[n], %[n], #1\n\t"
+                                               "b.ne 1b\n\t"
+            : [u0] "+w"(u0), [v0] "+w"(v0), [u1] "+w"(u1), [v1] "+w"(v1), [a] "+r"(a), [p0] "+r"(p0), [p1] "+r"(p1),
+              [n] "+r"(blocks)
+            :
+            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "cc", "memory");
+#undef QP_KR4_PANEL
+    *s0 = vaddq_s32(u0, v0);
+    *s1 = vaddq_s32(u1, v1);
+}
+
+/* kr 8: a 32-byte step holds eight values of each column (columns 0-1, then 2-3); SDOT against
+ * the step's eight LHS values broadcast leaves a column's sum in two lanes, joined by pairwise
+ * adds at the end. */
+QP_TARGET_DOTPROD
+static void qsi8cxp_dot_kr8_nr4x2(const int8_t *a, const uint8_t *p0, const uint8_t *p1, size_t kp, int32x4_t *s0,
+                                  int32x4_t *s1) {
+    int32x4_t a0 = vdupq_n_s32(0), b0 = a0, c0 = a0, d0 = a0, a1 = a0, b1 = a0, c1 = a0, d1 = a0;
+    size_t blocks = kp / 32;
+#define QP_KR8_PANEL(rb, x, y, z, w)         \
+    "ldp q20, q21, [%[" rb "]], #32\n\t"     \
+    "ldp q22, q23, [%[" rb "]], #32\n\t"     \
+    "ldp q24, q25, [%[" rb "]], #32\n\t"     \
+    "ldp q26, q27, [%[" rb "]], #32\n\t"     \
+    "sdot %[" x "].4s, v20.16b, v16.16b\n\t" \
+    "sdot %[" y "].4s, v21.16b, v16.16b\n\t" \
+    "sdot %[" z "].4s, v22.16b, v17.16b\n\t" \
+    "sdot %[" w "].4s, v23.16b, v17.16b\n\t" \
+    "sdot %[" x "].4s, v24.16b, v18.16b\n\t" \
+    "sdot %[" y "].4s, v25.16b, v18.16b\n\t" \
+    "sdot %[" z "].4s, v26.16b, v19.16b\n\t" \
+    "sdot %[" w "].4s, v27.16b, v19.16b\n\t"
+    __asm__(".arch_extension dotprod\n\t"
+            "1:\n\t"
+            "ld1r {v16.2d}, [%[a]], #8\n\t"
+            "ld1r {v17.2d}, [%[a]], #8\n\t"
+            "ld1r {v18.2d}, [%[a]], #8\n\t"
+            "ld1r {v19.2d}, [%[a]], #8\n\t" QP_KR8_PANEL("p0", "a0", "b0", "c0", "d0")
+                QP_KR8_PANEL("p1", "a1", "b1", "c1", "d1") "subs %[n], %[n], #1\n\t"
+                                                           "b.ne 1b\n\t"
+            : [a0] "+w"(a0), [b0] "+w"(b0), [c0] "+w"(c0), [d0] "+w"(d0), [a1] "+w"(a1), [b1] "+w"(b1), [c1] "+w"(c1),
+              [d1] "+w"(d1), [a] "+r"(a), [p0] "+r"(p0), [p1] "+r"(p1), [n] "+r"(blocks)
+            :
+            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "cc", "memory");
+#undef QP_KR8_PANEL
+    *s0 = vpaddq_s32(vaddq_s32(a0, c0), vaddq_s32(b0, d0));
+    *s1 = vpaddq_s32(vaddq_s32(a1, c1), vaddq_s32(b1, d1));
+}
+#endif
+
 #define QP_GEMV_NAME qsi8cxp_gemv
 #define QP_GEMV_TARGET QP_TARGET_DOTPROD
 #define QP_GEMV_VDOT vdotq_s32

@@ -25,7 +25,22 @@ static void QP_GEMV_NAME(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
             for (size_t i = 0; i < kp; i++) code_sum += codes[i];
         const int32x4_t bias_total = vdupq_n_s32(QP_GEMV_BIAS * code_sum);
         float *out = (float *)((uint8_t *)dst + row * dst_stride_row);
-        for (size_t col = 0; col < n; col += nr) {
+        size_t col = 0;
+#if defined(__aarch64__)
+        if (nr == 4 && (kr == 4 || kr == 8))
+            for (; col + 4 < n; col += 8) { /* two panels per pass; the last odd one below */
+                const uint8_t *p0 = (const uint8_t *)rhs_packed + col / 4 * panel_stride, *p1 = p0 + panel_stride;
+                int32x4_t s0, s1;
+                if (kr == 4)
+                    qsi8cxp_dot_kr4_nr4x2(codes, p0, p1, kp, &s0, &s1);
+                else
+                    qsi8cxp_dot_kr8_nr4x2(codes, p0, p1, kp, &s0, &s1);
+                epilogue(s0, p0 + 4 * kp, 4, 0, neg_zp, lhs_scale, out + col, 4, clamp_min, clamp_max);
+                epilogue(s1, p1 + 4 * kp, 4, 0, neg_zp, lhs_scale, out + col + 4, n - col - 4 < 4 ? n - col - 4 : 4,
+                         clamp_min, clamp_max);
+            }
+#endif
+        for (; col < n; col += nr) {
             const uint8_t *panel = (const uint8_t *)rhs_packed + col / nr * panel_stride;
             for (size_t r0 = 0; r0 < nr; r0 += 4) {
                 int32x4_t isum = vdupq_n_s32(0);
