@@ -30,23 +30,40 @@ static inline int32x4_t dot4(const uint8_t *seg, const int8_t *lhs, size_t L, in
     return vpaddq_s32(vdotq_s32(vdupq_n_s32(0), v01, a), vdotq_s32(vdupq_n_s32(0), v23, a));
 }
 
+/* The scalar reference's epilogue for four columns of one row: (float)(isum + rsum·(−zp)) ·
+ * (rhs_scale · lhs_scale) + bias, clamped. */
+QP_TARGET_DOTPROD
+static inline __attribute__((always_inline)) float32x4_t finish4(int32x4_t isum, int32x4_t rsum, float32x4_t scale,
+                                                                 float32x4_t bias, int32_t neg_zp, float lhs_scale,
+                                                                 float32x4_t lo, float32x4_t hi) {
+    const int32x4_t acc = vmlaq_s32(isum, rsum, vdupq_n_s32(neg_zp));
+    const float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale)), bias);
+    return vminq_f32(vmaxq_f32(v, lo), hi);
+}
+
+/* Stores the first `columns` (1-4) lanes of v. */
+static inline __attribute__((always_inline)) void store4(float *out, float32x4_t v, size_t columns) {
+    if (columns >= 4) {
+        vst1q_f32(out, v);
+        return;
+    }
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+}
+
+/* finish4 for the columns r0..r0+3 of a panel (its tail: nr row sums, nr scales, nr biases),
+ * stored up to column `columns`. */
 QP_TARGET_DOTPROD
 static inline __attribute__((always_inline)) void epilogue(int32x4_t isum, const uint8_t *tail, size_t nr, size_t r0,
                                                            int32_t neg_zp, float lhs_scale, float *out, size_t columns,
                                                            float clamp_min, float clamp_max) {
     const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail + 4 * r0));
     const float32x4_t scale = qp_load_f32x4(tail + 4 * nr + 4 * r0), bias = qp_load_f32x4(tail + 8 * nr + 4 * r0);
-    const int32x4_t acc = vmlaq_s32(isum, rsum, vdupq_n_s32(neg_zp));
-    float32x4_t v = vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale));
-    v = vaddq_f32(v, bias);
-    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
-    if (r0 + 4 <= columns) {
-        vst1q_f32(out + r0, v);
-        return;
-    }
-    float lanes[4];
-    vst1q_f32(lanes, v);
-    for (size_t i = 0; r0 + i < columns; i++) out[r0 + i] = lanes[i];
+    if (r0 >= columns) return; /* a partial panel's empty group */
+    store4(out + r0,
+           finish4(isum, rsum, scale, bias, neg_zp, lhs_scale, vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
+           columns - r0);
 }
 
 /* qsi4cxp, L 4: one LHS row against the four columns r0.. of a panel (`seg` = panel + 4·r0; steps
@@ -195,6 +212,167 @@ static void qsi4cxp_dot_l8_nr8(const int8_t *a, const uint8_t *rb, size_t kp, in
 }
 #endif
 
+#if defined(__aarch64__)
+/* Prompts on the nr-4 dotprod tiles (qsi8cxp kr 4, qsi4cxp L 4) with mr-1 LHS rows: eight or
+ * four rows per pass over a panel, so each RHS block is loaded (and unpacked) once for all of
+ * them. A block of 32 values becomes eight 16-byte RHS registers v16-v23, register j pairing with
+ * lane j % 4 of the row's first (j < 4) or second sixteen values: qsi8cxp's eight steps as they
+ * are, qsi4cxp's four steps as low nibbles (v16-v19) then high ones (v20-v23). The SDOTs of the
+ * GEMVs above, so the same integer sums. */
+#define QP_RHS_INT8                  \
+    "ldp q16, q17, [%[rb]], #32\n\t" \
+    "ldp q18, q19, [%[rb]], #32\n\t" \
+    "ldp q20, q21, [%[rb]], #32\n\t" \
+    "ldp q22, q23, [%[rb]], #32\n\t"
+#define QP_RHS_INT4                     \
+    "ldp q20, q21, [%[rb]], #32\n\t"    \
+    "ldp q22, q23, [%[rb]], #32\n\t"    \
+    "shl v16.16b, v20.16b, #4\n\t"      \
+    "shl v17.16b, v21.16b, #4\n\t"      \
+    "shl v18.16b, v22.16b, #4\n\t"      \
+    "shl v19.16b, v23.16b, #4\n\t"      \
+    "and v20.16b, v20.16b, v26.16b\n\t" \
+    "and v21.16b, v21.16b, v26.16b\n\t" \
+    "and v22.16b, v22.16b, v26.16b\n\t" \
+    "and v23.16b, v23.16b, v26.16b\n\t"
+#define QP_ROW_SDOTS(i)                          \
+    "ldp q24, q25, [%[a" #i "]], #32\n\t"        \
+    "sdot %[s" #i "].4s, v16.16b, v24.4b[0]\n\t" \
+    "sdot %[s" #i "].4s, v17.16b, v24.4b[1]\n\t" \
+    "sdot %[s" #i "].4s, v18.16b, v24.4b[2]\n\t" \
+    "sdot %[s" #i "].4s, v19.16b, v24.4b[3]\n\t" \
+    "sdot %[s" #i "].4s, v20.16b, v25.4b[0]\n\t" \
+    "sdot %[s" #i "].4s, v21.16b, v25.4b[1]\n\t" \
+    "sdot %[s" #i "].4s, v22.16b, v25.4b[2]\n\t" \
+    "sdot %[s" #i "].4s, v23.16b, v25.4b[3]\n\t"
+#define QP_ZERO(i) "movi %[s" #i "].4s, #0\n\t"
+#define QP_ROWS4_OPS                                                                                                 \
+    [s0] "=w"(s[0]), [s1] "=w"(s[1]), [s2] "=w"(s[2]), [s3] "=w"(s[3]), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), \
+        [a3] "+r"(a3), [rb] "+r"(rb), [n] "+r"(blocks)
+#define QP_ROWS8_OPS                                                                                                \
+    QP_ROWS4_OPS, [s4] "=w"(s[4]), [s5] "=w"(s[5]), [s6] "=w"(s[6]), [s7] "=w"(s[7]), [a4] "+r"(a4), [a5] "+r"(a5), \
+        [a6] "+r"(a6), [a7] "+r"(a7)
+#define QP_ROWS_CLOBBERS "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "cc", "memory"
+#define QP_ROWS4_BODY(rhs)                                                                                 \
+    "1:\n\t" rhs QP_ROW_SDOTS(0) QP_ROW_SDOTS(1) QP_ROW_SDOTS(2) QP_ROW_SDOTS(3) "subs %[n], %[n], #1\n\t" \
+                                                                                 "b.ne 1b\n\t"
+#define QP_ROWS8_BODY(rhs)                                                                                       \
+    "1:\n\t" rhs QP_ROW_SDOTS(0) QP_ROW_SDOTS(1) QP_ROW_SDOTS(2) QP_ROW_SDOTS(3) QP_ROW_SDOTS(4) QP_ROW_SDOTS(5) \
+        QP_ROW_SDOTS(6) QP_ROW_SDOTS(7) "subs %[n], %[n], #1\n\t"                                                \
+                                        "b.ne 1b\n\t"
+
+/* s[i]: row i's four column sums against the panel at `rb` (rows = 4 or 8; lhs: row 0's codes,
+ * rows `lhs_stride` bytes apart). */
+QP_TARGET_DOTPROD
+static inline __attribute__((always_inline)) void cxp_rows_nr4(int int4, size_t rows, const uint8_t *lhs,
+                                                               size_t lhs_stride, const uint8_t *rb, size_t kp,
+                                                               int32x4_t s[8]) {
+    const uint8_t *a0 = lhs, *a1 = a0 + lhs_stride, *a2 = a1 + lhs_stride, *a3 = a2 + lhs_stride, *a4 = a3 + lhs_stride,
+                  *a5 = a4 + lhs_stride, *a6 = a5 + lhs_stride, *a7 = a6 + lhs_stride;
+    size_t blocks = kp / 32;
+    if (rows == 8 && int4)
+        __asm__(".arch_extension dotprod\n\t"
+                "movi v26.16b, #0xf0\n\t" QP_ZERO(0) QP_ZERO(1) QP_ZERO(2) QP_ZERO(3) QP_ZERO(4) QP_ZERO(5) QP_ZERO(6)
+                    QP_ZERO(7) QP_ROWS8_BODY(QP_RHS_INT4)
+                : QP_ROWS8_OPS
+                :
+                : QP_ROWS_CLOBBERS);
+    else if (rows == 8)
+        __asm__(".arch_extension dotprod\n\t" QP_ZERO(0) QP_ZERO(1) QP_ZERO(2) QP_ZERO(3) QP_ZERO(4) QP_ZERO(5)
+                    QP_ZERO(6) QP_ZERO(7) QP_ROWS8_BODY(QP_RHS_INT8)
+                : QP_ROWS8_OPS
+                :
+                : QP_ROWS_CLOBBERS);
+    else if (int4)
+        __asm__(".arch_extension dotprod\n\t"
+                "movi v26.16b, #0xf0\n\t" QP_ZERO(0) QP_ZERO(1) QP_ZERO(2) QP_ZERO(3) QP_ROWS4_BODY(QP_RHS_INT4)
+                : QP_ROWS4_OPS
+                :
+                : QP_ROWS_CLOBBERS);
+    else
+        __asm__(".arch_extension dotprod\n\t" QP_ZERO(0) QP_ZERO(1) QP_ZERO(2) QP_ZERO(3) QP_ROWS4_BODY(QP_RHS_INT8)
+                : QP_ROWS4_OPS
+                :
+                : QP_ROWS_CLOBBERS);
+}
+#undef QP_RHS_INT8
+#undef QP_RHS_INT4
+#undef QP_ROW_SDOTS
+#undef QP_ZERO
+#undef QP_ROWS4_OPS
+#undef QP_ROWS8_OPS
+#undef QP_ROWS_CLOBBERS
+#undef QP_ROWS4_BODY
+#undef QP_ROWS8_BODY
+
+/* `rows` (8 or 4) rows from `lp` against every panel, their outputs from `out`. Always inlined
+ * with constant int4 and rows, so the sums stay in registers between the loop and the epilogue. */
+QP_TARGET_DOTPROD
+static inline __attribute__((always_inline)) void cxp_rows_pass(int int4, size_t rows, const uint8_t *lp, size_t n,
+                                                                size_t kp, const uint8_t *rhs, float *out,
+                                                                size_t stride, float32x4_t lo, float32x4_t hi) {
+    const size_t lhs_stride = kp + 8, codes = int4 ? kp / 2 : kp, panel_stride = 4 * (codes + 12);
+    int32_t zp[8] = {0};
+    float sc[8] = {0};
+    for (size_t i = 0; i < rows; i++) {
+        memcpy(&zp[i], lp + i * lhs_stride + kp, 4);
+        memcpy(&sc[i], lp + i * lhs_stride + kp + 4, 4);
+    }
+    /* rows 0-3 and 4-7's negated zero points and scales, used by element */
+    const int32x4_t z0 = vld1q_s32(zp), z1 = vld1q_s32(zp + 4);
+    const float32x4_t c0 = vld1q_f32(sc), c1 = vld1q_f32(sc + 4);
+    for (size_t col = 0; col < n; col += 4) {
+        const uint8_t *panel = rhs + col / 4 * panel_stride, *tail = panel + 4 * codes;
+        const size_t columns = n - col < 4 ? n - col : 4;
+        int32x4_t s[8];
+        cxp_rows_nr4(int4, rows, lp, lhs_stride, panel, kp, s);
+        /* the tail once per panel: stores to dst could alias it for the compiler */
+        const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail));
+        const float32x4_t scale = qp_load_f32x4(tail + 16), bias = qp_load_f32x4(tail + 32);
+        float *o = out + col;
+#define QP_OUT(i, z, c, lane)                                                                                  \
+    if (rows > i) {                                                                                            \
+        const int32x4_t acc = QP_MLA_LANE(s[i], rsum, z, lane);                                                \
+        const float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_laneq_f32(scale, c, lane)), bias); \
+        store4(o, vminq_f32(vmaxq_f32(v, lo), hi), columns);                                                   \
+        o = (float *)((uint8_t *)o + stride);                                                                  \
+    }
+        QP_OUT(0, z0, c0, 0)
+        QP_OUT(1, z0, c0, 1)
+        QP_OUT(2, z0, c0, 2)
+        QP_OUT(3, z0, c0, 3)
+        QP_OUT(4, z1, c1, 0)
+        QP_OUT(5, z1, c1, 1)
+        QP_OUT(6, z1, c1, 2)
+        QP_OUT(7, z1, c1, 3)
+#undef QP_OUT
+    }
+}
+
+/* Rows in groups of eight, then four, against every panel; returns how many rows it ran (a
+ * multiple of four: the rest are the GEMV's). LHS rows are mr-1 panels of kp codes, the negated
+ * zero point and the scale. */
+QP_TARGET_DOTPROD
+static size_t cxp_rows_gemm_nr4(int int4, size_t m, size_t n, size_t kp, const uint8_t *lhs, const uint8_t *rhs,
+                                float *dst, size_t stride, float clamp_min, float clamp_max) {
+    const float32x4_t lo = vdupq_n_f32(clamp_min), hi = vdupq_n_f32(clamp_max);
+    size_t row = 0;
+    for (; row + 4 <= m; row += row + 8 <= m ? 8 : 4) {
+        const uint8_t *lp = lhs + row * (kp + 8);
+        float *out = (float *)((uint8_t *)dst + row * stride);
+        if (row + 8 <= m && int4)
+            cxp_rows_pass(1, 8, lp, n, kp, rhs, out, stride, lo, hi);
+        else if (row + 8 <= m)
+            cxp_rows_pass(0, 8, lp, n, kp, rhs, out, stride, lo, hi);
+        else if (int4)
+            cxp_rows_pass(1, 4, lp, n, kp, rhs, out, stride, lo, hi);
+        else
+            cxp_rows_pass(0, 4, lp, n, kp, rhs, out, stride, lo, hi);
+    }
+    return row;
+}
+#endif
+
 /* One LHS row's codes (kp values), its negated zero point and scale; the codes are gathered out
  * of the row's panel into `buf` unless they are already contiguous (mr == 1). */
 static const int8_t *lhs_row(const void *lhs_packed, size_t row, size_t kp, qp_matmul_tile t, int8_t *buf,
@@ -231,7 +409,12 @@ static void qsi4cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
     const size_t L = t.kr / t.sr, kp = round_up(k, 32), nr = t.nr; /* L 4 or 8, nr % 4 == 0, kp <= 65536 (dispatch) */
     const size_t panel_stride = nr * (kp / 2 + 12);
     int8_t buf[kp];
-    for (size_t row = 0; row < m; row++) {
+    size_t first = 0; /* rows run before the row-by-row loop */
+#if defined(__aarch64__)
+    if (t.mr == 1 && nr == 4 && L == 4)
+        first = cxp_rows_gemm_nr4(1, m, n, kp, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
+#endif
+    for (size_t row = first; row < m; row++) {
         int32_t neg_zp;
         float lhs_scale;
         const int8_t *codes = lhs_row(lhs_packed, row, kp, t, buf, &neg_zp, &lhs_scale);
@@ -399,6 +582,15 @@ static void qsi8cxp_neon(size_t m, size_t n, size_t k, qp_matmul_tile t, const v
     if (x86_extensions && __builtin_cpu_supports("avxvnni")) {
         qsi8cxp_gemv_vnni(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
         return;
+    }
+#endif
+#if defined(__aarch64__)
+    if (t.mr == 1 && t.nr == 4 && t.kr == 4) { /* whole groups of rows first */
+        const size_t kp = round_up(k, 32), done = cxp_rows_gemm_nr4(0, m, n, kp, lhs_packed, rhs_packed, dst,
+                                                                    dst_stride_row, clamp_min, clamp_max);
+        lhs_packed = (const uint8_t *)lhs_packed + done * (kp + 8);
+        dst = (float *)((uint8_t *)dst + done * dst_stride_row);
+        m -= done;
     }
 #endif
     qsi8cxp_gemv(m, n, k, t, lhs_packed, rhs_packed, dst, dst_stride_row, clamp_min, clamp_max);
