@@ -76,8 +76,8 @@ QP_TARGET_DOTPROD
 static void qsi4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
 QP_TARGET_DOTPROD
-static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
-                              float clamp_min, float clamp_max);
+static void qai4c32p_rows_l4(size_t rows, size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out,
+                             size_t stride, float clamp_min, float clamp_max);
 QP_TARGET_DOTPROD
 static void qai4c32p_gemv_nr4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
@@ -86,26 +86,26 @@ static void qai4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const ui
                                  float hi);
 
 QP_TARGET_DOTPROD
-static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
-                              float clamp_min, float clamp_max);
+static void qsi4c32p_rows_l4(size_t rows, size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out,
+                             size_t stride, float clamp_min, float clamp_max);
 QP_TARGET_DOTPROD
 static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi);
 
-/* The shipped nr-4 tiles at bl 32 with an mr-1 LHS (rows `row_bytes` apart): four rows at a time
- * where the tile has a four-row kernel (kr/sr 4; prompts on CPUs without i8mm), then one row at a
- * time. */
-typedef void (*qp_rows4_fn)(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
-                            float lo, float hi);
+/* The shipped nr-4 tiles at bl 32 with an mr-1 LHS (rows `row_bytes` apart): eight, then four
+ * rows at a time where the tile has a row-group kernel (kr/sr 4; prompts on CPUs without i8mm),
+ * then one row at a time. */
+typedef void (*qp_rows_fn)(size_t rows, size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out,
+                           size_t stride, float lo, float hi);
 typedef void (*qp_gemv_fn)(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo, float hi);
-static void shipped_tile_rows(size_t m, size_t n, size_t k, size_t row_bytes, qp_rows4_fn rows4, qp_gemv_fn gemv,
+static void shipped_tile_rows(size_t m, size_t n, size_t k, size_t row_bytes, qp_rows_fn rows_fn, qp_gemv_fn gemv,
                               const void *lhs_packed, const void *rhs_packed, float *dst, size_t stride, float lo,
                               float hi) {
     size_t row = 0;
-    if (rows4)
-        for (; row + 4 <= m; row += 4)
-            rows4(n, k, (const uint8_t *)lhs_packed + row * row_bytes, rhs_packed,
-                  (float *)((uint8_t *)dst + row * stride), stride, lo, hi);
+    if (rows_fn)
+        for (size_t rows; (rows = m - row >= 8 ? 8 : m - row >= 4 ? 4 : 0) != 0; row += rows)
+            rows_fn(rows, n, k, (const uint8_t *)lhs_packed + row * row_bytes, rhs_packed,
+                    (float *)((uint8_t *)dst + row * stride), stride, lo, hi);
     for (; row < m; row++)
         gemv(n, k, (const uint8_t *)lhs_packed + row * row_bytes, rhs_packed, (float *)((uint8_t *)dst + row * stride),
              lo, hi);
@@ -118,7 +118,7 @@ void qp_matmul_f32_qsi8d32p_qsi4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     if (mr == 1 && nr == 4 && bl == 32) {
-        shipped_tile_rows(m, n, k, blocks * (bl + 2), L == 4 ? qsi4c32p_rows4_l4 : NULL,
+        shipped_tile_rows(m, n, k, blocks * (bl + 2), L == 4 ? qsi4c32p_rows_l4 : NULL,
                           L == 4 ? qsi4c32p_gemv_nr4_l4 : qsi4c32p_gemv_nr4_l8, lhs_packed, rhs_packed, dst,
                           dst_stride_row, clamp_min, clamp_max);
         return;
@@ -298,41 +298,54 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
     }
 }
 
-/* Four LHS rows against the kr/sr-4 qsi4c32pscalef16 tile (codes after the f16 scales, no offsets or
- * bias): every row's float step is qsi4c32p_gemv_nr4's. */
+/* Eight or four LHS rows (`ROWS`, constant once inlined) against the kr/sr-4 qsi4c32pscalef16
+ * tile (codes after the f16 scales, no offsets or bias), each RHS block loaded and unpacked once:
+ * every row's float step is qsi4c32p_gemv_nr4's (the LHS scale used by element: the same product). */
 QP_TARGET_DOTPROD
-static void qsi4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
-                              float clamp_min, float clamp_max) {
+static inline __attribute__((always_inline)) void qsi4c32p_rows_body(size_t ROWS, size_t n, size_t k, const uint8_t *lp,
+                                                                     const uint8_t *rhs, float *out, size_t stride,
+                                                                     float clamp_min, float clamp_max) {
     const size_t blocks = k / 32, lhs_record = 2 + 32, rhs_record = 4 * (16 + 2), panel = blocks * rhs_record;
     const size_t row_bytes = blocks * lhs_record;
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
     for (size_t col = 0; col < n; col += 4) {
         const uint8_t *rp = rhs + col / 4 * panel;
-        float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
+        float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *rb = rp + b * rhs_record;
             QP_UNPACK_L4(rb + 8);
             const float32x4_t d_rhs = qp_load_f16x4(rb);
-#define QP_ROW(r, acc)                                                                                       \
-    do {                                                                                                     \
-        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                             \
-        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18);   \
-        int32x4_t d = vdupq_n_s32(0);                                                                        \
-        d = QP_DOT_L4(d, a_lo, a_hi);                                                                        \
-        acc = vfmaq_f32(acc, qp_sixteenth_f32(d), vmulq_n_f32(d_rhs, vgetq_lane_f32(qp_load_f16x4(lb), 0))); \
-    } while (0)
-            QP_ROW(0, c0);
-            QP_ROW(1, c1);
-            QP_ROW(2, c2);
-            QP_ROW(3, c3);
+#define QP_ROW(r, acc)                                                                                     \
+    if (ROWS > (r)) {                                                                                      \
+        const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                           \
+        const int8x16_t a_lo = vld1q_s8((const int8_t *)lb + 2), a_hi = vld1q_s8((const int8_t *)lb + 18); \
+        const int32x4_t d = QP_DOT_L4(vdupq_n_s32(0), a_lo, a_hi);                                         \
+        acc = vfmaq_f32(acc, qp_sixteenth_f32(d), vmulq_laneq_f32(d_rhs, qp_load_f16x4(lb), 0));           \
+    }
+            QP_ROW(0, c0)
+            QP_ROW(1, c1)
+            QP_ROW(2, c2)
+            QP_ROW(3, c3)
+            QP_ROW(4, c4)
+            QP_ROW(5, c5)
+            QP_ROW(6, c6)
+            QP_ROW(7, c7)
 #undef QP_ROW
         }
         const size_t columns = n - col < 4 ? n - col : 4;
-        store_clamped(c0, out + col, columns, clamp_min, clamp_max);
-        store_clamped(c1, (float *)((uint8_t *)out + stride) + col, columns, clamp_min, clamp_max);
-        store_clamped(c2, (float *)((uint8_t *)out + 2 * stride) + col, columns, clamp_min, clamp_max);
-        store_clamped(c3, (float *)((uint8_t *)out + 3 * stride) + col, columns, clamp_min, clamp_max);
+        const float32x4_t rows[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+        for (size_t r = 0; r < ROWS; r++)
+            store_clamped(rows[r], (float *)((uint8_t *)out + r * stride) + col, columns, clamp_min, clamp_max);
     }
+}
+
+QP_TARGET_DOTPROD
+static void qsi4c32p_rows_l4(size_t rows, size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out,
+                             size_t stride, float clamp_min, float clamp_max) {
+    if (rows == 8)
+        qsi4c32p_rows_body(8, n, k, lp, rhs, out, stride, clamp_min, clamp_max);
+    else
+        qsi4c32p_rows_body(4, n, k, lp, rhs, out, stride, clamp_min, clamp_max);
 }
 
 /* The GEMV the shipped qsi4c32pscalef16 tiles run (mr 1, nr 4, blocks of 32; kr/sr 4 or 8): at
@@ -386,47 +399,140 @@ static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const ui
 }
 #undef QP_HALF
 
-/* Four LHS rows (mr 1, consecutive) against the kr/sr-4 qai4c32p tile: each RHS block is loaded
- * and unpacked once for the four rows; every row's block dot and float steps are the GEMV's
- * (qai4c32p_block's L 4 order, then offset·sum and the scaled dot fused in that order). */
+#if defined(__aarch64__)
+/* qai4c32p_rows_body's blocks in AArch64 assembly (GCC -O2 spilled the eight rows' sums and
+ * addressed every LHS row by register offset): per block the RHS's 64 code bytes unpacked once
+ * (v16-v19 low nibbles, v20-v23 high ones), its offsets (v28) and scales (v29); per row the same
+ * SDOTs, then FMLA by the row's sum and FMLA of the converted dot by scale · row scale, in the
+ * GEMV's order. acc[r] returns row r's sums over all blocks (bias and clamp are the caller's). */
+#define QP_QAI_ROW(i)                          \
+    "ldp q24, q25, [%[a" #i "]], #32\n\t"      \
+    "ldr d26, [%[a" #i "]], #8\n\t"            \
+    "movi v27.4s, #0\n\t"                      \
+    "sdot v27.4s, v16.16b, v24.4b[0]\n\t"      \
+    "sdot v27.4s, v20.16b, v25.4b[0]\n\t"      \
+    "sdot v27.4s, v17.16b, v24.4b[1]\n\t"      \
+    "sdot v27.4s, v21.16b, v25.4b[1]\n\t"      \
+    "sdot v27.4s, v18.16b, v24.4b[2]\n\t"      \
+    "sdot v27.4s, v22.16b, v25.4b[2]\n\t"      \
+    "sdot v27.4s, v19.16b, v24.4b[3]\n\t"      \
+    "sdot v27.4s, v23.16b, v25.4b[3]\n\t"      \
+    "scvtf v27.4s, v27.4s\n\t"                 \
+    "fmul v24.4s, v29.4s, v26.s[1]\n\t"        \
+    "fmla %[c" #i "].4s, v28.4s, v26.s[0]\n\t" \
+    "fmla %[c" #i "].4s, v27.4s, v24.4s\n\t"
+#define QP_QAI_RHS                      \
+    "ldp q20, q21, [%[rb]], #32\n\t"    \
+    "ldp q22, q23, [%[rb]], #32\n\t"    \
+    "ldp q28, q29, [%[rb]], #32\n\t"    \
+    "shl v16.16b, v20.16b, #4\n\t"      \
+    "shl v17.16b, v21.16b, #4\n\t"      \
+    "shl v18.16b, v22.16b, #4\n\t"      \
+    "shl v19.16b, v23.16b, #4\n\t"      \
+    "and v20.16b, v20.16b, v30.16b\n\t" \
+    "and v21.16b, v21.16b, v30.16b\n\t" \
+    "and v22.16b, v22.16b, v30.16b\n\t" \
+    "and v23.16b, v23.16b, v30.16b\n\t"
+#define QP_QAI_ZERO(i) "movi %[c" #i "].4s, #0\n\t"
+#define QP_QAI_OPS4                                                                                           \
+    [c0] "=w"(acc[0]), [c1] "=w"(acc[1]), [c2] "=w"(acc[2]), [c3] "=w"(acc[3]), [a0] "+r"(a0), [a1] "+r"(a1), \
+        [a2] "+r"(a2), [a3] "+r"(a3), [rb] "+r"(rb), [n] "+r"(blocks)
+#define QP_QAI_CLOBBERS                                                                                            \
+    "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "v28", "v29", "v30", "cc", \
+        "memory"
 QP_TARGET_DOTPROD
-static void qai4c32p_rows4_l4(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, size_t stride,
-                              float clamp_min, float clamp_max) {
+static inline __attribute__((always_inline)) void qai4c32p_rows_asm(size_t ROWS, const uint8_t *lp, size_t row_bytes,
+                                                                    const uint8_t *rb, size_t blocks,
+                                                                    float32x4_t acc[8]) {
+    const uint8_t *a0 = lp, *a1 = a0 + row_bytes, *a2 = a1 + row_bytes, *a3 = a2 + row_bytes, *a4 = a3 + row_bytes,
+                  *a5 = a4 + row_bytes, *a6 = a5 + row_bytes, *a7 = a6 + row_bytes;
+    if (ROWS == 8)
+        __asm__(".arch_extension dotprod\n\t"
+                "movi v30.16b, #0xf0\n\t" QP_QAI_ZERO(0) QP_QAI_ZERO(1) QP_QAI_ZERO(2) QP_QAI_ZERO(3) QP_QAI_ZERO(4)
+                    QP_QAI_ZERO(5) QP_QAI_ZERO(6) QP_QAI_ZERO(7) "1:\n\t" QP_QAI_RHS QP_QAI_ROW(0) QP_QAI_ROW(1)
+                        QP_QAI_ROW(2) QP_QAI_ROW(3) QP_QAI_ROW(4) QP_QAI_ROW(5) QP_QAI_ROW(6)
+                            QP_QAI_ROW(7) "subs %[n], %[n], #1\n\t"
+                                          "b.ne 1b\n\t"
+                : QP_QAI_OPS4, [c4] "=w"(acc[4]), [c5] "=w"(acc[5]), [c6] "=w"(acc[6]), [c7] "=w"(acc[7]),
+                  [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7)
+                :
+                : QP_QAI_CLOBBERS);
+    else
+        __asm__(".arch_extension dotprod\n\t"
+                "movi v30.16b, #0xf0\n\t" QP_QAI_ZERO(0) QP_QAI_ZERO(1) QP_QAI_ZERO(2)
+                    QP_QAI_ZERO(3) "1:\n\t" QP_QAI_RHS QP_QAI_ROW(0) QP_QAI_ROW(1) QP_QAI_ROW(2)
+                        QP_QAI_ROW(3) "subs %[n], %[n], #1\n\t"
+                                      "b.ne 1b\n\t"
+                : QP_QAI_OPS4
+                :
+                : QP_QAI_CLOBBERS);
+}
+#undef QP_QAI_ROW
+#undef QP_QAI_RHS
+#undef QP_QAI_ZERO
+#undef QP_QAI_OPS4
+#undef QP_QAI_CLOBBERS
+#endif
+
+/* Eight or four LHS rows (`ROWS`, constant once inlined) against the kr/sr-4 qai4c32p tile,
+ * each RHS block loaded and unpacked once for all of them; every row's block dot and float steps
+ * are the GEMV's (qai4c32p_block's L 4 order, then offset·sum and the scaled dot fused in that
+ * order; the LHS sum and scale used by element: the same products). */
+QP_TARGET_DOTPROD
+static inline __attribute__((always_inline)) void qai4c32p_rows_body(size_t ROWS, size_t n, size_t k, const uint8_t *lp,
+                                                                     const uint8_t *rhs, float *out, size_t stride,
+                                                                     float clamp_min, float clamp_max) {
     const size_t blocks = k / 32, lhs_record = 32 + 8, rhs_record = 4 * (16 + 8), panel = blocks * rhs_record + 16;
     const size_t row_bytes = blocks * lhs_record;
     const uint8x16_t high_mask = vdupq_n_u8(0xF0);
     for (size_t col = 0; col < n; col += 4) {
         const uint8_t *rp = rhs + col / 4 * panel;
-        float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0;
+#if defined(__aarch64__)
+        float32x4_t rows[8];
+        qai4c32p_rows_asm(ROWS, lp, row_bytes, rp, blocks, rows);
+        (void)high_mask;
+#else
+        float32x4_t c0 = vdupq_n_f32(0.0f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *rb = rp + b * rhs_record;
             QP_UNPACK_L4(rb);
             const float32x4_t offset = qp_load_f32x4(rb + 64), scale16 = qp_load_f32x4(rb + 80);
 #define QP_ROW(r, acc)                                                                                 \
-    do {                                                                                               \
+    if (ROWS > (r)) {                                                                                  \
         const uint8_t *lb = lp + (r)*row_bytes + b * lhs_record;                                       \
         const int8x16_t a_lo = vld1q_s8((const int8_t *)lb), a_hi = vld1q_s8((const int8_t *)lb + 16); \
-        int32x4_t d = vdupq_n_s32(0);                                                                  \
-        d = QP_DOT_L4(d, a_lo, a_hi);                                                                  \
-        float lhs_sum, lhs_scale;                                                                      \
-        memcpy(&lhs_sum, lb + 32, 4);                                                                  \
-        memcpy(&lhs_scale, lb + 36, 4);                                                                \
-        acc = vfmaq_f32(acc, offset, vdupq_n_f32(lhs_sum));                                            \
-        acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_n_f32(scale16, lhs_scale));                       \
-    } while (0)
-            QP_ROW(0, c0);
-            QP_ROW(1, c1);
-            QP_ROW(2, c2);
-            QP_ROW(3, c3);
+        const int32x4_t d = QP_DOT_L4(vdupq_n_s32(0), a_lo, a_hi);                                     \
+        const float32x2_t sum_scale = vreinterpret_f32_u8(vld1_u8(lb + 32));                           \
+        acc = QP_FMA_LANE(acc, offset, sum_scale, 0);                                                  \
+        acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_lane_f32(scale16, sum_scale, 1));                 \
+    }
+            QP_ROW(0, c0)
+            QP_ROW(1, c1)
+            QP_ROW(2, c2)
+            QP_ROW(3, c3)
+            QP_ROW(4, c4)
+            QP_ROW(5, c5)
+            QP_ROW(6, c6)
+            QP_ROW(7, c7)
 #undef QP_ROW
         }
+        const float32x4_t rows[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
+#endif
         const float32x4_t bias = qp_load_f32x4(rp + blocks * rhs_record);
         const size_t columns = n - col < 4 ? n - col : 4;
-        store_clamped(vaddq_f32(c0, bias), out + col, columns, clamp_min, clamp_max);
-        store_clamped(vaddq_f32(c1, bias), (float *)((uint8_t *)out + stride) + col, columns, clamp_min, clamp_max);
-        store_clamped(vaddq_f32(c2, bias), (float *)((uint8_t *)out + 2 * stride) + col, columns, clamp_min, clamp_max);
-        store_clamped(vaddq_f32(c3, bias), (float *)((uint8_t *)out + 3 * stride) + col, columns, clamp_min, clamp_max);
+        for (size_t r = 0; r < ROWS; r++)
+            store_clamped(vaddq_f32(rows[r], bias), (float *)((uint8_t *)out + r * stride) + col, columns, clamp_min,
+                          clamp_max);
     }
+}
+
+QP_TARGET_DOTPROD
+static void qai4c32p_rows_l4(size_t rows, size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out,
+                             size_t stride, float clamp_min, float clamp_max) {
+    if (rows == 8)
+        qai4c32p_rows_body(8, n, k, lp, rhs, out, stride, clamp_min, clamp_max);
+    else
+        qai4c32p_rows_body(4, n, k, lp, rhs, out, stride, clamp_min, clamp_max);
 }
 
 QP_TARGET_DOTPROD
@@ -523,7 +629,7 @@ void qp_matmul_f32_qsi8d32p_qai4c32p_neon_dotprod(size_t m, size_t n, size_t k, 
     if (!shape_ok(bl, t)) return;
     const size_t mr = t.mr, nr = t.nr, L = t.kr / t.sr, blocks = k / bl;
     if (mr == 1 && nr == 4 && bl == 32) {
-        shipped_tile_rows(m, n, k, blocks * (bl + 8), L == 4 ? qai4c32p_rows4_l4 : NULL,
+        shipped_tile_rows(m, n, k, blocks * (bl + 8), L == 4 ? qai4c32p_rows_l4 : NULL,
                           L == 4 ? qai4c32p_gemv_nr4_l4 : qai4c32p_gemv_nr4_l8, lhs_packed, rhs_packed, dst,
                           dst_stride_row, clamp_min, clamp_max);
         return;

@@ -103,6 +103,13 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
 
 /* SDOT by element: every 4-byte group of w against int8 lanes 4·lane..4·lane+3 of a. On other
  * hosts the group is broadcast first (the same exact sums). */
+/* a + b · v[lane] fused, v a float32x2_t: FMLA by element on AArch64; elsewhere through
+ * vfmaq_f32 as the including file defines it (fused either way). */
+#if defined(__aarch64__)
+#define QP_FMA_LANE(a, b, v, lane) vfmaq_lane_f32(a, b, v, lane)
+#else
+#define QP_FMA_LANE(a, b, v, lane) vfmaq_f32(a, b, vdupq_n_f32(vget_lane_f32(v, lane)))
+#endif
 /* r + a · v[lane], 32-bit lanes: MLA by element on AArch64 (SIMDe lacks vmlaq_laneq_s32). */
 #if defined(__aarch64__)
 #define QP_MLA_LANE(r, a, v, lane) vmlaq_laneq_s32(r, a, v, lane)
