@@ -30,31 +30,44 @@ static void pack_row(const float *x, size_t k, size_t kp, size_t mr, size_t L, s
     size_t c = 0;
 #if defined(__aarch64__)
     if (L == 4 || L == 8) {
-        /* Sixteen values at a time, the scalar steps lane by lane: one rounding per product,
-         * FRINTA (roundf), FMAXNM/FMINNM (fmaxf/fminf: a NaN becomes -1e6), an exact
-         * conversion, the zero point added, saturating narrows (the clamp). Runs of L codes go
-         * to their interleaved places with fixed-size copies. */
-        int8_t q[16];
+        /* Sixteen values at a time, the scalar steps' results lane by lane: one rounding per
+         * product; FMAXNM with -1e6 (a NaN or anything below becomes -1e6, as fmaxf); FCVTAS
+         * rounds half away from zero (roundf) and saturates, so values the scalar path clamps to
+         * 1e6 stay above 127 after the saturating add of the zero point; saturating narrows are
+         * the final clamp. With mr 1 the interleave is the identity (one 16-byte store); else
+         * runs of L codes go to their places by lane stores. */
         const int32x4_t zpv = vdupq_n_s32(zp);
-        for (; c + 16 <= k; c += 16) {
-            int32x4_t v[4];
-            for (size_t j = 0; j < 4; j++) {
-                const float32x4_t r = vrndaq_f32(vmulq_n_f32(vld1q_f32(x + c + 4 * j), scale));
-                v[j] =
-                    vaddq_s32(vcvtq_s32_f32(vminnmq_f32(vmaxnmq_f32(r, vdupq_n_f32(-1e6f)), vdupq_n_f32(1e6f))), zpv);
+        const float32x4_t low = vdupq_n_f32(-1e6f);
+        int8x16_t q = vdupq_n_s8(0);
+#define QP_QUANT(j) vqaddq_s32(vcvtaq_s32_f32(vmaxnmq_f32(vmulq_n_f32(vld1q_f32(x + c + 4 * (j)), scale), low)), zpv)
+#define QP_QUANT16()                                                                        \
+    const int32x4_t v0 = QP_QUANT(0), v1 = QP_QUANT(1), v2 = QP_QUANT(2), v3 = QP_QUANT(3); \
+    q = vcombine_s8(vqmovn_s16(vcombine_s16(vqmovn_s32(v0), vqmovn_s32(v1))),               \
+                    vqmovn_s16(vcombine_s16(vqmovn_s32(v2), vqmovn_s32(v3))))
+        if (mr == 1) {
+            for (; c + 16 <= k; c += 16) {
+                QP_QUANT16();
+                vst1q_s8((int8_t *)panel + c, q);
             }
-            const int16x8_t lo = vcombine_s16(vqmovn_s32(v[0]), vqmovn_s32(v[1])),
-                            hi = vcombine_s16(vqmovn_s32(v[2]), vqmovn_s32(v[3]));
-            vst1q_s8(q, vcombine_s8(vqmovn_s16(lo), vqmovn_s16(hi)));
-            for (size_t g = 0; g < 16; g += L) {
-                uint8_t *dst = panel + ((c + g) / L * mr + r) * L;
-                if (L == 8)
-                    memcpy(dst, q + g, 8);
-                else
-                    memcpy(dst, q + g, 4);
+        } else if (L == 8) { /* value c of row r at (c / 8 · mr + r) · 8 + c % 8 */
+            for (int8_t *dst = (int8_t *)panel + 8 * r; c + 16 <= k; c += 16, dst += 16 * mr) {
+                QP_QUANT16();
+                vst1_s8(dst, vget_low_s8(q));
+                vst1_s8(dst + 8 * mr, vget_high_s8(q));
             }
-            last = q[15];
+        } else { /* value c of row r at (c / 4 · mr + r) · 4 + c % 4 */
+            for (int8_t *dst = (int8_t *)panel + 4 * r; c + 16 <= k; c += 16, dst += 16 * mr) {
+                QP_QUANT16();
+                const int32x4_t w = vreinterpretq_s32_s8(q);
+                vst1q_lane_s32((int32_t *)(void *)dst, w, 0);
+                vst1q_lane_s32((int32_t *)(void *)(dst + 4 * mr), w, 1);
+                vst1q_lane_s32((int32_t *)(void *)(dst + 8 * mr), w, 2);
+                vst1q_lane_s32((int32_t *)(void *)(dst + 12 * mr), w, 3);
+            }
         }
+#undef QP_QUANT16
+#undef QP_QUANT
+        last = vgetq_lane_s8(q, 15);
     }
 #endif
     for (; c < kp; c++) {
@@ -87,14 +100,22 @@ void qp_lhs_quant_pack_qai8dxp_f32(size_t m, size_t k, size_t mr, size_t kr, siz
 #if defined(__aarch64__)
         /* FMINNM/FMAXNM are fminf/fmaxf (a NaN never wins); min and max do not depend on order. */
         if (k >= 4) {
-            float32x4_t vmn = vdupq_n_f32(INFINITY), vmx = vdupq_n_f32(-INFINITY);
+            float32x4_t vmn = vdupq_n_f32(INFINITY), vmx = vdupq_n_f32(-INFINITY), wmn = vmn, wmx = vmx;
+            for (; i + 16 <= k; i += 16) { /* sixteen values per pass, two independent pairs */
+                const float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + i + 4), c = vld1q_f32(x + i + 8),
+                                  d = vld1q_f32(x + i + 12);
+                vmn = vminnmq_f32(vminnmq_f32(vmn, a), b);
+                vmx = vmaxnmq_f32(vmaxnmq_f32(vmx, a), b);
+                wmn = vminnmq_f32(vminnmq_f32(wmn, c), d);
+                wmx = vmaxnmq_f32(vmaxnmq_f32(wmx, c), d);
+            }
             for (; i + 4 <= k; i += 4) {
                 const float32x4_t v = vld1q_f32(x + i);
                 vmn = vminnmq_f32(vmn, v);
                 vmx = vmaxnmq_f32(vmx, v);
             }
-            mn = vminnmvq_f32(vmn);
-            mx = vmaxnmvq_f32(vmx);
+            mn = vminnmvq_f32(vminnmq_f32(vmn, wmn));
+            mx = vmaxnmvq_f32(vmaxnmq_f32(vmx, wmx));
         }
 #endif
         for (; i < k; i++) {

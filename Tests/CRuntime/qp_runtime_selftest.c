@@ -306,6 +306,50 @@ static int shared_lhs_check(void) {
     return failures;
 }
 
+/* The qai8dxp packer on values a static range does not hold (NaN, infinities, far outside, ties
+ * at half a step) against the definition written out here: q = saturate8((int)clamp(roundf(x ·
+ * scale), ±1e6) + zp) with a NaN clamped to -1e6 (fmaxf), scale = 255 / (rmax − rmin) and zp read
+ * back from the packed row. Sixteen-value groups take the packer's vector path on AArch64. */
+static int lhs_pack_edge_check(void) {
+    int failures = 0;
+    const size_t k = 64;
+    static const size_t tiles[][3] = {{1, 4, 1}, {1, 8, 1}, {4, 4, 1}, {4, 8, 1}, {4, 16, 2}};
+    for (size_t ti = 0; ti < 2 * sizeof tiles / sizeof tiles[0]; ti++) {
+        const size_t mr = tiles[ti / 2][0], kr = tiles[ti / 2][1], sr = tiles[ti / 2][2], L = kr / sr, m = 5;
+        /* a negative and a positive zero point */
+        const float range_min = ti % 2 ? -1.5f : -0.75f, range_max = ti % 2 ? 0.75f : 1.5f,
+                    scale = 255.0f / (range_max - range_min);
+        float x[5 * 64];
+        for (size_t i = 0; i < m * k; i++) {
+            static const float specials[] = {NAN, INFINITY, -INFINITY, 1e20f, -1e20f, 3e9f, -3e9f, 2.5f, -2.5f};
+            const size_t s = next_u32() % 16;
+            x[i] = s < 9    ? specials[s]
+                   : s < 12 ? (float)((int)(next_u32() % 61) - 30) * 0.5f / scale /* ties at half a step */
+                            : (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+        }
+        unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, mr));
+        qp_lhs_quant_pack_qai8dxp_f32_range(m, k, mr, kr, sr, x, 4 * k, lhs, range_min, range_max);
+        for (size_t r = 0; r < m; r++) {
+            const unsigned char *panel = lhs + r / mr * mr * (k + 8);
+            int32_t neg_zp;
+            memcpy(&neg_zp, panel + mr * k + 4 * (r % mr), 4);
+            for (size_t c = 0; c < k; c++) {
+                const float v = fminf(fmaxf(roundf(x[r * k + c] * scale), -1e6f), 1e6f);
+                const int32_t iv = (int32_t)v - neg_zp;
+                const int8_t want = (int8_t)(iv < -128 ? -128 : iv > 127 ? 127 : iv);
+                const int8_t got = (int8_t)panel[(c / L * mr + r % mr) * L + c % L];
+                if (got != want) {
+                    fprintf(stderr, "qai8dxp packer, mr %zu kr %zu sr %zu, row %zu value %zu (%g): %d, want %d\n", mr,
+                            kr, sr, r, c, (double)x[r * k + c], got, want);
+                    failures++;
+                }
+            }
+        }
+        free(lhs);
+    }
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]);
@@ -363,7 +407,7 @@ int main(int argc, char **argv) {
     }
     fclose(cases);
     int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check() + activation_check() +
-                          shared_lhs_check();
+                          shared_lhs_check() + lhs_pack_edge_check();
     qp_use_x86_extensions(0); /* the same checks through the NEON source (AVX2 only) on x86 */
     random_failures += random_cross_check() + random_cross_check_cx() + activation_check();
     qp_use_x86_extensions(1);
