@@ -138,25 +138,18 @@ static void qsi4cxp_dot_l4_nr4x2(const int8_t *a, const uint8_t *p0, const uint8
     int32x4_t lo0 = vdupq_n_s32(0), hi0 = lo0, lo1 = lo0, hi1 = lo0;
     const uint8x16_t mask = vdupq_n_u8(0xF0);
     size_t blocks = kp / 32;
-#define QP_L4_STEPS(rb, lo, hi)                 \
-    "ldp q18, q19, [%[" rb "]], #32\n\t"        \
-    "ldp q20, q21, [%[" rb "]], #32\n\t"        \
-    "shl v22.16b, v18.16b, #4\n\t"              \
-    "shl v23.16b, v19.16b, #4\n\t"              \
-    "shl v24.16b, v20.16b, #4\n\t"              \
-    "shl v25.16b, v21.16b, #4\n\t"              \
-    "and v18.16b, v18.16b, %[mask].16b\n\t"     \
-    "and v19.16b, v19.16b, %[mask].16b\n\t"     \
-    "and v20.16b, v20.16b, %[mask].16b\n\t"     \
-    "and v21.16b, v21.16b, %[mask].16b\n\t"     \
-    "sdot %[" lo "].4s, v22.16b, v16.4b[0]\n\t" \
-    "sdot %[" hi "].4s, v18.16b, v17.4b[0]\n\t" \
-    "sdot %[" lo "].4s, v23.16b, v16.4b[1]\n\t" \
-    "sdot %[" hi "].4s, v19.16b, v17.4b[1]\n\t" \
-    "sdot %[" lo "].4s, v24.16b, v16.4b[2]\n\t" \
-    "sdot %[" hi "].4s, v20.16b, v17.4b[2]\n\t" \
-    "sdot %[" lo "].4s, v25.16b, v16.4b[3]\n\t" \
-    "sdot %[" hi "].4s, v21.16b, v17.4b[3]\n\t"
+#define QP_L4_STEPS(rb, lo, hi)                                                                                       \
+    "ldp q18, q19, [%[" rb "]], #32\n\t"                                                                              \
+    "ldp q20, q21, [%[" rb "]], #32\n\t"                                                                              \
+    "shl v22.16b, v18.16b, #4\n\t"                                                                                    \
+    "shl v23.16b, v19.16b, #4\n\t"                                                                                    \
+    "shl v24.16b, v20.16b, #4\n\t"                                                                                    \
+    "shl v25.16b, v21.16b, #4\n\t"                                                                                    \
+    "and v18.16b, v18.16b, %[mask].16b\n\t"                                                                           \
+    "and v19.16b, v19.16b, %[mask].16b\n\t"                                                                           \
+    "and v20.16b, v20.16b, %[mask].16b\n\t"                                                                           \
+    "and v21.16b, v21.16b, %[mask].16b\n\t" QP_ASM_SDOT8("%[" lo "]", "%[" hi "]", "v22", "v23", "v24", "v25", "v18", \
+                                                         "v19", "v20", "v21", "v16", "v17")
     __asm__(".arch_extension dotprod\n\t"
             "1:\n\t"
             "ldp q16, q17, [%[a]], #32\n\t" QP_L4_STEPS("p0", "lo0", "hi0")
@@ -235,16 +228,9 @@ static void qsi4cxp_dot_l8_nr8(const int8_t *a, const uint8_t *rb, size_t kp, in
     "and v21.16b, v21.16b, v26.16b\n\t" \
     "and v22.16b, v22.16b, v26.16b\n\t" \
     "and v23.16b, v23.16b, v26.16b\n\t"
-#define QP_ROW_SDOTS(i)                          \
-    "ldp q24, q25, [%[a" #i "]], #32\n\t"        \
-    "sdot %[s" #i "].4s, v16.16b, v24.4b[0]\n\t" \
-    "sdot %[s" #i "].4s, v17.16b, v24.4b[1]\n\t" \
-    "sdot %[s" #i "].4s, v18.16b, v24.4b[2]\n\t" \
-    "sdot %[s" #i "].4s, v19.16b, v24.4b[3]\n\t" \
-    "sdot %[s" #i "].4s, v20.16b, v25.4b[0]\n\t" \
-    "sdot %[s" #i "].4s, v21.16b, v25.4b[1]\n\t" \
-    "sdot %[s" #i "].4s, v22.16b, v25.4b[2]\n\t" \
-    "sdot %[s" #i "].4s, v23.16b, v25.4b[3]\n\t"
+#define QP_ROW_SDOTS(i)                                                                                               \
+    "ldp q24, q25, [%[a" #i "]], #32\n\t" QP_ASM_SDOT8("%[s" #i "]", "%[s" #i "]", "v16", "v17", "v18", "v19", "v20", \
+                                                       "v21", "v22", "v23", "v24", "v25")
 #define QP_ZERO(i) "movi %[s" #i "].4s, #0\n\t"
 #define QP_ROWS4_OPS                                                                                                 \
     [s0] "=w"(s[0]), [s1] "=w"(s[1]), [s2] "=w"(s[2]), [s3] "=w"(s[3]), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), \
@@ -480,19 +466,12 @@ static void qsi8cxp_dot_kr4_nr4x2(const int8_t *a, const uint8_t *p0, const uint
                                   int32x4_t *s1) {
     int32x4_t u0 = vdupq_n_s32(0), v0 = u0, u1 = u0, v1 = u0;
     size_t blocks = kp / 32;
-#define QP_KR4_PANEL(rb, u, v)                 \
-    "ldp q18, q19, [%[" rb "]], #32\n\t"       \
-    "ldp q20, q21, [%[" rb "]], #32\n\t"       \
-    "ldp q22, q23, [%[" rb "]], #32\n\t"       \
-    "ldp q24, q25, [%[" rb "]], #32\n\t"       \
-    "sdot %[" u "].4s, v18.16b, v16.4b[0]\n\t" \
-    "sdot %[" v "].4s, v19.16b, v16.4b[1]\n\t" \
-    "sdot %[" u "].4s, v20.16b, v16.4b[2]\n\t" \
-    "sdot %[" v "].4s, v21.16b, v16.4b[3]\n\t" \
-    "sdot %[" u "].4s, v22.16b, v17.4b[0]\n\t" \
-    "sdot %[" v "].4s, v23.16b, v17.4b[1]\n\t" \
-    "sdot %[" u "].4s, v24.16b, v17.4b[2]\n\t" \
-    "sdot %[" v "].4s, v25.16b, v17.4b[3]\n\t"
+#define QP_KR4_PANEL(rb, u, v)                                                                                   \
+    "ldp q18, q19, [%[" rb "]], #32\n\t"                                                                         \
+    "ldp q20, q21, [%[" rb "]], #32\n\t"                                                                         \
+    "ldp q22, q23, [%[" rb "]], #32\n\t"                                                                         \
+    "ldp q24, q25, [%[" rb "]], #32\n\t" QP_ASM_SDOT8("%[" u "]", "%[" v "]", "v18", "v19", "v20", "v21", "v22", \
+                                                      "v23", "v24", "v25", "v16", "v17")
     __asm__(".arch_extension dotprod\n\t"
             "1:\n\t"
             "ldp q16, q17, [%[a]], #32\n\t" QP_KR4_PANEL("p0", "u0", "v0")

@@ -298,6 +298,9 @@ static inline void qai4c32p_gemv_nr4(size_t n, size_t k, size_t L, const uint8_t
     }
 }
 
+/* F(r, acc) for the row-group kernels' eight rows and their accumulators c0..c7 */
+#define QP_EACH_ROW8(F) F(0, c0) F(1, c1) F(2, c2) F(3, c3) F(4, c4) F(5, c5) F(6, c6) F(7, c7)
+
 /* Eight or four LHS rows (`ROWS`, constant once inlined) against the kr/sr-4 qsi4c32pscalef16
  * tile (codes after the f16 scales, no offsets or bias), each RHS block loaded and unpacked once:
  * every row's float step is qsi4c32p_gemv_nr4's (the LHS scale used by element: the same product). */
@@ -322,14 +325,7 @@ static inline __attribute__((always_inline)) void qsi4c32p_rows_body(size_t ROWS
         const int32x4_t d = QP_DOT_L4(vdupq_n_s32(0), a_lo, a_hi);                                         \
         acc = vfmaq_f32(acc, qp_sixteenth_f32(d), vmulq_laneq_f32(d_rhs, qp_load_f16x4(lb), 0));           \
     }
-            QP_ROW(0, c0)
-            QP_ROW(1, c1)
-            QP_ROW(2, c2)
-            QP_ROW(3, c3)
-            QP_ROW(4, c4)
-            QP_ROW(5, c5)
-            QP_ROW(6, c6)
-            QP_ROW(7, c7)
+            QP_EACH_ROW8(QP_ROW)
 #undef QP_ROW
         }
         const size_t columns = n - col < 4 ? n - col : 4;
@@ -405,22 +401,14 @@ static void qsi4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const ui
  * (v16-v19 low nibbles, v20-v23 high ones), its offsets (v28) and scales (v29); per row the same
  * SDOTs, then FMLA by the row's sum and FMLA of the converted dot by scale · row scale, in the
  * GEMV's order. acc[r] returns row r's sums over all blocks (bias and clamp are the caller's). */
-#define QP_QAI_ROW(i)                          \
-    "ldp q24, q25, [%[a" #i "]], #32\n\t"      \
-    "ldr d26, [%[a" #i "]], #8\n\t"            \
-    "movi v27.4s, #0\n\t"                      \
-    "sdot v27.4s, v16.16b, v24.4b[0]\n\t"      \
-    "sdot v27.4s, v20.16b, v25.4b[0]\n\t"      \
-    "sdot v27.4s, v17.16b, v24.4b[1]\n\t"      \
-    "sdot v27.4s, v21.16b, v25.4b[1]\n\t"      \
-    "sdot v27.4s, v18.16b, v24.4b[2]\n\t"      \
-    "sdot v27.4s, v22.16b, v25.4b[2]\n\t"      \
-    "sdot v27.4s, v19.16b, v24.4b[3]\n\t"      \
-    "sdot v27.4s, v23.16b, v25.4b[3]\n\t"      \
-    "scvtf v27.4s, v27.4s\n\t"                 \
-    "fmul v24.4s, v29.4s, v26.s[1]\n\t"        \
-    "fmla %[c" #i "].4s, v28.4s, v26.s[0]\n\t" \
-    "fmla %[c" #i "].4s, v27.4s, v24.4s\n\t"
+#define QP_QAI_ROW(i)                                                                                               \
+    "ldp q24, q25, [%[a" #i "]], #32\n\t"                                                                           \
+    "ldr d26, [%[a" #i "]], #8\n\t"                                                                                 \
+    "movi v27.4s, #0\n\t" QP_ASM_SDOT8("v27", "v27", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", \
+                                       "v25") "scvtf v27.4s, v27.4s\n\t"                                            \
+                                              "fmul v24.4s, v29.4s, v26.s[1]\n\t"                                   \
+                                              "fmla %[c" #i "].4s, v28.4s, v26.s[0]\n\t"                            \
+                                              "fmla %[c" #i "].4s, v27.4s, v24.4s\n\t"
 #define QP_QAI_RHS                      \
     "ldp q20, q21, [%[rb]], #32\n\t"    \
     "ldp q22, q23, [%[rb]], #32\n\t"    \
@@ -506,14 +494,7 @@ static inline __attribute__((always_inline)) void qai4c32p_rows_body(size_t ROWS
         acc = QP_FMA_LANE(acc, offset, sum_scale, 0);                                                  \
         acc = vfmaq_f32(acc, vcvtq_f32_s32(d), vmulq_lane_f32(scale16, sum_scale, 1));                 \
     }
-            QP_ROW(0, c0)
-            QP_ROW(1, c1)
-            QP_ROW(2, c2)
-            QP_ROW(3, c3)
-            QP_ROW(4, c4)
-            QP_ROW(5, c5)
-            QP_ROW(6, c6)
-            QP_ROW(7, c7)
+            QP_EACH_ROW8(QP_ROW)
 #undef QP_ROW
         }
         const float32x4_t rows[8] = {c0, c1, c2, c3, c4, c5, c6, c7};

@@ -110,6 +110,22 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
 #else
 #define QP_FMA_LANE(a, b, v, lane) vfmaq_f32(a, b, vdupq_n_f32(vget_lane_f32(v, lane)))
 #endif
+#if defined(__aarch64__)
+/* AArch64 assembly text: eight RHS registers r0..r7 (full names, "v16") by element against two
+ * LHS registers x and y: r0..r3 with lanes 0..3 of x, r4..r7 with lanes 0..3 of y, alternately
+ * into accumulators a and b (asm text, e.g. "%[s0]"; a and b may be the same). The step shared by
+ * the kr/sr-4 dotprod kernels' assembly (32 values of one LHS row against four columns). */
+#define QP_ASM_SDOT(acc, r, x, lane) "sdot " acc ".4s, " r ".16b, " x ".4b[" #lane "]\n\t"
+#define QP_ASM_SDOT8(a, b, r0, r1, r2, r3, r4, r5, r6, r7, x, y) \
+    QP_ASM_SDOT(a, r0, x, 0)                                     \
+    QP_ASM_SDOT(b, r1, x, 1)                                     \
+    QP_ASM_SDOT(a, r2, x, 2)                                     \
+    QP_ASM_SDOT(b, r3, x, 3)                                     \
+    QP_ASM_SDOT(a, r4, y, 0)                                     \
+    QP_ASM_SDOT(b, r5, y, 1)                                     \
+    QP_ASM_SDOT(a, r6, y, 2)                                     \
+    QP_ASM_SDOT(b, r7, y, 3)
+#endif
 /* r + a · v[lane], 32-bit lanes: MLA by element on AArch64 (SIMDe lacks vmlaq_laneq_s32). */
 #if defined(__aarch64__)
 #define QP_MLA_LANE(r, a, v, lane) vmlaq_laneq_s32(r, a, v, lane)
