@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(name: "QPackCalibrationTests", dependencies: ["QPackCalibration", "QPackBinary"]),
         .testTarget(
             name: "QPackCommandsTests",
-            dependencies: ["QPackBinary", "QPackContainer", "QPackModel", "QPackTestSupport"]),
+            dependencies: ["QPackBinary", "QPackCommands", "QPackContainer", "QPackModel", "QPackTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,10 +2,12 @@
     import Glibc
 #endif
 
-/// A one-line progress bar on standard error, shown only on a terminal and not with --quiet.
+/// A one-line progress bar on standard error, shown only on a terminal and not with --quiet,
+/// with an estimate of the time left once an item is done.
 final class ProgressBar {
     private let enabled: Bool
     private let label: String
+    private let start = ContinuousClock.now
     private var lastDrawn = -1
 
     init(label: String, quiet: Bool) {
@@ -23,7 +25,21 @@ final class ProgressBar {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         var name = item
         if name.count > 30 { name = "…" + name.suffix(29) }
-        emit("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total) \(name)")
+        let elapsed = start.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let left = Self.timeLeft(elapsed: seconds, done: done, total: total).map { ", \($0)" } ?? ""
+        emit("\r\u{1B}[2K\(label) [\(bar)] \(done)/\(total)\(left) \(name)")
+    }
+
+    /// The time the remaining items take at the pace of the done ones ("42s left", "3m05s left",
+    /// "1h02m left"); nil before the first item or after the last.
+    static func timeLeft(elapsed: Double, done: Int, total: Int) -> String? {
+        guard done > 0, done < total, elapsed.isFinite, elapsed >= 0 else { return nil }
+        guard let left = Int(exactly: (elapsed * Double(total - done) / Double(done)).rounded()) else { return nil }
+        if left < 60 { return "\(left)s left" }
+        func twoDigits(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        if left < 3600 { return "\(left / 60)m\(twoDigits(left % 60))s left" }
+        return "\(left / 3600)h\(twoDigits(left / 60 % 60))m left"
     }
 
     func finish() {
