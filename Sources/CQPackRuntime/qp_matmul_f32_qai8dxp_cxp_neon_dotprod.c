@@ -1,6 +1,7 @@
 /* f32 <- qai8dxp x qsi4cxp and x qsi8cxp, NEON dotprod GEMV (one LHS row at a time against
  * panels of nr columns). Integer accumulation is exact; the epilogue is the scalar reference's:
  * (float)(isum + rsum·(−zp)) · (rhs_scale · lhs_scale) + bias, then clamp. */
+#include "qp_cxp_epilogue.h"
 #include "qp_neon.h"
 #include "qp_runtime.h"
 
@@ -30,40 +31,19 @@ static inline int32x4_t dot4(const uint8_t *seg, const int8_t *lhs, size_t L, in
     return vpaddq_s32(vdotq_s32(vdupq_n_s32(0), v01, a), vdotq_s32(vdupq_n_s32(0), v23, a));
 }
 
-/* The scalar reference's epilogue for four columns of one row: (float)(isum + rsum·(−zp)) ·
- * (rhs_scale · lhs_scale) + bias, clamped. */
-QP_TARGET_DOTPROD
-static inline __attribute__((always_inline)) float32x4_t finish4(int32x4_t isum, int32x4_t rsum, float32x4_t scale,
-                                                                 float32x4_t bias, int32_t neg_zp, float lhs_scale,
-                                                                 float32x4_t lo, float32x4_t hi) {
-    const int32x4_t acc = vmlaq_s32(isum, rsum, vdupq_n_s32(neg_zp));
-    const float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale)), bias);
-    return vminq_f32(vmaxq_f32(v, lo), hi);
-}
-
-/* Stores the first `columns` (1-4) lanes of v. */
-static inline __attribute__((always_inline)) void store4(float *out, float32x4_t v, size_t columns) {
-    if (columns >= 4) {
-        vst1q_f32(out, v);
-        return;
-    }
-    float lanes[4];
-    vst1q_f32(lanes, v);
-    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
-}
-
-/* finish4 for the columns r0..r0+3 of a panel (its tail: nr row sums, nr scales, nr biases),
- * stored up to column `columns`. */
+/* QP_CXP_FINISH for the columns r0..r0+3 of a panel (its tail: nr row sums, nr scales, nr
+ * biases), stored up to column `columns`. */
 QP_TARGET_DOTPROD
 static inline __attribute__((always_inline)) void epilogue(int32x4_t isum, const uint8_t *tail, size_t nr, size_t r0,
                                                            int32_t neg_zp, float lhs_scale, float *out, size_t columns,
                                                            float clamp_min, float clamp_max) {
+    if (r0 >= columns) return; /* a partial panel's empty group */
     const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail + 4 * r0));
     const float32x4_t scale = qp_load_f32x4(tail + 4 * nr + 4 * r0), bias = qp_load_f32x4(tail + 8 * nr + 4 * r0);
-    if (r0 >= columns) return; /* a partial panel's empty group */
-    store4(out + r0,
-           finish4(isum, rsum, scale, bias, neg_zp, lhs_scale, vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
-           columns - r0);
+    qp_cxp_store4(out + r0,
+                  QP_CXP_FINISH(isum, rsum, scale, bias, vdupq_n_s32(neg_zp), vdupq_n_f32(lhs_scale), 0,
+                                vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
+                  columns - r0);
 }
 
 /* qsi4cxp, L 4: one LHS row against the four columns r0.. of a panel (`seg` = panel + 4·r0; steps
@@ -316,12 +296,10 @@ static inline __attribute__((always_inline)) void cxp_rows_pass(int int4, size_t
         const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail));
         const float32x4_t scale = qp_load_f32x4(tail + 16), bias = qp_load_f32x4(tail + 32);
         float *o = out + col;
-#define QP_OUT(i, z, c, lane)                                                                                  \
-    if (rows > i) {                                                                                            \
-        const int32x4_t acc = QP_MLA_LANE(s[i], rsum, z, lane);                                                \
-        const float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_laneq_f32(scale, c, lane)), bias); \
-        store4(o, vminq_f32(vmaxq_f32(v, lo), hi), columns);                                                   \
-        o = (float *)((uint8_t *)o + stride);                                                                  \
+#define QP_OUT(i, z, c, lane)                                                                  \
+    if (rows > i) {                                                                            \
+        qp_cxp_store4(o, QP_CXP_FINISH(s[i], rsum, scale, bias, z, c, lane, lo, hi), columns); \
+        o = (float *)((uint8_t *)o + stride);                                                  \
     }
         QP_OUT(0, z0, c0, 0)
         QP_OUT(1, z0, c0, 1)

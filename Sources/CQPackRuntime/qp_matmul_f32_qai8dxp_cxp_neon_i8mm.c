@@ -2,6 +2,7 @@
  * LHS packed with mr = 4 and L = 8 (qsi4cxp: kr 16, sr 2; qsi8cxp: kr 8, sr 1), RHS nr a
  * multiple of 4 (qsi8cxp: its kr 8). SMMLA tiles of 2 LHS rows x 2 RHS rows; integer sums are
  * exact and the epilogue is the scalar reference's, so outputs are bit-identical to it. */
+#include "qp_cxp_epilogue.h"
 #include "qp_neon.h"
 #include "qp_runtime.h"
 
@@ -19,7 +20,7 @@ static void epilogue_4xnr(int32x4_t t[2][32], const uint8_t *lp, size_t kp, cons
         memcpy(&neg_zp, lp + 4 * kp + 4 * i, 4);
         memcpy(&lhs_scale, lp + 4 * kp + 16 + 4 * i, 4);
         float *out = (float *)((uint8_t *)dst + i * dst_stride_row);
-        for (size_t q = 0; q < nr / 4; q++) {
+        for (size_t q = 0; q < nr / 4 && 4 * q < columns; q++) {
             const int32x4_t x = t[i / 2][2 * q], y = t[i / 2][2 * q + 1];
             const int32x4_t isum = i % 2 ? vcombine_s32(vget_high_s32(x), vget_high_s32(y))
                                          : vcombine_s32(vget_low_s32(x), vget_low_s32(y));
@@ -28,12 +29,10 @@ static void epilogue_4xnr(int32x4_t t[2][32], const uint8_t *lp, size_t kp, cons
             memcpy(&rsum, tail + 16 * q, 16);
             memcpy(&scale, tail + 4 * nr + 16 * q, 16);
             memcpy(&bias, tail + 8 * nr + 16 * q, 16);
-            const int32x4_t acc = vmlaq_s32(isum, rsum, vdupq_n_s32(neg_zp));
-            float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale)), bias);
-            v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
-            float lanes[4];
-            vst1q_f32(lanes, v);
-            for (size_t l = 0; l < 4 && 4 * q + l < columns; l++) out[4 * q + l] = lanes[l];
+            qp_cxp_store4(out + 4 * q,
+                          QP_CXP_FINISH(isum, rsum, scale, bias, vdupq_n_s32(neg_zp), vdupq_n_f32(lhs_scale), 0,
+                                        vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
+                          columns - 4 * q);
         }
     }
 }
@@ -205,25 +204,6 @@ static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, cons
 #endif
 }
 
-/* epilogue_4xnr's steps for one row of four columns (the RHS tail's row sums, scales and biases
- * already loaded). */
-QP_TARGET_I8MM
-static inline __attribute__((always_inline)) void store_row4(int32x4_t isum, int32x4_t neg_zp, float lhs_scale,
-                                                             int32x4_t rsum, float32x4_t scale, float32x4_t bias,
-                                                             size_t columns, float *out, float32x4_t lo,
-                                                             float32x4_t hi) {
-    const int32x4_t acc = vmlaq_s32(isum, rsum, neg_zp);
-    float32x4_t v = vaddq_f32(vmulq_f32(vcvtq_f32_s32(acc), vmulq_n_f32(scale, lhs_scale)), bias);
-    v = vminq_f32(vmaxq_f32(v, lo), hi);
-    if (columns == 4) {
-        vst1q_f32(out, v);
-        return;
-    }
-    float lanes[4];
-    vst1q_f32(lanes, v);
-    for (size_t l = 0; l < columns; l++) out[l] = lanes[l];
-}
-
 /* One 4x4 block from its four tiles: rows are the low / high 64-bit halves of SMMLA's
  * [r0c0 r0c1 r1c0 r1c1] (written out row by row: a loop over an array of them lives on the stack).
  * zps and scales: the panel's four negated zero points and LHS scales; tail: the RHS tail's row
@@ -237,10 +217,10 @@ static inline __attribute__((always_inline)) void store_4x4(int32x4_t t00, int32
                     d = vreinterpretq_s64_s32(t11);
     const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail));
     const float32x4_t scale = qp_load_f32x4(tail + 4 * nr), bias = qp_load_f32x4(tail + 8 * nr);
-#define QP_ROW(i, v)                                                                                            \
-    if (rows > i)                                                                                               \
-    store_row4(vreinterpretq_s32_s64(v), vdupq_laneq_s32(zps, i), vgetq_lane_f32(scales, i), rsum, scale, bias, \
-               columns, (float *)((uint8_t *)dst + i * stride), lo, hi)
+#define QP_ROW(i, v)                                      \
+    if (rows > i)                                         \
+    qp_cxp_store4((float *)((uint8_t *)dst + i * stride), \
+                  QP_CXP_FINISH(vreinterpretq_s32_s64(v), rsum, scale, bias, zps, scales, i, lo, hi), columns)
     QP_ROW(0, vzip1q_s64(a, b));
     QP_ROW(1, vzip2q_s64(a, b));
     QP_ROW(2, vzip1q_s64(c, d));
@@ -386,32 +366,24 @@ static __attribute__((noinline)) void store_4x8(const int32x4_t t[8], int32x4_t 
                     p2 = vreinterpretq_s64_s32(t[2]), p3 = vreinterpretq_s64_s32(t[3]),
                     p4 = vreinterpretq_s64_s32(t[4]), p5 = vreinterpretq_s64_s32(t[5]),
                     p6 = vreinterpretq_s64_s32(t[6]), p7 = vreinterpretq_s64_s32(t[7]);
-#define QP_FINISH(v, rs, s, b, i)                                                                             \
-    vminq_f32(vmaxq_f32(vaddq_f32(vmulq_f32(vcvtq_f32_s32(QP_MLA_LANE(vreinterpretq_s32_s64(v), rs, zps, i)), \
-                                            vmulq_laneq_f32(s, scales, i)),                                   \
-                                  b),                                                                         \
-                        lo),                                                                                  \
-              hi)
-#define QP_ROW(i, zip, x, y, u, w)                                                                            \
-    if (rows > i) {                                                                                           \
-        const float32x4_t l = QP_FINISH(zip(x, y), rs0, s0, b0, i), r = QP_FINISH(zip(u, w), rs1, s1, b1, i); \
-        float *o = (float *)((uint8_t *)out + i * stride);                                                    \
-        if (columns == 8) {                                                                                   \
-            vst1q_f32(o, l);                                                                                  \
-            vst1q_f32(o + 4, r);                                                                              \
-        } else {                                                                                              \
-            float lanes[8];                                                                                   \
-            vst1q_f32(lanes, l);                                                                              \
-            vst1q_f32(lanes + 4, r);                                                                          \
-            for (size_t c = 0; c < columns; c++) o[c] = lanes[c];                                             \
-        }                                                                                                     \
+#define QP_ROW(i, zip, x, y, u, w)                                                                                  \
+    if (rows > i) {                                                                                                 \
+        const float32x4_t l = QP_CXP_FINISH(vreinterpretq_s32_s64(zip(x, y)), rs0, s0, b0, zps, scales, i, lo, hi); \
+        const float32x4_t r = QP_CXP_FINISH(vreinterpretq_s32_s64(zip(u, w)), rs1, s1, b1, zps, scales, i, lo, hi); \
+        float *o = (float *)((uint8_t *)out + i * stride);                                                          \
+        if (columns == 8) {                                                                                         \
+            vst1q_f32(o, l);                                                                                        \
+            vst1q_f32(o + 4, r);                                                                                    \
+        } else {                                                                                                    \
+            qp_cxp_store4(o, l, columns);                                                                           \
+            if (columns > 4) qp_cxp_store4(o + 4, r, columns - 4);                                                  \
+        }                                                                                                           \
     }
     QP_ROW(0, vzip1q_s64, p0, p1, p2, p3)
     QP_ROW(1, vzip2q_s64, p0, p1, p2, p3)
     QP_ROW(2, vzip1q_s64, p4, p5, p6, p7)
     QP_ROW(3, vzip2q_s64, p4, p5, p6, p7)
 #undef QP_ROW
-#undef QP_FINISH
 }
 
 /* Two LHS panels (eight rows) per pass over an RHS panel where there are eight rows. */

@@ -78,6 +78,16 @@ static unsigned int next_u32(void) {
 }
 
 /* Random qsi4c32p panels for n rows of k (valid bf16 scales, finite sums). */
+/* m rows of k activations, each row shifted by its own offset so that rows get different
+ * quantization zero points (a row-independent range gives every row the same one, and a kernel
+ * applying one row's zero point to another would pass). */
+static void random_rows(float *x, size_t m, size_t k) {
+    for (size_t r = 0; r < m; r++) {
+        const float offset = (float)((int)(next_u32() % 401) - 200) / 100.0f;
+        for (size_t i = 0; i < k; i++) x[r * k + i] = offset + (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+    }
+}
+
 static unsigned char *random_qsi4c32p_panels(size_t n, size_t k, size_t bl, size_t nr) {
     const size_t panels = (n + nr - 1) / nr, stride = nr * ((k / bl) * (bl / 2 + 2) + 8);
     unsigned char *rhs = malloc(panels * stride);
@@ -107,7 +117,7 @@ static int random_cross_check(void) {
         qp_matmul_tile t = {iter % 3 ? 4 : 1, nr, 2 * L, 2};
         unsigned char *rhs = random_qsi4c32p_panels(n, k, bl, nr);
         float *x = malloc(m * k * sizeof(float));
-        for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+        random_rows(x, m, k);
         unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
         qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, 4 * k, lhs);
         float *a = malloc(m * n * 4), *b = malloc(m * n * 4);
@@ -151,7 +161,7 @@ static int random_cross_check_cx(void) {
             }
         }
         float *x = malloc(m * k * sizeof(float));
-        for (size_t i = 0; i < m * k; i++) x[i] = (float)((int)(next_u32() % 20001) - 10000) / 3000.0f;
+        random_rows(x, m, k);
         unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, k, t.mr));
         qp_lhs_quant_pack_qai8dxp_f32(m, k, t.mr, t.kr, t.sr, x, 4 * k, lhs);
         float *a = malloc(m * n * 4), *b = malloc(m * n * 4);
