@@ -1,6 +1,7 @@
 /* One query's attention with NEON (SIMDe elsewhere): four keys' dot products at a time, the
  * weighted sum of values four dimensions at a time (each dimension still sums in order of j). */
 #include "qp_attention.h"
+#include "qp_model.h"
 #include "qp_neon.h"
 
 #include <math.h>
@@ -75,4 +76,32 @@ void qp_attend(const float *q, const float *keys, size_t key_stride, const float
         for (j = 0; j < count; j++) acc += scores[j] * values[j * value_stride + e];
         out[e] = acc / sum;
     }
+}
+
+/* Below this many multiply-adds a step's attention stays on the calling thread: waking the pool
+ * costs more (decoding over a short context). */
+#define QP_PARALLEL_MIN_ATTENTION (64 * 1024)
+
+size_t qp_attention_parts(const qp_pool *pool, size_t heads) {
+    const size_t threads = qp_pool_threads(pool);
+    return heads < threads ? (heads ? heads : 1) : threads;
+}
+
+typedef struct heads_job {
+    void (*head)(void *, size_t, float *);
+    void *context;
+    float *scores;
+    size_t heads, parts, scores_stride;
+} heads_job;
+
+static void run_heads(void *arg, size_t part) {
+    const heads_job *j = arg;
+    for (size_t h = part; h < j->heads; h += j->parts) j->head(j->context, h, j->scores + part * j->scores_stride);
+}
+
+void qp_attend_heads(qp_pool *pool, size_t heads, size_t work, void (*head)(void *context, size_t h, float *scores),
+                     void *context, float *scores, size_t scores_stride) {
+    heads_job j = {head, context, scores, heads, 1, scores_stride};
+    if (work >= QP_PARALLEL_MIN_ATTENTION) j.parts = qp_attention_parts(pool, heads);
+    qp_pool_run(pool, j.parts, run_heads, &j);
 }

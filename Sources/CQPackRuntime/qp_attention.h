@@ -14,4 +14,16 @@
 void qp_attend(const float *q, const float *keys, size_t key_stride, const float *values, size_t value_stride,
                size_t count, size_t hd, float scale, float *scores, float *out);
 
+typedef struct qp_pool qp_pool;
+
+/* How many score buffers a graph allocates for qp_attend_heads: one per thread it may use. */
+size_t qp_attention_parts(const qp_pool *pool, size_t heads);
+
+/* head(context, h, scores) for every head h < heads: split over the pool's threads by head when
+ * the step's work (about `work` multiply-adds) is worth a split, else on the calling thread. Part
+ * p passes scores + p · scores_stride (qp_attention_parts buffers). A head's outputs come from
+ * the same code on any thread, so the bits do not depend on the thread count. */
+void qp_attend_heads(qp_pool *pool, size_t heads, size_t work, void (*head)(void *context, size_t h, float *scores),
+                     void *context, float *scores, size_t scores_stride);
+
 #endif

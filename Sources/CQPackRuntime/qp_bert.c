@@ -247,13 +247,30 @@ static void layer_norm(float *x, size_t rows, size_t d, const float *g, const fl
 
 static float gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
 
+/* One layer's attention for one head: every row against every row (bidirectional). */
+typedef struct bert_attention {
+    const float *q, *keys, *values;
+    float *out;
+    size_t n, d, hd;
+    float scale;
+} bert_attention;
+
+static void attend_head(void *context, size_t head, float *scores) {
+    const bert_attention *a = context;
+    for (size_t i = 0; i < a->n; i++)
+        qp_attend(a->q + i * a->d + head * a->hd, a->keys + head * a->hd, a->d, a->values + head * a->hd, a->d, a->n,
+                  a->hd, a->scale, scores + i * a->n, a->out + i * a->d + head * a->hd);
+}
+
 qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, float *pooled,
                         qp_linear_observer observer, void *context) {
     if (!mdl || !ids || !pooled || count == 0 || count > mdl->max_positions || mdl->hidden % mdl->heads)
         return QP_ERR_ARGUMENT;
     const size_t n = count, d = mdl->hidden, f = mdl->intermediate, h = mdl->heads, hd = d / h;
-    /* One arena for the whole run: x, q, k, v, context, scores, ffn, tmp. */
-    const size_t floats = round_up(n * d * 6 + n * n + n * f + d, 16); /* scratch 64-byte aligned in the arena */
+    /* One arena for the whole run: x, q, k, v, context, tmp, scores (n x n per attention thread),
+     * ffn, row. */
+    const size_t parts = qp_attention_parts(mdl->pool, h);
+    const size_t floats = round_up(n * d * 6 + n * n * parts + n * f + d, 16); /* scratch 64-byte aligned */
     size_t scratch_size = 0;
     for (size_t li = 0; li < mdl->layers; li++) {
         const qp_bert_layer *L = &mdl->layer[li];
@@ -267,7 +284,7 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
     if (!arena) return QP_ERR_NOMEM;
     void *scratch = arena + floats;
     float *x = arena, *q = x + n * d, *kk = q + n * d, *v = kk + n * d, *ctx = v + n * d, *tmp = ctx + n * d;
-    float *scores = tmp + n * d, *ffn = scores + n * n, *row = ffn + n * f;
+    float *scores = tmp + n * d, *ffn = scores + n * n * parts, *row = ffn + n * f;
     qp_status st = QP_OK;
     for (size_t t = 0; t < n; t++) {
         if (ids[t] < 0 || (size_t)ids[t] >= mdl->word_embeddings.n) {
@@ -289,12 +306,8 @@ qp_status qp_bert_embed(const qp_bert *mdl, const int32_t *ids, size_t count, fl
         if ((st = qp_linears_forward_scratch(proj, 3, n, x, outs, scratch, scratch_size))) goto done;
         if (observer)
             for (int j = 0; j < 3; j++) observer(context, li, j, n, x, outs[j]);
-        const float scale = 1.0f / sqrtf((float)hd);
-        for (size_t head = 0; head < h; head++) {
-            for (size_t i = 0; i < n; i++)
-                qp_attend(q + i * d + head * hd, kk + head * hd, d, v + head * hd, d, n, hd, scale, scores + i * n,
-                          ctx + i * d + head * hd);
-        }
+        bert_attention a = {q, kk, v, ctx, n, d, hd, 1.0f / sqrtf((float)hd)};
+        qp_attend_heads(mdl->pool, h, n * n * d, attend_head, &a, scores, n * n);
         if ((st = qp_linear_forward_scratch(&L->attention_output, n, ctx, tmp, scratch, scratch_size))) goto done;
         if (observer) observer(context, li, 3, n, ctx, tmp);
         for (size_t i = 0; i < n * d; i++) x[i] += tmp[i];

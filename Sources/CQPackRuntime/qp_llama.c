@@ -67,9 +67,28 @@ static size_t ffn_width(const qp_llama *m) {
 }
 
 /* Floats of activations for `chunk` tokens: x, h, q, att (d each), g, u (ffn each), and
- * attention scores over the whole cache (keys and values live in the cache itself). */
+ * attention scores over the whole cache for each attention thread (keys and values live in the
+ * cache itself). */
 static size_t arena_floats(const qp_llama *m, size_t capacity, size_t chunk) {
-    return round_up(chunk * m->hidden * 4 + chunk * ffn_width(m) * 2 + capacity, 16);
+    return round_up(chunk * m->hidden * 4 + chunk * ffn_width(m) * 2 + capacity * qp_attention_parts(m->pool, m->heads),
+                    16);
+}
+
+/* One step's attention for one query head: its n rows (causal: position first + i attends to
+ * 0 ... first + i) against the cache of its key/value head. */
+typedef struct llama_attention {
+    const float *q, *keys, *values;
+    float *out;
+    size_t n, first, heads, hd, kvd, group;
+    float scale;
+} llama_attention;
+
+static void attend_head(void *context, size_t head, float *scores) {
+    const llama_attention *a = context;
+    const size_t kh = head / a->group;
+    for (size_t i = 0; i < a->n; i++)
+        qp_attend(a->q + (i * a->heads + head) * a->hd, a->keys + kh * a->hd, a->kvd, a->values + kh * a->hd, a->kvd,
+                  a->first + i + 1, a->hd, a->scale, scores, a->out + (i * a->heads + head) * a->hd);
 }
 
 qp_status qp_llama_session_init(qp_llama_session *s, const qp_llama *m, size_t capacity, size_t chunk) {
@@ -153,13 +172,8 @@ static qp_status step(qp_llama_session *s, const int32_t *ids, size_t n, float *
             for (int j = 0; j < 3; j++) observer(context, li, j, n, h, qkv_out[j]);
         rope(q, n, first, m->heads, hd, m, s->rope);
         rope(k, n, first, m->kv_heads, hd, m, s->rope);
-        const float scale = 1.0f / sqrtf((float)hd);
-        for (size_t head = 0; head < m->heads; head++) {
-            const size_t kh = head / group;
-            for (size_t i = 0; i < n; i++) /* causal: position first + i attends to 0 ... first + i */
-                qp_attend(q + (i * m->heads + head) * hd, kc + kh * hd, kvd, vc + kh * hd, kvd, first + i + 1, hd,
-                          scale, scores, att + (i * m->heads + head) * hd);
-        }
+        llama_attention a = {q, kc, vc, att, n, first, m->heads, hd, kvd, group, 1.0f / sqrtf((float)hd)};
+        qp_attend_heads(m->pool, m->heads, n * (first + n) * d, attend_head, &a, scores, cap);
         if ((st = qp_linear_forward_scratch(&L->attention_output, n, att, h, scratch, ss))) return st;
         if (observer) observer(context, li, 3, n, att, h);
         for (size_t i = 0; i < n * d; i++) x[i] += h[i];

@@ -547,6 +547,7 @@ static qp_status build(qp_container *container, const char *path, const qp_model
         qp_model_close(m);
         return s;
     }
+    m->llama.pool = m->bert.pool = m->pool; /* attention splits its heads over the linears' threads */
     *out = m;
     return QP_OK;
 }

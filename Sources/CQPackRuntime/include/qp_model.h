@@ -99,6 +99,7 @@ typedef struct qp_bert {
     qp_linear word_embeddings, position_embeddings, token_type_embeddings; /* used as row tables */
     const float *embedding_norm_weight, *embedding_norm_bias;
     const qp_bert_layer *layer;
+    qp_pool *pool; /* attention's threads, split over heads (NULL: the calling thread) */
 } qp_bert;
 
 /* Called after every linear layer: layer index, which linear (0 query ... 5 output), rows m,
@@ -128,6 +129,7 @@ typedef struct qp_llama {
     int rope_half_split;
     /* head_dim/2 inverse frequencies (after any rope scaling); NULL: base^(-2i/head_dim). */
     const double *rope_inv_freq;
+    qp_pool *pool; /* attention's threads, split over heads (NULL: the calling thread) */
 } qp_llama;
 
 /* Llama decoder over `count` token ids (causal), as llama.cpp runs a GGUF llama (and as
