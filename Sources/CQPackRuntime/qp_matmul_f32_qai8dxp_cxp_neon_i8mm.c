@@ -97,7 +97,7 @@ static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, cons
     size_t steps = kp / 8;
     if (two) {
         __asm__(".arch_extension i8mm\n\t"
-                "1:\n\t"
+                "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
                 "ldp q16, q17, [%[rb]], #32\n\t"
                 "ldp q18, q19, [%[la]], #32\n\t"
                 "ldp q20, q21, [%[lc]], #32\n\t"
@@ -144,6 +144,7 @@ static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, cons
                 "smmla %[u11].4s, v21.16b, v17.16b\n\t"
                 "subs %[n], %[n], #4\n\t"
                 "b.ne 1b\n\t"
+                "2:\n\t"
                 : [t00] "+w"(t[0]), [t01] "+w"(t[1]), [t10] "+w"(t[2]), [t11] "+w"(t[3]), [u00] "+w"(t[4]),
                   [u01] "+w"(t[5]), [u10] "+w"(t[6]), [u11] "+w"(t[7]), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc),
                   [n] "+r"(steps)
@@ -151,7 +152,7 @@ static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, cons
                 : "v16", "v17", "v18", "v19", "v20", "v21", "cc", "memory");
     } else {
         __asm__(".arch_extension i8mm\n\t"
-                "1:\n\t"
+                "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
                 "ldp q16, q17, [%[rb]], #32\n\t"
                 "ldp q18, q19, [%[la]], #32\n\t"
                 "smmla %[t00].4s, v18.16b, v16.16b\n\t"
@@ -178,6 +179,7 @@ static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, cons
                 "smmla %[t11].4s, v19.16b, v17.16b\n\t"
                 "subs %[n], %[n], #4\n\t"
                 "b.ne 1b\n\t"
+                "2:\n\t"
                 : [t00] "+w"(t[0]), [t01] "+w"(t[1]), [t10] "+w"(t[2]), [t11] "+w"(t[3]), [rb] "+r"(rb), [la] "+r"(la),
                   [n] "+r"(steps)
                 :
@@ -313,22 +315,27 @@ static inline __attribute__((always_inline)) void qsi4cxp_sums_nr8(int two, cons
     const uint8_t *rb = panel, *la = lp, *lc = lq;
     size_t blocks = kp / 32;
     if (two) {
-        __asm__(".arch_extension i8mm\n\t"
-                "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO("p") QP_NR8_ZERO("q") "1:\n\t" QP_NR8_RHS QP_NR8_EVEN("la", "p")
-                    QP_NR8_EVEN("lc", "q") QP_NR8_RHS QP_NR8_ODD("la", "p")
-                        QP_NR8_ODD("lc", "q") "subs %[n], %[n], #1\n\t"
-                                              "b.ne 1b\n\t"
-                : QP_NR8_OPS(p, 0), QP_NR8_OPS(q, 8), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc), [n] "+r"(blocks)
-                :
-                : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
+        __asm__(
+            ".arch_extension i8mm\n\t"
+            "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO("p") QP_NR8_ZERO(
+                "q") "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" QP_NR8_RHS QP_NR8_EVEN("la", "p")
+                QP_NR8_EVEN("lc", "q") QP_NR8_RHS QP_NR8_ODD("la", "p") QP_NR8_ODD("lc", "q") "subs %[n], %[n], #1\n\t"
+                                                                                              "b.ne 1b\n\t"
+                                                                                              "2:\n\t"
+            : QP_NR8_OPS(p, 0), QP_NR8_OPS(q, 8), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc), [n] "+r"(blocks)
+            :
+            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
     } else {
-        __asm__(".arch_extension i8mm\n\t"
-                "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO("p") "1:\n\t" QP_NR8_RHS QP_NR8_EVEN("la", "p")
-                    QP_NR8_RHS QP_NR8_ODD("la", "p") "subs %[n], %[n], #1\n\t"
-                                                     "b.ne 1b\n\t"
-                : QP_NR8_OPS(p, 0), [rb] "+r"(rb), [la] "+r"(la), [n] "+r"(blocks)
-                :
-                : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
+        __asm__(
+            ".arch_extension i8mm\n\t"
+            "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO(
+                "p") "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" QP_NR8_RHS QP_NR8_EVEN("la", "p")
+                QP_NR8_RHS QP_NR8_ODD("la", "p") "subs %[n], %[n], #1\n\t"
+                                                 "b.ne 1b\n\t"
+                                                 "2:\n\t"
+            : QP_NR8_OPS(p, 0), [rb] "+r"(rb), [la] "+r"(la), [n] "+r"(blocks)
+            :
+            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
     }
 #else
     for (size_t i = 0; i < 16; i++) t[i] = vdupq_n_s32(0);

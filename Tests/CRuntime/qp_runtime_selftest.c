@@ -360,6 +360,42 @@ static int lhs_pack_edge_check(void) {
     return failures;
 }
 
+/* K = 0 (no blocks): every variant's loops must not run at all (assembly loops count down from
+ * their block count) and give the scalar's outputs: the bias, clamped. */
+static int zero_k_check(void) {
+    int failures = 0;
+    static const qp_matmul_tile tiles[] = {{1, 4, 4, 1}, {4, 4, 8, 1}, {1, 4, 8, 2}, {4, 8, 16, 2}, {1, 8, 16, 2}};
+    for (size_t ti = 0; ti < sizeof tiles / sizeof tiles[0]; ti++)
+        for (size_t m = 1; m <= 9; m += 4) {
+            const qp_matmul_tile t = tiles[ti];
+            const int int8 = t.sr == 1;
+            const size_t n = 9, panels = (n + t.nr - 1) / t.nr;
+            unsigned char *rhs = calloc(panels, 12 * t.nr);
+            for (size_t g = 0; g < panels; g++)
+                for (size_t r = 0; r < t.nr; r++) {
+                    const float bias = (float)g - (float)r / 4.0f;
+                    memcpy(rhs + g * 12 * t.nr + 8 * t.nr + 4 * r, &bias, 4);
+                }
+            unsigned char *lhs = calloc(1, qp_lhs_packed_size_qai8dxp(m, 0, t.mr) + 1);
+            float x = 0.0f, a[9 * 9], b[9 * 9];
+            qp_lhs_quant_pack_qai8dxp_f32(m, 0, t.mr, t.kr, t.sr, &x, 0, lhs);
+            if (int8) {
+                qp_matmul_f32_qai8dxp_qsi8cxp_scalar(m, n, 0, t, lhs, rhs, a, 4 * n, -2.0f, 1.5f);
+                qp_matmul_f32_qai8dxp_qsi8cxp(m, n, 0, t, lhs, rhs, b, 4 * n, -2.0f, 1.5f);
+            } else {
+                qp_matmul_f32_qai8dxp_qsi4cxp_scalar(m, n, 0, t, lhs, rhs, a, 4 * n, -2.0f, 1.5f);
+                qp_matmul_f32_qai8dxp_qsi4cxp(m, n, 0, t, lhs, rhs, b, 4 * n, -2.0f, 1.5f);
+            }
+            if (memcmp(a, b, m * n * 4)) {
+                fprintf(stderr, "K = 0, %s tile %zu (m %zu): variants differ\n", int8 ? "qsi8cxp" : "qsi4cxp", ti, m);
+                failures++;
+            }
+            free(rhs);
+            free(lhs);
+        }
+    return failures;
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s CASES_FILE ORACLE_DIR\n", argv[0]);
@@ -417,7 +453,7 @@ int main(int argc, char **argv) {
     }
     fclose(cases);
     int random_failures = random_cross_check() + random_cross_check_cx() + random_linear_check() + activation_check() +
-                          shared_lhs_check() + lhs_pack_edge_check();
+                          shared_lhs_check() + lhs_pack_edge_check() + zero_k_check();
     qp_use_x86_extensions(0); /* the same checks through the NEON source (AVX2 only) on x86 */
     random_failures += random_cross_check() + random_cross_check_cx() + activation_check();
     qp_use_x86_extensions(1);
