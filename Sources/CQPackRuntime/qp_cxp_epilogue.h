@@ -5,8 +5,6 @@
 
 #include "qp_neon.h"
 
-#include <stddef.h>
-
 /* Four columns of one LHS row: (float)(isum + rsum·(−zp)) · (rhs_scale · lhs_scale) + bias,
  * clamped to [lo, hi]. zps and scales hold LHS rows' negated zero points and scales; `lane`
  * (a constant) picks the row, used by element. */
@@ -16,16 +14,5 @@
                                   bias),                                                       \
                         lo),                                                                   \
               hi)
-
-/* Stores the first `columns` lanes of v (all four from 4 up). */
-static inline __attribute__((always_inline)) void qp_cxp_store4(float *out, float32x4_t v, size_t columns) {
-    if (columns >= 4) {
-        vst1q_f32(out, v);
-        return;
-    }
-    float lanes[4];
-    vst1q_f32(lanes, v);
-    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
-}
 
 #endif

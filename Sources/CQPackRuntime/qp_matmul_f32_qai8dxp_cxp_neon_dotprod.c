@@ -40,10 +40,10 @@ static inline __attribute__((always_inline)) void epilogue(int32x4_t isum, const
     if (r0 >= columns) return; /* a partial panel's empty group */
     const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail + 4 * r0));
     const float32x4_t scale = qp_load_f32x4(tail + 4 * nr + 4 * r0), bias = qp_load_f32x4(tail + 8 * nr + 4 * r0);
-    qp_cxp_store4(out + r0,
-                  QP_CXP_FINISH(isum, rsum, scale, bias, vdupq_n_s32(neg_zp), vdupq_n_f32(lhs_scale), 0,
-                                vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
-                  columns - r0);
+    qp_store_f32x4_columns(out + r0,
+                           QP_CXP_FINISH(isum, rsum, scale, bias, vdupq_n_s32(neg_zp), vdupq_n_f32(lhs_scale), 0,
+                                         vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
+                           columns - r0);
 }
 
 /* qsi4cxp, L 4: one LHS row against the four columns r0.. of a panel (`seg` = panel + 4·r0; steps
@@ -302,10 +302,10 @@ static inline __attribute__((always_inline)) void cxp_rows_pass(int int4, size_t
         const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail));
         const float32x4_t scale = qp_load_f32x4(tail + 16), bias = qp_load_f32x4(tail + 32);
         float *o = out + col;
-#define QP_OUT(i, z, c, lane)                                                                  \
-    if (rows > i) {                                                                            \
-        qp_cxp_store4(o, QP_CXP_FINISH(s[i], rsum, scale, bias, z, c, lane, lo, hi), columns); \
-        o = (float *)((uint8_t *)o + stride);                                                  \
+#define QP_OUT(i, z, c, lane)                                                                           \
+    if (rows > i) {                                                                                     \
+        qp_store_f32x4_columns(o, QP_CXP_FINISH(s[i], rsum, scale, bias, z, c, lane, lo, hi), columns); \
+        o = (float *)((uint8_t *)o + stride);                                                           \
     }
         QP_OUT(0, z0, c0, 0)
         QP_OUT(1, z0, c0, 1)

@@ -29,10 +29,10 @@ static void epilogue_4xnr(int32x4_t t[2][32], const uint8_t *lp, size_t kp, cons
             memcpy(&rsum, tail + 16 * q, 16);
             memcpy(&scale, tail + 4 * nr + 16 * q, 16);
             memcpy(&bias, tail + 8 * nr + 16 * q, 16);
-            qp_cxp_store4(out + 4 * q,
-                          QP_CXP_FINISH(isum, rsum, scale, bias, vdupq_n_s32(neg_zp), vdupq_n_f32(lhs_scale), 0,
-                                        vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
-                          columns - 4 * q);
+            qp_store_f32x4_columns(out + 4 * q,
+                                   QP_CXP_FINISH(isum, rsum, scale, bias, vdupq_n_s32(neg_zp), vdupq_n_f32(lhs_scale),
+                                                 0, vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max)),
+                                   columns - 4 * q);
         }
     }
 }
@@ -219,10 +219,11 @@ static inline __attribute__((always_inline)) void store_4x4(int32x4_t t00, int32
                     d = vreinterpretq_s64_s32(t11);
     const int32x4_t rsum = vreinterpretq_s32_u8(vld1q_u8(tail));
     const float32x4_t scale = qp_load_f32x4(tail + 4 * nr), bias = qp_load_f32x4(tail + 8 * nr);
-#define QP_ROW(i, v)                                      \
-    if (rows > i)                                         \
-    qp_cxp_store4((float *)((uint8_t *)dst + i * stride), \
-                  QP_CXP_FINISH(vreinterpretq_s32_s64(v), rsum, scale, bias, zps, scales, i, lo, hi), columns)
+#define QP_ROW(i, v)                                                                                           \
+    if (rows > i)                                                                                              \
+    qp_store_f32x4_columns((float *)((uint8_t *)dst + i * stride),                                             \
+                           QP_CXP_FINISH(vreinterpretq_s32_s64(v), rsum, scale, bias, zps, scales, i, lo, hi), \
+                           columns)
     QP_ROW(0, vzip1q_s64(a, b));
     QP_ROW(1, vzip2q_s64(a, b));
     QP_ROW(2, vzip1q_s64(c, d));
@@ -382,8 +383,8 @@ static __attribute__((noinline)) void store_4x8(const int32x4_t t[8], int32x4_t 
             vst1q_f32(o, l);                                                                                        \
             vst1q_f32(o + 4, r);                                                                                    \
         } else {                                                                                                    \
-            qp_cxp_store4(o, l, columns);                                                                           \
-            if (columns > 4) qp_cxp_store4(o + 4, r, columns - 4);                                                  \
+            qp_store_f32x4_columns(o, l, columns);                                                                  \
+            if (columns > 4) qp_store_f32x4_columns(o + 4, r, columns - 4);                                         \
         }                                                                                                           \
     }
     QP_ROW(0, vzip1q_s64, p0, p1, p2, p3)

@@ -49,14 +49,7 @@ static inline int32x4_t block_dot4(const int8_t *a, const uint8_t *data, size_t 
 
 QP_TARGET_DOTPROD
 static inline void store_clamped(float32x4_t v, float *out, size_t columns, float lo, float hi) {
-    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(lo)), vdupq_n_f32(hi));
-    if (columns >= 4) {
-        vst1q_f32(out, v);
-        return;
-    }
-    float lanes[4];
-    vst1q_f32(lanes, v);
-    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+    qp_store_f32x4_columns(out, vminq_f32(vmaxq_f32(v, vdupq_n_f32(lo)), vdupq_n_f32(hi)), columns);
 }
 
 /* The LHS row's values of block b, in order: in place when mr == 1, else gathered from the

@@ -2,6 +2,8 @@
 #ifndef QP_NEON_H
 #define QP_NEON_H
 
+#include <stddef.h>
+
 #if defined(__aarch64__)
 #include <arm_neon.h>
 #define QP_TARGET_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
@@ -126,6 +128,17 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
     QP_ASM_SDOT(a, r6, y, 2)                                     \
     QP_ASM_SDOT(b, r7, y, 3)
 #endif
+/* Stores the first `columns` lanes of v (all four from 4 up): a panel's last, partial columns. */
+static inline __attribute__((always_inline)) void qp_store_f32x4_columns(float *out, float32x4_t v, size_t columns) {
+    if (columns >= 4) {
+        vst1q_f32(out, v);
+        return;
+    }
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+}
+
 /* r + a · v[lane], 32-bit lanes: MLA by element on AArch64 (SIMDe lacks vmlaq_laneq_s32). */
 #if defined(__aarch64__)
 #define QP_MLA_LANE(r, a, v, lane) vmlaq_laneq_s32(r, a, v, lane)
