@@ -130,12 +130,8 @@ static void qsi4cxp_dot_l4_nr4x2(const int8_t *a, const uint8_t *p0, const uint8
     "and v20.16b, v20.16b, %[mask].16b\n\t"                                                                           \
     "and v21.16b, v21.16b, %[mask].16b\n\t" QP_ASM_SDOT8("%[" lo "]", "%[" hi "]", "v22", "v23", "v24", "v25", "v18", \
                                                          "v19", "v20", "v21", "v16", "v17")
-    __asm__(".arch_extension dotprod\n\t"
-            "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
-            "ldp q16, q17, [%[a]], #32\n\t" QP_L4_STEPS("p0", "lo0", "hi0")
-                QP_L4_STEPS("p1", "lo1", "hi1") "subs %[n], %[n], #1\n\t"
-                                                "b.ne 1b\n\t"
-                                                "2:\n\t"
+    __asm__(".arch_extension dotprod\n\t" QP_ASM_BLOCK_LOOP(
+                "ldp q16, q17, [%[a]], #32\n\t" QP_L4_STEPS("p0", "lo0", "hi0") QP_L4_STEPS("p1", "lo1", "hi1"))
             : [lo0] "+w"(lo0), [hi0] "+w"(hi0), [lo1] "+w"(lo1), [hi1] "+w"(hi1), [a] "+r"(a), [p0] "+r"(p0),
               [p1] "+r"(p1), [n] "+r"(blocks)
             : [mask] "w"(mask)
@@ -170,14 +166,11 @@ static void qsi4cxp_dot_l8_nr8(const int8_t *a, const uint8_t *rb, size_t kp, in
     "sdot %[p2].4s, v22.16b, " ahi ".16b\n\t" \
     "sdot %[p3].4s, v27.16b, " alo ".16b\n\t" \
     "sdot %[p3].4s, v23.16b, " ahi ".16b\n\t"
-    __asm__(".arch_extension dotprod\n\t"
-            "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
-            "ld1r {v16.2d}, [%[a]], #8\n\t"
-            "ld1r {v17.2d}, [%[a]], #8\n\t"
-            "ld1r {v18.2d}, [%[a]], #8\n\t"
-            "ld1r {v19.2d}, [%[a]], #8\n\t" QP_L8_STEP("v16", "v18") QP_L8_STEP("v17", "v19") "subs %[n], %[n], #1\n\t"
-                                                                                              "b.ne 1b\n\t"
-                                                                                              "2:\n\t"
+    __asm__(".arch_extension dotprod\n\t" QP_ASM_BLOCK_LOOP("ld1r {v16.2d}, [%[a]], #8\n\t"
+                                                            "ld1r {v17.2d}, [%[a]], #8\n\t"
+                                                            "ld1r {v18.2d}, [%[a]], #8\n\t"
+                                                            "ld1r {v19.2d}, [%[a]], #8\n\t" QP_L8_STEP("v16", "v18")
+                                                                QP_L8_STEP("v17", "v19"))
             : [p0] "+w"(p0), [p1] "+w"(p1), [p2] "+w"(p2), [p3] "+w"(p3), [a] "+r"(a), [rb] "+r"(rb), [n] "+r"(blocks)
             : [mask] "w"(mask)
             : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27", "cc", "memory");
@@ -221,17 +214,10 @@ static void qsi4cxp_dot_l8_nr8(const int8_t *a, const uint8_t *rb, size_t kp, in
     QP_ROWS4_OPS, [s4] "=w"(s[4]), [s5] "=w"(s[5]), [s6] "=w"(s[6]), [s7] "=w"(s[7]), [a4] "+r"(a4), [a5] "+r"(a5), \
         [a6] "+r"(a6), [a7] "+r"(a7)
 #define QP_ROWS_CLOBBERS "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "cc", "memory"
-#define QP_ROWS4_BODY(rhs)                                                                               \
-    "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" rhs QP_ROW_SDOTS(0) QP_ROW_SDOTS(1) \
-        QP_ROW_SDOTS(2) QP_ROW_SDOTS(3) "subs %[n], %[n], #1\n\t"                                        \
-                                        "b.ne 1b\n\t"                                                    \
-                                        "2:\n\t"
-#define QP_ROWS8_BODY(rhs)                                                                               \
-    "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" rhs QP_ROW_SDOTS(0) QP_ROW_SDOTS(1) \
-        QP_ROW_SDOTS(2) QP_ROW_SDOTS(3) QP_ROW_SDOTS(4) QP_ROW_SDOTS(5) QP_ROW_SDOTS(6)                  \
-            QP_ROW_SDOTS(7) "subs %[n], %[n], #1\n\t"                                                    \
-                            "b.ne 1b\n\t"                                                                \
-                            "2:\n\t"
+#define QP_ROWS4_BODY(rhs) QP_ASM_BLOCK_LOOP(rhs QP_ROW_SDOTS(0) QP_ROW_SDOTS(1) QP_ROW_SDOTS(2) QP_ROW_SDOTS(3))
+#define QP_ROWS8_BODY(rhs)                                                                                \
+    QP_ASM_BLOCK_LOOP(rhs QP_ROW_SDOTS(0) QP_ROW_SDOTS(1) QP_ROW_SDOTS(2) QP_ROW_SDOTS(3) QP_ROW_SDOTS(4) \
+                          QP_ROW_SDOTS(5) QP_ROW_SDOTS(6) QP_ROW_SDOTS(7))
 
 /* s[i]: row i's four column sums against the panel at `rb` (rows = 4 or 8; lhs: row 0's codes,
  * rows `lhs_stride` bytes apart). */
@@ -456,12 +442,8 @@ static void qsi8cxp_dot_kr4_nr4x2(const int8_t *a, const uint8_t *p0, const uint
     "ldp q22, q23, [%[" rb "]], #32\n\t"                                                                         \
     "ldp q24, q25, [%[" rb "]], #32\n\t" QP_ASM_SDOT8("%[" u "]", "%[" v "]", "v18", "v19", "v20", "v21", "v22", \
                                                       "v23", "v24", "v25", "v16", "v17")
-    __asm__(".arch_extension dotprod\n\t"
-            "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
-            "ldp q16, q17, [%[a]], #32\n\t" QP_KR4_PANEL("p0", "u0", "v0")
-                QP_KR4_PANEL("p1", "u1", "v1") "subs %[n], %[n], #1\n\t"
-                                               "b.ne 1b\n\t"
-                                               "2:\n\t"
+    __asm__(".arch_extension dotprod\n\t" QP_ASM_BLOCK_LOOP(
+                "ldp q16, q17, [%[a]], #32\n\t" QP_KR4_PANEL("p0", "u0", "v0") QP_KR4_PANEL("p1", "u1", "v1"))
             : [u0] "+w"(u0), [v0] "+w"(v0), [u1] "+w"(u1), [v1] "+w"(v1), [a] "+r"(a), [p0] "+r"(p0), [p1] "+r"(p1),
               [n] "+r"(blocks)
             :
@@ -492,15 +474,12 @@ static void qsi8cxp_dot_kr8_nr4x2(const int8_t *a, const uint8_t *p0, const uint
     "sdot %[" y "].4s, v25.16b, v18.16b\n\t" \
     "sdot %[" z "].4s, v26.16b, v19.16b\n\t" \
     "sdot %[" w "].4s, v27.16b, v19.16b\n\t"
-    __asm__(".arch_extension dotprod\n\t"
-            "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
-            "ld1r {v16.2d}, [%[a]], #8\n\t"
-            "ld1r {v17.2d}, [%[a]], #8\n\t"
-            "ld1r {v18.2d}, [%[a]], #8\n\t"
-            "ld1r {v19.2d}, [%[a]], #8\n\t" QP_KR8_PANEL("p0", "a0", "b0", "c0", "d0")
-                QP_KR8_PANEL("p1", "a1", "b1", "c1", "d1") "subs %[n], %[n], #1\n\t"
-                                                           "b.ne 1b\n\t"
-                                                           "2:\n\t"
+    __asm__(".arch_extension dotprod\n\t" QP_ASM_BLOCK_LOOP(
+                "ld1r {v16.2d}, [%[a]], #8\n\t"
+                "ld1r {v17.2d}, [%[a]], #8\n\t"
+                "ld1r {v18.2d}, [%[a]], #8\n\t"
+                "ld1r {v19.2d}, [%[a]], #8\n\t" QP_KR8_PANEL("p0", "a0", "b0", "c0", "d0")
+                    QP_KR8_PANEL("p1", "a1", "b1", "c1", "d1"))
             : [a0] "+w"(a0), [b0] "+w"(b0), [c0] "+w"(c0), [d0] "+w"(d0), [a1] "+w"(a1), [b1] "+w"(b1), [c1] "+w"(c1),
               [d1] "+w"(d1), [a] "+r"(a), [p0] "+r"(p0), [p1] "+r"(p1), [n] "+r"(blocks)
             :

@@ -316,27 +316,19 @@ static inline __attribute__((always_inline)) void qsi4cxp_sums_nr8(int two, cons
     const uint8_t *rb = panel, *la = lp, *lc = lq;
     size_t blocks = kp / 32;
     if (two) {
-        __asm__(
-            ".arch_extension i8mm\n\t"
-            "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO("p") QP_NR8_ZERO(
-                "q") "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" QP_NR8_RHS QP_NR8_EVEN("la", "p")
-                QP_NR8_EVEN("lc", "q") QP_NR8_RHS QP_NR8_ODD("la", "p") QP_NR8_ODD("lc", "q") "subs %[n], %[n], #1\n\t"
-                                                                                              "b.ne 1b\n\t"
-                                                                                              "2:\n\t"
-            : QP_NR8_OPS(p, 0), QP_NR8_OPS(q, 8), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc), [n] "+r"(blocks)
-            :
-            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
+        __asm__(".arch_extension i8mm\n\t"
+                "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO("p") QP_NR8_ZERO("q") QP_ASM_BLOCK_LOOP(QP_NR8_RHS QP_NR8_EVEN(
+                    "la", "p") QP_NR8_EVEN("lc", "q") QP_NR8_RHS QP_NR8_ODD("la", "p") QP_NR8_ODD("lc", "q"))
+                : QP_NR8_OPS(p, 0), QP_NR8_OPS(q, 8), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc), [n] "+r"(blocks)
+                :
+                : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
     } else {
-        __asm__(
-            ".arch_extension i8mm\n\t"
-            "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO(
-                "p") "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" QP_NR8_RHS QP_NR8_EVEN("la", "p")
-                QP_NR8_RHS QP_NR8_ODD("la", "p") "subs %[n], %[n], #1\n\t"
-                                                 "b.ne 1b\n\t"
-                                                 "2:\n\t"
-            : QP_NR8_OPS(p, 0), [rb] "+r"(rb), [la] "+r"(la), [n] "+r"(blocks)
-            :
-            : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
+        __asm__(".arch_extension i8mm\n\t"
+                "movi v28.16b, #0xf0\n\t" QP_NR8_ZERO("p")
+                    QP_ASM_BLOCK_LOOP(QP_NR8_RHS QP_NR8_EVEN("la", "p") QP_NR8_RHS QP_NR8_ODD("la", "p"))
+                : QP_NR8_OPS(p, 0), [rb] "+r"(rb), [la] "+r"(la), [n] "+r"(blocks)
+                :
+                : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v28", "cc", "memory");
     }
 #else
     for (size_t i = 0; i < 16; i++) t[i] = vdupq_n_s32(0);

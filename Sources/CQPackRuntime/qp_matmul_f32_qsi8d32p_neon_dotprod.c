@@ -430,23 +430,16 @@ static inline __attribute__((always_inline)) void qai4c32p_rows_asm(size_t ROWS,
     if (ROWS == 8)
         __asm__(".arch_extension dotprod\n\t"
                 "movi v30.16b, #0xf0\n\t" QP_QAI_ZERO(0) QP_QAI_ZERO(1) QP_QAI_ZERO(2) QP_QAI_ZERO(3) QP_QAI_ZERO(4)
-                    QP_QAI_ZERO(5) QP_QAI_ZERO(6) QP_QAI_ZERO(
-                        7) "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" QP_QAI_RHS QP_QAI_ROW(0)
-                        QP_QAI_ROW(1) QP_QAI_ROW(2) QP_QAI_ROW(3) QP_QAI_ROW(4) QP_QAI_ROW(5) QP_QAI_ROW(6)
-                            QP_QAI_ROW(7) "subs %[n], %[n], #1\n\t"
-                                          "b.ne 1b\n\t"
-                                          "2:\n\t"
+                    QP_QAI_ZERO(5) QP_QAI_ZERO(6) QP_QAI_ZERO(7) QP_ASM_BLOCK_LOOP(QP_QAI_RHS QP_QAI_ROW(0) QP_QAI_ROW(
+                        1) QP_QAI_ROW(2) QP_QAI_ROW(3) QP_QAI_ROW(4) QP_QAI_ROW(5) QP_QAI_ROW(6) QP_QAI_ROW(7))
                 : QP_QAI_OPS4, [c4] "=w"(acc[4]), [c5] "=w"(acc[5]), [c6] "=w"(acc[6]), [c7] "=w"(acc[7]),
                   [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7)
                 :
                 : QP_QAI_CLOBBERS);
     else
         __asm__(".arch_extension dotprod\n\t"
-                "movi v30.16b, #0xf0\n\t" QP_QAI_ZERO(0) QP_QAI_ZERO(1) QP_QAI_ZERO(2) QP_QAI_ZERO(
-                    3) "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t" QP_QAI_RHS QP_QAI_ROW(0)
-                    QP_QAI_ROW(1) QP_QAI_ROW(2) QP_QAI_ROW(3) "subs %[n], %[n], #1\n\t"
-                                                              "b.ne 1b\n\t"
-                                                              "2:\n\t"
+                "movi v30.16b, #0xf0\n\t" QP_QAI_ZERO(0) QP_QAI_ZERO(1) QP_QAI_ZERO(2) QP_QAI_ZERO(3)
+                    QP_ASM_BLOCK_LOOP(QP_QAI_RHS QP_QAI_ROW(0) QP_QAI_ROW(1) QP_QAI_ROW(2) QP_QAI_ROW(3))
                 : QP_QAI_OPS4
                 :
                 : QP_QAI_CLOBBERS);

@@ -128,6 +128,16 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
     QP_ASM_SDOT(a, r6, y, 2)                                     \
     QP_ASM_SDOT(b, r7, y, 3)
 #endif
+#if defined(__aarch64__)
+/* AArch64 assembly text: `body` once per block, %[n] blocks (the operand counting them down), none
+ * when %[n] is 0. The loop every block-loop kernel's assembly runs in. */
+#define QP_ASM_BLOCK_LOOP(body)             \
+    "cbz %[n], 2f\n\t"                      \
+    "1:\n\t" body "subs %[n], %[n], #1\n\t" \
+    "b.ne 1b\n\t"                           \
+    "2:\n\t"
+#endif
+
 /* Stores the first `columns` lanes of v (all four from 4 up): a panel's last, partial columns. */
 static inline __attribute__((always_inline)) void qp_store_f32x4_columns(float *out, float32x4_t v, size_t columns) {
     if (columns >= 4) {
