@@ -101,8 +101,10 @@ __attribute__((target("avx2,fma,f16c"))) static float dot_fma_f16(const float *x
  * 256-bit register, four independent chains in flight instead of one latency-bound chain. */
 __attribute__((target("avx2,fma"))) static void dot8_fma_f32(const float *x, const float *w, size_t k, float out[8]) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    const size_t share = qp_prefetch_share(8 * k * sizeof(float), k / 4);
     size_t i = 0;
     for (; i + 4 <= k; i += 4) {
+        qp_prefetch_step(w + 8 * k, share, i / 4); /* the next eight columns */
         const __m256 xv = _mm256_broadcast_ps((const __m128 *)(x + i));
         for (int j = 0; j < 4; j++) {
             const __m256 wv = _mm256_set_m128(_mm_loadu_ps(w + (2 * j + 1) * k + i), _mm_loadu_ps(w + 2 * j * k + i));
@@ -128,7 +130,9 @@ __attribute__((target("avx2,fma,f16c"))) static void dot8_fma_f16(const float *x
     size_t i = 0;
     /* Eight inputs per pass: one 16-byte load per column, its halves paired with the partner
      * column's (VPUNPCKLQDQ/VPUNPCKHQDQ), each lane still adding in order of k. */
+    const size_t share = qp_prefetch_share(8 * k * sizeof(uint16_t), k / 8);
     for (; i + 8 <= k; i += 8) {
+        qp_prefetch_step(w + 8 * k, share, i / 8); /* the next eight columns */
         const __m256 x0 = _mm256_broadcast_ps((const __m128 *)(x + i)),
                      x1 = _mm256_broadcast_ps((const __m128 *)(x + i + 4));
         for (int j = 0; j < 4; j++) {

@@ -547,15 +547,14 @@ static size_t qai4c32p_gemv_nr4_l8_avx2(size_t n, size_t k, const uint8_t *lp, c
         for (size_t i = 0; i < 32; i++) sum += (int8_t)lp[b * lhs_record + i];
         bias[b] = 8 * sum;
     }
+    const size_t share = qp_prefetch_share(2 * panel, blocks);
     size_t col = 0;
     for (; col + 8 <= n; col += 8) {
         const uint8_t *rp = rhs + col / 4 * panel, *rq = rp + panel;
         __m256 acc = _mm256_setzero_ps();
         for (size_t b = 0; b < blocks; b++) {
             const uint8_t *lb = lp + b * lhs_record, *rb = rp + b * rhs_record, *rc = rq + b * rhs_record;
-            /* A kilobyte ahead in each panel: decoding streams every weight from memory once. */
-            _mm_prefetch((const char *)rb + 1024, _MM_HINT_T0);
-            _mm_prefetch((const char *)rc + 1024, _MM_HINT_T0);
+            qp_prefetch_step(rp + 2 * panel, share, b);
             int64_t q[4];
             memcpy(q, lb, 32);
             const __m256i lo0 = _mm256_set1_epi64x(q[0]), lo1 = _mm256_set1_epi64x(q[1]),
