@@ -95,96 +95,42 @@ static inline __attribute__((always_inline)) void qsi8cxp_sums_nr4(int two, cons
      * kept one step per iteration with separate address arithmetic. */
     const uint8_t *rb = panel, *la = lp, *lc = lq;
     size_t steps = kp / 8;
+/* One step: the RHS column pairs and the first panel's row pairs (then the second's), then the
+ * SMMLAs of the first panel (then the second's). */
+#define QP_LOAD_T "ldp q16, q17, [%[rb]], #32\n\tldp q18, q19, [%[la]], #32\n\t"
+#define QP_LOAD_U "ldp q20, q21, [%[lc]], #32\n\t"
+#define QP_MMLA_T                           \
+    "smmla %[t00].4s, v18.16b, v16.16b\n\t" \
+    "smmla %[t01].4s, v18.16b, v17.16b\n\t" \
+    "smmla %[t10].4s, v19.16b, v16.16b\n\t" \
+    "smmla %[t11].4s, v19.16b, v17.16b\n\t"
+#define QP_MMLA_U                           \
+    "smmla %[u00].4s, v20.16b, v16.16b\n\t" \
+    "smmla %[u01].4s, v20.16b, v17.16b\n\t" \
+    "smmla %[u10].4s, v21.16b, v16.16b\n\t" \
+    "smmla %[u11].4s, v21.16b, v17.16b\n\t"
+#define QP_STEP2 QP_LOAD_T QP_LOAD_U QP_MMLA_T QP_MMLA_U
+#define QP_STEP1 QP_LOAD_T QP_MMLA_T
     if (two) {
-        __asm__(".arch_extension i8mm\n\t"
-                "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "ldp q20, q21, [%[lc]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
-                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
-                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
-                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "ldp q20, q21, [%[lc]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
-                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
-                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
-                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "ldp q20, q21, [%[lc]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
-                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
-                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
-                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "ldp q20, q21, [%[lc]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "smmla %[u00].4s, v20.16b, v16.16b\n\t"
-                "smmla %[u01].4s, v20.16b, v17.16b\n\t"
-                "smmla %[u10].4s, v21.16b, v16.16b\n\t"
-                "smmla %[u11].4s, v21.16b, v17.16b\n\t"
-                "subs %[n], %[n], #4\n\t"
-                "b.ne 1b\n\t"
-                "2:\n\t"
+        __asm__(".arch_extension i8mm\n\t" QP_ASM_LOOP_BY(4, QP_STEP2 QP_STEP2 QP_STEP2 QP_STEP2)
                 : [t00] "+w"(t[0]), [t01] "+w"(t[1]), [t10] "+w"(t[2]), [t11] "+w"(t[3]), [u00] "+w"(t[4]),
                   [u01] "+w"(t[5]), [u10] "+w"(t[6]), [u11] "+w"(t[7]), [rb] "+r"(rb), [la] "+r"(la), [lc] "+r"(lc),
                   [n] "+r"(steps)
                 :
                 : "v16", "v17", "v18", "v19", "v20", "v21", "cc", "memory");
     } else {
-        __asm__(".arch_extension i8mm\n\t"
-                "cbz %[n], 2f\n\t" /* no blocks (k 0): skip the loop */ "1:\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "ldp q16, q17, [%[rb]], #32\n\t"
-                "ldp q18, q19, [%[la]], #32\n\t"
-                "smmla %[t00].4s, v18.16b, v16.16b\n\t"
-                "smmla %[t01].4s, v18.16b, v17.16b\n\t"
-                "smmla %[t10].4s, v19.16b, v16.16b\n\t"
-                "smmla %[t11].4s, v19.16b, v17.16b\n\t"
-                "subs %[n], %[n], #4\n\t"
-                "b.ne 1b\n\t"
-                "2:\n\t"
+        __asm__(".arch_extension i8mm\n\t" QP_ASM_LOOP_BY(4, QP_STEP1 QP_STEP1 QP_STEP1 QP_STEP1)
                 : [t00] "+w"(t[0]), [t01] "+w"(t[1]), [t10] "+w"(t[2]), [t11] "+w"(t[3]), [rb] "+r"(rb), [la] "+r"(la),
                   [n] "+r"(steps)
                 :
                 : "v16", "v17", "v18", "v19", "cc", "memory");
     }
+#undef QP_STEP1
+#undef QP_STEP2
+#undef QP_MMLA_U
+#undef QP_MMLA_T
+#undef QP_LOAD_U
+#undef QP_LOAD_T
 #else
     for (size_t s = 0; s < kp / 8; s++) {
         const int8x16_t b0 = vld1q_s8((const int8_t *)panel + s * 32),

@@ -143,13 +143,14 @@ static inline float32x4_t qp_load_f16x4(const uint8_t *p) {
     QP_ASM_SDOT(b, r7, y, 3)
 #endif
 #if defined(__aarch64__)
-/* AArch64 assembly text: `body` once per block, %[n] blocks (the operand counting them down), none
- * when %[n] is 0. The loop every block-loop kernel's assembly runs in. */
-#define QP_ASM_BLOCK_LOOP(body)             \
-    "cbz %[n], 2f\n\t"                      \
-    "1:\n\t" body "subs %[n], %[n], #1\n\t" \
-    "b.ne 1b\n\t"                           \
+/* AArch64 assembly text: `body` once per `by` steps of %[n] (the operand counting them down, a
+ * multiple of `by`), none when %[n] is 0. The loop every block-loop kernel's assembly runs in. */
+#define QP_ASM_LOOP_BY(by, body)                  \
+    "cbz %[n], 2f\n\t"                            \
+    "1:\n\t" body "subs %[n], %[n], #" #by "\n\t" \
+    "b.ne 1b\n\t"                                 \
     "2:\n\t"
+#define QP_ASM_BLOCK_LOOP(body) QP_ASM_LOOP_BY(1, body)
 #endif
 
 /* Stores the first `columns` lanes of v (all four from 4 up): a panel's last, partial columns. */
