@@ -173,6 +173,32 @@ static int has_fma(void) {
 /* Weight rows per block of the loop over input rows (16 rows of K = 1536 floats: 96 KiB). */
 #define QP_COLUMN_BLOCK 16
 
+#if defined(__x86_64__)
+/* The x86 FMA linear for one weight type: column blocks outermost, so a block of weight rows stays
+ * in cache while every input row passes over it instead of streaming all weights once per row;
+ * each output is the same dot product either way (the same bits). */
+#define QP_LINEAR_FMA(name, weight, dot8, dot1)                                                                  \
+    static void name(size_t m, size_t n, size_t k, const float *x, const weight *w, const float *bias, float *y, \
+                     float clamp_min, float clamp_max) {                                                         \
+        for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)                                                       \
+            for (size_t r = 0; r < m; r++) {                                                                     \
+                size_t c = c0;                                                                                   \
+                for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {                                    \
+                    float d[8];                                                                                  \
+                    dot8(x + r * k, w + c * k, k, d);                                                            \
+                    for (int j = 0; j < 8; j++)                                                                  \
+                        y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);     \
+                }                                                                                                \
+                for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++)                                                   \
+                    y[r * n + c] =                                                                               \
+                        clampf(dot1(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);   \
+            }                                                                                                    \
+    }
+QP_LINEAR_FMA(linear_fma_f32, float, dot8_fma_f32, dot_fma_f32)
+QP_LINEAR_FMA(linear_fma_f16, uint16_t, dot8_fma_f16, dot_fma_f16)
+#undef QP_LINEAR_FMA
+#endif
+
 static inline float reduce4(float32x4_t a) {
     return (vgetq_lane_f32(a, 0) + vgetq_lane_f32(a, 1)) + (vgetq_lane_f32(a, 2) + vgetq_lane_f32(a, 3));
 }
@@ -467,22 +493,7 @@ void qp_linear_f32_neon(size_t m, size_t n, size_t k, const float *x, const floa
                         float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
     if (has_fma()) {
-        /* Column blocks outermost: a block of weight rows stays in cache while every input row
-         * passes over it, instead of streaming all weights once per row. Each output is the same
-         * dot product either way, so the bits do not change. */
-        for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
-            for (size_t r = 0; r < m; r++) {
-                size_t c = c0;
-                for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {
-                    float d[8];
-                    dot8_fma_f32(x + r * k, w + c * k, k, d);
-                    for (int j = 0; j < 8; j++)
-                        y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
-                }
-                for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++)
-                    y[r * n + c] =
-                        clampf(dot_fma_f32(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
-            }
+        linear_fma_f32(m, n, k, x, w, bias, y, clamp_min, clamp_max);
         return;
     }
 #endif
@@ -547,19 +558,7 @@ void qp_linear_f16_neon(size_t m, size_t n, size_t k, const float *x, const uint
                         float clamp_min, float clamp_max) {
 #if defined(__x86_64__)
     if (has_fma()) {
-        for (size_t c0 = 0; c0 < n; c0 += QP_COLUMN_BLOCK)
-            for (size_t r = 0; r < m; r++) {
-                size_t c = c0;
-                for (; c + 8 <= n && c + 8 <= c0 + QP_COLUMN_BLOCK; c += 8) {
-                    float d[8];
-                    dot8_fma_f16(x + r * k, w + c * k, k, d);
-                    for (int j = 0; j < 8; j++)
-                        y[r * n + c + j] = clampf(d[j] + (bias ? bias[c + j] : 0.0f), clamp_min, clamp_max);
-                }
-                for (; c < n && c < c0 + QP_COLUMN_BLOCK; c++)
-                    y[r * n + c] =
-                        clampf(dot_fma_f16(x + r * k, w + c * k, k) + (bias ? bias[c] : 0.0f), clamp_min, clamp_max);
-            }
+        linear_fma_f16(m, n, k, x, w, bias, y, clamp_min, clamp_max);
         return;
     }
 #endif
