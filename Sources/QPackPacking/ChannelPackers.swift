@@ -39,15 +39,9 @@ public enum Qsi4cxpPacker {
                         o[base + i] =
                             UInt8(bitPattern: q(row, k0)) & 0x0F | (UInt8(bitPattern: q(row, k0 + 16)) & 0x0F) << 4
                     }
-                    let tail = base + nr * kp / 2
-                    for r in 0..<nr {
-                        let row = Swift.min(g * nr + r, n - 1)
-                        var sum: Int32 = 0
-                        for c in 0..<k { sum += Int32(codes[row * k + c]) }
-                        store(UInt32(bitPattern: sum &* 16), o, tail + 4 * r)
-                        store((m.scales[row] * 0.0625).bitPattern, o, tail + 4 * nr + 4 * r)
-                        store((bias?[row] ?? 0).bitPattern, o, tail + 8 * nr + 4 * r)
-                    }
+                    CxpPanelTail.write(
+                        o, at: base + nr * kp / 2, panel: g, nr: nr, codes: codes, matrix: m, bias: bias, sumFactor: 16,
+                        scaleFactor: 0.0625)
                 }
             }
         }
@@ -74,12 +68,9 @@ public enum Qsi4cxpPacker {
                 if k0 < k { codes[row * k + k0] = signExtend4(byte & 0x0F) }
                 if k0 + 16 < k { codes[row * k + k0 + 16] = signExtend4(byte >> 4) }
             }
-            let tail = base + nr * kp / 2
-            for r in 0..<nr where g * nr + r < n {
-                sums[g * nr + r] = Int32(bitPattern: loadUInt32(packed, tail + 4 * r))
-                scales[g * nr + r] = loadFloat(packed, tail + 4 * nr + 4 * r) * 16
-                bias[g * nr + r] = loadFloat(packed, tail + 8 * nr + 4 * r)
-            }
+            CxpPanelTail.read(
+                packed, at: base + nr * kp / 2, panel: g, nr: nr, n: n, sums: &sums, scales: &scales, bias: &bias,
+                scaleFactor: 16)
         }
         return (ChannelQuantizedMatrix(rows: n, columns: k, bits: 4, codes: codes, scales: scales), bias, sums)
     }
@@ -125,15 +116,9 @@ public enum Qsi8cxpPacker {
                             }
                         }
                     }
-                    let tail = base + nr * kp
-                    for r in 0..<nr {
-                        let row = Swift.min(g * nr + r, n - 1)
-                        var sum: Int32 = 0
-                        for c in 0..<k { sum += Int32(codes[row * k + c]) }
-                        store(UInt32(bitPattern: sum), o, tail + 4 * r)
-                        store(m.scales[row].bitPattern, o, tail + 4 * nr + 4 * r)
-                        store((bias?[row] ?? 0).bitPattern, o, tail + 8 * nr + 4 * r)
-                    }
+                    CxpPanelTail.write(
+                        o, at: base + nr * kp, panel: g, nr: nr, codes: codes, matrix: m, bias: bias, sumFactor: 1,
+                        scaleFactor: 1)
                 }
             }
         }
@@ -160,14 +145,42 @@ public enum Qsi8cxpPacker {
                     }
                 }
             }
-            let tail = base + nr * kp
-            for r in 0..<nr where g * nr + r < n {
-                sums[g * nr + r] = Int32(bitPattern: loadUInt32(packed, tail + 4 * r))
-                scales[g * nr + r] = loadFloat(packed, tail + 4 * nr + 4 * r)
-                bias[g * nr + r] = loadFloat(packed, tail + 8 * nr + 4 * r)
-            }
+            CxpPanelTail.read(
+                packed, at: base + nr * kp, panel: g, nr: nr, n: n, sums: &sums, scales: &scales, bias: &bias,
+                scaleFactor: 1)
         }
         return (ChannelQuantizedMatrix(rows: n, columns: k, bits: 8, codes: codes, scales: scales), bias, sums)
+    }
+}
+
+/// The tail both cxp layouts end a panel with: `nr` int32 row sums of the codes (times `sumFactor`),
+/// `nr` f32 scales (times `scaleFactor`), `nr` f32 biases; rows past N repeat the last row.
+enum CxpPanelTail {
+    static func write(
+        _ o: UnsafeMutableBufferPointer<UInt8>, at tail: Int, panel g: Int, nr: Int, codes: UnsafeBufferPointer<Int8>,
+        matrix m: ChannelQuantizedMatrix, bias: [Float]?, sumFactor: Int32, scaleFactor: Float
+    ) {
+        let n = m.rows, k = m.columns
+        for r in 0..<nr {
+            let row = Swift.min(g * nr + r, n - 1)
+            var sum: Int32 = 0
+            for c in 0..<k { sum += Int32(codes[row * k + c]) }
+            store(UInt32(bitPattern: sum &* sumFactor), o, tail + 4 * r)
+            store((m.scales[row] * scaleFactor).bitPattern, o, tail + 4 * nr + 4 * r)
+            store((bias?[row] ?? 0).bitPattern, o, tail + 8 * nr + 4 * r)
+        }
+    }
+
+    /// The inverse for the rows of panel `g` that exist (`scaleFactor` undoes the writer's).
+    static func read(
+        _ packed: [UInt8], at tail: Int, panel g: Int, nr: Int, n: Int, sums: inout [Int32], scales: inout [Float],
+        bias: inout [Float], scaleFactor: Float
+    ) {
+        for r in 0..<nr where g * nr + r < n {
+            sums[g * nr + r] = Int32(bitPattern: loadUInt32(packed, tail + 4 * r))
+            scales[g * nr + r] = loadFloat(packed, tail + 4 * nr + 4 * r) * scaleFactor
+            bias[g * nr + r] = loadFloat(packed, tail + 8 * nr + 4 * r)
+        }
     }
 }
 
