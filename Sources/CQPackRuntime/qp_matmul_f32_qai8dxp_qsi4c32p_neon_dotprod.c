@@ -2,6 +2,7 @@
  * output columns. Integer block sums with sdot (exact), then the float epilogue in the scalar
  * reference's order with fused multiply-adds where it fuses, so outputs are bit-identical. */
 #include "qp_neon.h"
+#include "qp_qsi4c32p_epilogue.h"
 #include "qp_runtime.h"
 
 #include <string.h>
@@ -28,9 +29,8 @@ static inline void finish(float32x4_t acc, const uint8_t *tail, size_t nr, size_
     float32x4_t rsum, bias;
     memcpy(&rsum, tail + 4 * r0, 16);
     memcpy(&bias, tail + 4 * nr + 4 * r0, 16);
-    acc = vfmaq_f32(acc, rsum, vdupq_n_f32((float)neg_zp));
-    float32x4_t v = vaddq_f32(vmulq_n_f32(acc, lhs_scale), bias);
-    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+    const float32x4_t v = QP_QSI4C32P_FINISH(acc, rsum, vdupq_n_f32((float)neg_zp), lhs_scale, bias,
+                                             vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max));
     if (r0 + 4 <= columns) {
         vst1q_f32(out + r0, v);
         return;
@@ -73,25 +73,14 @@ static inline void finish(float32x4_t acc, const uint8_t *tail, size_t nr, size_
         }                                                                                   \
     } while (0)
 
-/* The epilogue of eight columns of one row: row sums times -zero point, LHS scale, bias, clamp
- * (finish()'s steps, with the panel's tail already in registers). */
+/* The epilogue of eight columns of one row (finish()'s steps, with the panel's tail already in
+ * registers: row sums 0-3, 4-7, biases 0-3, 4-7). */
 QP_TARGET_DOTPROD
 static inline void finish8(float32x4_t acc0, float32x4_t acc1, const float32x4_t tail[4], int32_t neg_zp,
                            float lhs_scale, float *out, size_t columns, float32x4_t lo, float32x4_t hi) {
     const float32x4_t zp = vdupq_n_f32((float)neg_zp);
-    float32x4_t v0 = vaddq_f32(vmulq_n_f32(vfmaq_f32(acc0, tail[0], zp), lhs_scale), tail[2]);
-    float32x4_t v1 = vaddq_f32(vmulq_n_f32(vfmaq_f32(acc1, tail[1], zp), lhs_scale), tail[3]);
-    v0 = vminq_f32(vmaxq_f32(v0, lo), hi);
-    v1 = vminq_f32(vmaxq_f32(v1, lo), hi);
-    if (columns == 8) {
-        vst1q_f32(out, v0);
-        vst1q_f32(out + 4, v1);
-        return;
-    }
-    float lanes[8];
-    vst1q_f32(lanes, v0);
-    vst1q_f32(lanes + 4, v1);
-    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+    qp_store_f32x8_columns(out, QP_QSI4C32P_FINISH(acc0, tail[0], zp, lhs_scale, tail[2], lo, hi),
+                           QP_QSI4C32P_FINISH(acc1, tail[1], zp, lhs_scale, tail[3], lo, hi), columns);
 }
 
 QP_TARGET_DOTPROD

@@ -3,6 +3,7 @@
  * multiplies 2 LHS rows by 2 RHS rows over 8 values; block sums are exact, and the float
  * epilogue is the scalar reference's, so outputs are bit-identical to it. */
 #include "qp_neon.h"
+#include "qp_qsi4c32p_epilogue.h"
 #include "qp_runtime.h"
 
 #include <string.h>
@@ -61,9 +62,8 @@ static void tile_4xnr(const uint8_t *lp, size_t kp, const uint8_t *panel, size_t
             float32x4_t rsum, bias;
             memcpy(&rsum, tail + 16 * q, 16);
             memcpy(&bias, tail + 4 * nr + 16 * q, 16);
-            float32x4_t v = vfmaq_f32(acc[i][q], rsum, vdupq_n_f32((float)neg_zp));
-            v = vaddq_f32(vmulq_n_f32(v, lhs_scale), bias);
-            v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
+            const float32x4_t v = QP_QSI4C32P_FINISH(acc[i][q], rsum, vdupq_n_f32((float)neg_zp), lhs_scale, bias,
+                                                     vdupq_n_f32(clamp_min), vdupq_n_f32(clamp_max));
             float lanes[4];
             vst1q_f32(lanes, v);
             for (size_t l = 0; l < 4 && 4 * q + l < columns; l++) out[4 * q + l] = lanes[l];
@@ -135,20 +135,9 @@ static inline __attribute__((always_inline)) void tile_4x8_body(const uint8_t *l
         memcpy(&neg_zp, lp + 4 * kp + 4 * i, 4);
         memcpy(&lhs_scale, lp + 4 * kp + 16 + 4 * i, 4);
         float *out = (float *)((uint8_t *)dst + i * dst_stride_row);
-        const float32x4_t zp = vdupq_n_f32((float)neg_zp);
-        float32x4_t v0 = vaddq_f32(vmulq_n_f32(vfmaq_f32(rows_q0[i], rsum0, zp), lhs_scale), bias0);
-        float32x4_t v1 = vaddq_f32(vmulq_n_f32(vfmaq_f32(rows_q1[i], rsum1, zp), lhs_scale), bias1);
-        v0 = vminq_f32(vmaxq_f32(v0, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
-        v1 = vminq_f32(vmaxq_f32(v1, vdupq_n_f32(clamp_min)), vdupq_n_f32(clamp_max));
-        if (columns == 8) {
-            vst1q_f32(out, v0);
-            vst1q_f32(out + 4, v1);
-            continue;
-        }
-        float lanes[8];
-        vst1q_f32(lanes, v0);
-        vst1q_f32(lanes + 4, v1);
-        for (size_t l = 0; l < columns; l++) out[l] = lanes[l];
+        const float32x4_t zp = vdupq_n_f32((float)neg_zp), lo = vdupq_n_f32(clamp_min), hi = vdupq_n_f32(clamp_max);
+        qp_store_f32x8_columns(out, QP_QSI4C32P_FINISH(rows_q0[i], rsum0, zp, lhs_scale, bias0, lo, hi),
+                               QP_QSI4C32P_FINISH(rows_q1[i], rsum1, zp, lhs_scale, bias1, lo, hi), columns);
     }
 }
 

@@ -164,6 +164,20 @@ static inline __attribute__((always_inline)) void qp_store_f32x4_columns(float *
     for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
 }
 
+/* Stores the first `columns` lanes of v0 then v1 (all eight from 8 up). */
+static inline __attribute__((always_inline)) void qp_store_f32x8_columns(float *out, float32x4_t v0, float32x4_t v1,
+                                                                         size_t columns) {
+    if (columns >= 8) {
+        vst1q_f32(out, v0);
+        vst1q_f32(out + 4, v1);
+        return;
+    }
+    float lanes[8];
+    vst1q_f32(lanes, v0);
+    vst1q_f32(lanes + 4, v1);
+    for (size_t i = 0; i < columns; i++) out[i] = lanes[i];
+}
+
 /* r + a · v[lane], 32-bit lanes: MLA by element on AArch64 (SIMDe lacks vmlaq_laneq_s32). */
 #if defined(__aarch64__)
 #define QP_MLA_LANE(r, a, v, lane) vmlaq_laneq_s32(r, a, v, lane)
