@@ -583,7 +583,7 @@ QP_TARGET_DOTPROD
 static void qai4c32p_gemv_nr4_l8(size_t n, size_t k, const uint8_t *lp, const uint8_t *rhs, float *out, float lo,
                                  float hi) {
 #if defined(QP_X86_FAST_DOT)
-    const size_t done = qai4c32p_gemv_nr4_l8_avx2(n, k, lp, rhs, out, lo, hi);
+    const size_t done = qp_x86_extensions_enabled() ? qai4c32p_gemv_nr4_l8_avx2(n, k, lp, rhs, out, lo, hi) : 0;
     rhs += done / 4 * (k / 32 * 96 + 16);
     out += done;
     n -= done;

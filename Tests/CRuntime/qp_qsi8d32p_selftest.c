@@ -234,9 +234,13 @@ int main(int argc, char **argv) {
     }
     fclose(cases);
     int random_runs = 0;
-    const int random_failures = random_cross_check(&random_runs);
+    int random_failures = random_cross_check(&random_runs);
+    qp_use_x86_extensions(0); /* again through the NEON source (x86 only differs) */
+    random_failures += random_cross_check(&random_runs);
+    qp_use_x86_extensions(1);
     printf("qsi8d32p: %d LHS packer cases, %d matmul cases (%d kernel runs), %d failures; %d random "
-           "variant-vs-scalar runs (M 1-19, N not a multiple of nr, bl 32 and 64), %d failures\n",
+           "variant-vs-scalar runs (M 1-19, N not a multiple of nr, bl 32 and 64, x86 extensions on and off), "
+           "%d failures\n",
            lhs_cases, mm_cases, runs_done, failures, random_runs, random_failures);
     return (failures || random_failures || mm_cases == 0) ? 1 : 0;
 }
